@@ -1,0 +1,184 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from '@azure/functions';
+import type { FunctionDefinition } from '../functions/index';
+import { AppError } from '../shared/errors/app-error';
+import { toProblem } from '../shared/http/problem';
+
+/** Azure's own request limit is 100 MB; locally we stop reading far earlier. */
+const MAX_READ_BYTES = 1024 * 1024;
+const ROUTE_PREFIX = '/api/';
+
+export interface DevHost {
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface DevHostOptions {
+  functions: readonly FunctionDefinition[];
+  port?: number;
+  host?: string;
+  /** Where function logs go; quiet by default in tests. */
+  log?: (line: string) => void;
+}
+
+interface CompiledRoute {
+  fn: FunctionDefinition;
+  pattern: RegExp;
+  params: string[];
+}
+
+/** Serves the function table over HTTP the way the Functions host does: same routes, same handlers. */
+export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
+  const routes = options.functions.map(compile);
+  const log = options.log ?? (() => undefined);
+  const server: Server = createServer((req, res) => {
+    handle(routes, req, res, log).catch((error: unknown) => {
+      log(`dev host failure: ${error instanceof Error ? error.stack : String(error)}`);
+      if (!res.headersSent) writeProblem(res, toProblem(error));
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  if (!address || typeof address !== 'object') throw new Error('dev host has no address');
+  return {
+    url: `http://localhost:${address.port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function compile(fn: FunctionDefinition): CompiledRoute {
+  const params: string[] = [];
+  const source = fn.route
+    .split('/')
+    .map((segment) => {
+      const param = /^\{(\w+)\}$/.exec(segment);
+      if (param?.[1]) {
+        params.push(param[1]);
+        return '([^/]+)';
+      }
+      return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    })
+    .join('/');
+  return { fn, params, pattern: new RegExp(`^${source}/?$`, 'i') };
+}
+
+async function handle(
+  routes: readonly CompiledRoute[],
+  req: IncomingMessage,
+  res: ServerResponse,
+  log: (line: string) => void,
+): Promise<void> {
+  const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+  const method = (req.method ?? 'GET').toUpperCase();
+  const path = url.pathname.startsWith(ROUTE_PREFIX) ? url.pathname.slice(ROUTE_PREFIX.length) : undefined;
+
+  const matches = path === undefined ? [] : routes.flatMap((r) => matchRoute(r, path));
+  if (matches.length === 0) {
+    drain(req);
+    return writeProblem(res, toProblem(new AppError('not-found', `No route for ${url.pathname}.`)));
+  }
+  const match = matches.find((m) => m.route.fn.method === method);
+  if (!match) {
+    drain(req);
+    const allow = [...new Set(matches.map((m) => m.route.fn.method))].join(', ');
+    return writeProblem(
+      res,
+      toProblem(
+        new AppError('method-not-allowed', `${method} is not allowed here; use ${allow}.`, {
+          headers: { Allow: allow },
+        }),
+      ),
+    );
+  }
+
+  const body = await readBody(req);
+  if (body === undefined) {
+    return writeProblem(
+      res,
+      toProblem(new AppError('payload-too-large', `The body must not exceed ${MAX_READ_BYTES} bytes.`)),
+    );
+  }
+  const request = new HttpRequest({
+    method,
+    url: url.toString(),
+    headers: flattenHeaders(req),
+    query: Object.fromEntries(url.searchParams),
+    params: match.params,
+    ...(body.length > 0 ? { body: { bytes: body } } : {}),
+  });
+  const context = new InvocationContext({
+    invocationId: randomUUID(),
+    functionName: match.route.fn.name,
+    logHandler: (level, ...args) =>
+      log(`[${level}] ${match.route.fn.name}: ${args.map(formatArg).join(' ')}`),
+  });
+  const result: HttpResponseInit | HttpResponse = await match.route.fn.handler(request, context);
+  const response = result instanceof HttpResponse ? result : new HttpResponse(result);
+  const payload = Buffer.from(await response.arrayBuffer());
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, key) => (headers[key] = value));
+  res.writeHead(response.status, headers);
+  res.end(method === 'HEAD' ? undefined : payload);
+}
+
+function matchRoute(
+  route: CompiledRoute,
+  path: string,
+): { route: CompiledRoute; params: Record<string, string> }[] {
+  const m = route.pattern.exec(path);
+  if (!m) return [];
+  const params: Record<string, string> = {};
+  route.params.forEach((name, i) => {
+    const raw = m[i + 1] ?? '';
+    try {
+      params[name] = decodeURIComponent(raw);
+    } catch {
+      params[name] = raw; // left as sent; the function's validation names it
+    }
+  });
+  return [{ route, params }];
+}
+
+function flattenHeaders(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_READ_BYTES) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(tooLarge ? undefined : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+const drain = (req: IncomingMessage) => req.resume();
+
+function writeProblem(res: ServerResponse, problem: ReturnType<typeof toProblem>): void {
+  res.writeHead(problem.status, problem.headers);
+  res.end(JSON.stringify(problem.body));
+}
+
+function formatArg(arg: unknown): string {
+  if (arg instanceof Error) return arg.stack ?? arg.message;
+  return typeof arg === 'string' ? arg : JSON.stringify(arg);
+}

@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import { buildFunctionTable } from '../functions/index';
+import { createServices, type Services } from '../shared/app/services';
+import { loadConfig } from '../shared/config/config';
+import { startAzurite, type Azurite } from './azurite';
+import { startEntraSimulator, type EntraSimulator } from './entra/simulator';
+import { startDevHost, type DevHost } from './host';
+import { seedDemo } from './seed';
+
+export const DEV_AUDIENCE = 'api://oro-m365-sync';
+export const ADMIN_ROLE = 'Sync.Admin';
+
+export interface StackOptions {
+  /** Port of the API; 0 picks a free one. */
+  port?: number;
+  /** Use this storage instead of starting Azurite. */
+  storageConnectionString?: string;
+  tablePrefix?: string;
+  /** Base64 32-byte keys as in SECRET_KEYS; a random key when absent (fine for in-memory storage). */
+  secretKeys?: string;
+  seed?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface Stack {
+  url: string;
+  entra: EntraSimulator;
+  services: Services;
+  /** A Sync.Admin token signed by the Entra simulator. */
+  adminToken(expiresIn?: number): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** The whole local system: storage, Entra simulator, and the dev host over the one function table. */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const started: { close(): Promise<void> }[] = [];
+  try {
+    let connectionString = options.storageConnectionString;
+    if (!connectionString) {
+      const azurite: Azurite = await startAzurite();
+      started.push({ close: () => azurite.stop() });
+      connectionString = azurite.connectionString;
+    }
+    const entra = await startEntraSimulator();
+    started.push(entra);
+
+    // The same validation as in Azure: the stack is configured through the environment schema.
+    const config = loadConfig({
+      STORAGE_CONNECTION_STRING: connectionString,
+      ...(options.tablePrefix ? { TABLE_PREFIX: options.tablePrefix } : {}),
+      SECRET_KEYS: options.secretKeys ?? `dev:${randomBytes(32).toString('base64')}`,
+      AUTH_ISSUER: entra.issuer,
+      AUTH_AUDIENCE: DEV_AUDIENCE,
+      AUTH_JWKS_URI: entra.jwksUri,
+      AUTH_ADMIN_ROLE: ADMIN_ROLE,
+    });
+    const services = createServices(config);
+    await services.tables.ready();
+    const host: DevHost = await startDevHost({
+      functions: buildFunctionTable(() => services),
+      port: options.port ?? 0,
+      ...(options.log ? { log: options.log } : {}),
+    });
+    started.push(host);
+    if (options.seed) await seedDemo(services.settings, { tenantId: entra.tenantId, apiUrl: host.url });
+
+    return {
+      url: host.url,
+      entra,
+      services,
+      adminToken: (expiresIn = 12 * 3600) =>
+        entra.issueToken({ audience: DEV_AUDIENCE, roles: [ADMIN_ROLE], expiresIn }),
+      close: () => closeAll(started),
+    };
+  } catch (error) {
+    await closeAll(started);
+    throw error;
+  }
+}
+
+async function closeAll(parts: { close(): Promise<void> }[]): Promise<void> {
+  for (const part of parts.reverse()) await part.close();
+}

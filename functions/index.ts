@@ -1,0 +1,21 @@
+import { settingsEffective } from './settings/effective';
+import { LEVEL_ROUTES, settingsLevelFunctions } from './settings/levels';
+import { health } from './health';
+import type { GetServices, HttpFunctionDefinition } from './http';
+import { openApi } from './openapi';
+
+export type FunctionDefinition = HttpFunctionDefinition;
+
+/**
+ * The one function table. Azure registration (main.ts) and the local dev host (dev/host.ts)
+ * both serve exactly these entries, so routes, methods and handlers are declared once.
+ */
+export function buildFunctionTable(getServices: GetServices): FunctionDefinition[] {
+  const table: FunctionDefinition[] = [
+    health(getServices),
+    openApi(getServices, () => table),
+    ...LEVEL_ROUTES.flatMap((route) => settingsLevelFunctions(getServices, route)),
+    settingsEffective(getServices),
+  ];
+  return table;
+}

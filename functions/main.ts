@@ -1,0 +1,13 @@
+import { app } from '@azure/functions';
+import { createServices, type Services } from '../shared/app/services';
+import { loadConfig } from '../shared/config/config';
+import { buildFunctionTable } from './index';
+
+// Entry point under the Azure Functions host (package.json "main"). Config is read on the
+// first invocation, so a bad setting fails loudly there rather than hiding the functions.
+let services: Services | undefined;
+const getServices = (): Services => (services ??= createServices(loadConfig()));
+
+for (const fn of buildFunctionTable(getServices)) {
+  app.http(fn.name, { route: fn.route, methods: [fn.method], authLevel: 'anonymous', handler: fn.handler });
+}

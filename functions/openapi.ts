@@ -1,0 +1,30 @@
+import { buildOpenApi } from '../shared/openapi/document';
+import { httpFunction, json, type GetServices, type HttpFunctionDefinition } from './http';
+
+/** Serves the OpenAPI document of the given functions, built from their own schemas. */
+export const openApi = (getServices: GetServices, describe: () => readonly HttpFunctionDefinition[]) => {
+  let document: unknown;
+  return httpFunction(getServices, {
+    name: 'openApi',
+    route: 'openapi.json',
+    method: 'GET',
+    operation: {
+      operationId: 'openApi',
+      summary: 'This document (OpenAPI 3.1)',
+      tags: ['operations'],
+      security: 'none',
+      responses: { 200: { description: 'OpenAPI 3.1 document' } },
+    },
+    run: async () => {
+      document ??= buildOpenApi(
+        {
+          title: 'Oro ⇄ Microsoft 365 sync',
+          version: '0.1.0',
+          description: 'Settings, connection and sync status API served to the Oro admin portal.',
+        },
+        describe().map((f) => ({ method: f.method, path: `/api/${f.route}`, operation: f.operation })),
+      );
+      return json(200, document);
+    },
+  });
+};

@@ -1,0 +1,24 @@
+import { effectiveSettingsRead, entityId } from '../../shared/settings/schema';
+import { ADMIN_ERRORS, httpFunction, json, pathParam, problemResponse, type GetServices } from '../http';
+
+export const settingsEffective = (getServices: GetServices) =>
+  httpFunction(getServices, {
+    name: 'settingsUserEffective',
+    route: 'settings/users/{userId}/effective',
+    method: 'GET',
+    operation: {
+      operationId: 'settingsUserEffective',
+      summary: "A user's resolved settings: every leaf with its value and the level it came from",
+      tags: ['settings'],
+      security: 'admin',
+      responses: {
+        200: { description: 'Resolved settings', schema: effectiveSettingsRead, headers: ['ETag'] },
+        ...ADMIN_ERRORS,
+        404: problemResponse('Unknown user'),
+      },
+    },
+    run: async (request, _context, services) => {
+      const view = await services.settings.effective(pathParam(request, 'userId', entityId));
+      return json(200, view.body, { ETag: view.etag });
+    },
+  });

@@ -1,0 +1,28 @@
+import { createAdminAuthenticator, type AuthenticateAdmin } from '../auth/admin-auth';
+import type { AppConfig } from '../config/config';
+import { SecretBox } from '../crypto/secret-box';
+import { SettingsService } from '../settings/service';
+import { SettingsRepository } from '../storage/settings-repository';
+import { createTableStore, type TableStore } from '../storage/tables';
+import { checkHealth, type HealthReport } from './health';
+
+/** Everything a function needs, built once per process from validated config. */
+export interface Services {
+  config: AppConfig;
+  tables: TableStore;
+  settings: SettingsService;
+  authenticateAdmin: AuthenticateAdmin;
+  health(): Promise<HealthReport>;
+}
+
+export function createServices(config: AppConfig): Services {
+  const tables = createTableStore(config.storage.connectionString, config.storage.tablePrefix);
+  const secrets = new SecretBox(config.secretKeys);
+  return {
+    config,
+    tables,
+    settings: new SettingsService(new SettingsRepository(tables), secrets),
+    authenticateAdmin: createAdminAuthenticator(config.auth),
+    health: () => checkHealth(tables),
+  };
+}

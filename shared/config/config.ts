@@ -1,0 +1,81 @@
+import { z } from 'zod';
+
+/** A 256-bit AES key with the id stored beside every ciphertext, so keys can rotate. */
+export interface SecretKey {
+  id: string;
+  key: Buffer;
+}
+
+const keyList = z
+  .string()
+  .min(1)
+  .transform((raw, ctx): SecretKey[] => {
+    const keys: SecretKey[] = [];
+    for (const part of raw.split(',').map((p) => p.trim())) {
+      const match = /^([A-Za-z0-9_-]{1,32}):([A-Za-z0-9+/=_-]+)$/.exec(part);
+      const key = match?.[2] ? Buffer.from(match[2], 'base64') : undefined;
+      if (!match?.[1] || !key || key.length !== 32) {
+        // The value is a secret: say what is wrong with it, never echo it.
+        ctx.addIssue({
+          code: 'custom',
+          message: 'expected "keyId:<base64 of 32 bytes>" entries, comma separated',
+        });
+        return z.NEVER;
+      }
+      if (keys.some((k) => k.id === match[1])) {
+        ctx.addIssue({ code: 'custom', message: `key id "${match[1]}" appears twice` });
+        return z.NEVER;
+      }
+      keys.push({ id: match[1], key });
+    }
+    return keys;
+  });
+
+const envSchema = z.object({
+  STORAGE_CONNECTION_STRING: z.string().min(1),
+  TABLE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9]{0,20}$/, 'letters and digits, starting with a letter, at most 21')
+    .optional(),
+  SECRET_KEYS: keyList,
+  AUTH_ISSUER: z.url(),
+  AUTH_AUDIENCE: z.string().min(1),
+  AUTH_JWKS_URI: z.url(),
+  AUTH_ADMIN_ROLE: z.string().min(1).default('Sync.Admin'),
+});
+
+export interface AppConfig {
+  storage: { connectionString: string; tablePrefix: string };
+  /** The first key encrypts; every key listed can decrypt. */
+  secretKeys: readonly [SecretKey, ...SecretKey[]];
+  auth: { issuer: string; audience: string; jwksUri: string; adminRole: string };
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Reads and validates the environment once; a bad setting stops start-up with every problem named. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = envSchema.safeParse({
+    ...env,
+    STORAGE_CONNECTION_STRING: env.STORAGE_CONNECTION_STRING ?? env.AzureWebJobsStorage,
+  });
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const [first, ...rest] = e.SECRET_KEYS;
+  if (!first) throw new ConfigError('Invalid configuration:\n  SECRET_KEYS: at least one key is required');
+  return {
+    storage: { connectionString: e.STORAGE_CONNECTION_STRING, tablePrefix: e.TABLE_PREFIX ?? '' },
+    secretKeys: [first, ...rest],
+    auth: {
+      issuer: e.AUTH_ISSUER,
+      audience: e.AUTH_AUDIENCE,
+      jwksUri: e.AUTH_JWKS_URI,
+      adminRole: e.AUTH_ADMIN_ROLE,
+    },
+  };
+}

@@ -1,0 +1,180 @@
+import { z } from 'zod';
+
+/**
+ * The settings documents of API.md, declared once. The same schemas validate request
+ * bodies, type the code (z.infer) and generate the OpenAPI document.
+ */
+
+export const DIRECTIONS = ['oro-to-microsoft', 'microsoft-to-oro', 'bidirectional'] as const;
+export const CONFLICT_RESOLUTIONS = [
+  'oro-wins',
+  'microsoft-wins',
+  'most-recent-wins',
+  'field-merge',
+] as const;
+export const LEVELS = ['global', 'organization', 'user'] as const;
+
+export const direction = z.enum(DIRECTIONS).meta({ description: 'Which way changes flow.' });
+export const conflictResolution = z
+  .enum(CONFLICT_RESOLUTIONS)
+  .meta({ description: 'Who wins when both sides changed an item; used only when bidirectional.' });
+export const level = z.enum(LEVELS);
+
+export type Direction = z.infer<typeof direction>;
+export type ConflictResolution = z.infer<typeof conflictResolution>;
+export type Level = z.infer<typeof level>;
+
+/** Ids of users and organizations: Oro's ids, safe as Table Storage keys. */
+export const entityId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" or "-", 1 to 64 characters');
+
+const guid = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const domainName = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
+
+const isLoopback = (host: string): boolean =>
+  host === 'localhost' || host === '127.0.0.1' || host === '[::1]';
+
+/** https everywhere; plain http only for loopback, as Entra ID itself allows for redirect URIs. */
+const webUrl = z
+  .string()
+  .max(2048)
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname));
+    } catch {
+      return false;
+    }
+  }, 'an absolute https URL (http only for localhost)');
+
+const clientId = z.string().regex(guid, 'a GUID, the application (client) id');
+const tenantId = z
+  .string()
+  .refine((v) => guid.test(v) || domainName.test(v), 'a directory (tenant) GUID or a verified domain name');
+const secret = z
+  .string()
+  .min(1)
+  .max(1024)
+  .meta({ description: 'Write-only; stored encrypted.', writeOnly: true });
+const oroClientId = z.string().min(1).max(200);
+const interval = z.number().int().min(1).max(1440).meta({ description: 'Minutes between scheduled syncs.' });
+
+/** A field absent inherits; `null` clears this level's override. */
+const opt = <T extends z.ZodType>(schema: T) => schema.nullable().optional();
+
+const secretSetEcho = z.boolean().optional().meta({
+  description:
+    'Read-only echo from a GET. Sent back with no clientSecret: true keeps the stored secret, false removes it.',
+});
+
+const entitySyncWrite = z.strictObject({
+  enabled: opt(z.boolean()),
+  direction: opt(direction),
+  conflictResolution: opt(conflictResolution),
+});
+
+const microsoftAppWrite = z.strictObject({
+  clientId: opt(clientId),
+  tenantId: opt(tenantId),
+  clientSecret: opt(secret),
+  clientSecretSet: secretSetEcho,
+  redirectUri: opt(webUrl),
+});
+
+const oroWrite = z.strictObject({
+  baseUrl: opt(webUrl),
+  clientId: opt(oroClientId),
+  clientSecret: opt(secret),
+  clientSecretSet: secretSetEcho,
+});
+
+const commonWriteFields = {
+  syncIntervalMinutes: opt(interval),
+  calendar: opt(entitySyncWrite),
+  tasks: opt(entitySyncWrite),
+};
+
+/** Body of PUT/PATCH on the global and organization levels. */
+export const scopeSettingsWrite = z
+  .strictObject({
+    microsoftApp: opt(microsoftAppWrite),
+    oro: opt(oroWrite),
+    ...commonWriteFields,
+  })
+  .meta({ id: 'ScopeSettingsWrite' });
+
+/** Body of PUT/PATCH on the user level: no application credentials, plus the user's organization. */
+export const userSettingsWrite = z
+  .strictObject({
+    organizationId: entityId.optional().meta({ description: "Required on the user's first write." }),
+    ...commonWriteFields,
+  })
+  .meta({ id: 'UserSettingsWrite' });
+
+export type ScopeSettingsWrite = z.infer<typeof scopeSettingsWrite>;
+export type UserSettingsWrite = z.infer<typeof userSettingsWrite>;
+export type SettingsWrite = ScopeSettingsWrite & { organizationId?: string | undefined };
+
+// ---- reads ----------------------------------------------------------------------
+
+const entitySyncRead = z.object({
+  enabled: z.boolean().optional(),
+  direction: direction.optional(),
+  conflictResolution: conflictResolution.optional(),
+});
+
+const microsoftAppRead = z.object({
+  clientId: z.string().nullable().optional(),
+  tenantId: z.string().nullable().optional(),
+  redirectUri: z.string().nullable().optional(),
+  clientSecretSet: z.boolean(),
+});
+
+const oroRead = z.object({
+  baseUrl: z.string().nullable().optional(),
+  clientId: z.string().nullable().optional(),
+  clientSecretSet: z.boolean(),
+});
+
+/** One level as stored: only the fields this level overrides (global: every field, with defaults). */
+export const settingsLevelRead = z
+  .object({
+    organizationId: z.string().optional(),
+    microsoftApp: microsoftAppRead.optional(),
+    oro: oroRead.optional(),
+    syncIntervalMinutes: z.number().int().optional(),
+    calendar: entitySyncRead.optional(),
+    tasks: entitySyncRead.optional(),
+  })
+  .meta({ id: 'SettingsLevel' });
+
+const leaf = <T extends z.ZodType>(value: T) => z.object({ value: value.nullable(), source: level });
+
+const entitySyncEffective = z.object({
+  enabled: leaf(z.boolean()),
+  direction: leaf(direction),
+  conflictResolution: leaf(conflictResolution),
+});
+
+export const effectiveSettingsRead = z
+  .object({
+    microsoftApp: z.object({
+      clientId: leaf(z.string()),
+      tenantId: leaf(z.string()),
+      redirectUri: leaf(z.string()),
+      clientSecretSet: leaf(z.boolean()),
+    }),
+    oro: z.object({
+      baseUrl: leaf(z.string()),
+      clientId: leaf(z.string()),
+      clientSecretSet: leaf(z.boolean()),
+    }),
+    syncIntervalMinutes: leaf(z.number().int()),
+    calendar: entitySyncEffective,
+    tasks: entitySyncEffective,
+  })
+  .meta({ id: 'EffectiveSettings' });
+
+export type SettingsLevelRead = z.infer<typeof settingsLevelRead>;
+export type EffectiveSettingsRead = z.infer<typeof effectiveSettingsRead>;

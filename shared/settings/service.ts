@@ -1,0 +1,260 @@
+import { AppError, isAppErrorCode, notFound, preconditionFailed, validationError } from '../errors/app-error';
+import type { SecretBox } from '../crypto/secret-box';
+import { compositeEtag, etagMatches, toHttpEtag, type EtagCondition } from '../http/etag';
+import { GLOBAL_ID, type SettingsRecord, type SettingsRepository } from '../storage/settings-repository';
+import {
+  flatten,
+  LEAF_PATHS,
+  resolve,
+  SECRET_SECTIONS,
+  type LeafPath,
+  type ResolvedSettings,
+  type SecretSection,
+  type StoredOverrides,
+} from './model';
+import type { EffectiveSettingsRead, Level, SettingsLevelRead, SettingsWrite } from './schema';
+import { applyWrite, type WriteMode } from './write';
+
+export interface Preconditions {
+  ifMatch?: EtagCondition;
+  ifNoneMatch?: EtagCondition;
+}
+
+export interface SettingsView<T> {
+  body: T;
+  etag: string;
+}
+
+export type WriteResult = SettingsView<SettingsLevelRead> & { created: boolean };
+
+/** Writers that did not send If-Match are retried over a concurrent change this many times. */
+const MAX_ATTEMPTS = 5;
+
+/** The settings use cases of API.md: read, replace, merge and delete a level; resolve a user. */
+export class SettingsService {
+  constructor(
+    private readonly repository: SettingsRepository,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  async read(level: Level, id: string): Promise<SettingsView<SettingsLevelRead>> {
+    const record = await this.load(level, id);
+    if (!record) throw notFound(describe(level, id) + ' does not exist');
+    return { body: toRead(level, record), etag: toHttpEtag(record.etag) };
+  }
+
+  async write(
+    level: Level,
+    id: string,
+    body: SettingsWrite,
+    mode: WriteMode,
+    preconditions: Preconditions,
+  ): Promise<WriteResult> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.load(level, id);
+      checkPreconditions(current, preconditions);
+      const organizationId = await this.organizationFor(level, current, body);
+      const outcome = applyWrite(current?.overrides ?? {}, body, mode, (section, plaintext) =>
+        this.secrets.seal(plaintext, secretContext(level, id, section)),
+      );
+      if (!outcome.ok) throw validationError('The settings contain invalid values.', outcome.errors);
+      const data = {
+        overrides: this.rotateSecrets(level, id, outcome.overrides),
+        ...(organizationId === undefined ? {} : { organizationId }),
+      };
+      try {
+        const saved = current
+          ? await this.repository.replace(level, id, data, current.etag)
+          : await this.repository.create(level, id, data);
+        return { body: toRead(level, saved), etag: toHttpEtag(saved.etag), created: !current };
+      } catch (error) {
+        const raced = isAppErrorCode(error, 'precondition-failed') || isAppErrorCode(error, 'conflict');
+        if (!raced) throw error;
+        // Someone wrote between our read and our write. A conditional request must see
+        // that; an unconditional one is applied again on top of the newer version.
+        if (preconditions.ifMatch || preconditions.ifNoneMatch || attempt >= MAX_ATTEMPTS) {
+          throw preconditionFailed(`${describe(level, id)} was changed by another request; read it again`);
+        }
+      }
+    }
+  }
+
+  async remove(level: Exclude<Level, 'global'>, id: string, preconditions: Preconditions): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.repository.get(level, id);
+      if (!current) throw notFound(`${describe(level, id)} does not exist`);
+      checkPreconditions(current, preconditions);
+      if (level === 'organization' && (await this.repository.hasUsersInOrganization(id))) {
+        throw new AppError(
+          'conflict',
+          `${describe(level, id)} still has users; delete them or move them to another organization first`,
+        );
+      }
+      try {
+        await this.repository.delete(level, id, current.etag);
+        return;
+      } catch (error) {
+        if (!isAppErrorCode(error, 'precondition-failed')) throw error;
+        if (preconditions.ifMatch || attempt >= MAX_ATTEMPTS) {
+          throw preconditionFailed(`${describe(level, id)} was changed by another request; read it again`);
+        }
+      }
+    }
+  }
+
+  /** Every leaf with its value and the level it came from. */
+  async effective(userId: string): Promise<SettingsView<EffectiveSettingsRead>> {
+    const { resolved, etags } = await this.resolveUser(userId);
+    return { body: toEffectiveRead(resolved), etag: compositeEtag(etags) };
+  }
+
+  /** For later use cases (connection, sync): resolved settings of one user, secrets still sealed. */
+  async resolveUser(userId: string): Promise<{ resolved: ResolvedSettings; etags: string[] }> {
+    const user = await this.repository.get('user', userId);
+    if (!user) throw notFound(`${describe('user', userId)} does not exist`);
+    const [organization, global] = await Promise.all([
+      user.organizationId ? this.repository.get('organization', user.organizationId) : undefined,
+      this.ensureGlobal(),
+    ]);
+    const resolved = resolve({
+      global: flatten(global.overrides),
+      ...(organization ? { organization: flatten(organization.overrides) } : {}),
+      user: flatten(user.overrides),
+    });
+    return { resolved, etags: [global.etag, organization?.etag ?? '', user.etag] };
+  }
+
+  private load(level: Level, id: string): Promise<SettingsRecord | undefined> {
+    return level === 'global' ? this.ensureGlobal() : this.repository.get(level, id);
+  }
+
+  /** The global row always exists: it is created empty (all defaults) on first use. */
+  private async ensureGlobal(): Promise<SettingsRecord> {
+    const existing = await this.repository.get('global', GLOBAL_ID);
+    if (existing) return existing;
+    try {
+      return await this.repository.create('global', GLOBAL_ID, { overrides: {} });
+    } catch (error) {
+      if (!isAppErrorCode(error, 'conflict')) throw error;
+      const created = await this.repository.get('global', GLOBAL_ID);
+      if (!created) throw error;
+      return created;
+    }
+  }
+
+  private async organizationFor(
+    level: Level,
+    current: SettingsRecord | undefined,
+    body: SettingsWrite,
+  ): Promise<string | undefined> {
+    if (level !== 'user') return undefined;
+    const organizationId = body.organizationId ?? current?.organizationId;
+    if (organizationId === undefined) {
+      throw validationError("A user's first write must name its organization.", [
+        { path: 'organizationId', message: "required on the user's first write" },
+      ]);
+    }
+    if (organizationId !== current?.organizationId) {
+      const organization = await this.repository.get('organization', organizationId);
+      if (!organization) throw notFound(`${describe('organization', organizationId)} does not exist`);
+    }
+    return organizationId;
+  }
+
+  /** A secret kept across a write is re-sealed with the active key, so old keys can be retired. */
+  private rotateSecrets(level: Level, id: string, overrides: StoredOverrides): StoredOverrides {
+    const next = structuredClone(overrides);
+    for (const section of SECRET_SECTIONS) {
+      const sealed = next[section]?.clientSecret;
+      if (sealed && this.secrets.needsRotation(sealed)) {
+        const context = secretContext(level, id, section);
+        next[section] = {
+          ...next[section],
+          clientSecret: this.secrets.seal(this.secrets.open(sealed, context), context),
+        };
+      }
+    }
+    return next;
+  }
+}
+
+export const secretContext = (level: Level, id: string, section: SecretSection): string =>
+  `settings/${level}/${id}/${section}.clientSecret`;
+
+function describe(level: Level, id: string): string {
+  return level === 'global' ? 'The global settings' : `${level === 'user' ? 'User' : 'Organization'} "${id}"`;
+}
+
+function checkPreconditions(current: SettingsRecord | undefined, p: Preconditions): void {
+  if (p.ifMatch !== undefined && !etagMatches(p.ifMatch, current?.etag)) {
+    throw preconditionFailed(
+      current
+        ? 'If-Match does not match the current ETag; read the settings again'
+        : 'If-Match given, but nothing exists yet',
+    );
+  }
+  if (
+    p.ifNoneMatch !== undefined &&
+    current &&
+    (p.ifNoneMatch === '*' || etagMatches(p.ifNoneMatch, current.etag))
+  ) {
+    throw preconditionFailed('If-None-Match: the settings already exist');
+  }
+}
+
+const isSecretLeaf = (path: LeafPath): boolean => path.endsWith('.clientSecret');
+
+/** A secret's read form: whether it is set, never its value. */
+function readLeaf(path: LeafPath, value: unknown): [string, unknown] {
+  return isSecretLeaf(path)
+    ? ['clientSecretSet', value !== null && value !== undefined]
+    : [leafName(path), value];
+}
+
+const leafName = (path: LeafPath): string => path.split('.').at(-1) ?? path;
+
+function setPath(target: Record<string, unknown>, path: LeafPath, key: string, value: unknown): void {
+  const [head, field] = path.split('.') as [string, string | undefined];
+  if (field === undefined) {
+    target[head] = value;
+    return;
+  }
+  const section = (target[head] ??= {}) as Record<string, unknown>;
+  section[key] = value;
+}
+
+function toRead(level: Level, record: SettingsRecord): SettingsLevelRead {
+  const out: Record<string, unknown> = {};
+  if (record.organizationId !== undefined) out.organizationId = record.organizationId;
+  if (level === 'global') {
+    // The global level shows every field: its overrides over the built-in defaults.
+    const resolved = resolve({ global: flatten(record.overrides) });
+    for (const path of LEAF_PATHS) {
+      const [key, value] = readLeaf(path, resolved[path].value);
+      setPath(out, path, key, value);
+    }
+    return out as SettingsLevelRead;
+  }
+  const flat = flatten(record.overrides);
+  for (const path of LEAF_PATHS) {
+    const value = flat[path];
+    if (value === undefined) continue;
+    const [key, readValue] = readLeaf(path, value);
+    setPath(out, path, key, readValue);
+  }
+  for (const section of SECRET_SECTIONS) {
+    const s = out[section] as Record<string, unknown> | undefined;
+    if (s) s.clientSecretSet ??= false;
+  }
+  return out as SettingsLevelRead;
+}
+
+function toEffectiveRead(resolved: ResolvedSettings): EffectiveSettingsRead {
+  const out: Record<string, unknown> = {};
+  for (const path of LEAF_PATHS) {
+    const leaf = resolved[path];
+    const [key, value] = readLeaf(path, leaf.value);
+    setPath(out, path, key, { value, source: leaf.source });
+  }
+  return out as EffectiveSettingsRead;
+}

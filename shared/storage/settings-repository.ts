@@ -1,0 +1,122 @@
+import { odata } from '@azure/data-tables';
+import { AppError } from '../errors/app-error';
+import type { Level } from '../settings/schema';
+import { storedOverrides, type StoredOverrides } from '../settings/model';
+import { isRestStatus, mapStorageError, type TableStore } from './tables';
+
+/** One level's stored overrides with the ETag they were read at. */
+export interface SettingsRecord {
+  overrides: StoredOverrides;
+  /** Users only: the organization whose settings they inherit. */
+  organizationId?: string;
+  etag: string;
+  updatedAt: string;
+}
+
+export type SettingsData = Pick<SettingsRecord, 'overrides' | 'organizationId'>;
+
+interface SettingsEntity {
+  partitionKey: string;
+  rowKey: string;
+  overrides: string;
+  organizationId?: string;
+  updatedAt: string;
+}
+
+export const GLOBAL_ID = 'global';
+
+/**
+ * Settings rows: PartitionKey = level, RowKey = id ("global" for the global level).
+ * Every write is conditional on the ETag read (or on absence, for creates).
+ */
+export class SettingsRepository {
+  constructor(private readonly tables: TableStore) {}
+
+  private get table() {
+    return this.tables.client('settings');
+  }
+
+  async get(level: Level, id: string): Promise<SettingsRecord | undefined> {
+    await this.tables.ready();
+    try {
+      const entity = await this.table.getEntity<SettingsEntity>(level, id);
+      return toRecord(entity, entity.etag);
+    } catch (error) {
+      if (isRestStatus(error, 404)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Creates the row; fails with `conflict` when it already exists. */
+  async create(level: Level, id: string, data: SettingsData): Promise<SettingsRecord> {
+    await this.tables.ready();
+    const entity = toEntity(level, id, data);
+    try {
+      const result = await this.table.createEntity(entity);
+      return toRecord(entity, result.etag ?? '');
+    } catch (error) {
+      return mapStorageError(error, `${level} settings "${id}"`);
+    }
+  }
+
+  /** Replaces the row if it is still at `etag`; fails with `precondition-failed` otherwise. */
+  async replace(level: Level, id: string, data: SettingsData, etag: string): Promise<SettingsRecord> {
+    await this.tables.ready();
+    const entity = toEntity(level, id, data);
+    try {
+      const result = await this.table.updateEntity(entity, 'Replace', { etag });
+      return toRecord(entity, result.etag ?? '');
+    } catch (error) {
+      return mapConditionalWriteError(error, level, id);
+    }
+  }
+
+  async delete(level: Level, id: string, etag: string): Promise<void> {
+    await this.tables.ready();
+    try {
+      await this.table.deleteEntity(level, id, { etag });
+    } catch (error) {
+      mapConditionalWriteError(error, level, id);
+    }
+  }
+
+  async hasUsersInOrganization(organizationId: string): Promise<boolean> {
+    await this.tables.ready();
+    const pages = this.table
+      .listEntities<Pick<SettingsEntity, 'rowKey'>>({
+        queryOptions: {
+          filter: odata`PartitionKey eq ${'user'} and organizationId eq ${organizationId}`,
+          select: ['RowKey'],
+        },
+      })
+      .byPage({ maxPageSize: 1 });
+    const first = await pages.next();
+    return !first.done && first.value.length > 0;
+  }
+}
+
+/** A row that vanished after it was read no longer matches the ETag either. */
+function mapConditionalWriteError(error: unknown, level: Level, id: string): never {
+  if (isRestStatus(error, 404))
+    throw new AppError('precondition-failed', `${level} settings "${id}" was deleted meanwhile`);
+  return mapStorageError(error, `${level} settings "${id}"`);
+}
+
+function toEntity(level: Level, id: string, data: SettingsData): SettingsEntity {
+  return {
+    partitionKey: level,
+    rowKey: id,
+    overrides: JSON.stringify(data.overrides),
+    ...(data.organizationId === undefined ? {} : { organizationId: data.organizationId }),
+    updatedAt: new Date().toISOString(),
+  };
+}
+
+function toRecord(entity: SettingsEntity, etag: string): SettingsRecord {
+  return {
+    overrides: storedOverrides.parse(JSON.parse(entity.overrides)),
+    ...(entity.organizationId === undefined ? {} : { organizationId: entity.organizationId }),
+    etag,
+    updatedAt: entity.updatedAt,
+  };
+}

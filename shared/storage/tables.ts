@@ -1,0 +1,67 @@
+import { RestError, TableClient, TableServiceClient } from '@azure/data-tables';
+import { AppError } from '../errors/app-error';
+
+/** Logical table names; a deployment-wide prefix keeps test runs and environments apart. */
+export const TABLE_NAMES = ['settings'] as const;
+export type TableName = (typeof TABLE_NAMES)[number];
+
+export interface TableStore {
+  client(name: TableName): TableClient;
+  /** Creates every table once per process; safe to call from every invocation. */
+  ready(): Promise<void>;
+  /** A cheap round trip to storage, for health checks. */
+  ping(): Promise<void>;
+}
+
+export function createTableStore(connectionString: string, prefix: string): TableStore {
+  const options = { allowInsecureConnection: isLocal(connectionString) };
+  const clients = new Map<TableName, TableClient>();
+  const service = TableServiceClient.fromConnectionString(connectionString, options);
+  let readyPromise: Promise<void> | undefined;
+
+  const client = (name: TableName): TableClient => {
+    let c = clients.get(name);
+    if (!c) {
+      c = TableClient.fromConnectionString(connectionString, `${prefix}${name}`, options);
+      clients.set(name, c);
+    }
+    return c;
+  };
+
+  return {
+    client,
+    ready() {
+      readyPromise ??= Promise.all(TABLE_NAMES.map((n) => client(n).createTable())).then(
+        () => undefined,
+        (error: unknown) => {
+          readyPromise = undefined; // let the next call try again
+          throw error;
+        },
+      );
+      return readyPromise;
+    },
+    async ping() {
+      const pages = service.listTables().byPage({ maxPageSize: 1 });
+      await pages.next();
+    },
+  };
+}
+
+function isLocal(connectionString: string): boolean {
+  return (
+    connectionString.includes('UseDevelopmentStorage=true') ||
+    /Endpoint=http:\/\/(127\.0\.0\.1|localhost)[:/]/i.test(connectionString)
+  );
+}
+
+export const isRestStatus = (error: unknown, status: number): boolean =>
+  error instanceof RestError && error.statusCode === status;
+
+/** Translates the storage outcomes the application reacts to into typed errors; rethrows the rest. */
+export function mapStorageError(error: unknown, what: string): never {
+  if (isRestStatus(error, 412))
+    throw new AppError('precondition-failed', `${what} was changed by someone else`);
+  if (isRestStatus(error, 409)) throw new AppError('conflict', `${what} already exists`);
+  if (isRestStatus(error, 404)) throw new AppError('not-found', `${what} does not exist`);
+  throw error;
+}

@@ -1,0 +1,91 @@
+import { createAdminAuthenticator } from '../../../../shared/auth/admin-auth';
+import { startEntraSimulator, type EntraSimulator } from '../../../../dev/entra/simulator';
+import { freePort } from '../../../../dev/ports';
+
+const AUDIENCE = 'api://test';
+
+describe('admin authentication against the Entra simulator', () => {
+  let entra: EntraSimulator;
+  let other: EntraSimulator;
+  let authenticate: ReturnType<typeof createAdminAuthenticator>;
+
+  beforeAll(async () => {
+    entra = await startEntraSimulator();
+    other = await startEntraSimulator({ tenantId: entra.tenantId });
+    authenticate = createAdminAuthenticator({
+      issuer: entra.issuer,
+      audience: AUDIENCE,
+      jwksUri: entra.jwksUri,
+      adminRole: 'Sync.Admin',
+    });
+  });
+  afterAll(async () => {
+    await entra.close();
+    await other.close();
+  });
+
+  const bearer = async (o: Partial<Parameters<EntraSimulator['issueToken']>[0]> = {}, by = entra) =>
+    `Bearer ${await by.issueToken({ audience: AUDIENCE, roles: ['Sync.Admin'], ...o })}`;
+
+  it('accepts a valid admin token', async () => {
+    await expect(authenticate(await bearer({ subject: 'alice', name: 'Alice' }))).resolves.toEqual({
+      subject: 'alice',
+      name: 'Alice',
+      roles: ['Sync.Admin'],
+    });
+  });
+
+  it.each([
+    ['no header', undefined],
+    ['an empty header', ''],
+    ['another scheme', 'Basic YWxhZGRpbjpvcGVuc2VzYW1l'],
+    ['a malformed token', 'Bearer not.a.jwt'],
+  ])('answers 401 for %s', async (_name, header) => {
+    await expect(authenticate(header)).rejects.toMatchObject({ code: 'unauthorized' });
+  });
+
+  it('answers 401 for an expired token', async () => {
+    await expect(authenticate(await bearer({ expiresIn: -3600 }))).rejects.toMatchObject({
+      code: 'unauthorized',
+      message: 'The token has expired.',
+    });
+  });
+
+  it('answers 401 for the wrong audience or issuer', async () => {
+    await expect(authenticate(await bearer({ audience: 'api://other' }))).rejects.toMatchObject({
+      code: 'unauthorized',
+    });
+    await expect(authenticate(await bearer({ issuer: 'https://evil.example/v2.0' }))).rejects.toMatchObject({
+      code: 'unauthorized',
+    });
+  });
+
+  it('answers 401 for a token signed with a key not in the JWKS', async () => {
+    await expect(authenticate(await bearer({}, other))).rejects.toMatchObject({ code: 'unauthorized' });
+  });
+
+  it('answers 401 for an unsigned token', async () => {
+    const [, payload] = (await bearer()).slice(7).split('.');
+    const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
+    await expect(authenticate(`Bearer ${header}.${payload}.`)).rejects.toMatchObject({
+      code: 'unauthorized',
+    });
+  });
+
+  it('answers 403 for a valid token without the admin role', async () => {
+    await expect(authenticate(await bearer({ roles: ['Sync.Reader'] }))).rejects.toMatchObject({
+      code: 'forbidden',
+    });
+  });
+
+  it('answers 503, not 401, when the key set cannot be fetched', async () => {
+    const port = await freePort();
+    const offline = createAdminAuthenticator({
+      issuer: entra.issuer,
+      audience: AUDIENCE,
+      jwksUri: `http://127.0.0.1:${port}/keys`,
+      adminRole: 'Sync.Admin',
+    });
+    await expect(offline(await bearer())).rejects.toMatchObject({ code: 'dependency-unavailable' });
+  });
+});

@@ -1,0 +1,51 @@
+import { startStack, type Stack } from '../../dev/stack';
+import { testConnectionString, uniquePrefix } from './storage';
+
+/** The dev stack over the shared test Azurite, with its own tables. */
+export function startTestStack(options: { seed?: boolean } = {}): Promise<Stack> {
+  return startStack({
+    storageConnectionString: testConnectionString(),
+    tablePrefix: uniquePrefix(),
+    seed: options.seed ?? false,
+  });
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  body: unknown;
+  text: string;
+}
+
+/** A small client for the API over a real socket. */
+export function apiClient(baseUrl: string, token?: string) {
+  return async (
+    method: string,
+    path: string,
+    init: { body?: unknown; rawBody?: string; headers?: Record<string, string>; token?: string | null } = {},
+  ): Promise<ApiResponse> => {
+    const headers: Record<string, string> = { ...init.headers };
+    const bearer = init.token === undefined ? token : init.token;
+    if (bearer) headers.Authorization = `Bearer ${bearer}`;
+    let body: string | undefined = init.rawBody;
+    if (init.body !== undefined) {
+      body = JSON.stringify(init.body);
+      headers['Content-Type'] ??= 'application/json';
+    }
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body }),
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: parseJson(text), text };
+  };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return text ? (JSON.parse(text) as unknown) : undefined;
+  } catch {
+    return undefined; // not JSON: callers look at `text`
+  }
+}

@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+import { ConfigError, loadConfig } from '../../../../shared/config/config';
+
+const key = randomBytes(32).toString('base64');
+const valid = {
+  STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true',
+  SECRET_KEYS: `k2:${key},k1:${randomBytes(32).toString('base64')}`,
+  AUTH_ISSUER: 'https://login.microsoftonline.com/t/v2.0',
+  AUTH_AUDIENCE: 'api://x',
+  AUTH_JWKS_URI: 'https://login.microsoftonline.com/t/discovery/v2.0/keys',
+};
+
+describe('loadConfig', () => {
+  it('reads a valid environment, the first key active', () => {
+    const config = loadConfig(valid);
+    expect(config.secretKeys.map((k) => k.id)).toEqual(['k2', 'k1']);
+    expect(config.secretKeys[0].key).toEqual(Buffer.from(key, 'base64'));
+    expect(config.auth.adminRole).toBe('Sync.Admin');
+    expect(config.storage.tablePrefix).toBe('');
+  });
+
+  it('falls back to AzureWebJobsStorage', () => {
+    const { STORAGE_CONNECTION_STRING: _omit, ...rest } = valid;
+    expect(
+      loadConfig({ ...rest, AzureWebJobsStorage: 'UseDevelopmentStorage=true' }).storage.connectionString,
+    ).toBe('UseDevelopmentStorage=true');
+  });
+
+  it('names every bad variable at once', () => {
+    const attempt = () =>
+      loadConfig({ ...valid, AUTH_ISSUER: 'not a url', TABLE_PREFIX: '9bad', AUTH_AUDIENCE: '' });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/AUTH_ISSUER[\s\S]*TABLE_PREFIX|TABLE_PREFIX[\s\S]*AUTH_ISSUER/);
+    expect(attempt).toThrow(/AUTH_AUDIENCE/);
+  });
+
+  it('rejects a short key without echoing it', () => {
+    const shortKey = randomBytes(16).toString('base64');
+    let message = '';
+    try {
+      loadConfig({ ...valid, SECRET_KEYS: `k1:${shortKey}` });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/SECRET_KEYS/);
+    expect(message).not.toContain(shortKey);
+  });
+
+  it('rejects a repeated key id', () => {
+    expect(() => loadConfig({ ...valid, SECRET_KEYS: `a:${key},a:${key}` })).toThrow(/appears twice/);
+  });
+});
