@@ -98,7 +98,7 @@ const tooLarge = () => new AppError('payload-too-large', `The body must not exce
 
 /** Validates a path parameter and names it in the 400 when it is bad. */
 export function pathParam<T extends z.ZodType>(request: HttpRequest, name: string, schema: T): z.infer<T> {
-  return parseInput(schema, request.params[name], `path parameter "${name}"`, [name]);
+  return parseInput(schema, request.params[name], `path parameter "${name}"`, { prefix: [name] });
 }
 
 export function preconditions(request: HttpRequest): Preconditions {

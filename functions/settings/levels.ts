@@ -49,6 +49,9 @@ export const LEVEL_ROUTES: readonly LevelRoute[] = [
   },
 ];
 
+const onlyAbove = 'set at global or organization level only';
+const USER_LEVEL_HINTS = { microsoftApp: onlyAbove, oro: onlyAbove };
+
 const idOf = (request: HttpRequest, r: LevelRoute): string =>
   r.param ? pathParam(request, r.param, entityId) : GLOBAL_ID;
 
@@ -85,7 +88,9 @@ export function settingsLevelFunctions(getServices: GetServices, r: LevelRoute) 
       operation: writeOperation(r, mode),
       run: async (request, _context, services) => {
         const id = idOf(request, r);
-        const body = parseInput(writeSchema(r.level), await readJsonBody(request), 'settings document');
+        const body = parseInput(writeSchema(r.level), await readJsonBody(request), 'settings document', {
+          unknownFieldHints: r.level === 'user' ? USER_LEVEL_HINTS : {},
+        });
         const result = await services.settings.write(r.level, id, body, mode, preconditions(request));
         return json(result.created ? 201 : 200, result.body, {
           ETag: result.etag,

@@ -7,11 +7,15 @@ const pathOf = (segments: readonly PropertyKey[]): string => segments.map(String
 export function toFieldErrors(
   issues: readonly z.core.$ZodIssue[],
   prefix: readonly PropertyKey[] = [],
+  unknownFieldHints: Readonly<Record<string, string>> = {},
 ): FieldError[] {
   return issues.flatMap((issue): FieldError[] => {
     const path = [...prefix, ...issue.path];
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ path: pathOf([...path, key]), message: 'unknown field' }));
+      return issue.keys.map((key) => {
+        const fieldPath = pathOf([...path, key]);
+        return { path: fieldPath, message: unknownFieldHints[fieldPath] ?? 'unknown field' };
+      });
     }
     return [{ path: pathOf(path), message: issue.message }];
   });
@@ -22,9 +26,12 @@ export function parseInput<T extends z.ZodType>(
   schema: T,
   input: unknown,
   what: string,
-  prefix: readonly PropertyKey[] = [],
+  options: { prefix?: readonly PropertyKey[]; unknownFieldHints?: Readonly<Record<string, string>> } = {},
 ): z.infer<T> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  throw validationError(`The ${what} is not valid.`, toFieldErrors(result.error.issues, prefix));
+  throw validationError(
+    `The ${what} is not valid.`,
+    toFieldErrors(result.error.issues, options.prefix, options.unknownFieldHints),
+  );
 }

@@ -22,7 +22,12 @@ export function apiClient(baseUrl: string, token?: string) {
   return async (
     method: string,
     path: string,
-    init: { body?: unknown; rawBody?: string; headers?: Record<string, string>; token?: string | null } = {},
+    init: {
+      body?: unknown;
+      rawBody?: string | undefined;
+      headers?: Record<string, string>;
+      token?: string | null;
+    } = {},
   ): Promise<ApiResponse> => {
     const headers: Record<string, string> = { ...init.headers };
     const bearer = init.token === undefined ? token : init.token;
