@@ -88,8 +88,10 @@ export async function readJsonBody(request: HttpRequest): Promise<unknown> {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
+    // The parser's own message quotes the body, which may hold a secret: say only where it broke.
+    const position = error instanceof Error ? /position (\d+)/.exec(error.message)?.[1] : undefined;
     throw new AppError('validation', 'The body is not valid JSON.', {
-      fieldErrors: [{ path: '', message: error instanceof Error ? error.message : 'not valid JSON' }],
+      fieldErrors: [{ path: '', message: position ? `not valid JSON at position ${position}` : 'not valid JSON' }],
     });
   }
 }

@@ -292,6 +292,12 @@ describe('settings API over the dev host', () => {
         400,
       );
       expectProblem(await api('PUT', '/api/settings/global', { body: [1, 2] }), 400);
+      const leaky = await api('PUT', '/api/settings/global', {
+        rawBody: '{"oro": {"clientSecret": "hunter2-secret" oops',
+        headers: { 'Content-Type': 'application/json' },
+      });
+      expectProblem(leaky, 400);
+      expect(leaky.text).not.toContain('hunter2');
       expectProblem(
         await api('PUT', '/api/settings/global', {
           rawBody: 'a=b',
