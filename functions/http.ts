@@ -91,7 +91,9 @@ export async function readJsonBody(request: HttpRequest): Promise<unknown> {
     // The parser's own message quotes the body, which may hold a secret: say only where it broke.
     const position = error instanceof Error ? /position (\d+)/.exec(error.message)?.[1] : undefined;
     throw new AppError('validation', 'The body is not valid JSON.', {
-      fieldErrors: [{ path: '', message: position ? `not valid JSON at position ${position}` : 'not valid JSON' }],
+      fieldErrors: [
+        { path: '', message: position ? `not valid JSON at position ${position}` : 'not valid JSON' },
+      ],
     });
   }
 }

@@ -50,7 +50,7 @@ export class SettingsService {
     mode: WriteMode,
     preconditions: Preconditions,
   ): Promise<WriteResult> {
-    for (let attempt = 1; ; attempt++) {
+    return this.retryLostRaces(level, id, preconditions, async () => {
       const current = await this.load(level, id);
       checkPreconditions(current, preconditions);
       const organizationId = await this.organizationFor(level, current, body);
@@ -62,25 +62,17 @@ export class SettingsService {
         overrides: this.rotateSecrets(level, id, outcome.overrides),
         ...(organizationId === undefined ? {} : { organizationId }),
       };
-      try {
-        const saved = current
-          ? await this.repository.replace(level, id, data, current.etag)
-          : await this.repository.create(level, id, data);
-        return { body: toRead(level, saved), etag: toHttpEtag(saved.etag), created: !current };
-      } catch (error) {
-        const raced = isAppErrorCode(error, 'precondition-failed') || isAppErrorCode(error, 'conflict');
-        if (!raced) throw error;
-        // Someone wrote between our read and our write. A conditional request must see
-        // that; an unconditional one is applied again on top of the newer version.
-        if (preconditions.ifMatch || preconditions.ifNoneMatch || attempt >= MAX_ATTEMPTS) {
-          throw preconditionFailed(`${describe(level, id)} was changed by another request; read it again`);
-        }
-      }
-    }
+      const saved = await raceAware(() =>
+        current
+          ? this.repository.replace(level, id, data, current.etag)
+          : this.repository.create(level, id, data),
+      );
+      return { body: toRead(level, saved), etag: toHttpEtag(saved.etag), created: !current };
+    });
   }
 
   async remove(level: Exclude<Level, 'global'>, id: string, preconditions: Preconditions): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
+    await this.retryLostRaces(level, id, preconditions, async () => {
       const current = await this.repository.get(level, id);
       if (!current) throw notFound(`${describe(level, id)} does not exist`);
       checkPreconditions(current, preconditions);
@@ -90,12 +82,27 @@ export class SettingsService {
           `${describe(level, id)} still has users; delete them or move them to another organization first`,
         );
       }
+      await raceAware(() => this.repository.delete(level, id, current.etag));
+    });
+  }
+
+  /**
+   * Someone wrote between our read and our write. A conditional request must see that
+   * (412); an unconditional one is read and applied again on top of the newer version.
+   */
+  private async retryLostRaces<T>(
+    level: Level,
+    id: string,
+    preconditions: Preconditions,
+    attempt: () => Promise<T>,
+  ): Promise<T> {
+    const conditional = preconditions.ifMatch !== undefined || preconditions.ifNoneMatch !== undefined;
+    for (let n = 1; ; n++) {
       try {
-        await this.repository.delete(level, id, current.etag);
-        return;
+        return await attempt();
       } catch (error) {
-        if (!isAppErrorCode(error, 'precondition-failed')) throw error;
-        if (preconditions.ifMatch || attempt >= MAX_ATTEMPTS) {
+        if (!(error instanceof LostRace)) throw error;
+        if (conditional || n >= MAX_ATTEMPTS) {
           throw preconditionFailed(`${describe(level, id)} was changed by another request; read it again`);
         }
       }
@@ -175,6 +182,19 @@ export class SettingsService {
       }
     }
     return next;
+  }
+}
+
+/** A conditional storage write that lost to a concurrent writer. */
+class LostRace extends Error {}
+
+async function raceAware<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (isAppErrorCode(error, 'precondition-failed') || isAppErrorCode(error, 'conflict'))
+      throw new LostRace('lost a race to a concurrent writer', { cause: error });
+    throw error;
   }
 }
 
