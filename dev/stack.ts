@@ -3,7 +3,8 @@ import { buildFunctionTable } from '../functions/index';
 import { createServices, type Services } from '../shared/app/services';
 import { loadConfig } from '../shared/config/config';
 import { startAzurite, type Azurite } from './azurite';
-import { startEntraSimulator, type EntraSimulator } from './entra/simulator';
+import { trustInThisProcess } from './microsoft/certificate';
+import { startMicrosoftSimulator, type MicrosoftSimulator } from './microsoft/simulator';
 import { startDevHost, type DevHost } from './host';
 import { seedDemo } from './seed';
 
@@ -24,7 +25,8 @@ export interface StackOptions {
 
 export interface Stack {
   url: string;
-  entra: EntraSimulator;
+  /** Entra ID and Graph, simulated over HTTPS. */
+  microsoft: MicrosoftSimulator;
   services: Services;
   /** A Sync.Admin token signed by the Entra simulator. */
   adminToken(expiresIn?: number): Promise<string>;
@@ -41,17 +43,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       started.push({ close: () => azurite.stop() });
       connectionString = azurite.connectionString;
     }
-    const entra = await startEntraSimulator();
-    started.push(entra);
+    const microsoft = await startMicrosoftSimulator();
+    started.push(microsoft);
+    // The one difference from production: this process trusts the simulator's certificate.
+    trustInThisProcess(microsoft.certificate);
 
     // The same validation as in Azure: the stack is configured through the environment schema.
     const config = loadConfig({
       STORAGE_CONNECTION_STRING: connectionString,
       ...(options.tablePrefix ? { TABLE_PREFIX: options.tablePrefix } : {}),
       SECRET_KEYS: options.secretKeys ?? `dev:${randomBytes(32).toString('base64')}`,
-      AUTH_ISSUER: entra.issuer,
+      AUTH_ISSUER: microsoft.issuer,
       AUTH_AUDIENCE: DEV_AUDIENCE,
-      AUTH_JWKS_URI: entra.jwksUri,
+      AUTH_JWKS_URI: microsoft.jwksUri,
       AUTH_ADMIN_ROLE: ADMIN_ROLE,
     });
     const services = createServices(config);
@@ -62,14 +66,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...(options.log ? { log: options.log } : {}),
     });
     started.push(host);
-    if (options.seed) await seedDemo(services.settings, { tenantId: entra.tenantId, apiUrl: host.url });
+    if (options.seed) await seedDemo(services.settings, { tenantId: microsoft.tenantId, apiUrl: host.url });
 
     return {
       url: host.url,
-      entra,
+      microsoft,
       services,
       adminToken: (expiresIn = 12 * 3600) =>
-        entra.issueToken({ audience: DEV_AUDIENCE, roles: [ADMIN_ROLE], expiresIn }),
+        microsoft.issueToken({ audience: DEV_AUDIENCE, roles: [ADMIN_ROLE], expiresIn }),
       close: () => closeAll(started),
     };
   } catch (error) {

@@ -23,7 +23,7 @@ Oro ⇄ Microsoft 365 sync is running (local stack, no Azure account needed).
   API          ${stack.url}/api
   OpenAPI      ${stack.url}/api/openapi.json
   Health       ${stack.url}/api/health
-  Entra (sim)  ${stack.entra.url}
+  Microsoft    ${stack.microsoft.url}  (Entra ID + Graph simulator)
 
 Demo data: organization "${DEMO.organizationId}", user ${DEMO.inheritingUserId} (inherits everything),
 user ${DEMO.overridingUserId} (overrides some fields).

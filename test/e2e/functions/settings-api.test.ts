@@ -49,7 +49,7 @@ describe('settings API over the dev host', () => {
     it.each(adminRoutes.map((f) => [f.method, f.route]))(
       '%s %s answers 403 without the Sync.Admin role',
       async (method, route) => {
-        const token = await stack.entra.issueToken({
+        const token = await stack.microsoft.issueToken({
           audience: 'api://oro-m365-sync',
           roles: ['Sync.Reader'],
         });

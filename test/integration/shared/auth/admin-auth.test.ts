@@ -1,17 +1,19 @@
 import { createAdminAuthenticator } from '../../../../shared/auth/admin-auth';
-import { startEntraSimulator, type EntraSimulator } from '../../../../dev/entra/simulator';
+import { trustInThisProcess } from '../../../../dev/microsoft/certificate';
+import { startMicrosoftSimulator, type MicrosoftSimulator } from '../../../../dev/microsoft/simulator';
 import { freePort } from '../../../../dev/ports';
 
 const AUDIENCE = 'api://test';
 
 describe('admin authentication against the Entra simulator', () => {
-  let entra: EntraSimulator;
-  let other: EntraSimulator;
+  let entra: MicrosoftSimulator;
+  let other: MicrosoftSimulator;
   let authenticate: ReturnType<typeof createAdminAuthenticator>;
 
   beforeAll(async () => {
-    entra = await startEntraSimulator();
-    other = await startEntraSimulator({ tenantId: entra.tenantId });
+    entra = await startMicrosoftSimulator();
+    other = await startMicrosoftSimulator({ tenantId: entra.tenantId });
+    trustInThisProcess(entra.certificate);
     authenticate = createAdminAuthenticator({
       issuer: entra.issuer,
       audience: AUDIENCE,
@@ -24,7 +26,7 @@ describe('admin authentication against the Entra simulator', () => {
     await other.close();
   });
 
-  const bearer = async (o: Partial<Parameters<EntraSimulator['issueToken']>[0]> = {}, by = entra) =>
+  const bearer = async (o: Partial<Parameters<MicrosoftSimulator['issueToken']>[0]> = {}, by = entra) =>
     `Bearer ${await by.issueToken({ audience: AUDIENCE, roles: ['Sync.Admin'], ...o })}`;
 
   it('accepts a valid admin token', async () => {
