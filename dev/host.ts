@@ -20,6 +20,8 @@ export interface DevHostOptions {
   host?: string;
   /** Where function logs go; quiet by default in tests. */
   log?: (line: string) => void;
+  /** Local-only HTML pages outside /api (the demo portal), by path. */
+  pages?: Record<string, () => string>;
 }
 
 interface CompiledRoute {
@@ -33,6 +35,12 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
   const routes = options.functions.map(compile);
   const log = options.log ?? (() => undefined);
   const server: Server = createServer((req, res) => {
+    const page = options.pages?.[new URL(req.url ?? '/', 'http://localhost').pathname];
+    if (page && req.method === 'GET') {
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+      res.end(page());
+      return;
+    }
     handle(routes, req, res, log).catch((error: unknown) => {
       log(`dev host failure: ${error instanceof Error ? error.stack : String(error)}`);
       if (!res.headersSent) writeProblem(res, toProblem(error));

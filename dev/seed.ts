@@ -6,6 +6,8 @@ export const DEMO = {
   inheritingUserId: '101',
   overridingUserId: '102',
   clientId: '3e9b8c1a-7f21-4d3a-9b57-0c6de1f2a8b4',
+  /** Registered with the local Microsoft simulator only. */
+  clientSecret: 'demo-client-secret',
 } as const;
 
 /**
@@ -24,7 +26,7 @@ export async function seedDemo(
       microsoftApp: {
         clientId: DEMO.clientId,
         tenantId: opts.tenantId,
-        clientSecret: 'demo-client-secret',
+        clientSecret: DEMO.clientSecret,
         redirectUri: `${opts.apiUrl}/api/oauth/callback`,
       },
       syncIntervalMinutes: 30,

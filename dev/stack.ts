@@ -3,10 +3,11 @@ import { buildFunctionTable } from '../functions/index';
 import { createServices, type Services } from '../shared/app/services';
 import { loadConfig } from '../shared/config/config';
 import { startAzurite, type Azurite } from './azurite';
+import { startDevHost, type DevHost } from './host';
 import { trustInThisProcess } from './microsoft/certificate';
 import { startMicrosoftSimulator, type MicrosoftSimulator } from './microsoft/simulator';
-import { startDevHost, type DevHost } from './host';
-import { seedDemo } from './seed';
+import { renderDevPortal } from './portal';
+import { DEMO, seedDemo } from './seed';
 
 export const DEV_AUDIENCE = 'api://oro-m365-sync';
 export const ADMIN_ROLE = 'Sync.Admin';
@@ -28,12 +29,12 @@ export interface Stack {
   /** Entra ID and Graph, simulated over HTTPS. */
   microsoft: MicrosoftSimulator;
   services: Services;
-  /** A Sync.Admin token signed by the Entra simulator. */
+  /** A Sync.Admin token signed by the simulator's Entra ID. */
   adminToken(expiresIn?: number): Promise<string>;
   close(): Promise<void>;
 }
 
-/** The whole local system: storage, Entra simulator, and the dev host over the one function table. */
+/** The whole local system: storage, Microsoft simulator, and the dev host over the one function table. */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const started: { close(): Promise<void> }[] = [];
   try {
@@ -48,6 +49,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // The one difference from production: this process trusts the simulator's certificate.
     trustInThisProcess(microsoft.certificate);
 
+    // The host starts first so its URL (portal origin, redirect URI) is known to the config.
+    let services: Services | undefined;
+    let portal = '';
+    const host: DevHost = await startDevHost({
+      functions: buildFunctionTable(() => {
+        if (!services) throw new Error('The stack is still starting');
+        return services;
+      }),
+      port: options.port ?? 0,
+      pages: { '/': () => portal || '<p>The demo portal needs the seeded demo (npm start).</p>' },
+      ...(options.log ? { log: options.log } : {}),
+    });
+    started.push(host);
+
     // The same validation as in Azure: the stack is configured through the environment schema.
     const config = loadConfig({
       STORAGE_CONNECTION_STRING: connectionString,
@@ -57,23 +72,30 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       AUTH_AUDIENCE: DEV_AUDIENCE,
       AUTH_JWKS_URI: microsoft.jwksUri,
       AUTH_ADMIN_ROLE: ADMIN_ROLE,
+      PORTAL_ORIGIN: host.url,
+      MICROSOFT_AUTHORITY_HOST: microsoft.url,
+      GRAPH_BASE_URL: microsoft.graphUrl,
     });
-    const services = createServices(config);
+    services = createServices(config);
     await services.tables.ready();
-    const host: DevHost = await startDevHost({
-      functions: buildFunctionTable(() => services),
-      port: options.port ?? 0,
-      ...(options.log ? { log: options.log } : {}),
-    });
-    started.push(host);
-    if (options.seed) await seedDemo(services.settings, { tenantId: microsoft.tenantId, apiUrl: host.url });
+
+    const adminToken = (expiresIn = 12 * 3600) =>
+      microsoft.issueToken({ audience: DEV_AUDIENCE, roles: [ADMIN_ROLE], expiresIn });
+    if (options.seed) {
+      microsoft.registerApp({
+        clientId: DEMO.clientId,
+        clientSecret: DEMO.clientSecret,
+        redirectUris: [`${host.url}/api/oauth/callback`],
+      });
+      await seedDemo(services.settings, { tenantId: microsoft.tenantId, apiUrl: host.url });
+      portal = renderDevPortal(host.url, await adminToken());
+    }
 
     return {
       url: host.url,
       microsoft,
       services,
-      adminToken: (expiresIn = 12 * 3600) =>
-        microsoft.issueToken({ audience: DEV_AUDIENCE, roles: [ADMIN_ROLE], expiresIn }),
+      adminToken,
       close: () => closeAll(started),
     };
   } catch (error) {

@@ -1,3 +1,5 @@
+import { connectionFunctions } from './connection';
+import { oauthCallback } from './oauth-callback';
 import { settingsEffective } from './settings/effective';
 import { LEVEL_ROUTES, settingsLevelFunctions } from './settings/levels';
 import { health } from './health';
@@ -16,6 +18,8 @@ export function buildFunctionTable(getServices: GetServices): FunctionDefinition
     openApi(getServices, () => table),
     ...LEVEL_ROUTES.flatMap((route) => settingsLevelFunctions(getServices, route)),
     settingsEffective(getServices),
+    ...connectionFunctions(getServices),
+    oauthCallback(getServices),
   ];
   return table;
 }

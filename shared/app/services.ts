@@ -1,7 +1,10 @@
 import { createAdminAuthenticator, type AuthenticateAdmin } from '../auth/admin-auth';
 import type { AppConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
+import { ConnectionService } from '../connection/connection-service';
 import { SettingsService } from '../settings/service';
+import { ConnectionRepository } from '../storage/connection-repository';
+import { OAuthStateRepository } from '../storage/oauth-state-repository';
 import { SettingsRepository } from '../storage/settings-repository';
 import { createTableStore, type TableStore } from '../storage/tables';
 import { checkHealth, type HealthReport } from './health';
@@ -11,6 +14,7 @@ export interface Services {
   config: AppConfig;
   tables: TableStore;
   settings: SettingsService;
+  connections: ConnectionService;
   authenticateAdmin: AuthenticateAdmin;
   health(): Promise<HealthReport>;
 }
@@ -18,10 +22,18 @@ export interface Services {
 export function createServices(config: AppConfig): Services {
   const tables = createTableStore(config.storage.connectionString, config.storage.tablePrefix);
   const secrets = new SecretBox(config.secretKeys);
+  const settings = new SettingsService(new SettingsRepository(tables), secrets);
   return {
     config,
     tables,
-    settings: new SettingsService(new SettingsRepository(tables), secrets),
+    settings,
+    connections: new ConnectionService(
+      settings,
+      new ConnectionRepository(tables),
+      new OAuthStateRepository(tables),
+      secrets,
+      config.microsoft,
+    ),
     authenticateAdmin: createAdminAuthenticator(config.auth),
     health: () => checkHealth(tables),
   };

@@ -42,6 +42,11 @@ const envSchema = z.object({
   AUTH_AUDIENCE: z.string().min(1),
   AUTH_JWKS_URI: z.url(),
   AUTH_ADMIN_ROLE: z.string().min(1).default('Sync.Admin'),
+  PORTAL_ORIGIN: z
+    .url()
+    .refine((v) => new URL(v).origin === v.replace(/\/$/, ''), 'an origin: scheme, host and port, no path'),
+  MICROSOFT_AUTHORITY_HOST: z.url().default('https://login.microsoftonline.com'),
+  GRAPH_BASE_URL: z.url().default('https://graph.microsoft.com'),
 });
 
 export interface AppConfig {
@@ -49,6 +54,9 @@ export interface AppConfig {
   /** The first key encrypts; every key listed can decrypt. */
   secretKeys: readonly [SecretKey, ...SecretKey[]];
   auth: { issuer: string; audience: string; jwksUri: string; adminRole: string };
+  /** The admin portal's origin: the only window the OAuth callback page talks to. */
+  portalOrigin: string;
+  microsoft: { authorityHost: string; graphBaseUrl: string };
 }
 
 export class ConfigError extends Error {
@@ -76,6 +84,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       audience: e.AUTH_AUDIENCE,
       jwksUri: e.AUTH_JWKS_URI,
       adminRole: e.AUTH_ADMIN_ROLE,
+    },
+    portalOrigin: new URL(e.PORTAL_ORIGIN).origin,
+    microsoft: {
+      authorityHost: e.MICROSOFT_AUTHORITY_HOST.replace(/\/+$/, ''),
+      graphBaseUrl: e.GRAPH_BASE_URL.replace(/\/+$/, ''),
     },
   };
 }

@@ -9,6 +9,7 @@ export type AppErrorCode =
   | 'not-found'
   | 'method-not-allowed'
   | 'conflict'
+  | 'not-connected'
   | 'precondition-failed'
   | 'payload-too-large'
   | 'unsupported-media-type'

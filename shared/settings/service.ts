@@ -5,6 +5,7 @@ import { GLOBAL_ID, type SettingsRecord, type SettingsRepository } from '../stor
 import {
   flatten,
   LEAF_PATHS,
+  sealedSecret,
   resolve,
   SECRET_SECTIONS,
   type LeafPath,
@@ -14,6 +15,14 @@ import {
 } from './model';
 import type { EffectiveSettingsRead, Level, SettingsLevelRead, SettingsWrite } from './schema';
 import { applyWrite, type WriteMode } from './write';
+
+/** The Entra ID application of a user's effective settings. */
+export interface MicrosoftApp {
+  clientId: string;
+  tenantId: string;
+  clientSecret: string;
+  redirectUri: string;
+}
 
 export interface Preconditions {
   ifMatch?: EtagCondition;
@@ -115,8 +124,10 @@ export class SettingsService {
     return { body: toEffectiveRead(resolved), etag: compositeEtag(etags) };
   }
 
-  /** For later use cases (connection, sync): resolved settings of one user, secrets still sealed. */
-  async resolveUser(userId: string): Promise<{ resolved: ResolvedSettings; etags: string[] }> {
+  /** Resolved settings of one user, secrets still sealed, with where each level came from. */
+  async resolveUser(
+    userId: string,
+  ): Promise<{ resolved: ResolvedSettings; etags: string[]; organizationId: string | undefined }> {
     const user = await this.repository.get('user', userId);
     if (!user) throw notFound(`${describe('user', userId)} does not exist`);
     const [organization, global] = await Promise.all([
@@ -128,7 +139,37 @@ export class SettingsService {
       ...(organization ? { organization: flatten(organization.overrides) } : {}),
       user: flatten(user.overrides),
     });
-    return { resolved, etags: [global.etag, organization?.etag ?? '', user.etag] };
+    return {
+      resolved,
+      etags: [global.etag, organization?.etag ?? '', user.etag],
+      organizationId: user.organizationId,
+    };
+  }
+
+  /**
+   * The Entra ID application a user connects through, secret decrypted. Nothing connects
+   * until every field is set: the 409 names each missing one.
+   */
+  async microsoftApp(userId: string): Promise<MicrosoftApp> {
+    const { resolved, organizationId } = await this.resolveUser(userId);
+    const fields = ['clientId', 'tenantId', 'clientSecret', 'redirectUri'] as const;
+    const missing = fields.filter((f) => resolved[`microsoftApp.${f}`].value === null);
+    if (missing.length > 0) {
+      throw new AppError(
+        'conflict',
+        `The Microsoft app is not configured for user "${userId}": set ${missing.join(', ')} in the global or organization settings.`,
+        { fieldErrors: missing.map((f) => ({ path: `microsoftApp.${f}`, message: 'not set' })) },
+      );
+    }
+    const secretLeaf = resolved['microsoftApp.clientSecret'];
+    const sourceId = secretLeaf.source === 'organization' ? (organizationId ?? '') : GLOBAL_ID;
+    const sealed = sealedSecret.parse(secretLeaf.value);
+    return {
+      clientId: String(resolved['microsoftApp.clientId'].value),
+      tenantId: String(resolved['microsoftApp.tenantId'].value),
+      redirectUri: String(resolved['microsoftApp.redirectUri'].value),
+      clientSecret: this.secrets.open(sealed, secretContext(secretLeaf.source, sourceId, 'microsoftApp')),
+    };
   }
 
   private load(level: Level, id: string): Promise<SettingsRecord | undefined> {

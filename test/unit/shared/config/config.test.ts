@@ -8,6 +8,7 @@ const valid = {
   AUTH_ISSUER: 'https://login.microsoftonline.com/t/v2.0',
   AUTH_AUDIENCE: 'api://x',
   AUTH_JWKS_URI: 'https://login.microsoftonline.com/t/discovery/v2.0/keys',
+  PORTAL_ORIGIN: 'https://crm.example.com',
 };
 
 describe('loadConfig', () => {
@@ -17,6 +18,19 @@ describe('loadConfig', () => {
     expect(config.secretKeys[0].key).toEqual(Buffer.from(key, 'base64'));
     expect(config.auth.adminRole).toBe('Sync.Admin');
     expect(config.storage.tablePrefix).toBe('');
+    expect(config.microsoft).toEqual({
+      authorityHost: 'https://login.microsoftonline.com',
+      graphBaseUrl: 'https://graph.microsoft.com',
+    });
+  });
+
+  it('wants the portal origin without a path', () => {
+    expect(() => loadConfig({ ...valid, PORTAL_ORIGIN: 'https://crm.example.com/admin' })).toThrow(
+      /PORTAL_ORIGIN/,
+    );
+    expect(loadConfig({ ...valid, PORTAL_ORIGIN: 'https://crm.example.com/' }).portalOrigin).toBe(
+      'https://crm.example.com',
+    );
   });
 
   it('falls back to AzureWebJobsStorage', () => {

@@ -1,0 +1,73 @@
+import { DEMO } from './seed';
+
+/**
+ * A stand-in for the Oro admin portal's Microsoft settings screen, served by the dev host
+ * at `/`: Connect opens the sign-in popup, the popup posts the result back here, Check
+ * Connection and Disconnect call the API. Local only; it embeds the dev admin token.
+ */
+export function renderDevPortal(apiUrl: string, token: string): string {
+  const config = JSON.stringify({ api: `${apiUrl}/api`, token }).replace(/</g, '\\u003c');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Microsoft Settings (local demo portal)</title>
+<style>
+body{font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;color:#1b1b1b}
+fieldset{border:1px solid #ccc;margin:1rem 0;padding:1rem}button{margin-right:.5rem;padding:.4rem 1rem}
+.ok{color:#107c10}.fail{color:#a4262c}li{margin:.2rem 0}
+</style></head><body>
+<h1>Microsoft Settings</h1>
+<p>Local demo of the Oro user configuration screen. User:
+<select id="user">
+<option value="${DEMO.inheritingUserId}">${DEMO.inheritingUserId} (inherits)</option>
+<option value="${DEMO.overridingUserId}">${DEMO.overridingUserId} (overrides)</option>
+</select></p>
+<fieldset><legend>Microsoft Account</legend>
+<p>Status: <strong id="status">…</strong> <span id="account"></span></p>
+<button id="connect">Connect</button>
+<button id="check">Check Connection</button>
+<button id="disconnect">Disconnect</button>
+<ul id="checks"></ul>
+<p id="message"></p>
+</fieldset>
+<script>
+const cfg = ${config};
+const $ = (id) => document.getElementById(id);
+const user = () => $('user').value;
+async function call(method, path) {
+  const res = await fetch(cfg.api + path, { method, headers: { Authorization: 'Bearer ' + cfg.token } });
+  const body = res.status === 204 ? null : await res.json();
+  if (!res.ok) throw new Error(body && body.detail ? body.detail : 'HTTP ' + res.status);
+  return body;
+}
+async function refresh() {
+  const c = await call('GET', '/users/' + user() + '/connection');
+  $('status').textContent = c.status;
+  $('account').textContent = c.accountName ? '(' + c.accountName + ')' : '';
+}
+window.addEventListener('message', (event) => {
+  if (event.origin !== location.origin || !event.data || event.data.type !== 'microsoft-connection') return;
+  $('message').textContent = event.data.ok ? 'Connected as ' + event.data.accountName : 'Not connected: ' + event.data.error;
+  $('message').className = event.data.ok ? 'ok' : 'fail';
+  refresh();
+});
+$('connect').onclick = async () => {
+  try {
+    const { authorizeUrl } = await call('POST', '/users/' + user() + '/connection/authorize');
+    window.open(authorizeUrl, 'microsoft-signin', 'width=520,height=680');
+  } catch (e) { $('message').textContent = e.message; $('message').className = 'fail'; }
+};
+$('check').onclick = async () => {
+  $('checks').textContent = '';
+  const r = await call('POST', '/users/' + user() + '/connection/check');
+  for (const c of r.checks) {
+    const li = document.createElement('li');
+    li.className = c.ok ? 'ok' : 'fail';
+    li.textContent = (c.ok ? '✔ ' : '✘ ') + c.name + (c.detail ? ': ' + c.detail : '');
+    $('checks').appendChild(li);
+  }
+};
+$('disconnect').onclick = async () => { await call('DELETE', '/users/' + user() + '/connection'); refresh(); };
+$('user').onchange = refresh;
+refresh();
+</script>
+</body></html>`;
+}

@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import { entityId } from '../shared/settings/schema';
+import { ADMIN_ERRORS, httpFunction, json, pathParam, problemResponse, type GetServices } from './http';
+
+const route = 'users/{userId}/connection';
+const userId = (request: Parameters<typeof pathParam>[0]) => pathParam(request, 'userId', entityId);
+
+export const connectionStatus = z
+  .object({
+    status: z.enum(['connected', 'disconnected', 'reconnect-required']),
+    accountName: z.string().optional(),
+    displayName: z.string().optional(),
+    connectedAt: z.string().optional(),
+    reason: z.string().optional().meta({ description: 'Why the account must be connected again.' }),
+  })
+  .meta({ id: 'ConnectionStatus' });
+
+export const authorizeResult = z
+  .object({ authorizeUrl: z.string(), expiresAt: z.string() })
+  .meta({ id: 'ConnectionAuthorize' });
+
+export const checkResult = z
+  .object({
+    ok: z.boolean(),
+    checks: z.array(
+      z.object({
+        name: z.enum(['profile', 'calendar', 'tasks']),
+        ok: z.boolean(),
+        detail: z.string().optional(),
+      }),
+    ),
+  })
+  .meta({ id: 'ConnectionCheck' });
+
+const tags = ['connection'];
+
+export const connectionFunctions = (getServices: GetServices) => [
+  httpFunction(getServices, {
+    name: 'connectionAuthorize',
+    route: `${route}/authorize`,
+    method: 'POST',
+    operation: {
+      operationId: 'connectionAuthorize',
+      summary:
+        'Start connecting a Microsoft 365 account: the URL to open in a sign-in popup (valid 10 minutes)',
+      tags,
+      security: 'admin',
+      responses: {
+        200: { description: 'Sign-in URL', schema: authorizeResult },
+        ...ADMIN_ERRORS,
+        404: problemResponse('Unknown user'),
+        409: problemResponse(
+          'The Microsoft app is not configured for this user; `errors` names the missing fields',
+        ),
+      },
+    },
+    run: async (request, _context, services) =>
+      json(200, await services.connections.authorize(userId(request)), { 'Cache-Control': 'no-store' }),
+  }),
+  httpFunction(getServices, {
+    name: 'connectionGet',
+    route,
+    method: 'GET',
+    operation: {
+      operationId: 'connectionGet',
+      summary: "The user's Microsoft account connection",
+      tags,
+      security: 'admin',
+      responses: {
+        200: { description: 'Status', schema: connectionStatus },
+        ...ADMIN_ERRORS,
+        404: problemResponse('Unknown user'),
+      },
+    },
+    run: async (request, _context, services) => json(200, await services.connections.status(userId(request))),
+  }),
+  httpFunction(getServices, {
+    name: 'connectionCheck',
+    route: `${route}/check`,
+    method: 'POST',
+    operation: {
+      operationId: 'connectionCheck',
+      summary: 'Check Connection: profile, calendar and To Do, each reported on its own',
+      tags,
+      security: 'admin',
+      responses: {
+        200: { description: 'Checks', schema: checkResult },
+        ...ADMIN_ERRORS,
+        404: problemResponse('Unknown user'),
+      },
+    },
+    run: async (request, _context, services) => json(200, await services.connections.check(userId(request))),
+  }),
+  httpFunction(getServices, {
+    name: 'connectionDelete',
+    route,
+    method: 'DELETE',
+    operation: {
+      operationId: 'connectionDelete',
+      summary: 'Disconnect: remove the tokens; the account is remembered so a reconnect re-links',
+      tags,
+      security: 'admin',
+      responses: {
+        204: { description: 'Disconnected' },
+        ...ADMIN_ERRORS,
+        404: problemResponse('Unknown user'),
+      },
+    },
+    run: async (request, _context, services) => {
+      await services.connections.disconnect(userId(request));
+      return { status: 204 };
+    },
+  }),
+];

@@ -1,0 +1,339 @@
+import { randomBytes } from 'node:crypto';
+import { CryptoProvider, InteractionRequiredAuthError, type AuthenticationResult } from '@azure/msal-node';
+import { createMsalClient, GRAPH_SCOPES, REQUIRED_SCOPES } from '../auth/msal';
+import { TableTokenCache, TokenCacheConflict } from '../auth/token-cache';
+import type { SecretBox } from '../crypto/secret-box';
+import { AppError, isAppErrorCode } from '../errors/app-error';
+import { batch, createGraphClient, graphErrorMessage } from '../microsoft/graph-client';
+import { sealedSecret } from '../settings/model';
+import type { SettingsService } from '../settings/service';
+import type { ConnectionRepository, StoredAccount } from '../storage/connection-repository';
+import type { OAuthStateRepository } from '../storage/oauth-state-repository';
+
+export const STATE_TTL_MS = 10 * 60_000;
+const MAX_ATTEMPTS = 5;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface ConnectionView {
+  status: StoredAccount['status'];
+  accountName?: string;
+  displayName?: string;
+  connectedAt?: string;
+  reason?: string;
+}
+
+export interface CheckResult {
+  ok: boolean;
+  checks: { name: 'profile' | 'calendar' | 'tasks'; ok: boolean; detail?: string }[];
+}
+
+/** What the OAuth callback page reports to the portal. */
+export interface CallbackOutcome {
+  ok: boolean;
+  userId?: string;
+  accountName?: string;
+  error?: string;
+}
+
+export interface CallbackQuery {
+  code?: string | undefined;
+  state?: string | undefined;
+  error?: string | undefined;
+  error_description?: string | undefined;
+}
+
+const verifierContext = (userId: string) => `oauthstate/${userId}/verifier`;
+
+/**
+ * Connect, check and disconnect a user's Microsoft 365 account, and hand out Graph
+ * access tokens for it. Tokens exist only inside MSAL's cache, sealed in storage.
+ */
+export class ConnectionService {
+  private readonly crypto = new CryptoProvider();
+
+  constructor(
+    private readonly settings: SettingsService,
+    private readonly connections: ConnectionRepository,
+    private readonly states: OAuthStateRepository,
+    private readonly secrets: SecretBox,
+    private readonly microsoft: { authorityHost: string; graphBaseUrl: string },
+  ) {}
+
+  /** Starts a sign-in: a single-use state with a PKCE verifier, and the URL to open in a popup. */
+  async authorize(userId: string, now = new Date()): Promise<{ authorizeUrl: string; expiresAt: string }> {
+    const app = await this.settings.microsoftApp(userId);
+    const { verifier, challenge } = await this.crypto.generatePkceCodes();
+    const state = randomBytes(32).toString('base64url');
+    const expiresAt = new Date(now.getTime() + STATE_TTL_MS).toISOString();
+    await this.states.save(state, {
+      userId,
+      sealedVerifier: JSON.stringify(this.secrets.seal(verifier, verifierContext(userId))),
+      expiresAt,
+    });
+    const authorizeUrl = await createMsalClient(app, this.microsoft.authorityHost).getAuthCodeUrl({
+      scopes: [...GRAPH_SCOPES],
+      redirectUri: app.redirectUri,
+      codeChallenge: challenge,
+      codeChallengeMethod: 'S256',
+      state,
+      prompt: 'select_account',
+    });
+    return { authorizeUrl, expiresAt };
+  }
+
+  /** Finishes a sign-in from the browser's redirect. Never throws for the user's mistakes: they become the outcome. */
+  async completeSignIn(query: CallbackQuery, now = new Date()): Promise<CallbackOutcome> {
+    if (!query.state)
+      return { ok: false, error: 'The sign-in response has no state; start again from the portal.' };
+    const consumed = await this.states.consume(query.state);
+    if (!consumed.ok) {
+      return {
+        ok: false,
+        error:
+          consumed.reason === 'used'
+            ? 'This sign-in was already completed; start again from the portal.'
+            : 'This sign-in link is unknown or was already used; start again from the portal.',
+      };
+    }
+    const { userId } = consumed.pending;
+    if (Date.parse(consumed.pending.expiresAt) < now.getTime()) {
+      return {
+        ok: false,
+        userId,
+        error: 'The sign-in took longer than 10 minutes and expired; start again.',
+      };
+    }
+    if (query.error) {
+      return {
+        ok: false,
+        userId,
+        error:
+          query.error === 'access_denied'
+            ? 'Sign-in was cancelled.'
+            : `Microsoft sign-in failed: ${firstLine(query.error_description) ?? query.error}.`,
+      };
+    }
+    if (!query.code) return { ok: false, userId, error: 'The sign-in response has no authorization code.' };
+
+    const app = await this.settings.microsoftApp(userId);
+    const verifier = this.secrets.open(
+      sealedSecret.parse(JSON.parse(consumed.pending.sealedVerifier)),
+      verifierContext(userId),
+    );
+    await this.connections.deleteCache(userId); // a new sign-in starts from a clean cache
+    const cache = new TableTokenCache(userId, this.connections, this.secrets);
+    let result: AuthenticationResult;
+    try {
+      result = await createMsalClient(app, this.microsoft.authorityHost, cache.plugin()).acquireTokenByCode({
+        code: query.code,
+        codeVerifier: verifier,
+        redirectUri: app.redirectUri,
+        scopes: [...GRAPH_SCOPES],
+      });
+    } catch (error) {
+      await this.connections.deleteCache(userId);
+      return {
+        ok: false,
+        userId,
+        error: `Microsoft did not accept the sign-in: ${describeAuthError(error)}`,
+      };
+    }
+    const account = result.account;
+    const granted = result.scopes.map((s) => s.toLowerCase());
+    const missing = REQUIRED_SCOPES.filter((s) => !granted.includes(s.toLowerCase()));
+    const tenantMismatch =
+      GUID.test(app.tenantId) && result.tenantId.toLowerCase() !== app.tenantId.toLowerCase();
+    if (!account || missing.length > 0 || tenantMismatch) {
+      await this.connections.deleteCache(userId);
+      return {
+        ok: false,
+        userId,
+        error: !account
+          ? 'Microsoft returned no account.'
+          : missing.length > 0
+            ? `These permissions were not granted: ${missing.join(', ')}. Sign in again and accept them, or ask an administrator to grant consent.`
+            : `The account ${account.username} belongs to another directory (tenant ${result.tenantId}) than the configured one (${app.tenantId}).`,
+      };
+    }
+    const stamp = now.toISOString();
+    await this.updateAccount(userId, () => ({
+      status: 'connected',
+      homeAccountId: account.homeAccountId,
+      username: account.username,
+      displayName: account.name ?? account.username,
+      tenantId: result.tenantId,
+      scopes: result.scopes,
+      connectedAt: stamp,
+      updatedAt: stamp,
+    }));
+    return { ok: true, userId, accountName: account.username };
+  }
+
+  async status(userId: string): Promise<ConnectionView> {
+    await this.settings.resolveUser(userId); // 404 for an unknown user
+    const row = await this.connections.getAccount(userId);
+    if (!row || row.value.status === 'disconnected') return { status: 'disconnected' };
+    const a = row.value;
+    return {
+      status: a.status,
+      accountName: a.username,
+      displayName: a.displayName,
+      connectedAt: a.connectedAt,
+      ...(a.reason ? { reason: a.reason } : {}),
+    };
+  }
+
+  /**
+   * A Graph access token for the user, refreshed silently when needed. Concurrent callers
+   * for one user each end up with a token and a consistent cache: the one whose cache
+   * write loses re-reads the winner's tokens. A refused refresh marks the connection
+   * reconnect-required.
+   */
+  async graphAccessToken(userId: string): Promise<string> {
+    const row = await this.connections.getAccount(userId);
+    if (!row || row.value.status !== 'connected') {
+      throw new AppError(
+        'not-connected',
+        row?.value.status === 'reconnect-required'
+          ? `The Microsoft account of user "${userId}" must be connected again: ${row.value.reason ?? 'sign-in expired'}.`
+          : `User "${userId}" has no connected Microsoft account.`,
+      );
+    }
+    const app = await this.settings.microsoftApp(userId);
+    for (let attempt = 1; ; attempt++) {
+      const cache = new TableTokenCache(userId, this.connections, this.secrets);
+      const client = createMsalClient(app, this.microsoft.authorityHost, cache.plugin());
+      try {
+        const account = await client.getTokenCache().getAccountByHomeId(row.value.homeAccountId);
+        if (!account)
+          throw new InteractionRequiredAuthError('no_tokens_found', 'The stored sign-in is gone.');
+        const result = await client.acquireTokenSilent({ account, scopes: [...GRAPH_SCOPES] });
+        return result.accessToken;
+      } catch (error) {
+        if (error instanceof TokenCacheConflict && attempt < MAX_ATTEMPTS) continue;
+        if (error instanceof InteractionRequiredAuthError) {
+          const reason = describeAuthError(error);
+          await this.markReconnectRequired(userId, reason);
+          throw new AppError(
+            'not-connected',
+            `The Microsoft account of user "${userId}" must be connected again: ${reason}.`,
+            {
+              cause: error,
+            },
+          );
+        }
+        throw error;
+      }
+    }
+  }
+
+  /** Check Connection: a silent token, then profile, calendar and To Do in one $batch. */
+  async check(userId: string): Promise<CheckResult> {
+    await this.settings.resolveUser(userId);
+    let token: string;
+    try {
+      token = await this.graphAccessToken(userId);
+    } catch (error) {
+      if (!isAppErrorCode(error, 'not-connected')) throw error;
+      return {
+        ok: false,
+        checks: (['profile', 'calendar', 'tasks'] as const).map((name) => ({
+          name,
+          ok: false,
+          detail: error.message,
+        })),
+      };
+    }
+    const client = createGraphClient(this.microsoft.graphBaseUrl, () => Promise.resolve(token));
+    const [profile, calendar, tasks] = await batch(client, [
+      { id: 'profile', method: 'GET', url: '/me?$select=displayName,userPrincipalName' },
+      { id: 'calendar', method: 'GET', url: '/me/calendar?$select=name,canEdit' },
+      { id: 'tasks', method: 'GET', url: '/me/todo/lists?$select=displayName,wellknownListName' },
+    ]);
+    const checks: CheckResult['checks'] = [
+      report(
+        'profile',
+        profile,
+        (b: { displayName?: string; userPrincipalName?: string }) =>
+          `Signed in as ${b.displayName ?? '?'} <${b.userPrincipalName ?? '?'}>`,
+      ),
+      report('calendar', calendar, (b: { name?: string; canEdit?: boolean }) =>
+        b.canEdit === false
+          ? `Calendar "${b.name ?? '?'}" is read-only`
+          : `Calendar "${b.name ?? '?'}" can be written`,
+      ),
+      report('tasks', tasks, (b: { value?: { displayName?: string; wellknownListName?: string }[] }) => {
+        const list = b.value?.find((l) => l.wellknownListName === 'defaultList') ?? b.value?.[0];
+        return list ? `To Do list "${list.displayName ?? '?'}" found` : 'No To Do list found';
+      }),
+    ];
+    if (calendar?.status === 200 && (calendar.body as { canEdit?: boolean }).canEdit === false) {
+      checks[1] = { ...checks[1]!, ok: false };
+    }
+    return { ok: checks.every((c) => c.ok), checks };
+  }
+
+  /** Removes the tokens and marks the account disconnected; the account id stays, so a reconnect re-links. */
+  async disconnect(userId: string, now = new Date()): Promise<void> {
+    await this.settings.resolveUser(userId);
+    await this.connections.deleteCache(userId);
+    const row = await this.connections.getAccount(userId);
+    if (!row || row.value.status === 'disconnected') return;
+    await this.updateAccount(userId, (current) =>
+      current ? { ...current, status: 'disconnected', updatedAt: now.toISOString() } : undefined,
+    );
+  }
+
+  private async markReconnectRequired(userId: string, reason: string): Promise<void> {
+    await this.updateAccount(userId, (current) =>
+      current && current.status === 'connected'
+        ? { ...current, status: 'reconnect-required', reason, updatedAt: new Date().toISOString() }
+        : undefined,
+    );
+  }
+
+  /** Read-modify-write of the account row at its ETag, retried over concurrent writers. */
+  private async updateAccount(
+    userId: string,
+    change: (current: StoredAccount | undefined) => StoredAccount | undefined,
+  ): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const row = await this.connections.getAccount(userId);
+      const next = change(row?.value);
+      if (!next) return;
+      try {
+        await this.connections.saveAccount(userId, next, row?.etag);
+        return;
+      } catch (error) {
+        const raced = isAppErrorCode(error, 'precondition-failed') || isAppErrorCode(error, 'conflict');
+        if (!raced || attempt >= MAX_ATTEMPTS) throw error;
+      }
+    }
+  }
+}
+
+function report<B>(
+  name: 'profile' | 'calendar' | 'tasks',
+  result: { status: number; body: unknown } | undefined,
+  describe: (body: B) => string,
+): CheckResult['checks'][number] {
+  if (result?.status === 200) return { name, ok: true, detail: describe(result.body as B) };
+  return {
+    name,
+    ok: false,
+    detail: `Graph answered ${result?.status ?? 'nothing'}: ${graphErrorMessage(result?.body)}`,
+  };
+}
+
+function firstLine(text: string | undefined): string | undefined {
+  return text?.split(/\r?\n/)[0]?.trim() || undefined;
+}
+
+/** MSAL's error, without trace and correlation ids. */
+function describeAuthError(error: unknown): string {
+  if (error instanceof Error) {
+    const message = (error as { errorMessage?: string }).errorMessage || error.message;
+    return firstLine(message.replace(/^[a-z_]+: /, '')) ?? 'unknown error';
+  }
+  return String(error);
+}
