@@ -50,15 +50,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     trustInThisProcess(microsoft.certificate);
 
     // The host starts first so its URL (portal origin, redirect URI) is known to the config.
-    let services: Services | undefined;
-    let portal = '';
+    const late: { services?: Services; portal?: string } = {};
     const host: DevHost = await startDevHost({
       functions: buildFunctionTable(() => {
-        if (!services) throw new Error('The stack is still starting');
-        return services;
+        if (!late.services) throw new Error('The stack is still starting');
+        return late.services;
       }),
       port: options.port ?? 0,
-      pages: { '/': () => portal || '<p>The demo portal needs the seeded demo (npm start).</p>' },
+      pages: { '/': () => late.portal ?? '<p>The demo portal needs the seeded demo (npm start).</p>' },
       ...(options.log ? { log: options.log } : {}),
     });
     started.push(host);
@@ -76,7 +75,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       MICROSOFT_AUTHORITY_HOST: microsoft.url,
       GRAPH_BASE_URL: microsoft.graphUrl,
     });
-    services = createServices(config);
+    const services = createServices(config);
+    late.services = services;
     await services.tables.ready();
 
     const adminToken = (expiresIn = 12 * 3600) =>
@@ -88,7 +88,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         redirectUris: [`${host.url}/api/oauth/callback`],
       });
       await seedDemo(services.settings, { tenantId: microsoft.tenantId, apiUrl: host.url });
-      portal = renderDevPortal(host.url, await adminToken());
+      late.portal = renderDevPortal(host.url, await adminToken());
     }
 
     return {
