@@ -20,6 +20,7 @@ async function main(): Promise<void> {
   console.log(`
 Oro ⇄ Microsoft 365 sync is running (local stack, no Azure account needed).
 
+  Demo portal  ${stack.url}/   (Connect, Check Connection, Disconnect)
   API          ${stack.url}/api
   OpenAPI      ${stack.url}/api/openapi.json
   Health       ${stack.url}/api/health

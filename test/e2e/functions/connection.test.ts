@@ -50,3 +50,205 @@ describe('Microsoft account connection', () => {
     expect(replay.message).toMatchObject({ ok: false, error: expect.stringMatching(/already/) });
   });
 });
+
+describe('Microsoft account connection: what goes wrong', () => {
+  let stack: Stack;
+  let api: ReturnType<typeof apiClient>;
+
+  beforeAll(async () => {
+    stack = await startTestStack({ seed: true });
+    api = apiClient(stack.url, await stack.adminToken());
+  });
+  afterAll(() => stack.close());
+
+  const status = async (user: string) => (await api('GET', `/api/users/${user}/connection`)).body;
+
+  it('reports a cancelled sign-in and stays disconnected', async () => {
+    const page = await connect(api, USER, { cancel: true });
+    expect(page.status).toBe(400);
+    expect(page.message).toEqual({
+      type: 'microsoft-connection',
+      ok: false,
+      userId: USER,
+      error: 'Sign-in was cancelled.',
+    });
+    expect(await status(USER)).toEqual({ status: 'disconnected' });
+  });
+
+  it('names the permissions the user did not grant', async () => {
+    const page = await connect(api, USER, { granted: ['User.Read', 'Calendars.ReadWrite'] });
+    expect(page.message).toMatchObject({ ok: false, error: expect.stringContaining('Tasks.ReadWrite') });
+    expect(await status(USER)).toEqual({ status: 'disconnected' });
+  });
+
+  it('refuses an account of another directory', async () => {
+    const page = await connect(api, USER, { account: 'guest@fabrikam.example' });
+    expect(page.message).toMatchObject({ ok: false, error: expect.stringContaining('another directory') });
+    expect(await status(USER)).toEqual({ status: 'disconnected' });
+  });
+
+  it('refuses an expired state', async () => {
+    const { authorizeUrl } = await stack.services.connections.authorize(
+      USER,
+      new Date(Date.now() - 11 * 60_000),
+    );
+    const page = await openCallback(await signInAtSimulator(authorizeUrl));
+    expect(page.message).toMatchObject({
+      ok: false,
+      userId: USER,
+      error: expect.stringContaining('expired'),
+    });
+  });
+
+  it('refuses an unknown state and a malformed callback', async () => {
+    const unknown = await openCallback(`${stack.url}/api/oauth/callback?code=x&state=not-a-state`);
+    expect(unknown).toMatchObject({
+      status: 400,
+      message: { ok: false, error: expect.stringContaining('unknown') },
+    });
+    const none = await openCallback(`${stack.url}/api/oauth/callback?code=x`);
+    expect(none.message.ok).toBe(false);
+  });
+
+  it('fails the code exchange when the code meets another sign-in’s verifier (wrong PKCE verifier)', async () => {
+    const a = (await api('POST', `/api/users/${USER}/connection/authorize`)).body as { authorizeUrl: string };
+    const b = (await api('POST', `/api/users/${USER}/connection/authorize`)).body as { authorizeUrl: string };
+    const callbackA = new URL(await signInAtSimulator(a.authorizeUrl));
+    // The code of sign-in A, delivered with the state (and so the verifier) of sign-in B.
+    callbackA.searchParams.set('state', new URL(b.authorizeUrl).searchParams.get('state') ?? '');
+    const page = await openCallback(callbackA.toString());
+    expect(page.message).toMatchObject({ ok: false, error: expect.stringContaining('Code_Verifier') });
+    expect(await status(USER)).toEqual({ status: 'disconnected' });
+  });
+
+  it('answers 409 naming the missing fields when the Microsoft app is not configured', async () => {
+    await api('PUT', '/api/settings/organizations/bare', { body: { microsoftApp: { clientId: null } } });
+    await api('PATCH', '/api/settings/global', { body: { microsoftApp: { clientSecret: null } } });
+    await api('PUT', '/api/settings/users/lonely', { body: { organizationId: 'bare' } });
+    const res = await api('POST', '/api/users/lonely/connection/authorize');
+    expect(res.status).toBe(409);
+    expect((res.body as { errors: unknown }).errors).toEqual([
+      { path: 'microsoftApp.clientSecret', message: 'not set' },
+    ]);
+    await api('PATCH', '/api/settings/global', {
+      body: { microsoftApp: { clientSecret: DEMO.clientSecret } },
+    });
+  });
+
+  it('answers 404 for an unknown user', async () => {
+    expect((await api('POST', '/api/users/nobody/connection/authorize')).status).toBe(404);
+    expect((await api('GET', '/api/users/nobody/connection')).status).toBe(404);
+    expect((await api('POST', '/api/users/nobody/connection/check')).status).toBe(404);
+    expect((await api('DELETE', '/api/users/nobody/connection')).status).toBe(404);
+  });
+
+  it('turns a revoked refresh token into reconnect-required, and stops handing out tokens', async () => {
+    const user = DEMO.overridingUserId;
+    stack.microsoft.setAccessTokenLifetime(60); // inside MSAL's refresh window: every use refreshes
+    try {
+      expect((await connect(api, user, { account: 'adele.vance@contoso.example' })).message.ok).toBe(true);
+      await expect(stack.services.connections.graphAccessToken(user)).resolves.toEqual(expect.any(String));
+      stack.microsoft.revokeRefreshTokens('adele.vance@contoso.example');
+
+      const check = (await api('POST', `/api/users/${user}/connection/check`)).body as {
+        ok: boolean;
+        checks: { ok: boolean; detail: string }[];
+      };
+      expect(check.ok).toBe(false);
+      expect(check.checks.every((c) => !c.ok && c.detail.includes('connected again'))).toBe(true);
+      expect(await status(user)).toMatchObject({
+        status: 'reconnect-required',
+        accountName: 'adele.vance@contoso.example',
+        reason: expect.stringContaining('revoked'),
+      });
+      await expect(stack.services.connections.graphAccessToken(user)).rejects.toMatchObject({
+        code: 'not-connected',
+      });
+
+      // Connecting again brings it back.
+      expect((await connect(api, user, { account: 'adele.vance@contoso.example' })).message.ok).toBe(true);
+      expect(await status(user)).toMatchObject({ status: 'connected' });
+    } finally {
+      stack.microsoft.setAccessTokenLifetime(3600);
+    }
+  });
+});
+
+describe('Microsoft account connection: tokens', () => {
+  let stack: Stack;
+  let api: ReturnType<typeof apiClient>;
+
+  beforeAll(async () => {
+    stack = await startTestStack({ seed: true });
+    api = apiClient(stack.url, await stack.adminToken());
+  });
+  afterAll(() => stack.close());
+
+  async function rawConnectionRows(user: string): Promise<string> {
+    const rows: unknown[] = [];
+    for await (const e of stack.services.tables.client('connections').listEntities({
+      queryOptions: { filter: `PartitionKey eq '${user}'` },
+    })) {
+      rows.push(e);
+    }
+    return JSON.stringify(rows);
+  }
+
+  it('keeps no plaintext token at rest, and refreshes concurrently without corrupting the cache', async () => {
+    // Sign in with a token already inside MSAL's refresh window, then let refreshes give
+    // long-lived ones: every caller refreshes at once, one cache write wins, the others
+    // lose their ETag race, re-read, and find the winner's fresh token.
+    stack.microsoft.setAccessTokenLifetime(60);
+    expect((await connect(api, USER)).message.ok).toBe(true);
+    stack.microsoft.setAccessTokenLifetime(3600);
+    const before =
+      stack.microsoft.requestCounts()[`POST /${stack.microsoft.tenantId}/oauth2/v2.0/token`] ?? 0;
+
+    const tokens = await Promise.all(
+      Array.from({ length: 6 }, () => stack.services.connections.graphAccessToken(USER)),
+    );
+    expect(tokens.every((t) => t.split('.').length === 3)).toBe(true);
+    const refreshes =
+      (stack.microsoft.requestCounts()[`POST /${stack.microsoft.tenantId}/oauth2/v2.0/token`] ?? 0) - before;
+    expect(refreshes).toBeGreaterThanOrEqual(1);
+    expect(refreshes).toBeLessThanOrEqual(6);
+
+    // The cache still works after the race: a later call gets a token, and Check passes.
+    await expect(stack.services.connections.graphAccessToken(USER)).resolves.toEqual(expect.any(String));
+    expect(((await api('POST', `/api/users/${USER}/connection/check`)).body as { ok: boolean }).ok).toBe(
+      true,
+    );
+
+    const raw = await rawConnectionRows(USER);
+    for (const token of tokens) expect(raw).not.toContain(token);
+    expect(raw).not.toMatch(/rt\.[A-Za-z0-9_-]{10}/);
+    expect(raw).not.toContain('refresh_token');
+    expect(raw).not.toContain('secret');
+  });
+
+  it('disconnects: tokens gone, account remembered, checks fail until reconnected', async () => {
+    const res = await api('DELETE', `/api/users/${USER}/connection`);
+    expect(res.status).toBe(204);
+    expect((await api('GET', `/api/users/${USER}/connection`)).body).toEqual({ status: 'disconnected' });
+    const raw = await rawConnectionRows(USER);
+    expect(raw).not.toContain('msalcache');
+    expect(raw).toContain('megan.bowen@contoso.example');
+    const check = (await api('POST', `/api/users/${USER}/connection/check`)).body as { ok: boolean };
+    expect(check.ok).toBe(false);
+    expect((await api('DELETE', `/api/users/${USER}/connection`)).status).toBe(204);
+  });
+
+  it('serves the callback page with a strict CSP and no code in it', async () => {
+    const started = (await api('POST', `/api/users/${USER}/connection/authorize`)).body as {
+      authorizeUrl: string;
+    };
+    const callback = await signInAtSimulator(started.authorizeUrl);
+    const code = new URL(callback).searchParams.get('code') ?? '';
+    const page = await openCallback(callback);
+    expect(page.headers.get('content-security-policy')).toMatch(
+      /default-src 'none'; script-src 'nonce-[^']+'/,
+    );
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(page.html).not.toContain(code);
+  });
+});

@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import type { Stack } from '../../../dev/stack';
+import { TABLE_NAMES } from '../../../shared/storage/tables';
 import { apiClient, startTestStack } from '../../support/stack';
 
 /**
@@ -17,11 +18,13 @@ describe('API fuzz', () => {
   });
   afterAll(() => stack.close());
 
-  /** Every stored settings row with its ETag: the state a 4xx must not touch. */
+  /** Every stored row of every table with its ETag: the state a 4xx must not touch. */
   async function snapshot(): Promise<Map<string, string>> {
     const rows = new Map<string, string>();
-    for await (const e of stack.services.tables.client('settings').listEntities()) {
-      rows.set(`${e.partitionKey}/${e.rowKey}`, `${e.etag}|${JSON.stringify(e)}`);
+    for (const table of TABLE_NAMES) {
+      for await (const e of stack.services.tables.client(table).listEntities()) {
+        rows.set(`${table}/${e.partitionKey}/${e.rowKey}`, `${e.etag}|${JSON.stringify(e)}`);
+      }
     }
     return rows;
   }
@@ -36,6 +39,14 @@ describe('API fuzz', () => {
     id.map((i) => `/api/settings/organizations/${i}`),
     id.map((i) => `/api/settings/users/${i}`),
     id.map((i) => `/api/settings/users/${i}/effective`),
+    id.map((i) => `/api/users/${i}/connection`),
+    id.map((i) => `/api/users/${i}/connection/check`),
+    id.map((i) => `/api/users/${i}/connection/authorize`),
+    fc.constantFrom(
+      '/api/oauth/callback',
+      '/api/oauth/callback?state=x&code=y',
+      '/api/oauth/callback?error=access_denied',
+    ),
     fc.constantFrom(
       '/api/health',
       '/api/openapi.json',
@@ -161,7 +172,12 @@ describe('API fuzz', () => {
         expect(res.status).toBeLessThan(500);
         const after = await snapshot();
         if (res.status >= 400) {
-          expect(res.headers.get('content-type')).toContain('application/problem+json');
+          // The OAuth callback answers its browser with a page, not problem+json.
+          const expected =
+            r.path.startsWith('/api/oauth/callback') && r.method === 'GET'
+              ? 'text/html'
+              : 'application/problem+json';
+          expect(res.headers.get('content-type')).toContain(expected);
           expect(after).toEqual(before);
           seen.refused++;
         } else if (!isDeepStrictEqual(after, before)) {
