@@ -75,6 +75,11 @@ describe('npm start', () => {
     expect(effective.syncIntervalMinutes).toEqual({ value: 5, source: 'user' });
     expect(effective.tasks?.direction).toEqual({ value: 'oro-to-microsoft', source: 'organization' });
 
+    // The demo portal the banner points to.
+    const portal = await fetch(`http://localhost:${port}/`);
+    expect(await portal.text()).toContain('Microsoft Settings');
+    expect(printed).toContain(`Demo portal  http://localhost:${port}/`);
+
     // tsx runs the program in a child of its own; Azurite is a child of that one.
     const descendants: number[] = [];
     for (const pid of await childrenOf(first.child.pid ?? -1)) {
