@@ -170,7 +170,7 @@ export class ConnectionService {
   }
 
   async status(userId: string): Promise<ConnectionView> {
-    await this.settings.resolveUser(userId); // 404 for an unknown user
+    await this.settings.requireUser(userId);
     const row = await this.connections.getAccount(userId);
     if (!row || row.value.status === 'disconnected') return { status: 'disconnected' };
     const a = row.value;
@@ -229,7 +229,7 @@ export class ConnectionService {
 
   /** Check Connection: a silent token, then profile, calendar and To Do in one $batch. */
   async check(userId: string): Promise<CheckResult> {
-    await this.settings.resolveUser(userId);
+    await this.settings.requireUser(userId);
     let token: string;
     try {
       token = await this.graphAccessToken(userId);
@@ -275,7 +275,7 @@ export class ConnectionService {
 
   /** Removes the tokens and marks the account disconnected; the account id stays, so a reconnect re-links. */
   async disconnect(userId: string, now = new Date()): Promise<void> {
-    await this.settings.resolveUser(userId);
+    await this.settings.requireUser(userId);
     await this.connections.deleteCache(userId);
     const row = await this.connections.getAccount(userId);
     if (!row || row.value.status === 'disconnected') return;

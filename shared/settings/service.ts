@@ -124,6 +124,12 @@ export class SettingsService {
     return { body: toEffectiveRead(resolved), etag: compositeEtag(etags) };
   }
 
+  /** 404 unless the user has settings (and so belongs to an organization). */
+  async requireUser(userId: string): Promise<void> {
+    if (!(await this.repository.get('user', userId)))
+      throw notFound(`${describe('user', userId)} does not exist`);
+  }
+
   /** Resolved settings of one user, secrets still sealed, with where each level came from. */
   async resolveUser(
     userId: string,

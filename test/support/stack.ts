@@ -54,3 +54,20 @@ function parseJson(text: string): unknown {
     return undefined; // not JSON: callers look at `text`
   }
 }
+
+export interface TestStackHandle {
+  stack: Stack;
+  /** The API as the dev admin. */
+  api: ReturnType<typeof apiClient>;
+}
+
+/** Starts a stack before the enclosing describe's tests and closes it after them. */
+export function useTestStack(options: { seed?: boolean } = {}): TestStackHandle {
+  const handle = {} as TestStackHandle;
+  beforeAll(async () => {
+    handle.stack = await startTestStack(options);
+    handle.api = apiClient(handle.stack.url, await handle.stack.adminToken());
+  });
+  afterAll(() => handle.stack?.close());
+  return handle;
+}

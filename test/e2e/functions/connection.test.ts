@@ -1,22 +1,14 @@
-import type { Stack } from '../../../dev/stack';
 import { DEMO } from '../../../dev/seed';
-import { apiClient, startTestStack } from '../../support/stack';
+import { useTestStack } from '../../support/stack';
 import { connect, openCallback, signInAtSimulator } from '../../support/sign-in';
 
 const USER = DEMO.inheritingUserId;
 
 describe('Microsoft account connection', () => {
-  let stack: Stack;
-  let api: ReturnType<typeof apiClient>;
-
-  beforeAll(async () => {
-    stack = await startTestStack({ seed: true });
-    api = apiClient(stack.url, await stack.adminToken());
-  });
-  afterAll(() => stack.close());
+  const t = useTestStack({ seed: true });
 
   it('connects through the popup flow and reports three green checks', async () => {
-    const page = await connect(api, USER);
+    const page = await connect(t.api, USER);
     expect(page.status).toBe(200);
     expect(page.message).toEqual({
       type: 'microsoft-connection',
@@ -24,12 +16,12 @@ describe('Microsoft account connection', () => {
       userId: USER,
       accountName: 'megan.bowen@contoso.example',
     });
-    expect(page.origin).toBe(stack.url);
+    expect(page.origin).toBe(t.stack.url);
 
-    const status = await api('GET', `/api/users/${USER}/connection`);
+    const status = await t.api('GET', `/api/users/${USER}/connection`);
     expect(status.body).toMatchObject({ status: 'connected', accountName: 'megan.bowen@contoso.example' });
 
-    const check = await api('POST', `/api/users/${USER}/connection/check`);
+    const check = await t.api('POST', `/api/users/${USER}/connection/check`);
     expect(check.status).toBe(200);
     expect(check.body).toEqual({
       ok: true,
@@ -42,7 +34,7 @@ describe('Microsoft account connection', () => {
   });
 
   it('refuses a replayed state', async () => {
-    const started = await api('POST', `/api/users/${USER}/connection/authorize`);
+    const started = await t.api('POST', `/api/users/${USER}/connection/authorize`);
     const callback = await signInAtSimulator((started.body as { authorizeUrl: string }).authorizeUrl);
     expect((await openCallback(callback)).message.ok).toBe(true);
     const replay = await openCallback(callback);
@@ -52,19 +44,12 @@ describe('Microsoft account connection', () => {
 });
 
 describe('Microsoft account connection: what goes wrong', () => {
-  let stack: Stack;
-  let api: ReturnType<typeof apiClient>;
+  const t = useTestStack({ seed: true });
 
-  beforeAll(async () => {
-    stack = await startTestStack({ seed: true });
-    api = apiClient(stack.url, await stack.adminToken());
-  });
-  afterAll(() => stack.close());
-
-  const status = async (user: string) => (await api('GET', `/api/users/${user}/connection`)).body;
+  const status = async (user: string) => (await t.api('GET', `/api/users/${user}/connection`)).body;
 
   it('reports a cancelled sign-in and stays disconnected', async () => {
-    const page = await connect(api, USER, { cancel: true });
+    const page = await connect(t.api, USER, { cancel: true });
     expect(page.status).toBe(400);
     expect(page.message).toEqual({
       type: 'microsoft-connection',
@@ -76,19 +61,19 @@ describe('Microsoft account connection: what goes wrong', () => {
   });
 
   it('names the permissions the user did not grant', async () => {
-    const page = await connect(api, USER, { granted: ['User.Read', 'Calendars.ReadWrite'] });
+    const page = await connect(t.api, USER, { granted: ['User.Read', 'Calendars.ReadWrite'] });
     expect(page.message).toMatchObject({ ok: false, error: expect.stringContaining('Tasks.ReadWrite') });
     expect(await status(USER)).toEqual({ status: 'disconnected' });
   });
 
   it('refuses an account of another directory', async () => {
-    const page = await connect(api, USER, { account: 'guest@fabrikam.example' });
+    const page = await connect(t.api, USER, { account: 'guest@fabrikam.example' });
     expect(page.message).toMatchObject({ ok: false, error: expect.stringContaining('another directory') });
     expect(await status(USER)).toEqual({ status: 'disconnected' });
   });
 
   it('refuses an expired state', async () => {
-    const { authorizeUrl } = await stack.services.connections.authorize(
+    const { authorizeUrl } = await t.stack.services.connections.authorize(
       USER,
       new Date(Date.now() - 11 * 60_000),
     );
@@ -101,18 +86,22 @@ describe('Microsoft account connection: what goes wrong', () => {
   });
 
   it('refuses an unknown state and a malformed callback', async () => {
-    const unknown = await openCallback(`${stack.url}/api/oauth/callback?code=x&state=not-a-state`);
+    const unknown = await openCallback(`${t.stack.url}/api/oauth/callback?code=x&state=not-a-state`);
     expect(unknown).toMatchObject({
       status: 400,
       message: { ok: false, error: expect.stringContaining('unknown') },
     });
-    const none = await openCallback(`${stack.url}/api/oauth/callback?code=x`);
+    const none = await openCallback(`${t.stack.url}/api/oauth/callback?code=x`);
     expect(none.message.ok).toBe(false);
   });
 
   it('fails the code exchange when the code meets another sign-in’s verifier (wrong PKCE verifier)', async () => {
-    const a = (await api('POST', `/api/users/${USER}/connection/authorize`)).body as { authorizeUrl: string };
-    const b = (await api('POST', `/api/users/${USER}/connection/authorize`)).body as { authorizeUrl: string };
+    const a = (await t.api('POST', `/api/users/${USER}/connection/authorize`)).body as {
+      authorizeUrl: string;
+    };
+    const b = (await t.api('POST', `/api/users/${USER}/connection/authorize`)).body as {
+      authorizeUrl: string;
+    };
     const callbackA = new URL(await signInAtSimulator(a.authorizeUrl));
     // The code of sign-in A, delivered with the state (and so the verifier) of sign-in B.
     callbackA.searchParams.set('state', new URL(b.authorizeUrl).searchParams.get('state') ?? '');
@@ -122,35 +111,35 @@ describe('Microsoft account connection: what goes wrong', () => {
   });
 
   it('answers 409 naming the missing fields when the Microsoft app is not configured', async () => {
-    await api('PUT', '/api/settings/organizations/bare', { body: { microsoftApp: { clientId: null } } });
-    await api('PATCH', '/api/settings/global', { body: { microsoftApp: { clientSecret: null } } });
-    await api('PUT', '/api/settings/users/lonely', { body: { organizationId: 'bare' } });
-    const res = await api('POST', '/api/users/lonely/connection/authorize');
+    await t.api('PUT', '/api/settings/organizations/bare', { body: { microsoftApp: { clientId: null } } });
+    await t.api('PATCH', '/api/settings/global', { body: { microsoftApp: { clientSecret: null } } });
+    await t.api('PUT', '/api/settings/users/lonely', { body: { organizationId: 'bare' } });
+    const res = await t.api('POST', '/api/users/lonely/connection/authorize');
     expect(res.status).toBe(409);
     expect((res.body as { errors: unknown }).errors).toEqual([
       { path: 'microsoftApp.clientSecret', message: 'not set' },
     ]);
-    await api('PATCH', '/api/settings/global', {
+    await t.api('PATCH', '/api/settings/global', {
       body: { microsoftApp: { clientSecret: DEMO.clientSecret } },
     });
   });
 
   it('answers 404 for an unknown user', async () => {
-    expect((await api('POST', '/api/users/nobody/connection/authorize')).status).toBe(404);
-    expect((await api('GET', '/api/users/nobody/connection')).status).toBe(404);
-    expect((await api('POST', '/api/users/nobody/connection/check')).status).toBe(404);
-    expect((await api('DELETE', '/api/users/nobody/connection')).status).toBe(404);
+    expect((await t.api('POST', '/api/users/nobody/connection/authorize')).status).toBe(404);
+    expect((await t.api('GET', '/api/users/nobody/connection')).status).toBe(404);
+    expect((await t.api('POST', '/api/users/nobody/connection/check')).status).toBe(404);
+    expect((await t.api('DELETE', '/api/users/nobody/connection')).status).toBe(404);
   });
 
   it('turns a revoked refresh token into reconnect-required, and stops handing out tokens', async () => {
     const user = DEMO.overridingUserId;
-    stack.microsoft.setAccessTokenLifetime(60); // inside MSAL's refresh window: every use refreshes
+    t.stack.microsoft.setAccessTokenLifetime(60); // inside MSAL's refresh window: every use refreshes
     try {
-      expect((await connect(api, user, { account: 'adele.vance@contoso.example' })).message.ok).toBe(true);
-      await expect(stack.services.connections.graphAccessToken(user)).resolves.toEqual(expect.any(String));
-      stack.microsoft.revokeRefreshTokens('adele.vance@contoso.example');
+      expect((await connect(t.api, user, { account: 'adele.vance@contoso.example' })).message.ok).toBe(true);
+      await expect(t.stack.services.connections.graphAccessToken(user)).resolves.toEqual(expect.any(String));
+      t.stack.microsoft.revokeRefreshTokens('adele.vance@contoso.example');
 
-      const check = (await api('POST', `/api/users/${user}/connection/check`)).body as {
+      const check = (await t.api('POST', `/api/users/${user}/connection/check`)).body as {
         ok: boolean;
         checks: { ok: boolean; detail: string }[];
       };
@@ -161,32 +150,25 @@ describe('Microsoft account connection: what goes wrong', () => {
         accountName: 'adele.vance@contoso.example',
         reason: expect.stringContaining('revoked'),
       });
-      await expect(stack.services.connections.graphAccessToken(user)).rejects.toMatchObject({
+      await expect(t.stack.services.connections.graphAccessToken(user)).rejects.toMatchObject({
         code: 'not-connected',
       });
 
       // Connecting again brings it back.
-      expect((await connect(api, user, { account: 'adele.vance@contoso.example' })).message.ok).toBe(true);
+      expect((await connect(t.api, user, { account: 'adele.vance@contoso.example' })).message.ok).toBe(true);
       expect(await status(user)).toMatchObject({ status: 'connected' });
     } finally {
-      stack.microsoft.setAccessTokenLifetime(3600);
+      t.stack.microsoft.setAccessTokenLifetime(3600);
     }
   });
 });
 
 describe('Microsoft account connection: tokens', () => {
-  let stack: Stack;
-  let api: ReturnType<typeof apiClient>;
-
-  beforeAll(async () => {
-    stack = await startTestStack({ seed: true });
-    api = apiClient(stack.url, await stack.adminToken());
-  });
-  afterAll(() => stack.close());
+  const t = useTestStack({ seed: true });
 
   async function rawConnectionRows(user: string): Promise<string> {
     const rows: unknown[] = [];
-    for await (const e of stack.services.tables.client('connections').listEntities({
+    for await (const e of t.stack.services.tables.client('connections').listEntities({
       queryOptions: { filter: `PartitionKey eq '${user}'` },
     })) {
       rows.push(e);
@@ -198,24 +180,25 @@ describe('Microsoft account connection: tokens', () => {
     // Sign in with a token already inside MSAL's refresh window, then let refreshes give
     // long-lived ones: every caller refreshes at once, one cache write wins, the others
     // lose their ETag race, re-read, and find the winner's fresh token.
-    stack.microsoft.setAccessTokenLifetime(60);
-    expect((await connect(api, USER)).message.ok).toBe(true);
-    stack.microsoft.setAccessTokenLifetime(3600);
+    t.stack.microsoft.setAccessTokenLifetime(60);
+    expect((await connect(t.api, USER)).message.ok).toBe(true);
+    t.stack.microsoft.setAccessTokenLifetime(3600);
     const before =
-      stack.microsoft.requestCounts()[`POST /${stack.microsoft.tenantId}/oauth2/v2.0/token`] ?? 0;
+      t.stack.microsoft.requestCounts()[`POST /${t.stack.microsoft.tenantId}/oauth2/v2.0/token`] ?? 0;
 
     const tokens = await Promise.all(
-      Array.from({ length: 6 }, () => stack.services.connections.graphAccessToken(USER)),
+      Array.from({ length: 6 }, () => t.stack.services.connections.graphAccessToken(USER)),
     );
     expect(tokens.every((t) => t.split('.').length === 3)).toBe(true);
     const refreshes =
-      (stack.microsoft.requestCounts()[`POST /${stack.microsoft.tenantId}/oauth2/v2.0/token`] ?? 0) - before;
+      (t.stack.microsoft.requestCounts()[`POST /${t.stack.microsoft.tenantId}/oauth2/v2.0/token`] ?? 0) -
+      before;
     expect(refreshes).toBeGreaterThanOrEqual(1);
     expect(refreshes).toBeLessThanOrEqual(6);
 
     // The cache still works after the race: a later call gets a token, and Check passes.
-    await expect(stack.services.connections.graphAccessToken(USER)).resolves.toEqual(expect.any(String));
-    expect(((await api('POST', `/api/users/${USER}/connection/check`)).body as { ok: boolean }).ok).toBe(
+    await expect(t.stack.services.connections.graphAccessToken(USER)).resolves.toEqual(expect.any(String));
+    expect(((await t.api('POST', `/api/users/${USER}/connection/check`)).body as { ok: boolean }).ok).toBe(
       true,
     );
 
@@ -227,19 +210,19 @@ describe('Microsoft account connection: tokens', () => {
   });
 
   it('disconnects: tokens gone, account remembered, checks fail until reconnected', async () => {
-    const res = await api('DELETE', `/api/users/${USER}/connection`);
+    const res = await t.api('DELETE', `/api/users/${USER}/connection`);
     expect(res.status).toBe(204);
-    expect((await api('GET', `/api/users/${USER}/connection`)).body).toEqual({ status: 'disconnected' });
+    expect((await t.api('GET', `/api/users/${USER}/connection`)).body).toEqual({ status: 'disconnected' });
     const raw = await rawConnectionRows(USER);
     expect(raw).not.toContain('msalcache');
     expect(raw).toContain('megan.bowen@contoso.example');
-    const check = (await api('POST', `/api/users/${USER}/connection/check`)).body as { ok: boolean };
+    const check = (await t.api('POST', `/api/users/${USER}/connection/check`)).body as { ok: boolean };
     expect(check.ok).toBe(false);
-    expect((await api('DELETE', `/api/users/${USER}/connection`)).status).toBe(204);
+    expect((await t.api('DELETE', `/api/users/${USER}/connection`)).status).toBe(204);
   });
 
   it('serves the callback page with a strict CSP and no code in it', async () => {
-    const started = (await api('POST', `/api/users/${USER}/connection/authorize`)).body as {
+    const started = (await t.api('POST', `/api/users/${USER}/connection/authorize`)).body as {
       authorizeUrl: string;
     };
     const callback = await signInAtSimulator(started.authorizeUrl);

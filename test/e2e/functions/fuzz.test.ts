@@ -1,28 +1,20 @@
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
-import type { Stack } from '../../../dev/stack';
 import { TABLE_NAMES } from '../../../shared/storage/tables';
-import { apiClient, startTestStack } from '../../support/stack';
+import { useTestStack } from '../../support/stack';
 
 /**
  * Random requests against the running dev host: whatever arrives, the answer is never a
  * 5xx, every error is problem+json, and a 4xx leaves stored settings exactly as they were.
  */
 describe('API fuzz', () => {
-  let stack: Stack;
-  let api: ReturnType<typeof apiClient>;
-
-  beforeAll(async () => {
-    stack = await startTestStack({ seed: true });
-    api = apiClient(stack.url, await stack.adminToken());
-  });
-  afterAll(() => stack.close());
+  const t = useTestStack({ seed: true });
 
   /** Every stored row of every table with its ETag: the state a 4xx must not touch. */
   async function snapshot(): Promise<Map<string, string>> {
     const rows = new Map<string, string>();
     for (const table of TABLE_NAMES) {
-      for await (const e of stack.services.tables.client(table).listEntities()) {
+      for await (const e of t.stack.services.tables.client(table).listEntities()) {
         rows.set(`${table}/${e.partitionKey}/${e.rowKey}`, `${e.etag}|${JSON.stringify(e)}`);
       }
     }
@@ -164,7 +156,7 @@ describe('API fuzz', () => {
         if (r.contentType) headers['Content-Type'] = r.contentType;
         if (r.ifMatch) headers['If-Match'] = r.ifMatch;
         const canHaveBody = r.method !== 'GET' && r.body !== undefined;
-        const res = await api(r.method, r.path, {
+        const res = await t.api(r.method, r.path, {
           headers,
           ...(canHaveBody ? { rawBody: r.body } : {}),
           ...(r.authorized ? {} : { token: null }),

@@ -1,9 +1,8 @@
 import type { z } from 'zod';
-import type { Stack } from '../../../dev/stack';
 import { buildFunctionTable } from '../../../functions/index';
 import { problemSchema } from '../../../shared/http/problem';
 import { effectiveSettingsRead, settingsLevelRead } from '../../../shared/settings/schema';
-import { apiClient, startTestStack, type ApiResponse } from '../../support/stack';
+import { useTestStack, type ApiResponse } from '../../support/stack';
 
 const ORG_ID = 'org-e2e';
 const CLIENT_ID = '3e9b8c1a-7f21-4d3a-9b57-0c6de1f2a8b4';
@@ -18,14 +17,7 @@ function expectProblem(res: ApiResponse, status: number): z.infer<typeof problem
 }
 
 describe('settings API over the dev host', () => {
-  let stack: Stack;
-  let api: ReturnType<typeof apiClient>;
-
-  beforeAll(async () => {
-    stack = await startTestStack();
-    api = apiClient(stack.url, await stack.adminToken());
-  });
-  afterAll(() => stack.close());
+  const t = useTestStack();
 
   describe('auth', () => {
     const adminRoutes = buildFunctionTable(() => {
@@ -37,7 +29,7 @@ describe('settings API over the dev host', () => {
     it.each(adminRoutes.map((f) => [f.method, f.route]))(
       '%s %s answers 401 without a token',
       async (method, route) => {
-        const res = await api(method, concrete(route), {
+        const res = await t.api(method, concrete(route), {
           token: null,
           body: method === 'GET' || method === 'DELETE' ? undefined : {},
         });
@@ -49,29 +41,32 @@ describe('settings API over the dev host', () => {
     it.each(adminRoutes.map((f) => [f.method, f.route]))(
       '%s %s answers 403 without the Sync.Admin role',
       async (method, route) => {
-        const token = await stack.microsoft.issueToken({
+        const token = await t.stack.microsoft.issueToken({
           audience: 'api://oro-m365-sync',
           roles: ['Sync.Reader'],
         });
-        expectProblem(await api(method, concrete(route), { token }), 403);
+        expectProblem(await t.api(method, concrete(route), { token }), 403);
       },
     );
 
     it('answers 401 for an expired token', async () => {
-      expectProblem(await api('GET', '/api/settings/global', { token: await stack.adminToken(-3600) }), 401);
+      expectProblem(
+        await t.api('GET', '/api/settings/global', { token: await t.stack.adminToken(-3600) }),
+        401,
+      );
     });
 
     it('serves health and the OpenAPI document without a token', async () => {
-      const health = await api('GET', '/api/health', { token: null });
+      const health = await t.api('GET', '/api/health', { token: null });
       expect(health.status).toBe(200);
       expect(health.body).toEqual({ status: 'ok', checks: [{ name: 'tables', ok: true }] });
-      expect((await api('GET', '/api/openapi.json', { token: null })).status).toBe(200);
+      expect((await t.api('GET', '/api/openapi.json', { token: null })).status).toBe(200);
     });
   });
 
   describe('global level', () => {
     it('reads complete defaults with an ETag', async () => {
-      const res = await api('GET', '/api/settings/global');
+      const res = await t.api('GET', '/api/settings/global');
       expect(res.status).toBe(200);
       expect(res.headers.get('etag')).toMatch(/^"[A-Za-z0-9_-]+"$/);
       expect(settingsLevelRead.parse(res.body)).toMatchObject({
@@ -82,9 +77,9 @@ describe('settings API over the dev host', () => {
     });
 
     it('writes with If-Match; a stale ETag gets 412 and changes nothing', async () => {
-      const before = await api('GET', '/api/settings/global');
+      const before = await t.api('GET', '/api/settings/global');
       const etag = before.headers.get('etag') ?? '';
-      const patched = await api('PATCH', '/api/settings/global', {
+      const patched = await t.api('PATCH', '/api/settings/global', {
         body: {
           syncIntervalMinutes: 45,
           microsoftApp: {
@@ -104,19 +99,19 @@ describe('settings API over the dev host', () => {
       const newEtag = patched.headers.get('etag');
       expect(newEtag).not.toBe(etag);
 
-      const stale = await api('PUT', '/api/settings/global', {
+      const stale = await t.api('PUT', '/api/settings/global', {
         body: { syncIntervalMinutes: 5 },
         headers: { 'If-Match': etag },
       });
       expectProblem(stale, 412);
-      const after = await api('GET', '/api/settings/global');
+      const after = await t.api('GET', '/api/settings/global');
       expect(after.body).toEqual(patched.body);
       expect(after.headers.get('etag')).toBe(newEtag);
     });
 
     it('keeps the secret when a GET document is PUT back unchanged', async () => {
-      const read = await api('GET', '/api/settings/global');
-      const put = await api('PUT', '/api/settings/global', {
+      const read = await t.api('GET', '/api/settings/global');
+      const put = await t.api('PUT', '/api/settings/global', {
         body: read.body,
         headers: { 'If-Match': read.headers.get('etag') ?? '' },
       });
@@ -125,7 +120,7 @@ describe('settings API over the dev host', () => {
     });
 
     it('has no DELETE', async () => {
-      const res = await api('DELETE', '/api/settings/global');
+      const res = await t.api('DELETE', '/api/settings/global');
       expectProblem(res, 405);
       expect(res.headers.get('allow')).toBe('GET, PUT, PATCH');
     });
@@ -133,14 +128,14 @@ describe('settings API over the dev host', () => {
 
   describe('organization and user levels', () => {
     it('404s an unknown organization, creates one with PUT (201), merges with PATCH', async () => {
-      expectProblem(await api('GET', `/api/settings/organizations/${ORG_ID}`), 404);
-      const created = await api('PUT', `/api/settings/organizations/${ORG_ID}`, {
+      expectProblem(await t.api('GET', `/api/settings/organizations/${ORG_ID}`), 404);
+      const created = await t.api('PUT', `/api/settings/organizations/${ORG_ID}`, {
         body: { calendar: { enabled: true } },
       });
       expect(created.status).toBe(201);
       expect(created.headers.get('location')).toBe(`/api/settings/organizations/${ORG_ID}`);
       expect(created.body).toEqual({ calendar: { enabled: true } });
-      const patched = await api('PATCH', `/api/settings/organizations/${ORG_ID}`, {
+      const patched = await t.api('PATCH', `/api/settings/organizations/${ORG_ID}`, {
         body: { calendar: { direction: 'oro-to-microsoft' }, syncIntervalMinutes: 20 },
         headers: { 'Content-Type': 'application/merge-patch+json' },
       });
@@ -153,7 +148,7 @@ describe('settings API over the dev host', () => {
 
     it('If-None-Match: * creates only', async () => {
       expectProblem(
-        await api('PUT', `/api/settings/organizations/${ORG_ID}`, {
+        await t.api('PUT', `/api/settings/organizations/${ORG_ID}`, {
           body: {},
           headers: { 'If-None-Match': '*' },
         }),
@@ -163,18 +158,21 @@ describe('settings API over the dev host', () => {
 
     it("needs the organization on a user's first write, and a known one", async () => {
       const missing = expectProblem(
-        await api('PUT', '/api/settings/users/u1', { body: { syncIntervalMinutes: 5 } }),
+        await t.api('PUT', '/api/settings/users/u1', { body: { syncIntervalMinutes: 5 } }),
         400,
       );
       expect(missing.errors).toEqual([{ path: 'organizationId', message: expect.any(String) }]);
-      expectProblem(await api('PUT', '/api/settings/users/u1', { body: { organizationId: 'nowhere' } }), 404);
-      expectProblem(await api('GET', '/api/settings/users/u1'), 404);
-      expectProblem(await api('GET', '/api/settings/users/u1/effective'), 404);
+      expectProblem(
+        await t.api('PUT', '/api/settings/users/u1', { body: { organizationId: 'nowhere' } }),
+        404,
+      );
+      expectProblem(await t.api('GET', '/api/settings/users/u1'), 404);
+      expectProblem(await t.api('GET', '/api/settings/users/u1/effective'), 404);
     });
 
     it('refuses application credentials at user level, naming them', async () => {
       const problem = expectProblem(
-        await api('PUT', '/api/settings/users/u1', {
+        await t.api('PUT', '/api/settings/users/u1', {
           body: { organizationId: ORG_ID, microsoftApp: { clientId: CLIENT_ID } },
         }),
         400,
@@ -185,7 +183,7 @@ describe('settings API over the dev host', () => {
     });
 
     it('resolves effective settings per field with the level each came from', async () => {
-      const created = await api('PUT', '/api/settings/users/u1', {
+      const created = await t.api('PUT', '/api/settings/users/u1', {
         body: { organizationId: ORG_ID, calendar: { conflictResolution: 'most-recent-wins' } },
       });
       expect(created.status).toBe(201);
@@ -193,7 +191,7 @@ describe('settings API over the dev host', () => {
         organizationId: ORG_ID,
         calendar: { conflictResolution: 'most-recent-wins' },
       });
-      const res = await api('GET', '/api/settings/users/u1/effective');
+      const res = await t.api('GET', '/api/settings/users/u1/effective');
       expect(res.status).toBe(200);
       expect(res.headers.get('etag')).toBeTruthy();
       const effective = effectiveSettingsRead.parse(res.body);
@@ -208,41 +206,41 @@ describe('settings API over the dev host', () => {
     });
 
     it('clears an override with null so the field inherits again', async () => {
-      await api('PATCH', '/api/settings/users/u1', { body: { syncIntervalMinutes: 3 } });
+      await t.api('PATCH', '/api/settings/users/u1', { body: { syncIntervalMinutes: 3 } });
       let effective = effectiveSettingsRead.parse(
-        (await api('GET', '/api/settings/users/u1/effective')).body,
+        (await t.api('GET', '/api/settings/users/u1/effective')).body,
       );
       expect(effective.syncIntervalMinutes).toEqual({ value: 3, source: 'user' });
-      await api('PATCH', '/api/settings/users/u1', { body: { syncIntervalMinutes: null } });
-      effective = effectiveSettingsRead.parse((await api('GET', '/api/settings/users/u1/effective')).body);
+      await t.api('PATCH', '/api/settings/users/u1', { body: { syncIntervalMinutes: null } });
+      effective = effectiveSettingsRead.parse((await t.api('GET', '/api/settings/users/u1/effective')).body);
       expect(effective.syncIntervalMinutes).toEqual({ value: 20, source: 'organization' });
     });
 
     it('deletes: 409 while the organization has users, 204 after, 404 then', async () => {
       const org = `/api/settings/organizations/${ORG_ID}`;
-      const conflict = expectProblem(await api('DELETE', org), 409);
+      const conflict = expectProblem(await t.api('DELETE', org), 409);
       expect(conflict.detail).toContain('users');
-      const user = await api('GET', '/api/settings/users/u1');
+      const user = await t.api('GET', '/api/settings/users/u1');
       expectProblem(
-        await api('DELETE', '/api/settings/users/u1', { headers: { 'If-Match': '"stale"' } }),
+        await t.api('DELETE', '/api/settings/users/u1', { headers: { 'If-Match': '"stale"' } }),
         412,
       );
       expect(
         (
-          await api('DELETE', '/api/settings/users/u1', {
+          await t.api('DELETE', '/api/settings/users/u1', {
             headers: { 'If-Match': user.headers.get('etag') ?? '' },
           })
         ).status,
       ).toBe(204);
-      expect((await api('DELETE', org)).status).toBe(204);
-      expectProblem(await api('DELETE', org), 404);
+      expect((await t.api('DELETE', org)).status).toBe(204);
+      expectProblem(await t.api('DELETE', org), 404);
     });
   });
 
   describe('bad input', () => {
     it('names each bad field: wrong types, out of range, unknown fields', async () => {
       const problem = expectProblem(
-        await api('PUT', '/api/settings/organizations/bad', {
+        await t.api('PUT', '/api/settings/organizations/bad', {
           body: {
             syncIntervalMinutes: 0,
             calendar: { enabled: 'yes', direction: 'sideways', colour: 'red' },
@@ -265,12 +263,12 @@ describe('settings API over the dev host', () => {
           'tasks.conflictResolution',
         ].sort(),
       );
-      expectProblem(await api('GET', '/api/settings/organizations/bad'), 404);
+      expectProblem(await t.api('GET', '/api/settings/organizations/bad'), 404);
     });
 
     it.each([0, 1441, 1.5, '30'])('refuses syncIntervalMinutes %p', async (value) => {
       const problem = expectProblem(
-        await api('PATCH', '/api/settings/global', { body: { syncIntervalMinutes: value } }),
+        await t.api('PATCH', '/api/settings/global', { body: { syncIntervalMinutes: value } }),
         400,
       );
       expect(problem.errors?.[0]?.path).toBe('syncIntervalMinutes');
@@ -278,28 +276,28 @@ describe('settings API over the dev host', () => {
 
     it('refuses bad JSON, an empty body, a non-object, a non-JSON type', async () => {
       expectProblem(
-        await api('PUT', '/api/settings/global', {
+        await t.api('PUT', '/api/settings/global', {
           rawBody: '{"a":',
           headers: { 'Content-Type': 'application/json' },
         }),
         400,
       );
       expectProblem(
-        await api('PUT', '/api/settings/global', {
+        await t.api('PUT', '/api/settings/global', {
           rawBody: '',
           headers: { 'Content-Type': 'application/json' },
         }),
         400,
       );
-      expectProblem(await api('PUT', '/api/settings/global', { body: [1, 2] }), 400);
-      const leaky = await api('PUT', '/api/settings/global', {
+      expectProblem(await t.api('PUT', '/api/settings/global', { body: [1, 2] }), 400);
+      const leaky = await t.api('PUT', '/api/settings/global', {
         rawBody: '{"oro": {"clientSecret": "hunter2-secret" oops',
         headers: { 'Content-Type': 'application/json' },
       });
       expectProblem(leaky, 400);
       expect(leaky.text).not.toContain('hunter2');
       expectProblem(
-        await api('PUT', '/api/settings/global', {
+        await t.api('PUT', '/api/settings/global', {
           rawBody: 'a=b',
           headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
         }),
@@ -308,30 +306,30 @@ describe('settings API over the dev host', () => {
     });
 
     it('answers 413 for a body over 64 KiB', async () => {
-      const res = await api('PUT', '/api/settings/global', { body: { pad: 'x'.repeat(70 * 1024) } });
+      const res = await t.api('PUT', '/api/settings/global', { body: { pad: 'x'.repeat(70 * 1024) } });
       expectProblem(res, 413);
     });
 
     it('refuses an id that cannot be a key', async () => {
-      const problem = expectProblem(await api('GET', '/api/settings/users/bad%20id'), 400);
+      const problem = expectProblem(await t.api('GET', '/api/settings/users/bad%20id'), 400);
       expect(problem.errors?.[0]?.path).toBe('userId');
     });
 
     it('answers problem+json 404 for an unknown route', async () => {
-      expectProblem(await api('GET', '/api/nothing-here'), 404);
+      expectProblem(await t.api('GET', '/api/nothing-here'), 404);
     });
   });
 
   describe('OpenAPI', () => {
     it('describes every function of the table from the same schemas', async () => {
-      const res = await api('GET', '/api/openapi.json', { token: null });
+      const res = await t.api('GET', '/api/openapi.json', { token: null });
       const doc = res.body as {
         openapi: string;
         paths: Record<string, Record<string, { requestBody?: unknown }>>;
         components: { schemas: Record<string, unknown> };
       };
       expect(doc.openapi).toBe('3.1.0');
-      for (const fn of buildFunctionTable(() => stack.services)) {
+      for (const fn of buildFunctionTable(() => t.stack.services)) {
         expect(doc.paths[`/api/${fn.route}`]?.[fn.method.toLowerCase()]).toBeDefined();
       }
       expect(doc.paths['/api/settings/users/{userId}']?.put?.requestBody).toEqual({
