@@ -1,0 +1,68 @@
+import { createHash } from 'node:crypto';
+import type { ConflictResolution, Direction } from '../settings/schema';
+
+/** The two sides of every sync. */
+export type Side = 'oro' | 'microsoft';
+export const SIDES: readonly Side[] = ['oro', 'microsoft'];
+export const otherSide = (side: Side): Side => (side === 'oro' ? 'microsoft' : 'oro');
+
+/** An entity's synced fields in the neutral model both sides map to. */
+export type Fields = Readonly<Record<string, unknown>>;
+
+/** One item as a side reports it, already mapped to neutral fields. */
+export interface Snapshot<F extends Fields> {
+  id: string;
+  /** The side's own version token (etag, changeKey, updatedAt). */
+  version: string;
+  fields: F;
+  /** When the side last changed it (ISO), for most-recent-wins. */
+  modifiedAt: string;
+  /** Our link id, when the item carries one (To Do linkedResources). */
+  linkId?: string;
+}
+
+export type Change<F extends Fields> = { type: 'upsert'; item: Snapshot<F> } | { type: 'delete'; id: string };
+
+/** What we know about a pair of items that are the same thing on both sides. */
+export interface Link<F extends Fields> {
+  linkId: string;
+  oroId: string | null;
+  microsoftId: string | null;
+  oroVersion: string | null;
+  microsoftVersion: string | null;
+  /** The fields both sides agreed on at the last sync: the base of field merges and echo suppression. */
+  base: F;
+  baseHash: string;
+  /**
+   * A create is under way on this side: written before the create, so a crash between the
+   * create and the link save re-finds the created item instead of creating it twice.
+   */
+  pending?: { side: Side; hash: string; since: string };
+}
+
+export interface SyncSettings {
+  direction: Direction;
+  conflictResolution: ConflictResolution;
+}
+
+/** Whether changes may be written to `side` under `direction`. */
+export function writable(direction: Direction, side: Side): boolean {
+  if (direction === 'bidirectional') return true;
+  return direction === 'oro-to-microsoft' ? side === 'microsoft' : side === 'oro';
+}
+
+/** The side whose changes flow in a one-way sync. */
+export const sourceOf = (direction: Exclude<Direction, 'bidirectional'>): Side =>
+  direction === 'oro-to-microsoft' ? 'oro' : 'microsoft';
+
+/** Stable hash of neutral fields: key order does not matter. */
+export function hashFields(fields: Fields): string {
+  const sorted = Object.keys(fields)
+    .sort()
+    .map((k) => [k, fields[k] ?? null]);
+  return createHash('sha256').update(JSON.stringify(sorted)).digest('base64url').slice(0, 22);
+}
+
+/** Link ids are derived from the item that started the link, so a retried create finds its first copy. */
+export const linkIdFor = (side: Side, id: string): string =>
+  `${side === 'oro' ? 'o' : 'm'}-${createHash('sha256').update(id).digest('base64url').slice(0, 20)}`;
