@@ -2,7 +2,14 @@ import { RestError, TableClient, TableServiceClient } from '@azure/data-tables';
 import { AppError } from '../errors/app-error';
 
 /** Logical table names; a deployment-wide prefix keeps test runs and environments apart. */
-export const TABLE_NAMES = ['settings', 'connections', 'oauthstate'] as const;
+export const TABLE_NAMES = [
+  'settings',
+  'connections',
+  'oauthstate',
+  'links',
+  'syncstate',
+  'synclog',
+] as const;
 export type TableName = (typeof TABLE_NAMES)[number];
 
 export interface TableStore {

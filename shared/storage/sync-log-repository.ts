@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import { odata, type TransactionAction } from '@azure/data-tables';
+import { z } from 'zod';
+import { MAX_BATCH } from './link-repository';
+import type { SyncEntity } from './sync-state-repository';
+import type { TableStore } from './tables';
+
+export const syncLogEntry = z
+  .object({
+    time: z.string(),
+    entity: z.enum(['calendar', 'tasks']),
+    action: z.enum(['create', 'update', 'delete', 'link', 'unlink', 'conflict', 'skip', 'blocked', 'error']),
+    direction: z.enum(['oro-to-microsoft', 'microsoft-to-oro', 'none']),
+    oroId: z.string().nullable(),
+    microsoftId: z.string().nullable(),
+    outcome: z.enum(['ok', 'failed', 'skipped']),
+    detail: z.string().optional(),
+  })
+  .meta({ id: 'SyncLogEntry' });
+export type SyncLogEntry = z.infer<typeof syncLogEntry>;
+
+type LogEntity = { partitionKey: string; rowKey: string; entry: string };
+
+/** Newest first: row keys count down from the far future. */
+const rowKey = (time: string, seq: number) =>
+  `${String(9_999_999_999_999 - Date.parse(time)).padStart(13, '0')}-${String(seq).padStart(6, '0')}-${randomBytes(3).toString('hex')}`;
+
+/** Recent per-item outcomes, one partition per user, newest first. */
+export class SyncLogRepository {
+  private seq = 0;
+
+  constructor(private readonly tables: TableStore) {}
+
+  private get table() {
+    return this.tables.client('synclog');
+  }
+
+  async append(userId: string, entries: readonly SyncLogEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.tables.ready();
+    const actions: TransactionAction[] = entries.map((entry) => [
+      'create',
+      {
+        partitionKey: userId,
+        rowKey: rowKey(entry.time, this.seq++ % 1_000_000),
+        entry: JSON.stringify(entry),
+      },
+    ]);
+    for (let i = 0; i < actions.length; i += MAX_BATCH) {
+      await this.table.submitTransaction(actions.slice(i, i + MAX_BATCH));
+    }
+  }
+
+  async list(userId: string, options: { entity?: SyncEntity; limit: number }): Promise<SyncLogEntry[]> {
+    await this.tables.ready();
+    const out: SyncLogEntry[] = [];
+    const pages = this.table
+      .listEntities<LogEntity>({ queryOptions: { filter: odata`PartitionKey eq ${userId}` } })
+      .byPage({ maxPageSize: Math.min(1000, options.limit * 2) });
+    for await (const page of pages) {
+      for (const e of page) {
+        const entry = syncLogEntry.parse(JSON.parse(e.entry));
+        if (!options.entity || entry.entity === options.entity) out.push(entry);
+        if (out.length >= options.limit) return out;
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import { AppError, isAppErrorCode } from '../errors/app-error';
+import { isRestStatus, mapStorageError, type TableStore } from './tables';
+
+export const SYNC_ENTITIES = ['calendar', 'tasks'] as const;
+export type SyncEntity = (typeof SYNC_ENTITIES)[number];
+
+export const runResult = z.object({
+  created: z.number().int(),
+  updated: z.number().int(),
+  deleted: z.number().int(),
+  conflicts: z.number().int(),
+  errors: z.number().int(),
+});
+export type RunResult = z.infer<typeof runResult>;
+
+export const syncState = z.object({
+  cursors: z.record(z.string(), z.string()),
+  lease: z.object({ owner: z.string(), until: z.string() }).optional(),
+  status: z.enum(['idle', 'running', 'error']),
+  lastSyncAt: z.string().optional(),
+  lastResult: runResult.optional(),
+  lastError: z.string().optional(),
+  runs: z.number().int(),
+});
+export type SyncState = z.infer<typeof syncState>;
+
+type StateEntity = { partitionKey: string; rowKey: string; state: string };
+
+export interface Leased {
+  state: SyncState;
+  etag: string;
+}
+
+/**
+ * One row per user and entity: cursors, lease, last run. Every change is a conditional
+ * write at the ETag read, so two runs can never both hold the lease.
+ */
+export class SyncStateRepository {
+  constructor(private readonly tables: TableStore) {}
+
+  private get table() {
+    return this.tables.client('syncstate');
+  }
+
+  async get(userId: string, entity: SyncEntity): Promise<Leased | undefined> {
+    await this.tables.ready();
+    try {
+      const e = await this.table.getEntity<StateEntity>(userId, entity);
+      return { state: syncState.parse(JSON.parse(e.state)), etag: e.etag };
+    } catch (error) {
+      if (isRestStatus(error, 404)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Takes the lease unless another owner holds an unexpired one; undefined when it is held. */
+  async acquire(
+    userId: string,
+    entity: SyncEntity,
+    owner: string,
+    ttlMs: number,
+    now: Date,
+  ): Promise<Leased | undefined> {
+    const current = await this.get(userId, entity);
+    const held =
+      current?.state.lease &&
+      Date.parse(current.state.lease.until) > now.getTime() &&
+      current.state.lease.owner !== owner;
+    if (held) return undefined;
+    const state: SyncState = {
+      ...(current?.state ?? { cursors: {}, runs: 0 }),
+      status: 'running',
+      lease: { owner, until: new Date(now.getTime() + ttlMs).toISOString() },
+    } as SyncState;
+    try {
+      return { state, etag: await this.write(userId, entity, state, current?.etag) };
+    } catch (error) {
+      if (isAppErrorCode(error, 'precondition-failed') || isAppErrorCode(error, 'conflict')) return undefined;
+      throw error;
+    }
+  }
+
+  /** Saves at the ETag held; fails with precondition-failed when the lease was lost meanwhile. */
+  async save(userId: string, entity: SyncEntity, leased: Leased): Promise<Leased> {
+    return { state: leased.state, etag: await this.write(userId, entity, leased.state, leased.etag) };
+  }
+
+  private async write(
+    userId: string,
+    entity: SyncEntity,
+    state: SyncState,
+    etag: string | undefined,
+  ): Promise<string> {
+    await this.tables.ready();
+    const row: StateEntity = { partitionKey: userId, rowKey: entity, state: JSON.stringify(state) };
+    try {
+      const result = etag
+        ? await this.table.updateEntity(row, 'Replace', { etag })
+        : await this.table.createEntity(row);
+      return result.etag ?? '';
+    } catch (error) {
+      if (etag && isRestStatus(error, 404))
+        throw new AppError('precondition-failed', 'sync state was removed meanwhile');
+      return mapStorageError(error, `sync state of user "${userId}" (${entity})`);
+    }
+  }
+}
