@@ -1,0 +1,108 @@
+import { hashFields, type Link } from '../../../../shared/sync/model';
+import { LinkRepository } from '../../../../shared/storage/link-repository';
+import { SyncLogRepository, type SyncLogEntry } from '../../../../shared/storage/sync-log-repository';
+import { SyncStateRepository } from '../../../../shared/storage/sync-state-repository';
+import { createTableStore } from '../../../../shared/storage/tables';
+import { testConnectionString, uniquePrefix } from '../../../support/storage';
+
+type F = { title: string };
+const link = (i: number, title = `t${i}`): Link<F> => ({
+  linkId: `L${i}`,
+  oroId: `o${i}`,
+  microsoftId: i % 2 ? `m${i}` : null,
+  oroVersion: 'ov',
+  microsoftVersion: null,
+  base: { title },
+  baseHash: hashFields({ title }),
+  ...(i % 2
+    ? {}
+    : {
+        pending: { side: 'microsoft' as const, hash: hashFields({ title }), since: '2026-01-01T00:00:00Z' },
+      }),
+});
+
+describe('sync repositories (Azurite)', () => {
+  const tables = createTableStore(testConnectionString(), uniquePrefix());
+
+  it('saves 250 links in 3 transactions and reads them back in one query', async () => {
+    const repo = new LinkRepository<F>(tables);
+    const links = Array.from({ length: 250 }, (_, i) => link(i));
+    await repo.save('u1', 'tasks', links, []);
+    expect(repo.operations).toBe(3);
+    const reader = new LinkRepository<F>(tables);
+    const read = await reader.list('u1', 'tasks');
+    expect(reader.operations).toBe(1);
+    expect(read.sort((a, b) => a.linkId.localeCompare(b.linkId))).toEqual(
+      links.sort((a, b) => a.linkId.localeCompare(b.linkId)),
+    );
+  });
+
+  it('refuses to overwrite links another run changed since they were read', async () => {
+    const first = new LinkRepository<F>(tables);
+    const second = new LinkRepository<F>(tables);
+    await first.save('u2', 'tasks', [link(1)], []);
+    await first.list('u2', 'tasks');
+    await second.list('u2', 'tasks');
+    await second.save('u2', 'tasks', [link(1, 'second')], []);
+    await expect(first.save('u2', 'tasks', [link(1, 'first')], [])).rejects.toThrow();
+    const [stored] = await new LinkRepository<F>(tables).list('u2', 'tasks');
+    expect(stored?.base).toEqual({ title: 'second' });
+  });
+
+  it('updates and deletes links it read', async () => {
+    const repo = new LinkRepository<F>(tables);
+    await repo.save('u3', 'tasks', [link(1), link(3)], []);
+    await repo.save('u3', 'tasks', [link(1, 'changed')], ['L3']);
+    const read = await new LinkRepository<F>(tables).list('u3', 'tasks');
+    expect(read.map((l) => [l.linkId, l.base.title])).toEqual([['L1', 'changed']]);
+  });
+
+  it('gives the lease to one run at a time, and back after it expires', async () => {
+    const repo = new SyncStateRepository(tables);
+    const now = new Date('2026-01-01T00:00:00Z');
+    const results = await Promise.all([
+      repo.acquire('u4', 'tasks', 'run-a', 60_000, now),
+      repo.acquire('u4', 'tasks', 'run-b', 60_000, now),
+    ]);
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(
+      await repo.acquire('u4', 'tasks', 'run-c', 60_000, new Date(now.getTime() + 1000)),
+    ).toBeUndefined();
+    const later = await repo.acquire('u4', 'tasks', 'run-c', 60_000, new Date(now.getTime() + 61_000));
+    expect(later?.state.lease?.owner).toBe('run-c');
+  });
+
+  it('fails a save by a run that lost its lease', async () => {
+    const repo = new SyncStateRepository(tables);
+    const now = new Date('2026-01-01T00:00:00Z');
+    const a = await repo.acquire('u5', 'tasks', 'run-a', 1000, now);
+    await repo.acquire('u5', 'tasks', 'run-b', 1000, new Date(now.getTime() + 5000));
+    await expect(repo.save('u5', 'tasks', a!)).rejects.toMatchObject({ code: 'precondition-failed' });
+  });
+
+  it('lists the log newest first, filtered by entity', async () => {
+    const repo = new SyncLogRepository(tables);
+    const entry = (time: string, entity: 'tasks' | 'calendar'): SyncLogEntry => ({
+      time,
+      entity,
+      action: 'create',
+      direction: 'oro-to-microsoft',
+      oroId: '1',
+      microsoftId: null,
+      outcome: 'ok',
+    });
+    await repo.append('u6', [
+      entry('2026-01-01T00:00:01Z', 'tasks'),
+      entry('2026-01-01T00:00:03Z', 'calendar'),
+    ]);
+    await repo.append('u6', [entry('2026-01-01T00:00:02Z', 'tasks')]);
+    expect((await repo.list('u6', { limit: 10 })).map((e) => e.time)).toEqual([
+      '2026-01-01T00:00:03Z',
+      '2026-01-01T00:00:02Z',
+      '2026-01-01T00:00:01Z',
+    ]);
+    expect((await repo.list('u6', { entity: 'tasks', limit: 1 })).map((e) => e.time)).toEqual([
+      '2026-01-01T00:00:02Z',
+    ]);
+  });
+});
