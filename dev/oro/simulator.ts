@@ -1,0 +1,360 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { readBody } from '../microsoft/respond';
+
+/**
+ * A local stand-in for Oro's APIs as the sync uses them: OAuth2 client credentials at
+ * /oauth2-token and tasks over JSON:API at /api/tasks, with Oro's wire details (string ids,
+ * status and priority as relationships, errors with string statuses, page[size]=-1 for all).
+ * Tests edit data directly, inject faults and count requests.
+ */
+export interface OroTaskRecord {
+  id: string;
+  subject: string;
+  description: string | null;
+  dueDate: string | null;
+  status: string;
+  priority: string;
+  ownerId: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type OroFault = 'error-500' | 'throttle-429' | 'apply-then-drop';
+
+export interface OroSimulator {
+  url: string;
+  registerClient(clientId: string, clientSecret: string): void;
+  tasks(ownerId?: string): OroTaskRecord[];
+  createTask(ownerId: string, fields: Partial<Omit<OroTaskRecord, 'id' | 'ownerId'>>): OroTaskRecord;
+  editTask(id: string, fields: Partial<Omit<OroTaskRecord, 'id' | 'ownerId'>>): OroTaskRecord;
+  deleteTask(id: string): void;
+  /** The next `count` API requests (not token requests) fail as `fault` says. */
+  failNext(fault: OroFault, count?: number): void;
+  /** Requests per "METHOD /path" (ids replaced by {id}). */
+  requestCounts(): Record<string, number>;
+  resetCounts(): void;
+  close(): Promise<void>;
+}
+
+const JSON_API = 'application/vnd.api+json';
+const STATUSES = ['open', 'in_progress', 'closed'];
+const PRIORITIES = ['low', 'normal', 'high'];
+
+/** Oro's API answers with whole seconds. */
+const nowSeconds = (clock: () => number) =>
+  new Date(Math.floor(clock() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+
+export async function startOroSimulator(
+  options: { port?: number; clock?: () => number } = {},
+): Promise<OroSimulator> {
+  const clock = options.clock ?? Date.now;
+  const clients = new Map<string, string>();
+  const tokens = new Map<string, number>();
+  const tasks = new Map<string, OroTaskRecord>();
+  const counts: Record<string, number> = {};
+  const faults: OroFault[] = [];
+  let nextId = 1;
+  let base = '';
+
+  const touch = () => nowSeconds(clock);
+
+  function create(ownerId: string, fields: Partial<OroTaskRecord>): OroTaskRecord {
+    const stamp = touch();
+    const task: OroTaskRecord = {
+      id: String(nextId++),
+      subject: fields.subject ?? 'Untitled',
+      description: fields.description ?? null,
+      dueDate: fields.dueDate ?? null,
+      status: fields.status ?? 'open',
+      priority: fields.priority ?? 'normal',
+      ownerId,
+      createdAt: stamp,
+      updatedAt: stamp,
+    };
+    tasks.set(task.id, task);
+    return task;
+  }
+
+  function edit(id: string, fields: Partial<OroTaskRecord>): OroTaskRecord {
+    const task = tasks.get(id);
+    if (!task) throw new Error(`no task ${id}`);
+    const next = { ...task, ...fields, id, ownerId: task.ownerId, updatedAt: touch() };
+    tasks.set(id, next);
+    return next;
+  }
+
+  const resource = (t: OroTaskRecord, idOnly = false) =>
+    idOnly
+      ? { type: 'tasks', id: t.id }
+      : {
+          type: 'tasks',
+          id: t.id,
+          links: { self: `${base}/api/tasks/${t.id}` },
+          attributes: {
+            subject: t.subject,
+            description: t.description,
+            dueDate: t.dueDate,
+            createdAt: t.createdAt,
+            updatedAt: t.updatedAt,
+          },
+          relationships: {
+            status: { data: { type: 'taskstatuses', id: t.status } },
+            taskPriority: { data: { type: 'taskpriorities', id: t.priority } },
+            owner: { data: { type: 'users', id: t.ownerId } },
+          },
+        };
+
+  const send = (res: ServerResponse, status: number, body?: unknown, type = JSON_API) => {
+    if (body === undefined) {
+      res.writeHead(status);
+      res.end();
+      return;
+    }
+    res.writeHead(status, { 'Content-Type': type });
+    res.end(JSON.stringify(body));
+  };
+  const error = (res: ServerResponse, status: number, title: string, detail: string, pointer?: string) =>
+    send(res, status, {
+      errors: [{ status: String(status), title, detail, ...(pointer ? { source: { pointer } } : {}) }],
+    });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', base);
+    const method = req.method ?? 'GET';
+    counts[`${method} ${url.pathname.replace(/\/\d+$/, '/{id}')}`] =
+      (counts[`${method} ${url.pathname.replace(/\/\d+$/, '/{id}')}`] ?? 0) + 1;
+    const body = (await readBody(req)).toString('utf8');
+
+    if (method === 'POST' && url.pathname === '/oauth2-token') {
+      const form = req.headers['content-type']?.includes('json')
+        ? new URLSearchParams(JSON.parse(body || '{}') as Record<string, string>)
+        : new URLSearchParams(body);
+      if (form.get('grant_type') !== 'client_credentials') {
+        return send(
+          res,
+          400,
+          {
+            error: 'unsupported_grant_type',
+            error_description: 'The authorization grant type is not supported.',
+            message: 'The authorization grant type is not supported.',
+          },
+          'application/json',
+        );
+      }
+      if (clients.get(form.get('client_id') ?? '') !== form.get('client_secret')) {
+        return send(
+          res,
+          401,
+          {
+            error: 'invalid_client',
+            error_description: 'Client authentication failed',
+            message: 'Client authentication failed',
+          },
+          'application/json',
+        );
+      }
+      const token = randomBytes(24).toString('base64url');
+      tokens.set(token, clock() + 3600_000);
+      return send(
+        res,
+        200,
+        { token_type: 'Bearer', expires_in: 3600, access_token: token },
+        'application/json',
+      );
+    }
+
+    if (!url.pathname.startsWith('/api/'))
+      return error(res, 404, 'resource not found', `No route ${url.pathname}`);
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (!bearer || (tokens.get(bearer) ?? 0) < clock())
+      return error(res, 401, 'access denied', 'The access token is invalid or expired.');
+
+    const fault = faults.shift();
+    if (fault === 'error-500') return error(res, 500, 'runtime exception', 'Simulated server failure.');
+    if (fault === 'throttle-429') {
+      res.writeHead(429, { 'Content-Type': JSON_API, 'Retry-After': '1' });
+      res.end(
+        JSON.stringify({ errors: [{ status: '429', title: 'too many requests', detail: 'Slow down.' }] }),
+      );
+      return;
+    }
+    const dropAfter = fault === 'apply-then-drop';
+    const answer = (status: number, payload?: unknown): void => {
+      // The change is made, but the client never hears back: an ambiguous outcome.
+      if (dropAfter) res.destroy();
+      else send(res, status, payload);
+    };
+
+    const idMatch = /^\/api\/tasks\/(\d+)$/.exec(url.pathname);
+    if (url.pathname === '/api/tasks' && method === 'GET') return list(url, res);
+    if (idMatch?.[1] && method === 'GET') {
+      const task = tasks.get(idMatch[1]);
+      return task
+        ? send(res, 200, { data: resource(task) })
+        : error(res, 404, 'not found exception', 'The entity does not exist.');
+    }
+    if (idMatch?.[1] && method === 'DELETE') {
+      if (!tasks.delete(idMatch[1]))
+        return error(res, 404, 'not found exception', 'The entity does not exist.');
+      return answer(204);
+    }
+    if ((url.pathname === '/api/tasks' && method === 'POST') || (idMatch?.[1] && method === 'PATCH')) {
+      if (!req.headers['content-type']?.includes(JSON_API)) {
+        return error(
+          res,
+          415,
+          'unsupported media type',
+          `The "Content-Type" request header must be "${JSON_API}".`,
+        );
+      }
+      let doc: {
+        data?: {
+          type?: string;
+          id?: string;
+          attributes?: Record<string, unknown>;
+          relationships?: Record<string, { data?: { id?: string } }>;
+        };
+      };
+      try {
+        doc = JSON.parse(body) as typeof doc;
+      } catch {
+        return error(res, 400, 'request data constraint', 'The request data should not be empty.');
+      }
+      const data = doc.data;
+      if (!data || data.type !== 'tasks')
+        return error(res, 400, 'entity type constraint', 'This value should be "tasks".', '/data/type');
+      const a = data.attributes ?? {};
+      const r = data.relationships ?? {};
+      const fields: Partial<OroTaskRecord> = {};
+      if ('subject' in a) fields.subject = String(a.subject ?? '');
+      if ('description' in a) fields.description = a.description === null ? null : String(a.description);
+      if ('dueDate' in a) fields.dueDate = a.dueDate === null ? null : String(a.dueDate);
+      const status = r.status?.data?.id;
+      const priority = r.taskPriority?.data?.id;
+      if (status !== undefined) {
+        if (!STATUSES.includes(status))
+          return error(
+            res,
+            400,
+            'form constraint',
+            'This value is not valid.',
+            '/data/relationships/status/data',
+          );
+        fields.status = status;
+      }
+      if (priority !== undefined) {
+        if (!PRIORITIES.includes(priority))
+          return error(
+            res,
+            400,
+            'form constraint',
+            'This value is not valid.',
+            '/data/relationships/taskPriority/data',
+          );
+        fields.priority = priority;
+      }
+      if (fields.subject !== undefined && fields.subject.trim() === '') {
+        return error(
+          res,
+          400,
+          'not blank constraint',
+          'This value should not be blank.',
+          '/data/attributes/subject',
+        );
+      }
+      if (method === 'POST') {
+        const owner = r.owner?.data?.id;
+        if (!owner)
+          return error(
+            res,
+            400,
+            'not blank constraint',
+            'This value should not be blank.',
+            '/data/relationships/owner/data',
+          );
+        if (fields.subject === undefined)
+          return error(
+            res,
+            400,
+            'not blank constraint',
+            'This value should not be blank.',
+            '/data/attributes/subject',
+          );
+        return answer(201, { data: resource(create(owner, fields)) });
+      }
+      const id = idMatch![1]!;
+      if (data.id !== id)
+        return error(
+          res,
+          409,
+          'conflict constraint',
+          'The entity identifier does not match the URL.',
+          '/data/id',
+        );
+      if (!tasks.has(id)) return error(res, 404, 'not found exception', 'The entity does not exist.');
+      return answer(200, { data: resource(edit(id, fields)) });
+    }
+    return error(res, 405, 'method not allowed', `${method} is not allowed on ${url.pathname}.`);
+  }
+
+  function list(url: URL, res: ServerResponse): void {
+    const q = url.searchParams;
+    const owner = q.get('filter[owner]');
+    const gt = q.get('filter[updatedAt][gt]');
+    const idOnly = q.get('fields[tasks]') === 'id';
+    let items = [...tasks.values()].filter((t) => (owner ? t.ownerId === owner : true));
+    if (gt) items = items.filter((t) => Date.parse(t.updatedAt) > Date.parse(gt));
+    const sort = q.get('sort') ?? 'id';
+    items.sort((a, b) =>
+      sort === 'updatedAt'
+        ? a.updatedAt.localeCompare(b.updatedAt) || Number(a.id) - Number(b.id)
+        : Number(a.id) - Number(b.id),
+    );
+    const size = Number(q.get('page[size]') ?? 10);
+    const number = Number(q.get('page[number]') ?? 1);
+    const page = size === -1 ? items : items.slice((number - 1) * size, number * size);
+    const hasNext = size !== -1 && number * size < items.length;
+    const next = new URL(url.toString());
+    next.searchParams.set('page[number]', String(number + 1));
+    send(res, 200, {
+      data: page.map((t) => resource(t, idOnly)),
+      links: { self: url.toString(), ...(hasNext ? { next: next.toString() } : {}) },
+    });
+  }
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => error(res, 500, 'runtime exception', String(e)));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  if (!address || typeof address !== 'object') throw new Error('Oro simulator has no address');
+  base = `http://localhost:${address.port}`;
+
+  return {
+    url: base,
+    registerClient: (id, secret) => clients.set(id, secret),
+    tasks: (ownerId) =>
+      [...tasks.values()].filter((t) => !ownerId || t.ownerId === ownerId).map((t) => ({ ...t })),
+    createTask: (ownerId, fields) => ({ ...create(ownerId, fields) }),
+    editTask: (id, fields) => ({ ...edit(id, fields) }),
+    deleteTask: (id) => {
+      tasks.delete(id);
+    },
+    failNext: (fault, count = 1) => {
+      for (let i = 0; i < count; i++) faults.push(fault);
+    },
+    requestCounts: () => ({ ...counts }),
+    resetCounts: () => {
+      for (const k of Object.keys(counts)) delete counts[k];
+    },
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

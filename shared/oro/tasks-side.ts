@@ -1,0 +1,202 @@
+import { z } from 'zod';
+import { hashFields, type Change, type Snapshot } from '../sync/model';
+import type { Write } from '../sync/plan';
+import { SideError, type ReadResult, type SidePort, type WriteResult } from '../sync/ports';
+import type { TaskFields } from '../sync/tasks/fields';
+import { dueDateToOro, oroToFields, type OroTask } from '../sync/tasks/oro-mapping';
+import { oroErrorDetail, type OroClient } from './client';
+
+/** Oro's updatedAt has whole seconds: re-read a window before the watermark so nothing in that second is missed. */
+export const WATERMARK_OVERLAP_MS = 5_000;
+const PAGE_SIZE = 500;
+
+const taskResource = z.object({
+  type: z.literal('tasks'),
+  id: z.string(),
+  attributes: z
+    .object({
+      subject: z.string().nullable().optional(),
+      description: z.string().nullable().optional(),
+      dueDate: z.string().nullable().optional(),
+      updatedAt: z.string(),
+    })
+    .loose(),
+  relationships: z
+    .object({
+      status: z.object({ data: z.object({ id: z.string() }).nullable() }).optional(),
+      taskPriority: z.object({ data: z.object({ id: z.string() }).nullable() }).optional(),
+    })
+    .loose()
+    .optional(),
+});
+const taskList = z.object({
+  data: z.array(taskResource),
+  links: z.object({ next: z.string().optional() }).loose().optional(),
+});
+const idList = z.object({
+  data: z.array(z.object({ id: z.string() })),
+  links: z.object({ next: z.string().optional() }).loose().optional(),
+});
+const single = z.object({ data: taskResource });
+
+const cursorSchema = z.object({ watermark: z.string().optional() });
+
+type TaskResource = z.infer<typeof taskResource>;
+
+function toOroTask(r: TaskResource): OroTask {
+  return {
+    id: r.id,
+    subject: r.attributes.subject ?? '',
+    description: r.attributes.description ?? null,
+    dueDate: r.attributes.dueDate ?? null,
+    status: r.relationships?.status?.data?.id ?? 'open',
+    priority: r.relationships?.taskPriority?.data?.id ?? 'normal',
+    updatedAt: r.attributes.updatedAt,
+  };
+}
+
+/** Oro's updatedAt has whole seconds, so the version also carries the content hash. */
+function snapshot(r: TaskResource): Snapshot<TaskFields> {
+  const task = toOroTask(r);
+  const fields = oroToFields(task);
+  return {
+    id: task.id,
+    version: `${task.updatedAt}#${hashFields(fields)}`,
+    fields,
+    modifiedAt: task.updatedAt,
+  };
+}
+
+/**
+ * Oro tasks of one user (the owner) as a sync side: changes by updatedAt watermark,
+ * deletions by an id-only listing, writes over JSON:API one request each.
+ */
+export class OroTasksSide implements SidePort<TaskFields> {
+  readonly side = 'oro' as const;
+
+  constructor(
+    private readonly client: OroClient,
+    private readonly ownerId: string,
+  ) {}
+
+  get requests(): number {
+    return this.client.requests;
+  }
+
+  async read(cursor: string | undefined, linkedIds: ReadonlySet<string>): Promise<ReadResult<TaskFields>> {
+    const { watermark } = cursorSchema.parse(cursor ? JSON.parse(cursor) : {});
+    const query = new URLSearchParams({
+      'filter[owner]': this.ownerId,
+      sort: 'updatedAt',
+      'page[size]': String(PAGE_SIZE),
+    });
+    if (watermark) {
+      query.set(
+        'filter[updatedAt][gt]',
+        new Date(Date.parse(watermark) - WATERMARK_OVERLAP_MS).toISOString(),
+      );
+    }
+    const changes: Change<TaskFields>[] = [];
+    let latest = watermark ?? '';
+    const seen = new Set<string>();
+    for (let path: string | undefined = `/api/tasks?${query}`; path;) {
+      const page = taskList.parse(await this.get(path));
+      for (const r of page.data) {
+        const s = snapshot(r);
+        changes.push({ type: 'upsert', item: s });
+        seen.add(s.id);
+        if (s.modifiedAt > latest) latest = s.modifiedAt;
+      }
+      path = page.links?.next;
+    }
+    // A full read saw every task; otherwise ask which linked ones still exist.
+    const existing = watermark ? await this.existingIds(linkedIds) : seen;
+    for (const id of linkedIds) if (!existing.has(id)) changes.push({ type: 'delete', id });
+    return { changes, cursor: JSON.stringify(latest ? { watermark: latest } : {}), full: !watermark };
+  }
+
+  /** All of the owner's task ids in one request (page[size]=-1); none when nothing is linked. */
+  private async existingIds(linkedIds: ReadonlySet<string>): Promise<Set<string>> {
+    const ids = new Set<string>();
+    if (linkedIds.size === 0) return ids;
+    const query = new URLSearchParams({
+      'filter[owner]': this.ownerId,
+      'fields[tasks]': 'id',
+      'page[size]': '-1',
+    });
+    for (let path: string | undefined = `/api/tasks?${query}`; path;) {
+      const page = idList.parse(await this.get(path));
+      for (const r of page.data) ids.add(r.id);
+      path = page.links?.next;
+    }
+    return ids;
+  }
+
+  async write(writes: readonly Write<TaskFields>[]): Promise<WriteResult[]> {
+    const results: WriteResult[] = [];
+    for (const w of writes) results.push(await this.writeOne(w));
+    return results;
+  }
+
+  private async writeOne(w: Write<TaskFields>): Promise<WriteResult> {
+    try {
+      if (w.op === 'delete') {
+        const res = await this.client.request('DELETE', `/api/tasks/${encodeURIComponent(w.id ?? '')}`);
+        // Already gone is what we wanted.
+        return res.status === 204 || res.status === 404
+          ? { ok: true, id: w.id ?? '', version: '' }
+          : failure(res);
+      }
+      const fields = w.fields!;
+      const changed = w.op === 'create' ? undefined : w.changed;
+      const want = (k: keyof TaskFields) => !changed || changed.includes(k);
+      const attributes: Record<string, unknown> = {};
+      const relationships: Record<string, unknown> = {};
+      if (want('title')) attributes.subject = fields.title;
+      if (want('description')) attributes.description = fields.description;
+      if (want('dueDate')) attributes.dueDate = dueDateToOro(fields.dueDate, null);
+      if (want('status')) relationships.status = { data: { type: 'taskstatuses', id: fields.status } };
+      if (want('priority'))
+        relationships.taskPriority = { data: { type: 'taskpriorities', id: fields.priority } };
+      if (w.op === 'create') relationships.owner = { data: { type: 'users', id: this.ownerId } };
+      const data = { type: 'tasks', ...(w.op === 'update' ? { id: w.id } : {}), attributes, relationships };
+      const res =
+        w.op === 'create'
+          ? await this.client.request('POST', '/api/tasks', { data })
+          : await this.client.request('PATCH', `/api/tasks/${encodeURIComponent(w.id ?? '')}`, { data });
+      if (res.status !== 200 && res.status !== 201) return failure(res);
+      const s = snapshot(single.parse(res.body).data);
+      return { ok: true, id: s.id, version: s.version };
+    } catch (error) {
+      if (error instanceof SideError) return { ok: false, error: error.message, retryable: error.retryable };
+      if (error instanceof z.ZodError)
+        return {
+          ok: false,
+          error: `Oro answered an unexpected document: ${error.message}`,
+          retryable: false,
+        };
+      throw error;
+    }
+  }
+
+  private async get(path: string): Promise<unknown> {
+    const res = await this.client.request('GET', path);
+    if (res.status !== 200) {
+      throw new SideError(
+        'oro',
+        `Oro answered ${res.status} to GET ${path.split('?')[0]}: ${oroErrorDetail(res.body)}`,
+        res.status >= 500 || res.status === 429,
+        res.status,
+      );
+    }
+    return res.body;
+  }
+}
+
+function failure(res: { status: number; body: unknown }): WriteResult {
+  return {
+    ok: false,
+    error: `Oro answered ${res.status}: ${oroErrorDetail(res.body)}`,
+    retryable: res.status >= 500 || res.status === 429,
+  };
+}

@@ -1,0 +1,39 @@
+import type { Change, Fields, Side } from './model';
+import type { Write } from './plan';
+
+export interface ReadResult<F extends Fields> {
+  changes: Change<F>[];
+  /** Where the next run continues; saved only after the writes this run makes. */
+  cursor: string;
+  /** True when this was a full read (first run, or a lost delta token). */
+  full: boolean;
+}
+
+export type WriteResult =
+  { ok: true; id: string; version: string } | { ok: false; error: string; retryable: boolean };
+
+/** One side of a sync, as the engine sees it: changes since a cursor, and writes. */
+export interface SidePort<F extends Fields> {
+  readonly side: Side;
+  /** `linkedIds`: this side's ids we have links for, to detect deletions a change feed does not report. */
+  read(cursor: string | undefined, linkedIds: ReadonlySet<string>): Promise<ReadResult<F>>;
+  /** Results in the order of `writes`; a failed write does not stop the others. */
+  write(writes: readonly Write<F>[]): Promise<WriteResult[]>;
+  /** Requests made so far, for logs and the benchmark. */
+  readonly requests: number;
+}
+
+/** A side that answered with an error the run cannot work around. */
+export class SideError extends Error {
+  override readonly name = 'SideError';
+
+  constructor(
+    readonly side: Side,
+    message: string,
+    readonly retryable: boolean,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,155 @@
+import { startOroSimulator, type OroSimulator } from '../../../../dev/oro/simulator';
+import { OroClient, OroTokenCache } from '../../../../shared/oro/client';
+import { OroTasksSide } from '../../../../shared/oro/tasks-side';
+import type { TaskFields } from '../../../../shared/sync/tasks/fields';
+
+const conn = (oro: OroSimulator) => ({ baseUrl: oro.url, clientId: 'sync', clientSecret: 'pw' });
+const fields = (title: string): TaskFields => ({
+  title,
+  description: '',
+  dueDate: null,
+  status: 'open',
+  priority: 'normal',
+});
+
+describe('Oro tasks side against the Oro simulator', () => {
+  let oro: OroSimulator;
+  let clock = Date.parse('2026-05-01T10:00:00Z');
+  const tokens = new OroTokenCache();
+  const side = () =>
+    new OroTasksSide(new OroClient(conn(oro), tokens, { sleep: async () => undefined }), '7');
+
+  beforeAll(async () => {
+    oro = await startOroSimulator({ clock: () => clock });
+    oro.registerClient('sync', 'pw');
+  });
+  afterAll(() => oro.close());
+
+  it('reads everything first, then only what changed since the watermark (with overlap)', async () => {
+    const a = oro.createTask('7', { subject: 'A', dueDate: '2026-05-02T09:00:00Z', priority: 'high' });
+    oro.createTask('8', { subject: 'someone else' });
+    const first = await side().read(undefined, new Set());
+    expect(first.full).toBe(true);
+    expect(first.changes).toEqual([
+      {
+        type: 'upsert',
+        item: expect.objectContaining({
+          id: a.id,
+          fields: { title: 'A', description: '', dueDate: '2026-05-02', status: 'open', priority: 'high' },
+        }),
+      },
+    ]);
+
+    clock += 5 * 60_000;
+    const b = oro.createTask('7', { subject: 'B' });
+    const next = await side().read(first.cursor, new Set([a.id]));
+    expect(next.full).toBe(false);
+    // The overlap re-reads the watermark's own second (A again, same version: a no-op for the planner).
+    expect(next.changes.map((c) => (c.type === 'upsert' ? c.item.id : c.id))).toEqual([a.id, b.id]);
+    const version = (r: typeof first, id: string) =>
+      r.changes.flatMap((c) => (c.type === 'upsert' && c.item.id === id ? [c.item.version] : []))[0];
+    expect(version(next, a.id)).toBe(version(first, a.id));
+
+    // An edit in the same second as the watermark, after the read, is still seen next time.
+    const c = oro.editTask(b.id, { subject: 'B, same second' });
+    const third = await side().read(next.cursor, new Set([a.id, b.id]));
+    expect(third.changes.filter((ch) => ch.type === 'upsert' && ch.item.id === c.id)).toEqual([
+      {
+        type: 'upsert',
+        item: expect.objectContaining({
+          id: c.id,
+          fields: expect.objectContaining({ title: 'B, same second' }),
+        }),
+      },
+    ]);
+  });
+
+  it('reports linked tasks that disappeared as deletions, in at most 2 requests when idle', async () => {
+    const s = side();
+    const first = await s.read(undefined, new Set());
+    const ids = new Set(oro.tasks('7').map((t) => t.id));
+    const [gone] = [...ids];
+    oro.deleteTask(gone!);
+    clock += 5 * 60_000;
+    const before = s.requests;
+    const next = await s.read(first.cursor, ids);
+    expect(next.changes.filter((c) => c.type === 'delete')).toEqual([{ type: 'delete', id: gone }]);
+    expect(s.requests - before).toBe(2);
+  });
+
+  it('writes: create, update only the changed fields, delete (twice is fine)', async () => {
+    const s = side();
+    const [created] = await s.write([
+      { op: 'create', side: 'oro', linkId: 'L', fields: { ...fields('new'), dueDate: '2026-06-01' } },
+    ]);
+    expect(created).toMatchObject({ ok: true });
+    const id = created!.ok ? created!.id : '';
+    expect(oro.tasks('7').find((t) => t.id === id)).toMatchObject({
+      subject: 'new',
+      dueDate: '2026-06-01T12:00:00Z',
+      ownerId: '7',
+    });
+
+    oro.editTask(id, { description: 'kept by Oro' });
+    const [updated] = await s.write([
+      {
+        op: 'update',
+        side: 'oro',
+        linkId: 'L',
+        id,
+        fields: { ...fields('new'), status: 'closed' },
+        changed: ['status'],
+      },
+    ]);
+    expect(updated).toMatchObject({ ok: true });
+    expect(oro.tasks('7').find((t) => t.id === id)).toMatchObject({
+      status: 'closed',
+      description: 'kept by Oro',
+    });
+
+    expect(await s.write([{ op: 'delete', side: 'oro', linkId: 'L', id }])).toEqual([
+      { ok: true, id, version: '' },
+    ]);
+    expect(await s.write([{ op: 'delete', side: 'oro', linkId: 'L', id }])).toEqual([
+      { ok: true, id, version: '' },
+    ]);
+  });
+
+  it('waits out a 429 and reports a 500 or a dropped answer as a retryable failure', async () => {
+    const s = side();
+    oro.failNext('throttle-429');
+    expect(
+      (await s.write([{ op: 'create', side: 'oro', linkId: 'L', fields: fields('after 429') }]))[0],
+    ).toMatchObject({ ok: true });
+    oro.failNext('error-500');
+    expect(
+      (await s.write([{ op: 'create', side: 'oro', linkId: 'L', fields: fields('x') }]))[0],
+    ).toMatchObject({ ok: false, retryable: true });
+    oro.failNext('apply-then-drop');
+    const count = oro.tasks('7').length;
+    expect(
+      (await s.write([{ op: 'create', side: 'oro', linkId: 'L', fields: fields('ambiguous') }]))[0],
+    ).toMatchObject({ ok: false, retryable: true });
+    expect(oro.tasks('7')).toHaveLength(count + 1); // made, though we never heard
+  });
+
+  it('fails reads with a SideError that names the status', async () => {
+    oro.failNext('error-500');
+    await expect(side().read(undefined, new Set())).rejects.toMatchObject({
+      name: 'SideError',
+      side: 'oro',
+      retryable: true,
+      status: 500,
+    });
+  });
+
+  it('refuses wrong integration credentials clearly', async () => {
+    const bad = new OroTasksSide(
+      new OroClient({ ...conn(oro), clientSecret: 'nope' }, new OroTokenCache()),
+      '7',
+    );
+    await expect(bad.read(undefined, new Set())).rejects.toThrow(
+      /refused the integration credentials: Client authentication failed/,
+    );
+  });
+});
