@@ -4,17 +4,17 @@ import type { JWTPayload } from 'jose';
 import type { SimAccount } from './accounts';
 import { sendJson } from './respond';
 import type { SimulatorContext } from './simulator';
-
-interface GraphResult {
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
+import type { GraphAnswer, TodoStore } from './todo';
 
 const MAX_BATCH = 20;
 
 /** Graph's error body: `{ error: { code, message, innerError: { request-id, date } } }`. */
-export function graphError(status: number, code: string, message: string): GraphResult {
+export function graphError(
+  status: number,
+  code: string,
+  message: string,
+  headers?: Record<string, string>,
+): GraphAnswer {
   return {
     status,
     body: {
@@ -24,10 +24,11 @@ export function graphError(status: number, code: string, message: string): Graph
         innerError: { 'request-id': randomUUID(), date: new Date().toISOString().slice(0, 19) },
       },
     },
+    ...(headers ? { headers } : {}),
   };
 }
 
-/** The Graph endpoints the product uses so far, behind bearer validation. */
+/** The Graph endpoints the product uses, behind bearer validation. */
 export async function handleGraph(
   sim: SimulatorContext,
   req: IncomingMessage,
@@ -35,24 +36,18 @@ export async function handleGraph(
   url: URL,
   body: Buffer,
 ): Promise<void> {
-  const authorization = req.headers.authorization;
-  const result = await route(
-    sim,
-    req.method ?? 'GET',
-    url.pathname.slice('/v1.0'.length),
-    authorization,
-    body,
-  );
+  const result = await route(sim, req.method ?? 'GET', url, req.headers.authorization, body, true);
   sendJson(res, result.status, result.body ?? {}, result.headers ?? {});
 }
 
 async function route(
   sim: SimulatorContext,
   method: string,
-  path: string,
+  url: URL,
   authorization: string | undefined,
   body: Buffer,
-): Promise<GraphResult> {
+  topLevel: boolean,
+): Promise<GraphAnswer> {
   const token = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
   if (!token) return graphError(401, 'InvalidAuthenticationToken', 'Access token is empty.');
   const claims = await sim.verifyAccessToken(token);
@@ -62,78 +57,127 @@ async function route(
   if (!account)
     return graphError(401, 'InvalidAuthenticationToken', 'The token does not belong to a known user.');
 
-  if (method === 'POST' && path === '/$batch') return batch(sim, authorization ?? '', body);
-  return resource(method, path.split('?')[0] ?? path, claims, account);
+  const path = url.pathname.replace(/^\/v1\.0/, '');
+  if (topLevel && method === 'POST' && path === '/$batch') return batch(sim, authorization ?? '', body, url);
+  const throttle = sim.takeThrottle();
+  if (throttle !== undefined) {
+    return graphError(429, 'TooManyRequests', 'Too many requests.', { 'Retry-After': String(throttle) });
+  }
+  let json: Record<string, unknown> = {};
+  if (body.length > 0) {
+    try {
+      json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      return graphError(400, 'BadRequest', 'Unable to read JSON request payload.');
+    }
+  }
+  return resource(method, path, url, claims, account, sim.todo(account), json, sim.base);
 }
 
-function hasScope(claims: JWTPayload, ...scopes: string[]): boolean {
+const hasScope = (claims: JWTPayload, ...scopes: string[]): boolean => {
   const granted = String(claims.scp ?? '').split(' ');
   return scopes.some((s) => granted.includes(s));
-}
+};
 
-function resource(method: string, path: string, claims: JWTPayload, account: SimAccount): GraphResult {
-  if (method !== 'GET')
-    return graphError(405, 'Request_BadRequest', `Method ${method} is not supported on ${path}.`);
-  switch (path) {
-    case '/me':
-      if (!hasScope(claims, 'User.Read'))
-        return graphError(
-          403,
-          'Authorization_RequestDenied',
-          'Insufficient privileges to complete the operation.',
-        );
-      return {
-        status: 200,
-        body: {
-          '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#users/$entity',
-          id: account.oid,
-          displayName: account.displayName,
-          userPrincipalName: account.username,
-          mail: account.username,
-        },
-      };
-    case '/me/calendar':
-      if (!hasScope(claims, 'Calendars.Read', 'Calendars.ReadWrite'))
-        return graphError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
-      return {
-        status: 200,
-        body: {
-          '@odata.context': "https://graph.microsoft.com/v1.0/$metadata#users('me')/calendar/$entity",
-          id: `AAMkAGI2-calendar-${account.oid}`,
-          name: 'Calendar',
-          canEdit: true,
-          owner: { name: account.displayName, address: account.username },
-        },
-      };
-    case '/me/todo/lists':
-      if (!hasScope(claims, 'Tasks.Read', 'Tasks.ReadWrite'))
-        return graphError(403, 'Forbidden', 'Forbidden');
+function resource(
+  method: string,
+  path: string,
+  url: URL,
+  claims: JWTPayload,
+  account: SimAccount,
+  todo: TodoStore,
+  body: Record<string, unknown>,
+  base: string,
+): GraphAnswer {
+  const denied = () =>
+    graphError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
+  if (method === 'GET' && path === '/me') {
+    if (!hasScope(claims, 'User.Read'))
+      return graphError(
+        403,
+        'Authorization_RequestDenied',
+        'Insufficient privileges to complete the operation.',
+      );
+    return {
+      status: 200,
+      body: {
+        '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#users/$entity',
+        id: account.oid,
+        displayName: account.displayName,
+        userPrincipalName: account.username,
+        mail: account.username,
+      },
+    };
+  }
+  if (method === 'GET' && path === '/me/calendar') {
+    if (!hasScope(claims, 'Calendars.Read', 'Calendars.ReadWrite')) return denied();
+    return {
+      status: 200,
+      body: {
+        '@odata.context': "https://graph.microsoft.com/v1.0/$metadata#users('me')/calendar/$entity",
+        id: `AAMkAGI2-calendar-${account.oid}`,
+        name: 'Calendar',
+        canEdit: true,
+        owner: { name: account.displayName, address: account.username },
+      },
+    };
+  }
+  if (path.startsWith('/me/todo/')) {
+    const write = method !== 'GET';
+    if (!hasScope(claims, ...(write ? ['Tasks.ReadWrite'] : ['Tasks.Read', 'Tasks.ReadWrite'])))
+      return denied();
+    if (method === 'GET' && path === '/me/todo/lists') {
       return {
         status: 200,
         body: {
           '@odata.context': "https://graph.microsoft.com/v1.0/$metadata#users('me')/todo/lists",
-          value: [
-            {
-              '@odata.etag': 'W/"m1fdwWoFiE2YS9yegTKoYwAA/ZGlLQ=="',
-              id: `AAMkADIy-tasks-${account.oid}`,
-              displayName: 'Tasks',
-              isOwner: true,
-              isShared: false,
-              wellknownListName: 'defaultList',
-            },
-          ],
+          value: [todo.list()],
         },
       };
-    default:
-      return graphError(
-        404,
-        'ResourceNotFound',
-        `Resource not found for the segment '${path.split('/').pop() ?? ''}'.`,
-      );
+    }
+    const m = /^\/me\/todo\/lists\/([^/]+)\/tasks(?:\/([^/]+))?$/.exec(path);
+    if (!m || m[1] !== todo.listId)
+      return graphError(404, 'ResourceNotFound', 'The requested resource does not exist.');
+    const expand = (url.searchParams.get('$expand') ?? '').includes('linkedResources');
+    const taskId = m[2];
+    if (taskId === 'delta' && method === 'GET') return todo.delta(url, base);
+    if (!taskId && method === 'POST') {
+      if (typeof body.title !== 'string')
+        return graphError(400, 'invalidRequest', 'Invalid request: title is required.');
+      return { status: 201, body: todo.render(todo.create(body), true) };
+    }
+    if (taskId && method === 'GET') {
+      const task = todo.get(taskId);
+      return task
+        ? { status: 200, body: todo.render(task, expand) }
+        : graphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
+    }
+    if (taskId && method === 'PATCH') {
+      const task = todo.update(taskId, body);
+      return task
+        ? { status: 200, body: todo.render(task, expand) }
+        : graphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
+    }
+    if (taskId && method === 'DELETE') {
+      return todo.remove(taskId)
+        ? { status: 204 }
+        : graphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
+    }
+    return graphError(405, 'BadRequest', `Method ${method} is not supported on ${path}.`);
   }
+  return graphError(
+    404,
+    'ResourceNotFound',
+    `Resource not found for the segment '${path.split('/').pop() ?? ''}'.`,
+  );
 }
 
-async function batch(sim: SimulatorContext, authorization: string, body: Buffer): Promise<GraphResult> {
+async function batch(
+  sim: SimulatorContext,
+  authorization: string,
+  body: Buffer,
+  url: URL,
+): Promise<GraphAnswer> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
@@ -141,9 +185,8 @@ async function batch(sim: SimulatorContext, authorization: string, body: Buffer)
     return graphError(400, 'BadRequest', 'Invalid batch payload format.');
   }
   const requests = (parsed as { requests?: unknown }).requests;
-  if (!Array.isArray(requests) || requests.length === 0) {
+  if (!Array.isArray(requests) || requests.length === 0)
     return graphError(400, 'BadRequest', 'Invalid batch payload format.');
-  }
   if (requests.length > MAX_BATCH) {
     return graphError(
       400,
@@ -152,17 +195,23 @@ async function batch(sim: SimulatorContext, authorization: string, body: Buffer)
     );
   }
   const responses = [];
-  for (const r of requests as { id?: unknown; method?: unknown; url?: unknown }[]) {
-    const id = String(r.id ?? '');
-    const method = String(r.method ?? 'GET').toUpperCase();
-    const url = String(r.url ?? '');
-    const path = url.startsWith('/') ? url : `/${url}`;
-    const result = await route(sim, method, path, authorization, Buffer.alloc(0));
+  for (const r of requests as { id?: unknown; method?: unknown; url?: unknown; body?: unknown }[]) {
+    const relative = String(r.url ?? '');
+    const subUrl = new URL(`/v1.0${relative.startsWith('/') ? relative : `/${relative}`}`, url);
+    const subBody = r.body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(r.body));
+    const result = await route(
+      sim,
+      String(r.method ?? 'GET').toUpperCase(),
+      subUrl,
+      authorization,
+      subBody,
+      false,
+    );
     responses.push({
-      id,
+      id: String(r.id ?? ''),
       status: result.status,
-      headers: { 'Content-Type': 'application/json' },
-      body: result.body,
+      headers: { 'Content-Type': 'application/json', ...(result.headers ?? {}) },
+      ...(result.body === undefined ? {} : { body: result.body }),
     });
   }
   return { status: 200, body: { responses } };

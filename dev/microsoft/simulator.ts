@@ -14,6 +14,7 @@ import { DEMO_ACCOUNTS, DEV_TENANT_ID, type SimAccount, type SimApp } from './ac
 import { devCertificate, type Certificate } from './certificate';
 import { handleGraph } from './graph';
 import { escapeHtml, readBody, sendJson } from './respond';
+import { TodoStore } from './todo';
 
 /**
  * A local stand-in for Entra ID and Microsoft Graph over HTTPS, speaking their wire
@@ -31,6 +32,8 @@ export interface MicrosoftSimulator {
   issuer: string;
   jwksUri: string;
   graphUrl: string;
+  /** A Graph access token for a demo account, as if signed in (tests of Graph adapters). */
+  graphToken(username: string, scopes?: string[]): Promise<string>;
   /** Signs an access token for one of our own APIs (the admin API). */
   issueToken(options: TokenOptions): Promise<string>;
   registerApp(app: SimApp): void;
@@ -40,6 +43,11 @@ export interface MicrosoftSimulator {
   setAccessTokenLifetime(seconds: number): void;
   /** How many requests each "METHOD /path" received. */
   requestCounts(): Record<string, number>;
+  resetCounts(): void;
+  /** One account's Microsoft To Do (tests read and edit it directly). */
+  todo(username: string): TodoStore;
+  /** The next `count` Graph requests (batch steps included) answer 429 with Retry-After `seconds`. */
+  throttleNext(count: number, seconds?: number): void;
   accounts: readonly SimAccount[];
   close(): Promise<void>;
 }
@@ -89,6 +97,9 @@ export interface SimulatorContext {
   base: string;
   verifyAccessToken(token: string): Promise<JWTPayload | undefined>;
   accountByOid(oid: string): SimAccount | undefined;
+  todo(account: SimAccount): TodoStore;
+  /** Seconds of Retry-After when this request is to be throttled. */
+  takeThrottle(): number | undefined;
 }
 
 export async function startMicrosoftSimulator(
@@ -107,6 +118,16 @@ export async function startMicrosoftSimulator(
   const refreshTokens = new Map<string, RefreshGrant>();
   const counts: Record<string, number> = {};
   let accessTokenLifetime = 3600;
+  const todos = new Map<string, TodoStore>();
+  const throttles: number[] = [];
+  const todoOf = (account: SimAccount) => {
+    let store = todos.get(account.oid);
+    if (!store) {
+      store = new TodoStore();
+      todos.set(account.oid, store);
+    }
+    return store;
+  };
   let base = '';
 
   const issuerFor = (tenant: string) => `${base}/${tenant}/v2.0`;
@@ -135,6 +156,8 @@ export async function startMicrosoftSimulator(
       }
     },
     accountByOid: (oid) => accounts.find((a) => a.oid === oid),
+    todo: todoOf,
+    takeThrottle: () => throttles.shift(),
   };
 
   async function issueTokens(clientId: string, account: SimAccount, scopes: string[], nonce?: string) {
@@ -440,6 +463,11 @@ ${requested.map((s) => `<label><input type="checkbox" name="granted" value="${es
         o.expiresIn ?? 3600,
       ),
     registerApp: (app) => apps.set(app.clientId, app),
+    graphToken: async (username, scopes = GRAPH_SCOPES) => {
+      const account = accounts.find((a) => a.username === username);
+      if (!account) throw new Error(`no account ${username}`);
+      return (await issueTokens('test', account, scopes)).access_token;
+    },
     revokeRefreshTokens: (username) => {
       for (const grant of refreshTokens.values())
         if (grant.account.username === username) grant.revoked = true;
@@ -448,6 +476,17 @@ ${requested.map((s) => `<label><input type="checkbox" name="granted" value="${es
       accessTokenLifetime = seconds;
     },
     requestCounts: () => ({ ...counts }),
+    resetCounts: () => {
+      for (const k of Object.keys(counts)) delete counts[k];
+    },
+    todo: (username) => {
+      const account = accounts.find((a) => a.username === username);
+      if (!account) throw new Error(`no account ${username}`);
+      return todoOf(account);
+    },
+    throttleNext: (count, seconds = 0.01) => {
+      for (let i = 0; i < count; i++) throttles.push(seconds);
+    },
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

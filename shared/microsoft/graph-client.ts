@@ -12,6 +12,7 @@ export interface BatchResult {
   id: string;
   status: number;
   body: unknown;
+  headers: Record<string, string>;
 }
 
 /**
@@ -41,11 +42,13 @@ export async function batch(client: Client, steps: readonly BatchStep[]): Promis
       url: s.url,
       ...(s.body === undefined ? {} : { body: s.body, headers: { 'Content-Type': 'application/json' } }),
     })),
-  })) as { responses?: { id: string; status: number; body?: unknown }[] };
+  })) as { responses?: { id: string; status: number; body?: unknown; headers?: Record<string, string> }[] };
   const byId = new Map((response.responses ?? []).map((r) => [r.id, r]));
   return steps.map((s) => {
     const r = byId.get(s.id);
-    return r ? { id: s.id, status: r.status, body: r.body } : { id: s.id, status: 0, body: undefined };
+    return r
+      ? { id: s.id, status: r.status, body: r.body, headers: r.headers ?? {} }
+      : { id: s.id, status: 0, body: undefined, headers: {} };
   });
 }
 

@@ -1,0 +1,231 @@
+import { randomBytes } from 'node:crypto';
+
+/** A To Do task as the simulator stores it (Graph's todoTask shape). */
+export interface SimTodoTask {
+  id: string;
+  title: string;
+  body: { content: string; contentType: 'text' | 'html' };
+  importance: string;
+  status: string;
+  dueDateTime: { dateTime: string; timeZone: string } | null;
+  linkedResources: {
+    id: string;
+    applicationName?: string;
+    externalId?: string;
+    webUrl?: string;
+    displayName?: string;
+  }[];
+  createdDateTime: string;
+  lastModifiedDateTime: string;
+  etag: string;
+  /** Change sequence number of the last change, for delta. */
+  seq: number;
+}
+
+interface Tombstone {
+  id: string;
+  seq: number;
+}
+
+export interface GraphAnswer {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+interface TokenState {
+  epoch: number;
+  /** Changes after this sequence number are reported. */
+  since: number;
+  /** Sequence number the delta round ends at (its deltaLink continues from here). */
+  upto: number;
+  offset: number;
+}
+
+const PAGE = 50;
+
+/** One user's To Do: the default list, its tasks, and delta tokens over a change sequence. */
+export class TodoStore {
+  readonly listId = `AAMkAD-tasks-${randomBytes(6).toString('hex')}`;
+  private readonly tasks = new Map<string, SimTodoTask>();
+  private readonly tombstones: Tombstone[] = [];
+  private seq = 0;
+  /** Tokens from an older epoch are gone (410), as after Graph expires a sync state. */
+  private epoch = 1;
+
+  constructor(private readonly clock: () => number = Date.now) {}
+
+  list() {
+    return {
+      '@odata.etag': 'W/"m1fdwWoFiE2YS9yegTKoYwAA/ZGlLQ=="',
+      id: this.listId,
+      displayName: 'Tasks',
+      isOwner: true,
+      isShared: false,
+      wellknownListName: 'defaultList',
+    };
+  }
+
+  all(): SimTodoTask[] {
+    return [...this.tasks.values()].map((t) => structuredClone(t));
+  }
+
+  expireDeltaTokens(): void {
+    this.epoch++;
+  }
+
+  create(input: Record<string, unknown>): SimTodoTask {
+    const now = new Date(this.clock()).toISOString();
+    const task: SimTodoTask = {
+      id: `AAMkAGtask-${randomBytes(9).toString('base64url')}`,
+      title: '',
+      body: { content: '', contentType: 'text' },
+      importance: 'normal',
+      status: 'notStarted',
+      dueDateTime: null,
+      linkedResources: [],
+      createdDateTime: now,
+      lastModifiedDateTime: now,
+      etag: '',
+      seq: 0,
+    };
+    this.apply(task, input);
+    if (Array.isArray(input.linkedResources)) {
+      task.linkedResources = (input.linkedResources as Record<string, string>[]).map((r) => ({
+        id: randomBytes(8).toString('hex'),
+        ...(r.applicationName ? { applicationName: r.applicationName } : {}),
+        ...(r.externalId ? { externalId: r.externalId } : {}),
+        ...(r.webUrl ? { webUrl: r.webUrl } : {}),
+        ...(r.displayName ? { displayName: r.displayName } : {}),
+      }));
+    }
+    this.touch(task);
+    this.tasks.set(task.id, task);
+    return task;
+  }
+
+  update(id: string, input: Record<string, unknown>): SimTodoTask | undefined {
+    const task = this.tasks.get(id);
+    if (!task) return undefined;
+    this.apply(task, input);
+    this.touch(task);
+    return task;
+  }
+
+  remove(id: string): boolean {
+    if (!this.tasks.delete(id)) return false;
+    this.tombstones.push({ id, seq: ++this.seq });
+    return true;
+  }
+
+  get(id: string): SimTodoTask | undefined {
+    return this.tasks.get(id);
+  }
+
+  private apply(task: SimTodoTask, input: Record<string, unknown>): void {
+    if (typeof input.title === 'string') task.title = input.title;
+    if (input.body && typeof input.body === 'object') {
+      const b = input.body as { content?: unknown; contentType?: unknown };
+      task.body = {
+        content: String(b.content ?? ''),
+        contentType: b.contentType === 'html' ? 'html' : 'text',
+      };
+    }
+    if (typeof input.importance === 'string') task.importance = input.importance;
+    if (typeof input.status === 'string') task.status = input.status;
+    if ('dueDateTime' in input) task.dueDateTime = (input.dueDateTime as SimTodoTask['dueDateTime']) ?? null;
+  }
+
+  private touch(task: SimTodoTask): void {
+    task.seq = ++this.seq;
+    task.lastModifiedDateTime = new Date(this.clock()).toISOString();
+    task.etag = `W/"${randomBytes(12).toString('base64')}"`;
+  }
+
+  /** Graph's todoTask JSON. */
+  render(task: SimTodoTask, expandLinks: boolean): Record<string, unknown> {
+    return {
+      '@odata.etag': task.etag,
+      importance: task.importance,
+      isReminderOn: false,
+      status: task.status,
+      title: task.title,
+      createdDateTime: task.createdDateTime,
+      lastModifiedDateTime: task.lastModifiedDateTime,
+      hasAttachments: false,
+      categories: [],
+      id: task.id,
+      body: task.body,
+      ...(task.dueDateTime ? { dueDateTime: task.dueDateTime } : {}),
+      ...(expandLinks ? { linkedResources: task.linkedResources } : {}),
+    };
+  }
+
+  /** GET …/tasks/delta: the first round lists everything; a deltaLink round lists what changed since. */
+  delta(url: URL, base: string): GraphAnswer {
+    const skip = url.searchParams.get('$skiptoken');
+    const delta = url.searchParams.get('$deltatoken');
+    const expand = (url.searchParams.get('$expand') ?? '').includes('linkedResources');
+    let state: TokenState;
+    if (skip || delta) {
+      const decoded = decode(skip ?? delta ?? '');
+      if (!decoded || decoded.epoch !== this.epoch) {
+        return {
+          status: 410,
+          body: {
+            error: {
+              code: 'syncStateNotFound',
+              message: 'The sync state generation is not found for this request.',
+              innerError: {
+                'request-id': randomBytes(8).toString('hex'),
+                date: new Date().toISOString().slice(0, 19),
+              },
+            },
+          },
+        };
+      }
+      state = skip ? decoded : { epoch: this.epoch, since: decoded.upto, upto: this.seq, offset: 0 };
+    } else {
+      state = { epoch: this.epoch, since: -1, upto: this.seq, offset: 0 };
+    }
+    const changed: Record<string, unknown>[] = [
+      ...[...this.tasks.values()]
+        .filter((t) => (state.since < 0 ? true : t.seq > state.since))
+        .sort((a, b) => a.seq - b.seq)
+        .map((t) => this.render(t, expand)),
+      ...(state.since < 0
+        ? []
+        : this.tombstones
+            .filter((t) => t.seq > state.since)
+            .map((t) => ({ id: t.id, '@removed': { reason: 'deleted' } }))),
+    ];
+    const page = changed.slice(state.offset, state.offset + PAGE);
+    const path = `${base}/v1.0/me/todo/lists/${this.listId}/tasks/delta`;
+    const more = state.offset + PAGE < changed.length;
+    const next = more ? encode({ ...state, offset: state.offset + PAGE }) : undefined;
+    const expandParam = expand ? '$expand=linkedResources&' : '';
+    return {
+      status: 200,
+      body: {
+        '@odata.context': `${base}/v1.0/$metadata#Collection(todoTask)`,
+        ...(next
+          ? { '@odata.nextLink': `${path}?${expandParam}$skiptoken=${next}` }
+          : {
+              '@odata.deltaLink': `${path}?${expandParam}$deltatoken=${encode({ ...state, since: state.upto, offset: 0 })}`,
+            }),
+        value: page,
+      },
+    };
+  }
+}
+
+const encode = (s: TokenState) => Buffer.from(JSON.stringify(s)).toString('base64url');
+
+function decode(token: string): TokenState | undefined {
+  try {
+    const s = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as TokenState;
+    return typeof s.epoch === 'number' && typeof s.since === 'number' ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}

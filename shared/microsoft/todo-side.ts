@@ -1,0 +1,269 @@
+import { GraphError, type Client } from '@microsoft/microsoft-graph-client';
+import { z } from 'zod';
+import type { Change, Snapshot } from '../sync/model';
+import type { Write } from '../sync/plan';
+import { SideError, type ReadResult, type SidePort, type WriteResult } from '../sync/ports';
+import type { TaskFields } from '../sync/tasks/fields';
+import {
+  fieldsToTodo,
+  LINKED_APPLICATION,
+  linkIdOf,
+  todoToFields,
+  type TodoTask,
+} from '../sync/tasks/todo-mapping';
+import { batch, graphErrorMessage, MAX_BATCH_STEPS, type BatchStep } from './graph-client';
+
+const cursorSchema = z.object({ listId: z.string().optional(), deltaLink: z.string().optional() });
+
+const todoTask = z
+  .object({
+    id: z.string(),
+    title: z.string().default(''),
+    status: z.string().default('notStarted'),
+    importance: z.string().default('normal'),
+    lastModifiedDateTime: z.string().default(''),
+    '@odata.etag': z.string().optional(),
+    body: z.object({ content: z.string().optional(), contentType: z.string().optional() }).optional(),
+    dueDateTime: z.object({ dateTime: z.string(), timeZone: z.string() }).nullable().optional(),
+    linkedResources: z
+      .array(z.object({ applicationName: z.string().optional(), externalId: z.string().optional() }).loose())
+      .optional(),
+  })
+  .loose();
+const removed = z.object({ id: z.string(), '@removed': z.object({}).loose() });
+const deltaPage = z.object({
+  value: z.array(z.union([removed, todoTask])),
+  '@odata.nextLink': z.string().optional(),
+  '@odata.deltaLink': z.string().optional(),
+});
+const lists = z.object({
+  value: z.array(z.object({ id: z.string(), wellknownListName: z.string().optional() }).loose()),
+});
+
+/** Rounds of waiting out 429s inside one batch before a write is reported as failed. */
+const MAX_THROTTLE_ROUNDS = 4;
+const MAX_RETRY_AFTER_MS = 30_000;
+
+function snapshot(raw: z.infer<typeof todoTask>): Snapshot<TaskFields> {
+  const task = raw as unknown as TodoTask;
+  const linkId = linkIdOf(task);
+  return {
+    id: task.id,
+    version: task['@odata.etag'] ?? task.lastModifiedDateTime,
+    fields: todoToFields(task),
+    modifiedAt: task.lastModifiedDateTime,
+    ...(linkId ? { linkId } : {}),
+  };
+}
+
+/**
+ * A user's Microsoft To Do default list as a sync side: changes from tasks/delta (a lost
+ * delta token means a full re-read), writes in $batch requests of 20, 429s waited out per step.
+ */
+export class TodoTasksSide implements SidePort<TaskFields> {
+  readonly side = 'microsoft' as const;
+  requests = 0;
+  private listId: string | undefined;
+
+  constructor(
+    private readonly client: Client,
+    private readonly options: {
+      sleep?: (ms: number) => Promise<void>;
+      webUrl?: (linkId: string) => string;
+    } = {},
+  ) {}
+
+  async read(cursor: string | undefined, linkedIds: ReadonlySet<string>): Promise<ReadResult<TaskFields>> {
+    const parsed = cursorSchema.parse(cursor ? JSON.parse(cursor) : {});
+    this.listId = parsed.listId ?? (await this.defaultListId());
+    let full = !parsed.deltaLink;
+    let pages: z.infer<typeof deltaPage>[];
+    try {
+      pages = await this.deltaRound(parsed.deltaLink ?? this.initialDelta());
+    } catch (error) {
+      // A lost or expired delta token: read everything again; links re-match by id.
+      if (!(error instanceof GraphError) || error.statusCode !== 410) throw asSideError(error);
+      full = true;
+      pages = await this.deltaRound(this.initialDelta()).catch((e: unknown) => {
+        throw asSideError(e);
+      });
+    }
+    const changes: Change<TaskFields>[] = [];
+    const seen = new Set<string>();
+    for (const page of pages) {
+      for (const item of page.value) {
+        if ('@removed' in item) {
+          changes.push({ type: 'delete', id: item.id });
+        } else {
+          changes.push({ type: 'upsert', item: snapshot(item) });
+          seen.add(item.id);
+        }
+      }
+    }
+    if (full) for (const id of linkedIds) if (!seen.has(id)) changes.push({ type: 'delete', id });
+    const deltaLink = pages.at(-1)?.['@odata.deltaLink'];
+    return {
+      changes,
+      cursor: JSON.stringify({ listId: this.listId, ...(deltaLink ? { deltaLink } : {}) }),
+      full,
+    };
+  }
+
+  async write(writes: readonly Write<TaskFields>[]): Promise<WriteResult[]> {
+    const results: WriteResult[] = new Array<WriteResult>(writes.length);
+    if (writes.length > 0) this.listId ??= await this.defaultListId();
+    for (let start = 0; start < writes.length; start += MAX_BATCH_STEPS) {
+      const chunk = writes.slice(start, start + MAX_BATCH_STEPS);
+      const outcomes = await this.writeChunk(chunk);
+      outcomes.forEach((r, i) => (results[start + i] = r));
+    }
+    return results;
+  }
+
+  private async writeChunk(chunk: readonly Write<TaskFields>[]): Promise<WriteResult[]> {
+    const results: (WriteResult | undefined)[] = chunk.map(() => undefined);
+    let pending = chunk.map((w, i) => ({ i, step: this.step(w, String(i)) }));
+    for (let round = 0; pending.length > 0; round++) {
+      this.requests++;
+      let answers;
+      try {
+        answers = await batch(
+          this.client,
+          pending.map((p) => p.step),
+        );
+      } catch (error) {
+        const failure = this.failure(error);
+        for (const p of pending) results[p.i] = failure;
+        break;
+      }
+      const throttled: typeof pending = [];
+      let wait = 0;
+      answers.forEach((a, k) => {
+        const p = pending[k]!;
+        const w = chunk[p.i]!;
+        if ((a.status === 429 || a.status === 503) && round < MAX_THROTTLE_ROUNDS) {
+          throttled.push(p);
+          wait = Math.max(wait, retryAfterMs(a.headers) ?? 1000 * 2 ** round);
+          return;
+        }
+        results[p.i] = this.outcome(w, a.status, a.body);
+      });
+      if (throttled.length > 0) await (this.options.sleep ?? sleep)(Math.min(wait, MAX_RETRY_AFTER_MS));
+      pending = throttled;
+    }
+    return results.map((r) => r ?? { ok: false, error: 'no answer', retryable: true });
+  }
+
+  private step(w: Write<TaskFields>, id: string): BatchStep {
+    const tasks = `/me/todo/lists/${encodeURIComponent(this.listId ?? '')}/tasks`;
+    if (w.op === 'delete') return { id, method: 'DELETE', url: `${tasks}/${encodeURIComponent(w.id ?? '')}` };
+    if (w.op === 'update')
+      return {
+        id,
+        method: 'PATCH',
+        url: `${tasks}/${encodeURIComponent(w.id ?? '')}`,
+        body: fieldsToTodo(w.fields!, w.changed),
+      };
+    return {
+      id,
+      method: 'POST',
+      url: tasks,
+      body: {
+        ...fieldsToTodo(w.fields!),
+        // Our link id rides on the task: a create retried after a crash finds its first copy.
+        linkedResources: [
+          {
+            applicationName: LINKED_APPLICATION,
+            externalId: w.linkId,
+            displayName: 'Oro task',
+            webUrl: this.options.webUrl?.(w.linkId) ?? `https://oro.invalid/link/${w.linkId}`,
+          },
+        ],
+      },
+    };
+  }
+
+  private outcome(w: Write<TaskFields>, status: number, body: unknown): WriteResult {
+    if (w.op === 'delete' && (status === 204 || status === 404))
+      return { ok: true, id: w.id ?? '', version: '' };
+    if ((status === 200 || status === 201) && w.op !== 'delete') {
+      const parsed = todoTask.safeParse(body);
+      if (parsed.success) {
+        const s = snapshot(parsed.data);
+        return { ok: true, id: s.id, version: s.version };
+      }
+      return { ok: false, error: 'Graph answered an unexpected task document', retryable: false };
+    }
+    return {
+      ok: false,
+      error: `Graph answered ${status} to ${w.op}: ${graphErrorMessage(body)}`,
+      retryable: status === 429 || status >= 500,
+    };
+  }
+
+  private failure(error: unknown): WriteResult {
+    if (error instanceof GraphError) {
+      return {
+        ok: false,
+        error: `Graph answered ${error.statusCode}: ${error.message}`,
+        retryable: error.statusCode === 429 || error.statusCode >= 500,
+      };
+    }
+    return { ok: false, error: `Graph did not answer: ${(error as Error).message}`, retryable: true };
+  }
+
+  private initialDelta(): string {
+    return `/me/todo/lists/${encodeURIComponent(this.listId ?? '')}/tasks/delta?$expand=linkedResources`;
+  }
+
+  private async deltaRound(first: string): Promise<z.infer<typeof deltaPage>[]> {
+    const pages: z.infer<typeof deltaPage>[] = [];
+    for (let link: string | undefined = first; link;) {
+      this.requests++;
+      const page = deltaPage.parse(await this.client.api(link).get());
+      pages.push(page);
+      link = page['@odata.nextLink'];
+    }
+    return pages;
+  }
+
+  private async defaultListId(): Promise<string> {
+    this.requests++;
+    let body: unknown;
+    try {
+      body = await this.client.api('/me/todo/lists').get();
+    } catch (error) {
+      throw new SideError(
+        'microsoft',
+        `Could not read the To Do lists: ${(error as Error).message}`,
+        true,
+        undefined,
+        { cause: error },
+      );
+    }
+    const all = lists.parse(body).value;
+    const list = all.find((l) => l.wellknownListName === 'defaultList') ?? all[0];
+    if (!list) throw new SideError('microsoft', 'The account has no To Do list.', false);
+    return list.id;
+  }
+}
+
+function asSideError(error: unknown): unknown {
+  if (!(error instanceof GraphError)) return error;
+  const retryable = error.statusCode === 429 || error.statusCode >= 500 || error.statusCode <= 0;
+  return new SideError(
+    'microsoft',
+    `Graph answered ${error.statusCode}: ${error.message}`,
+    retryable,
+    error.statusCode,
+    { cause: error },
+  );
+}
+
+function retryAfterMs(headers: Record<string, string>): number | undefined {
+  const value = Object.entries(headers).find(([k]) => k.toLowerCase() === 'retry-after')?.[1];
+  const seconds = Number(value);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,150 @@
+import { trustInThisProcess } from '../../../../dev/microsoft/certificate';
+import { startMicrosoftSimulator, type MicrosoftSimulator } from '../../../../dev/microsoft/simulator';
+import { createGraphClient } from '../../../../shared/microsoft/graph-client';
+import { TodoTasksSide } from '../../../../shared/microsoft/todo-side';
+import type { Write } from '../../../../shared/sync/plan';
+import type { TaskFields } from '../../../../shared/sync/tasks/fields';
+
+const USER = 'megan.bowen@contoso.example';
+const fields = (title: string): TaskFields => ({
+  title,
+  description: 'd',
+  dueDate: '2026-07-01',
+  status: 'open',
+  priority: 'high',
+});
+const create = (title: string, linkId = `L-${title}`): Write<TaskFields> => ({
+  op: 'create',
+  side: 'microsoft',
+  linkId,
+  fields: fields(title),
+});
+
+describe('To Do side against the Graph simulator', () => {
+  let sim: MicrosoftSimulator;
+  let sleeps: number[];
+  const side = () =>
+    new TodoTasksSide(
+      createGraphClient(sim.graphUrl, () => sim.graphToken(USER)),
+      {
+        sleep: async (ms) => {
+          sleeps.push(ms);
+        },
+      },
+    );
+
+  beforeAll(async () => {
+    sim = await startMicrosoftSimulator();
+    trustInThisProcess(sim.certificate);
+  });
+  beforeEach(() => {
+    sleeps = [];
+  });
+  afterAll(() => sim.close());
+
+  it('creates 45 tasks in 3 batch requests, each carrying its link id', async () => {
+    const s = side();
+    sim.resetCounts();
+    const results = await s.write(Array.from({ length: 45 }, (_, i) => create(`t${i}`)));
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(sim.requestCounts()['POST /v1.0/$batch']).toBe(3);
+    const stored = sim.todo(USER).all();
+    expect(stored).toHaveLength(45);
+    expect(stored[0]).toMatchObject({
+      title: 't0',
+      importance: 'high',
+      dueDateTime: { dateTime: '2026-07-01T00:00:00.0000000', timeZone: 'UTC' },
+      linkedResources: [expect.objectContaining({ applicationName: 'Oro CRM', externalId: 'L-t0' })],
+    });
+  });
+
+  it('reads everything first (paged), then only changes, with link ids', async () => {
+    const s = side();
+    const first = await s.read(undefined, new Set());
+    expect(first.full).toBe(true);
+    expect(first.changes).toHaveLength(45);
+    expect(first.changes[0]).toMatchObject({
+      type: 'upsert',
+      item: { linkId: 'L-t0', fields: fields('t0') },
+    });
+
+    const [one, two] = sim.todo(USER).all();
+    sim.todo(USER).update(one!.id, { title: 'renamed' });
+    sim.todo(USER).remove(two!.id);
+    const next = await s.read(first.cursor, new Set([one!.id, two!.id]));
+    expect(next.full).toBe(false);
+    expect(next.changes).toEqual([
+      {
+        type: 'upsert',
+        item: expect.objectContaining({ id: one!.id, fields: expect.objectContaining({ title: 'renamed' }) }),
+      },
+      { type: 'delete', id: two!.id },
+    ]);
+
+    // Idle: one request.
+    const idle = side();
+    const before = sim.requestCounts();
+    const quiet = await idle.read(next.cursor, new Set());
+    expect(quiet.changes).toEqual([]);
+    expect(idle.requests).toBe(1);
+    expect(
+      Object.values(sim.requestCounts()).reduce((a, b) => a + b, 0) -
+        Object.values(before).reduce((a, b) => a + b, 0),
+    ).toBe(1);
+  });
+
+  it('re-reads everything after a lost delta token (410) and reports linked tasks that vanished', async () => {
+    const s = side();
+    const first = await s.read(undefined, new Set());
+    const gone = sim.todo(USER).all()[0]!;
+    sim.todo(USER).expireDeltaTokens();
+    sim.todo(USER).remove(gone.id);
+    const next = await s.read(first.cursor, new Set([gone.id]));
+    expect(next.full).toBe(true);
+    expect(next.changes.filter((c) => c.type === 'delete')).toEqual([{ type: 'delete', id: gone.id }]);
+    expect(next.changes.filter((c) => c.type === 'upsert')).toHaveLength(sim.todo(USER).all().length);
+  });
+
+  it('waits out 429s inside a batch and retries only the throttled steps', async () => {
+    const s = side();
+    await s.write([create('warm-up')]); // finds the list first, so only batch steps meet the 429s
+    sim.throttleNext(2, 0.5);
+    const results = await s.write([create('a'), create('b'), create('c')]);
+    expect(results.map((r) => r.ok)).toEqual([true, true, true]);
+    expect(sleeps).toEqual([500]);
+    expect(
+      sim
+        .todo(USER)
+        .all()
+        .filter((t) => ['a', 'b', 'c'].includes(t.title)),
+    ).toHaveLength(3);
+  });
+
+  it('updates only the changed fields and deletes idempotently', async () => {
+    const s = side();
+    const task = sim.todo(USER).all()[0]!;
+    sim.todo(USER).update(task.id, { status: 'deferred' });
+    const [updated] = await s.write([
+      {
+        op: 'update',
+        side: 'microsoft',
+        linkId: 'L',
+        id: task.id,
+        fields: { ...fields('x'), priority: 'low' },
+        changed: ['priority'],
+      },
+    ]);
+    expect(updated).toMatchObject({ ok: true });
+    expect(sim.todo(USER).get(task.id)).toMatchObject({
+      importance: 'low',
+      status: 'deferred',
+      title: task.title,
+    });
+    expect(await s.write([{ op: 'delete', side: 'microsoft', linkId: 'L', id: task.id }])).toEqual([
+      { ok: true, id: task.id, version: '' },
+    ]);
+    expect(await s.write([{ op: 'delete', side: 'microsoft', linkId: 'L', id: task.id }])).toEqual([
+      { ok: true, id: task.id, version: '' },
+    ]);
+  });
+});
