@@ -1,0 +1,263 @@
+import type { LinkRepository } from '../storage/link-repository';
+import type { SyncLogEntry, SyncLogRepository } from '../storage/sync-log-repository';
+import type { Leased, RunResult, SyncEntity, SyncStateRepository } from '../storage/sync-state-repository';
+import { hashFields, type Fields, type Link, type Side, type SyncSettings } from './model';
+import { plan, type ItemPlan, type Write } from './plan';
+import type { SidePort, WriteResult } from './ports';
+
+/** Named points between the writes of a run, where tests make it crash. */
+export type CrashPoint =
+  'after-read' | 'after-pending-links' | 'after-oro-writes' | 'after-microsoft-writes' | 'after-links';
+
+export interface RunDeps<F extends Fields> {
+  userId: string;
+  entity: SyncEntity;
+  settings: SyncSettings;
+  sides: { oro: SidePort<F>; microsoft: SidePort<F> };
+  links: LinkRepository<F>;
+  states: SyncStateRepository;
+  log: SyncLogRepository;
+  /** Unique per run: the lease owner. */
+  runId: string;
+  now: () => Date;
+  leaseMs?: number;
+  crash?: (point: CrashPoint) => void;
+}
+
+export interface RunReport {
+  status: 'ok' | 'busy' | 'blocked' | 'failed';
+  result: RunResult;
+  error?: string;
+  requests: { oro: number; microsoft: number };
+}
+
+const DEFAULT_LEASE_MS = 5 * 60_000;
+const emptyResult = (): RunResult => ({ created: 0, updated: 0, deleted: 0, conflicts: 0, errors: 0 });
+
+/**
+ * One sync run of one user and entity: lease, read both sides, plan (pure), apply, then
+ * persist links before cursors, so a crash anywhere leaves a state the next run finishes
+ * without duplicates. The lease row's ETag guards every state write.
+ */
+export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunReport> {
+  const { userId, entity } = deps;
+  const requests = () => ({ oro: deps.sides.oro.requests, microsoft: deps.sides.microsoft.requests });
+  let lease = await deps.states.acquire(
+    userId,
+    entity,
+    deps.runId,
+    deps.leaseMs ?? DEFAULT_LEASE_MS,
+    deps.now(),
+  );
+  if (!lease) return { status: 'busy', result: emptyResult(), requests: requests() };
+
+  const result = emptyResult();
+  const logs: SyncLogEntry[] = [];
+  try {
+    const links = await deps.links.list(userId, entity);
+    const linked = (side: Side) =>
+      new Set(links.flatMap((l) => ((side === 'oro' ? l.oroId : l.microsoftId) ?? []) as string[]));
+    const [oroRead, msRead] = await Promise.all([
+      deps.sides.oro.read(lease.state.cursors.oro, linked('oro')),
+      deps.sides.microsoft.read(lease.state.cursors.microsoft, linked('microsoft')),
+    ]);
+    deps.crash?.('after-read');
+
+    const p = plan({
+      links,
+      changes: { oro: oroRead.changes, microsoft: msRead.changes },
+      settings: deps.settings,
+    });
+    if (p.blocked) {
+      logs.push(
+        entry(deps, {
+          action: 'blocked',
+          direction: 'none',
+          oroId: null,
+          microsoftId: null,
+          outcome: 'skipped',
+          detail: p.blocked,
+        }),
+      );
+      lease = await finish(deps, lease, {
+        ...lease.state,
+        status: 'error',
+        lastError: p.blocked,
+        lastResult: result,
+      });
+      return { status: 'blocked', result, error: p.blocked, requests: requests() };
+    }
+
+    // Before any create: record it as pending, so a crash after the create cannot duplicate it.
+    const pending = p.items.flatMap((item) =>
+      item.writes.filter((w) => w.op === 'create').map((w) => pendingLink(item, w, deps.now())),
+    );
+    await deps.links.save(userId, entity, pending, []);
+    deps.crash?.('after-pending-links');
+
+    const outcomes = new Map<Write<F>, WriteResult>();
+    for (const side of ['oro', 'microsoft'] as const) {
+      const writes = p.items.flatMap((i) => i.writes.filter((w) => w.side === side));
+      const results = writes.length > 0 ? await deps.sides[side].write(writes) : [];
+      writes.forEach((w, k) =>
+        outcomes.set(w, results[k] ?? { ok: false, error: 'no answer', retryable: true }),
+      );
+      deps.crash?.(side === 'oro' ? 'after-oro-writes' : 'after-microsoft-writes');
+    }
+
+    const upserts: Link<F>[] = [];
+    const deletes: string[] = [];
+    for (const item of p.items) {
+      const failed = item.writes.filter((w) => !outcomes.get(w)?.ok);
+      for (const w of item.writes) {
+        const o = outcomes.get(w)!;
+        if (o.ok) result[w.op === 'create' ? 'created' : w.op === 'update' ? 'updated' : 'deleted']++;
+        else result.errors++;
+        logs.push(
+          entry(deps, {
+            action: w.op,
+            direction: w.side === 'microsoft' ? 'oro-to-microsoft' : 'microsoft-to-oro',
+            oroId: w.side === 'oro' && o.ok ? o.id : item.oroId,
+            microsoftId: w.side === 'microsoft' && o.ok ? o.id : item.microsoftId,
+            outcome: o.ok ? 'ok' : 'failed',
+            detail: o.ok ? item.cell : `${item.cell}: ${o.error}`,
+          }),
+        );
+      }
+      if (item.conflict) {
+        result.conflicts++;
+        logs.push(
+          entry(deps, {
+            action: 'conflict',
+            direction: 'none',
+            oroId: item.oroId,
+            microsoftId: item.microsoftId,
+            outcome: 'ok',
+            detail: JSON.stringify(item.conflict).slice(0, 4000),
+          }),
+        );
+      }
+      if (item.skipped && item.writes.length === 0) {
+        logs.push(
+          entry(deps, {
+            action: 'skip',
+            direction: 'none',
+            oroId: item.oroId,
+            microsoftId: item.microsoftId,
+            outcome: 'skipped',
+            detail: `${item.cell}: ${item.skipped}`,
+          }),
+        );
+      }
+      // A failed write leaves the link as it was (a failed create stays pending); the next run tries again.
+      if (failed.length > 0) continue;
+      if (item.outcome.type === 'unlink') deletes.push(item.linkId);
+      if (item.outcome.type === 'link') upserts.push(finalLink(item, outcomes));
+    }
+    await deps.links.save(userId, entity, upserts, deletes);
+    deps.crash?.('after-links');
+
+    // Cursors move only when every change they cover was applied; otherwise the next run re-reads them.
+    const cursors =
+      result.errors === 0 ? { oro: oroRead.cursor, microsoft: msRead.cursor } : lease.state.cursors;
+    const status = result.errors === 0 ? 'idle' : 'error';
+    lease = await finish(deps, lease, {
+      ...lease.state,
+      cursors,
+      status,
+      lastSyncAt: deps.now().toISOString(),
+      lastResult: result,
+      ...(result.errors === 0
+        ? { lastError: undefined }
+        : { lastError: `${result.errors} item(s) failed; see the sync log` }),
+    });
+    return {
+      status: result.errors === 0 ? 'ok' : 'failed',
+      result,
+      requests: requests(),
+      ...(result.errors ? { error: `${result.errors} item(s) failed` } : {}),
+    };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    logs.push(
+      entry(deps, {
+        action: 'error',
+        direction: 'none',
+        oroId: null,
+        microsoftId: null,
+        outcome: 'failed',
+        detail: message,
+      }),
+    );
+    if (!isCrash(error)) {
+      // Record the failure, if the lease is still ours; a crash records nothing, as in production.
+      await finish(deps, lease, {
+        ...lease.state,
+        status: 'error',
+        lastError: message,
+        lastResult: { ...result, errors: result.errors + 1 },
+      }).catch(() => undefined);
+    }
+    throw error;
+  } finally {
+    await deps.log.append(userId, logs).catch(() => undefined);
+  }
+}
+
+/** Thrown by test crash points: nothing after it runs, as if the process died. */
+export class SimulatedCrash extends Error {
+  override readonly name = 'SimulatedCrash';
+}
+const isCrash = (error: unknown) => error instanceof SimulatedCrash;
+
+async function finish<F extends Fields>(
+  deps: RunDeps<F>,
+  lease: Leased,
+  state: Leased['state'],
+): Promise<Leased> {
+  const { lease: _released, ...rest } = state;
+  const clean = Object.fromEntries(
+    Object.entries({ ...rest, runs: state.runs + 1 }).filter(([, v]) => v !== undefined),
+  );
+  return deps.states.save(deps.userId, deps.entity, { state: clean as Leased['state'], etag: lease.etag });
+}
+
+function pendingLink<F extends Fields>(item: ItemPlan<F>, w: Write<F>, now: Date): Link<F> {
+  const fields = w.fields!;
+  const versions = item.outcome.type === 'link' ? item.outcome.versions : { oro: null, microsoft: null };
+  return {
+    linkId: item.linkId,
+    oroId: w.side === 'oro' ? null : item.oroId,
+    microsoftId: w.side === 'microsoft' ? null : item.microsoftId,
+    oroVersion: w.side === 'oro' ? null : versions.oro,
+    microsoftVersion: w.side === 'microsoft' ? null : versions.microsoft,
+    base: fields,
+    baseHash: hashFields(fields),
+    pending: { side: w.side, hash: hashFields(fields), since: now.toISOString() },
+  };
+}
+
+function finalLink<F extends Fields>(item: ItemPlan<F>, outcomes: Map<Write<F>, WriteResult>): Link<F> {
+  if (item.outcome.type !== 'link') throw new Error('not a link outcome');
+  const ids = { oro: item.oroId, microsoft: item.microsoftId };
+  const versions = { ...item.outcome.versions };
+  for (const w of item.writes) {
+    const o = outcomes.get(w);
+    if (!o?.ok) continue;
+    ids[w.side] = o.id;
+    versions[w.side] = o.version;
+  }
+  return {
+    linkId: item.linkId,
+    oroId: ids.oro,
+    microsoftId: ids.microsoft,
+    oroVersion: versions.oro,
+    microsoftVersion: versions.microsoft,
+    base: item.outcome.base,
+    baseHash: hashFields(item.outcome.base),
+  };
+}
+
+function entry<F extends Fields>(deps: RunDeps<F>, e: Omit<SyncLogEntry, 'time' | 'entity'>): SyncLogEntry {
+  return { time: deps.now().toISOString(), entity: deps.entity, ...e };
+}

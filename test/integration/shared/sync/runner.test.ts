@@ -1,0 +1,105 @@
+import type { SyncSettings } from '../../../../shared/sync/model';
+import { MS_USER, ORO_OWNER, startSyncHarness, type SyncHarness } from '../../../support/sync-harness';
+
+const BI: SyncSettings = { direction: 'bidirectional', conflictResolution: 'field-merge' };
+
+describe('sync runner with both simulators and Azurite', () => {
+  let h: SyncHarness;
+  beforeAll(async () => {
+    h = await startSyncHarness();
+  });
+  afterAll(() => h.close());
+
+  const oroTitles = () =>
+    h.oro
+      .tasks(ORO_OWNER)
+      .map((t) => t.subject)
+      .sort();
+  const msTitles = () =>
+    h.microsoft
+      .todo(MS_USER)
+      .all()
+      .map((t) => t.title)
+      .sort();
+
+  it('first run: every task on both sides, once', async () => {
+    h.oro.createTask(ORO_OWNER, { subject: 'Call Acme', dueDate: '2026-06-01T09:00:00Z', priority: 'high' });
+    h.oro.createTask(ORO_OWNER, { subject: 'Send offer' });
+    h.microsoft.todo(MS_USER).create({ title: 'Book flight', importance: 'low' });
+    const report = await h.run(BI);
+    expect(report).toMatchObject({ status: 'ok', result: { created: 3, updated: 0, deleted: 0, errors: 0 } });
+    expect(oroTitles()).toEqual(['Book flight', 'Call Acme', 'Send offer']);
+    expect(msTitles()).toEqual(['Book flight', 'Call Acme', 'Send offer']);
+    expect(
+      h.microsoft
+        .todo(MS_USER)
+        .all()
+        .find((t) => t.title === 'Call Acme'),
+    ).toMatchObject({
+      importance: 'high',
+      dueDateTime: { dateTime: '2026-06-01T00:00:00.0000000' },
+    });
+    expect(await h.links()).toHaveLength(3);
+  });
+
+  it('idle run: writes nothing, 1 Graph request and at most 2 Oro requests', async () => {
+    const report = await h.run(BI);
+    expect(report.result).toEqual({ created: 0, updated: 0, deleted: 0, conflicts: 0, errors: 0 });
+    expect(report.requests.microsoft).toBe(1);
+    expect(report.requests.oro).toBeLessThanOrEqual(2);
+  });
+
+  it('field-merge keeps both sides’ edits to different fields', async () => {
+    const oroTask = h.oro.tasks(ORO_OWNER).find((t) => t.subject === 'Send offer')!;
+    const msTask = h.microsoft
+      .todo(MS_USER)
+      .all()
+      .find((t) => t.title === 'Send offer')!;
+    h.oro.editTask(oroTask.id, { priority: 'high' });
+    h.microsoft.todo(MS_USER).update(msTask.id, { status: 'completed' });
+    const report = await h.run(BI);
+    expect(report.result).toMatchObject({ updated: 2, conflicts: 1, errors: 0 });
+    expect(h.oro.tasks(ORO_OWNER).find((t) => t.id === oroTask.id)).toMatchObject({
+      priority: 'high',
+      status: 'closed',
+    });
+    expect(h.microsoft.todo(MS_USER).get(msTask.id)).toMatchObject({
+      importance: 'high',
+      status: 'completed',
+    });
+  });
+
+  it('a deletion in Oro deletes the To Do task', async () => {
+    const oroTask = h.oro.tasks(ORO_OWNER).find((t) => t.subject === 'Book flight')!;
+    h.oro.deleteTask(oroTask.id);
+    const report = await h.run(BI);
+    expect(report.result).toMatchObject({ deleted: 1, errors: 0 });
+    expect(msTitles()).toEqual(['Call Acme', 'Send offer']);
+  });
+
+  it('a crash after the To Do creates, before the links are saved, makes no duplicate', async () => {
+    h.oro.createTask(ORO_OWNER, { subject: 'Crash test' });
+    await expect(h.run(BI, 'after-microsoft-writes')).rejects.toThrow('after-microsoft-writes');
+    expect(msTitles()).toEqual(['Call Acme', 'Crash test', 'Send offer']);
+    h.advance(10 * 60_000); // the crashed run's lease runs out
+    const report = await h.run(BI);
+    expect(report.status).toBe('ok');
+    expect(msTitles()).toEqual(['Call Acme', 'Crash test', 'Send offer']);
+    expect(oroTitles()).toEqual(['Call Acme', 'Crash test', 'Send offer']);
+    expect((await h.links()).filter((l) => l.pending)).toEqual([]);
+  });
+
+  it('a crash after an Oro create is adopted by content next time', async () => {
+    h.microsoft.todo(MS_USER).create({ title: 'From To Do' });
+    await expect(h.run(BI, 'after-oro-writes')).rejects.toThrow();
+    h.advance(10 * 60_000);
+    await h.run(BI);
+    expect(oroTitles().filter((t) => t === 'From To Do')).toHaveLength(1);
+    expect(msTitles().filter((t) => t === 'From To Do')).toHaveLength(1);
+  });
+
+  it('a second run while one holds the lease is turned away', async () => {
+    const [a, b] = await Promise.all([h.run(BI), h.run(BI)]);
+    expect([a.status, b.status].sort()).toEqual(['busy', 'ok']);
+  });
+});
