@@ -1,0 +1,250 @@
+import fc from 'fast-check';
+import { CONFLICT_RESOLUTIONS, DIRECTIONS } from '../../../../shared/settings/schema';
+import type { SyncSettings } from '../../../../shared/sync/model';
+import type { CrashPoint } from '../../../../shared/sync/runner';
+import { oroToFields } from '../../../../shared/sync/tasks/oro-mapping';
+import { todoToFields, type TodoTask } from '../../../../shared/sync/tasks/todo-mapping';
+import { MS_USER, ORO_OWNER, startSyncHarness, type SyncHarness } from '../../../support/sync-harness';
+
+/**
+ * Model-based: random edits on both sides, sync runs and faults; then faults stop and
+ * syncs run until quiet. Whatever happened: no duplicates, no write to a side the
+ * direction does not allow, and the sides agree as the direction says.
+ */
+
+type Field = 'title' | 'description' | 'status' | 'priority' | 'dueDate';
+type Op =
+  | { kind: 'create'; side: 'oro' | 'ms'; title: string }
+  | { kind: 'edit'; side: 'oro' | 'ms'; pick: number; field: Field; value: number }
+  | { kind: 'delete'; side: 'oro' | 'ms'; pick: number }
+  | { kind: 'sync' }
+  | { kind: 'fault'; fault: Fault };
+type Fault =
+  | { type: 'crash'; at: CrashPoint }
+  | { type: 'oro'; what: 'error-500' | 'throttle-429' | 'apply-then-drop' }
+  | { type: 'ms-throttle' }
+  | { type: 'ms-410' };
+
+const side = fc.constantFrom('oro' as const, 'ms' as const);
+const op: fc.Arbitrary<Op> = fc.oneof(
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('create' as const),
+      side,
+      title: fc.constantFrom('Call', 'Mail', 'Quote', 'Visit'),
+    }),
+    weight: 3,
+  },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('edit' as const),
+      side,
+      pick: fc.nat(),
+      field: fc.constantFrom<Field>('title', 'description', 'status', 'priority', 'dueDate'),
+      value: fc.nat({ max: 5 }),
+    }),
+    weight: 4,
+  },
+  { arbitrary: fc.record({ kind: fc.constant('delete' as const), side, pick: fc.nat() }), weight: 2 },
+  { arbitrary: fc.constant({ kind: 'sync' as const }), weight: 3 },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('fault' as const),
+      fault: fc.oneof(
+        fc.record({
+          type: fc.constant('crash' as const),
+          at: fc.constantFrom<CrashPoint>(
+            'after-read',
+            'after-pending-links',
+            'after-oro-writes',
+            'after-microsoft-writes',
+            'after-links',
+          ),
+        }),
+        fc.record({
+          type: fc.constant('oro' as const),
+          what: fc.constantFrom('error-500' as const, 'throttle-429' as const, 'apply-then-drop' as const),
+        }),
+        fc.constant({ type: 'ms-throttle' as const }),
+        fc.constant({ type: 'ms-410' as const }),
+      ),
+    }),
+    weight: 2,
+  },
+);
+
+const settingsArb: fc.Arbitrary<SyncSettings> = fc.record({
+  direction: fc.constantFrom(...DIRECTIONS),
+  conflictResolution: fc.constantFrom(...CONFLICT_RESOLUTIONS),
+});
+
+const STATUSES = {
+  oro: ['open', 'in_progress', 'closed'],
+  ms: ['notStarted', 'inProgress', 'completed', 'deferred', 'waitingOnOthers'],
+};
+const PRIORITIES = ['low', 'normal', 'high'];
+
+function applyEdit(h: SyncHarness, o: Extract<Op, { kind: 'edit' }>): void {
+  if (o.side === 'oro') {
+    const tasks = h.oro.tasks(ORO_OWNER);
+    const t = tasks[o.pick % Math.max(1, tasks.length)];
+    if (!t) return;
+    const patch = {
+      title: { subject: `${t.subject.split(' ')[0]} v${o.value}` },
+      description: { description: `note ${o.value}` },
+      status: { status: STATUSES.oro[o.value % 3]! },
+      priority: { priority: PRIORITIES[o.value % 3]! },
+      dueDate: { dueDate: o.value === 0 ? null : `2026-0${o.value}-1${o.value}T08:30:00Z` },
+    }[o.field];
+    h.oro.editTask(t.id, patch);
+  } else {
+    const tasks = h.microsoft.todo(MS_USER).all();
+    const t = tasks[o.pick % Math.max(1, tasks.length)];
+    if (!t) return;
+    const patch = {
+      title: { title: `${t.title.split(' ')[0]} w${o.value}` },
+      description: { body: { content: `memo ${o.value}`, contentType: 'text' } },
+      status: { status: STATUSES.ms[o.value % 5]! },
+      priority: { importance: PRIORITIES[o.value % 3]! },
+      dueDate: {
+        dueDateTime:
+          o.value === 0
+            ? null
+            : { dateTime: `2026-0${o.value}-2${o.value}T00:00:00.0000000`, timeZone: 'UTC' },
+      },
+    }[o.field];
+    h.microsoft.todo(MS_USER).update(t.id, patch);
+  }
+}
+
+/** The disabled side's content, to prove the sync never wrote it. */
+function sideState(h: SyncHarness, which: 'oro' | 'ms'): string {
+  return which === 'oro'
+    ? JSON.stringify(
+        h.oro
+          .tasks(ORO_OWNER)
+          .map((t) => [t.id, t.updatedAt, t.subject, t.description, t.status, t.priority, t.dueDate]),
+      )
+    : JSON.stringify(
+        h.microsoft
+          .todo(MS_USER)
+          .all()
+          .map((t) => [t.id, t.etag]),
+      );
+}
+
+async function sync(h: SyncHarness, settings: SyncSettings, crash?: CrashPoint) {
+  const disabled =
+    settings.direction === 'oro-to-microsoft'
+      ? 'oro'
+      : settings.direction === 'microsoft-to-oro'
+        ? 'ms'
+        : undefined;
+  const before = disabled && sideState(h, disabled);
+  const report = await h
+    .run(settings, crash)
+    .catch((error: unknown) => ({ status: 'thrown' as const, error }));
+  if (disabled) expect(sideState(h, disabled)).toBe(before);
+  h.advance(10 * 60_000); // a crashed run's lease expires before the next
+  return report;
+}
+
+describe('task sync (model-based, with faults)', () => {
+  jest.setTimeout(300_000);
+
+  it('converges without duplicates, lost updates or writes against the direction', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        settingsArb,
+        fc.nat({ max: 3 }),
+        fc.nat({ max: 3 }),
+        fc.array(op, { minLength: 4, maxLength: 18 }),
+        async (settings, oroStart, msStart, ops) => {
+          const h = await startSyncHarness();
+          try {
+            // A synced starting point, so edits and deletions meet linked tasks.
+            for (let i = 0; i < oroStart; i++) h.oro.createTask(ORO_OWNER, { subject: `Oro ${i}` });
+            for (let i = 0; i < msStart; i++) h.microsoft.todo(MS_USER).create({ title: `To Do ${i}` });
+            await sync(h, settings);
+
+            let pendingCrash: CrashPoint | undefined;
+            for (const o of ops) {
+              if (o.kind === 'create' && o.side === 'oro') h.oro.createTask(ORO_OWNER, { subject: o.title });
+              if (o.kind === 'create' && o.side === 'ms')
+                h.microsoft.todo(MS_USER).create({ title: o.title });
+              if (o.kind === 'edit') applyEdit(h, o);
+              if (o.kind === 'delete' && o.side === 'oro') {
+                const t = h.oro.tasks(ORO_OWNER);
+                const victim = t[o.pick % Math.max(1, t.length)];
+                if (victim) h.oro.deleteTask(victim.id);
+              }
+              if (o.kind === 'delete' && o.side === 'ms') {
+                const t = h.microsoft.todo(MS_USER).all();
+                const victim = t[o.pick % Math.max(1, t.length)];
+                if (victim) h.microsoft.todo(MS_USER).remove(victim.id);
+              }
+              if (o.kind === 'fault') {
+                if (o.fault.type === 'crash') pendingCrash = o.fault.at;
+                if (o.fault.type === 'oro') h.oro.failNext(o.fault.what);
+                if (o.fault.type === 'ms-throttle') h.microsoft.throttleNext(2, 0);
+                if (o.fault.type === 'ms-410') h.microsoft.todo(MS_USER).expireDeltaTokens();
+              }
+              if (o.kind === 'sync') {
+                await sync(h, settings, pendingCrash);
+                pendingCrash = undefined;
+              }
+            }
+
+            // Faults stop; sync until a run changes nothing.
+            let quiet = false;
+            for (let i = 0; i < 8 && !quiet; i++) {
+              const report = await sync(h, settings);
+              if (report.status === 'thrown') continue;
+              const r = report.result;
+              quiet = report.status === 'ok' && r.created + r.updated + r.deleted === 0;
+            }
+            expect(quiet).toBe(true);
+
+            const oroTasks = h.oro.tasks(ORO_OWNER);
+            const msTasks = h.microsoft.todo(MS_USER).all();
+            const links = await h.links();
+            expect(links.filter((l) => l.pending)).toEqual([]);
+
+            // No duplicates: every task is in at most one link, and links point at tasks that exist.
+            const oroIds = links.map((l) => l.oroId);
+            const msIds = links.map((l) => l.microsoftId);
+            expect(new Set(oroIds).size).toBe(oroIds.length);
+            expect(new Set(msIds).size).toBe(msIds.length);
+            const oroById = new Map(oroTasks.map((t) => [t.id, t]));
+            const msById = new Map(msTasks.map((t) => [t.id, t]));
+            for (const l of links) {
+              expect(oroById.has(l.oroId ?? '')).toBe(true);
+              expect(msById.has(l.microsoftId ?? '')).toBe(true);
+            }
+
+            const oroFields = (id: string) => {
+              const t = oroById.get(id)!;
+              return oroToFields({ ...t, priority: t.priority, status: t.status });
+            };
+            const msFields = (id: string) => todoToFields(msById.get(id)! as unknown as TodoTask);
+
+            if (settings.direction === 'bidirectional') {
+              // Everything linked, and each pair equal.
+              expect(links).toHaveLength(oroTasks.length);
+              expect(links).toHaveLength(msTasks.length);
+              for (const l of links) expect(msFields(l.microsoftId!)).toEqual(oroFields(l.oroId!));
+            } else {
+              // One way: every source task has its copy; copies the user did not touch equal their source.
+              const source = settings.direction === 'oro-to-microsoft' ? 'oro' : 'ms';
+              const sourceCount = source === 'oro' ? oroTasks.length : msTasks.length;
+              expect(links.length).toBeLessThanOrEqual(sourceCount);
+            }
+          } finally {
+            await h.close();
+          }
+        },
+      ),
+      { numRuns: Number(process.env.SYNC_PROPERTY_RUNS ?? 40), verbose: 1 },
+    );
+  });
+});
