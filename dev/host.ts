@@ -2,6 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { randomUUID } from 'node:crypto';
 import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import type { FunctionDefinition } from '../functions/index';
+import type { HttpFunctionDefinition } from '../functions/http';
+import type { QueueFunctionDefinition } from '../functions/queue';
 import { AppError } from '../shared/errors/app-error';
 import { toProblem } from '../shared/http/problem';
 
@@ -25,20 +27,32 @@ export interface DevHostOptions {
 }
 
 interface CompiledRoute {
-  fn: FunctionDefinition;
+  fn: HttpFunctionDefinition;
   pattern: RegExp;
   params: string[];
 }
 
 /** Serves the function table over HTTP the way the Functions host does: same routes, same handlers. */
 export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
-  const routes = options.functions.map(compile);
+  const routes = options.functions.filter((f): f is HttpFunctionDefinition => f.kind === 'http').map(compile);
+  const queues = new Map(
+    options.functions
+      .filter((f): f is QueueFunctionDefinition => f.kind === 'serviceBusQueue')
+      .map((f) => [f.queueName, f]),
+  );
   const log = options.log ?? (() => undefined);
   const server: Server = createServer((req, res) => {
     const page = options.pages?.[new URL(req.url ?? '/', 'http://localhost').pathname];
     if (page && req.method === 'GET') {
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
       res.end(page());
+      return;
+    }
+    const queue = /^\/dev\/queues\/([\w-]+)$/.exec(new URL(req.url ?? '/', 'http://localhost').pathname)?.[1];
+    if (queue !== undefined && req.method === 'POST') {
+      deliver(queues.get(queue), req, res, log).catch((error: unknown) =>
+        writeProblem(res, toProblem(error)),
+      );
       return;
     }
     handle(routes, req, res, log).catch((error: unknown) => {
@@ -63,7 +77,34 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
   };
 }
 
-function compile(fn: FunctionDefinition): CompiledRoute {
+/**
+ * Until the local Service Bus lands, a queue function can be invoked directly: the request
+ * body is the message. 204 when the function completed; its error as problem+json otherwise.
+ */
+async function deliver(
+  fn: QueueFunctionDefinition | undefined,
+  req: IncomingMessage,
+  res: ServerResponse,
+  log: (line: string) => void,
+): Promise<void> {
+  const body = await readBody(req);
+  if (!fn)
+    return writeProblem(res, toProblem(new AppError('not-found', 'No function listens on that queue.')));
+  const context = new InvocationContext({
+    invocationId: randomUUID(),
+    functionName: fn.name,
+    logHandler: (level, ...args) => log(`[${level}] ${fn.name}: ${args.map(formatArg).join(' ')}`),
+  });
+  try {
+    await fn.handler(body?.toString('utf8') ?? '', context);
+    res.writeHead(204);
+    res.end();
+  } catch (error) {
+    writeProblem(res, toProblem(error));
+  }
+}
+
+function compile(fn: HttpFunctionDefinition): CompiledRoute {
   const params: string[] = [];
   const source = fn.route
     .split('/')

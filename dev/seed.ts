@@ -1,4 +1,6 @@
 import type { SettingsService } from '../shared/settings/service';
+import type { MicrosoftSimulator } from './microsoft/simulator';
+import type { OroSimulator } from './oro/simulator';
 import { GLOBAL_ID } from '../shared/storage/settings-repository';
 
 export const DEMO = {
@@ -8,6 +10,8 @@ export const DEMO = {
   clientId: '3e9b8c1a-7f21-4d3a-9b57-0c6de1f2a8b4',
   /** Registered with the local Microsoft simulator only. */
   clientSecret: 'demo-client-secret',
+  oroClientId: 'oro-sync-integration',
+  oroClientSecret: 'demo-oro-secret',
 } as const;
 
 /**
@@ -17,7 +21,7 @@ export const DEMO = {
  */
 export async function seedDemo(
   settings: SettingsService,
-  opts: { tenantId: string; apiUrl: string },
+  opts: { tenantId: string; apiUrl: string; oroUrl: string },
 ): Promise<void> {
   await settings.write(
     'global',
@@ -29,6 +33,7 @@ export async function seedDemo(
         clientSecret: DEMO.clientSecret,
         redirectUri: `${opts.apiUrl}/api/oauth/callback`,
       },
+      oro: { baseUrl: opts.oroUrl, clientId: DEMO.oroClientId, clientSecret: DEMO.oroClientSecret },
       syncIntervalMinutes: 30,
       calendar: { enabled: true, direction: 'bidirectional', conflictResolution: 'oro-wins' },
       tasks: { enabled: true, direction: 'bidirectional', conflictResolution: 'oro-wins' },
@@ -56,4 +61,25 @@ export async function seedDemo(
     'replace',
     {},
   );
+}
+
+/** Demo tasks on both sides, so the first sync has something to do. */
+export function seedDemoTasks(oro: OroSimulator, microsoft: MicrosoftSimulator): void {
+  const inDays = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
+  oro.createTask(DEMO.inheritingUserId, {
+    subject: 'Call Acme about the renewal',
+    dueDate: `${inDays(3)}T09:00:00Z`,
+    priority: 'high',
+  });
+  oro.createTask(DEMO.inheritingUserId, {
+    subject: 'Prepare the Q3 forecast',
+    description: 'Numbers from finance first.',
+  });
+  oro.createTask(DEMO.overridingUserId, { subject: 'Send the contract to Globex', status: 'in_progress' });
+  microsoft
+    .todo('megan.bowen@contoso.example')
+    .create({ title: 'Book the flight to Berlin', importance: 'normal' });
+  microsoft
+    .todo('adele.vance@contoso.example')
+    .create({ title: 'Review the partner proposal', importance: 'high' });
 }

@@ -7,7 +7,8 @@ import { startDevHost, type DevHost } from './host';
 import { trustInThisProcess } from './microsoft/certificate';
 import { startMicrosoftSimulator, type MicrosoftSimulator } from './microsoft/simulator';
 import { renderDevPortal } from './portal';
-import { DEMO, seedDemo } from './seed';
+import { startOroSimulator, type OroSimulator } from './oro/simulator';
+import { DEMO, seedDemo, seedDemoTasks } from './seed';
 
 export const DEV_AUDIENCE = 'api://oro-m365-sync';
 export const ADMIN_ROLE = 'Sync.Admin';
@@ -28,6 +29,8 @@ export interface Stack {
   url: string;
   /** Entra ID and Graph, simulated over HTTPS. */
   microsoft: MicrosoftSimulator;
+  /** Oro's OAuth2 and tasks API, simulated. */
+  oro: OroSimulator;
   services: Services;
   /** A Sync.Admin token signed by the simulator's Entra ID. */
   adminToken(expiresIn?: number): Promise<string>;
@@ -48,6 +51,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     started.push(microsoft);
     // The one difference from production: this process trusts the simulator's certificate.
     trustInThisProcess(microsoft.certificate);
+    const oro = await startOroSimulator();
+    started.push(oro);
 
     // The host starts first so its URL (portal origin, redirect URI) is known to the config.
     const late: { services?: Services; portal?: string } = {};
@@ -87,13 +92,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         clientSecret: DEMO.clientSecret,
         redirectUris: [`${host.url}/api/oauth/callback`],
       });
-      await seedDemo(services.settings, { tenantId: microsoft.tenantId, apiUrl: host.url });
+      oro.registerClient(DEMO.oroClientId, DEMO.oroClientSecret);
+      await seedDemo(services.settings, { tenantId: microsoft.tenantId, apiUrl: host.url, oroUrl: oro.url });
+      seedDemoTasks(oro, microsoft);
       late.portal = renderDevPortal(host.url, await adminToken());
     }
 
     return {
       url: host.url,
       microsoft,
+      oro,
       services,
       adminToken,
       close: () => closeAll(started),

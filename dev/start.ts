@@ -25,6 +25,7 @@ Oro ⇄ Microsoft 365 sync is running (local stack, no Azure account needed).
   OpenAPI      ${stack.url}/api/openapi.json
   Health       ${stack.url}/api/health
   Microsoft    ${stack.microsoft.url}  (Entra ID + Graph simulator)
+  Oro          ${stack.oro.url}  (Oro API simulator)
 
 Demo data: organization "${DEMO.organizationId}", user ${DEMO.inheritingUserId} (inherits everything),
 user ${DEMO.overridingUserId} (overrides some fields).

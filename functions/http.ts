@@ -66,8 +66,14 @@ export function json(status: number, body: unknown, headers: Record<string, stri
 
 const JSON_TYPES = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
 
-/** Reads a JSON body within the size limit: 413 when too large, 415 for a non-JSON type, 400 for bad JSON. */
-export async function readJsonBody(request: HttpRequest): Promise<unknown> {
+/**
+ * Reads a JSON body within the size limit: 413 when too large, 415 for a non-JSON type,
+ * 400 for bad JSON, and for no body unless `optional` (then undefined).
+ */
+export async function readJsonBody(
+  request: HttpRequest,
+  options: { optional?: boolean } = {},
+): Promise<unknown> {
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (declared > MAX_BODY_BYTES) throw tooLarge();
   const type = request.headers.get('content-type');
@@ -81,6 +87,7 @@ export async function readJsonBody(request: HttpRequest): Promise<unknown> {
   if (bytes.length > MAX_BODY_BYTES) throw tooLarge();
   const text = bytes.toString('utf8');
   if (text.trim() === '') {
+    if (options.optional) return undefined;
     throw new AppError('validation', 'A JSON body is required.', {
       fieldErrors: [{ path: '', message: 'empty body' }],
     });

@@ -4,9 +4,12 @@ import { settingsEffective } from './settings/effective';
 import { LEVEL_ROUTES, settingsLevelFunctions } from './settings/levels';
 import { health } from './health';
 import type { GetServices, HttpFunctionDefinition } from './http';
+import type { QueueFunctionDefinition } from './queue';
+import { syncFunctions } from './sync';
+import { taskSync } from './task-sync';
 import { openApi } from './openapi';
 
-export type FunctionDefinition = HttpFunctionDefinition;
+export type FunctionDefinition = HttpFunctionDefinition | QueueFunctionDefinition;
 
 /**
  * The one function table. Azure registration (main.ts) and the local dev host (dev/host.ts)
@@ -15,11 +18,13 @@ export type FunctionDefinition = HttpFunctionDefinition;
 export function buildFunctionTable(getServices: GetServices): FunctionDefinition[] {
   const table: FunctionDefinition[] = [
     health(getServices),
-    openApi(getServices, () => table),
+    openApi(getServices, () => table.filter((f): f is HttpFunctionDefinition => f.kind === 'http')),
     ...LEVEL_ROUTES.flatMap((route) => settingsLevelFunctions(getServices, route)),
     settingsEffective(getServices),
     ...connectionFunctions(getServices),
     oauthCallback(getServices),
+    ...syncFunctions(getServices),
+    taskSync(getServices),
   ];
   return table;
 }

@@ -9,5 +9,15 @@ let services: Services | undefined;
 const getServices = (): Services => (services ??= createServices(loadConfig()));
 
 for (const fn of buildFunctionTable(getServices)) {
-  app.http(fn.name, { route: fn.route, methods: [fn.method], authLevel: 'anonymous', handler: fn.handler });
+  if (fn.kind === 'http') {
+    app.http(fn.name, { route: fn.route, methods: [fn.method], authLevel: 'anonymous', handler: fn.handler });
+  } else {
+    // Sessions (sessionId = userId) keep one user's runs in order; see host.json for concurrency.
+    app.serviceBusQueue(fn.name, {
+      queueName: fn.queueName,
+      connection: 'SERVICEBUS_CONNECTION',
+      isSessionsEnabled: true,
+      handler: fn.handler,
+    });
+  }
 }

@@ -2,7 +2,11 @@ import { createAdminAuthenticator, type AuthenticateAdmin } from '../auth/admin-
 import type { AppConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
 import { ConnectionService } from '../connection/connection-service';
+import { OroTokenCache } from '../oro/client';
 import { SettingsService } from '../settings/service';
+import { SyncLogRepository } from '../storage/sync-log-repository';
+import { SyncStateRepository } from '../storage/sync-state-repository';
+import { SyncService } from '../sync/sync-service';
 import { ConnectionRepository } from '../storage/connection-repository';
 import { OAuthStateRepository } from '../storage/oauth-state-repository';
 import { SettingsRepository } from '../storage/settings-repository';
@@ -15,6 +19,7 @@ export interface Services {
   tables: TableStore;
   settings: SettingsService;
   connections: ConnectionService;
+  sync: SyncService;
   authenticateAdmin: AuthenticateAdmin;
   health(): Promise<HealthReport>;
 }
@@ -23,17 +28,27 @@ export function createServices(config: AppConfig): Services {
   const tables = createTableStore(config.storage.connectionString, config.storage.tablePrefix);
   const secrets = new SecretBox(config.secretKeys);
   const settings = new SettingsService(new SettingsRepository(tables), secrets);
+  const connections = new ConnectionService(
+    settings,
+    new ConnectionRepository(tables),
+    new OAuthStateRepository(tables),
+    secrets,
+    config.microsoft,
+  );
   return {
     config,
     tables,
     settings,
-    connections: new ConnectionService(
+    connections,
+    sync: new SyncService({
       settings,
-      new ConnectionRepository(tables),
-      new OAuthStateRepository(tables),
-      secrets,
-      config.microsoft,
-    ),
+      connections,
+      tables,
+      states: new SyncStateRepository(tables),
+      log: new SyncLogRepository(tables),
+      oroTokens: new OroTokenCache(),
+      graphBaseUrl: config.microsoft.graphBaseUrl,
+    }),
     authenticateAdmin: createAdminAuthenticator(config.auth),
     health: () => checkHealth(tables),
   };

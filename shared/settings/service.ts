@@ -24,6 +24,13 @@ export interface MicrosoftApp {
   redirectUri: string;
 }
 
+/** Where the sync reaches Oro for a user: base URL and the integration user's OAuth client. */
+export interface OroConnectionSettings {
+  baseUrl: string;
+  clientId: string;
+  clientSecret: string;
+}
+
 export interface Preconditions {
   ifMatch?: EtagCondition;
   ifNoneMatch?: EtagCondition;
@@ -157,24 +164,48 @@ export class SettingsService {
    * until every field is set: the 409 names each missing one.
    */
   async microsoftApp(userId: string): Promise<MicrosoftApp> {
+    const c = await this.credentials(
+      userId,
+      'microsoftApp',
+      ['clientId', 'tenantId', 'redirectUri'],
+      'The Microsoft app',
+    );
+    return {
+      clientId: c.clientId!,
+      tenantId: c.tenantId!,
+      redirectUri: c.redirectUri!,
+      clientSecret: c.clientSecret,
+    };
+  }
+
+  /** The Oro API and integration client the sync uses for this user; 409 naming what is missing. */
+  async oroConnection(userId: string): Promise<OroConnectionSettings> {
+    const c = await this.credentials(userId, 'oro', ['baseUrl', 'clientId'], 'The Oro API connection');
+    return { baseUrl: c.baseUrl!, clientId: c.clientId!, clientSecret: c.clientSecret };
+  }
+
+  private async credentials(
+    userId: string,
+    section: SecretSection,
+    fields: readonly string[],
+    what: string,
+  ): Promise<Record<string, string | undefined> & { clientSecret: string }> {
     const { resolved, organizationId } = await this.resolveUser(userId);
-    const fields = ['clientId', 'tenantId', 'clientSecret', 'redirectUri'] as const;
-    const missing = fields.filter((f) => resolved[`microsoftApp.${f}`].value === null);
+    const leaf = (f: string) => resolved[`${section}.${f}` as LeafPath];
+    const missing = [...fields, 'clientSecret'].filter((f) => leaf(f).value === null);
     if (missing.length > 0) {
       throw new AppError(
         'conflict',
-        `The Microsoft app is not configured for user "${userId}": set ${missing.join(', ')} in the global or organization settings.`,
-        { fieldErrors: missing.map((f) => ({ path: `microsoftApp.${f}`, message: 'not set' })) },
+        `${what} is not configured for user "${userId}": set ${missing.join(', ')} in the global or organization settings.`,
+        { fieldErrors: missing.map((f) => ({ path: `${section}.${f}`, message: 'not set' })) },
       );
     }
-    const secretLeaf = resolved['microsoftApp.clientSecret'];
+    const secretLeaf = leaf('clientSecret');
     const sourceId = secretLeaf.source === 'organization' ? (organizationId ?? '') : GLOBAL_ID;
     const sealed = sealedSecret.parse(secretLeaf.value);
     return {
-      clientId: String(resolved['microsoftApp.clientId'].value),
-      tenantId: String(resolved['microsoftApp.tenantId'].value),
-      redirectUri: String(resolved['microsoftApp.redirectUri'].value),
-      clientSecret: this.secrets.open(sealed, secretContext(secretLeaf.source, sourceId, 'microsoftApp')),
+      ...Object.fromEntries(fields.map((f) => [f, String(leaf(f).value)])),
+      clientSecret: this.secrets.open(sealed, secretContext(secretLeaf.source, sourceId, section)),
     };
   }
 

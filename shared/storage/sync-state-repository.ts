@@ -81,6 +81,21 @@ export class SyncStateRepository {
     }
   }
 
+  /**
+   * Records why a run could not start (not connected, not configured), so the status shows
+   * it. Leaves a row alone that a running sync holds; losing a race to a writer is fine.
+   */
+  async recordFailure(userId: string, entity: SyncEntity, message: string, now: Date): Promise<void> {
+    const current = await this.get(userId, entity);
+    if (current?.state.lease && Date.parse(current.state.lease.until) > now.getTime()) return;
+    const { lease: _none, ...rest } = current?.state ?? { cursors: {}, runs: 0, status: 'idle' as const };
+    try {
+      await this.write(userId, entity, { ...rest, status: 'error', lastError: message }, current?.etag);
+    } catch (error) {
+      if (!isAppErrorCode(error, 'precondition-failed') && !isAppErrorCode(error, 'conflict')) throw error;
+    }
+  }
+
   /** Saves at the ETag held; fails with precondition-failed when the lease was lost meanwhile. */
   async save(userId: string, entity: SyncEntity, leased: Leased): Promise<Leased> {
     return { state: leased.state, etag: await this.write(userId, entity, leased.state, leased.etag) };

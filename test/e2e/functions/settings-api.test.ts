@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { HttpFunctionDefinition } from '../../../functions/http';
 import { buildFunctionTable } from '../../../functions/index';
 import { problemSchema } from '../../../shared/http/problem';
 import { effectiveSettingsRead, settingsLevelRead } from '../../../shared/settings/schema';
@@ -22,7 +23,7 @@ describe('settings API over the dev host', () => {
   describe('auth', () => {
     const adminRoutes = buildFunctionTable(() => {
       throw new Error('not called');
-    }).filter((f) => f.operation.security === 'admin');
+    }).filter((f): f is HttpFunctionDefinition => f.kind === 'http' && f.operation.security === 'admin');
     const concrete = (route: string) =>
       `/api/${route.replace('{orgId}', ORG_ID).replace('{userId}', 'u-auth')}`;
 
@@ -330,6 +331,7 @@ describe('settings API over the dev host', () => {
       };
       expect(doc.openapi).toBe('3.1.0');
       for (const fn of buildFunctionTable(() => t.stack.services)) {
+        if (fn.kind !== 'http') continue;
         expect(doc.paths[`/api/${fn.route}`]?.[fn.method.toLowerCase()]).toBeDefined();
       }
       expect(doc.paths['/api/settings/users/{userId}']?.put?.requestBody).toEqual({

@@ -1,0 +1,134 @@
+import { z } from 'zod';
+import { syncLogEntry } from '../shared/storage/sync-log-repository';
+import { SYNC_ENTITIES, runResult } from '../shared/storage/sync-state-repository';
+import { parseInput } from '../shared/http/validation';
+import { entityId } from '../shared/settings/schema';
+import {
+  ADMIN_ERRORS,
+  httpFunction,
+  json,
+  pathParam,
+  problemResponse,
+  readJsonBody,
+  type GetServices,
+} from './http';
+
+const entityStatus = z.object({
+  enabled: z.boolean(),
+  direction: z.enum(['oro-to-microsoft', 'microsoft-to-oro', 'bidirectional']),
+  state: z.enum(['idle', 'queued', 'running', 'error', 'disabled']),
+  lastSyncAt: z.string().nullable(),
+  nextSyncAt: z.string().nullable(),
+  lastResult: runResult,
+  lastError: z.string().optional(),
+});
+export const syncStatus = z
+  .object({ calendar: entityStatus, tasks: entityStatus })
+  .meta({ id: 'SyncStatus' });
+
+export const syncRequest = z
+  .strictObject({ entity: z.enum(SYNC_ENTITIES).optional() })
+  .meta({ id: 'SyncRequest' });
+export const syncRuns = z
+  .object({
+    runs: z.array(
+      z.object({
+        entity: z.enum(SYNC_ENTITIES),
+        status: z.enum(['ok', 'busy', 'blocked', 'failed', 'disabled', 'unsupported', 'not-ready']),
+        result: runResult.optional(),
+        error: z.string().optional(),
+      }),
+    ),
+  })
+  .meta({ id: 'SyncRuns' });
+
+export const syncLogQuery = z.object({
+  entity: z.enum(SYNC_ENTITIES).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+export const syncLog = z.object({ entries: z.array(syncLogEntry) }).meta({ id: 'SyncLog' });
+
+const tags = ['sync'];
+const userId = (request: Parameters<typeof pathParam>[0]) => pathParam(request, 'userId', entityId);
+
+export const syncFunctions = (getServices: GetServices) => [
+  httpFunction(getServices, {
+    name: 'syncStatus',
+    route: 'users/{userId}/sync',
+    method: 'GET',
+    operation: {
+      operationId: 'syncStatus',
+      summary: 'Per entity: enabled, direction, state, last and next sync, last result and error',
+      tags,
+      security: 'admin',
+      responses: {
+        200: { description: 'Status', schema: syncStatus },
+        ...ADMIN_ERRORS,
+        404: problemResponse('Unknown user'),
+      },
+    },
+    run: async (request, _context, services) => json(200, await services.sync.status(userId(request))),
+  }),
+  httpFunction(getServices, {
+    name: 'syncNow',
+    route: 'users/{userId}/sync',
+    method: 'POST',
+    operation: {
+      operationId: 'syncNow',
+      summary:
+        'Sync now (one entity or both). Until the scheduling issue lands, the runs happen before the answer',
+      tags,
+      security: 'admin',
+      requestBody: syncRequest,
+      responses: {
+        202: { description: 'Runs', schema: syncRuns },
+        ...ADMIN_ERRORS,
+        404: problemResponse('Unknown user'),
+      },
+    },
+    run: async (request, _context, services) => {
+      const id = userId(request);
+      const text = await request.clone().text();
+      const body =
+        text.trim() === '' ? {} : parseInput(syncRequest, await readJsonBody(request), 'sync request');
+      await services.settings.requireUser(id);
+      const entities = body.entity ? [body.entity] : [...SYNC_ENTITIES];
+      const runs = [];
+      for (const entity of entities) {
+        const run = await services.sync.run(id, entity);
+        runs.push({
+          entity,
+          status: run.status,
+          ...('result' in run ? { result: run.result } : {}),
+          ...(run.error ? { error: run.error } : {}),
+        });
+      }
+      return json(202, { runs });
+    },
+  }),
+  httpFunction(getServices, {
+    name: 'syncLog',
+    route: 'users/{userId}/sync/log',
+    method: 'GET',
+    operation: {
+      operationId: 'syncLog',
+      summary: 'Recent per-item outcomes, newest first',
+      tags,
+      security: 'admin',
+      query: syncLogQuery,
+      responses: {
+        200: { description: 'Log', schema: syncLog },
+        ...ADMIN_ERRORS,
+        404: problemResponse('Unknown user'),
+      },
+    },
+    run: async (request, _context, services) => {
+      const query = parseInput(syncLogQuery, Object.fromEntries(request.query), 'query', {});
+      const entries = await services.sync.recentLog(userId(request), {
+        limit: query.limit,
+        ...(query.entity ? { entity: query.entity } : {}),
+      });
+      return json(200, { entries });
+    },
+  }),
+];

@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { entityId } from '../settings/schema';
+import { SYNC_ENTITIES } from '../storage/sync-state-repository';
+
+/** Body of a message on the calendar-sync and task-sync queues (DESIGN.md, Messages). */
+export const syncMessage = z
+  .strictObject({
+    userId: entityId,
+    entity: z.enum(SYNC_ENTITIES),
+    reason: z.enum(['schedule', 'notification', 'manual', 'retry']),
+    requestedAt: z.iso.datetime({ offset: true }),
+  })
+  .meta({ id: 'SyncMessage' });
+export type SyncMessage = z.infer<typeof syncMessage>;
+
+export const QUEUES = { calendar: 'calendar-sync', tasks: 'task-sync' } as const;

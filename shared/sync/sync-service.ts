@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import type { ConnectionService } from '../connection/connection-service';
+import { isAppError } from '../errors/app-error';
+import { createGraphClient } from '../microsoft/graph-client';
+import { TodoTasksSide } from '../microsoft/todo-side';
+import { OroClient, type OroTokenCache } from '../oro/client';
+import { OroTasksSide } from '../oro/tasks-side';
+import type { Direction } from '../settings/schema';
+import type { SettingsService } from '../settings/service';
+import { LinkRepository } from '../storage/link-repository';
+import type { SyncLogEntry, SyncLogRepository } from '../storage/sync-log-repository';
+import {
+  SYNC_ENTITIES,
+  type RunResult,
+  type SyncEntity,
+  type SyncStateRepository,
+} from '../storage/sync-state-repository';
+import type { TableStore } from '../storage/tables';
+import type { SyncSettings } from './model';
+import { SideError } from './ports';
+import { runSync, type RunReport } from './runner';
+import type { TaskFields } from './tasks/fields';
+
+export type SyncReason = 'schedule' | 'notification' | 'manual' | 'retry';
+
+export interface EntityStatus {
+  enabled: boolean;
+  direction: Direction;
+  state: 'idle' | 'queued' | 'running' | 'error' | 'disabled';
+  lastSyncAt: string | null;
+  nextSyncAt: string | null;
+  lastResult: RunResult;
+  lastError?: string;
+}
+
+export type EntityRun =
+  | ({ entity: SyncEntity } & RunReport)
+  | { entity: SyncEntity; status: 'disabled' | 'unsupported' | 'not-ready'; error?: string };
+
+const EMPTY: RunResult = { created: 0, updated: 0, deleted: 0, conflicts: 0, errors: 0 };
+
+/**
+ * The sync use cases: run one user's sync of an entity (what the queue functions and the
+ * manual "sync now" call), and report status and log. Everything about a run goes through
+ * the engine in runner.ts; this only wires settings, connection and sides together.
+ */
+export class SyncService {
+  constructor(
+    private readonly deps: {
+      settings: SettingsService;
+      connections: ConnectionService;
+      tables: TableStore;
+      states: SyncStateRepository;
+      log: SyncLogRepository;
+      oroTokens: OroTokenCache;
+      graphBaseUrl: string;
+      now?: () => Date;
+    },
+  ) {}
+
+  private now(): Date {
+    return (this.deps.now ?? (() => new Date()))();
+  }
+
+  async run(userId: string, entity: SyncEntity): Promise<EntityRun> {
+    const { resolved } = await this.deps.settings.resolveUser(userId);
+    if (resolved[`${entity}.enabled`].value !== true) return { entity, status: 'disabled' };
+    if (entity === 'calendar') {
+      return { entity, status: 'unsupported', error: 'Calendar sync is not available yet.' };
+    }
+    const settings = {
+      direction: resolved['tasks.direction'].value as Direction,
+      conflictResolution: resolved['tasks.conflictResolution'].value as SyncSettings['conflictResolution'],
+    };
+    let oro;
+    try {
+      oro = await this.deps.settings.oroConnection(userId);
+      // Fail early and visibly when the account is not connected.
+      await this.deps.connections.graphAccessToken(userId);
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+      await this.deps.states.recordFailure(userId, entity, error.message, this.now());
+      return { entity, status: 'not-ready', error: error.message };
+    }
+    const graph = createGraphClient(this.deps.graphBaseUrl, () =>
+      this.deps.connections.graphAccessToken(userId),
+    );
+    try {
+      const report = await runSync<TaskFields>({
+        userId,
+        entity,
+        settings,
+        sides: {
+          oro: new OroTasksSide(new OroClient(oro, this.deps.oroTokens), userId),
+          microsoft: new TodoTasksSide(graph, { webUrl: () => `${oro.baseUrl.replace(/\/+$/, '')}/task` }),
+        },
+        links: new LinkRepository<TaskFields>(this.deps.tables),
+        states: this.deps.states,
+        log: this.deps.log,
+        runId: randomUUID(),
+        now: () => this.now(),
+      });
+      return { entity, ...report };
+    } catch (error) {
+      // The run recorded the failure in the sync state; say it here too, in words.
+      if (error instanceof SideError || isAppError(error)) {
+        return {
+          entity,
+          status: 'failed',
+          result: { ...EMPTY, errors: 1 },
+          error: error.message,
+          requests: { oro: 0, microsoft: 0 },
+        };
+      }
+      throw error;
+    }
+  }
+
+  async status(userId: string): Promise<Record<SyncEntity, EntityStatus>> {
+    const { resolved } = await this.deps.settings.resolveUser(userId);
+    const interval = Number(resolved.syncIntervalMinutes.value);
+    const now = this.now().getTime();
+    const out = {} as Record<SyncEntity, EntityStatus>;
+    for (const entity of SYNC_ENTITIES) {
+      const enabled = resolved[`${entity}.enabled`].value === true;
+      const row = await this.deps.states.get(userId, entity);
+      const s = row?.state;
+      const running = s?.lease && Date.parse(s.lease.until) > now;
+      const lastSyncAt = s?.lastSyncAt ?? null;
+      out[entity] = {
+        enabled,
+        direction: resolved[`${entity}.direction`].value as Direction,
+        state: !enabled ? 'disabled' : running ? 'running' : s?.status === 'error' ? 'error' : 'idle',
+        lastSyncAt,
+        nextSyncAt: enabled
+          ? new Date(lastSyncAt ? Date.parse(lastSyncAt) + interval * 60_000 : now).toISOString()
+          : null,
+        lastResult: s?.lastResult ?? EMPTY,
+        ...(s?.lastError && s.status === 'error' ? { lastError: s.lastError } : {}),
+      };
+    }
+    return out;
+  }
+
+  async recentLog(userId: string, options: { entity?: SyncEntity; limit: number }): Promise<SyncLogEntry[]> {
+    await this.deps.settings.requireUser(userId);
+    return this.deps.log.list(userId, options);
+  }
+}

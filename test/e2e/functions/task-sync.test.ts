@@ -1,0 +1,132 @@
+import { DEMO } from '../../../dev/seed';
+import { connect } from '../../support/sign-in';
+import { useTestStack } from '../../support/stack';
+
+const USER = DEMO.inheritingUserId;
+const MEGAN = 'megan.bowen@contoso.example';
+
+describe('task sync end to end through the dev host', () => {
+  const t = useTestStack({ seed: true });
+
+  const oroTitles = () =>
+    t.stack.oro
+      .tasks(USER)
+      .map((x) => x.subject)
+      .sort();
+  const todoTitles = () =>
+    t.stack.microsoft
+      .todo(MEGAN)
+      .all()
+      .map((x) => x.title)
+      .sort();
+
+  it('explains why a user without a connection cannot sync', async () => {
+    const res = await t.api('POST', `/api/users/${DEMO.overridingUserId}/sync`, {
+      body: { entity: 'tasks' },
+    });
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({
+      runs: [
+        {
+          entity: 'tasks',
+          status: 'not-ready',
+          error: expect.stringContaining('no connected Microsoft account'),
+        },
+      ],
+    });
+    const status = (await t.api('GET', `/api/users/${DEMO.overridingUserId}/sync`)).body as Record<
+      string,
+      Record<string, unknown>
+    >;
+    expect(status.tasks).toMatchObject({
+      enabled: true,
+      state: 'error',
+      lastError: expect.stringContaining('no connected'),
+    });
+  });
+
+  it('connects, syncs both ways, and shows the result and the log', async () => {
+    await t.api('PATCH', `/api/settings/users/${USER}`, { body: { tasks: { direction: 'bidirectional' } } });
+    expect((await connect(t.api, USER)).message.ok).toBe(true);
+
+    const first = await t.api('POST', `/api/users/${USER}/sync`, { body: { entity: 'tasks' } });
+    expect(first.status).toBe(202);
+    expect(first.body).toEqual({
+      runs: [
+        {
+          entity: 'tasks',
+          status: 'ok',
+          result: { created: 3, updated: 0, deleted: 0, conflicts: 0, errors: 0 },
+        },
+      ],
+    });
+    const expected = ['Book the flight to Berlin', 'Call Acme about the renewal', 'Prepare the Q3 forecast'];
+    expect(oroTitles()).toEqual(expected);
+    expect(todoTitles()).toEqual(expected);
+
+    const oroTask = t.stack.oro.tasks(USER).find((x) => x.subject === 'Prepare the Q3 forecast')!;
+    t.stack.oro.editTask(oroTask.id, { subject: 'Prepare the Q3 forecast (draft)' });
+    const todo = t.stack.microsoft
+      .todo(MEGAN)
+      .all()
+      .find((x) => x.title === 'Book the flight to Berlin')!;
+    t.stack.microsoft.todo(MEGAN).update(todo.id, { status: 'completed' });
+
+    const second = await t.api('POST', `/api/users/${USER}/sync`, { body: { entity: 'tasks' } });
+    expect(second.body).toMatchObject({ runs: [{ status: 'ok', result: { updated: 2, errors: 0 } }] });
+    expect(
+      t.stack.microsoft
+        .todo(MEGAN)
+        .all()
+        .map((x) => x.title),
+    ).toContain('Prepare the Q3 forecast (draft)');
+    expect(t.stack.oro.tasks(USER).find((x) => x.subject === 'Book the flight to Berlin')?.status).toBe(
+      'closed',
+    );
+
+    const status = (await t.api('GET', `/api/users/${USER}/sync`)).body as Record<
+      string,
+      Record<string, unknown>
+    >;
+    expect(status.tasks).toMatchObject({
+      enabled: true,
+      direction: 'bidirectional',
+      state: 'idle',
+      lastSyncAt: expect.any(String),
+      nextSyncAt: expect.any(String),
+      lastResult: { created: 0, updated: 2, deleted: 0, conflicts: 0, errors: 0 },
+    });
+
+    const log = (await t.api('GET', `/api/users/${USER}/sync/log?entity=tasks&limit=3`)).body as {
+      entries: Record<string, unknown>[];
+    };
+    expect(log.entries).toHaveLength(3);
+    expect(log.entries[0]).toMatchObject({ entity: 'tasks', action: 'update', outcome: 'ok' });
+    expect(log.entries.map((e) => e.direction).sort()).toEqual(
+      expect.arrayContaining(['microsoft-to-oro', 'oro-to-microsoft']),
+    );
+  });
+
+  it('runs the task-sync queue function from a message; a bad message is refused with the fields named', async () => {
+    const ok = await t.api('POST', '/dev/queues/task-sync', {
+      body: { userId: USER, entity: 'tasks', reason: 'manual', requestedAt: new Date().toISOString() },
+    });
+    expect(ok.status).toBe(204);
+    const bad = await t.api('POST', '/dev/queues/task-sync', {
+      body: { userId: USER, entity: 'calendar', reason: 'whim' },
+    });
+    expect(bad.status).toBe(400);
+    expect((bad.body as { errors: { path: string }[] }).errors.map((e) => e.path).sort()).toEqual([
+      'reason',
+      'requestedAt',
+    ]);
+  });
+
+  it('refuses a bad sync request and a bad log query', async () => {
+    expect((await t.api('POST', `/api/users/${USER}/sync`, { body: { entity: 'contacts' } })).status).toBe(
+      400,
+    );
+    expect((await t.api('GET', `/api/users/${USER}/sync/log?limit=0`)).status).toBe(400);
+    expect((await t.api('GET', '/api/users/nobody/sync')).status).toBe(404);
+  });
+});
