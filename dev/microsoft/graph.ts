@@ -141,6 +141,7 @@ function resource(
     const expand = (url.searchParams.get('$expand') ?? '').includes('linkedResources');
     const taskId = m[2];
     if (taskId === 'delta' && method === 'GET') return todo.delta(url, base);
+    if (!taskId && method === 'GET') return todo.page(url, base, expand);
     if (!taskId && method === 'POST') {
       if (typeof body.title !== 'string')
         return graphError(400, 'invalidRequest', 'Invalid request: title is required.');

@@ -161,6 +161,22 @@ export class TodoStore {
     };
   }
 
+  /** GET …/tasks: a plain listing, $top (max 100) per page with an @odata.nextLink. */
+  page(url: URL, base: string, expand: boolean): GraphAnswer {
+    const top = Math.min(100, Number(url.searchParams.get('$top') ?? 100));
+    const skip = Number(url.searchParams.get('$skip') ?? 0);
+    const all = [...this.tasks.values()];
+    const next = skip + top < all.length;
+    const path = `${base}/v1.0/me/todo/lists/${this.listId}/tasks`;
+    return {
+      status: 200,
+      body: {
+        value: all.slice(skip, skip + top).map((t) => this.render(t, expand)),
+        ...(next ? { '@odata.nextLink': `${path}?$top=${top}&$skip=${skip + top}` } : {}),
+      },
+    };
+  }
+
   /** GET …/tasks/delta: the first round lists everything; a deltaLink round lists what changed since. */
   delta(url: URL, base: string): GraphAnswer {
     const skip = url.searchParams.get('$skiptoken');

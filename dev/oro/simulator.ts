@@ -120,6 +120,7 @@ export async function startOroSimulator(
     });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    res.setHeader('Date', new Date(clock()).toUTCString()); // Oro's own clock
     const url = new URL(req.url ?? '/', base);
     const method = req.method ?? 'GET';
     counts[`${method} ${url.pathname.replace(/\/\d+$/, '/{id}')}`] =

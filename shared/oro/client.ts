@@ -9,6 +9,8 @@ export interface OroConnection {
 export interface OroResponse {
   status: number;
   body: unknown;
+  /** Oro's clock, from the Date header (ms), when it sent one. */
+  serverTime?: number;
 }
 
 const JSON_API = 'application/vnd.api+json';
@@ -63,7 +65,11 @@ export class OroClient {
         );
         continue;
       }
-      return { status: res.status, body: res.body };
+      return {
+        status: res.status,
+        body: res.body,
+        ...(res.serverTime ? { serverTime: res.serverTime } : {}),
+      };
     }
   }
 
@@ -99,6 +105,7 @@ export class OroClient {
       status: res.status,
       body: text ? safeJson(text) : undefined,
       retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
+      serverTime: Date.parse(res.headers.get('date') ?? '') || undefined,
     };
   }
 

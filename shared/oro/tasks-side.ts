@@ -4,11 +4,18 @@ import type { Write } from '../sync/plan';
 import { SideError, type ReadResult, type SidePort, type WriteResult } from '../sync/ports';
 import type { TaskFields } from '../sync/tasks/fields';
 import { dueDateToOro, oroToFields, type OroTask } from '../sync/tasks/oro-mapping';
-import { oroErrorDetail, type OroClient } from './client';
+import { oroErrorDetail, type OroClient, type OroResponse } from './client';
 
-/** Oro's updatedAt has whole seconds: re-read a window before the watermark so nothing in that second is missed. */
-export const WATERMARK_OVERLAP_MS = 5_000;
+/**
+ * How late an update may become visible to a listing (clock skew between Oro's servers,
+ * transactions committing late). The watermark never moves closer than this to Oro's own
+ * clock, so such an update is still read next time; older seconds are final and never
+ * read again, which keeps an idle sync at one listing.
+ */
+export const SETTLE_MS = 5_000;
 const PAGE_SIZE = 500;
+/** Parallel writes to Oro: enough to hide latency, few enough not to load one user's Oro. */
+const WRITE_CONCURRENCY = 4;
 
 const taskResource = z.object({
   type: z.literal('tasks'),
@@ -90,29 +97,30 @@ export class OroTasksSide implements SidePort<TaskFields> {
       sort: 'updatedAt',
       'page[size]': String(PAGE_SIZE),
     });
-    if (watermark) {
-      query.set(
-        'filter[updatedAt][gt]',
-        new Date(Date.parse(watermark) - WATERMARK_OVERLAP_MS).toISOString(),
-      );
-    }
+    if (watermark) query.set('filter[updatedAt][gt]', watermark);
     const changes: Change<TaskFields>[] = [];
-    let latest = watermark ?? '';
+    let latest = watermark ? Date.parse(watermark) : 0;
+    let serverTime: number | undefined;
     const seen = new Set<string>();
     for (let path: string | undefined = `/api/tasks?${query}`; path;) {
-      const page = taskList.parse(await this.get(path));
+      const res = await this.get(path);
+      serverTime ??= res.serverTime;
+      const page = taskList.parse(res.body);
       for (const r of page.data) {
         const s = snapshot(r);
         changes.push({ type: 'upsert', item: s });
         seen.add(s.id);
-        if (s.modifiedAt > latest) latest = s.modifiedAt;
+        latest = Math.max(latest, Date.parse(s.modifiedAt) || 0);
       }
       path = page.links?.next;
     }
+    // Seconds older than the settle time are final; a more recent one may still gain updates.
+    const settled = Math.floor(((serverTime ?? Date.now()) - SETTLE_MS) / 1000) * 1000 - 1000;
+    const next = latest > 0 ? new Date(Math.min(latest, settled)).toISOString() : undefined;
     // A full read saw every task; otherwise ask which linked ones still exist.
     const existing = watermark ? await this.existingIds(linkedIds) : seen;
     for (const id of linkedIds) if (!existing.has(id)) changes.push({ type: 'delete', id });
-    return { changes, cursor: JSON.stringify(latest ? { watermark: latest } : {}), full: !watermark };
+    return { changes, cursor: JSON.stringify(next ? { watermark: next } : {}), full: !watermark };
   }
 
   /** All of the owner's task ids in one request (page[size]=-1); none when nothing is linked. */
@@ -125,16 +133,21 @@ export class OroTasksSide implements SidePort<TaskFields> {
       'page[size]': '-1',
     });
     for (let path: string | undefined = `/api/tasks?${query}`; path;) {
-      const page = idList.parse(await this.get(path));
+      const page = idList.parse((await this.get(path)).body);
       for (const r of page.data) ids.add(r.id);
       path = page.links?.next;
     }
     return ids;
   }
 
+  /** One request per write (JSON:API has no batch), a few at a time; results keep the order of `writes`. */
   async write(writes: readonly Write<TaskFields>[]): Promise<WriteResult[]> {
-    const results: WriteResult[] = [];
-    for (const w of writes) results.push(await this.writeOne(w));
+    const results = new Array<WriteResult>(writes.length);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < writes.length; i = next++) results[i] = await this.writeOne(writes[i]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, writes.length) }, worker));
     return results;
   }
 
@@ -179,7 +192,7 @@ export class OroTasksSide implements SidePort<TaskFields> {
     }
   }
 
-  private async get(path: string): Promise<unknown> {
+  private async get(path: string): Promise<OroResponse> {
     const res = await this.client.request('GET', path);
     if (res.status !== 200) {
       throw new SideError(
@@ -189,7 +202,7 @@ export class OroTasksSide implements SidePort<TaskFields> {
         res.status,
       );
     }
-    return res.body;
+    return res;
   }
 }
 

@@ -190,7 +190,7 @@ function planLinked<F extends Fields>(
     const fields = current[side]?.fields ?? link.base;
     return {
       ...base,
-      writes: [updateWrite(other, link, target.id, fields, current[other]?.fields ?? link.base)],
+      writes: [updateWrite(other, link.linkId, target.id, fields, current[other]?.fields ?? link.base)],
       outcome: { type: 'link', base: fields, versions },
     };
   }
@@ -245,7 +245,7 @@ function planLinked<F extends Fields>(
   for (const side of ['oro', 'microsoft'] as const) {
     const now = current[side]!;
     if (hashFields(now.fields) !== hashFields(resolved.fields)) {
-      writes.push(updateWrite(side, link, now.id, resolved.fields, now.fields));
+      writes.push(updateWrite(side, link.linkId, now.id, resolved.fields, now.fields));
     }
   }
   return {
@@ -264,7 +264,7 @@ function planLinked<F extends Fields>(
 
 function updateWrite<F extends Fields>(
   side: Side,
-  link: Link<F>,
+  linkId: string,
   id: string | null,
   fields: F,
   now: F,
@@ -272,7 +272,7 @@ function updateWrite<F extends Fields>(
   const changed = Object.keys(fields).filter(
     (k) => JSON.stringify(fields[k] ?? null) !== JSON.stringify(now[k] ?? null),
   );
-  return { op: 'update', side, linkId: link.linkId, ...(id ? { id } : {}), fields, changed };
+  return { op: 'update', side, linkId, ...(id ? { id } : {}), fields, changed };
 }
 
 /**
@@ -362,13 +362,42 @@ function planUnlinked<F extends Fields>(
   const msNew = unlinked('microsoft');
   const items: ItemPlan<F>[] = [];
 
+  // A To Do copy we created whose link was never saved (a crash) carries the link id derived
+  // from its Oro task: pair them again, and bring the copy up to date if the task moved on.
+  const msByLinkId = new Map(msNew.flatMap((m) => (m.linkId ? [[m.linkId, m] as const] : [])));
+  const matchedMs = new Set<string>();
+  const oroUnpaired: Snapshot<F>[] = [];
+  for (const o of oroNew) {
+    const copy = msByLinkId.get(linkIdFor('oro', o.id));
+    if (!copy) {
+      oroUnpaired.push(o);
+      continue;
+    }
+    matchedMs.add(copy.id);
+    const stale =
+      hashFields(copy.fields) !== hashFields(o.fields) && writable(settings.direction, 'microsoft');
+    items.push({
+      cell: 'pending/adopted',
+      linkId: linkIdFor('oro', o.id),
+      oroId: o.id,
+      microsoftId: copy.id,
+      writes: stale ? [updateWrite('microsoft', linkIdFor('oro', o.id), copy.id, o.fields, copy.fields)] : [],
+      outcome: {
+        type: 'link',
+        base: stale ? o.fields : copy.fields,
+        versions: { oro: o.version, microsoft: copy.version },
+      },
+    });
+  }
+
   // The same item created on both sides (e.g. copied by hand before the first sync): link, never duplicate.
   const msByHash = new Map<string, Snapshot<F>[]>();
-  for (const m of msNew)
-    msByHash.set(hashFields(m.fields), [...(msByHash.get(hashFields(m.fields)) ?? []), m]);
-  const matchedMs = new Set<string>();
+  for (const m of msNew) {
+    if (!matchedMs.has(m.id))
+      msByHash.set(hashFields(m.fields), [...(msByHash.get(hashFields(m.fields)) ?? []), m]);
+  }
   const oroRest: Snapshot<F>[] = [];
-  for (const o of oroNew) {
+  for (const o of oroUnpaired) {
     const twin = msByHash.get(hashFields(o.fields))?.find((m) => !matchedMs.has(m.id));
     if (!twin) {
       oroRest.push(o);

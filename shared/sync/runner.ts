@@ -88,9 +88,12 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
       return { status: 'blocked', result, error: p.blocked, requests: requests() };
     }
 
-    // Before any create: record it as pending, so a crash after the create cannot duplicate it.
+    // Before an Oro create: record it as pending, so a crash after the create cannot
+    // duplicate it. (A To Do copy carries its link id itself and is re-paired by it.)
     const pending = p.items.flatMap((item) =>
-      item.writes.filter((w) => w.op === 'create').map((w) => pendingLink(item, w, deps.now())),
+      item.writes
+        .filter((w) => w.op === 'create' && w.side === 'oro')
+        .map((w) => pendingLink(item, w, deps.now())),
     );
     await deps.links.save(userId, entity, pending, []);
     deps.crash?.('after-pending-links');

@@ -26,13 +26,18 @@ export interface SyncHarness {
   /** One run; `crash` makes it stop dead at that point. */
   run(settings: SyncSettings, crash?: CrashPoint): Promise<RunReport>;
   links(): Promise<Link<TaskFields>[]>;
+  /** Table operations on links by the last run (pages read + transactions). */
+  lastLinkOperations(): number;
   /** Move the run clock on (a crashed run's lease expires). */
   advance(ms: number): void;
   close(): Promise<void>;
 }
 
-export async function startSyncHarness(userId = ORO_OWNER): Promise<SyncHarness> {
-  const oro = await startOroSimulator();
+export async function startSyncHarness(
+  userId = ORO_OWNER,
+  options: { oroClock?: () => number } = {},
+): Promise<SyncHarness> {
+  const oro = await startOroSimulator(options.oroClock ? { clock: options.oroClock } : {});
   oro.registerClient('sync', 'pw');
   const microsoft = await startMicrosoftSimulator();
   trustInThisProcess(microsoft.certificate);
@@ -40,14 +45,18 @@ export async function startSyncHarness(userId = ORO_OWNER): Promise<SyncHarness>
   const tokens = new OroTokenCache();
   const fast = async () => undefined;
   let offset = 0;
+  let lastLinks: LinkRepository<TaskFields> | undefined;
+  let graphToken: Promise<string> | undefined;
+  const token = () => (graphToken ??= microsoft.graphToken(MS_USER));
   const now = () => new Date(Date.now() + offset);
 
   return {
     oro,
     microsoft,
     tables,
-    run: (settings, crash) =>
-      runSync<TaskFields>({
+    run: (settings, crash) => {
+      lastLinks = new LinkRepository<TaskFields>(tables);
+      return runSync<TaskFields>({
         userId,
         entity: 'tasks',
         settings,
@@ -58,12 +67,9 @@ export async function startSyncHarness(userId = ORO_OWNER): Promise<SyncHarness>
             }),
             userId,
           ),
-          microsoft: new TodoTasksSide(
-            createGraphClient(microsoft.graphUrl, () => microsoft.graphToken(MS_USER)),
-            { sleep: fast },
-          ),
+          microsoft: new TodoTasksSide(createGraphClient(microsoft.graphUrl, token), { sleep: fast }),
         },
-        links: new LinkRepository<TaskFields>(tables),
+        links: lastLinks,
         states: new SyncStateRepository(tables),
         log: new SyncLogRepository(tables),
         runId: randomUUID(),
@@ -75,7 +81,9 @@ export async function startSyncHarness(userId = ORO_OWNER): Promise<SyncHarness>
               },
             }
           : {}),
-      }),
+      });
+    },
+    lastLinkOperations: () => lastLinks?.operations ?? 0,
     links: () => new LinkRepository<TaskFields>(tables).list(userId, 'tasks'),
     advance: (ms) => {
       offset += ms;

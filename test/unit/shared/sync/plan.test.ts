@@ -274,6 +274,19 @@ describe('plan: crash recovery of creates', () => {
     expect(item).toMatchObject({ cell: 'pending/adopted', oroId: 'o-created', writes: [] });
   });
 
+  it('re-pairs a To Do copy by the link id it carries when its link was lost, updating it if the task moved on', () => {
+    const copy = up('m-copy', f('old'), 'mv', undefined, linkIdFor('oro', 'o8'));
+    const item = only(run([], [up('o8', f('new'))], [copy]).items);
+    expect(item).toMatchObject({
+      cell: 'pending/adopted',
+      oroId: 'o8',
+      microsoftId: 'm-copy',
+      writes: [{ op: 'update', side: 'microsoft', id: 'm-copy', changed: ['title'] }],
+      outcome: { type: 'link', base: f('new') },
+    });
+    expect(only(run([], [up('o8', f('old'))], [copy]).items).writes).toEqual([]);
+  });
+
   it('creates again when the first create never happened', () => {
     expect(only(run([pendingMs], [], []).items)).toMatchObject({
       writes: [{ op: 'create', side: 'microsoft', linkId: 'L1', fields: f('made') }],
