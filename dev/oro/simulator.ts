@@ -20,7 +20,8 @@ export interface OroTaskRecord {
   updatedAt: string;
 }
 
-export type OroFault = 'error-500' | 'throttle-429' | 'apply-then-drop';
+/** 'hang': the request is never answered (the client must time out); nothing changes. */
+export type OroFault = 'error-500' | 'throttle-429' | 'apply-then-drop' | 'hang';
 
 export interface OroSimulator {
   url: string;
@@ -172,6 +173,7 @@ export async function startOroSimulator(
       return error(res, 401, 'access denied', 'The access token is invalid or expired.');
 
     const fault = faults.shift();
+    if (fault === 'hang') return; // the socket stays open until the client gives up
     if (fault === 'error-500') return error(res, 500, 'runtime exception', 'Simulated server failure.');
     if (fault === 'throttle-429') {
       res.writeHead(429, { 'Content-Type': JSON_API, 'Retry-After': '1' });

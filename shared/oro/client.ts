@@ -75,10 +75,9 @@ export class OroClient {
 
   private async send(method: string, path: string, token: string, body: unknown) {
     this.requests++;
-    const url = this.url(path);
-    let res: Response;
-    try {
-      res = await fetch(url, {
+    const { res, text } = await this.fetchText(
+      this.url(path),
+      {
         method,
         headers: {
           Authorization: `Bearer ${token}`,
@@ -86,20 +85,9 @@ export class OroClient {
           ...(body === undefined ? {} : { 'Content-Type': JSON_API }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
-      });
-    } catch (error) {
-      throw new SideError(
-        'oro',
-        `Oro did not answer ${method} ${path}: ${(error as Error).message}`,
-        true,
-        undefined,
-        {
-          cause: error,
-        },
-      );
-    }
-    const text = await res.text();
+      },
+      `${method} ${path}`,
+    );
     const retryAfter = Number(res.headers.get('retry-after'));
     return {
       status: res.status,
@@ -107,6 +95,26 @@ export class OroClient {
       retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
       serverTime: Date.parse(res.headers.get('date') ?? '') || undefined,
     };
+  }
+
+  /** fetch with a deadline over the whole exchange, body included; no answer is a retryable SideError. */
+  private async fetchText(
+    url: string,
+    init: RequestInit,
+    what: string,
+  ): Promise<{ res: Response; text: string }> {
+    const ms = this.options.timeoutMs ?? 30_000;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new Error(`no answer within ${ms} ms`)), ms);
+    try {
+      const res = await fetch(url, { ...init, signal: controller.signal });
+      return { res, text: await res.text() };
+    } catch (error) {
+      const reason = controller.signal.aborted ? `no answer within ${ms} ms` : (error as Error).message;
+      throw new SideError('oro', `Oro did not answer ${what}: ${reason}`, true, undefined, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** A path below the base URL, or an absolute link Oro gave (next pages) on the same origin only. */
@@ -121,9 +129,9 @@ export class OroClient {
 
   private async fetchToken(): Promise<{ value: string; expiresIn: number }> {
     this.requests++;
-    let res: Response;
-    try {
-      res = await fetch(`${this.conn.baseUrl.replace(/\/+$/, '')}/oauth2-token`, {
+    const { res, text } = await this.fetchText(
+      `${this.conn.baseUrl.replace(/\/+$/, '')}/oauth2-token`,
+      {
         method: 'POST',
         headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({
@@ -131,18 +139,10 @@ export class OroClient {
           client_id: this.conn.clientId,
           client_secret: this.conn.clientSecret,
         }),
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
-      });
-    } catch (error) {
-      throw new SideError(
-        'oro',
-        `Oro's token endpoint did not answer: ${(error as Error).message}`,
-        true,
-        undefined,
-        { cause: error },
-      );
-    }
-    const body = safeJson(await res.text()) as {
+      },
+      'the token request',
+    );
+    const body = safeJson(text) as {
       access_token?: unknown;
       expires_in?: unknown;
       error_description?: unknown;

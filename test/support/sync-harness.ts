@@ -64,6 +64,7 @@ export async function startSyncHarness(
           oro: new OroTasksSide(
             new OroClient({ baseUrl: oro.url, clientId: 'sync', clientSecret: 'pw' }, tokens, {
               sleep: fast,
+              timeoutMs: 200,
             }),
             userId,
           ),

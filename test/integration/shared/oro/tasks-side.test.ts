@@ -137,6 +137,21 @@ describe('Oro tasks side against the Oro simulator', () => {
     expect(oro.tasks('7')).toHaveLength(count + 1); // made, though we never heard
   });
 
+  it('gives up on a request Oro never answers, as a retryable failure that changed nothing', async () => {
+    const impatient = new OroTasksSide(new OroClient(conn(oro), tokens, { timeoutMs: 200 }), '7');
+    const count = oro.tasks('7').length;
+    oro.failNext('hang');
+    const [result] = await impatient.write([
+      { op: 'create', side: 'oro', linkId: 'L', fields: fields('never') },
+    ]);
+    expect(result).toMatchObject({
+      ok: false,
+      retryable: true,
+      error: expect.stringContaining('did not answer'),
+    });
+    expect(oro.tasks('7')).toHaveLength(count);
+  });
+
   it('fails reads with a SideError that names the status', async () => {
     oro.failNext('error-500');
     await expect(side().read(undefined, new Set())).rejects.toMatchObject({

@@ -21,7 +21,7 @@ type Op =
   | { kind: 'fault'; fault: Fault };
 type Fault =
   | { type: 'crash'; at: CrashPoint }
-  | { type: 'oro'; what: 'error-500' | 'throttle-429' | 'apply-then-drop' }
+  | { type: 'oro'; what: 'error-500' | 'throttle-429' | 'apply-then-drop' | 'hang' }
   | { type: 'ms-throttle' }
   | { type: 'ms-410' };
 
@@ -63,7 +63,12 @@ const op: fc.Arbitrary<Op> = fc.oneof(
         }),
         fc.record({
           type: fc.constant('oro' as const),
-          what: fc.constantFrom('error-500' as const, 'throttle-429' as const, 'apply-then-drop' as const),
+          what: fc.constantFrom(
+            'error-500' as const,
+            'throttle-429' as const,
+            'apply-then-drop' as const,
+            'hang' as const,
+          ),
         }),
         fc.constant({ type: 'ms-throttle' as const }),
         fc.constant({ type: 'ms-410' as const }),
