@@ -6,6 +6,7 @@ import type { HttpFunctionDefinition } from '../functions/http';
 import type { QueueFunctionDefinition } from '../functions/queue';
 import { AppError } from '../shared/errors/app-error';
 import { toProblem } from '../shared/http/problem';
+import { closeNow, listen } from './ports';
 
 /** Azure's own request limit is 100 MB; locally we stop reading far earlier. */
 const MAX_READ_BYTES = 1024 * 1024;
@@ -61,19 +62,10 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  if (!address || typeof address !== 'object') throw new Error('dev host has no address');
+  const port = await listen(server, options.port ?? 0, options.host);
   return {
-    url: `http://localhost:${address.port}`,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    url: `http://localhost:${port}`,
+    close: () => closeNow(server),
   };
 }
 

@@ -15,6 +15,7 @@ import { devCertificate, type Certificate } from './certificate';
 import { handleGraph } from './graph';
 import { escapeHtml, readBody, sendJson } from './respond';
 import { TodoStore } from './todo';
+import { closeNow, listen } from '../ports';
 
 /**
  * A local stand-in for Entra ID and Microsoft Graph over HTTPS, speaking their wire
@@ -432,13 +433,8 @@ ${requested.map((s) => `<label><input type="checkbox" name="granted" value="${es
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  if (!address || typeof address !== 'object') throw new Error('Microsoft simulator has no address');
-  base = `https://localhost:${address.port}`;
+  const port = await listen(server, options.port ?? 0);
+  base = `https://localhost:${port}`;
 
   return {
     url: base,
@@ -487,11 +483,7 @@ ${requested.map((s) => `<label><input type="checkbox" name="granted" value="${es
     throttleNext: (count, seconds = 0.01) => {
       for (let i = 0; i < count; i++) throttles.push(seconds);
     },
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeNow(server),
   };
 }
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readBody } from '../microsoft/respond';
+import { closeNow, listen } from '../ports';
 
 /**
  * A local stand-in for Oro's APIs as the sync uses them: OAuth2 client credentials at
@@ -329,13 +330,8 @@ export async function startOroSimulator(
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => error(res, 500, 'runtime exception', String(e)));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  if (!address || typeof address !== 'object') throw new Error('Oro simulator has no address');
-  base = `http://localhost:${address.port}`;
+  const port = await listen(server, options.port ?? 0);
+  base = `http://localhost:${port}`;
 
   return {
     url: base,
@@ -354,10 +350,6 @@ export async function startOroSimulator(
     resetCounts: () => {
       for (const k of Object.keys(counts)) delete counts[k];
     },
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeNow(server),
   };
 }

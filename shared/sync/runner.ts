@@ -85,6 +85,7 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
         lastError: p.blocked,
         lastResult: result,
       });
+      await deps.log.append(userId, logs);
       return { status: 'blocked', result, error: p.blocked, requests: requests() };
     }
 
@@ -174,6 +175,7 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
         ? { lastError: undefined }
         : { lastError: `${result.errors} item(s) failed; see the sync log` }),
     });
+    await deps.log.append(userId, logs);
     return {
       status: result.errors === 0 ? 'ok' : 'failed',
       result,
@@ -192,18 +194,21 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
         detail: message,
       }),
     );
-    if (!isCrash(error)) {
-      // Record the failure, if the lease is still ours; a crash records nothing, as in production.
-      await finish(deps, lease, {
+    if (isCrash(error)) throw error; // a crash records nothing, as in production
+    // Record the failure (if the lease is still ours) and the log. The run's own error is
+    // what the caller sees; a failure to record it travels with it, not lost.
+    const recorded = await Promise.allSettled([
+      finish(deps, lease, {
         ...lease.state,
         status: 'error',
         lastError: message,
         lastResult: { ...result, errors: result.errors + 1 },
-      }).catch(() => undefined);
-    }
+      }),
+      deps.log.append(userId, logs),
+    ]);
+    const lost = recorded.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    if (lost.length > 0) throw new AggregateError([error, ...lost], `${message} (and recording it failed)`);
     throw error;
-  } finally {
-    await deps.log.append(userId, logs).catch(() => undefined);
   }
 }
 

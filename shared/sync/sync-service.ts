@@ -103,12 +103,13 @@ export class SyncService {
       return { entity, ...report };
     } catch (error) {
       // The run recorded the failure in the sync state; say it here too, in words.
-      if (error instanceof SideError || isAppError(error)) {
+      const primary = error instanceof AggregateError ? (error.errors[0] as unknown) : error;
+      if (primary instanceof SideError || isAppError(primary)) {
         return {
           entity,
           status: 'failed',
           result: { ...EMPTY, errors: 1 },
-          error: error.message,
+          error: primary.message,
           requests: { oro: 0, microsoft: 0 },
         };
       }
