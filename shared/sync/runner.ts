@@ -207,7 +207,9 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
       deps.log.append(userId, logs),
     ]);
     const lost = recorded.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
-    if (lost.length > 0) throw new AggregateError([error, ...lost], `${message} (and recording it failed)`);
+    if (lost.length > 0) {
+      throw new AggregateError([error, ...lost], `${message} (and recording it failed)`, { cause: error });
+    }
     throw error;
   }
 }
