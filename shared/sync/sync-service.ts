@@ -37,6 +37,7 @@ export type EntityRun =
   | ({ entity: SyncEntity } & RunReport)
   | { entity: SyncEntity; status: 'disabled' | 'unsupported' | 'not-ready'; error?: string };
 
+const TOKEN_REUSE_MS = 5 * 60_000;
 const EMPTY: RunResult = { created: 0, updated: 0, deleted: 0, conflicts: 0, errors: 0 };
 
 /**
@@ -73,18 +74,24 @@ export class SyncService {
       conflictResolution: resolved['tasks.conflictResolution'].value as SyncSettings['conflictResolution'],
     };
     let oro;
+    let token: { value: string; at: number };
     try {
       oro = await this.deps.settings.oroConnection(userId);
       // Fail early and visibly when the account is not connected.
-      await this.deps.connections.graphAccessToken(userId);
+      token = { value: await this.deps.connections.graphAccessToken(userId), at: Date.now() };
     } catch (error) {
       if (!isAppError(error)) throw error;
       await this.deps.states.recordFailure(userId, entity, error.message, this.now());
       return { entity, status: 'not-ready', error: error.message };
     }
-    const graph = createGraphClient(this.deps.graphBaseUrl, () =>
-      this.deps.connections.graphAccessToken(userId),
-    );
+    // One token per run (MSAL hands out the cached one until 5 minutes before it expires);
+    // asked again only for a run longer than TOKEN_REUSE_MS, instead of on every request.
+    const graph = createGraphClient(this.deps.graphBaseUrl, async () => {
+      if (Date.now() - token.at > TOKEN_REUSE_MS) {
+        token = { value: await this.deps.connections.graphAccessToken(userId), at: Date.now() };
+      }
+      return token.value;
+    });
     try {
       const report = await runSync<TaskFields>({
         userId,
