@@ -27,7 +27,13 @@ export const syncStatus = z
   .meta({ id: 'SyncStatus' });
 
 export const syncRequest = z
-  .strictObject({ entity: z.enum(SYNC_ENTITIES).optional() })
+  .strictObject({
+    entity: z.enum(SYNC_ENTITIES).optional(),
+    confirmMassDelete: z.boolean().optional().meta({
+      description:
+        'Run even though it deletes more than half of the linked items (after a run was blocked for that).',
+    }),
+  })
   .meta({ id: 'SyncRequest' });
 export const syncRuns = z
   .object({
@@ -95,7 +101,9 @@ export const syncFunctions = (getServices: GetServices) => [
       const entities = body.entity ? [body.entity] : [...SYNC_ENTITIES];
       const runs = [];
       for (const entity of entities) {
-        const run = await services.sync.run(id, entity);
+        const run = await services.sync.run(id, entity, {
+          confirmMassDelete: body.confirmMassDelete === true,
+        });
         runs.push({
           entity,
           status: run.status,

@@ -22,6 +22,8 @@ export interface RunDeps<F extends Fields> {
   now: () => Date;
   leaseMs?: number;
   crash?: (point: CrashPoint) => void;
+  /** The admin looked at a blocked run and confirms its deletions. */
+  confirmMassDelete?: boolean;
 }
 
 export interface RunReport {
@@ -68,7 +70,7 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
       changes: { oro: oroRead.changes, microsoft: msRead.changes },
       settings: deps.settings,
     });
-    if (p.blocked) {
+    if (p.blocked && !deps.confirmMassDelete) {
       logs.push(
         entry(deps, {
           action: 'blocked',

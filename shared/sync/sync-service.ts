@@ -63,7 +63,11 @@ export class SyncService {
     return (this.deps.now ?? (() => new Date()))();
   }
 
-  async run(userId: string, entity: SyncEntity): Promise<EntityRun> {
+  async run(
+    userId: string,
+    entity: SyncEntity,
+    options: { confirmMassDelete?: boolean } = {},
+  ): Promise<EntityRun> {
     const { resolved } = await this.deps.settings.resolveUser(userId);
     if (resolved[`${entity}.enabled`].value !== true) return { entity, status: 'disabled' };
     if (entity === 'calendar') {
@@ -106,6 +110,7 @@ export class SyncService {
         log: this.deps.log,
         runId: randomUUID(),
         now: () => this.now(),
+        ...(options.confirmMassDelete ? { confirmMassDelete: true } : {}),
       });
       return { entity, ...report };
     } catch (error) {

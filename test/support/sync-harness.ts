@@ -24,7 +24,11 @@ export interface SyncHarness {
   microsoft: MicrosoftSimulator;
   tables: TableStore;
   /** One run; `crash` makes it stop dead at that point. */
-  run(settings: SyncSettings, crash?: CrashPoint): Promise<RunReport>;
+  run(
+    settings: SyncSettings,
+    crash?: CrashPoint,
+    options?: { confirmMassDelete?: boolean },
+  ): Promise<RunReport>;
   links(): Promise<Link<TaskFields>[]>;
   /** Table operations on links by the last run (pages read + transactions). */
   lastLinkOperations(): number;
@@ -54,7 +58,7 @@ export async function startSyncHarness(
     oro,
     microsoft,
     tables,
-    run: (settings, crash) => {
+    run: (settings, crash, runOptions = {}) => {
       lastLinks = new LinkRepository<TaskFields>(tables);
       return runSync<TaskFields>({
         userId,
@@ -75,6 +79,7 @@ export async function startSyncHarness(
         log: new SyncLogRepository(tables),
         runId: randomUUID(),
         now,
+        ...runOptions,
         ...(crash
           ? {
               crash: (point: CrashPoint) => {

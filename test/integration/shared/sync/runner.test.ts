@@ -103,3 +103,27 @@ describe('sync runner with both simulators and Azurite', () => {
     expect([a.status, b.status].sort()).toEqual(['busy', 'ok']);
   });
 });
+
+describe('sync runner: mass-delete guard', () => {
+  let h: SyncHarness;
+  beforeAll(async () => {
+    h = await startSyncHarness();
+  });
+  afterAll(() => h.close());
+
+  it('stops a run that would delete most linked items, says why, and runs when the admin confirms', async () => {
+    for (let i = 0; i < 14; i++) h.oro.createTask(ORO_OWNER, { subject: `Task ${i}` });
+    expect((await h.run(BI)).result.created).toBe(14);
+    for (const t of h.oro.tasks(ORO_OWNER).slice(0, 12)) h.oro.deleteTask(t.id);
+
+    const blocked = await h.run(BI);
+    expect(blocked).toMatchObject({ status: 'blocked', error: expect.stringContaining('12 of 14') });
+    expect(h.microsoft.todo(MS_USER).all()).toHaveLength(14);
+    // Still blocked next time: nothing was forgotten.
+    expect((await h.run(BI)).status).toBe('blocked');
+
+    const confirmed = await h.run(BI, undefined, { confirmMassDelete: true });
+    expect(confirmed).toMatchObject({ status: 'ok', result: { deleted: 12 } });
+    expect(h.microsoft.todo(MS_USER).all()).toHaveLength(2);
+  });
+});
