@@ -28,12 +28,19 @@ fieldset{border:1px solid #ccc;margin:1rem 0;padding:1rem}button{margin-right:.5
 <ul id="checks"></ul>
 <p id="message"></p>
 </fieldset>
+<fieldset><legend>Tasks Synchronization</legend>
+<p>Tasks: <strong id="tasks-state">…</strong> <span id="tasks-detail"></span></p>
+<button id="sync-tasks">Sync tasks now</button>
+<ol id="log"></ol>
+</fieldset>
 <script>
 const cfg = ${config};
 const $ = (id) => document.getElementById(id);
 const user = () => $('user').value;
-async function call(method, path) {
-  const res = await fetch(cfg.api + path, { method, headers: { Authorization: 'Bearer ' + cfg.token } });
+async function call(method, path, entity) {
+  const headers = { Authorization: 'Bearer ' + cfg.token };
+  if (entity) headers['Content-Type'] = 'application/json';
+  const res = await fetch(cfg.api + path, { method, headers, body: entity ? JSON.stringify({ entity }) : undefined });
   const body = res.status === 204 ? null : await res.json();
   if (!res.ok) throw new Error(body && body.detail ? body.detail : 'HTTP ' + res.status);
   return body;
@@ -66,8 +73,32 @@ $('check').onclick = async () => {
   }
 };
 $('disconnect').onclick = async () => { await call('DELETE', '/users/' + user() + '/connection'); refresh(); };
-$('user').onchange = refresh;
+async function refreshSync() {
+  const s = await call('GET', '/users/' + user() + '/sync');
+  const t = s.tasks;
+  $('tasks-state').textContent = t.state + ' (' + t.direction + ')';
+  const r = t.lastResult;
+  $('tasks-detail').textContent = (t.lastSyncAt ? 'last run ' + t.lastSyncAt + ': ' + r.created + ' created, ' + r.updated +
+    ' updated, ' + r.deleted + ' deleted, ' + r.conflicts + ' conflicts, ' + r.errors + ' errors' : 'never run') +
+    (t.lastError ? ' — ' + t.lastError : '');
+  const log = await call('GET', '/users/' + user() + '/sync/log?entity=tasks&limit=10');
+  $('log').textContent = '';
+  for (const e of log.entries) {
+    const li = document.createElement('li');
+    li.textContent = e.time + ' ' + e.action + ' ' + e.direction + ' ' + e.outcome + (e.detail ? ' (' + e.detail.slice(0, 80) + ')' : '');
+    $('log').appendChild(li);
+  }
+}
+$('sync-tasks').onclick = async () => {
+  const r = await call('POST', '/users/' + user() + '/sync', 'tasks');
+  const run = r.runs[0];
+  $('message').textContent = 'Tasks sync: ' + run.status + (run.error ? ': ' + run.error : '');
+  $('message').className = run.status === 'ok' ? 'ok' : 'fail';
+  refreshSync();
+};
+$('user').onchange = () => { refresh(); refreshSync(); };
 refresh();
+refreshSync();
 </script>
 </body></html>`;
 }

@@ -177,7 +177,7 @@ function planLinked<F extends Fields>(
         ...base,
         writes: [],
         outcome: state[side] === 'deleted' ? { type: 'unlink' } : { type: 'keep' },
-        skipped: `${settings.direction}: not written to ${other}`,
+        skipped: oneWayNote(settings, other),
       };
     }
     if (state[side] === 'deleted') {
@@ -261,6 +261,12 @@ function planLinked<F extends Fields>(
     },
   };
 }
+
+const SIDE_NAMES: Record<Side, string> = { oro: 'Oro', microsoft: 'Microsoft' };
+
+/** Why a change stayed where it was, in the admin's words. */
+const oneWayNote = (settings: SyncSettings, target: Side): string =>
+  `not copied to ${SIDE_NAMES[target]}: this sync runs one way (${settings.direction})`;
 
 function updateWrite<F extends Fields>(
   side: Side,
@@ -431,7 +437,7 @@ function planUnlinked<F extends Fields>(
           ...ids,
           writes: [],
           outcome: { type: 'keep' },
-          skipped: `${settings.direction}: not written to ${target}`,
+          skipped: oneWayNote(settings, target),
         });
         continue;
       }

@@ -58,6 +58,16 @@ describe('Connect in a real browser', () => {
       ['ok', '✔ calendar: Calendar "Calendar" can be written'],
       ['ok', '✔ tasks: To Do list "Tasks" found'],
     ]);
+
+    // The demo organization sends tasks one way: Oro's two tasks of user 101 go to To Do.
+    await page.click('#sync-tasks');
+    await page.waitForSelector('#message:text("Tasks sync: ok")');
+    await page.waitForSelector('#log li:nth-child(2)');
+    expect(await page.textContent('#tasks-detail')).toMatch(
+      /2 created, 0 updated, 0 deleted, 0 conflicts, 0 errors/,
+    );
+    if (process.env.SCREENSHOT_DIR)
+      await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/demo-portal.png`, fullPage: true });
     await context.close();
   });
 
