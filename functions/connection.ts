@@ -1,9 +1,7 @@
 import { z } from 'zod';
-import { entityId } from '../shared/settings/schema';
-import { ADMIN_ERRORS, httpFunction, json, pathParam, problemResponse, type GetServices } from './http';
+import { ADMIN_ERRORS, httpFunction, json, userIdParam, problemResponse, type GetServices } from './http';
 
 const route = 'users/{userId}/connection';
-const userId = (request: Parameters<typeof pathParam>[0]) => pathParam(request, 'userId', entityId);
 
 export const connectionStatus = z
   .object({
@@ -55,7 +53,7 @@ export const connectionFunctions = (getServices: GetServices) => [
       },
     },
     run: async (request, _context, services) =>
-      json(200, await services.connections.authorize(userId(request)), { 'Cache-Control': 'no-store' }),
+      json(200, await services.connections.authorize(userIdParam(request)), { 'Cache-Control': 'no-store' }),
   }),
   httpFunction(getServices, {
     name: 'connectionGet',
@@ -72,7 +70,8 @@ export const connectionFunctions = (getServices: GetServices) => [
         404: problemResponse('Unknown user'),
       },
     },
-    run: async (request, _context, services) => json(200, await services.connections.status(userId(request))),
+    run: async (request, _context, services) =>
+      json(200, await services.connections.status(userIdParam(request))),
   }),
   httpFunction(getServices, {
     name: 'connectionCheck',
@@ -89,7 +88,8 @@ export const connectionFunctions = (getServices: GetServices) => [
         404: problemResponse('Unknown user'),
       },
     },
-    run: async (request, _context, services) => json(200, await services.connections.check(userId(request))),
+    run: async (request, _context, services) =>
+      json(200, await services.connections.check(userIdParam(request))),
   }),
   httpFunction(getServices, {
     name: 'connectionDelete',
@@ -107,7 +107,7 @@ export const connectionFunctions = (getServices: GetServices) => [
       },
     },
     run: async (request, _context, services) => {
-      await services.connections.disconnect(userId(request));
+      await services.connections.disconnect(userIdParam(request));
       return { status: 204 };
     },
   }),

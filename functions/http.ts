@@ -7,6 +7,7 @@ import { PROBLEM_CONTENT_TYPE, problemSchema, toProblem } from '../shared/http/p
 import { parseInput } from '../shared/http/validation';
 import type { ApiOperation, ApiResponse } from '../shared/openapi/document';
 import type { Preconditions } from '../shared/settings/service';
+import { entityId } from '../shared/settings/schema';
 
 /** Bodies larger than this are refused before they are parsed (API.md: 413). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -111,6 +112,9 @@ const tooLarge = () => new AppError('payload-too-large', `The body must not exce
 export function pathParam<T extends z.ZodType>(request: HttpRequest, name: string, schema: T): z.infer<T> {
   return parseInput(schema, request.params[name], `path parameter "${name}"`, { prefix: [name] });
 }
+
+/** The `{userId}` of a route, validated. */
+export const userIdParam = (request: HttpRequest): string => pathParam(request, 'userId', entityId);
 
 export function preconditions(request: HttpRequest): Preconditions {
   const ifMatch = parseEtagCondition(request.headers.get('if-match'));

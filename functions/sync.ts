@@ -2,12 +2,11 @@ import { z } from 'zod';
 import { syncLogEntry } from '../shared/storage/sync-log-repository';
 import { SYNC_ENTITIES, runResult } from '../shared/storage/sync-state-repository';
 import { parseInput } from '../shared/http/validation';
-import { entityId } from '../shared/settings/schema';
 import {
   ADMIN_ERRORS,
   httpFunction,
   json,
-  pathParam,
+  userIdParam,
   problemResponse,
   readJsonBody,
   type GetServices,
@@ -55,7 +54,6 @@ export const syncLogQuery = z.object({
 export const syncLog = z.object({ entries: z.array(syncLogEntry) }).meta({ id: 'SyncLog' });
 
 const tags = ['sync'];
-const userId = (request: Parameters<typeof pathParam>[0]) => pathParam(request, 'userId', entityId);
 
 export const syncFunctions = (getServices: GetServices) => [
   httpFunction(getServices, {
@@ -73,7 +71,7 @@ export const syncFunctions = (getServices: GetServices) => [
         404: problemResponse('Unknown user'),
       },
     },
-    run: async (request, _context, services) => json(200, await services.sync.status(userId(request))),
+    run: async (request, _context, services) => json(200, await services.sync.status(userIdParam(request))),
   }),
   httpFunction(getServices, {
     name: 'syncNow',
@@ -93,7 +91,7 @@ export const syncFunctions = (getServices: GetServices) => [
       },
     },
     run: async (request, _context, services) => {
-      const id = userId(request);
+      const id = userIdParam(request);
       const text = await request.clone().text();
       const body =
         text.trim() === '' ? {} : parseInput(syncRequest, await readJsonBody(request), 'sync request');
@@ -132,7 +130,7 @@ export const syncFunctions = (getServices: GetServices) => [
     },
     run: async (request, _context, services) => {
       const query = parseInput(syncLogQuery, Object.fromEntries(request.query), 'query', {});
-      const entries = await services.sync.recentLog(userId(request), {
+      const entries = await services.sync.recentLog(userIdParam(request), {
         limit: query.limit,
         ...(query.entity ? { entity: query.entity } : {}),
       });

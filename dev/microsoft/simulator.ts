@@ -487,8 +487,6 @@ ${requested.map((s) => `<label><input type="checkbox" name="granted" value="${es
   };
 }
 
-export { GRAPH_SCOPES };
-
 function redirect(res: ServerResponse, target: URL): void {
   res.writeHead(302, { Location: target.toString(), 'Cache-Control': 'no-store' });
   res.end();

@@ -1,5 +1,5 @@
-import { effectiveSettingsRead, entityId } from '../../shared/settings/schema';
-import { ADMIN_ERRORS, httpFunction, json, pathParam, problemResponse, type GetServices } from '../http';
+import { effectiveSettingsRead } from '../../shared/settings/schema';
+import { ADMIN_ERRORS, httpFunction, json, userIdParam, problemResponse, type GetServices } from '../http';
 
 export const settingsEffective = (getServices: GetServices) =>
   httpFunction(getServices, {
@@ -18,7 +18,7 @@ export const settingsEffective = (getServices: GetServices) =>
       },
     },
     run: async (request, _context, services) => {
-      const view = await services.settings.effective(pathParam(request, 'userId', entityId));
+      const view = await services.settings.effective(userIdParam(request));
       return json(200, view.body, { ETag: view.etag });
     },
   });

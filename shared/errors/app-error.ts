@@ -53,5 +53,3 @@ export const validationError = (detail: string, fieldErrors: readonly FieldError
 export const notFound = (detail: string): AppError => new AppError('not-found', detail);
 
 export const preconditionFailed = (detail: string): AppError => new AppError('precondition-failed', detail);
-
-export const conflict = (detail: string): AppError => new AppError('conflict', detail);

@@ -43,8 +43,6 @@ export type StoredOverrides = z.infer<typeof storedOverrides>;
 /** Sections are the objects of the document; the leaves inside them inherit one by one. */
 export const SECTIONS = ['microsoftApp', 'oro', 'calendar', 'tasks'] as const;
 export type Section = (typeof SECTIONS)[number];
-/** Sections only the global and organization levels may set. */
-export const SCOPE_ONLY_SECTIONS = ['microsoftApp', 'oro'] as const;
 export const SECRET_SECTIONS = ['microsoftApp', 'oro'] as const;
 export type SecretSection = (typeof SECRET_SECTIONS)[number];
 

@@ -3,7 +3,6 @@ import type { ConflictResolution, Direction } from '../settings/schema';
 
 /** The two sides of every sync. */
 export type Side = 'oro' | 'microsoft';
-export const SIDES: readonly Side[] = ['oro', 'microsoft'];
 export const otherSide = (side: Side): Side => (side === 'oro' ? 'microsoft' : 'oro');
 
 /** An entity's synced fields in the neutral model both sides map to. */
