@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../errors/app-error';
-import { isRestStatus, mapStorageError, type TableStore } from './tables';
+import { isRestStatus, mapStorageError, readRow, type TableStore } from './tables';
 
 export const CONNECTION_STATUSES = ['connected', 'disconnected', 'reconnect-required'] as const;
 export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
@@ -86,14 +86,8 @@ export class ConnectionRepository {
   }
 
   private async read<T extends object>(userId: string, rowKey: string): Promise<Versioned<T> | undefined> {
-    await this.tables.ready();
-    try {
-      const entity = await this.table.getEntity<T>(userId, rowKey);
-      return { value: entity, etag: entity.etag };
-    } catch (error) {
-      if (isRestStatus(error, 404)) return undefined;
-      throw error;
-    }
+    const entity = await readRow<T>(this.tables, 'connections', userId, rowKey);
+    return entity && { value: entity, etag: entity.etag };
   }
 
   private async write<T extends { partitionKey: string; rowKey: string }>(

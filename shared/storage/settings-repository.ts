@@ -2,7 +2,7 @@ import { odata } from '@azure/data-tables';
 import { AppError } from '../errors/app-error';
 import type { Level } from '../settings/schema';
 import { storedOverrides, type StoredOverrides } from '../settings/model';
-import { isRestStatus, mapStorageError, type TableStore } from './tables';
+import { isRestStatus, mapStorageError, readRow, type TableStore } from './tables';
 
 /** One level's stored overrides with the ETag they were read at. */
 export interface SettingsRecord {
@@ -37,14 +37,8 @@ export class SettingsRepository {
   }
 
   async get(level: Level, id: string): Promise<SettingsRecord | undefined> {
-    await this.tables.ready();
-    try {
-      const entity = await this.table.getEntity<SettingsEntity>(level, id);
-      return toRecord(entity, entity.etag);
-    } catch (error) {
-      if (isRestStatus(error, 404)) return undefined;
-      throw error;
-    }
+    const entity = await readRow<SettingsEntity>(this.tables, 'settings', level, id);
+    return entity && toRecord(entity, entity.etag);
   }
 
   /** Creates the row; fails with `conflict` when it already exists. */

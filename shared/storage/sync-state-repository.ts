@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppError, isAppErrorCode } from '../errors/app-error';
-import { isRestStatus, mapStorageError, type TableStore } from './tables';
+import { isRestStatus, mapStorageError, readRow, type TableStore } from './tables';
 
 export const SYNC_ENTITIES = ['calendar', 'tasks'] as const;
 export type SyncEntity = (typeof SYNC_ENTITIES)[number];
@@ -44,14 +44,8 @@ export class SyncStateRepository {
   }
 
   async get(userId: string, entity: SyncEntity): Promise<Leased | undefined> {
-    await this.tables.ready();
-    try {
-      const e = await this.table.getEntity<StateEntity>(userId, entity);
-      return { state: syncState.parse(JSON.parse(e.state)), etag: e.etag };
-    } catch (error) {
-      if (isRestStatus(error, 404)) return undefined;
-      throw error;
-    }
+    const row = await readRow<StateEntity>(this.tables, 'syncstate', userId, entity);
+    return row && { state: syncState.parse(JSON.parse(row.state)), etag: row.etag };
   }
 
   /** Takes the lease unless another owner holds an unexpired one; undefined when it is held. */

@@ -61,6 +61,22 @@ function isLocal(connectionString: string): boolean {
   );
 }
 
+/** One row with its ETag, or undefined when it does not exist. */
+export async function readRow<T extends object>(
+  tables: TableStore,
+  name: TableName,
+  partitionKey: string,
+  rowKey: string,
+): Promise<(T & { etag: string }) | undefined> {
+  await tables.ready();
+  try {
+    return await tables.client(name).getEntity<T>(partitionKey, rowKey);
+  } catch (error) {
+    if (isRestStatus(error, 404)) return undefined;
+    throw error;
+  }
+}
+
 export const isRestStatus = (error: unknown, status: number): boolean =>
   error instanceof RestError && error.statusCode === status;
 

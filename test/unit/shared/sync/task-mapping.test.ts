@@ -16,6 +16,16 @@ const fieldsArb: fc.Arbitrary<TaskFields> = fc.record({
   priority: fc.constantFrom('low', 'normal', 'high'),
 });
 
+/** A To Do task with defaults for what a test does not care about. */
+const todo = (over: Partial<TodoTask>): TodoTask => ({
+  id: 'x',
+  title: 't',
+  status: 'notStarted',
+  importance: 'normal',
+  lastModifiedDateTime: '',
+  ...over,
+});
+
 describe('task mapping', () => {
   it('round-trips neutral fields through To Do', () => {
     fc.assert(
@@ -54,20 +64,14 @@ describe('task mapping', () => {
   });
 
   it('reads a To Do due date as a date, whatever its zone says', () => {
-    const todo: TodoTask = {
-      id: 'x',
-      title: 't',
-      status: 'notStarted',
-      importance: 'normal',
-      lastModifiedDateTime: '',
+    const task = todo({
       dueDateTime: { dateTime: '2026-03-12T00:00:00.0000000', timeZone: 'Pacific Standard Time' },
-    };
-    expect(todoToFields(todo).dueDate).toBe('2026-03-12');
+    });
+    expect(todoToFields(task).dueDate).toBe('2026-03-12');
   });
 
   it('maps To Do’s finer statuses onto Oro’s three', () => {
-    const status = (s: string) =>
-      todoToFields({ id: 'x', title: 't', status: s, importance: 'normal', lastModifiedDateTime: '' }).status;
+    const status = (s: string) => todoToFields(todo({ status: s })).status;
     expect(['notStarted', 'deferred', 'inProgress', 'waitingOnOthers', 'completed'].map(status)).toEqual([
       'open',
       'open',
@@ -89,14 +93,7 @@ describe('task mapping', () => {
   });
 
   it('reads an HTML body as text', () => {
-    const todo: TodoTask = {
-      id: 'x',
-      title: 't',
-      status: 'notStarted',
-      importance: 'normal',
-      lastModifiedDateTime: '',
-      body: { content: '<p>Call &amp; confirm</p>', contentType: 'html' },
-    };
-    expect(todoToFields(todo).description).toBe('Call & confirm');
+    const task = todo({ body: { content: '<p>Call &amp; confirm</p>', contentType: 'html' } });
+    expect(todoToFields(task).description).toBe('Call & confirm');
   });
 });
