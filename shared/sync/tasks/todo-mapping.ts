@@ -1,3 +1,4 @@
+import { htmlToText } from '../text';
 import type { TaskFields, TaskPriority, TaskStatus } from './fields';
 
 /** A Microsoft To Do task (todoTask) as Graph returns it (the parts we sync). */
@@ -65,18 +66,4 @@ export function fieldsToTodo(fields: TaskFields, changed?: readonly string[]): R
 
 export function linkIdOf(task: TodoTask): string | undefined {
   return task.linkedResources?.find((r) => r.applicationName === LINKED_APPLICATION)?.externalId;
-}
-
-function htmlToText(html: string): string {
-  return html
-    .replace(/<br\s*\/?>/gi, '\n')
-    .replace(/<\/p>/gi, '\n')
-    .replace(/<[^>]+>/g, '')
-    .replace(/&nbsp;/g, ' ')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&')
-    .trim();
 }

@@ -1,0 +1,210 @@
+import { htmlToText } from '../text';
+import {
+  fromGraph,
+  fromOro,
+  toGraph,
+  toOro,
+  type GraphRecurrence,
+  type OroRecurrence,
+  type Recurrence,
+} from './recurrence';
+import { toIana, toWindows, utcToZoned, zonedToUtc } from './time-zones';
+
+/**
+ * A calendar event in the neutral model. Timed events are instants (UTC); all-day events
+ * are calendar dates with an exclusive end, never moved through a time zone.
+ */
+export interface EventFields {
+  title: string;
+  description: string;
+  allDay: boolean;
+  /** Timed: "YYYY-MM-DDTHH:mm:ssZ". All-day: "YYYY-MM-DD". */
+  start: string;
+  /** Timed: instant. All-day: the day after the last day. */
+  end: string;
+  /** Minutes before the start; null: no reminder. */
+  reminderMinutes: number | null;
+  location: string;
+  /** Sorted by email, so order never counts as a change. */
+  attendees: { email: string; name: string; type: 'required' | 'optional' | 'resource' }[];
+  recurrence: Recurrence | null;
+}
+
+export type EventMapped<T> = { ok: T; notes: string[] } | { unsupported: string };
+
+const instant = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
+const addDays = (date: string, days: number) =>
+  new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+const byEmail = (a: { email: string }, b: { email: string }) => a.email.localeCompare(b.email);
+
+// ---- Oro ------------------------------------------------------------------------
+
+export interface OroEvent {
+  id: number;
+  uid?: string | null;
+  title: string;
+  description?: string | null;
+  start: string;
+  end: string;
+  allDay: boolean;
+  reminders?: { method: string; interval: { number: number; unit: 'M' | 'H' | 'D' | 'W' } }[] | null;
+  attendees?:
+    | { displayName?: string | null; email?: string | null; status?: string | null; type?: string | null }[]
+    | null;
+  recurrence?: OroRecurrence | null;
+}
+
+const UNIT_MINUTES = { M: 1, H: 60, D: 1440, W: 10080 } as const;
+
+export function oroEventToFields(e: OroEvent): EventMapped<EventFields> {
+  const notes: string[] = [];
+  let recurrence: Recurrence | null = null;
+  if (e.recurrence) {
+    const mapped = fromOro(e.recurrence);
+    if ('unsupported' in mapped) return { unsupported: `recurrence: ${mapped.unsupported}` };
+    recurrence = mapped.ok;
+  }
+  const reminders = (e.reminders ?? []).map((r) => r.interval.number * (UNIT_MINUTES[r.interval.unit] ?? 1));
+  if (reminders.length > 1) notes.push(`${reminders.length} reminders: Microsoft keeps the earliest only`);
+  const startMs = Date.parse(e.start);
+  const endMs = Date.parse(e.end);
+  return {
+    ok: {
+      title: e.title,
+      description: e.description ?? '',
+      allDay: e.allDay,
+      start: e.allDay ? e.start.slice(0, 10) : instant(startMs),
+      // An all-day end at midnight is already exclusive; one late in the last day is not.
+      end: e.allDay
+        ? /T00:00:00/.test(e.end)
+          ? e.end.slice(0, 10)
+          : addDays(e.end.slice(0, 10), 1)
+        : instant(endMs),
+      reminderMinutes: reminders.length > 0 ? Math.max(...reminders) : null,
+      location: '',
+      attendees: (e.attendees ?? [])
+        .filter((a) => a.email && a.type !== 'organizer')
+        .map((a) => ({
+          email: String(a.email).toLowerCase(),
+          name: a.displayName ?? '',
+          type: a.type === 'optional' ? ('optional' as const) : ('required' as const),
+        }))
+        .sort(byEmail),
+      recurrence,
+    },
+    notes,
+  };
+}
+
+/** The Oro REST body for neutral fields (`uid` is our cross-system key; set once, on create). */
+export function fieldsToOroEvent(f: EventFields): EventMapped<Record<string, unknown>> {
+  let recurrence: OroRecurrence | null = null;
+  const start = f.allDay ? `${f.start}T00:00:00+00:00` : f.start;
+  if (f.recurrence) {
+    const mapped = toOro(f.recurrence, f.allDay ? `${f.start}T00:00:00Z` : f.start);
+    if ('unsupported' in mapped) return { unsupported: `recurrence: ${mapped.unsupported}` };
+    recurrence = mapped.ok;
+  }
+  return {
+    ok: {
+      title: f.title,
+      description: f.description,
+      start,
+      end: f.allDay ? `${f.end}T00:00:00+00:00` : f.end,
+      allDay: f.allDay,
+      reminders:
+        f.reminderMinutes === null
+          ? []
+          : [{ method: 'web_socket', interval: { number: f.reminderMinutes, unit: 'M' } }],
+      attendees: f.attendees.map((a) => ({
+        displayName: a.name,
+        email: a.email,
+        type: a.type === 'optional' ? 'optional' : 'required',
+      })),
+      ...(recurrence ? { recurrence } : {}),
+    },
+    notes: f.attendees.some((a) => a.type === 'resource')
+      ? ['resource attendees become required attendees in Oro']
+      : [],
+  };
+}
+
+// ---- Graph ----------------------------------------------------------------------
+
+export interface GraphEvent {
+  id: string;
+  subject?: string | null;
+  body?: { contentType?: string; content?: string } | null;
+  start: { dateTime: string; timeZone: string };
+  end: { dateTime: string; timeZone: string };
+  isAllDay?: boolean;
+  isReminderOn?: boolean;
+  reminderMinutesBeforeStart?: number;
+  location?: { displayName?: string } | null;
+  attendees?: { type?: string; emailAddress?: { name?: string; address?: string } }[] | null;
+  recurrence?: GraphRecurrence | null;
+}
+
+export function graphEventToFields(e: GraphEvent): EventMapped<EventFields> {
+  const zone = toIana(e.start.timeZone);
+  if (!zone) return { unsupported: `unknown time zone "${e.start.timeZone}"` };
+  const endZone = toIana(e.end.timeZone) ?? zone;
+  let recurrence: Recurrence | null = null;
+  if (e.recurrence) {
+    const mapped = fromGraph(e.recurrence, e.start.timeZone);
+    if ('unsupported' in mapped) return { unsupported: `recurrence: ${mapped.unsupported}` };
+    recurrence = mapped.ok;
+  }
+  const allDay = e.isAllDay === true;
+  const body = e.body?.content ?? '';
+  return {
+    ok: {
+      title: e.subject ?? '',
+      description: e.body?.contentType === 'html' ? htmlToText(body) : body,
+      allDay,
+      // All-day: midnight to midnight in the event's own zone; the dates are what count.
+      start: allDay ? e.start.dateTime.slice(0, 10) : instant(zonedToUtc(e.start.dateTime, zone).getTime()),
+      end: allDay ? e.end.dateTime.slice(0, 10) : instant(zonedToUtc(e.end.dateTime, endZone).getTime()),
+      reminderMinutes: e.isReminderOn ? (e.reminderMinutesBeforeStart ?? 15) : null,
+      location: e.location?.displayName ?? '',
+      attendees: (e.attendees ?? [])
+        .filter((a) => a.emailAddress?.address)
+        .map((a) => ({
+          email: String(a.emailAddress?.address).toLowerCase(),
+          name: a.emailAddress?.name ?? '',
+          type: attendeeType(a.type),
+        }))
+        .sort(byEmail),
+      recurrence,
+    },
+    notes: [],
+  };
+}
+
+/**
+ * Graph event body. A series is written in its own zone, so its local time holds across
+ * DST changes; a single timed event in UTC; all-day events as midnight dates.
+ */
+export function fieldsToGraphEvent(f: EventFields): Record<string, unknown> {
+  const zone = f.recurrence?.timeZone ?? 'UTC';
+  const at = (v: string) =>
+    f.allDay
+      ? { dateTime: `${v}T00:00:00.0000000`, timeZone: toWindows(zone) }
+      : { dateTime: `${utcToZoned(v, zone)}.0000000`, timeZone: toWindows(zone) };
+  return {
+    subject: f.title,
+    body: { contentType: 'text', content: f.description },
+    isAllDay: f.allDay,
+    start: at(f.start),
+    end: at(f.end),
+
+    isReminderOn: f.reminderMinutes !== null,
+    ...(f.reminderMinutes !== null ? { reminderMinutesBeforeStart: f.reminderMinutes } : {}),
+    location: { displayName: f.location },
+    attendees: f.attendees.map((a) => ({ type: a.type, emailAddress: { address: a.email, name: a.name } })),
+    recurrence: f.recurrence ? toGraph(f.recurrence) : null,
+  };
+}
+
+const attendeeType = (type: string | undefined): EventFields['attendees'][number]['type'] =>
+  type === 'optional' || type === 'resource' ? type : 'required';

@@ -1,0 +1,174 @@
+import {
+  fieldsToGraphEvent,
+  fieldsToOroEvent,
+  graphEventToFields,
+  oroEventToFields,
+  type EventFields,
+  type GraphEvent,
+  type OroEvent,
+} from '../../../../shared/sync/calendar/event-mapping';
+
+const ok = <T>(m: { ok: T; notes: string[] } | { unsupported: string }): T => {
+  if ('unsupported' in m) throw new Error(`unexpectedly unsupported: ${m.unsupported}`);
+  return m.ok;
+};
+
+const oroTimed: OroEvent = {
+  id: 7,
+  uid: 'b1d6…',
+  title: 'Quarterly review',
+  description: 'Bring numbers',
+  start: '2026-03-12T09:00:00+00:00',
+  end: '2026-03-12T10:30:00+00:00',
+  allDay: false,
+  reminders: [{ method: 'web_socket', interval: { number: 15, unit: 'M' } }],
+  attendees: [
+    { displayName: 'Zoe', email: 'Zoe@Example.com', status: 'none', type: 'required' },
+    { displayName: 'Adam', email: 'adam@example.com', status: 'none', type: 'optional' },
+    { displayName: 'Me', email: 'me@example.com', status: 'accepted', type: 'organizer' },
+  ],
+};
+
+describe('event mapping', () => {
+  it('maps a timed Oro event to instants, attendees sorted, the organizer left out', () => {
+    expect(ok(oroEventToFields(oroTimed))).toEqual({
+      title: 'Quarterly review',
+      description: 'Bring numbers',
+      allDay: false,
+      start: '2026-03-12T09:00:00Z',
+      end: '2026-03-12T10:30:00Z',
+      reminderMinutes: 15,
+      location: '',
+      attendees: [
+        { email: 'adam@example.com', name: 'Adam', type: 'optional' },
+        { email: 'zoe@example.com', name: 'Zoe', type: 'required' },
+      ],
+      recurrence: null,
+    });
+  });
+
+  it('reads a Graph event in its own zone (Windows name) as the same instants', () => {
+    const graph: GraphEvent = {
+      id: 'AAMk',
+      subject: 'Quarterly review',
+      body: { contentType: 'html', content: '<p>Bring numbers</p>' },
+      start: { dateTime: '2026-03-12T10:00:00.0000000', timeZone: 'W. Europe Standard Time' },
+      end: { dateTime: '2026-03-12T11:30:00.0000000', timeZone: 'W. Europe Standard Time' },
+      isAllDay: false,
+      isReminderOn: true,
+      reminderMinutesBeforeStart: 15,
+      attendees: [
+        { type: 'required', emailAddress: { name: 'Zoe', address: 'zoe@example.com' } },
+        { type: 'optional', emailAddress: { name: 'Adam', address: 'adam@example.com' } },
+      ],
+    };
+    expect(ok(graphEventToFields(graph))).toEqual(ok(oroEventToFields(oroTimed)));
+  });
+
+  it('keeps all-day events on their dates, whatever the zones', () => {
+    const graph: GraphEvent = {
+      id: 'x',
+      subject: 'Holiday',
+      start: { dateTime: '2026-12-24T00:00:00.0000000', timeZone: 'Pacific Standard Time' },
+      end: { dateTime: '2026-12-27T00:00:00.0000000', timeZone: 'Pacific Standard Time' },
+      isAllDay: true,
+    };
+    const fields = ok(graphEventToFields(graph));
+    expect(fields).toMatchObject({
+      allDay: true,
+      start: '2026-12-24',
+      end: '2026-12-27',
+      reminderMinutes: null,
+    });
+    const oro = ok(fieldsToOroEvent(fields));
+    expect(oro).toMatchObject({
+      allDay: true,
+      start: '2026-12-24T00:00:00+00:00',
+      end: '2026-12-27T00:00:00+00:00',
+    });
+    expect(
+      ok(
+        oroEventToFields({
+          id: 1,
+          title: 'Holiday',
+          allDay: true,
+          start: String(oro.start),
+          end: String(oro.end),
+        }),
+      ),
+    ).toEqual(fields);
+    // An Oro all-day end inside the last day means the same three days.
+    expect(
+      ok(
+        oroEventToFields({
+          id: 1,
+          title: 'Holiday',
+          allDay: true,
+          start: '2026-12-24T00:00:00+00:00',
+          end: '2026-12-26T23:59:59+00:00',
+        }),
+      ).end,
+    ).toBe('2026-12-27');
+  });
+
+  it('round-trips through Graph: a single event in UTC, a series in its own zone', () => {
+    const single = ok(oroEventToFields(oroTimed));
+    const body = fieldsToGraphEvent(single) as unknown as GraphEvent;
+    expect(body.start).toEqual({ dateTime: '2026-03-12T09:00:00.0000000', timeZone: 'UTC' });
+    expect(ok(graphEventToFields({ ...body, id: 'x' }))).toEqual(single);
+
+    const series: EventFields = {
+      ...single,
+      recurrence: {
+        pattern: 'weekly',
+        interval: 1,
+        daysOfWeek: ['thursday'],
+        start: '2026-03-12',
+        end: { type: 'count', count: 10 },
+        timeZone: 'Europe/Berlin',
+      },
+    };
+    const seriesBody = fieldsToGraphEvent(series) as unknown as GraphEvent;
+    // 09:00Z is 10:00 in Berlin in March: the series is anchored to 10:00 local, across DST.
+    expect(seriesBody.start).toEqual({
+      dateTime: '2026-03-12T10:00:00.0000000',
+      timeZone: 'W. Europe Standard Time',
+    });
+    expect(ok(graphEventToFields({ ...seriesBody, id: 'y' }))).toEqual(series);
+  });
+
+  it('round-trips through Oro, with the earliest of several reminders noted', () => {
+    const many = oroEventToFields({
+      ...oroTimed,
+      reminders: [
+        { method: 'email', interval: { number: 1, unit: 'H' } },
+        { method: 'web_socket', interval: { number: 10, unit: 'M' } },
+      ],
+    });
+    expect(many).toMatchObject({ ok: { reminderMinutes: 60 }, notes: [expect.stringContaining('earliest')] });
+    const fields = ok(oroEventToFields(oroTimed));
+    const back = ok(fieldsToOroEvent(fields));
+    expect(ok(oroEventToFields({ id: 7, ...(back as Omit<OroEvent, 'id'>) }))).toEqual(fields);
+  });
+
+  it('reports a series Oro cannot hold instead of writing a different one', () => {
+    const graph: GraphEvent = {
+      id: 'z',
+      subject: 'First weekday of the month',
+      start: { dateTime: '2026-03-02T09:00:00.0000000', timeZone: 'UTC' },
+      end: { dateTime: '2026-03-02T09:30:00.0000000', timeZone: 'UTC' },
+      recurrence: {
+        pattern: {
+          type: 'relativeMonthly',
+          interval: 1,
+          daysOfWeek: ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'],
+          index: 'first',
+        },
+        range: { type: 'noEnd', startDate: '2026-03-02' },
+      },
+    };
+    expect(fieldsToOroEvent(ok(graphEventToFields(graph)))).toEqual({
+      unsupported: expect.stringContaining('exactly one week day'),
+    });
+  });
+});
