@@ -234,29 +234,22 @@ export async function startOroSimulator(
       if ('subject' in a) fields.subject = String(a.subject ?? '');
       if ('description' in a) fields.description = a.description === null ? null : String(a.description);
       if ('dueDate' in a) fields.dueDate = a.dueDate === null ? null : String(a.dueDate);
-      const status = r.status?.data?.id;
-      const priority = r.taskPriority?.data?.id;
-      if (status !== undefined) {
-        if (!STATUSES.includes(status))
+      for (const [relation, allowed, field] of [
+        ['status', STATUSES, 'status'],
+        ['taskPriority', PRIORITIES, 'priority'],
+      ] as const) {
+        const id = r[relation]?.data?.id;
+        if (id === undefined) continue;
+        if (!allowed.includes(id)) {
           return error(
             res,
             400,
             'form constraint',
             'This value is not valid.',
-            '/data/relationships/status/data',
+            `/data/relationships/${relation}/data`,
           );
-        fields.status = status;
-      }
-      if (priority !== undefined) {
-        if (!PRIORITIES.includes(priority))
-          return error(
-            res,
-            400,
-            'form constraint',
-            'This value is not valid.',
-            '/data/relationships/taskPriority/data',
-          );
-        fields.priority = priority;
+        }
+        fields[field] = id;
       }
       if (fields.subject !== undefined && fields.subject.trim() === '') {
         return error(

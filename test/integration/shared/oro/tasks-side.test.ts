@@ -162,6 +162,52 @@ describe('Oro tasks side against the Oro simulator', () => {
     });
   });
 
+  it('simulator: answers an invalid status or priority as Oro does, naming the relationship', async () => {
+    const token = (await (
+      await fetch(`${oro.url}/oauth2-token`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: 'sync',
+          client_secret: 'pw',
+        }),
+      })
+    ).json()) as { access_token: string };
+    for (const [relation, type] of [
+      ['status', 'taskstatuses'],
+      ['taskPriority', 'taskpriorities'],
+    ]) {
+      const res = await fetch(`${oro.url}/api/tasks`, {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${token.access_token}`,
+          'Content-Type': 'application/vnd.api+json',
+        },
+        body: JSON.stringify({
+          data: {
+            type: 'tasks',
+            attributes: { subject: 'x' },
+            relationships: {
+              owner: { data: { type: 'users', id: '7' } },
+              [relation!]: { data: { type, id: 'bogus' } },
+            },
+          },
+        }),
+      });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({
+        errors: [
+          {
+            status: '400',
+            title: 'form constraint',
+            detail: 'This value is not valid.',
+            source: { pointer: `/data/relationships/${relation}/data` },
+          },
+        ],
+      });
+    }
+  });
+
   it('refuses wrong integration credentials clearly', async () => {
     const bad = new OroTasksSide(
       new OroClient({ ...conn(oro), clientSecret: 'nope' }, new OroTokenCache()),
