@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { AppError } from '../errors/app-error';
-import { isRestStatus, mapStorageError, readRow, type TableStore } from './tables';
+import { isRestStatus, readRow, writeRow, type TableStore } from './tables';
 
 export const CONNECTION_STATUSES = ['connected', 'disconnected', 'reconnect-required'] as const;
 export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
@@ -90,21 +89,16 @@ export class ConnectionRepository {
     return entity && { value: entity, etag: entity.etag };
   }
 
-  private async write<T extends { partitionKey: string; rowKey: string }>(
+  private write<T extends { partitionKey: string; rowKey: string }>(
     entity: T,
     etag?: string,
   ): Promise<string> {
-    await this.tables.ready();
-    const what = `connection ${entity.rowKey} of user "${entity.partitionKey}"`;
-    try {
-      const result = etag
-        ? await this.table.updateEntity(entity, 'Replace', { etag })
-        : await this.table.createEntity(entity);
-      return result.etag ?? '';
-    } catch (error) {
-      if (etag && isRestStatus(error, 404))
-        throw new AppError('precondition-failed', `${what} was deleted meanwhile`);
-      return mapStorageError(error, what);
-    }
+    return writeRow(
+      this.tables,
+      'connections',
+      entity,
+      etag,
+      `connection ${entity.rowKey} of user "${entity.partitionKey}"`,
+    );
   }
 }

@@ -2,7 +2,7 @@ import { odata } from '@azure/data-tables';
 import { AppError } from '../errors/app-error';
 import type { Level } from '../settings/schema';
 import { storedOverrides, type StoredOverrides } from '../settings/model';
-import { isRestStatus, mapStorageError, readRow, type TableStore } from './tables';
+import { isRestStatus, mapStorageError, readRow, writeRow, type TableStore } from './tables';
 
 /** One level's stored overrides with the ETag they were read at. */
 export interface SettingsRecord {
@@ -43,26 +43,20 @@ export class SettingsRepository {
 
   /** Creates the row; fails with `conflict` when it already exists. */
   async create(level: Level, id: string, data: SettingsData): Promise<SettingsRecord> {
-    await this.tables.ready();
-    const entity = toEntity(level, id, data);
-    try {
-      const result = await this.table.createEntity(entity);
-      return toRecord(entity, result.etag ?? '');
-    } catch (error) {
-      return mapStorageError(error, `${level} settings "${id}"`);
-    }
+    return this.write(level, id, data, undefined);
   }
 
   /** Replaces the row if it is still at `etag`; fails with `precondition-failed` otherwise. */
   async replace(level: Level, id: string, data: SettingsData, etag: string): Promise<SettingsRecord> {
-    await this.tables.ready();
+    return this.write(level, id, data, etag);
+  }
+
+  private async write(level: Level, id: string, data: SettingsData, etag: string | undefined) {
     const entity = toEntity(level, id, data);
-    try {
-      const result = await this.table.updateEntity(entity, 'Replace', { etag });
-      return toRecord(entity, result.etag ?? '');
-    } catch (error) {
-      return mapConditionalWriteError(error, level, id);
-    }
+    return toRecord(
+      entity,
+      await writeRow(this.tables, 'settings', entity, etag, `${level} settings "${id}"`),
+    );
   }
 
   async delete(level: Level, id: string, etag: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { AppError, isAppErrorCode } from '../errors/app-error';
-import { isRestStatus, mapStorageError, readRow, type TableStore } from './tables';
+import { isAppErrorCode } from '../errors/app-error';
+import { readRow, writeRow, type TableStore } from './tables';
 
 export const SYNC_ENTITIES = ['calendar', 'tasks'] as const;
 export type SyncEntity = (typeof SYNC_ENTITIES)[number];
@@ -95,23 +95,13 @@ export class SyncStateRepository {
     return { state: leased.state, etag: await this.write(userId, entity, leased.state, leased.etag) };
   }
 
-  private async write(
+  private write(
     userId: string,
     entity: SyncEntity,
     state: SyncState,
     etag: string | undefined,
   ): Promise<string> {
-    await this.tables.ready();
     const row: StateEntity = { partitionKey: userId, rowKey: entity, state: JSON.stringify(state) };
-    try {
-      const result = etag
-        ? await this.table.updateEntity(row, 'Replace', { etag })
-        : await this.table.createEntity(row);
-      return result.etag ?? '';
-    } catch (error) {
-      if (etag && isRestStatus(error, 404))
-        throw new AppError('precondition-failed', 'sync state was removed meanwhile');
-      return mapStorageError(error, `sync state of user "${userId}" (${entity})`);
-    }
+    return writeRow(this.tables, 'syncstate', row, etag, `sync state of user "${userId}" (${entity})`);
   }
 }

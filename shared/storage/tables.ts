@@ -77,6 +77,32 @@ export async function readRow<T extends object>(
   }
 }
 
+/**
+ * Creates the row (no etag: fails with `conflict` if it exists) or replaces it at `etag`
+ * (fails with `precondition-failed` if it changed or vanished). Returns the new ETag.
+ */
+export async function writeRow<T extends { partitionKey: string; rowKey: string }>(
+  tables: TableStore,
+  name: TableName,
+  entity: T,
+  etag: string | undefined,
+  what: string,
+): Promise<string> {
+  await tables.ready();
+  const table = tables.client(name);
+  try {
+    const result = etag
+      ? await table.updateEntity(entity, 'Replace', { etag })
+      : await table.createEntity(entity);
+    return result.etag ?? '';
+  } catch (error) {
+    // A row that vanished after it was read no longer matches the ETag either.
+    if (etag && isRestStatus(error, 404))
+      throw new AppError('precondition-failed', `${what} was deleted meanwhile`);
+    return mapStorageError(error, what);
+  }
+}
+
 export const isRestStatus = (error: unknown, status: number): boolean =>
   error instanceof RestError && error.statusCode === status;
 
