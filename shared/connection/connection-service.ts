@@ -6,7 +6,7 @@ import type { SecretBox } from '../crypto/secret-box';
 import { AppError, isAppErrorCode } from '../errors/app-error';
 import { batch, createGraphClient, graphErrorMessage } from '../microsoft/graph-client';
 import { sealedSecret } from '../settings/model';
-import type { SettingsService } from '../settings/service';
+import type { MicrosoftApp, SettingsService } from '../settings/service';
 import type { ConnectionRepository, StoredAccount } from '../storage/connection-repository';
 import type { OAuthStateRepository } from '../storage/oauth-state-repository';
 
@@ -187,9 +187,9 @@ export class ConnectionService {
    * A Graph access token for the user, refreshed silently when needed. Concurrent callers
    * for one user each end up with a token and a consistent cache: the one whose cache
    * write loses re-reads the winner's tokens. A refused refresh marks the connection
-   * reconnect-required.
+   * reconnect-required. `knownApp`: the user's Microsoft app, when the caller has resolved it already.
    */
-  async graphAccessToken(userId: string): Promise<string> {
+  async graphAccessToken(userId: string, knownApp?: MicrosoftApp): Promise<string> {
     const row = await this.connections.getAccount(userId);
     if (!row || row.value.status !== 'connected') {
       throw new AppError(
@@ -199,7 +199,7 @@ export class ConnectionService {
           : `User "${userId}" has no connected Microsoft account.`,
       );
     }
-    const app = await this.settings.microsoftApp(userId);
+    const app = knownApp ?? (await this.settings.microsoftApp(userId));
     for (let attempt = 1; ; attempt++) {
       const cache = new TableTokenCache(userId, this.connections, this.secrets);
       const client = createMsalClient(app, this.microsoft.authorityHost, cache.plugin());

@@ -6,7 +6,7 @@ import { TodoTasksSide } from '../microsoft/todo-side';
 import { OroClient, type OroTokenCache } from '../oro/client';
 import { OroTasksSide } from '../oro/tasks-side';
 import type { Direction } from '../settings/schema';
-import type { SettingsService } from '../settings/service';
+import type { MicrosoftApp, SettingsService } from '../settings/service';
 import { LinkRepository } from '../storage/link-repository';
 import type { SyncLogEntry, SyncLogRepository } from '../storage/sync-log-repository';
 import {
@@ -68,7 +68,9 @@ export class SyncService {
     entity: SyncEntity,
     options: { confirmMassDelete?: boolean } = {},
   ): Promise<EntityRun> {
-    const { resolved } = await this.deps.settings.resolveUser(userId);
+    // Settings are resolved once per run; credentials and the token come from that one read.
+    const user = await this.deps.settings.resolveUser(userId);
+    const { resolved } = user;
     if (resolved[`${entity}.enabled`].value !== true) return { entity, status: 'disabled' };
     if (entity === 'calendar') {
       return { entity, status: 'unsupported', error: 'Calendar sync is not available yet.' };
@@ -78,11 +80,13 @@ export class SyncService {
       conflictResolution: resolved['tasks.conflictResolution'].value as SyncSettings['conflictResolution'],
     };
     let oro;
+    let app: MicrosoftApp;
     let token: { value: string; at: number };
     try {
-      oro = await this.deps.settings.oroConnection(userId);
+      oro = await this.deps.settings.oroConnection(user);
+      app = await this.deps.settings.microsoftApp(user);
       // Fail early and visibly when the account is not connected.
-      token = { value: await this.deps.connections.graphAccessToken(userId), at: Date.now() };
+      token = { value: await this.deps.connections.graphAccessToken(userId, app), at: Date.now() };
     } catch (error) {
       if (!isAppError(error)) throw error;
       await this.deps.states.recordFailure(userId, entity, error.message, this.now());
@@ -92,7 +96,7 @@ export class SyncService {
     // asked again only for a run longer than TOKEN_REUSE_MS, instead of on every request.
     const graph = createGraphClient(this.deps.graphBaseUrl, async () => {
       if (Date.now() - token.at > TOKEN_REUSE_MS) {
-        token = { value: await this.deps.connections.graphAccessToken(userId), at: Date.now() };
+        token = { value: await this.deps.connections.graphAccessToken(userId, app), at: Date.now() };
       }
       return token.value;
     });
