@@ -320,37 +320,27 @@ function retryCreate<F extends Fields>(
   const sourceId = sourceSide === 'oro' ? link.oroId : link.microsoftId;
   const sourceChange = sourceId ? changes[sourceSide].get(sourceId) : undefined;
   if (sourceId) consumed[sourceSide].add(sourceId);
-  const base = { linkId: link.linkId, oroId: link.oroId, microsoftId: link.microsoftId };
+  const base = {
+    linkId: link.linkId,
+    oroId: link.oroId,
+    microsoftId: link.microsoftId,
+    cell: (side === 'oro' ? 'absent/created' : 'created/absent') as Cell,
+  };
   if (sourceChange?.type === 'delete' || !writable(settings.direction, side)) {
-    return {
-      ...base,
-      cell: side === 'oro' ? 'absent/created' : 'created/absent',
-      writes: [],
-      outcome: { type: 'unlink' },
-    };
+    return { ...base, writes: [], outcome: { type: 'unlink' } };
   }
-  const fields = sourceChange?.type === 'upsert' ? sourceChange.item.fields : link.base;
+  const source = sourceChange?.type === 'upsert' ? sourceChange.item : undefined;
+  const fields = source?.fields ?? link.base;
+  const sourceVersion = source?.version ?? (sourceSide === 'oro' ? link.oroVersion : link.microsoftVersion);
   return {
     ...base,
-    cell: side === 'oro' ? 'absent/created' : 'created/absent',
     writes: [{ op: 'create', side, linkId: link.linkId, fields }],
     outcome: {
       type: 'link',
       base: fields,
-      versions: {
-        oro:
-          side === 'oro'
-            ? null
-            : sourceChange?.type === 'upsert'
-              ? sourceChange.item.version
-              : link.oroVersion,
-        microsoft:
-          side === 'microsoft'
-            ? null
-            : sourceChange?.type === 'upsert'
-              ? sourceChange.item.version
-              : link.microsoftVersion,
-      },
+      // The side being created has no version yet; the source keeps the newest we know.
+      versions:
+        side === 'oro' ? { oro: null, microsoft: sourceVersion } : { oro: sourceVersion, microsoft: null },
     },
   };
 }
