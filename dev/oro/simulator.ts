@@ -251,33 +251,15 @@ export async function startOroSimulator(
         }
         fields[field] = id;
       }
-      if (fields.subject !== undefined && fields.subject.trim() === '') {
-        return error(
-          res,
-          400,
-          'not blank constraint',
-          'This value should not be blank.',
-          '/data/attributes/subject',
-        );
+      const blank = (pointer: string) =>
+        error(res, 400, 'not blank constraint', 'This value should not be blank.', pointer);
+      const owner = r.owner?.data?.id;
+      // A create needs a subject and an owner; an update may not blank the subject.
+      if (method === 'POST' ? !fields.subject?.trim() : fields.subject?.trim() === '') {
+        return blank('/data/attributes/subject');
       }
       if (method === 'POST') {
-        const owner = r.owner?.data?.id;
-        if (!owner)
-          return error(
-            res,
-            400,
-            'not blank constraint',
-            'This value should not be blank.',
-            '/data/relationships/owner/data',
-          );
-        if (fields.subject === undefined)
-          return error(
-            res,
-            400,
-            'not blank constraint',
-            'This value should not be blank.',
-            '/data/attributes/subject',
-          );
+        if (!owner) return blank('/data/relationships/owner/data');
         return answer(201, { data: resource(create(owner, fields)) });
       }
       const id = idMatch![1]!;
