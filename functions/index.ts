@@ -5,11 +5,12 @@ import { LEVEL_ROUTES, settingsLevelFunctions } from './settings/levels';
 import { health } from './health';
 import type { GetServices, HttpFunctionDefinition } from './http';
 import type { QueueFunctionDefinition } from './queue';
+import type { TimerFunctionDefinition } from './timer';
 import { syncFunctions } from './sync';
 import { taskSync } from './task-sync';
 import { openApi } from './openapi';
 
-export type FunctionDefinition = HttpFunctionDefinition | QueueFunctionDefinition;
+export type FunctionDefinition = HttpFunctionDefinition | QueueFunctionDefinition | TimerFunctionDefinition;
 
 /**
  * The one function table. Azure registration (main.ts) and the local dev host (dev/host.ts)

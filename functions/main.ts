@@ -11,6 +11,8 @@ const getServices = (): Services => (services ??= createServices(loadConfig()));
 for (const fn of buildFunctionTable(getServices)) {
   if (fn.kind === 'http') {
     app.http(fn.name, { route: fn.route, methods: [fn.method], authLevel: 'anonymous', handler: fn.handler });
+  } else if (fn.kind === 'timer') {
+    app.timer(fn.name, { schedule: fn.schedule, handler: fn.handler });
   } else {
     // Sessions (sessionId = userId) keep one user's runs in order; see host.json for concurrency.
     app.serviceBusQueue(fn.name, {

@@ -16,8 +16,13 @@ export interface Snapshot<F extends Fields> {
   fields: F;
   /** When the side last changed it (ISO), for most-recent-wins. */
   modifiedAt: string;
-  /** Our link id, when the item carries one (To Do linkedResources). */
+  /** Our link id, when the item carries one (To Do linkedResources, event extended property, Oro uid). */
   linkId?: string;
+  /**
+   * Why the sync must not update or delete this item on its side (the user only attends an
+   * event someone else organizes). Changes still flow from it to the other side.
+   */
+  readOnly?: string;
 }
 
 export type Change<F extends Fields> = { type: 'upsert'; item: Snapshot<F> } | { type: 'delete'; id: string };

@@ -28,7 +28,34 @@ export interface EventFields {
   /** Sorted by email, so order never counts as a change. */
   attendees: { email: string; name: string; type: 'required' | 'optional' | 'resource' }[];
   recurrence: Recurrence | null;
+  /**
+   * A series' moved, changed or cancelled occurrences, sorted by `originalStart`; empty for
+   * a single event. They travel with their series: one item, one link, one version.
+   */
+  exceptions: EventException[];
+  /**
+   * Someone else organizes it and the user attends (an invitation); null when the user
+   * organizes it. Such an event is never written back to its organizer's side as if the
+   * user owned it, and is never given attendees on Microsoft (that would send invitations).
+   */
+  organizer: { email: string; name: string } | null;
 }
+
+/**
+ * One occurrence of a series that differs from the pattern. `originalStart` is where the
+ * pattern put it, in the same form as `start` (instant for timed series, date for all-day).
+ */
+export type EventException =
+  | { originalStart: string; cancelled: true }
+  | {
+      originalStart: string;
+      cancelled: false;
+      title: string;
+      description: string;
+      start: string;
+      end: string;
+      location: string;
+    };
 
 export type EventMapped<T> = { ok: T; notes: string[] } | { unsupported: string };
 
@@ -52,6 +79,10 @@ export interface OroEvent {
     | { displayName?: string | null; email?: string | null; status?: string | null; type?: string | null }[]
     | null;
   recurrence?: OroRecurrence | null;
+  /** False on an event the user attends in someone else's calendar. */
+  isOrganizer?: boolean | null;
+  organizerEmail?: string | null;
+  organizerDisplayName?: string | null;
 }
 
 const UNIT_MINUTES = { M: 1, H: 60, D: 1440, W: 10080 } as const;
@@ -91,6 +122,11 @@ export function oroEventToFields(e: OroEvent): EventMapped<EventFields> {
         }))
         .sort(byEmail),
       recurrence,
+      exceptions: [],
+      organizer:
+        e.isOrganizer === false && e.organizerEmail
+          ? { email: e.organizerEmail.toLowerCase(), name: e.organizerDisplayName ?? '' }
+          : null,
     },
     notes,
   };
@@ -143,6 +179,8 @@ export interface GraphEvent {
   location?: { displayName?: string } | null;
   attendees?: { type?: string; emailAddress?: { name?: string; address?: string } }[] | null;
   recurrence?: GraphRecurrence | null;
+  isOrganizer?: boolean;
+  organizer?: { emailAddress?: { name?: string; address?: string } } | null;
 }
 
 export function graphEventToFields(e: GraphEvent): EventMapped<EventFields> {
@@ -176,6 +214,14 @@ export function graphEventToFields(e: GraphEvent): EventMapped<EventFields> {
         }))
         .sort(byEmail),
       recurrence,
+      exceptions: [],
+      organizer:
+        e.isOrganizer === false && e.organizer?.emailAddress?.address
+          ? {
+              email: e.organizer.emailAddress.address.toLowerCase(),
+              name: e.organizer.emailAddress.name ?? '',
+            }
+          : null,
     },
     notes: [],
   };

@@ -44,7 +44,28 @@ describe('event mapping', () => {
         { email: 'zoe@example.com', name: 'Zoe', type: 'required' },
       ],
       recurrence: null,
+      exceptions: [],
+      organizer: null,
     });
+  });
+
+  it("names the organizer only when the user attends someone else's event", () => {
+    const invited: OroEvent = {
+      ...oroTimed,
+      isOrganizer: false,
+      organizerEmail: 'Boss@Example.com',
+      organizerDisplayName: 'Boss',
+    };
+    expect(ok(oroEventToFields(invited)).organizer).toEqual({ email: 'boss@example.com', name: 'Boss' });
+    const graph: GraphEvent = {
+      id: 'AAMk',
+      start: { dateTime: '2026-03-12T10:00:00.0000000', timeZone: 'UTC' },
+      end: { dateTime: '2026-03-12T11:00:00.0000000', timeZone: 'UTC' },
+      isOrganizer: false,
+      organizer: { emailAddress: { name: 'Boss', address: 'boss@example.com' } },
+    };
+    expect(ok(graphEventToFields(graph)).organizer).toEqual({ email: 'boss@example.com', name: 'Boss' });
+    expect(ok(graphEventToFields({ ...graph, isOrganizer: true })).organizer).toBeNull();
   });
 
   it('reads a Graph event in its own zone (Windows name) as the same instants', () => {
