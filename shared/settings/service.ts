@@ -147,12 +147,17 @@ export class SettingsService {
   }
 
   /** Resolved settings of one user, secrets still sealed, with where each level came from. */
-  async resolveUser(userId: string): Promise<ResolvedUser> {
+  async resolveUser(userId: string, shared?: SharedLevels): Promise<ResolvedUser> {
     const user = await this.repository.get('user', userId);
     if (!user) throw notFound(`${describe('user', userId)} does not exist`);
+    const organizationId = user.organizationId;
     const [organization, global] = await Promise.all([
-      user.organizationId ? this.repository.get('organization', user.organizationId) : undefined,
-      this.ensureGlobal(),
+      organizationId
+        ? memo(shared, `organization/${organizationId}`, () =>
+            this.repository.get('organization', organizationId),
+          )
+        : undefined,
+      memo(shared, 'global', () => this.ensureGlobal()),
     ]);
     const resolved = resolve({
       global: flatten(global.overrides),
@@ -274,6 +279,26 @@ export class SettingsService {
     }
     return next;
   }
+}
+
+/**
+ * Organization and global rows read once for many users (the timer resolves every due user
+ * in one run); a new map per run, so a settings change is seen by the next run.
+ */
+export type SharedLevels = Map<string, Promise<SettingsRecord | undefined>>;
+
+function memo<T extends SettingsRecord | undefined>(
+  shared: SharedLevels | undefined,
+  key: string,
+  load: () => Promise<T>,
+): Promise<T> {
+  if (!shared) return load();
+  let value = shared.get(key) as Promise<T> | undefined;
+  if (!value) {
+    value = load();
+    shared.set(key, value);
+  }
+  return value;
 }
 
 /** A conditional storage write that lost to a concurrent writer. */

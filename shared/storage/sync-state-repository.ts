@@ -22,6 +22,8 @@ export const syncState = z.object({
   lastResult: runResult.optional(),
   lastError: z.string().optional(),
   runs: z.number().int(),
+  /** When a run was queued (timer, manual) and not yet started: the status shows "queued". */
+  queuedAt: z.string().optional(),
 });
 export type SyncState = z.infer<typeof syncState>;
 
@@ -85,6 +87,45 @@ export class SyncStateRepository {
     const { lease: _none, ...rest } = current?.state ?? { cursors: {}, runs: 0, status: 'idle' as const };
     try {
       await this.write(userId, entity, { ...rest, status: 'error', lastError: message }, current?.etag);
+    } catch (error) {
+      if (!isAppErrorCode(error, 'precondition-failed') && !isAppErrorCode(error, 'conflict')) throw error;
+    }
+  }
+
+  /**
+   * Notes that a run was queued. A row a running sync holds is left alone (the status says
+   * "running"; writing would take the run's lease away); losing a race to a writer is fine.
+   */
+  async markQueued(userId: string, entity: SyncEntity, at: Date): Promise<void> {
+    const current = await this.get(userId, entity);
+    if (current?.state.lease && Date.parse(current.state.lease.until) > at.getTime()) return;
+    const state: SyncState = {
+      ...(current?.state ?? { cursors: {}, runs: 0, status: 'idle' as const }),
+      queuedAt: at.toISOString(),
+    };
+    await this.writeIgnoringRaces(userId, entity, state, current?.etag);
+  }
+
+  /**
+   * A queued message is being handled: clears the mark unless a later message set it
+   * (sessions deliver one user's messages in order, so a newer mark means one is still pending).
+   */
+  async clearQueued(userId: string, entity: SyncEntity, requestedAt: string): Promise<void> {
+    const current = await this.get(userId, entity);
+    const queuedAt = current?.state.queuedAt;
+    if (!current || !queuedAt || Date.parse(queuedAt) > Date.parse(requestedAt)) return;
+    const { queuedAt: _cleared, ...rest } = current.state;
+    await this.writeIgnoringRaces(userId, entity, rest, current.etag);
+  }
+
+  private async writeIgnoringRaces(
+    userId: string,
+    entity: SyncEntity,
+    state: SyncState,
+    etag: string | undefined,
+  ): Promise<void> {
+    try {
+      await this.write(userId, entity, state, etag);
     } catch (error) {
       if (!isAppErrorCode(error, 'precondition-failed') && !isAppErrorCode(error, 'conflict')) throw error;
     }

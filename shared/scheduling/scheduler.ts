@@ -1,0 +1,231 @@
+import { randomUUID } from 'node:crypto';
+import { isAppErrorCode } from '../errors/app-error';
+import type { SyncMessage } from '../messaging/messages';
+import { scheduleMessageId, type OutgoingSync, type SyncQueue } from '../messaging/sync-queue';
+import type { SettingsService, SharedLevels } from '../settings/service';
+import type { ConnectionRepository } from '../storage/connection-repository';
+import {
+  addMinutes,
+  slotOf,
+  slotTime,
+  type DueRow,
+  type Placement,
+  type ScheduleRepository,
+  type Slot,
+} from '../storage/schedule-repository';
+import { SYNC_ENTITIES, type SyncEntity, type SyncStateRepository } from '../storage/sync-state-repository';
+
+export const SKIP_REASONS = [
+  'stale',
+  'unknown-user',
+  'not-connected',
+  'disabled',
+  'moved-meanwhile',
+] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
+
+export interface FanOutResult {
+  /** Slots this run covered (none when another run holds the cursor, or nothing came due). */
+  slots?: { from: Slot; through: Slot };
+  /** Another run holds the cursor: this one did nothing. */
+  busy: boolean;
+  read: number;
+  enqueued: number;
+  skipped: Record<SkipReason, number>;
+}
+
+export interface SchedulerDeps {
+  schedule: ScheduleRepository;
+  settings: SettingsService;
+  connections: ConnectionRepository;
+  states: SyncStateRepository;
+  queue: SyncQueue;
+  /** Rows per page read, and so per batch sent (default 100). */
+  pageSize?: number;
+  /** Users resolved at once within a page (default 16). */
+  concurrency?: number;
+}
+
+/** A run that dies keeps the cursor this long; the next run after that takes over. */
+const LEASE_MS = 2 * 60_000;
+/** Before the first run there is no cursor: every slot up to now is due. */
+const FIRST_SLOT: Slot = '000000000000';
+
+interface Due {
+  row: DueRow;
+  pointer: Placement;
+  next: Slot;
+  message: OutgoingSync;
+}
+
+/**
+ * The timer's fan-out and the schedule's lifecycle. A run claims the cursor at its ETag (an
+ * overlapping run gets nothing), reads the rows of the slots after the cursor up to now (so
+ * a missed minute is caught up; cost follows the due users, not all users), resolves each
+ * user's effective settings at that moment and either enqueues a run (messageId from user,
+ * entity and slot, so a repeated send is a duplicate Service Bus drops) or only moves the
+ * row on. Interval, enabled and connection are all read at due time: a change at any level
+ * (user, organization, global) takes effect at the user's next slot, with no fan-out of
+ * settings writes to the index.
+ */
+export class Scheduler {
+  constructor(private readonly deps: SchedulerDeps) {}
+
+  async fanOut(now: Date): Promise<FanOutResult> {
+    const result: FanOutResult = {
+      busy: false,
+      read: 0,
+      enqueued: 0,
+      skipped: Object.fromEntries(SKIP_REASONS.map((r) => [r, 0])) as Record<SkipReason, number>,
+    };
+    const through = slotOf(now);
+    const cursor = await this.deps.schedule.cursor();
+    if (cursor.lease && Date.parse(cursor.lease.until) > now.getTime()) return { ...result, busy: true };
+    const from = cursor.through ? addMinutes(cursor.through, 1) : FIRST_SLOT;
+    if (from > through) return result;
+    let claimed;
+    try {
+      claimed = await this.deps.schedule.saveCursor({
+        ...cursor,
+        lease: { owner: randomUUID(), until: new Date(now.getTime() + LEASE_MS).toISOString() },
+      });
+    } catch (error) {
+      if (isAppErrorCode(error, 'precondition-failed') || isAppErrorCode(error, 'conflict'))
+        return { ...result, busy: true };
+      throw error;
+    }
+    const shared: SharedLevels = new Map();
+    for await (const page of this.deps.schedule.due(from, through, this.deps.pageSize ?? 100)) {
+      result.read += page.length;
+      await this.processPage(page, through, now, shared, result);
+    }
+    // Advanced only after every due row was handled: a run that dies leaves the cursor
+    // where it was, and the next run (after the lease) reads the same slots again.
+    const { lease: _released, ...rest } = claimed;
+    await this.deps.schedule.saveCursor({ ...rest, through });
+    return { ...result, slots: { from, through } };
+  }
+
+  /** A user connected: both entities come due at the next minute. */
+  async connected(userId: string, now: Date): Promise<void> {
+    const slot = addMinutes(slotOf(now), 1);
+    for (const entity of SYNC_ENTITIES) await this.deps.schedule.place(userId, entity, slot);
+  }
+
+  /** A user disconnected: off the schedule until the next connect. */
+  async disconnected(userId: string): Promise<void> {
+    for (const entity of SYNC_ENTITIES) await this.deps.schedule.remove(userId, entity);
+  }
+
+  /** The next time the user's entity comes due, or null when it is not scheduled. */
+  async nextDue(userId: string, entity: SyncEntity): Promise<string | null> {
+    const placement = await this.deps.schedule.get(userId, entity);
+    return placement ? slotTime(placement.slot).toISOString() : null;
+  }
+
+  private async processPage(
+    page: DueRow[],
+    through: Slot,
+    now: Date,
+    shared: SharedLevels,
+    result: FanOutResult,
+  ): Promise<void> {
+    const due: Due[] = [];
+    await eachLimited(page, this.deps.concurrency ?? 16, async (row) => {
+      const outcome = await this.decide(row, through, now, shared);
+      if ('skip' in outcome) result.skipped[outcome.skip]++;
+      else due.push(outcome);
+    });
+    if (due.length === 0) return;
+    // Marked before sending: a run that starts at once clears the mark; one set after
+    // the send could outlive the run and show "queued" with nothing pending.
+    await eachLimited(due, this.deps.concurrency ?? 16, (d) =>
+      this.deps.states.markQueued(d.row.userId, d.row.entity, now),
+    );
+    await this.deps.queue.send(due.map((d) => d.message));
+    result.enqueued += due.length;
+    await eachLimited(due, this.deps.concurrency ?? 16, async (d) => {
+      if (!(await this.moveOn(d.row, d.pointer, d.next))) result.skipped['moved-meanwhile']++;
+    });
+  }
+
+  private async decide(
+    row: DueRow,
+    through: Slot,
+    now: Date,
+    shared: SharedLevels,
+  ): Promise<Due | { skip: SkipReason }> {
+    const { schedule } = this.deps;
+    const pointer = await schedule.get(row.userId, row.entity);
+    if (!pointer || pointer.slot !== row.slot) {
+      await schedule.dropStale(row);
+      return { skip: 'stale' };
+    }
+    let resolved;
+    try {
+      ({ resolved } = await this.deps.settings.resolveUser(row.userId, shared));
+    } catch (error) {
+      if (!isAppErrorCode(error, 'not-found')) throw error;
+      await schedule.remove(row.userId, row.entity);
+      return { skip: 'unknown-user' };
+    }
+    const account = await this.deps.connections.getAccount(row.userId);
+    if (!account || account.value.status === 'disconnected') {
+      await schedule.remove(row.userId, row.entity);
+      return { skip: 'not-connected' };
+    }
+    const next = nextSlot(row.slot, Number(resolved.syncIntervalMinutes.value), through);
+    const skip: SkipReason | undefined =
+      account.value.status !== 'connected'
+        ? 'not-connected'
+        : resolved[`${row.entity}.enabled`].value !== true
+          ? 'disabled'
+          : undefined;
+    if (skip) {
+      return (await this.moveOn(row, pointer, next)) ? { skip } : { skip: 'moved-meanwhile' };
+    }
+    const body: SyncMessage = {
+      userId: row.userId,
+      entity: row.entity,
+      reason: 'schedule',
+      requestedAt: now.toISOString(),
+    };
+    return {
+      row,
+      pointer,
+      next,
+      message: { body, messageId: scheduleMessageId(row.userId, row.entity, row.slot) },
+    };
+  }
+
+  /** False when a connect, disconnect or another run moved it meanwhile: theirs stands. */
+  private async moveOn(row: DueRow, pointer: Placement, next: Slot): Promise<boolean> {
+    try {
+      await this.deps.schedule.move({ ...row, slot: row.slot }, pointer.etag, next);
+      return true;
+    } catch (error) {
+      if (isAppErrorCode(error, 'precondition-failed') || isAppErrorCode(error, 'conflict')) return false;
+      throw error;
+    }
+  }
+}
+
+/**
+ * The first slot after `through` on the user's cadence (due + k × interval): a late run
+ * keeps the rhythm and does not fire once per missed interval.
+ */
+export function nextSlot(due: Slot, intervalMinutes: number, through: Slot): Slot {
+  const interval = Math.max(1, Math.floor(intervalMinutes));
+  const dueMs = slotTime(due).getTime();
+  const late = slotTime(through).getTime() - dueMs;
+  const steps = Math.floor(late / (interval * 60_000)) + 1;
+  return slotOf(new Date(dueMs + steps * interval * 60_000));
+}
+
+async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  });
+  await Promise.all(workers);
+}
