@@ -9,6 +9,7 @@ import type { TimerFunctionDefinition } from './timer';
 import { syncFunctions } from './sync';
 import { taskSync } from './task-sync';
 import { openApi } from './openapi';
+import { scheduleTimer } from './schedule-timer';
 
 export type FunctionDefinition = HttpFunctionDefinition | QueueFunctionDefinition | TimerFunctionDefinition;
 
@@ -26,6 +27,7 @@ export function buildFunctionTable(getServices: GetServices): FunctionDefinition
     oauthCallback(getServices),
     ...syncFunctions(getServices),
     taskSync(getServices),
+    scheduleTimer(getServices),
   ];
   return table;
 }

@@ -3,6 +3,7 @@ import type { Services } from '../shared/app/services';
 import { AppError } from '../shared/errors/app-error';
 import { toFieldErrors } from '../shared/http/validation';
 import { syncMessage, type SyncMessage } from '../shared/messaging/messages';
+import type { EntityRun } from '../shared/sync/sync-service';
 import type { GetServices } from './http';
 
 export interface QueueFunctionDefinition {
@@ -15,6 +16,8 @@ export interface QueueFunctionDefinition {
 /**
  * A Service Bus queue function over sync messages. A malformed message fails with the
  * fields named; the runtime retries it and then dead-letters it, so nothing is lost silently.
+ * A valid one runs through the SyncWorker: transient failures become scheduled retries,
+ * and a failure on the last delivery is recorded in the user's status before it is thrown.
  */
 export function syncQueueFunction(
   getServices: GetServices,
@@ -22,7 +25,7 @@ export function syncQueueFunction(
     name: string;
     queueName: string;
     entity: SyncMessage['entity'];
-    run: (m: SyncMessage, c: InvocationContext, s: Services) => Promise<void>;
+    run: (m: SyncMessage, c: InvocationContext, s: Services) => Promise<EntityRun>;
   },
 ): QueueFunctionDefinition {
   return {
@@ -45,9 +48,28 @@ export function syncQueueFunction(
           fieldErrors: [{ path: 'entity', message: `must be "${def.entity}" on ${def.queueName}` }],
         });
       }
-      await def.run(parsed.data, context, getServices());
+      const services = getServices();
+      const message = parsed.data;
+      const handled = await services.syncWorker.handle(
+        message,
+        { count: deliveryCount(context) },
+        () => def.run(message, context, services),
+      );
+      if (handled.outcome === 'retry') {
+        context.warn(
+          `${def.name} ${message.userId}: transient failure (${handled.run.error ?? handled.run.status}); retry ${handled.attempt} at ${handled.at.toISOString()}`,
+        );
+      } else if (handled.outcome === 'gave-up') {
+        context.error(`${def.name} ${message.userId}: gave up after ${handled.attempts} retries`);
+      }
     },
   };
+}
+
+/** The host's delivery count (1 on the first delivery); absent when invoked by hand. */
+function deliveryCount(context: InvocationContext): number {
+  const value = Number(context.triggerMetadata?.deliveryCount);
+  return Number.isInteger(value) && value >= 1 ? value : 1;
 }
 
 function safeJson(text: string): unknown {

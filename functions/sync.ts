@@ -34,18 +34,22 @@ export const syncRequest = z
     }),
   })
   .meta({ id: 'SyncRequest' });
-export const syncRuns = z
+export const syncQueued = z
   .object({
-    runs: z.array(
+    queued: z.array(
       z.object({
         entity: z.enum(SYNC_ENTITIES),
-        status: z.enum(['ok', 'busy', 'blocked', 'failed', 'disabled', 'unsupported', 'not-ready']),
-        result: runResult.optional(),
-        error: z.string().optional(),
+        messageId: z.string(),
+        requestedAt: z.string(),
       }),
     ),
+    skipped: z.array(z.object({ entity: z.enum(SYNC_ENTITIES), reason: z.enum(['disabled']) })),
   })
-  .meta({ id: 'SyncRuns' });
+  .meta({
+    id: 'SyncQueued',
+    description:
+      'Runs queued (the status shows "queued" until each starts) and entities not queued, with why',
+  });
 
 export const syncLogQuery = z.object({
   entity: z.enum(SYNC_ENTITIES).optional(),
@@ -79,13 +83,12 @@ export const syncFunctions = (getServices: GetServices) => [
     method: 'POST',
     operation: {
       operationId: 'syncNow',
-      summary:
-        'Sync now (one entity or both). Until the scheduling issue lands, the runs happen before the answer',
+      summary: 'Sync now (one entity or both): queues a run per enabled entity and answers at once',
       tags,
       security: 'admin',
       requestBody: syncRequest,
       responses: {
-        202: { description: 'Runs', schema: syncRuns },
+        202: { description: 'Queued', schema: syncQueued },
         ...ADMIN_ERRORS,
         404: problemResponse('Unknown user'),
       },
@@ -95,21 +98,14 @@ export const syncFunctions = (getServices: GetServices) => [
       const text = await request.clone().text();
       const body =
         text.trim() === '' ? {} : parseInput(syncRequest, await readJsonBody(request), 'sync request');
-      await services.settings.requireUser(id);
       const entities = body.entity ? [body.entity] : [...SYNC_ENTITIES];
-      const runs = [];
-      for (const entity of entities) {
-        const run = await services.sync.run(id, entity, {
-          confirmMassDelete: body.confirmMassDelete === true,
-        });
-        runs.push({
-          entity,
-          status: run.status,
-          ...('result' in run ? { result: run.result } : {}),
-          ...(run.error ? { error: run.error } : {}),
-        });
-      }
-      return json(202, { runs });
+      const queued = await services.scheduler.requestNow(
+        id,
+        entities,
+        body.confirmMassDelete ? { confirmMassDelete: true } : {},
+        new Date(),
+      );
+      return json(202, queued);
     },
   }),
   httpFunction(getServices, {

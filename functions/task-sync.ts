@@ -9,11 +9,16 @@ export const taskSync = (getServices: GetServices) =>
     queueName: QUEUES.tasks,
     entity: 'tasks',
     run: async (message, context, services) => {
-      const run = await services.sync.run(message.userId, 'tasks');
+      const run = await services.sync.run(
+        message.userId,
+        'tasks',
+        message.confirmMassDelete ? { confirmMassDelete: true } : {},
+      );
       context.log(
         `taskSync ${message.userId} (${message.reason}): ${run.status}` +
           ('result' in run ? ` ${JSON.stringify(run.result)}` : '') +
           (run.error ? `: ${run.error}` : ''),
       );
+      return run;
     },
   });

@@ -11,6 +11,11 @@ import { ConnectionRepository } from '../storage/connection-repository';
 import { OAuthStateRepository } from '../storage/oauth-state-repository';
 import { SettingsRepository } from '../storage/settings-repository';
 import { createTableStore, type TableStore } from '../storage/tables';
+import type { SyncQueue } from '../messaging/sync-queue';
+import { Scheduler } from '../scheduling/scheduler';
+import { SyncWorker } from '../scheduling/sync-worker';
+import { ScheduleRepository } from '../storage/schedule-repository';
+import { AppError } from '../errors/app-error';
 import { checkHealth, type HealthReport } from './health';
 
 /** Everything a function needs, built once per process from validated config. */
@@ -20,20 +25,37 @@ export interface Services {
   settings: SettingsService;
   connections: ConnectionService;
   sync: SyncService;
+  syncQueue: SyncQueue;
+  /** The timer's fan-out and the schedule's lifecycle (connect, disconnect). */
+  scheduler: Scheduler;
+  /** Retries and dead-letter status around each queued run. */
+  syncWorker: SyncWorker;
   authenticateAdmin: AuthenticateAdmin;
   health(): Promise<HealthReport>;
 }
 
-export function createServices(config: AppConfig): Services {
+export function createServices(config: AppConfig, parts: { syncQueue?: SyncQueue } = {}): Services {
   const tables = createTableStore(config.storage.connectionString, config.storage.tablePrefix);
+  const syncQueue = parts.syncQueue ?? unconfiguredQueue;
+  const schedule = new ScheduleRepository(tables);
+  const states = new SyncStateRepository(tables);
+  const connectionRepository = new ConnectionRepository(tables);
   const secrets = new SecretBox(config.secretKeys);
   const settings = new SettingsService(new SettingsRepository(tables), secrets);
+  const scheduler = new Scheduler({
+    schedule,
+    settings,
+    connections: connectionRepository,
+    states,
+    queue: syncQueue,
+  });
   const connections = new ConnectionService(
     settings,
-    new ConnectionRepository(tables),
+    connectionRepository,
     new OAuthStateRepository(tables),
     secrets,
     config.microsoft,
+    scheduler,
   );
   return {
     config,
@@ -44,12 +66,22 @@ export function createServices(config: AppConfig): Services {
       settings,
       connections,
       tables,
-      states: new SyncStateRepository(tables),
+      states,
       log: new SyncLogRepository(tables),
       oroTokens: new OroTokenCache(),
       graphBaseUrl: config.microsoft.graphBaseUrl,
+      schedule,
     }),
+    syncQueue,
+    scheduler,
+    syncWorker: new SyncWorker({ states, queue: syncQueue }),
     authenticateAdmin: createAdminAuthenticator(config.auth),
     health: () => checkHealth(tables),
   };
 }
+
+// Until the Service Bus sender is wired (branch sb), queueing says so instead of dropping work.
+const unconfiguredQueue: SyncQueue = {
+  send: () => Promise.reject(new AppError('dependency-unavailable', 'No sync queue is configured.')),
+  close: () => Promise.resolve(),
+};

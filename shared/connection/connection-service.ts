@@ -57,6 +57,11 @@ export class ConnectionService {
     private readonly states: OAuthStateRepository,
     private readonly secrets: SecretBox,
     private readonly microsoft: { authorityHost: string; graphBaseUrl: string },
+    /** The schedule: a user is on it while connected. */
+    private readonly schedule?: {
+      connected(userId: string, now: Date): Promise<void>;
+      disconnected(userId: string): Promise<void>;
+    },
   ) {}
 
   /** Starts a sign-in: a single-use state with a PKCE verifier, and the URL to open in a popup. */
@@ -166,6 +171,7 @@ export class ConnectionService {
       connectedAt: stamp,
       updatedAt: stamp,
     }));
+    await this.schedule?.connected(userId, now);
     return { ok: true, userId, accountName: account.username };
   }
 
@@ -277,6 +283,7 @@ export class ConnectionService {
   async disconnect(userId: string, now = new Date()): Promise<void> {
     await this.settings.requireUser(userId);
     await this.connections.deleteCache(userId);
+    await this.schedule?.disconnected(userId);
     const row = await this.connections.getAccount(userId);
     if (!row || row.value.status === 'disconnected') return;
     await this.updateAccount(userId, (current) =>

@@ -9,6 +9,10 @@ export const syncMessage = z
     entity: z.enum(SYNC_ENTITIES),
     reason: z.enum(['schedule', 'notification', 'manual', 'retry']),
     requestedAt: z.iso.datetime({ offset: true }),
+    /** Retries only: how many times this run was retried so far, this one included. */
+    attempt: z.number().int().min(1).max(100).optional(),
+    /** Manual only: run even though it deletes more than half of the linked items. */
+    confirmMassDelete: z.boolean().optional(),
   })
   .meta({ id: 'SyncMessage' });
 export type SyncMessage = z.infer<typeof syncMessage>;

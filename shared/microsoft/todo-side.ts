@@ -256,7 +256,7 @@ function asSideError(error: unknown): unknown {
     `Graph answered ${error.statusCode}: ${error.message}`,
     retryable,
     error.statusCode,
-    { cause: error },
+    { cause: error, retryAfterMs: retryAfterMs(Object.fromEntries(error.headers?.entries() ?? [])) },
   );
 }
 

@@ -11,6 +11,8 @@ export interface OroResponse {
   body: unknown;
   /** Oro's clock, from the Date header (ms), when it sent one. */
   serverTime?: number;
+  /** Retry-After of a 429/503 answer that outlasted the retries here. */
+  retryAfterMs?: number;
 }
 
 const JSON_API = 'application/vnd.api+json';
@@ -69,6 +71,7 @@ export class OroClient {
         status: res.status,
         body: res.body,
         ...(res.serverTime ? { serverTime: res.serverTime } : {}),
+        ...(res.retryAfterMs ? { retryAfterMs: res.retryAfterMs } : {}),
       };
     }
   }

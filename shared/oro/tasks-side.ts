@@ -200,6 +200,7 @@ export class OroTasksSide implements SidePort<TaskFields> {
         `Oro answered ${res.status} to GET ${path.split('?')[0]}: ${oroErrorDetail(res.body)}`,
         res.status >= 500 || res.status === 429,
         res.status,
+        { retryAfterMs: res.retryAfterMs },
       );
     }
     return res;

@@ -34,6 +34,11 @@ export interface FanOutResult {
   skipped: Record<SkipReason, number>;
 }
 
+export interface ManualRequest {
+  queued: { entity: SyncEntity; messageId: string; requestedAt: string }[];
+  skipped: { entity: SyncEntity; reason: 'disabled' }[];
+}
+
 export interface SchedulerDeps {
   schedule: ScheduleRepository;
   settings: SettingsService;
@@ -104,6 +109,40 @@ export class Scheduler {
     const { lease: _released, ...rest } = claimed;
     await this.deps.schedule.saveCursor({ ...rest, through });
     return { ...result, slots: { from, through } };
+  }
+
+  /**
+   * "Sync now": one queued run per enabled entity, each with its own messageId (a new
+   * request is never a duplicate of an earlier one). Disabled entities are named, not queued.
+   */
+  async requestNow(
+    userId: string,
+    entities: readonly SyncEntity[],
+    options: { confirmMassDelete?: boolean },
+    now: Date,
+  ): Promise<ManualRequest> {
+    const { resolved } = await this.deps.settings.resolveUser(userId);
+    const out: ManualRequest = { queued: [], skipped: [] };
+    const messages: OutgoingSync[] = [];
+    for (const entity of entities) {
+      if (resolved[`${entity}.enabled`].value !== true) {
+        out.skipped.push({ entity, reason: 'disabled' });
+        continue;
+      }
+      const body: SyncMessage = {
+        userId,
+        entity,
+        reason: 'manual',
+        requestedAt: now.toISOString(),
+        ...(options.confirmMassDelete ? { confirmMassDelete: true } : {}),
+      };
+      const messageId = `manual:${userId}:${entity}:${randomUUID()}`;
+      messages.push({ body, messageId });
+      out.queued.push({ entity, messageId, requestedAt: body.requestedAt });
+    }
+    for (const m of messages) await this.deps.states.markQueued(userId, m.body.entity, now);
+    if (messages.length > 0) await this.deps.queue.send(messages);
+    return out;
   }
 
   /** A user connected: both entities come due at the next minute. */

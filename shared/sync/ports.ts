@@ -32,8 +32,12 @@ export class SideError extends Error {
     message: string,
     readonly retryable: boolean,
     readonly status?: number,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterMs?: number | undefined },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.retryAfterMs = options?.retryAfterMs;
   }
+
+  /** How long the side asked us to wait (Retry-After), when it said. */
+  readonly retryAfterMs: number | undefined;
 }

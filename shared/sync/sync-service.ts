@@ -15,6 +15,7 @@ import {
   type SyncEntity,
   type SyncStateRepository,
 } from '../storage/sync-state-repository';
+import { slotTime, type ScheduleRepository } from '../storage/schedule-repository';
 import type { TableStore } from '../storage/tables';
 import type { SyncSettings } from './model';
 import { SideError } from './ports';
@@ -33,8 +34,14 @@ export interface EntityStatus {
   lastError?: string;
 }
 
+/** A whole run failed on a side's transient error (throttled, unavailable, no answer): worth a retry. */
+export interface Transient {
+  status?: number;
+  retryAfterMs?: number;
+}
+
 export type EntityRun =
-  | ({ entity: SyncEntity } & RunReport)
+  | ({ entity: SyncEntity; transient?: Transient } & RunReport)
   | { entity: SyncEntity; status: 'disabled' | 'unsupported' | 'not-ready'; error?: string };
 
 const TOKEN_REUSE_MS = 5 * 60_000;
@@ -55,6 +62,8 @@ export class SyncService {
       log: SyncLogRepository;
       oroTokens: OroTokenCache;
       graphBaseUrl: string;
+      /** The schedule index: where nextSyncAt comes from. */
+      schedule?: ScheduleRepository;
       now?: () => Date;
     },
   ) {}
@@ -127,6 +136,14 @@ export class SyncService {
           result: { ...EMPTY, errors: 1 },
           error: primary.message,
           requests: { oro: 0, microsoft: 0 },
+          ...(primary instanceof SideError && primary.retryable
+            ? {
+                transient: {
+                  ...(primary.status !== undefined ? { status: primary.status } : {}),
+                  ...(primary.retryAfterMs !== undefined ? { retryAfterMs: primary.retryAfterMs } : {}),
+                },
+              }
+            : {}),
         };
       }
       throw error;
@@ -147,16 +164,37 @@ export class SyncService {
       out[entity] = {
         enabled,
         direction: resolved[`${entity}.direction`].value as Direction,
-        state: !enabled ? 'disabled' : running ? 'running' : s?.status === 'error' ? 'error' : 'idle',
+        state: !enabled
+          ? 'disabled'
+          : running
+            ? 'running'
+            : s?.queuedAt
+              ? 'queued'
+              : s?.status === 'error'
+                ? 'error'
+                : 'idle',
         lastSyncAt,
-        nextSyncAt: enabled
-          ? new Date(lastSyncAt ? Date.parse(lastSyncAt) + interval * 60_000 : now).toISOString()
-          : null,
+        nextSyncAt: !enabled ? null : await this.nextSyncAt(userId, entity, lastSyncAt, interval, now),
         lastResult: s?.lastResult ?? EMPTY,
         ...(s?.lastError && s.status === 'error' ? { lastError: s.lastError } : {}),
       };
     }
     return out;
+  }
+
+  /** From the schedule index when there is one: null while the user is not connected. */
+  private async nextSyncAt(
+    userId: string,
+    entity: SyncEntity,
+    lastSyncAt: string | null,
+    interval: number,
+    now: number,
+  ): Promise<string | null> {
+    if (!this.deps.schedule) {
+      return new Date(lastSyncAt ? Date.parse(lastSyncAt) + interval * 60_000 : now).toISOString();
+    }
+    const placement = await this.deps.schedule.get(userId, entity);
+    return placement ? slotTime(placement.slot).toISOString() : null;
   }
 
   async recentLog(userId: string, options: { entity?: SyncEntity; limit: number }): Promise<SyncLogEntry[]> {

@@ -1,0 +1,94 @@
+import type { SyncMessage } from '../messaging/messages';
+import type { SyncQueue } from '../messaging/sync-queue';
+import type { SyncStateRepository } from '../storage/sync-state-repository';
+import type { EntityRun } from '../sync/sync-service';
+
+export const RETRY_POLICY = {
+  /** Retries of one run after transient failures before it gives up and says so. */
+  maxRetries: 5,
+  baseMs: 30_000,
+  maxMs: 30 * 60_000,
+  /** A side's Retry-After is honoured up to this. */
+  maxRetryAfterMs: 6 * 3600_000,
+} as const;
+
+/** The emulator's and the deployed queues' max delivery count: the last try before dead-lettering. */
+export const MAX_DELIVERY_COUNT = 5;
+
+/** When the retry number `attempt` (1-based) runs: exponential backoff, or later when the side said so. */
+export function retryAt(attempt: number, now: Date, retryAfterMs?: number): Date {
+  const backoff = Math.min(RETRY_POLICY.maxMs, RETRY_POLICY.baseMs * 2 ** (attempt - 1));
+  const asked = Math.min(RETRY_POLICY.maxRetryAfterMs, retryAfterMs ?? 0);
+  return new Date(now.getTime() + Math.max(backoff, asked));
+}
+
+/** One id per failed message: a redelivery of the same message schedules the same retry, which is dropped as a duplicate. */
+export const retryMessageId = (m: SyncMessage): string => `retry:${m.userId}:${m.entity}:${m.requestedAt}`;
+
+export type Handled =
+  | { outcome: 'done'; run: EntityRun }
+  | { outcome: 'retry'; run: EntityRun; attempt: number; at: Date; messageId: string }
+  | { outcome: 'gave-up'; run: EntityRun; attempts: number };
+
+export interface Delivery {
+  /** Service Bus's delivery count of this message (1 on the first delivery). */
+  count: number;
+  max?: number;
+}
+
+/**
+ * What happens around one queued run: the queued mark is cleared, a transient failure
+ * (throttled, side unavailable, no answer, or the user's lease still held) completes the
+ * message and schedules a "retry" with backoff instead of throwing, so Service Bus does
+ * not redeliver at once; after RETRY_POLICY.maxRetries it gives up and the status says so.
+ * An unexpected error is thrown for the runtime to redeliver; on the last delivery it is
+ * first recorded in the user's sync state, so the dead-lettered message shows in the status.
+ */
+export class SyncWorker {
+  constructor(private readonly deps: { states: SyncStateRepository; queue: SyncQueue; now?: () => Date }) {}
+
+  private now(): Date {
+    return (this.deps.now ?? (() => new Date()))();
+  }
+
+  async handle(message: SyncMessage, delivery: Delivery, run: () => Promise<EntityRun>): Promise<Handled> {
+    const { userId, entity } = message;
+    await this.deps.states.clearQueued(userId, entity, message.requestedAt);
+    let result: EntityRun;
+    try {
+      result = await run();
+    } catch (error) {
+      if (delivery.count >= (delivery.max ?? MAX_DELIVERY_COUNT)) {
+        const reason = error instanceof Error ? error.message : String(error);
+        await this.deps.states.recordFailure(
+          userId,
+          entity,
+          `The run failed on each of ${delivery.count} deliveries and was dead-lettered: ${reason}`,
+          this.now(),
+        );
+      }
+      throw error;
+    }
+    const transient = 'transient' in result ? result.transient : undefined;
+    if (!transient && result.status !== 'busy') return { outcome: 'done', run: result };
+
+    const attempt = (message.attempt ?? 0) + 1;
+    const error = 'error' in result && result.error ? result.error : 'another run held the lease';
+    if (attempt > RETRY_POLICY.maxRetries) {
+      await this.deps.states.recordFailure(
+        userId,
+        entity,
+        `Gave up after ${RETRY_POLICY.maxRetries} retries: ${error}`,
+        this.now(),
+      );
+      return { outcome: 'gave-up', run: result, attempts: RETRY_POLICY.maxRetries };
+    }
+    const now = this.now();
+    const at = retryAt(attempt, now, transient?.retryAfterMs);
+    const messageId = retryMessageId(message);
+    const body: SyncMessage = { ...message, reason: 'retry', attempt, requestedAt: now.toISOString() };
+    await this.deps.states.markQueued(userId, entity, now);
+    await this.deps.queue.send([{ body, messageId, scheduledAt: at }]);
+    return { outcome: 'retry', run: result, attempt, at, messageId };
+  }
+}
