@@ -50,10 +50,8 @@ export function syncQueueFunction(
       }
       const services = getServices();
       const message = parsed.data;
-      const handled = await services.syncWorker.handle(
-        message,
-        { count: deliveryCount(context) },
-        () => def.run(message, context, services),
+      const handled = await services.syncWorker.handle(message, { count: deliveryCount(context) }, () =>
+        def.run(message, context, services),
       );
       if (handled.outcome === 'retry') {
         context.warn(
