@@ -246,6 +246,7 @@ function pendingLink<F extends Fields>(item: ItemPlan<F>, w: Write<F>, now: Date
     base: fields,
     baseHash: hashFields(fields),
     pending: { side: w.side, hash: hashFields(fields), since: now.toISOString() },
+    ...(item.readOnly ? { readOnly: item.readOnly } : {}),
   };
 }
 
@@ -267,6 +268,7 @@ function finalLink<F extends Fields>(item: ItemPlan<F>, outcomes: Map<Write<F>, 
     microsoftVersion: versions.microsoft,
     base: item.outcome.base,
     baseHash: hashFields(item.outcome.base),
+    ...(item.readOnly ? { readOnly: item.readOnly } : {}),
   };
 }
 
