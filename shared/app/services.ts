@@ -48,6 +48,7 @@ export function createServices(config: AppConfig): Services {
       log: new SyncLogRepository(tables),
       oroTokens: new OroTokenCache(),
       graphBaseUrl: config.microsoft.graphBaseUrl,
+      calendarWindow: config.calendarWindow,
     }),
     authenticateAdmin: createAdminAuthenticator(config.auth),
     health: () => checkHealth(tables),
