@@ -125,4 +125,28 @@ describe('sync repositories (Azurite)', () => {
       '2026-01-01T00:00:02Z',
     ]);
   });
+
+  it('keeps 30 days of log: older entries go when a later run writes its own', async () => {
+    const repo = new SyncLogRepository(tables);
+    const entry = (time: string): SyncLogEntry => ({
+      time,
+      entity: 'tasks',
+      action: 'update',
+      direction: 'microsoft-to-oro',
+      oroId: '1',
+      microsoftId: 'm',
+      outcome: 'ok',
+    });
+    const old = Array.from({ length: 120 }, (_, i) =>
+      entry(`2026-01-01T00:${String(i % 60).padStart(2, '0')}:00Z`),
+    );
+    await repo.append('u7', old);
+    await repo.append('u7', [entry('2026-01-20T00:00:00Z')]);
+    expect(await repo.list('u7', { limit: 500 })).toHaveLength(121);
+    await repo.append('u7', [entry('2026-02-05T00:00:00Z')]);
+    expect((await repo.list('u7', { limit: 500 })).map((e) => e.time)).toEqual([
+      '2026-02-05T00:00:00Z',
+      '2026-01-20T00:00:00Z',
+    ]);
+  });
 });
