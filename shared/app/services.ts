@@ -71,6 +71,7 @@ export function createServices(config: AppConfig, parts: { syncQueue?: SyncQueue
       oroTokens: new OroTokenCache(),
       graphBaseUrl: config.microsoft.graphBaseUrl,
       schedule,
+      calendarWindow: config.calendarWindow,
     }),
     syncQueue,
     scheduler,

@@ -47,6 +47,8 @@ const envSchema = z.object({
     .refine((v) => new URL(v).origin === v.replace(/\/$/, ''), 'an origin: scheme, host and port, no path'),
   MICROSOFT_AUTHORITY_HOST: z.url().default('https://login.microsoftonline.com'),
   GRAPH_BASE_URL: z.url().default('https://graph.microsoft.com'),
+  CALENDAR_WINDOW_PAST_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
+  CALENDAR_WINDOW_FUTURE_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
 });
 
 export interface AppConfig {
@@ -57,6 +59,8 @@ export interface AppConfig {
   /** The admin portal's origin: the only window the OAuth callback page talks to. */
   portalOrigin: string;
   microsoft: { authorityHost: string; graphBaseUrl: string };
+  /** Days before and after today that calendar sync covers. */
+  calendarWindow: { pastDays: number; futureDays: number };
 }
 
 export class ConfigError extends Error {
@@ -90,5 +94,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       authorityHost: e.MICROSOFT_AUTHORITY_HOST.replace(/\/+$/, ''),
       graphBaseUrl: e.GRAPH_BASE_URL.replace(/\/+$/, ''),
     },
+    calendarWindow: { pastDays: e.CALENDAR_WINDOW_PAST_DAYS, futureDays: e.CALENDAR_WINDOW_FUTURE_DAYS },
   };
 }

@@ -7,6 +7,11 @@ export interface ReadResult<F extends Fields> {
   cursor: string;
   /** True when this was a full read (first run, or a lost delta token). */
   full: boolean;
+  /**
+   * Items this side has but cannot express in the neutral model (a recurrence pattern the
+   * other side has no form for): left alone, and logged with the reason.
+   */
+  unmapped?: { id: string; reason: string }[];
 }
 
 export type WriteResult =

@@ -2,9 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ConnectionService } from '../connection/connection-service';
 import { isAppError } from '../errors/app-error';
 import { createGraphClient } from '../microsoft/graph-client';
-import { TodoTasksSide } from '../microsoft/todo-side';
 import { OroClient, type OroTokenCache } from '../oro/client';
-import { OroTasksSide } from '../oro/tasks-side';
 import type { Direction } from '../settings/schema';
 import type { MicrosoftApp, SettingsService } from '../settings/service';
 import { LinkRepository } from '../storage/link-repository';
@@ -17,10 +15,10 @@ import {
 } from '../storage/sync-state-repository';
 import { slotTime, type ScheduleRepository } from '../storage/schedule-repository';
 import type { TableStore } from '../storage/tables';
-import type { SyncSettings } from './model';
+import type { Fields, SyncSettings } from './model';
 import { SideError } from './ports';
 import { runSync, type RunReport } from './runner';
-import type { TaskFields } from './tasks/fields';
+import { SIDES, type CalendarWindow } from './sides';
 
 export type SyncReason = 'schedule' | 'notification' | 'manual' | 'retry';
 
@@ -64,6 +62,7 @@ export class SyncService {
       graphBaseUrl: string;
       /** The schedule index: where nextSyncAt comes from. */
       schedule?: ScheduleRepository;
+      calendarWindow: CalendarWindow;
       now?: () => Date;
     },
   ) {}
@@ -81,12 +80,12 @@ export class SyncService {
     const user = await this.deps.settings.resolveUser(userId);
     const { resolved } = user;
     if (resolved[`${entity}.enabled`].value !== true) return { entity, status: 'disabled' };
-    if (entity === 'calendar') {
-      return { entity, status: 'unsupported', error: 'Calendar sync is not available yet.' };
-    }
+    const sides = SIDES[entity];
+    if (!sides) return { entity, status: 'unsupported', error: `${entity} sync is not available yet.` };
     const settings = {
-      direction: resolved['tasks.direction'].value as Direction,
-      conflictResolution: resolved['tasks.conflictResolution'].value as SyncSettings['conflictResolution'],
+      direction: resolved[`${entity}.direction`].value as Direction,
+      conflictResolution: resolved[`${entity}.conflictResolution`]
+        .value as SyncSettings['conflictResolution'],
     };
     let oro;
     let app: MicrosoftApp;
@@ -110,15 +109,19 @@ export class SyncService {
       return token.value;
     });
     try {
-      const report = await runSync<TaskFields>({
+      const report = await runSync<Fields>({
         userId,
         entity,
         settings,
-        sides: {
-          oro: new OroTasksSide(new OroClient(oro, this.deps.oroTokens), userId),
-          microsoft: new TodoTasksSide(graph, { webUrl: () => `${oro.baseUrl.replace(/\/+$/, '')}/task` }),
-        },
-        links: new LinkRepository<TaskFields>(this.deps.tables),
+        sides: sides({
+          userId,
+          oro: new OroClient(oro, this.deps.oroTokens),
+          oroBaseUrl: oro.baseUrl,
+          graph,
+          now: () => this.now(),
+          calendarWindow: this.deps.calendarWindow,
+        }),
+        links: new LinkRepository<Fields>(this.deps.tables),
         states: this.deps.states,
         log: this.deps.log,
         runId: randomUUID(),
