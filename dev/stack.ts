@@ -4,6 +4,8 @@ import { createServices, type Services } from '../shared/app/services';
 import { loadConfig } from '../shared/config/config';
 import { startAzurite, type Azurite } from './azurite';
 import { startDevHost, type DevHost } from './host';
+import { startDevTimers, type DevTimers } from './timers';
+import type { TimerFunctionDefinition } from '../functions/timer';
 import { trustInThisProcess } from './microsoft/certificate';
 import { startMicrosoftSimulator, type MicrosoftSimulator } from './microsoft/simulator';
 import { renderDevPortal } from './portal';
@@ -23,6 +25,10 @@ export interface StackOptions {
   secretKeys?: string;
   seed?: boolean;
   log?: (line: string) => void;
+  /** Fire timer functions on their schedules (default true); tests fire them with `timers.fire`. */
+  timers?: boolean;
+  /** The services' clock; tests move it on to reach the next schedule slot. */
+  clock?: () => Date;
 }
 
 export interface Stack {
@@ -32,6 +38,8 @@ export interface Stack {
   /** Oro's OAuth2 and tasks API, simulated. */
   oro: OroSimulator;
   services: Services;
+  /** The timer functions of the function table, on their NCRONTAB schedules. */
+  timers: DevTimers;
   /** A Sync.Admin token signed by the simulator's Entra ID. */
   adminToken(expiresIn?: number): Promise<string>;
   close(): Promise<void>;
@@ -56,11 +64,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     // The host starts first so its URL (portal origin, redirect URI) is known to the config.
     const late: { services?: Services; portal?: string } = {};
+    const functions = buildFunctionTable(() => {
+      if (!late.services) throw new Error('The stack is still starting');
+      return late.services;
+    });
     const host: DevHost = await startDevHost({
-      functions: buildFunctionTable(() => {
-        if (!late.services) throw new Error('The stack is still starting');
-        return late.services;
-      }),
+      functions,
       port: options.port ?? 0,
       pages: { '/': () => late.portal ?? '<p>The demo portal needs the seeded demo (npm start).</p>' },
       ...(options.log ? { log: options.log } : {}),
@@ -80,9 +89,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       MICROSOFT_AUTHORITY_HOST: microsoft.url,
       GRAPH_BASE_URL: microsoft.graphUrl,
     });
-    const services = createServices(config);
+    const services = createServices(config, options.clock ? { clock: options.clock } : {});
     late.services = services;
     await services.tables.ready();
+    const timers = startDevTimers(
+      functions.filter((f): f is TimerFunctionDefinition => f.kind === 'timer'),
+      { autoStart: options.timers ?? true, ...(options.log ? { log: options.log } : {}) },
+    );
+    started.push(timers);
 
     const adminToken = (expiresIn = 12 * 3600) =>
       microsoft.issueToken({ audience: DEV_AUDIENCE, roles: [ADMIN_ROLE], expiresIn });
@@ -103,6 +117,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       microsoft,
       oro,
       services,
+      timers,
       adminToken,
       close: () => closeAll(started),
     };

@@ -2,13 +2,14 @@ import type { GetServices } from './http';
 import type { TimerFunctionDefinition } from './timer';
 
 /** Every minute: one queued run per user and entity that came due (shared/scheduling/scheduler.ts). */
-export const scheduleTimer = (getServices: GetServices, clock: () => Date = () => new Date()) =>
+export const scheduleTimer = (getServices: GetServices) =>
   ({
     kind: 'timer',
     name: 'scheduleTimer',
     schedule: '0 * * * * *',
     handler: async (_timer, context) => {
-      const r = await getServices().scheduler.fanOut(clock());
+      const services = getServices();
+      const r = await services.scheduler.fanOut(services.now());
       const skipped = Object.entries(r.skipped)
         .filter(([, n]) => n > 0)
         .map(([reason, n]) => `${reason} ${n}`);

@@ -103,7 +103,7 @@ export const syncFunctions = (getServices: GetServices) => [
         id,
         entities,
         body.confirmMassDelete ? { confirmMassDelete: true } : {},
-        new Date(),
+        services.now(),
       );
       return json(202, queued);
     },

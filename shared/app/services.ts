@@ -30,13 +30,19 @@ export interface Services {
   scheduler: Scheduler;
   /** Retries and dead-letter status around each queued run. */
   syncWorker: SyncWorker;
+  /** The service's clock (a test stack moves it on to reach the next slot). */
+  now(): Date;
   authenticateAdmin: AuthenticateAdmin;
   health(): Promise<HealthReport>;
 }
 
-export function createServices(config: AppConfig, parts: { syncQueue?: SyncQueue } = {}): Services {
+export function createServices(
+  config: AppConfig,
+  parts: { syncQueue?: SyncQueue; clock?: () => Date } = {},
+): Services {
   const tables = createTableStore(config.storage.connectionString, config.storage.tablePrefix);
   const syncQueue = parts.syncQueue ?? unconfiguredQueue;
+  const now = parts.clock ?? (() => new Date());
   const schedule = new ScheduleRepository(tables);
   const states = new SyncStateRepository(tables);
   const connectionRepository = new ConnectionRepository(tables);
@@ -72,10 +78,12 @@ export function createServices(config: AppConfig, parts: { syncQueue?: SyncQueue
       graphBaseUrl: config.microsoft.graphBaseUrl,
       schedule,
       calendarWindow: config.calendarWindow,
+      now,
     }),
     syncQueue,
     scheduler,
-    syncWorker: new SyncWorker({ states, queue: syncQueue }),
+    syncWorker: new SyncWorker({ states, queue: syncQueue, now }),
+    now,
     authenticateAdmin: createAdminAuthenticator(config.auth),
     health: () => checkHealth(tables),
   };

@@ -2,11 +2,14 @@ import { startStack, type Stack } from '../../dev/stack';
 import { testConnectionString, uniquePrefix } from './storage';
 
 /** The dev stack over the shared test Azurite, with its own tables. */
-export function startTestStack(options: { seed?: boolean } = {}): Promise<Stack> {
+export function startTestStack(options: { seed?: boolean; clock?: () => Date } = {}): Promise<Stack> {
   return startStack({
     storageConnectionString: testConnectionString(),
     tablePrefix: uniquePrefix(),
     seed: options.seed ?? false,
+    // Tests fire timer functions themselves (stack.timers.fire), at the time they choose.
+    timers: false,
+    ...(options.clock ? { clock: options.clock } : {}),
   });
 }
 
