@@ -1,0 +1,149 @@
+import type { SyncMessage } from '../../../../shared/messaging/messages';
+import { RETRY_POLICY, retryAt, SyncWorker } from '../../../../shared/scheduling/sync-worker';
+import { SyncStateRepository } from '../../../../shared/storage/sync-state-repository';
+import { createTableStore } from '../../../../shared/storage/tables';
+import type { EntityRun } from '../../../../shared/sync/sync-service';
+import { recordingQueue } from '../../../support/queue';
+import { testConnectionString, uniquePrefix } from '../../../support/storage';
+
+const NOW = new Date('2026-11-24T19:00:00.000Z');
+const EMPTY = { created: 0, updated: 0, deleted: 0, conflicts: 0, errors: 0 };
+const ok: EntityRun = { entity: 'tasks', status: 'ok', result: EMPTY, requests: { oro: 2, microsoft: 1 } };
+const throttled = (retryAfterMs?: number): EntityRun => ({
+  entity: 'tasks',
+  status: 'failed',
+  result: { ...EMPTY, errors: 1 },
+  error: 'Oro answered 429 to GET /api/tasks: Slow down.',
+  requests: { oro: 0, microsoft: 0 },
+  transient: { status: 429, ...(retryAfterMs ? { retryAfterMs } : {}) },
+});
+const message = (extra: Partial<SyncMessage> = {}): SyncMessage => ({
+  userId: '101',
+  entity: 'tasks',
+  reason: 'schedule',
+  requestedAt: '2026-11-24T18:59:00.000Z',
+  ...extra,
+});
+
+function world() {
+  const states = new SyncStateRepository(createTableStore(testConnectionString(), uniquePrefix()));
+  const queue = recordingQueue();
+  return { states, queue, worker: new SyncWorker({ states, queue, now: () => NOW }) };
+}
+
+describe('retry backoff', () => {
+  it('doubles from 30 s up to 30 min, and waits longer when the side asked to', () => {
+    const s = (attempt: number, after?: number) =>
+      (retryAt(attempt, NOW, after).getTime() - NOW.getTime()) / 1000;
+    expect([1, 2, 3, 4, 5, 6, 7].map((a) => s(a))).toEqual([30, 60, 120, 240, 480, 960, 1800]);
+    expect(s(1, 120_000)).toBe(120);
+    expect(s(3, 10_000)).toBe(120); // the backoff is the floor
+    expect(s(1, 30 * 24 * 3600_000)).toBe(6 * 3600); // an absurd Retry-After is bounded
+  });
+});
+
+describe('SyncWorker (Azurite)', () => {
+  it('clears the queued mark when the run starts and completes on success', async () => {
+    const w = world();
+    await w.states.markQueued('101', 'tasks', new Date('2026-11-24T18:59:00.000Z'));
+    const handled = await w.worker.handle(message(), { count: 1 }, async () => {
+      expect((await w.states.get('101', 'tasks'))?.state.queuedAt).toBeUndefined();
+      return ok;
+    });
+    expect(handled.outcome).toBe('done');
+    expect(w.queue.sent).toEqual([]);
+  });
+
+  it('keeps a newer queued mark: another run is still pending', async () => {
+    const w = world();
+    await w.states.markQueued('101', 'tasks', new Date('2026-11-24T19:00:30.000Z'));
+    await w.worker.handle(message(), { count: 1 }, async () => ok);
+    expect((await w.states.get('101', 'tasks'))?.state.queuedAt).toBe('2026-11-24T19:00:30.000Z');
+  });
+
+  it('turns a throttled run into a scheduled retry after Retry-After, marked queued, and a redelivery does not add one', async () => {
+    const w = world();
+    const m = message({ confirmMassDelete: true });
+    const handled = await w.worker.handle(m, { count: 1 }, async () => throttled(300_000));
+    expect(handled).toMatchObject({ outcome: 'retry', attempt: 1, at: new Date('2026-11-24T19:05:00.000Z') });
+    expect(w.queue.sent).toEqual([
+      {
+        messageId: 'retry:101:tasks:2026-11-24T18:59:00.000Z',
+        scheduledAt: new Date('2026-11-24T19:05:00.000Z'),
+        body: { ...m, reason: 'retry', attempt: 1, requestedAt: NOW.toISOString() },
+      },
+    ]);
+    expect((await w.states.get('101', 'tasks'))?.state.queuedAt).toBe(NOW.toISOString());
+    await w.worker.handle(m, { count: 2 }, async () => throttled(300_000));
+    expect(w.queue.sent).toHaveLength(1);
+  });
+
+  it('backs off exponentially over retries and gives up after the last one, saying so in the status', async () => {
+    const w = world();
+    const third = await w.worker.handle(message({ reason: 'retry', attempt: 2 }), { count: 1 }, async () =>
+      throttled(),
+    );
+    expect(third).toMatchObject({ outcome: 'retry', attempt: 3, at: new Date(NOW.getTime() + 120_000) });
+    const last = await w.worker.handle(
+      message({ reason: 'retry', attempt: RETRY_POLICY.maxRetries }),
+      { count: 1 },
+      async () => throttled(),
+    );
+    expect(last).toMatchObject({ outcome: 'gave-up', attempts: RETRY_POLICY.maxRetries });
+    expect(w.queue.sent).toHaveLength(1);
+    expect((await w.states.get('101', 'tasks'))?.state).toMatchObject({
+      status: 'error',
+      lastError: 'Gave up after 5 retries: Oro answered 429 to GET /api/tasks: Slow down.',
+    });
+  });
+
+  it('retries a run that found the lease held, instead of dropping it', async () => {
+    const w = world();
+    const busy: EntityRun = {
+      entity: 'tasks',
+      status: 'busy',
+      result: EMPTY,
+      requests: { oro: 0, microsoft: 0 },
+    };
+    expect(await w.worker.handle(message(), { count: 1 }, async () => busy)).toMatchObject({
+      outcome: 'retry',
+    });
+  });
+
+  it('does not retry a failure that needs a person (not connected, items refused)', async () => {
+    const w = world();
+    const notReady: EntityRun = {
+      entity: 'tasks',
+      status: 'not-ready',
+      error: 'User "101" has no connected Microsoft account.',
+    };
+    const itemFailed: EntityRun = {
+      ...ok,
+      status: 'failed',
+      result: { ...EMPTY, errors: 2 },
+      error: '2 item(s) failed',
+    };
+    expect(await w.worker.handle(message(), { count: 1 }, async () => notReady)).toMatchObject({
+      outcome: 'done',
+    });
+    expect(await w.worker.handle(message(), { count: 1 }, async () => itemFailed)).toMatchObject({
+      outcome: 'done',
+    });
+    expect(w.queue.sent).toEqual([]);
+  });
+
+  it('rethrows an unexpected failure; on the last delivery it first records it so the dead-lettered run shows', async () => {
+    const w = world();
+    const boom = async (): Promise<EntityRun> => {
+      throw new Error('table storage timed out');
+    };
+    await expect(w.worker.handle(message(), { count: 4 }, boom)).rejects.toThrow('table storage timed out');
+    expect(await w.states.get('101', 'tasks')).toBeUndefined();
+    await expect(w.worker.handle(message(), { count: 5 }, boom)).rejects.toThrow('table storage timed out');
+    expect((await w.states.get('101', 'tasks'))?.state).toMatchObject({
+      status: 'error',
+      lastError: 'The run failed on each of 5 deliveries and was dead-lettered: table storage timed out',
+    });
+    expect(w.queue.sent).toEqual([]);
+  });
+});
