@@ -5,6 +5,10 @@ import { loadConfig } from '../shared/config/config';
 import { startAzurite, type Azurite } from './azurite';
 import { startDevHost, type DevHost } from './host';
 import { startDevTimers, type DevTimers } from './timers';
+import { startServiceBusEmulator, type ServiceBusEmulator } from './servicebus';
+import { createServiceBusQueue } from '../shared/messaging/service-bus-queue';
+import { QUEUES } from '../shared/messaging/messages';
+import { MAX_DELIVERY_COUNT } from '../shared/scheduling/sync-worker';
 import type { TimerFunctionDefinition } from '../functions/timer';
 import { trustInThisProcess } from './microsoft/certificate';
 import { startMicrosoftSimulator, type MicrosoftSimulator } from './microsoft/simulator';
@@ -40,6 +44,8 @@ export interface Stack {
   services: Services;
   /** The timer functions of the function table, on their NCRONTAB schedules. */
   timers: DevTimers;
+  /** The local Service Bus the sync queue sends to. */
+  serviceBus: ServiceBusEmulator;
   /** A Sync.Admin token signed by the simulator's Entra ID. */
   adminToken(expiresIn?: number): Promise<string>;
   close(): Promise<void>;
@@ -89,7 +95,21 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       MICROSOFT_AUTHORITY_HOST: microsoft.url,
       GRAPH_BASE_URL: microsoft.graphUrl,
     });
-    const services = createServices(config, options.clock ? { clock: options.clock } : {});
+    // As deployed: sessions per user, duplicate detection, dead-letter after 5 deliveries.
+    const serviceBus = await startServiceBusEmulator({
+      queues: Object.values(QUEUES).map((name) => ({
+        name,
+        requiresSession: true,
+        maxDeliveryCount: MAX_DELIVERY_COUNT,
+      })),
+    });
+    started.push(serviceBus);
+    const syncQueue = createServiceBusQueue(serviceBus.connectionString);
+    started.push(syncQueue);
+    const services = createServices(config, {
+      syncQueue,
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
     late.services = services;
     await services.tables.ready();
     const timers = startDevTimers(
@@ -118,6 +138,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       oro,
       services,
       timers,
+      serviceBus,
       adminToken,
       close: () => closeAll(started),
     };

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { SecretBox } from '../../../../shared/crypto/secret-box';
-import type { OutgoingSync } from '../../../../shared/messaging/sync-queue';
+import type { SyncQueue } from '../../../../shared/messaging/sync-queue';
+import { QUEUES } from '../../../../shared/messaging/messages';
 import { Scheduler } from '../../../../shared/scheduling/scheduler';
 import { SettingsService } from '../../../../shared/settings/service';
 import {
@@ -12,12 +13,19 @@ import { GLOBAL_ID, SettingsRepository } from '../../../../shared/storage/settin
 import { SyncStateRepository } from '../../../../shared/storage/sync-state-repository';
 import { createTableStore } from '../../../../shared/storage/tables';
 import { testConnectionString, uniquePrefix } from '../../../support/storage';
-import { recordingQueue } from '../../../support/queue';
+import { startTestServiceBus, type TestServiceBus } from '../../../support/service-bus';
 
 const at = (hhmm: string, seconds = 30) =>
   new Date(`2026-11-24T${hhmm}:${String(seconds).padStart(2, '0')}Z`);
 
+const buses: TestServiceBus[] = [];
+afterEach(async () => {
+  for (const bus of buses.splice(0)) await bus.close();
+});
+
 async function world() {
+  const bus = await startTestServiceBus();
+  buses.push(bus);
   const tables = createTableStore(testConnectionString(), uniquePrefix());
   const settings = new SettingsService(
     new SettingsRepository(tables),
@@ -26,8 +34,15 @@ async function world() {
   const connections = new ConnectionRepository(tables);
   const schedule = new ScheduleRepository(tables);
   const states = new SyncStateRepository(tables);
-  const queue = recordingQueue();
+  const queue = bus.queue;
   const scheduler = new Scheduler({ schedule, settings, connections, states, queue, pageSize: 3 });
+  /** What reached Service Bus for these users (task-sync), received and completed. */
+  const received = async (...users: string[]) => {
+    const got = [];
+    for (const u of users) got.push(...(await bus.drain(QUEUES.tasks, u)));
+    return got.map((m) => ({ messageId: m.messageId as string, body: m.body as unknown }));
+  };
+  const ids = async (...users: string[]) => (await received(...users)).map((m) => m.messageId).sort();
   await settings.write(
     'global',
     GLOBAL_ID,
@@ -61,7 +76,20 @@ async function world() {
     for await (const page of schedule.due('000000000000', '209912312359', 100)) rows.push(...page);
     return rows.map((r) => `${r.userId}/${r.entity}@${r.slot.slice(8)}`).sort();
   };
-  return { tables, settings, connections, schedule, states, queue, scheduler, user, slots };
+  return {
+    tables,
+    settings,
+    connections,
+    schedule,
+    states,
+    queue,
+    scheduler,
+    user,
+    slots,
+    received,
+    ids,
+    bus,
+  };
 }
 
 describe('Scheduler.fanOut (Azurite)', () => {
@@ -82,11 +110,12 @@ describe('Scheduler.fanOut (Azurite)', () => {
       enqueued: 2,
       slots: { from: '202611241900', through: '202611241901' },
     });
-    expect(w.queue.sent.map((m) => m.messageId).sort()).toEqual([
+    const got = await w.received('a', 'b', 'c');
+    expect(got.map((m) => m.messageId).sort()).toEqual([
       'schedule:a:tasks:202611241900',
       'schedule:b:tasks:202611241901',
     ]);
-    expect(w.queue.sent[0]!.body).toMatchObject({
+    expect(got[0]!.body).toMatchObject({
       entity: 'tasks',
       reason: 'schedule',
       requestedAt: at('19:01').toISOString(),
@@ -109,7 +138,9 @@ describe('Scheduler.fanOut (Azurite)', () => {
     expect(one.enqueued + two.enqueued).toBe(4);
     const again = await w.scheduler.fanOut(at('19:00', 50));
     expect(again).toMatchObject({ busy: false, read: 0, enqueued: 0 });
-    expect(w.queue.sent).toHaveLength(4);
+    expect(await w.ids('a', 'b', 'c', 'd')).toEqual(
+      ['a', 'b', 'c', 'd'].map((u) => `schedule:${u}:tasks:202611241900`),
+    );
   });
 
   it('catches up missed minutes in one run, keeping each user on their cadence', async () => {
@@ -138,6 +169,7 @@ describe('Scheduler.fanOut (Azurite)', () => {
     await w.schedule.saveCursor({ through: '202611241859' });
     await w.scheduler.fanOut(at('19:00'));
     expect(await w.slots()).toEqual(['a/tasks@1915', 'b/tasks@1915']);
+    expect(await w.ids('a', 'b')).toHaveLength(2);
 
     await w.settings.write('user', 'a', { syncIntervalMinutes: 5 }, 'merge', {});
     await w.settings.write('organization', 'acme', { syncIntervalMinutes: 60 }, 'merge', {});
@@ -145,7 +177,7 @@ describe('Scheduler.fanOut (Azurite)', () => {
     expect(await w.slots()).toEqual(['a/tasks@1915', 'b/tasks@1915']);
     await w.scheduler.fanOut(at('19:15'));
     expect(await w.slots()).toEqual(['a/tasks@1920', 'b/tasks@2015']);
-    expect(w.queue.sent).toHaveLength(4);
+    expect(await w.ids('a', 'b')).toEqual(['schedule:a:tasks:202611241915', 'schedule:b:tasks:202611241915']);
   });
 
   it('does not queue disabled or unconnected users: disabled move on, disconnected leave the schedule', async () => {
@@ -160,7 +192,8 @@ describe('Scheduler.fanOut (Azurite)', () => {
 
     const r = await w.scheduler.fanOut(at('19:00'));
 
-    expect(w.queue.sent.map((m) => m.messageId)).toEqual(['schedule:on:tasks:202611241900']);
+    const everyone = ['on', 'off', 'gone', 'expired', 'never'];
+    expect(await w.ids(...everyone)).toEqual(['schedule:on:tasks:202611241900']);
     // calendar is disabled for everyone (global default)
     expect(r.skipped).toMatchObject({ disabled: 3, 'not-connected': 6 });
     expect(await w.slots()).toEqual([
@@ -174,12 +207,10 @@ describe('Scheduler.fanOut (Azurite)', () => {
     // enabling takes effect at the next slot
     await w.settings.write('user', 'off', { tasks: { enabled: true } }, 'merge', {});
     await w.scheduler.fanOut(at('19:15'));
-    expect(
-      w.queue.sent
-        .map((m) => m.messageId)
-        .slice(1)
-        .sort(),
-    ).toEqual(['schedule:off:tasks:202611241915', 'schedule:on:tasks:202611241915']);
+    expect(await w.ids(...everyone)).toEqual([
+      'schedule:off:tasks:202611241915',
+      'schedule:on:tasks:202611241915',
+    ]);
   });
 
   it('drops a row left behind by a move that died halfway, without queueing it', async () => {
@@ -196,6 +227,7 @@ describe('Scheduler.fanOut (Azurite)', () => {
     const r = await w.scheduler.fanOut(at('19:10'));
     expect(r).toMatchObject({ read: 1, enqueued: 0, skipped: { stale: 1 } });
     expect(await w.slots()).toEqual(['a/tasks@1930']);
+    expect(await w.ids('a')).toEqual([]);
   });
 
   it('leaves the cursor and the rows when sending fails, and the next run sends the same ids', async () => {
@@ -203,13 +235,17 @@ describe('Scheduler.fanOut (Azurite)', () => {
     await w.user('a');
     await w.schedule.place('a', 'tasks', '202611241900');
     await w.schedule.saveCursor({ through: '202611241859' });
-    w.queue.failNext(new Error('Service Bus unavailable'));
-    await expect(w.scheduler.fanOut(at('19:00'))).rejects.toThrow('Service Bus unavailable');
+    const down: SyncQueue = {
+      send: () => Promise.reject(new Error('Service Bus unavailable')),
+      close: () => Promise.resolve(),
+    };
+    const outage = new Scheduler({ ...w, connections: w.connections, queue: down });
+    await expect(outage.fanOut(at('19:00'))).rejects.toThrow('Service Bus unavailable');
     expect(await w.slots()).toEqual(['a/tasks@1900']);
     expect(await w.scheduler.fanOut(at('19:01'))).toMatchObject({ busy: true }); // lease of the failed run
     const r = await w.scheduler.fanOut(at('19:03'));
     expect(r).toMatchObject({ enqueued: 1, slots: { from: '202611241900', through: '202611241903' } });
-    expect(w.queue.sent.map((m) => m.messageId)).toEqual(['schedule:a:tasks:202611241900']);
+    expect(await w.ids('a')).toEqual(['schedule:a:tasks:202611241900']);
     expect(await w.slots()).toEqual(['a/tasks@1915']);
   });
 });
@@ -241,7 +277,7 @@ describe('Scheduler lifecycle (Azurite)', () => {
     expect(first.skipped).toEqual([{ entity: 'calendar', reason: 'disabled' }]);
     expect(first.queued).toHaveLength(1);
     expect(second.queued[0]!.messageId).not.toBe(first.queued[0]!.messageId);
-    expect(w.queue.sent.map((m: OutgoingSync) => m.body)).toEqual([
+    expect((await w.received('a')).map((m) => m.body)).toEqual([
       {
         userId: 'a',
         entity: 'tasks',

@@ -3,7 +3,8 @@ import { RETRY_POLICY, retryAt, SyncWorker } from '../../../../shared/scheduling
 import { SyncStateRepository } from '../../../../shared/storage/sync-state-repository';
 import { createTableStore } from '../../../../shared/storage/tables';
 import type { EntityRun } from '../../../../shared/sync/sync-service';
-import { recordingQueue } from '../../../support/queue';
+import { startTestServiceBus, type TestServiceBus } from '../../../support/service-bus';
+import { QUEUES } from '../../../../shared/messaging/messages';
 import { testConnectionString, uniquePrefix } from '../../../support/storage';
 
 const NOW = new Date('2026-11-24T19:00:00.000Z');
@@ -25,10 +26,24 @@ const message = (extra: Partial<SyncMessage> = {}): SyncMessage => ({
   ...extra,
 });
 
+let bus: TestServiceBus;
+beforeEach(async () => {
+  bus = await startTestServiceBus();
+});
+afterEach(() => bus.close());
+
+/** What the worker left on task-sync: scheduled retries included. */
+const onQueue = async () =>
+  (await bus.peek(QUEUES.tasks)).map((m) => ({
+    messageId: m.messageId,
+    sessionId: m.sessionId,
+    scheduledAt: m.scheduledEnqueueTimeUtc,
+    body: m.body as unknown,
+  }));
+
 function world() {
   const states = new SyncStateRepository(createTableStore(testConnectionString(), uniquePrefix()));
-  const queue = recordingQueue();
-  return { states, queue, worker: new SyncWorker({ states, queue, now: () => NOW }) };
+  return { states, worker: new SyncWorker({ states, queue: bus.queue, now: () => NOW }) };
 }
 
 describe('retry backoff', () => {
@@ -51,7 +66,7 @@ describe('SyncWorker (Azurite)', () => {
       return ok;
     });
     expect(handled.outcome).toBe('done');
-    expect(w.queue.sent).toEqual([]);
+    expect(await onQueue()).toEqual([]);
   });
 
   it('keeps a newer queued mark: another run is still pending', async () => {
@@ -66,16 +81,19 @@ describe('SyncWorker (Azurite)', () => {
     const m = message({ confirmMassDelete: true });
     const handled = await w.worker.handle(m, { count: 1 }, async () => throttled(300_000));
     expect(handled).toMatchObject({ outcome: 'retry', attempt: 1, at: new Date('2026-11-24T19:05:00.000Z') });
-    expect(w.queue.sent).toEqual([
+    expect(await onQueue()).toEqual([
       {
         messageId: 'retry:101:tasks:2026-11-24T18:59:00.000Z',
+        sessionId: '101',
         scheduledAt: new Date('2026-11-24T19:05:00.000Z'),
         body: { ...m, reason: 'retry', attempt: 1, requestedAt: NOW.toISOString() },
       },
     ]);
+    expect(bus.emulator.counts(QUEUES.tasks).scheduled).toBe(1);
     expect((await w.states.get('101', 'tasks'))?.state.queuedAt).toBe(NOW.toISOString());
     await w.worker.handle(m, { count: 2 }, async () => throttled(300_000));
-    expect(w.queue.sent).toHaveLength(1);
+    expect(await onQueue()).toHaveLength(1);
+    expect(bus.emulator.sent(QUEUES.tasks).duplicatesDropped).toBe(1);
   });
 
   it('backs off exponentially over retries and gives up after the last one, saying so in the status', async () => {
@@ -90,7 +108,7 @@ describe('SyncWorker (Azurite)', () => {
       async () => throttled(),
     );
     expect(last).toMatchObject({ outcome: 'gave-up', attempts: RETRY_POLICY.maxRetries });
-    expect(w.queue.sent).toHaveLength(1);
+    expect(await onQueue()).toHaveLength(1);
     expect((await w.states.get('101', 'tasks'))?.state).toMatchObject({
       status: 'error',
       lastError: 'Gave up after 5 retries: Oro answered 429 to GET /api/tasks: Slow down.',
@@ -129,7 +147,7 @@ describe('SyncWorker (Azurite)', () => {
     expect(await w.worker.handle(message(), { count: 1 }, async () => itemFailed)).toMatchObject({
       outcome: 'done',
     });
-    expect(w.queue.sent).toEqual([]);
+    expect(await onQueue()).toEqual([]);
   });
 
   it('rethrows an unexpected failure; on the last delivery it first records it so the dead-lettered run shows', async () => {
@@ -144,6 +162,6 @@ describe('SyncWorker (Azurite)', () => {
       status: 'error',
       lastError: 'The run failed on each of 5 deliveries and was dead-lettered: table storage timed out',
     });
-    expect(w.queue.sent).toEqual([]);
+    expect(await onQueue()).toEqual([]);
   });
 });
