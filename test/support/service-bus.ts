@@ -95,9 +95,12 @@ export async function deliverQueued(
       for (;;) {
         const [m] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 200 });
         if (!m) return out;
+        // The AMQP header (and so this SDK) counts earlier deliveries; the Functions host
+        // passes .NET's DeliveryCount, which counts this one too (1 on the first delivery).
+        const deliveryCount = (m.deliveryCount ?? 0) + 1;
         const context = new InvocationContext({
           functionName: fn.name,
-          triggerMetadata: { messageId: m.messageId, deliveryCount: m.deliveryCount, sessionId },
+          triggerMetadata: { messageId: m.messageId, deliveryCount, sessionId },
           logHandler: () => undefined,
         });
         try {
@@ -106,14 +109,14 @@ export async function deliverQueued(
           out.push({
             messageId: m.messageId as string | undefined,
             body: m.body,
-            deliveryCount: m.deliveryCount ?? 0,
+            deliveryCount,
           });
         } catch (error) {
           await receiver.abandonMessage(m);
           out.push({
             messageId: m.messageId as string | undefined,
             body: m.body,
-            deliveryCount: m.deliveryCount ?? 0,
+            deliveryCount,
             error: error instanceof Error ? error.message : String(error),
           });
         }
