@@ -58,6 +58,12 @@ const LEASE_MS = 2 * 60_000;
 /** Before the first run there is no cursor: every slot up to now is due. */
 const FIRST_SLOT: Slot = '000000000000';
 
+interface Move {
+  row: DueRow;
+  pointerEtag: string;
+  to: Slot;
+}
+
 interface Due {
   row: DueRow;
   pointer: Placement;
@@ -91,11 +97,12 @@ export class Scheduler {
     if (cursor.lease && Date.parse(cursor.lease.until) > now.getTime()) return { ...result, busy: true };
     const from = cursor.through ? addMinutes(cursor.through, 1) : FIRST_SLOT;
     if (from > through) return result;
+    const owner = randomUUID();
     let claimed;
     try {
       claimed = await this.deps.schedule.saveCursor({
         ...cursor,
-        lease: { owner: randomUUID(), until: new Date(now.getTime() + LEASE_MS).toISOString() },
+        lease: { owner, until: new Date(now.getTime() + LEASE_MS).toISOString() },
       });
     } catch (error) {
       if (isAppErrorCode(error, 'precondition-failed') || isAppErrorCode(error, 'conflict'))
@@ -103,9 +110,18 @@ export class Scheduler {
       throw error;
     }
     const shared: SharedLevels = new Map();
+    const started = performance.now();
+    let renewed = started;
     for await (const page of this.deps.schedule.due(from, through, this.deps.pageSize ?? 100)) {
       result.read += page.length;
       await this.processPage(page, through, now, shared, result);
+      // A long run keeps its claim; if another run took over meanwhile, this one stops
+      // (the other reads the same slots; what this one sent is dropped as duplicates).
+      if (performance.now() - renewed > LEASE_MS / 4) {
+        renewed = performance.now();
+        const until = new Date(now.getTime() + (renewed - started) + LEASE_MS).toISOString();
+        claimed = await this.deps.schedule.saveCursor({ ...claimed, lease: { owner, until } });
+      }
     }
     // Advanced only after every due row was handled: a run that dies leaves the cursor
     // where it was, and the next run (after the lease) reads the same slots again.
@@ -173,23 +189,41 @@ export class Scheduler {
     result: FanOutResult,
   ): Promise<void> {
     const due: Due[] = [];
+    const skipped: { skip: SkipReason; move?: Move }[] = [];
     await eachLimited(page, this.deps.concurrency ?? 16, async (row) => {
       const outcome = await this.decide(row, through, now, shared);
-      if ('skip' in outcome) result.skipped[outcome.skip]++;
+      if ('skip' in outcome) skipped.push(outcome);
       else due.push(outcome);
     });
-    if (due.length === 0) return;
+    const moves: Move[] = [];
+    const reasons: SkipReason[] = [];
+    for (const s of skipped) {
+      if (s.move) {
+        moves.push(s.move);
+        reasons.push(s.skip);
+      } else {
+        result.skipped[s.skip]++;
+      }
+    }
     // Marked before sending: a run that starts at once clears the mark; one set after
     // the send could outlive the run and show "queued" with nothing pending.
-    await eachLimited(due, this.deps.concurrency ?? 16, (d) =>
-      this.deps.states.markQueued(d.row.userId, d.row.entity, now),
-    );
-    const sending = performance.now();
-    await this.deps.queue.send(due.map((d) => d.message));
-    result.sendMs += performance.now() - sending;
-    result.enqueued += due.length;
-    await eachLimited(due, this.deps.concurrency ?? 16, async (d) => {
-      if (!(await this.moveOn(d.row, d.pointer, d.next))) result.skipped['moved-meanwhile']++;
+    if (due.length > 0) {
+      await eachLimited(due, this.deps.concurrency ?? 16, (d) =>
+        this.deps.states.markQueued(d.row.userId, d.row.entity, now),
+      );
+      const sending = performance.now();
+      await this.deps.queue.send(due.map((d) => d.message));
+      result.sendMs += performance.now() - sending;
+      result.enqueued += due.length;
+    }
+    // Rows move on only after the send: a run that dies before leaves them due, and the
+    // next run sends the same messageIds (dropped as duplicates if they got through).
+    const all = [...moves, ...due.map((d) => ({ row: d.row, pointerEtag: d.pointer.etag, to: d.next }))];
+    const moved = all.length > 0 ? await this.deps.schedule.moveMany(all) : [];
+    moved.forEach((ok, i) => {
+      const reason = i < reasons.length ? reasons[i] : undefined;
+      if (!ok) result.skipped['moved-meanwhile']++;
+      else if (reason) result.skipped[reason]++;
     });
   }
 
@@ -198,7 +232,7 @@ export class Scheduler {
     through: Slot,
     now: Date,
     shared: SharedLevels,
-  ): Promise<Due | { skip: SkipReason }> {
+  ): Promise<Due | { skip: SkipReason; move?: Move }> {
     const { schedule } = this.deps;
     const pointer = await schedule.get(row.userId, row.entity);
     if (!pointer || pointer.slot !== row.slot) {
@@ -225,9 +259,7 @@ export class Scheduler {
         : resolved[`${row.entity}.enabled`].value !== true
           ? 'disabled'
           : undefined;
-    if (skip) {
-      return (await this.moveOn(row, pointer, next)) ? { skip } : { skip: 'moved-meanwhile' };
-    }
+    if (skip) return { skip, move: { row, pointerEtag: pointer.etag, to: next } };
     const body: SyncMessage = {
       userId: row.userId,
       entity: row.entity,
@@ -240,17 +272,6 @@ export class Scheduler {
       next,
       message: { body, messageId: scheduleMessageId(row.userId, row.entity, row.slot) },
     };
-  }
-
-  /** False when a connect, disconnect or another run moved it meanwhile: theirs stands. */
-  private async moveOn(row: DueRow, pointer: Placement, next: Slot): Promise<boolean> {
-    try {
-      await this.deps.schedule.move({ ...row, slot: row.slot }, pointer.etag, next);
-      return true;
-    } catch (error) {
-      if (isAppErrorCode(error, 'precondition-failed') || isAppErrorCode(error, 'conflict')) return false;
-      throw error;
-    }
   }
 }
 

@@ -1,4 +1,4 @@
-import { odata } from '@azure/data-tables';
+import { odata, type TransactionAction } from '@azure/data-tables';
 import { AppError, isAppErrorCode } from '../errors/app-error';
 import type { SyncEntity } from './sync-state-repository';
 import { isRestStatus, mapStorageError, readRow, writeRow, type TableStore } from './tables';
@@ -128,6 +128,74 @@ export class ScheduleRepository {
     if (from.slot !== undefined && from.slot !== to) await this.deleteSlotRow(from.slot, userId, entity);
   }
 
+  /**
+   * Moves many due rows on, as `move` does for one, in fewer requests: the new slot rows
+   * in one transaction per slot (an upsert: the row is the same whoever writes it), each
+   * pointer at its ETag, then the old rows deleted in one transaction per slot. Returns,
+   * per move, whether it happened (false: someone moved that one meanwhile; theirs stands,
+   * and the new row left behind is dropped as stale when it comes due).
+   */
+  async moveMany(moves: readonly { row: DueRow; pointerEtag: string; to: Slot }[]): Promise<boolean[]> {
+    await this.tables.ready();
+    for (const [slot, group] of groupBy(moves, (m) => m.to)) {
+      if (!SLOT.test(slot)) throw new AppError('validation', `"${slot}" is not a schedule slot`);
+      for (let i = 0; i < group.length; i += 100) {
+        this.counts.written++;
+        await this.table.submitTransaction(
+          group.slice(i, i + 100).map(({ row }): TransactionAction => [
+            'upsert',
+            {
+              partitionKey: slot,
+              rowKey: `${row.userId}:${row.entity}`,
+              userId: row.userId,
+              entity: row.entity,
+            },
+            'Replace',
+          ]),
+        );
+      }
+    }
+    const moved = await Promise.all(
+      moves.map(async ({ row, pointerEtag, to }) => {
+        this.counts.written++;
+        try {
+          await writeRow<PointerEntity>(
+            this.tables,
+            'schedule',
+            { partitionKey: pointerKey(row.userId), rowKey: row.entity, slot: to },
+            pointerEtag,
+            `schedule of user "${row.userId}" (${row.entity})`,
+          );
+          return true;
+        } catch (error) {
+          if (raced(error)) return false;
+          throw error;
+        }
+      }),
+    );
+    const done = moves.filter((m, i) => moved[i] && m.row.slot !== m.to);
+    for (const [slot, group] of groupBy(done, (m) => m.row.slot)) {
+      for (let i = 0; i < group.length; i += 100) {
+        const chunk = group.slice(i, i + 100);
+        this.counts.written++;
+        try {
+          await this.table.submitTransaction(
+            // Transactions delete unconditionally: fine for immutable markers, whose
+            // move the pointer's ETag already guarded.
+            chunk.map(({ row }): TransactionAction => [
+              'delete',
+              { partitionKey: slot, rowKey: `${row.userId}:${row.entity}` },
+            ]),
+          );
+        } catch {
+          // One row gone already (a concurrent move) fails the whole transaction: one by one.
+          for (const { row } of chunk) await this.deleteSlotRow(slot, row.userId, row.entity, row.etag);
+        }
+      }
+    }
+    return moved;
+  }
+
   /** Takes the user off the schedule (disconnect): pointer at its ETag, then the slot row. */
   async remove(userId: string, entity: SyncEntity): Promise<void> {
     for (let attempt = 1; ; attempt++) {
@@ -234,3 +302,14 @@ export class ScheduleRepository {
 
 const raced = (error: unknown) =>
   isAppErrorCode(error, 'precondition-failed') || isAppErrorCode(error, 'conflict');
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}

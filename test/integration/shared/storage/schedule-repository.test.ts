@@ -54,6 +54,34 @@ describe('schedule repository (Azurite)', () => {
     expect(keys(await allDue(repo, '000000000000', '209912312359'))).toEqual(['202611241905/u1/tasks']);
   });
 
+  it('moves many rows in a few transactions; a row someone else moved meanwhile is left to them', async () => {
+    const repo = fresh();
+    for (const u of ['u1', 'u2', 'u3']) await repo.place(u, 'tasks', '202611241900');
+    const rows = await allDue(repo, '202611241900', '202611241900');
+    const etags = new Map<string, string>();
+    for (const u of ['u1', 'u2', 'u3']) etags.set(u, (await repo.get(u, 'tasks'))!.etag);
+    await repo.place('u1', 'tasks', '202611241930'); // a reconnect meanwhile
+    const before = repo.counts.written;
+    const moved = await repo.moveMany(
+      rows.map((row) => ({
+        row,
+        pointerEtag: etags.get(row.userId)!,
+        to: row.userId === 'u3' ? '202611241920' : '202611241915',
+      })),
+    );
+    expect(moved).toEqual([false, true, true]);
+    // 2 slot transactions + 3 pointers + 1 delete transaction
+    expect(repo.counts.written - before).toBe(6);
+    expect(await repo.get('u2', 'tasks')).toMatchObject({ slot: '202611241915' });
+    expect(await repo.get('u1', 'tasks')).toMatchObject({ slot: '202611241930' });
+    expect(keys(await allDue(repo, '000000000000', '209912312359'))).toEqual([
+      '202611241915/u1/tasks', // the loser's new row: stale, dropped when it comes due
+      '202611241915/u2/tasks',
+      '202611241920/u3/tasks',
+      '202611241930/u1/tasks',
+    ]);
+  });
+
   it('removes a user from the schedule, pointer and slot row, and again is a no-op', async () => {
     const repo = fresh();
     await repo.place('u1', 'tasks', '202611241900');
