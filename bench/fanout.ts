@@ -181,7 +181,7 @@ export async function fanOutBenchmark(
     await Promise.all([
       tables
         .client('schedule')
-        .createEntity({ partitionKey: `user:${id}`, rowKey: 'tasks', slot: slotFor(i) }),
+        .createEntity({ partitionKey: `user:${id}`, rowKey: `${id}:tasks`, slot: slotFor(i) }),
       tables.client('connections').createEntity({ partitionKey: id, rowKey: 'account', account }),
       tables.client('syncstate').createEntity({
         partitionKey: id,

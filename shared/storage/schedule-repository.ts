@@ -60,13 +60,18 @@ interface CursorEntity {
 }
 
 const pointerKey = (userId: string) => `user:${userId}`;
+/**
+ * The row key of a user's entity, in slot rows and pointer rows alike. Unique per row
+ * (not just the entity) so lookups stay cheap in Azurite, which finds rows by RowKey first.
+ */
+const memberKey = (userId: string, entity: string) => `${userId}:${entity}`;
 const CURSOR = { partitionKey: 'cursor', rowKey: 'fanout' } as const;
 const MAX_ATTEMPTS = 5;
 
 /**
  * The schedule index (DESIGN.md, Storage "schedule"): one row per user and entity in the
  * partition of its due minute, so a timer run reads only the partitions that came due.
- * A pointer row per user and entity ("user:<id>" / entity) says which slot is current:
+ * A pointer row per user and entity ("user:<id>" / "<id>:<entity>") says which slot is current:
  * moving writes the new slot row, then the pointer at its ETag, then deletes the old row,
  * so a crash in between leaves at most a stale row, which the timer recognises (its slot
  * is not the pointer's) and drops. Slot rows are immutable markers; the pointer is the truth.
@@ -85,7 +90,12 @@ export class ScheduleRepository {
 
   async get(userId: string, entity: SyncEntity): Promise<Placement | undefined> {
     this.counts.read++;
-    const row = await readRow<PointerEntity>(this.tables, 'schedule', pointerKey(userId), entity);
+    const row = await readRow<PointerEntity>(
+      this.tables,
+      'schedule',
+      pointerKey(userId),
+      memberKey(userId, entity),
+    );
     return row && { slot: row.slot, etag: row.etag };
   }
 
@@ -121,7 +131,7 @@ export class ScheduleRepository {
     await writeRow<PointerEntity>(
       this.tables,
       'schedule',
-      { partitionKey: pointerKey(userId), rowKey: entity, slot: to },
+      { partitionKey: pointerKey(userId), rowKey: memberKey(userId, entity), slot: to },
       etag,
       `schedule of user "${userId}" (${entity})`,
     );
@@ -146,7 +156,7 @@ export class ScheduleRepository {
             'upsert',
             {
               partitionKey: slot,
-              rowKey: `${row.userId}:${row.entity}`,
+              rowKey: memberKey(row.userId, row.entity),
               userId: row.userId,
               entity: row.entity,
             },
@@ -162,7 +172,7 @@ export class ScheduleRepository {
           await writeRow<PointerEntity>(
             this.tables,
             'schedule',
-            { partitionKey: pointerKey(row.userId), rowKey: row.entity, slot: to },
+            { partitionKey: pointerKey(row.userId), rowKey: memberKey(row.userId, row.entity), slot: to },
             pointerEtag,
             `schedule of user "${row.userId}" (${row.entity})`,
           );
@@ -184,7 +194,7 @@ export class ScheduleRepository {
             // move the pointer's ETag already guarded.
             chunk.map(({ row }): TransactionAction => [
               'delete',
-              { partitionKey: slot, rowKey: `${row.userId}:${row.entity}` },
+              { partitionKey: slot, rowKey: memberKey(row.userId, row.entity) },
             ]),
           );
         } catch {
@@ -204,7 +214,7 @@ export class ScheduleRepository {
       try {
         await this.tables.ready();
         this.counts.written++;
-        await this.table.deleteEntity(pointerKey(userId), entity, { etag: current.etag });
+        await this.table.deleteEntity(pointerKey(userId), memberKey(userId, entity), { etag: current.etag });
       } catch (error) {
         if (isRestStatus(error, 404)) return;
         if (isRestStatus(error, 412) && attempt < MAX_ATTEMPTS) continue;
@@ -279,7 +289,7 @@ export class ScheduleRepository {
       await writeRow<SlotEntity>(
         this.tables,
         'schedule',
-        { partitionKey: slot, rowKey: `${userId}:${entity}`, userId, entity },
+        { partitionKey: slot, rowKey: memberKey(userId, entity), userId, entity },
         undefined,
         `schedule slot ${slot} of user "${userId}" (${entity})`,
       );
@@ -293,7 +303,7 @@ export class ScheduleRepository {
     await this.tables.ready();
     this.counts.written++;
     try {
-      await this.table.deleteEntity(slot, `${userId}:${entity}`, etag ? { etag } : {});
+      await this.table.deleteEntity(slot, memberKey(userId, entity), etag ? { etag } : {});
     } catch (error) {
       if (!isRestStatus(error, 404)) mapStorageError(error, `schedule slot ${slot} of user "${userId}"`);
     }
