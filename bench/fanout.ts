@@ -112,8 +112,10 @@ export interface FanOutBenchRow {
 export async function fanOutBenchmark(
   connectionString: string,
   queue: SyncQueue,
+  size: { users: number; due: number; idPrefix?: string } = { users: USERS, due: DUE },
   log: (line: string) => void = console.log,
 ): Promise<{ rows: FanOutBenchRow[]; seedSeconds: number }> {
+  const { users: USERS, due: DUE } = size;
   const counter: Counter = { requests: 0, entities: 0 };
   const prefix = `b${randomBytes(4).toString('hex')}`;
   const tables = countingStore(connectionString, prefix, counter);
@@ -139,7 +141,7 @@ export async function fanOutBenchmark(
   for (const [org, interval] of ORGS)
     await settings.write('organization', org, { syncIntervalMinutes: interval }, 'replace', {});
 
-  const ids = Array.from({ length: USERS }, (_, i) => `u${String(i).padStart(6, '0')}`);
+  const ids = Array.from({ length: USERS }, (_, i) => `${size.idPrefix ?? 'u'}${String(i).padStart(6, '0')}`);
   const intervalOf = (i: number) => (i % 10 === 0 ? 5 : ORGS[i % ORGS.length]![1]);
   // The first DUE users are due in the measured minute; the rest later within their interval.
   const slotFor = (i: number) => (i < DUE ? target : addMinutes(target, 1 + (i % intervalOf(i))));
@@ -314,7 +316,14 @@ export async function runFanOutBench(): Promise<void> {
   });
   const queue = createServiceBusQueue(serviceBus.connectionString);
   try {
+    // The same due users alone first, then among all the others: what changes is the total only.
+    const small = await fanOutBenchmark(azurite.connectionString, queue, {
+      users: DUE,
+      due: DUE,
+      idPrefix: 's',
+    });
     const { rows, seedSeconds } = await fanOutBenchmark(azurite.connectionString, queue);
+    rows.unshift(...small.rows.filter((row) => row.scenario.startsWith('timer run, ') && row.due === DUE));
     const sent = serviceBus.sent(QUEUES.tasks);
     writeFanOutSection(
       rows,
