@@ -47,6 +47,12 @@ const envSchema = z.object({
     .refine((v) => new URL(v).origin === v.replace(/\/$/, ''), 'an origin: scheme, host and port, no path'),
   MICROSOFT_AUTHORITY_HOST: z.url().default('https://login.microsoftonline.com'),
   GRAPH_BASE_URL: z.url().default('https://graph.microsoft.com'),
+  SERVICEBUS_CONNECTION_STRING: z
+    .string()
+    .regex(
+      /(^|;)\s*Endpoint=sb:\/\/[^;]+/i,
+      'a Service Bus connection string: Endpoint=sb://…;SharedAccessKeyName=…;…',
+    ),
 });
 
 export interface AppConfig {
@@ -57,6 +63,8 @@ export interface AppConfig {
   /** The admin portal's origin: the only window the OAuth callback page talks to. */
   portalOrigin: string;
   microsoft: { authorityHost: string; graphBaseUrl: string };
+  /** The namespace holding the calendar-sync and task-sync queues (the trigger binding's setting too). */
+  serviceBus: { connectionString: string };
 }
 
 export class ConfigError extends Error {
@@ -68,6 +76,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = envSchema.safeParse({
     ...env,
     STORAGE_CONNECTION_STRING: env.STORAGE_CONNECTION_STRING ?? env.AzureWebJobsStorage,
+    SERVICEBUS_CONNECTION_STRING: env.SERVICEBUS_CONNECTION_STRING ?? env.SERVICEBUS_CONNECTION,
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`);
@@ -90,5 +99,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       authorityHost: e.MICROSOFT_AUTHORITY_HOST.replace(/\/+$/, ''),
       graphBaseUrl: e.GRAPH_BASE_URL.replace(/\/+$/, ''),
     },
+    serviceBus: { connectionString: e.SERVICEBUS_CONNECTION_STRING },
   };
 }
