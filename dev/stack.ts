@@ -2,18 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { buildFunctionTable } from '../functions/index';
 import { createServices, type Services } from '../shared/app/services';
 import { loadConfig } from '../shared/config/config';
+import { QUEUES } from '../shared/messaging/messages';
 import { startAzurite, type Azurite } from './azurite';
 import { startDevHost, type DevHost } from './host';
 import { startDevTimers, type DevTimers } from './timers';
-import { startServiceBusEmulator, type ServiceBusEmulator } from './servicebus';
-import { createServiceBusQueue } from '../shared/messaging/service-bus-queue';
-import { QUEUES } from '../shared/messaging/messages';
-import { MAX_DELIVERY_COUNT } from '../shared/scheduling/sync-worker';
 import type { TimerFunctionDefinition } from '../functions/timer';
 import { trustInThisProcess } from './microsoft/certificate';
 import { startMicrosoftSimulator, type MicrosoftSimulator } from './microsoft/simulator';
 import { renderDevPortal } from './portal';
 import { startOroSimulator, type OroSimulator } from './oro/simulator';
+import { startQueueConsumers } from './queue-consumer';
+import { startServiceBusEmulator, type ServiceBusEmulator } from './servicebus';
 import { DEMO, seedDemo, seedDemoTasks } from './seed';
 
 export const DEV_AUDIENCE = 'api://oro-m365-sync';
@@ -41,11 +40,11 @@ export interface Stack {
   microsoft: MicrosoftSimulator;
   /** Oro's OAuth2 and tasks API, simulated. */
   oro: OroSimulator;
+  /** The local Service Bus (queues calendar-sync and task-sync), for inspection in tests. */
+  serviceBus: ServiceBusEmulator;
   services: Services;
   /** The timer functions of the function table, on their NCRONTAB schedules. */
   timers: DevTimers;
-  /** The local Service Bus the sync queue sends to. */
-  serviceBus: ServiceBusEmulator;
   /** A Sync.Admin token signed by the simulator's Entra ID. */
   adminToken(expiresIn?: number): Promise<string>;
   close(): Promise<void>;
@@ -67,6 +66,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     trustInThisProcess(microsoft.certificate);
     const oro = await startOroSimulator();
     started.push(oro);
+    const serviceBus = await startServiceBusEmulator({ queues: SYNC_QUEUES });
+    started.push(serviceBus);
 
     // The host starts first so its URL (portal origin, redirect URI) is known to the config.
     const late: { services?: Services; portal?: string } = {};
@@ -94,24 +95,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       PORTAL_ORIGIN: host.url,
       MICROSOFT_AUTHORITY_HOST: microsoft.url,
       GRAPH_BASE_URL: microsoft.graphUrl,
+      SERVICEBUS_CONNECTION_STRING: serviceBus.connectionString,
     });
-    // As deployed: sessions per user, duplicate detection, dead-letter after 5 deliveries.
-    const serviceBus = await startServiceBusEmulator({
-      queues: Object.values(QUEUES).map((name) => ({
-        name,
-        requiresSession: true,
-        maxDeliveryCount: MAX_DELIVERY_COUNT,
-      })),
-    });
-    started.push(serviceBus);
-    const syncQueue = createServiceBusQueue(serviceBus.connectionString);
-    started.push(syncQueue);
-    const services = createServices(config, {
-      syncQueue,
-      ...(options.clock ? { clock: options.clock } : {}),
-    });
+    const services = createServices(config, options.clock ? { clock: options.clock } : {});
+    started.push(services.syncQueue);
     late.services = services;
     await services.tables.ready();
+    // As the Functions host would: the queue functions of the table take messages from Service Bus.
+    started.push(
+      startQueueConsumers({
+        connectionString: serviceBus.connectionString,
+        functions,
+        ...(options.log ? { log: options.log } : {}),
+      }),
+    );
     const timers = startDevTimers(
       functions.filter((f): f is TimerFunctionDefinition => f.kind === 'timer'),
       { autoStart: options.timers ?? true, ...(options.log ? { log: options.log } : {}) },
@@ -136,9 +133,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       url: host.url,
       microsoft,
       oro,
+      serviceBus,
       services,
       timers,
-      serviceBus,
       adminToken,
       close: () => closeAll(started),
     };
@@ -147,6 +144,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     throw error;
   }
 }
+
+/** The queues as DESIGN.md (Messages) configures them: sessions keyed by user, duplicate detection on, poison dead-lettered after 5 deliveries. */
+const SYNC_QUEUES = Object.values(QUEUES).map((name) => ({
+  name,
+  requiresSession: true,
+  maxDeliveryCount: 5,
+  lockDurationMs: 60_000,
+  duplicateDetectionWindowMs: 10 * 60_000,
+}));
 
 async function closeAll(parts: { close(): Promise<void> }[]): Promise<void> {
   for (const part of parts.reverse()) await part.close();

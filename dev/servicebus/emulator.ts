@@ -178,11 +178,16 @@ export async function startServiceBusEmulator(options: {
   container.on('receiver_open', (context: EventContext) => {
     const receiver = context.receiver as Receiver;
     const address = asRecord(receiver.target).address as string | undefined;
+    if (address !== '$cbs' && !address?.endsWith('/$management') && !findQueue(address)) {
+      // As the service does: an attach without a target, then the detach with the reason.
+      receiver.close({
+        condition: 'amqp:not-found',
+        description: `The messaging entity "${address}" could not be found.`,
+      });
+      return;
+    }
     receiver.set_target({ address: address ?? '' });
     setAttach(receiver, { max_message_size: MAX_MESSAGE_SIZE });
-    if (address !== '$cbs' && !address?.endsWith('/$management') && !findQueue(address)) {
-      receiver.close({ condition: 'amqp:not-found', description: `No queue at "${address}".` });
-    }
   });
 
   // A client receiver: a queue (or its dead-letter queue) to receive from, or a request node's reply link.

@@ -8,6 +8,7 @@ import { SyncLogRepository } from '../storage/sync-log-repository';
 import { SyncStateRepository } from '../storage/sync-state-repository';
 import { SyncService } from '../sync/sync-service';
 import { ConnectionRepository } from '../storage/connection-repository';
+import { createServiceBusQueue } from '../messaging/service-bus-queue';
 import { OAuthStateRepository } from '../storage/oauth-state-repository';
 import { SettingsRepository } from '../storage/settings-repository';
 import { createTableStore, type TableStore } from '../storage/tables';
@@ -15,7 +16,6 @@ import type { SyncQueue } from '../messaging/sync-queue';
 import { Scheduler } from '../scheduling/scheduler';
 import { SyncWorker } from '../scheduling/sync-worker';
 import { ScheduleRepository } from '../storage/schedule-repository';
-import { AppError } from '../errors/app-error';
 import { checkHealth, type HealthReport } from './health';
 
 /** Everything a function needs, built once per process from validated config. */
@@ -25,6 +25,7 @@ export interface Services {
   settings: SettingsService;
   connections: ConnectionService;
   sync: SyncService;
+  /** Service Bus: where sync runs are queued (the connection opens on first use). */
   syncQueue: SyncQueue;
   /** The timer's fan-out and the schedule's lifecycle (connect, disconnect). */
   scheduler: Scheduler;
@@ -36,12 +37,9 @@ export interface Services {
   health(): Promise<HealthReport>;
 }
 
-export function createServices(
-  config: AppConfig,
-  parts: { syncQueue?: SyncQueue; clock?: () => Date } = {},
-): Services {
+export function createServices(config: AppConfig, parts: { clock?: () => Date } = {}): Services {
   const tables = createTableStore(config.storage.connectionString, config.storage.tablePrefix);
-  const syncQueue = parts.syncQueue ?? unconfiguredQueue;
+  const syncQueue = createServiceBusQueue(config.serviceBus.connectionString);
   const now = parts.clock ?? (() => new Date());
   const schedule = new ScheduleRepository(tables);
   const states = new SyncStateRepository(tables);
@@ -85,12 +83,6 @@ export function createServices(
     syncWorker: new SyncWorker({ states, queue: syncQueue, now }),
     now,
     authenticateAdmin: createAdminAuthenticator(config.auth),
-    health: () => checkHealth(tables),
+    health: () => checkHealth(tables, syncQueue),
   };
 }
-
-// Until the Service Bus sender is wired (branch sb), queueing says so instead of dropping work.
-const unconfiguredQueue: SyncQueue = {
-  send: () => Promise.reject(new AppError('dependency-unavailable', 'No sync queue is configured.')),
-  close: () => Promise.resolve(),
-};
