@@ -91,9 +91,15 @@ async function refreshSync() {
 }
 $('sync-tasks').onclick = async () => {
   const r = await call('POST', '/users/' + user() + '/sync', 'tasks');
-  const run = r.runs[0];
-  $('message').textContent = 'Tasks sync: ' + run.status + (run.error ? ': ' + run.error : '');
-  $('message').className = run.status === 'ok' ? 'ok' : 'fail';
+  const queued = r.queued && r.queued.length > 0;
+  $('message').textContent = 'Tasks sync: ' + (queued ? 'queued' : r.skipped && r.skipped.length ? r.skipped[0].reason : (r.detail || 'refused'));
+  $('message').className = queued ? 'ok' : 'fail';
+  // The run happens on the queue: follow the status until it has started and finished.
+  for (let i = 0; queued && i < 60; i++) {
+    await new Promise((done) => setTimeout(done, 500));
+    const t = (await call('GET', '/users/' + user() + '/sync')).tasks;
+    if (t.state !== 'queued' && t.state !== 'running') break;
+  }
   refreshSync();
 };
 $('user').onchange = () => { refresh(); refreshSync(); };

@@ -61,8 +61,8 @@ describe('Connect in a real browser', () => {
 
     // The demo organization sends tasks one way: Oro's two tasks of user 101 go to To Do.
     await page.click('#sync-tasks');
-    await page.waitForSelector('#message:text("Tasks sync: ok")');
-    await page.waitForSelector('#log li:nth-child(2)');
+    await page.waitForSelector('#message:text("Tasks sync: queued")');
+    await page.waitForSelector('#log li:nth-child(2)', { timeout: 20_000 });
     expect(await page.textContent('#tasks-detail')).toMatch(
       /2 created, 0 updated, 0 deleted, 0 conflicts, 0 errors/,
     );
