@@ -14,6 +14,7 @@ import { DEMO_ACCOUNTS, DEV_TENANT_ID, type SimAccount, type SimApp } from './ac
 import { devCertificate, type Certificate } from './certificate';
 import { handleGraph } from './graph';
 import { escapeHtml, readBody, sendJson } from './respond';
+import { CalendarStore } from './calendar';
 import { TodoStore } from './todo';
 import { closeNow, listen } from '../ports';
 
@@ -47,6 +48,8 @@ export interface MicrosoftSimulator {
   resetCounts(): void;
   /** One account's Microsoft To Do (tests read and edit it directly). */
   todo(username: string): TodoStore;
+  /** One account's calendar (tests read and edit it directly, as the user would in Outlook). */
+  calendar(username: string): CalendarStore;
   /** The next `count` Graph requests (batch steps included) answer 429 with Retry-After `seconds`. */
   throttleNext(count: number, seconds?: number): void;
   accounts: readonly SimAccount[];
@@ -99,6 +102,7 @@ export interface SimulatorContext {
   verifyAccessToken(token: string): Promise<JWTPayload | undefined>;
   accountByOid(oid: string): SimAccount | undefined;
   todo(account: SimAccount): TodoStore;
+  calendar(account: SimAccount): CalendarStore;
   /** Seconds of Retry-After when this request is to be throttled. */
   takeThrottle(): number | undefined;
 }
@@ -126,6 +130,15 @@ export async function startMicrosoftSimulator(
     if (!store) {
       store = new TodoStore();
       todos.set(account.oid, store);
+    }
+    return store;
+  };
+  const calendars = new Map<string, CalendarStore>();
+  const calendarOf = (account: SimAccount) => {
+    let store = calendars.get(account.oid);
+    if (!store) {
+      store = new CalendarStore(account);
+      calendars.set(account.oid, store);
     }
     return store;
   };
@@ -158,6 +171,7 @@ export async function startMicrosoftSimulator(
     },
     accountByOid: (oid) => accounts.find((a) => a.oid === oid),
     todo: todoOf,
+    calendar: calendarOf,
     takeThrottle: () => throttles.shift(),
   };
 
@@ -479,6 +493,11 @@ ${requested.map((s) => `<label><input type="checkbox" name="granted" value="${es
       const account = accounts.find((a) => a.username === username);
       if (!account) throw new Error(`no account ${username}`);
       return todoOf(account);
+    },
+    calendar: (username) => {
+      const account = accounts.find((a) => a.username === username);
+      if (!account) throw new Error(`no account ${username}`);
+      return calendarOf(account);
     },
     throttleNext: (count, seconds = 0.01) => {
       for (let i = 0; i < count; i++) throttles.push(seconds);
