@@ -6,6 +6,7 @@ import {
   patternOccurrence,
   planExceptions,
   readGraphExceptions,
+  type GraphInstance,
   type GraphSeriesMaster,
 } from '../../../../shared/sync/calendar/graph-exceptions';
 
@@ -37,7 +38,7 @@ const allDay: EventFields = {
   recurrence: { ...timed.recurrence!, pattern: 'weekly', daysOfWeek: ['monday'] },
 };
 
-const instance = (over: Record<string, unknown>) => ({
+const instance = (over: Partial<GraphInstance> & Pick<GraphInstance, 'start' | 'end'>): GraphInstance => ({
   id: 'X',
   subject: 'Standup',
   body: { contentType: 'text', content: 'daily' },
