@@ -221,13 +221,6 @@ export class CalendarStore {
     if (!input.start || !input.end) return { error: 'Your request requires a start and an end.' };
     const error = this.apply(draft, input);
     if (error) return { error };
-    if (Array.isArray(input.singleValueExtendedProperties)) {
-      for (const p of input.singleValueExtendedProperties as { id?: unknown; value?: unknown }[]) {
-        if (typeof p.id !== 'string' || typeof p.value !== 'string')
-          return { error: 'Invalid extended property.' };
-        draft.extendedProperties.push({ id: p.id, value: p.value });
-      }
-    }
     if (txn) {
       draft.transactionId = txn;
       this.transactions.set(txn, draft.id);
@@ -359,6 +352,17 @@ export class CalendarStore {
   }
 
   private apply(e: SimEvent, input: Record<string, unknown>): string | undefined {
+    if ('singleValueExtendedProperties' in input) {
+      if (!Array.isArray(input.singleValueExtendedProperties)) return 'Invalid extended properties.';
+      for (const p of input.singleValueExtendedProperties as { id?: unknown; value?: unknown }[]) {
+        if (typeof p.id !== 'string' || typeof p.value !== 'string') return 'Invalid extended property.';
+        const id = p.id;
+        // Ids compare without case; a PATCH replaces the value of the same property.
+        const same = e.extendedProperties.findIndex((x) => x.id.toLowerCase() === id.toLowerCase());
+        if (same >= 0) e.extendedProperties[same] = { id: e.extendedProperties[same]!.id, value: p.value };
+        else e.extendedProperties.push({ id, value: p.value });
+      }
+    }
     if ('subject' in input || 'body' in input || 'location' in input || 'isReminderOn' in input) {
       for (const key of CONTENT_KEYS) {
         if (key in input) {
