@@ -5,7 +5,12 @@ import {
   type GraphRecurrence,
   type Recurrence,
 } from '../../shared/sync/calendar/recurrence';
-import { toIana, utcToZoned, zonedDate, zonedToUtc } from '../../shared/sync/calendar/time-zones';
+import {
+  toIana as knownZone,
+  utcToZoned,
+  zonedDate,
+  zonedToUtc,
+} from '../../shared/sync/calendar/time-zones';
 import type { SimAccount } from './accounts';
 import type { GraphAnswer } from './todo';
 
@@ -113,6 +118,14 @@ interface Round {
 }
 
 const DAY = 86_400_000;
+/**
+ * A zone Exchange keeps as a custom definition (some clients write one): it recurs in
+ * UTC here, and no IANA name matches it, so the sync must report such a series unmapped.
+ */
+export const CUSTOM_ZONE = 'tzone://Microsoft/Custom';
+const zoneOf = (name: string): string | undefined => (name === CUSTOM_ZONE ? 'UTC' : knownZone(name));
+/** Delta tokens and page rounds kept; older ones answer 410 as an expired sync state. */
+const KEPT_TOKENS = 200;
 const DEFAULT_PAGE = 10;
 const FAR = Date.parse('3000-01-01T00:00:00Z');
 
@@ -327,7 +340,7 @@ export class CalendarStore {
     for (const key of ['start', 'end'] as const) {
       if (!(key in input)) continue;
       const t = input[key] as { dateTime?: unknown; timeZone?: unknown } | undefined;
-      const zone = toIana(String(t?.timeZone ?? ''));
+      const zone = zoneOf(String(t?.timeZone ?? ''));
       if (typeof t?.dateTime !== 'string' || !zone || !DATE_TIME.test(t.dateTime))
         return { error: `Invalid ${key}.` };
       exception[key] = e.isAllDay ? t.dateTime.slice(0, 10) : iso(zonedToUtc(t.dateTime, zone).getTime());
@@ -380,7 +393,7 @@ export class CalendarStore {
       const t = input[key] as { dateTime?: unknown; timeZone?: unknown } | undefined;
       if (typeof t?.dateTime !== 'string' || !DATE_TIME.test(t.dateTime) || typeof t.timeZone !== 'string')
         return `Invalid ${key}: a dateTime and a timeZone are required.`;
-      if (!toIana(t.timeZone)) return `A valid TimeZone value must be specified. "${t.timeZone}" is not one.`;
+      if (!zoneOf(t.timeZone)) return `A valid TimeZone value must be specified. "${t.timeZone}" is not one.`;
       e[key] = { dateTime: t.dateTime.slice(0, 19), timeZone: t.timeZone };
     }
     if (e.isAllDay && (!/T00:00:00/.test(e.start.dateTime) || !/T00:00:00/.test(e.end.dateTime)))
@@ -408,7 +421,10 @@ export class CalendarStore {
         e.recurrence = null;
       } else {
         const g = input.recurrence as GraphRecurrence;
-        const mapped = g?.pattern && g.range ? fromGraph(g, e.start.timeZone) : { unsupported: 'no pattern' };
+        const mapped =
+          g?.pattern && g.range
+            ? fromGraph(withKnownZone(g), e.start.timeZone === CUSTOM_ZONE ? 'UTC' : e.start.timeZone)
+            : { unsupported: 'no pattern' };
         if ('unsupported' in mapped) return `Invalid recurrence: ${mapped.unsupported}.`;
         e.recurrence = structuredClone(g);
       }
@@ -481,9 +497,9 @@ export class CalendarStore {
     const r = seriesRecurrence(e);
     if (!r) return [];
     const zone = r.timeZone;
-    const eventZone = toIana(e.start.timeZone) ?? zone;
+    const eventZone = zoneOf(e.start.timeZone) ?? zone;
     const masterStart = zonedToUtc(e.start.dateTime, eventZone).getTime();
-    const duration = zonedToUtc(e.end.dateTime, toIana(e.end.timeZone) ?? eventZone).getTime() - masterStart;
+    const duration = zonedToUtc(e.end.dateTime, zoneOf(e.end.timeZone) ?? eventZone).getTime() - masterStart;
     const timeOfDay = utcToZoned(new Date(masterStart), zone).slice(11, 19);
     const allDayDays = Math.round(
       (Date.parse(`${e.end.dateTime.slice(0, 10)}T00:00:00Z`) -
@@ -534,13 +550,13 @@ export class CalendarStore {
 
   /** Graph's event JSON; date-times in `zone` (Prefer: outlook.timezone; UTC by default). */
   render(e: SimEvent, zone: string, options: RenderOptions = {}): Record<string, unknown> {
-    const iana = toIana(zone) ?? 'UTC';
+    const iana = zoneOf(zone) ?? 'UTC';
     const at = (v: number | string) =>
       typeof v === 'string'
         ? { dateTime: `${v}T00:00:00.0000000`, timeZone: zone }
         : { dateTime: `${utcToZoned(new Date(v), iana)}.0000000`, timeZone: zone };
     const own = (t: { dateTime: string; timeZone: string }): number | string =>
-      e.isAllDay ? t.dateTime.slice(0, 10) : zonedToUtc(t.dateTime, toIana(t.timeZone) ?? 'UTC').getTime();
+      e.isAllDay ? t.dateTime.slice(0, 10) : zonedToUtc(t.dateTime, zoneOf(t.timeZone) ?? 'UTC').getTime();
     const doc: Record<string, unknown> = {
       '@odata.etag': `W/"${e.changeKey}"`,
       id: e.id,
@@ -623,7 +639,7 @@ export class CalendarStore {
   private renderInstance(i: Instance, zone: string, options: RenderOptions): Record<string, unknown> {
     const e = i.event;
     if (i.originalStart === undefined) return this.render(e, zone, options);
-    const iana = toIana(zone) ?? 'UTC';
+    const iana = zoneOf(zone) ?? 'UTC';
     const at = (v: number | string) =>
       typeof v === 'string'
         ? { dateTime: `${v}T00:00:00.0000000`, timeZone: zone }
@@ -677,7 +693,7 @@ export class CalendarStore {
     base: string,
   ): GraphAnswer | undefined {
     const zone = /outlook\.timezone="([^"]+)"/.exec(prefer)?.[1] ?? 'UTC';
-    if (!toIana(zone))
+    if (!zoneOf(zone))
       return graphError(400, 'TimeZoneNotSupportedException', `A valid TimeZone value must be specified.`);
     const options = renderOptions(url);
     const notFound = () =>
@@ -808,6 +824,8 @@ export class CalendarStore {
       }
     }
     const token = randomUUID();
+    forgetOldest(this.tokens);
+    forgetOldest(this.rounds);
     this.tokens.set(token, {
       epoch: this.epoch,
       windowStart,
@@ -915,17 +933,25 @@ function renderRecurrence(g: GraphRecurrence): Record<string, unknown> {
 
 function seriesRecurrence(e: SimEvent): Recurrence | undefined {
   if (!e.recurrence) return undefined;
-  const mapped = fromGraph(e.recurrence, e.start.timeZone);
+  const mapped = fromGraph(
+    withKnownZone(e.recurrence),
+    e.start.timeZone === CUSTOM_ZONE ? 'UTC' : e.start.timeZone,
+  );
   return 'ok' in mapped ? mapped.ok : undefined;
 }
+
+const withKnownZone = (g: GraphRecurrence): GraphRecurrence =>
+  g.range?.recurrenceTimeZone === CUSTOM_ZONE
+    ? { ...g, range: { ...g.range, recurrenceTimeZone: 'UTC' } }
+    : g;
 
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
 
 function startMs(e: SimEvent): number {
-  return zonedToUtc(e.start.dateTime, toIana(e.start.timeZone) ?? 'UTC').getTime();
+  return zonedToUtc(e.start.dateTime, zoneOf(e.start.timeZone) ?? 'UTC').getTime();
 }
 function endMs(e: SimEvent): number {
-  return zonedToUtc(e.end.dateTime, toIana(e.end.timeZone) ?? 'UTC').getTime();
+  return zonedToUtc(e.end.dateTime, zoneOf(e.end.timeZone) ?? 'UTC').getTime();
 }
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
@@ -1028,3 +1054,7 @@ function graphError(status: number, code: string, message: string): GraphAnswer 
 
 const methodNotAllowed = (method: string, path: string) =>
   graphError(405, 'BadRequest', `Method ${method} is not supported on ${path}.`);
+
+function forgetOldest<K, V>(map: Map<K, V>): void {
+  while (map.size >= KEPT_TOKENS) map.delete(map.keys().next().value as K);
+}

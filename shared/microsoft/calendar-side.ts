@@ -135,6 +135,8 @@ export interface CalendarSideOptions {
 export class GraphCalendarSide implements SidePort<EventFields> {
   readonly side = 'microsoft' as const;
   requests = 0;
+  /** What the last read() mapped with a caveat (an unreadable cancelled occurrence), for the log. */
+  notes: string[] = [];
   private readonly window: { pastDays: number; futureDays: number };
   private readonly now: () => Date;
 
@@ -147,6 +149,7 @@ export class GraphCalendarSide implements SidePort<EventFields> {
   }
 
   async read(cursor: string | undefined, linkedIds: ReadonlySet<string>): Promise<ReadResult<EventFields>> {
+    this.notes = [];
     const saved = parseCursor(cursor);
     const wanted = this.currentWindow();
     // The window moves with the clock; a day's drift is worth a new delta round.
@@ -230,6 +233,7 @@ export class GraphCalendarSide implements SidePort<EventFields> {
         unmapped.push({ id: doc.id, reason: mapped.unsupported });
         return;
       }
+      for (const note of mapped.notes) this.notes.push(`event ${doc.id}: ${note}`);
       // Items outside the window are not reported (nor are they deletions).
       if (!masters.has(id) && !inWindow(mapped.item.fields, from, to)) return;
       changes.push({ type: 'upsert', item: mapped.item });
@@ -261,7 +265,8 @@ export class GraphCalendarSide implements SidePort<EventFields> {
       }
       const parsed = eventDoc.safeParse(a.body);
       if ((a.status === 200 || a.status === 201) && parsed.success) {
-        done[i] = { id: parsed.data.id, version: parsed.data.changeKey ?? '' };
+        // Without exceptions, this answer is what the next read will see: the same version.
+        done[i] = { id: parsed.data.id, version: versionOf(parsed.data) };
       } else results[i] = a.status === 200 || a.status === 201 ? badDocument(w) : failure(w, a);
     });
 
@@ -491,7 +496,21 @@ const needsExceptions = (w: Write<EventFields>): boolean =>
     ? (w.fields?.exceptions.length ?? 0) > 0
     : (w.changed ?? []).some((n) => ['exceptions', 'recurrence', 'start', 'end', 'allDay'].includes(n));
 
-function snapshot(doc: EventDoc): { item: Snapshot<EventFields> } | { unsupported: string } {
+/** One token over the master's and its exceptions' change keys and the cancelled occurrences. */
+function versionOf(doc: EventDoc): string {
+  return createHash('sha256')
+    .update(
+      JSON.stringify([
+        doc.changeKey ?? doc.lastModifiedDateTime ?? '',
+        (doc.exceptionOccurrences ?? []).map((x) => x.changeKey ?? x.lastModifiedDateTime ?? ''),
+        doc.cancelledOccurrences ?? [],
+      ]),
+    )
+    .digest('base64url')
+    .slice(0, 22);
+}
+
+function snapshot(doc: EventDoc): { item: Snapshot<EventFields>; notes: string[] } | { unsupported: string } {
   const g = doc as unknown as GraphSeriesMaster;
   const range = g.recurrence?.range;
   // A series written without a recurrence zone recurs in its start zone.
@@ -514,18 +533,14 @@ function snapshot(doc: EventDoc): { item: Snapshot<EventFields> } | { unsupporte
     if (parsed.success)
       fields = { ...fields, organizer: parsed.data.organizer, attendees: parsed.data.attendees };
   }
-  if (fields.recurrence) fields = { ...fields, exceptions: readGraphExceptions(g, fields).exceptions };
+  let notes: string[] = [];
+  if (fields.recurrence) {
+    const read = readGraphExceptions(g, fields);
+    fields = { ...fields, exceptions: read.exceptions };
+    notes = read.notes;
+  }
   const exceptions = doc.exceptionOccurrences ?? [];
-  const version = createHash('sha256')
-    .update(
-      JSON.stringify([
-        doc.changeKey ?? doc.lastModifiedDateTime ?? '',
-        exceptions.map((x) => x.changeKey ?? x.lastModifiedDateTime ?? ''),
-        doc.cancelledOccurrences ?? [],
-      ]),
-    )
-    .digest('base64url')
-    .slice(0, 22);
+  const version = versionOf(doc);
   const stamps = [doc.lastModifiedDateTime, ...exceptions.map((x) => x.lastModifiedDateTime)].filter(
     (s): s is string => typeof s === 'string' && !Number.isNaN(Date.parse(s)),
   );
@@ -533,6 +548,7 @@ function snapshot(doc: EventDoc): { item: Snapshot<EventFields> } | { unsupporte
     stamps.length > 0 ? new Date(Math.max(...stamps.map((s) => Date.parse(s)))).toISOString() : '';
   const organizer = mapped.ok.organizer;
   return {
+    notes,
     item: {
       id: doc.id,
       version,

@@ -15,6 +15,8 @@ interface Ev {
   cancelledOccurrences?: string[];
   exceptionOccurrences?: Ev[];
   singleValueExtendedProperties?: unknown;
+  seriesMasterId?: string;
+  '@removed'?: unknown;
 }
 interface Answer extends Ev {
   value: Ev[];
@@ -227,9 +229,20 @@ describe('Graph simulator: calendar', () => {
     const list = await instances(s.body.id, '2027-01-01T00:00:00Z', '2027-03-01T00:00:00Z');
     expect(list.map((i) => i.type)).toEqual(['occurrence', 'exception', 'occurrence']);
 
-    // Deleting the series takes every occurrence with it.
+    // Deleting the series takes every occurrence with it; delta reports each as removed.
+    const window =
+      '/me/calendarView/delta?startDateTime=2027-01-15T00:00:00Z&endDateTime=2027-02-15T00:00:00Z';
+    const before = await api('GET', window);
+    expect(before.body.value.filter((i) => i.seriesMasterId === s.body.id).map((i) => i.type)).toEqual([
+      'occurrence',
+      'exception',
+      'occurrence',
+    ]);
     expect((await api('DELETE', `/me/events/${s.body.id}`)).status).toBe(204);
     expect((await api('GET', `/me/events/${second!.id}`)).status).toBe(404);
+    const after = await api('GET', before.body['@odata.deltaLink']!);
+    expect(after.body.value.map((i) => i.id).sort()).toEqual(list.map((i) => i.id).sort());
+    expect(after.body.value.every((i) => i['@removed'])).toBe(true);
   });
 
   it('pages calendarView/delta, then reports only changes and removals; a lost token is 410', async () => {

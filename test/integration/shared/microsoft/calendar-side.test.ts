@@ -1,4 +1,5 @@
 import { trustInThisProcess } from '../../../../dev/microsoft/certificate';
+import { CUSTOM_ZONE } from '../../../../dev/microsoft/calendar';
 import { startMicrosoftSimulator, type MicrosoftSimulator } from '../../../../dev/microsoft/simulator';
 import { GraphCalendarSide, LINK_PROPERTY } from '../../../../shared/microsoft/calendar-side';
 import { createGraphClient } from '../../../../shared/microsoft/graph-client';
@@ -110,6 +111,33 @@ describe('Microsoft calendar side against the Graph simulator', () => {
     });
     expect(byTitle.get('seattle')?.linkId).toBeUndefined();
     expect(byTitle.size).toBe(5);
+    // What a write answers is the version the next read reports, so our own write is no news.
+    expect(results[0]).toMatchObject({ ok: true, version: byTitle.get('timed')?.version });
+  });
+
+  it('leaves a series it cannot map alone and says why', async () => {
+    const custom = store().create({
+      subject: 'custom zone',
+      start: at('2026-12-01T09:00:00', CUSTOM_ZONE),
+      end: at('2026-12-01T10:00:00', CUSTOM_ZONE),
+      recurrence: {
+        pattern: { type: 'daily', interval: 1 },
+        range: {
+          type: 'numbered',
+          startDate: '2026-12-01',
+          numberOfOccurrences: 3,
+          recurrenceTimeZone: CUSTOM_ZONE,
+        },
+      },
+    });
+    if ('error' in custom) throw new Error(custom.error);
+    const s = side();
+    await s.write([create(ev({ title: 'fine' }), 'U-1')]);
+    const read = await s.read(undefined, new Set());
+    expect(upserts(read.changes).map((u) => u.fields.title)).toEqual(['fine']);
+    expect(read.unmapped).toEqual([
+      { id: custom.id, reason: expect.stringContaining('tzone://Microsoft/Custom') },
+    ]);
   });
 
   const patterns: [string, Recurrence, string][] = [
