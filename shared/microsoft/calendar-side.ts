@@ -251,6 +251,15 @@ export class GraphCalendarSide implements SidePort<EventFields> {
     // 1. The items themselves: create, patch, delete.
     const first: { i: number; step: BatchStep }[] = [];
     writes.forEach((w, i) => {
+      const missing = w.op === 'create' ? !w.fields : w.op === 'update' ? !w.fields || !w.id : !w.id;
+      if (missing) {
+        results[i] = {
+          ok: false,
+          error: `a ${w.op} without its ${w.id ? 'fields' : 'event id'}`,
+          retryable: false,
+        };
+        return;
+      }
       const step = this.itemStep(w, String(i));
       if (step) first.push({ i, step });
     });

@@ -377,6 +377,62 @@ describe('Microsoft calendar side against the Graph simulator', () => {
     expect(gone.changes).toEqual([{ type: 'delete', id }]);
   });
 
+  it('refuses a write without its id or fields and sends nothing', async () => {
+    const s = side();
+    const results = await s.write([
+      { op: 'update', side: 'microsoft', linkId: 'B-1', fields: ev() },
+      { op: 'delete', side: 'microsoft', linkId: 'B-2' },
+      { op: 'create', side: 'microsoft', linkId: 'B-3' },
+    ]);
+    expect(results).toEqual([
+      { ok: false, error: 'a update without its event id', retryable: false },
+      { ok: false, error: 'a delete without its event id', retryable: false },
+      { ok: false, error: 'a create without its event id', retryable: false },
+    ]);
+    expect(s.requests).toBe(0);
+    expect(store().all()).toEqual([]);
+  });
+
+  it('reads 120 events and 3 series in one delta page per 25 instances plus one batch per 20 items', async () => {
+    const s = side();
+    const singles = Array.from({ length: 120 }, (_, i) =>
+      create(
+        ev({
+          title: `s${i}`,
+          start: `2026-12-0${1 + (i % 9)}T09:00:00Z`,
+          end: `2026-12-0${1 + (i % 9)}T10:00:00Z`,
+        }),
+        `N-${i}`,
+      ),
+    );
+    const series = patterns.slice(0, 3).map(([name, recurrence, start], i) =>
+      create(
+        ev({
+          title: name,
+          recurrence,
+          start,
+          end: new Date(Date.parse(start) + 1_800_000).toISOString().replace('.000Z', 'Z'),
+        }),
+        `R-${i}`,
+      ),
+    );
+    const written = await s.write([...singles, ...series]);
+    expect(written.every((r) => r.ok)).toBe(true);
+    expect(s.requests).toBe(Math.ceil(123 / 20));
+    const reader = side();
+    const read = await reader.read(undefined, new Set());
+    expect(upserts(read.changes)).toHaveLength(123);
+    // 120 singles + occurrences of 3 series in the window, 25 a page; then 123 items by id, 20 a batch.
+    const occurrences = store()
+      .all()
+      .filter((e) => e.type === 'seriesMaster')
+      .reduce(
+        (n, e) => n + store().instanceIds(e.id, '2026-10-25T00:00:00Z', '2027-11-24T00:00:00Z').length,
+        0,
+      );
+    expect(reader.requests).toBe(Math.ceil((120 + occurrences) / 25) + Math.ceil(123 / 20));
+  });
+
   it('costs one request when nothing changed', async () => {
     const s = side();
     await s.write([create(ev(), 'I-1'), create(ev({ title: 'b' }), 'I-2')]);
