@@ -14,7 +14,7 @@ import { DEMO_ACCOUNTS, DEV_TENANT_ID, type SimAccount, type SimApp } from './ac
 import { devCertificate, type Certificate } from './certificate';
 import { handleGraph } from './graph';
 import { escapeHtml, readBody, sendJson } from './respond';
-import { CalendarStore } from './calendar';
+import { CalendarStore, type CalendarChange } from './calendar';
 import { TodoStore } from './todo';
 import { closeNow, listen } from '../ports';
 
@@ -50,6 +50,8 @@ export interface MicrosoftSimulator {
   todo(username: string): TodoStore;
   /** One account's calendar (tests read and edit it directly, as the user would in Outlook). */
   calendar(username: string): CalendarStore;
+  /** Every calendar change of every account (what change notifications are made from). */
+  onCalendarChange(listener: (change: CalendarChange) => void): () => void;
   /** The next `count` Graph requests (batch steps included) answer 429 with Retry-After `seconds`. */
   throttleNext(count: number, seconds?: number): void;
   accounts: readonly SimAccount[];
@@ -134,10 +136,14 @@ export async function startMicrosoftSimulator(
     return store;
   };
   const calendars = new Map<string, CalendarStore>();
+  const calendarListeners: ((change: CalendarChange) => void)[] = [];
   const calendarOf = (account: SimAccount) => {
     let store = calendars.get(account.oid);
     if (!store) {
       store = new CalendarStore(account);
+      store.onChange((change) => {
+        for (const listener of [...calendarListeners]) listener(change);
+      });
       calendars.set(account.oid, store);
     }
     return store;
@@ -498,6 +504,13 @@ ${requested.map((s) => `<label><input type="checkbox" name="granted" value="${es
       const account = accounts.find((a) => a.username === username);
       if (!account) throw new Error(`no account ${username}`);
       return calendarOf(account);
+    },
+    onCalendarChange: (listener) => {
+      calendarListeners.push(listener);
+      return () => {
+        const i = calendarListeners.indexOf(listener);
+        if (i >= 0) calendarListeners.splice(i, 1);
+      };
     },
     throttleNext: (count, seconds = 0.01) => {
       for (let i = 0; i < count; i++) throttles.push(seconds);

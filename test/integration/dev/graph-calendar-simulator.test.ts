@@ -336,6 +336,8 @@ describe('Graph simulator: calendar', () => {
     store.resetMessages();
     const changes: CalendarChange[] = [];
     const stop = store.onChange((c) => changes.push(c));
+    const everywhere: CalendarChange[] = [];
+    const stopAll = sim.onCalendarChange((c) => everywhere.push(c));
     const solo = await api('POST', '/me/events', {
       subject: 'focus',
       start: at('2026-12-21T10:00:00'),
@@ -390,6 +392,10 @@ describe('Graph simulator: calendar', () => {
     expect(store.messages()).toEqual([]);
 
     stop();
+    stopAll();
+    expect(everywhere).toEqual(changes);
+    const adele = sim.accounts.find((a) => a.username === USER)!;
+    expect(new Set(everywhere.map((c) => c.accountOid))).toEqual(new Set([adele.oid]));
     expect(changes.slice(0, 3)).toEqual([
       { accountOid: expect.any(String), resource: 'events', changeType: 'created', id: solo.body.id },
       { accountOid: expect.any(String), resource: 'events', changeType: 'updated', id: solo.body.id },
