@@ -192,6 +192,12 @@ export class CalendarStore {
     return structuredClone(e);
   }
 
+  /** The id of a series' occurrence by the instant the pattern puts it at (cancelled: none). */
+  occurrenceId(masterId: string, originalStart: string): string | undefined {
+    const id = instanceId(masterId, Date.parse(originalStart));
+    return this.locate(id)?.instance ? id : undefined;
+  }
+
   /** Instance ids of a series in [from, to), as `/instances` lists them. */
   instanceIds(masterId: string, from: string, to: string): string[] {
     const e = this.events.get(masterId);
@@ -376,16 +382,11 @@ export class CalendarStore {
         else e.extendedProperties.push({ id, value: p.value });
       }
     }
-    if ('subject' in input || 'body' in input || 'location' in input || 'isReminderOn' in input) {
-      for (const key of CONTENT_KEYS) {
-        if (key in input) {
-          const error = setContent(e, key, input[key]);
-          if (error) return error;
-        }
+    for (const key of CONTENT_KEYS) {
+      if (key in input) {
+        const error = setContent(e, key, input[key]);
+        if (error) return error;
       }
-    } else if ('reminderMinutesBeforeStart' in input) {
-      const error = setContent(e, 'reminderMinutesBeforeStart', input.reminderMinutesBeforeStart);
-      if (error) return error;
     }
     if ('isAllDay' in input) e.isAllDay = input.isAllDay === true;
     for (const key of ['start', 'end'] as const) {

@@ -337,6 +337,8 @@ describe('Microsoft calendar side against the Graph simulator', () => {
     const id = created!.ok ? created!.id : '';
     const first = await s.read(undefined, new Set([id]));
     const [occ1, occ2] = store().instanceIds(id, '2026-12-01T00:00:00Z', '2026-12-10T00:00:00Z');
+    expect(store().occurrenceId(id, '2026-12-08T15:00:00Z')).toBe(occ2);
+    expect(store().occurrenceId(id, '2026-12-08T15:30:00Z')).toBeUndefined();
     store().update(occ1!, {
       subject: 'weekly (moved)',
       start: at('2026-12-02T15:00:00'),
@@ -354,6 +356,7 @@ describe('Microsoft calendar side against the Graph simulator', () => {
 
     // A cancelled occurrence shows in the delta only as a removed instance id.
     store().remove(occ2!);
+    expect(store().occurrenceId(id, '2026-12-08T15:00:00Z')).toBeUndefined();
     const cancelled = await s.read(moved.cursor, new Set([id]));
     expect(cancelled.changes).toEqual([
       {
