@@ -251,13 +251,10 @@ export class GraphCalendarSide implements SidePort<EventFields> {
     // 1. The items themselves: create, patch, delete.
     const first: { i: number; step: BatchStep }[] = [];
     writes.forEach((w, i) => {
-      const missing = w.op === 'create' ? !w.fields : w.op === 'update' ? !w.fields || !w.id : !w.id;
+      const missing =
+        w.op !== 'create' && !w.id ? 'event id' : w.op !== 'delete' && !w.fields ? 'fields' : '';
       if (missing) {
-        results[i] = {
-          ok: false,
-          error: `a ${w.op} without its ${w.id ? 'fields' : 'event id'}`,
-          retryable: false,
-        };
+        results[i] = { ok: false, error: `a ${w.op} without its ${missing}`, retryable: false };
         return;
       }
       const step = this.itemStep(w, String(i));
@@ -284,7 +281,8 @@ export class GraphCalendarSide implements SidePort<EventFields> {
       .map((w, i) => ({ w, i }))
       .filter(({ w, i }) => !results[i] && w.op !== 'delete' && w.fields?.recurrence && needsExceptions(w));
     const current = new Map<number, { exceptions: EventException[]; ids: Map<string, string> }>();
-    const reads = series.filter(({ w }) => w.op === 'update');
+    // Created series too: a retried create (same transactionId) may find its exceptions half made.
+    const reads = series;
     const readAnswers = await this.batch(
       reads.map(({ i }) => ({
         id: String(i),

@@ -280,6 +280,11 @@ describe('Microsoft calendar side against the Graph simulator', () => {
     ]);
     const first = await s.read(undefined, new Set([id]));
     expect(upserts(first.changes).map((u) => u.fields)).toEqual([series]);
+    // The same create again (a crash before the link was saved): the same series, nothing doubled.
+    const [again] = await side().write([create(series, 'X-1')]);
+    expect(again).toMatchObject({ ok: true, id });
+    expect(store().all()).toHaveLength(1);
+    expect(store().get(id)!.exceptions.size).toBe(1);
 
     const changed = ev({
       ...series,
@@ -390,7 +395,7 @@ describe('Microsoft calendar side against the Graph simulator', () => {
     expect(results).toEqual([
       { ok: false, error: 'a update without its event id', retryable: false },
       { ok: false, error: 'a delete without its event id', retryable: false },
-      { ok: false, error: 'a create without its event id', retryable: false },
+      { ok: false, error: 'a create without its fields', retryable: false },
     ]);
     expect(s.requests).toBe(0);
     expect(store().all()).toEqual([]);
