@@ -234,8 +234,10 @@ export class GraphCalendarSide implements SidePort<EventFields> {
         return;
       }
       for (const note of mapped.notes) this.notes.push(`event ${doc.id}: ${note}`);
-      // Items outside the window are not reported (nor are they deletions).
-      if (!masters.has(id) && !inWindow(mapped.item.fields, from, to)) return;
+      // Items outside the window are not reported (nor are they deletions). What a full round
+      // did not list has no time in the window; a re-read series is judged by its range.
+      const seen = singles.has(id) || masters.has(id);
+      if (!seen && (full || !inWindow(mapped.item.fields, from, to))) return;
       changes.push({ type: 'upsert', item: mapped.item });
     });
 

@@ -458,11 +458,30 @@ describe('Microsoft calendar side against the Graph simulator', () => {
       create(ev({ title: 'moves' }), 'O-2'),
       create(ev({ title: 'deleted' }), 'O-3'),
       create(ev({ title: 'deleted later' }), 'O-4'),
+      create(
+        ev({
+          title: 'past series',
+          start: '2026-09-01T09:00:00Z',
+          end: '2026-09-01T10:00:00Z',
+          recurrence: {
+            pattern: 'daily',
+            interval: 1,
+            start: '2026-09-01',
+            end: { type: 'count', count: 3 },
+            timeZone: 'UTC',
+          },
+        }),
+        'O-5',
+      ),
     ]);
-    const [early, moving, deleted, later] = results.map((r) => (r.ok ? r.id : ''));
-    const linked = new Set([early!, moving!, deleted!, later!]);
+    const [early, moving, deleted, later, past] = results.map((r) => (r.ok ? r.id : ''));
+    const linked = new Set([early!, moving!, deleted!, later!, past!]);
     const first = await s.read(undefined, linked);
-    expect(upserts(first.changes)).toHaveLength(4);
+    // The series before the window: linked, still there, neither reported nor deleted.
+    expect(upserts(first.changes).map((u) => u.fields.title)).toEqual(
+      expect.arrayContaining(['stays', 'moves', 'deleted', 'deleted later']),
+    );
+    expect(first.changes).toHaveLength(4);
 
     store().update(moving!, { start: at('2028-03-01T09:00:00'), end: at('2028-03-01T10:00:00') });
     store().remove(deleted!);
@@ -554,6 +573,63 @@ describe('Microsoft calendar side against the Graph simulator', () => {
     await s.write([{ op: 'delete', side: 'microsoft', linkId: 'V-1', id }]);
     expect(store().get(id)).toBeUndefined();
     expect(store().messages()).toEqual([]);
+  });
+
+  it('sends only the mail the user caused: invitations for their own meeting, nothing for a reminder change', async () => {
+    const s = side();
+    const meeting = ev({
+      title: 'kick-off',
+      start: '2026-12-14T09:00:00Z',
+      end: '2026-12-14T10:00:00Z',
+      attendees: [{ email: 'a@contoso.example', name: 'A', type: 'required' }],
+      recurrence: {
+        pattern: 'weekly',
+        interval: 1,
+        daysOfWeek: ['monday'],
+        start: '2026-12-14',
+        end: { type: 'count', count: 4 },
+        timeZone: 'UTC',
+      },
+    });
+    const [created] = await s.write([create(meeting, 'M-1')]);
+    const id = created!.ok ? created!.id : '';
+    expect(
+      store()
+        .messages()
+        .map((m) => m.kind),
+    ).toEqual(['invitation']);
+    store().resetMessages();
+    await s.write([
+      {
+        op: 'update',
+        side: 'microsoft',
+        linkId: 'M-1',
+        id,
+        fields: { ...meeting, reminderMinutes: 30 },
+        changed: ['reminderMinutes'],
+      },
+    ]);
+    expect(store().messages()).toEqual([]);
+    // The user cancelled one occurrence in Oro: that cancellation is theirs.
+    await s.write([
+      {
+        op: 'update',
+        side: 'microsoft',
+        linkId: 'M-1',
+        id,
+        fields: {
+          ...meeting,
+          reminderMinutes: 30,
+          exceptions: [{ originalStart: '2026-12-21T09:00:00Z', cancelled: true }],
+        },
+        changed: ['exceptions'],
+      },
+    ]);
+    expect(
+      store()
+        .messages()
+        .map((m) => m.kind),
+    ).toEqual(['cancellation']);
   });
 
   it('waits out 429s inside a batch, Retry-After in fractional seconds, retrying only the throttled steps', async () => {
