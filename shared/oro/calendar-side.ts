@@ -25,6 +25,12 @@ const WRITE_CONCURRENCY = 4;
  */
 const MAX_DIRECT_CHECKS = 20;
 const DAY_MS = 86_400_000;
+/**
+ * Linked events outside the window that were confirmed to exist are checked again only
+ * after this long while that set stays the same: a deletion far in the past or future
+ * reaches the other side within half a day, and an idle read stays at two requests.
+ */
+export const OUTSIDE_RECHECK_MS = 12 * 3_600_000;
 
 export interface SyncWindow {
   pastDays: number;
@@ -91,7 +97,17 @@ const eventRow = z
 type EventRow = z.infer<typeof eventRow>;
 const created = z.object({ id: z.number().int() }).loose();
 const calendarList = z.object({ data: z.array(z.object({ id: z.string() })) });
-const cursorSchema = z.object({ watermark: z.string().optional(), calendar: z.number().int().optional() });
+const cursorSchema = z.object({
+  watermark: z.string().optional(),
+  calendar: z.number().int().optional(),
+  /** Linked events outside the window last confirmed to exist: a hash of their ids, and when. */
+  outside: z.object({ hash: z.string(), at: z.string() }).optional(),
+});
+const hashIds = (ids: readonly string[]) =>
+  createHash('sha256')
+    .update([...ids].sort().join(','))
+    .digest('base64url')
+    .slice(0, 22);
 
 /** The older REST API's form errors, flattened ("recurrence.interval: This value …"). */
 export function oroRestErrorDetail(body: unknown): string {
@@ -132,6 +148,8 @@ export class OroCalendarSide implements SidePort<EventFields> {
   readonly side = 'oro' as const;
   /** Why events of the last read were skipped or mapped with a loss, for the run's log. */
   readNotes: string[] = [];
+  /** Ids of events (or series) this read could not parse: they exist, but are not reported. */
+  private unreadable = new Set<string>();
   private calendarId: number | undefined;
   private readonly window: SyncWindow;
   private readonly now: () => Date;
@@ -151,6 +169,7 @@ export class OroCalendarSide implements SidePort<EventFields> {
 
   async read(cursor: string | undefined, linkedIds: ReadonlySet<string>): Promise<ReadResult<EventFields>> {
     this.readNotes = [];
+    this.unreadable = new Set();
     const state = cursorSchema.parse(cursor ? JSON.parse(cursor) : {});
     const { watermark } = state;
     if (state.calendar !== undefined) this.calendarId = state.calendar;
@@ -177,7 +196,7 @@ export class OroCalendarSide implements SidePort<EventFields> {
       await this.each([...series], async (id) => {
         if (!masters.has(id)) {
           const master = await this.getEvent(id);
-          if (!master) return;
+          if (master === 'gone' || master === 'unreadable') return;
           masters.set(id, master);
         }
         exceptions.set(
@@ -191,6 +210,13 @@ export class OroCalendarSide implements SidePort<EventFields> {
     const seen = new Set<string>();
     for (const master of masters.values()) {
       seen.add(String(master.id));
+      if (this.unreadable.has(String(master.id))) {
+        // Reporting the series without a row it could not read would change it on the other side.
+        this.readNotes.push(
+          `Oro series ${master.id} is not synced: one of its exception rows could not be read`,
+        );
+        continue;
+      }
       const item = this.snapshot(master, exceptions.get(master.id) ?? []);
       if (item) changes.push({ type: 'upsert', item });
     }
@@ -198,17 +224,31 @@ export class OroCalendarSide implements SidePort<EventFields> {
     // Seconds older than the settle time are final; a more recent one may still gain updates.
     const settled = Math.floor(((serverTime ?? Date.now()) - SETTLE_MS) / 1000) * 1000 - 1000;
     const next = latest > 0 ? new Date(Math.min(latest, settled)).toISOString() : undefined;
+    for (const id of this.unreadable) seen.add(id);
     // A full read listed every row; otherwise ask about linked events this read did not see.
     const unseen = [...linkedIds].filter((id) => !seen.has(id));
-    if (watermark && unseen.length > 0) {
-      const existing = await this.existingIds(calendar, unseen);
-      for (const id of unseen) if (!existing.has(id)) changes.push({ type: 'delete', id });
-    } else if (!watermark) {
+    let outside = watermark ? state.outside : undefined;
+    if (!watermark) {
       for (const id of unseen) changes.push({ type: 'delete', id });
+    } else if (unseen.length > 0) {
+      const inWindow = await this.windowIds(calendar);
+      const rest = unseen.filter((id) => !inWindow.has(id));
+      const now = this.now().getTime();
+      const fresh = outside?.hash === hashIds(rest) && now - Date.parse(outside.at) < OUTSIDE_RECHECK_MS;
+      if (rest.length > 0 && !fresh) {
+        const existing = await this.existingIds(calendar, rest);
+        for (const id of rest) if (!existing.has(id)) changes.push({ type: 'delete', id });
+        const kept = rest.filter((id) => existing.has(id));
+        outside = kept.length > 0 ? { hash: hashIds(kept), at: new Date(now).toISOString() } : undefined;
+      }
     }
     return {
       changes,
-      cursor: JSON.stringify({ ...(next ? { watermark: next } : {}), calendar }),
+      cursor: JSON.stringify({
+        ...(next ? { watermark: next } : {}),
+        calendar,
+        ...(outside ? { outside } : {}),
+      }),
       full: !watermark,
     };
   }
@@ -273,25 +313,32 @@ export class OroCalendarSide implements SidePort<EventFields> {
     ).some((o) => !cancelled.has(o.start));
   }
 
-  /** Of `ids`, those that still exist: the window's occurrences first, then direct reads or one full listing. */
-  private async existingIds(calendar: number, ids: readonly string[]): Promise<Set<string>> {
+  /** Ids of the singles and series with an occurrence in the window (one expanded listing). */
+  private async windowIds(calendar: number): Promise<Set<string>> {
     const { from, to } = this.range();
     const iso = (ms: number) => encodeURIComponent(new Date(ms).toISOString());
     const res = await this.get(`${EVENTS}?calendar=${calendar}&start=${iso(from)}&end=${iso(to)}`);
-    const existing = new Set<string>();
-    for (const r of this.parseRows(res.body)) existing.add(String(r.recurringEventId ?? r.id));
+    const ids = new Set<string>();
+    for (const r of this.parseRows(res.body)) ids.add(String(r.recurringEventId ?? r.id));
+    for (const id of this.unreadable) ids.add(id);
+    return ids;
+  }
+
+  /** Of `ids` (outside the window), those that still exist: direct reads, or one full listing when many. */
+  private async existingIds(calendar: number, ids: readonly string[]): Promise<Set<string>> {
+    // Not an Oro id: nothing to find, and nothing to delete.
+    const existing = new Set(ids.filter((id) => !/^\d+$/.test(id)));
     const rest = ids.filter((id) => !existing.has(id));
     if (rest.length > MAX_DIRECT_CHECKS) {
       for (const r of await this.listAll(`calendar=${calendar}&limit=${PAGE_SIZE}`)) {
         existing.add(String(r.recurringEventId ?? r.id));
       }
-      return existing;
+    } else {
+      await this.each(rest, async (id) => {
+        if ((await this.getEvent(Number(id))) !== 'gone') existing.add(id);
+      });
     }
-    await this.each(rest, async (id) => {
-      if (!/^\d+$/.test(id)) return; // not an Oro id: nothing to find, and nothing to delete
-      if (await this.getEvent(Number(id))) existing.add(id);
-    });
-    for (const id of rest) if (!/^\d+$/.test(id)) existing.add(id);
+    for (const id of this.unreadable) existing.add(id);
     return existing;
   }
 
@@ -343,7 +390,10 @@ export class OroCalendarSide implements SidePort<EventFields> {
     return body.flatMap((raw: unknown) => {
       const parsed = eventRow.safeParse(raw);
       if (parsed.success) return [parsed.data];
-      const id = (raw as { id?: unknown } | null)?.id;
+      const { id, recurringEventId } = (raw ?? {}) as { id?: unknown; recurringEventId?: unknown };
+      const key = recurringEventId ?? id;
+      if (typeof key === 'number' || (typeof key === 'string' && /^\d+$/.test(key)))
+        this.unreadable.add(String(key));
       this.readNotes.push(
         `Oro event ${String(id ?? '?')} is not synced: unexpected fields (${parsed.error.issues.map((i) => i.path.join('.')).join(', ')})`,
       );
@@ -351,15 +401,18 @@ export class OroCalendarSide implements SidePort<EventFields> {
     });
   }
 
-  /** The event, or undefined when Oro answers 404. */
-  private async getEvent(id: number): Promise<EventRow | undefined> {
+  /** The event; 'gone' when Oro answers 404, 'unreadable' (with a note) when it does not parse. */
+  private async getEvent(id: number): Promise<EventRow | 'gone' | 'unreadable'> {
     const res = await this.client.request('GET', `${EVENTS}/${id}`, undefined, 'json');
-    if (res.status === 404) return undefined;
+    if (res.status === 404) return 'gone';
     if (res.status !== 200) throw this.error(res, `GET ${EVENTS}/{id}`);
     const parsed = eventRow.safeParse(res.body);
-    if (!parsed.success)
-      throw new SideError('oro', `Oro answered an unexpected event ${id}: ${parsed.error.message}`, false);
-    return parsed.data;
+    if (parsed.success) return parsed.data;
+    this.unreadable.add(String(id));
+    this.readNotes.push(
+      `Oro event ${id} is not synced: unexpected fields (${parsed.error.issues.map((i) => i.path.join('.')).join(', ')})`,
+    );
+    return 'unreadable';
   }
 
   private async get(path: string, format: 'json' | 'json-api' = 'json'): Promise<OroResponse> {
@@ -434,7 +487,11 @@ export class OroCalendarSide implements SidePort<EventFields> {
         const failed = await this.writeExceptions(id, fields);
         if (failed) {
           // The event exists and carries its uid: the next read adopts it and completes the exceptions.
-          return { ok: false, error: `Oro event ${id} was created, but ${failed}`, retryable: true };
+          return {
+            ok: false,
+            error: `Oro event ${id} was created, but ${failed.error}`,
+            retryable: failed.retryable,
+          };
         }
         return { ok: true, id: String(id), version };
       }
@@ -448,7 +505,11 @@ export class OroCalendarSide implements SidePort<EventFields> {
       }
       const failed = await this.writeExceptions(id, fields);
       return failed
-        ? { ok: false, error: `Oro event ${id} was updated, but ${failed}`, retryable: true }
+        ? {
+            ok: false,
+            error: `Oro event ${id} was updated, but ${failed.error}`,
+            retryable: failed.retryable,
+          }
         : { ok: true, id: String(id), version };
     } catch (error) {
       if (error instanceof SideError) return { ok: false, error: error.message, retryable: error.retryable };
@@ -464,7 +525,10 @@ export class OroCalendarSide implements SidePort<EventFields> {
   }
 
   /** Brings a series' exception rows to `fields.exceptions`; the first failure, or undefined. */
-  private async writeExceptions(seriesId: number, fields: EventFields): Promise<string | undefined> {
+  private async writeExceptions(
+    seriesId: number,
+    fields: EventFields,
+  ): Promise<{ error: string; retryable: boolean } | undefined> {
     if (!fields.recurrence) return undefined;
     const calendar = await this.calendar();
     const current = (
@@ -482,7 +546,10 @@ export class OroCalendarSide implements SidePort<EventFields> {
           ? res.status === 204 || res.status === 404
           : res.status === 200 || res.status === 201;
       if (!ok)
-        return `its exception at ${x.originalStart} failed: ${res.status} ${oroRestErrorDetail(res.body)}`;
+        return {
+          error: `its exception at ${x.originalStart} failed: ${res.status} ${oroRestErrorDetail(res.body)}`,
+          retryable: res.status >= 500 || res.status === 429,
+        };
     }
     return undefined;
   }

@@ -412,6 +412,103 @@ describe('Oro calendar side against the Oro simulator', () => {
     expect(s.requests - before).toBe(3);
   });
 
+  it('checks linked events outside the window twice a day while that set stays the same, not every run', async () => {
+    const s = side('20');
+    const old = oro.calendar.createEvent('20', {
+      title: 'last year',
+      start: '2025-05-01T09:00:00Z',
+      end: '2025-05-01T10:00:00Z',
+    });
+    const linked = new Set([String(old.id)]);
+    let cursor = (await s.read(undefined, linked)).cursor;
+    const cost = async () => {
+      const before = s.requests;
+      const r = await s.read(cursor, linked);
+      cursor = r.cursor;
+      return { requests: s.requests - before, deletes: deletes(r) };
+    };
+    settle();
+    await cost(); // the first read's last seconds, once more
+    settle();
+    // Listing, window listing, and a direct read of the linked event outside the window.
+    expect(await cost()).toEqual({ requests: 3, deletes: [] });
+    settle();
+    expect(await cost()).toEqual({ requests: 2, deletes: [] });
+    oro.calendar.deleteEvent(old.id);
+    settle();
+    expect(await cost()).toEqual({ requests: 2, deletes: [] });
+    clock += 12 * 3_600_000;
+    expect(await cost()).toEqual({ requests: 3, deletes: [String(old.id)] });
+  });
+
+  it('skips rows it cannot parse, with a note, and never takes them for deleted', async () => {
+    const s = side('21');
+    const single = oro.calendar.createEvent('21', {
+      title: 'fine',
+      start: '2026-05-12T09:00:00Z',
+      end: '2026-05-12T10:00:00Z',
+    });
+    const master = oro.calendar.createEvent('21', {
+      title: 'series',
+      start: '2026-05-11T07:00:00Z',
+      end: '2026-05-11T07:15:00Z',
+      recurrence: {
+        recurrenceType: 'daily',
+        interval: 1,
+        startTime: '2026-05-11T07:00:00Z',
+        endTime: null,
+        occurrences: 5,
+        timeZone: 'UTC',
+      },
+    });
+    const exception = oro.calendar.createException(master.id, {
+      originalStart: '2026-05-12T07:00:00Z',
+      title: 'moved',
+    });
+    const linked = new Set([String(single.id), String(master.id)]);
+    const first = await s.read(undefined, linked);
+    expect(upserts(first)).toHaveLength(2);
+    settle();
+    oro.calendar.editEvent(single.id, { allDay: 'yes' as never });
+    oro.calendar.editEvent(exception.id, { title: 42 as never });
+    const full = await s.read(undefined, linked);
+    expect(full.changes).toEqual([]);
+    expect(s.readNotes).toHaveLength(3);
+    expect(s.readNotes).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining(`${single.id} is not synced`),
+        expect.stringContaining(`${exception.id} is not synced`),
+        expect.stringContaining(`series ${master.id} is not synced`),
+      ]),
+    );
+    const next = await s.read(first.cursor, linked);
+    expect(deletes(next)).toEqual([]);
+    expect(upserts(next)).toEqual([]);
+  });
+
+  it('fails a write whose exception Oro refuses for good, and one whose answer was lost for a retry that adopts it', async () => {
+    const s = side('22');
+    const bad: EventFields = {
+      ...series({ end: { type: 'count', count: 3 } }),
+      exceptions: [{ originalStart: '2026-05-11T08:00:00Z', cancelled: true }], // not an occurrence
+    };
+    const [refused] = await s.write([{ op: 'create', side: 'oro', linkId: 'B-1', fields: bad }]);
+    expect(refused).toMatchObject({
+      ok: false,
+      retryable: false,
+      error: expect.stringContaining('originalStart'),
+    });
+
+    oro.failNext('apply-then-drop');
+    const [lost] = await s.write([
+      { op: 'create', side: 'oro', linkId: 'D-1', fields: event({ title: 'dropped' }) },
+    ]);
+    expect(lost).toMatchObject({ ok: false, retryable: true });
+    const found = upserts(await s.read(undefined, new Set())).find((i) => i.linkId === 'D-1');
+    expect(found?.fields.title).toBe('dropped');
+    expect(oro.calendar.events('22').filter((e) => e.uid === 'D-1')).toHaveLength(1);
+  });
+
   it('reports series outside the window only while an occurrence is inside', async () => {
     const s = side('17');
     const recurrence = {
