@@ -148,6 +148,8 @@ export class OroCalendarSide implements SidePort<EventFields> {
   readonly side = 'oro' as const;
   /** Why events of the last read were skipped or mapped with a loss, for the run's log. */
   readNotes: string[] = [];
+  /** Items the last read left out, with the reason (also in `readNotes`); returned as `unmapped`. */
+  private unmapped: { id: string; reason: string }[] = [];
   /** Ids of events (or series) this read could not parse: they exist, but are not reported. */
   private unreadable = new Set<string>();
   private calendarId: number | undefined;
@@ -167,8 +169,12 @@ export class OroCalendarSide implements SidePort<EventFields> {
     return this.client.requests;
   }
 
-  async read(cursor: string | undefined, linkedIds: ReadonlySet<string>): Promise<ReadResult<EventFields>> {
+  async read(
+    cursor: string | undefined,
+    linkedIds: ReadonlySet<string>,
+  ): Promise<ReadResult<EventFields> & { unmapped?: { id: string; reason: string }[] }> {
     this.readNotes = [];
+    this.unmapped = [];
     this.unreadable = new Set();
     const state = cursorSchema.parse(cursor ? JSON.parse(cursor) : {});
     const { watermark } = state;
@@ -212,9 +218,7 @@ export class OroCalendarSide implements SidePort<EventFields> {
       seen.add(String(master.id));
       if (this.unreadable.has(String(master.id))) {
         // Reporting the series without a row it could not read would change it on the other side.
-        this.readNotes.push(
-          `Oro series ${master.id} is not synced: one of its exception rows could not be read`,
-        );
+        this.skip(master.id, 'one of its exception rows could not be read');
         continue;
       }
       const item = this.snapshot(master, exceptions.get(master.id) ?? []);
@@ -250,6 +254,7 @@ export class OroCalendarSide implements SidePort<EventFields> {
         ...(outside ? { outside } : {}),
       }),
       full: !watermark,
+      ...(this.unmapped.length > 0 ? { unmapped: this.unmapped } : {}),
     };
   }
 
@@ -257,9 +262,7 @@ export class OroCalendarSide implements SidePort<EventFields> {
   private snapshot(master: EventRow, rows: readonly EventRow[]): Snapshot<EventFields> | undefined {
     const mapped = oroEventToFields(toOroEvent(master));
     if ('unsupported' in mapped) {
-      this.readNotes.push(
-        `Oro event ${master.id} ("${master.title ?? ''}") is not synced: ${mapped.unsupported}`,
-      );
+      this.skip(master.id, mapped.unsupported);
       return undefined;
     }
     for (const note of mapped.notes) this.readNotes.push(`Oro event ${master.id}: ${note}`);
@@ -394,9 +397,11 @@ export class OroCalendarSide implements SidePort<EventFields> {
       const key = recurringEventId ?? id;
       if (typeof key === 'number' || (typeof key === 'string' && /^\d+$/.test(key)))
         this.unreadable.add(String(key));
-      this.readNotes.push(
-        `Oro event ${String(id ?? '?')} is not synced: unexpected fields (${parsed.error.issues.map((i) => i.path.join('.')).join(', ')})`,
-      );
+      const reason = `unexpected fields (${parsed.error.issues.map((i) => i.path.join('.')).join(', ')})`;
+      // An exception row's series is reported as skipped once, where it is assembled.
+      if (recurringEventId !== undefined && recurringEventId !== null) {
+        this.readNotes.push(`Oro event ${String(id ?? '?')} (an exception row) is not synced: ${reason}`);
+      } else this.skip(String(id ?? '?'), reason);
       return [];
     });
   }
@@ -409,10 +414,13 @@ export class OroCalendarSide implements SidePort<EventFields> {
     const parsed = eventRow.safeParse(res.body);
     if (parsed.success) return parsed.data;
     this.unreadable.add(String(id));
-    this.readNotes.push(
-      `Oro event ${id} is not synced: unexpected fields (${parsed.error.issues.map((i) => i.path.join('.')).join(', ')})`,
-    );
+    this.skip(id, `unexpected fields (${parsed.error.issues.map((i) => i.path.join('.')).join(', ')})`);
     return 'unreadable';
+  }
+
+  private skip(id: number | string, reason: string): void {
+    this.unmapped.push({ id: String(id), reason });
+    this.readNotes.push(`Oro event ${id} is not synced: ${reason}`);
   }
 
   private async get(path: string, format: 'json' | 'json-api' = 'json'): Promise<OroResponse> {

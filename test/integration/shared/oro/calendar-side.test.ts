@@ -473,12 +473,16 @@ describe('Oro calendar side against the Oro simulator', () => {
     oro.calendar.editEvent(exception.id, { title: 42 as never });
     const full = await s.read(undefined, linked);
     expect(full.changes).toEqual([]);
+    expect(full.unmapped).toEqual([
+      { id: String(single.id), reason: expect.stringContaining('allDay') },
+      { id: String(master.id), reason: 'one of its exception rows could not be read' },
+    ]);
     expect(s.readNotes).toHaveLength(3);
     expect(s.readNotes).toEqual(
       expect.arrayContaining([
         expect.stringContaining(`${single.id} is not synced`),
-        expect.stringContaining(`${exception.id} is not synced`),
-        expect.stringContaining(`series ${master.id} is not synced`),
+        expect.stringContaining(`${exception.id} (an exception row) is not synced`),
+        expect.stringContaining(`${master.id} is not synced: one of its exception rows`),
       ]),
     );
     const next = await s.read(first.cursor, linked);
@@ -570,6 +574,7 @@ describe('Oro calendar side against the Oro simulator', () => {
     });
     const read = await s.read(undefined, new Set());
     expect(read.changes).toEqual([]);
+    expect(read.unmapped).toEqual([{ id: String(odd.id), reason: expect.stringContaining('18 months') }]);
     expect(s.readNotes).toEqual([expect.stringMatching(new RegExp(`${odd.id}.*18 months`))]);
   });
 
