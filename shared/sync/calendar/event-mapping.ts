@@ -14,7 +14,7 @@ import { toIana, toWindows, utcToZoned, zonedToUtc } from './time-zones';
  * A calendar event in the neutral model. Timed events are instants (UTC); all-day events
  * are calendar dates with an exclusive end, never moved through a time zone.
  */
-export interface EventFields {
+export type EventFields = {
   title: string;
   description: string;
   allDay: boolean;
@@ -39,7 +39,7 @@ export interface EventFields {
    * user owned it, and is never given attendees on Microsoft (that would send invitations).
    */
   organizer: { email: string; name: string } | null;
-}
+};
 
 /**
  * One occurrence of a series that differs from the pattern. `originalStart` is where the
