@@ -91,7 +91,7 @@ export function oroEventToFields(e: OroEvent): EventMapped<EventFields> {
   const notes: string[] = [];
   let recurrence: Recurrence | null = null;
   if (e.recurrence) {
-    const mapped = fromOro(e.recurrence);
+    const mapped = fromOro(e.recurrence, e.allDay);
     if ('unsupported' in mapped) return { unsupported: `recurrence: ${mapped.unsupported}` };
     recurrence = mapped.ok;
   }
