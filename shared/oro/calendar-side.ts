@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import {
+  completeOroFields,
   fieldsToOroEvent,
   oroEventToFields,
   type EventFields,
@@ -167,6 +168,10 @@ export class OroCalendarSide implements SidePort<EventFields> {
 
   get requests(): number {
     return this.client.requests;
+  }
+
+  complete(fields: EventFields, base: EventFields): EventFields {
+    return completeOroFields(fields, base);
   }
 
   async read(
