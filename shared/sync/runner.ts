@@ -1,7 +1,7 @@
 import type { LinkRepository } from '../storage/link-repository';
 import type { SyncLogEntry, SyncLogRepository } from '../storage/sync-log-repository';
 import type { Leased, RunResult, SyncEntity, SyncStateRepository } from '../storage/sync-state-repository';
-import { hashFields, type Fields, type Link, type Side, type SyncSettings } from './model';
+import { hashFields, type Change, type Fields, type Link, type Side, type SyncSettings } from './model';
 import { plan, type ItemPlan, type Write } from './plan';
 import type { SidePort, WriteResult } from './ports';
 
@@ -84,7 +84,10 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
 
     const p = plan({
       links,
-      changes: { oro: oroRead.changes, microsoft: msRead.changes },
+      changes: {
+        oro: completeFromLinks(deps.sides.oro, links, oroRead.changes),
+        microsoft: completeFromLinks(deps.sides.microsoft, links, msRead.changes),
+      },
       settings: deps.settings,
     });
     if (p.blocked && !deps.confirmMassDelete) {
@@ -239,6 +242,28 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
     }
     throw error;
   }
+}
+
+/** A linked item's fields, with what its side cannot store taken from the link's base. */
+function completeFromLinks<F extends Fields>(
+  side: SidePort<F>,
+  links: readonly Link<F>[],
+  changes: readonly Change<F>[],
+): readonly Change<F>[] {
+  const complete = side.complete?.bind(side);
+  if (!complete) return changes;
+  const byId = new Map(
+    links.flatMap((l) => {
+      const id = side.side === 'oro' ? l.oroId : l.microsoftId;
+      return id ? [[id, l.base] as const] : [];
+    }),
+  );
+  return changes.map((c) => {
+    const base = c.type === 'upsert' ? byId.get(c.item.id) : undefined;
+    return c.type === 'upsert' && base
+      ? { ...c, item: { ...c.item, fields: complete(c.item.fields, base) } }
+      : c;
+  });
 }
 
 const retryableFailure = (o: WriteResult | undefined): boolean => !o || (!o.ok && o.retryable);
