@@ -136,7 +136,7 @@ export class GraphCalendarSide implements SidePort<EventFields> {
   readonly side = 'microsoft' as const;
   requests = 0;
   /** What the last read() mapped with a caveat (an unreadable cancelled occurrence), for the log. */
-  notes: string[] = [];
+  readNotes: string[] = [];
   private readonly window: { pastDays: number; futureDays: number };
   private readonly now: () => Date;
 
@@ -149,7 +149,7 @@ export class GraphCalendarSide implements SidePort<EventFields> {
   }
 
   async read(cursor: string | undefined, linkedIds: ReadonlySet<string>): Promise<ReadResult<EventFields>> {
-    this.notes = [];
+    this.readNotes = [];
     const saved = parseCursor(cursor);
     const wanted = this.currentWindow();
     // The window moves with the clock; a day's drift is worth a new delta round.
@@ -233,7 +233,7 @@ export class GraphCalendarSide implements SidePort<EventFields> {
         unmapped.push({ id: doc.id, reason: mapped.unsupported });
         return;
       }
-      for (const note of mapped.notes) this.notes.push(`event ${doc.id}: ${note}`);
+      for (const note of mapped.notes) this.readNotes.push(`event ${doc.id}: ${note}`);
       // Items outside the window are not reported (nor are they deletions). What a full round
       // did not list has no time in the window; a re-read series is judged by its range.
       const seen = singles.has(id) || masters.has(id);
