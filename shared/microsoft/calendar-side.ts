@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { GraphError, type Client } from '@microsoft/microsoft-graph-client';
 import { z } from 'zod';
+import { DEFAULT_CALENDAR_WINDOW, type CalendarWindow } from '../sync/calendar/window';
 import {
   fieldsToGraphEvent,
   graphEventToFields,
@@ -29,9 +30,9 @@ export const LINK_PROPERTY = 'String {6f3e2b1c-8d4a-4e5f-9b7c-2a1d0e3f4c5b} Name
  */
 export const COPY_PROPERTY = 'String {6f3e2b1c-8d4a-4e5f-9b7c-2a1d0e3f4c5b} Name OroSyncAttendance';
 
-const PREFER = 'IdType="ImmutableId", outlook.timezone="UTC"';
+// Bodies as text: Exchange stores event bodies as HTML and would otherwise answer with it.
+const PREFER = 'IdType="ImmutableId", outlook.timezone="UTC", outlook.body-content-type="text"';
 const DAY = 86_400_000;
-const DEFAULT_WINDOW = { pastDays: 30, futureDays: 365 };
 const SELECT = [
   'id',
   'type',
@@ -118,7 +119,7 @@ const attendance = z.object({
 const instancesPage = z.object({ value: z.array(instanceDoc) });
 
 export interface CalendarSideOptions {
-  window?: { pastDays: number; futureDays: number };
+  window?: CalendarWindow;
   now?: () => Date;
   sleep?: (ms: number) => Promise<void>;
   /** Delta page size (Prefer: odata.maxpagesize). */
@@ -137,14 +138,14 @@ export class GraphCalendarSide implements SidePort<EventFields> {
   requests = 0;
   /** What the last read() mapped with a caveat (an unreadable cancelled occurrence), for the log. */
   readNotes: string[] = [];
-  private readonly window: { pastDays: number; futureDays: number };
+  private readonly window: CalendarWindow;
   private readonly now: () => Date;
 
   constructor(
     private readonly client: Client,
     private readonly options: CalendarSideOptions = {},
   ) {
-    this.window = options.window ?? DEFAULT_WINDOW;
+    this.window = options.window ?? DEFAULT_CALENDAR_WINDOW;
     this.now = options.now ?? (() => new Date());
   }
 

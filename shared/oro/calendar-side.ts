@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { DEFAULT_CALENDAR_WINDOW, type CalendarWindow } from '../sync/calendar/window';
 import {
   completeOroFields,
   fieldsToOroEvent,
@@ -32,12 +33,6 @@ const DAY_MS = 86_400_000;
  * reaches the other side within half a day, and an idle read stays at two requests.
  */
 export const OUTSIDE_RECHECK_MS = 12 * 3_600_000;
-
-export interface SyncWindow {
-  pastDays: number;
-  futureDays: number;
-}
-export const DEFAULT_WINDOW: SyncWindow = { pastDays: 30, futureDays: 365 };
 
 const date = z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'not a date');
 const recurrence = z
@@ -154,15 +149,15 @@ export class OroCalendarSide implements SidePort<EventFields> {
   /** Ids of events (or series) this read could not parse: they exist, but are not reported. */
   private unreadable = new Set<string>();
   private calendarId: number | undefined;
-  private readonly window: SyncWindow;
+  private readonly window: CalendarWindow;
   private readonly now: () => Date;
 
   constructor(
     private readonly client: OroClient,
     private readonly userId: string,
-    options: { window?: SyncWindow; now?: () => Date } = {},
+    options: { window?: CalendarWindow; now?: () => Date } = {},
   ) {
-    this.window = options.window ?? DEFAULT_WINDOW;
+    this.window = options.window ?? DEFAULT_CALENDAR_WINDOW;
     this.now = options.now ?? (() => new Date());
   }
 
