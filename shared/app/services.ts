@@ -8,6 +8,8 @@ import { SyncLogRepository } from '../storage/sync-log-repository';
 import { SyncStateRepository } from '../storage/sync-state-repository';
 import { SyncService } from '../sync/sync-service';
 import { ConnectionRepository } from '../storage/connection-repository';
+import { createServiceBusQueue } from '../messaging/service-bus-queue';
+import type { SyncQueue } from '../messaging/sync-queue';
 import { OAuthStateRepository } from '../storage/oauth-state-repository';
 import { SettingsRepository } from '../storage/settings-repository';
 import { createTableStore, type TableStore } from '../storage/tables';
@@ -20,6 +22,8 @@ export interface Services {
   settings: SettingsService;
   connections: ConnectionService;
   sync: SyncService;
+  /** Service Bus: where sync runs are queued (the connection opens on first use). */
+  syncQueue: SyncQueue;
   authenticateAdmin: AuthenticateAdmin;
   health(): Promise<HealthReport>;
 }
@@ -27,6 +31,7 @@ export interface Services {
 export function createServices(config: AppConfig): Services {
   const tables = createTableStore(config.storage.connectionString, config.storage.tablePrefix);
   const secrets = new SecretBox(config.secretKeys);
+  const syncQueue = createServiceBusQueue(config.serviceBus.connectionString);
   const settings = new SettingsService(new SettingsRepository(tables), secrets);
   const connections = new ConnectionService(
     settings,
@@ -50,7 +55,8 @@ export function createServices(config: AppConfig): Services {
       graphBaseUrl: config.microsoft.graphBaseUrl,
       calendarWindow: config.calendarWindow,
     }),
+    syncQueue,
     authenticateAdmin: createAdminAuthenticator(config.auth),
-    health: () => checkHealth(tables),
+    health: () => checkHealth(tables, syncQueue),
   };
 }

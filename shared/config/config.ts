@@ -49,6 +49,12 @@ const envSchema = z.object({
   GRAPH_BASE_URL: z.url().default('https://graph.microsoft.com'),
   CALENDAR_WINDOW_PAST_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
   CALENDAR_WINDOW_FUTURE_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
+  SERVICEBUS_CONNECTION_STRING: z
+    .string()
+    .regex(
+      /(^|;)\s*Endpoint=sb:\/\/[^;]+/i,
+      'a Service Bus connection string: Endpoint=sb://…;SharedAccessKeyName=…;…',
+    ),
 });
 
 export interface AppConfig {
@@ -61,6 +67,8 @@ export interface AppConfig {
   microsoft: { authorityHost: string; graphBaseUrl: string };
   /** Days before and after today that calendar sync covers. */
   calendarWindow: { pastDays: number; futureDays: number };
+  /** The namespace holding the calendar-sync and task-sync queues (the trigger binding's setting too). */
+  serviceBus: { connectionString: string };
 }
 
 export class ConfigError extends Error {
@@ -72,6 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = envSchema.safeParse({
     ...env,
     STORAGE_CONNECTION_STRING: env.STORAGE_CONNECTION_STRING ?? env.AzureWebJobsStorage,
+    SERVICEBUS_CONNECTION_STRING: env.SERVICEBUS_CONNECTION_STRING ?? env.SERVICEBUS_CONNECTION,
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`);
@@ -95,5 +104,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       graphBaseUrl: e.GRAPH_BASE_URL.replace(/\/+$/, ''),
     },
     calendarWindow: { pastDays: e.CALENDAR_WINDOW_PAST_DAYS, futureDays: e.CALENDAR_WINDOW_FUTURE_DAYS },
+    serviceBus: { connectionString: e.SERVICEBUS_CONNECTION_STRING },
   };
 }
