@@ -71,6 +71,9 @@ async function route(
       return graphError(400, 'BadRequest', 'Unable to read JSON request payload.');
     }
   }
+  if (path === '/subscriptions' || path.startsWith('/subscriptions/')) {
+    return sim.subscriptions.handle(method, path, account, String(claims.scp ?? '').split(' '), json);
+  }
   return resource(method, path, url, claims, account, sim.todo(account), json, sim.base);
 }
 

@@ -14,6 +14,7 @@ import { DEMO_ACCOUNTS, DEV_TENANT_ID, type SimAccount, type SimApp } from './ac
 import { devCertificate, type Certificate } from './certificate';
 import { handleGraph } from './graph';
 import { escapeHtml, readBody, sendJson } from './respond';
+import { SubscriptionHub } from './subscriptions';
 import { TodoStore } from './todo';
 import { closeNow, listen } from '../ports';
 
@@ -49,6 +50,11 @@ export interface MicrosoftSimulator {
   todo(username: string): TodoStore;
   /** The next `count` Graph requests (batch steps included) answer 429 with Retry-After `seconds`. */
   throttleNext(count: number, seconds?: number): void;
+  /**
+   * Change-notification subscriptions: tests fire lifecycle events, inspect deliveries and
+   * turn automatic notifications off; other stores call its `notify` on every change.
+   */
+  subscriptions: SubscriptionHub;
   accounts: readonly SimAccount[];
   close(): Promise<void>;
 }
@@ -101,6 +107,7 @@ export interface SimulatorContext {
   todo(account: SimAccount): TodoStore;
   /** Seconds of Retry-After when this request is to be throttled. */
   takeThrottle(): number | undefined;
+  subscriptions: SubscriptionHub;
 }
 
 export async function startMicrosoftSimulator(
@@ -121,10 +128,17 @@ export async function startMicrosoftSimulator(
   let accessTokenLifetime = 3600;
   const todos = new Map<string, TodoStore>();
   const throttles: number[] = [];
+  const subscriptions = new SubscriptionHub({
+    accountByOid: (oid) => accounts.find((a) => a.oid === oid),
+    todoListId: (account) => todoOf(account).listId,
+  });
   const todoOf = (account: SimAccount) => {
     let store = todos.get(account.oid);
     if (!store) {
-      store = new TodoStore();
+      const created: TodoStore = new TodoStore(Date.now, (type, id) =>
+        subscriptions.notify(account.oid, `/me/todo/lists/${created.listId}/tasks`, type, id),
+      );
+      store = created;
       todos.set(account.oid, store);
     }
     return store;
@@ -159,6 +173,7 @@ export async function startMicrosoftSimulator(
     accountByOid: (oid) => accounts.find((a) => a.oid === oid),
     todo: todoOf,
     takeThrottle: () => throttles.shift(),
+    subscriptions,
   };
 
   async function issueTokens(clientId: string, account: SimAccount, scopes: string[], nonce?: string) {
@@ -483,6 +498,7 @@ ${requested.map((s) => `<label><input type="checkbox" name="granted" value="${es
     throttleNext: (count, seconds = 0.01) => {
       for (let i = 0; i < count; i++) throttles.push(seconds);
     },
+    subscriptions,
     close: () => closeNow(server),
   };
 }

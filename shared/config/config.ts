@@ -47,6 +47,11 @@ const envSchema = z.object({
     .refine((v) => new URL(v).origin === v.replace(/\/$/, ''), 'an origin: scheme, host and port, no path'),
   MICROSOFT_AUTHORITY_HOST: z.url().default('https://login.microsoftonline.com'),
   GRAPH_BASE_URL: z.url().default('https://graph.microsoft.com'),
+  PUBLIC_BASE_URL: z
+    .url()
+    .refine((v) => /^https:|^http:\/\/(localhost|127\.0\.0\.1)[:/]/.test(v), 'https, or http on localhost')
+    .optional(),
+  WEBSITE_HOSTNAME: z.string().optional(),
 });
 
 export interface AppConfig {
@@ -57,6 +62,11 @@ export interface AppConfig {
   /** The admin portal's origin: the only window the OAuth callback page talks to. */
   portalOrigin: string;
   microsoft: { authorityHost: string; graphBaseUrl: string };
+  /**
+   * Where Microsoft Graph reaches this service (change notifications). Undefined: no
+   * subscriptions are made and Microsoft → Oro changes arrive by polling only.
+   */
+  publicBaseUrl: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -90,5 +100,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       authorityHost: e.MICROSOFT_AUTHORITY_HOST.replace(/\/+$/, ''),
       graphBaseUrl: e.GRAPH_BASE_URL.replace(/\/+$/, ''),
     },
+    // On Azure, the app's own host name is the default (set by the platform).
+    publicBaseUrl:
+      e.PUBLIC_BASE_URL?.replace(/\/+$/, '') ??
+      (e.WEBSITE_HOSTNAME ? `https://${e.WEBSITE_HOSTNAME}` : undefined),
   };
 }
