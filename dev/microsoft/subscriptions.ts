@@ -209,7 +209,7 @@ export class SubscriptionHub {
     target.searchParams.set('validationToken', token);
     const started = this.now();
     let status = 0;
-    let ok = false;
+    let ok: boolean;
     try {
       const res = await fetch(target, {
         method: 'POST',
@@ -276,6 +276,11 @@ export class SubscriptionHub {
     });
   }
 
+  /** Graph forgets a subscription without telling anyone (tests of renewal). */
+  drop(subscriptionId: string): void {
+    this.subscriptions.delete(subscriptionId);
+  }
+
   /** Every live subscription (tests). */
   all(): SimSubscription[] {
     return [...this.subscriptions.values()].map((s) => structuredClone(s));
@@ -322,7 +327,7 @@ export class SubscriptionHub {
         status = res.status;
         await res.arrayBuffer();
       } catch {
-        status = 0;
+        // no answer: status stays 0
       }
       const delivery: Delivery = { kind, url, body, status, elapsedMs: this.now() - started };
       this.log.push(delivery);

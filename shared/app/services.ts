@@ -3,7 +3,12 @@ import type { AppConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
 import { ConnectionService } from '../connection/connection-service';
 import { OroTokenCache } from '../oro/client';
+import { AppError } from '../errors/app-error';
+import type { SyncQueue } from '../messaging/sync-queue';
+import { NotificationService } from '../microsoft/notifications';
+import { SubscriptionService } from '../microsoft/subscriptions';
 import { SettingsService } from '../settings/service';
+import { SubscriptionRepository } from '../storage/subscription-repository';
 import { SyncLogRepository } from '../storage/sync-log-repository';
 import { SyncStateRepository } from '../storage/sync-state-repository';
 import { SyncService } from '../sync/sync-service';
@@ -20,6 +25,10 @@ export interface Services {
   settings: SettingsService;
   connections: ConnectionService;
   sync: SyncService;
+  /** Graph change-notification subscriptions of each connected user. */
+  subscriptions: SubscriptionService;
+  /** The webhook use cases: change and lifecycle notifications. */
+  notifications: NotificationService;
   authenticateAdmin: AuthenticateAdmin;
   health(): Promise<HealthReport>;
 }
@@ -35,16 +44,37 @@ export function createServices(config: AppConfig): Services {
     secrets,
     config.microsoft,
   );
+  const states = new SyncStateRepository(tables);
+  const subscriptionRepository = new SubscriptionRepository(tables);
+  const subscriptions = new SubscriptionService({
+    repository: subscriptionRepository,
+    settings,
+    connections,
+    graphBaseUrl: config.microsoft.graphBaseUrl,
+    publicBaseUrl: config.publicBaseUrl,
+  });
+  connections.listeners.push(subscriptions);
+  const notifications = new NotificationService({
+    repository: subscriptionRepository,
+    subscriptions,
+    states,
+    queue: (): SyncQueue => {
+      // TODO(sb): services.syncQueue once the Service Bus branch is merged.
+      throw new AppError('dependency-unavailable', 'No sync queue is configured.');
+    },
+  });
   return {
     config,
     tables,
     settings,
     connections,
+    subscriptions,
+    notifications,
     sync: new SyncService({
       settings,
       connections,
       tables,
-      states: new SyncStateRepository(tables),
+      states,
       log: new SyncLogRepository(tables),
       oroTokens: new OroTokenCache(),
       graphBaseUrl: config.microsoft.graphBaseUrl,
