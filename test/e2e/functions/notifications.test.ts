@@ -1,0 +1,213 @@
+import type { SimSubscription } from '../../../dev/microsoft/subscriptions';
+import { DEMO } from '../../../dev/seed';
+import { COALESCE_MS, NotificationService } from '../../../shared/microsoft/notifications';
+import { SubscriptionRepository } from '../../../shared/storage/subscription-repository';
+import { SyncStateRepository } from '../../../shared/storage/sync-state-repository';
+import { MemorySyncQueue } from '../../support/memory-queue';
+import { connect } from '../../support/sign-in';
+import { useTestStack } from '../../support/stack';
+
+const USER = DEMO.inheritingUserId;
+
+describe('Graph change notifications webhook', () => {
+  const t = useTestStack({ seed: true });
+  const sim = () => t.stack.microsoft.subscriptions;
+  const todoSub = (): SimSubscription =>
+    sim()
+      .all()
+      .find((s) => s.resource.includes('/todo/'))!;
+  const change = (s: SimSubscription, over: Record<string, unknown> = {}) => ({
+    subscriptionId: s.id,
+    subscriptionExpirationDateTime: s.expirationDateTime,
+    changeType: 'updated',
+    resource: `Users/${s.accountOid}/todo/lists/x/tasks/AAMk1`,
+    resourceData: { '@odata.type': '#Microsoft.Graph.todoTask', id: 'AAMk1' },
+    clientState: s.clientState,
+    tenantId: s.tenantId,
+    ...over,
+  });
+  const rows = async () => {
+    const out: unknown[] = [];
+    for await (const row of t.stack.services.tables.client('subscriptions').listEntities()) out.push(row);
+    return JSON.stringify(out);
+  };
+  /** The webhook use case over the stack's storage, subscriptions and simulator, with a queue to look into. */
+  const service = (queue: MemorySyncQueue, now?: () => Date) =>
+    new NotificationService({
+      repository: new SubscriptionRepository(t.stack.services.tables),
+      subscriptions: t.stack.services.subscriptions,
+      states: new SyncStateRepository(t.stack.services.tables),
+      queue: () => queue,
+      ...(now ? { now } : {}),
+    });
+
+  beforeAll(async () => {
+    sim().autoNotify = false; // these tests post notifications by hand
+    expect((await connect(t.api, USER)).message.ok).toBe(true);
+    expect(sim().all()).toHaveLength(2);
+  });
+
+  it.each(['/api/notifications', '/api/notifications/lifecycle'])(
+    'echoes the decoded validation token as text/plain at %s, at once',
+    async (path) => {
+      const token = 'Validation: Testing client application reachability for subscription Request-Id: 1+2&3';
+      const started = Date.now();
+      const res = await t.api('POST', `${path}?validationToken=${encodeURIComponent(token)}`, {
+        rawBody: '',
+        headers: { 'Content-Type': 'text/plain' },
+      });
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+      expect(res.text).toBe(token);
+    },
+  );
+
+  it('refuses a body without a well-formed notification with 400 problem+json, changing nothing', async () => {
+    const before = await rows();
+    const empty = await t.api('POST', '/api/notifications', { body: {} });
+    expect(empty.status).toBe(400);
+    expect(empty.headers.get('content-type')).toBe('application/problem+json');
+    const bad = await t.api('POST', '/api/notifications', {
+      body: { value: [{ changeType: 'renamed', clientState: 'x' }] },
+    });
+    expect(bad.status).toBe(400);
+    expect((bad.body as { errors: { path: string }[] }).errors.map((e) => e.path).sort()).toEqual([
+      'value.0.changeType',
+      'value.0.resource',
+      'value.0.subscriptionId',
+    ]);
+    const notJson = await t.api('POST', '/api/notifications', {
+      rawBody: 'value=1',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
+    expect(notJson.status).toBe(415);
+    const lifecycle = await t.api('POST', '/api/notifications/lifecycle', {
+      body: { value: [{ subscriptionId: todoSub().id, lifecycleEvent: 'exploded' }] },
+    });
+    expect(lifecycle.status).toBe(400);
+    expect(await rows()).toBe(before);
+  });
+
+  it('ignores notifications of unknown subscriptions or with a wrong clientState: 202, nothing queued', async () => {
+    const s = todoSub();
+    const body = {
+      value: [
+        change(s, { subscriptionId: '00000000-0000-0000-0000-000000000000' }),
+        change(s, { clientState: 'guessed' }),
+        change(s, { clientState: undefined }),
+      ],
+    };
+    const started = Date.now();
+    // The stack's queue is unavailable until Service Bus is wired: a send would answer 503.
+    const res = await t.api('POST', '/api/notifications', { body });
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(res.status).toBe(202);
+
+    const queue = new MemorySyncQueue();
+    expect(await service(queue).changes(body)).toEqual({
+      received: 3,
+      enqueued: 0,
+      malformed: 0,
+      unknownSubscription: 1,
+      wrongClientState: 2,
+    });
+    expect(queue.messages).toEqual([]);
+  });
+
+  it('answers 503 when an authentic notification cannot be queued, so Graph delivers it again', async () => {
+    const res = await t.api('POST', '/api/notifications', { body: { value: [change(todoSub())] } });
+    expect(res.status).toBe(503);
+    expect((res.body as { detail: string }).detail).toMatch(/queue/);
+  });
+
+  it('turns a burst for one subscription into one message, delivered at the end of its window', async () => {
+    const s = todoSub();
+    const queue = new MemorySyncQueue();
+    const at = new Date(Math.floor(Date.now() / COALESCE_MS) * COALESCE_MS + 1000);
+    const notifications = service(queue, () => at);
+    const burst = { value: [1, 2, 3, 4, 5].map((i) => change(s, { resourceData: { id: `t${i}` } })) };
+    const first = await notifications.changes(burst);
+    await notifications.changes({ value: [change(s), { not: 'a notification' }] });
+    expect(first).toMatchObject({ received: 5, enqueued: 1 });
+    expect(queue.messages).toEqual([
+      {
+        messageId: `notification:${s.id}:${Math.floor(at.getTime() / COALESCE_MS)}`,
+        body: { userId: USER, entity: 'tasks', reason: 'notification', requestedAt: at.toISOString() },
+        scheduledAt: new Date((Math.floor(at.getTime() / COALESCE_MS) + 1) * COALESCE_MS),
+      },
+    ]);
+    expect(queue.dropped).toHaveLength(1); // the second request's, by duplicate detection
+
+    // The next window gets its own message: a change after a run began is not lost.
+    const later = service(queue, () => new Date(at.getTime() + COALESCE_MS));
+    await later.changes({ value: [change(s)] });
+    expect(queue.messages).toHaveLength(2);
+  });
+
+  it('lifecycle: reauthorizationRequired renews the subscription at Graph and in storage', async () => {
+    const s = todoSub();
+    const queue = new MemorySyncQueue();
+    await new Promise((r) => setTimeout(r, 5)); // a later expiry than the one set on connect
+    const report = await service(queue).lifecycle({
+      value: [
+        { subscriptionId: s.id, clientState: s.clientState, lifecycleEvent: 'reauthorizationRequired' },
+      ],
+    });
+    expect(report).toMatchObject({ renewed: 1, enqueued: 0 });
+    expect(Date.parse(todoSub().expirationDateTime)).toBeGreaterThan(Date.parse(s.expirationDateTime));
+    const row = await new SubscriptionRepository(t.stack.services.tables).get(s.id);
+    expect(row?.value.expiresAt).toBe(todoSub().expirationDateTime);
+  });
+
+  it('lifecycle: missed forgets the delta cursor at its ETag and queues a full sync', async () => {
+    const s = todoSub();
+    const states = new SyncStateRepository(t.stack.services.tables);
+    const lease = await states.acquire(USER, 'tasks', 'test', 1, new Date(0));
+    await states.save(USER, 'tasks', {
+      state: {
+        ...lease!.state,
+        lease: undefined,
+        status: 'idle',
+        cursors: { oro: 'w1', microsoft: '{"deltaLink":"d"}' },
+      },
+      etag: lease!.etag,
+    });
+    const queue = new MemorySyncQueue();
+    const report = await service(queue).lifecycle({
+      value: [{ subscriptionId: s.id, clientState: s.clientState, lifecycleEvent: 'missed' }],
+    });
+    expect(report).toMatchObject({ fullSyncs: 1, enqueued: 1, recreated: 0 });
+    expect((await states.get(USER, 'tasks'))?.state.cursors).toEqual({ oro: 'w1' });
+    expect(queue.messages.map((m) => m.body)).toEqual([
+      expect.objectContaining({ userId: USER, entity: 'tasks', reason: 'notification' }),
+    ]);
+    expect(
+      sim()
+        .all()
+        .map((x) => x.id),
+    ).toContain(s.id); // the subscription itself is fine
+  });
+
+  it('lifecycle: subscriptionRemoved queues a full sync and subscribes again; a wrong clientState does nothing', async () => {
+    const s = todoSub();
+    const queue = new MemorySyncQueue();
+    const forged = await service(queue).lifecycle({
+      value: [{ subscriptionId: s.id, clientState: 'forged', lifecycleEvent: 'subscriptionRemoved' }],
+    });
+    expect(forged).toMatchObject({ wrongClientState: 1, enqueued: 0, recreated: 0 });
+    expect(todoSub().id).toBe(s.id);
+
+    sim().drop(s.id); // Graph removed it
+    const report = await service(queue).lifecycle({
+      value: [{ subscriptionId: s.id, clientState: s.clientState, lifecycleEvent: 'subscriptionRemoved' }],
+    });
+    expect(report).toMatchObject({ recreated: 1, fullSyncs: 1, enqueued: 1 });
+    const again = todoSub();
+    expect(again.id).not.toBe(s.id);
+    expect(again.resource).toBe(s.resource);
+    const repo = new SubscriptionRepository(t.stack.services.tables);
+    expect(await repo.get(s.id)).toBeUndefined();
+    expect((await repo.get(again.id))?.value.entity).toBe('tasks');
+  });
+});
