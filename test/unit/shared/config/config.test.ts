@@ -33,6 +33,23 @@ describe('loadConfig', () => {
     );
   });
 
+  it('takes the public base URL for Graph notifications, else the Azure host name, else none (polling only)', () => {
+    expect(loadConfig(valid).publicBaseUrl).toBeUndefined();
+    expect(loadConfig({ ...valid, WEBSITE_HOSTNAME: 'sync.azurewebsites.net' }).publicBaseUrl).toBe(
+      'https://sync.azurewebsites.net',
+    );
+    expect(
+      loadConfig({ ...valid, PUBLIC_BASE_URL: 'https://sync.example.com/', WEBSITE_HOSTNAME: 'x.net' })
+        .publicBaseUrl,
+    ).toBe('https://sync.example.com');
+    expect(loadConfig({ ...valid, PUBLIC_BASE_URL: 'http://localhost:7071' }).publicBaseUrl).toBe(
+      'http://localhost:7071',
+    );
+    expect(() => loadConfig({ ...valid, PUBLIC_BASE_URL: 'http://sync.example.com' })).toThrow(
+      /PUBLIC_BASE_URL/,
+    );
+  });
+
   it('falls back to AzureWebJobsStorage', () => {
     const { STORAGE_CONNECTION_STRING: _omit, ...rest } = valid;
     expect(
