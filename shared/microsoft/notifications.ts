@@ -20,7 +20,8 @@ export const COALESCE_MS = 5_000;
 const MAX_NOTIFICATIONS = 1000;
 
 const notificationFields = {
-  subscriptionId: z.string().min(1).max(128),
+  // Graph's ids are GUIDs; anything else could not be a table key and is no subscription of ours.
+  subscriptionId: z.string().regex(/^[\w-]{1,128}$/, 'a subscription id'),
   clientState: z.string().max(128).optional(),
   subscriptionExpirationDateTime: z.string().optional(),
   tenantId: z.string().optional(),

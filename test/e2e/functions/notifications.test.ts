@@ -96,6 +96,7 @@ describe('Graph change notifications webhook', () => {
         change(s, { subscriptionId: '00000000-0000-0000-0000-000000000000' }),
         change(s, { clientState: 'guessed' }),
         change(s, { clientState: undefined }),
+        change(s, { subscriptionId: "a/b#c'" }), // never reaches a table key
       ],
     };
     const started = Date.now();
@@ -106,9 +107,9 @@ describe('Graph change notifications webhook', () => {
 
     const queue = new MemorySyncQueue();
     expect(await service(queue).changes(body)).toEqual({
-      received: 3,
+      received: 4,
       enqueued: 0,
-      malformed: 0,
+      malformed: 1,
       unknownSubscription: 1,
       wrongClientState: 2,
     });
