@@ -63,6 +63,30 @@ describe('Graph change notifications webhook', () => {
     },
   );
 
+  it('is described in the OpenAPI document: public, JSON collections in, the echo as text/plain', async () => {
+    const doc = (await t.api('GET', '/api/openapi.json', { token: null })).body as {
+      paths: Record<string, Record<string, Record<string, unknown>>>;
+    };
+    const post = doc.paths['/api/notifications']?.post;
+    expect(post).toMatchObject({
+      security: [],
+      requestBody: {
+        content: {
+          'application/json': { schema: { $ref: '#/components/schemas/ChangeNotificationCollection' } },
+        },
+      },
+      responses: { 200: { content: { 'text/plain': { schema: { type: 'string' } } } } },
+    });
+    expect(Object.keys(post?.responses ?? {}).sort()).toEqual(['200', '202', '400', '413', '415', '503']);
+    expect(doc.paths['/api/notifications/lifecycle']?.post).toMatchObject({
+      requestBody: {
+        content: {
+          'application/json': { schema: { $ref: '#/components/schemas/LifecycleNotificationCollection' } },
+        },
+      },
+    });
+  });
+
   it('refuses a body without a well-formed notification with 400 problem+json, changing nothing', async () => {
     const before = await rows();
     const empty = await t.api('POST', '/api/notifications', { body: {} });
