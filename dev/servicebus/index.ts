@@ -1,0 +1,2 @@
+export { startServiceBusEmulator } from './emulator';
+export type { DeadLetteredMessage, QueueCounts, QueueOptions, ServiceBusEmulator } from './emulator';
