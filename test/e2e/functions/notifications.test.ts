@@ -3,7 +3,10 @@ import { DEMO } from '../../../dev/seed';
 import { COALESCE_MS, NotificationService } from '../../../shared/microsoft/notifications';
 import { SubscriptionRepository } from '../../../shared/storage/subscription-repository';
 import { SyncStateRepository } from '../../../shared/storage/sync-state-repository';
-import { MemorySyncQueue } from '../../support/memory-queue';
+import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service-bus';
+import { startServiceBusEmulator, type ServiceBusEmulator } from '../../../dev/servicebus';
+import { QUEUES } from '../../../shared/messaging/messages';
+import { createServiceBusQueue, type ServiceBusSyncQueue } from '../../../shared/messaging/service-bus-queue';
 import { connect } from '../../support/sign-in';
 import { useTestStack } from '../../support/stack';
 
@@ -31,8 +34,14 @@ describe('Graph change notifications webhook', () => {
     for await (const row of t.stack.services.tables.client('subscriptions').listEntities()) out.push(row);
     return JSON.stringify(out);
   };
-  /** The webhook use case over the stack's storage, subscriptions and simulator, with a queue to look into. */
-  const service = (queue: MemorySyncQueue, now?: () => Date) =>
+  /**
+   * The webhook use case over the stack's storage, subscriptions and simulator, sending to a
+   * Service Bus emulator of its own that nothing consumes, so the tests can look into it.
+   */
+  let bus: ServiceBusEmulator;
+  let queue: ServiceBusSyncQueue;
+  let client: ServiceBusClient;
+  const service = (now?: () => Date) =>
     new NotificationService({
       repository: new SubscriptionRepository(t.stack.services.tables),
       subscriptions: t.stack.services.subscriptions,
@@ -40,6 +49,39 @@ describe('Graph change notifications webhook', () => {
       queue: () => queue,
       ...(now ? { now } : {}),
     });
+  const sent = () => bus.sent(QUEUES.tasks);
+  /** Receives (and completes) the user's task-sync messages: waits up to `firstWaitMs` for the first, then until none comes. */
+  async function received(firstWaitMs = 300): Promise<ServiceBusReceivedMessage[]> {
+    const receiver = await client.acceptSession(QUEUES.tasks, USER);
+    try {
+      const got: ServiceBusReceivedMessage[] = [];
+      for (;;) {
+        const wait = got.length === 0 ? firstWaitMs : 300;
+        const batch = await receiver.receiveMessages(50, { maxWaitTimeInMs: wait });
+        if (batch.length === 0) return got;
+        for (const m of batch) await receiver.completeMessage(m);
+        got.push(...batch);
+      }
+    } finally {
+      await receiver.close();
+    }
+  }
+
+  beforeAll(async () => {
+    bus = await startServiceBusEmulator({
+      queues: [
+        { name: QUEUES.tasks, requiresSession: true, duplicateDetectionWindowMs: 60_000 },
+        { name: QUEUES.calendar, requiresSession: true, duplicateDetectionWindowMs: 60_000 },
+      ],
+    });
+    queue = createServiceBusQueue(bus.connectionString);
+    client = new ServiceBusClient(bus.connectionString);
+  });
+  afterAll(async () => {
+    await queue?.close();
+    await client?.close();
+    await bus?.close();
+  });
 
   beforeAll(async () => {
     sim().autoNotify = false; // these tests post notifications by hand
@@ -129,15 +171,14 @@ describe('Graph change notifications webhook', () => {
     expect(Date.now() - started).toBeLessThan(3000);
     expect(res.status).toBe(202);
 
-    const queue = new MemorySyncQueue();
-    expect(await service(queue).changes(body)).toEqual({
+    expect(await service().changes(body)).toEqual({
       received: 4,
       enqueued: 0,
       malformed: 1,
       unknownSubscription: 1,
       wrongClientState: 2,
     });
-    expect(queue.messages).toEqual([]);
+    expect(sent().accepted).toBe(0);
   });
 
   it('answers 503 when an authentic notification cannot be queued, so Graph delivers it again', async () => {
@@ -148,38 +189,53 @@ describe('Graph change notifications webhook', () => {
 
   it('turns a burst for one subscription into one message, delivered at the end of its window', async () => {
     const s = todoSub();
-    const queue = new MemorySyncQueue();
-    const at = new Date(Math.floor(Date.now() / COALESCE_MS) * COALESCE_MS + 1000);
-    const notifications = service(queue, () => at);
+    const before = sent();
+    // A window ending at least 1.5 s from now, so the message is still scheduled when counted.
+    const bucket = Math.floor((Date.now() + 1500) / COALESCE_MS);
+    const at = new Date(bucket * COALESCE_MS);
+    const windowEnd = new Date((bucket + 1) * COALESCE_MS);
+    const notifications = service(() => at);
     const burst = { value: [1, 2, 3, 4, 5].map((i) => change(s, { resourceData: { id: `t${i}` } })) };
-    const first = await notifications.changes(burst);
+    expect(await notifications.changes(burst)).toMatchObject({ received: 5, enqueued: 1 });
+    // A second request in the same window: Service Bus drops it by its messageId.
     await notifications.changes({ value: [change(s), { not: 'a notification' }] });
-    expect(first).toMatchObject({ received: 5, enqueued: 1 });
-    expect(queue.messages).toEqual([
+    expect(sent()).toMatchObject({
+      accepted: before.accepted + 2,
+      duplicatesDropped: before.duplicatesDropped + 1,
+    });
+    expect(bus.counts(QUEUES.tasks).scheduled).toBe(1);
+
+    const got = await received(COALESCE_MS + 2000);
+    expect(
+      got.map((m) => ({ messageId: m.messageId, sessionId: m.sessionId, body: m.body as unknown })),
+    ).toEqual([
       {
-        messageId: `notification:${s.id}:${Math.floor(at.getTime() / COALESCE_MS)}`,
+        messageId: `notification:${s.id}:${bucket}`,
+        sessionId: USER,
         body: { userId: USER, entity: 'tasks', reason: 'notification', requestedAt: at.toISOString() },
-        scheduledAt: new Date((Math.floor(at.getTime() / COALESCE_MS) + 1) * COALESCE_MS),
       },
     ]);
-    expect(queue.dropped).toHaveLength(1); // the second request's, by duplicate detection
+    expect(got[0]!.enqueuedTimeUtc!.getTime()).toBeGreaterThanOrEqual(windowEnd.getTime());
 
-    // The next window gets its own message: a change after a run began is not lost.
-    const later = service(queue, () => new Date(at.getTime() + COALESCE_MS));
-    await later.changes({ value: [change(s)] });
-    expect(queue.messages).toHaveLength(2);
+    // The next window gets a message of its own: a change notified after a run began is not lost.
+    await service(() => new Date(windowEnd.getTime() + 1)).changes({ value: [change(s)] });
+    expect(sent()).toMatchObject({
+      accepted: before.accepted + 3,
+      duplicatesDropped: before.duplicatesDropped + 1,
+    });
   });
 
   it('lifecycle: reauthorizationRequired renews the subscription at Graph and in storage', async () => {
     const s = todoSub();
-    const queue = new MemorySyncQueue();
+    const before = sent();
     await new Promise((r) => setTimeout(r, 5)); // a later expiry than the one set on connect
-    const report = await service(queue).lifecycle({
+    const report = await service().lifecycle({
       value: [
         { subscriptionId: s.id, clientState: s.clientState, lifecycleEvent: 'reauthorizationRequired' },
       ],
     });
     expect(report).toMatchObject({ renewed: 1, enqueued: 0 });
+    expect(sent().accepted).toBe(before.accepted);
     expect(Date.parse(todoSub().expirationDateTime)).toBeGreaterThan(Date.parse(s.expirationDateTime));
     const row = await new SubscriptionRepository(t.stack.services.tables).get(s.id);
     expect(row?.value.expiresAt).toBe(todoSub().expirationDateTime);
@@ -198,13 +254,13 @@ describe('Graph change notifications webhook', () => {
       },
       etag: lease!.etag,
     });
-    const queue = new MemorySyncQueue();
-    const report = await service(queue).lifecycle({
+    const report = await service().lifecycle({
       value: [{ subscriptionId: s.id, clientState: s.clientState, lifecycleEvent: 'missed' }],
     });
     expect(report).toMatchObject({ fullSyncs: 1, enqueued: 1, recreated: 0 });
     expect((await states.get(USER, 'tasks'))?.state.cursors).toEqual({ oro: 'w1' });
-    expect(queue.messages.map((m) => m.body)).toEqual([
+    const full = (await received()).filter((m) => m.messageId?.toString().startsWith('lifecycle:'));
+    expect(full.map((m) => m.body as unknown)).toEqual([
       expect.objectContaining({ userId: USER, entity: 'tasks', reason: 'notification' }),
     ]);
     expect(
@@ -216,18 +272,20 @@ describe('Graph change notifications webhook', () => {
 
   it('lifecycle: subscriptionRemoved queues a full sync and subscribes again; a wrong clientState does nothing', async () => {
     const s = todoSub();
-    const queue = new MemorySyncQueue();
-    const forged = await service(queue).lifecycle({
+    const before = sent();
+    const forged = await service().lifecycle({
       value: [{ subscriptionId: s.id, clientState: 'forged', lifecycleEvent: 'subscriptionRemoved' }],
     });
     expect(forged).toMatchObject({ wrongClientState: 1, enqueued: 0, recreated: 0 });
     expect(todoSub().id).toBe(s.id);
+    expect(sent().accepted).toBe(before.accepted);
 
     sim().drop(s.id); // Graph removed it
-    const report = await service(queue).lifecycle({
+    const report = await service().lifecycle({
       value: [{ subscriptionId: s.id, clientState: s.clientState, lifecycleEvent: 'subscriptionRemoved' }],
     });
     expect(report).toMatchObject({ recreated: 1, fullSyncs: 1, enqueued: 1 });
+    expect(sent().accepted).toBe(before.accepted + 1);
     const again = todoSub();
     expect(again.id).not.toBe(s.id);
     expect(again.resource).toBe(s.resource);
