@@ -2,12 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { buildFunctionTable } from '../functions/index';
 import { createServices, type Services } from '../shared/app/services';
 import { loadConfig } from '../shared/config/config';
+import { QUEUES } from '../shared/messaging/messages';
 import { startAzurite, type Azurite } from './azurite';
 import { startDevHost, type DevHost } from './host';
 import { trustInThisProcess } from './microsoft/certificate';
 import { startMicrosoftSimulator, type MicrosoftSimulator } from './microsoft/simulator';
 import { renderDevPortal } from './portal';
 import { startOroSimulator, type OroSimulator } from './oro/simulator';
+import { startQueueConsumers } from './queue-consumer';
+import { startServiceBusEmulator, type ServiceBusEmulator } from './servicebus';
 import { DEMO, seedDemo, seedDemoTasks } from './seed';
 
 export const DEV_AUDIENCE = 'api://oro-m365-sync';
@@ -31,6 +34,8 @@ export interface Stack {
   microsoft: MicrosoftSimulator;
   /** Oro's OAuth2 and tasks API, simulated. */
   oro: OroSimulator;
+  /** The local Service Bus (queues calendar-sync and task-sync), for inspection in tests. */
+  serviceBus: ServiceBusEmulator;
   services: Services;
   /** A Sync.Admin token signed by the simulator's Entra ID. */
   adminToken(expiresIn?: number): Promise<string>;
@@ -53,14 +58,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     trustInThisProcess(microsoft.certificate);
     const oro = await startOroSimulator();
     started.push(oro);
+    const serviceBus = await startServiceBusEmulator({ queues: SYNC_QUEUES });
+    started.push(serviceBus);
 
     // The host starts first so its URL (portal origin, redirect URI) is known to the config.
     const late: { services?: Services; portal?: string } = {};
+    const functions = buildFunctionTable(() => {
+      if (!late.services) throw new Error('The stack is still starting');
+      return late.services;
+    });
     const host: DevHost = await startDevHost({
-      functions: buildFunctionTable(() => {
-        if (!late.services) throw new Error('The stack is still starting');
-        return late.services;
-      }),
+      functions,
       port: options.port ?? 0,
       pages: { '/': () => late.portal ?? '<p>The demo portal needs the seeded demo (npm start).</p>' },
       ...(options.log ? { log: options.log } : {}),
@@ -81,10 +89,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       GRAPH_BASE_URL: microsoft.graphUrl,
       // The simulator POSTs change notifications to the dev host, as Graph would to Azure.
       PUBLIC_BASE_URL: host.url,
+      SERVICEBUS_CONNECTION_STRING: serviceBus.connectionString,
     });
     const services = createServices(config);
+    started.push(services.syncQueue);
     late.services = services;
     await services.tables.ready();
+    // As the Functions host would: the queue functions of the table take messages from Service Bus.
+    started.push(
+      startQueueConsumers({
+        connectionString: serviceBus.connectionString,
+        functions,
+        ...(options.log ? { log: options.log } : {}),
+      }),
+    );
 
     const adminToken = (expiresIn = 12 * 3600) =>
       microsoft.issueToken({ audience: DEV_AUDIENCE, roles: [ADMIN_ROLE], expiresIn });
@@ -104,6 +122,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       url: host.url,
       microsoft,
       oro,
+      serviceBus,
       services,
       adminToken,
       close: () => closeAll(started),
@@ -113,6 +132,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     throw error;
   }
 }
+
+/** The queues as DESIGN.md (Messages) configures them: sessions keyed by user, duplicate detection on, poison dead-lettered after 5 deliveries. */
+const SYNC_QUEUES = Object.values(QUEUES).map((name) => ({
+  name,
+  requiresSession: true,
+  maxDeliveryCount: 5,
+  lockDurationMs: 60_000,
+  duplicateDetectionWindowMs: 10 * 60_000,
+}));
 
 async function closeAll(parts: { close(): Promise<void> }[]): Promise<void> {
   for (const part of parts.reverse()) await part.close();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ServiceBusSyncQueue } from '../messaging/service-bus-queue';
 import type { TableStore } from '../storage/tables';
 
 export const healthReport = z
@@ -13,8 +14,14 @@ export type HealthReport = z.infer<typeof healthReport>;
 const TIMEOUT_MS = 5000;
 
 /** Probes each dependency; a failing one is named, never thrown. */
-export async function checkHealth(tables: TableStore): Promise<HealthReport> {
-  const checks = await Promise.all([probe('tables', () => tables.ping())]);
+export async function checkHealth(
+  tables: TableStore,
+  serviceBus: Pick<ServiceBusSyncQueue, 'ping'>,
+): Promise<HealthReport> {
+  const checks = await Promise.all([
+    probe('tables', () => tables.ping()),
+    probe('service bus', () => serviceBus.ping()),
+  ]);
   return { status: checks.every((c) => c.ok) ? 'ok' : 'unhealthy', checks };
 }
 

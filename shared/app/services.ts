@@ -3,8 +3,6 @@ import type { AppConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
 import { ConnectionService } from '../connection/connection-service';
 import { OroTokenCache } from '../oro/client';
-import { AppError } from '../errors/app-error';
-import type { SyncQueue } from '../messaging/sync-queue';
 import { NotificationService } from '../microsoft/notifications';
 import { SubscriptionService } from '../microsoft/subscriptions';
 import { SettingsService } from '../settings/service';
@@ -13,6 +11,8 @@ import { SyncLogRepository } from '../storage/sync-log-repository';
 import { SyncStateRepository } from '../storage/sync-state-repository';
 import { SyncService } from '../sync/sync-service';
 import { ConnectionRepository } from '../storage/connection-repository';
+import { createServiceBusQueue } from '../messaging/service-bus-queue';
+import type { SyncQueue } from '../messaging/sync-queue';
 import { OAuthStateRepository } from '../storage/oauth-state-repository';
 import { SettingsRepository } from '../storage/settings-repository';
 import { createTableStore, type TableStore } from '../storage/tables';
@@ -29,6 +29,8 @@ export interface Services {
   subscriptions: SubscriptionService;
   /** The webhook use cases: change and lifecycle notifications. */
   notifications: NotificationService;
+  /** Service Bus: where sync runs are queued (the connection opens on first use). */
+  syncQueue: SyncQueue;
   authenticateAdmin: AuthenticateAdmin;
   health(): Promise<HealthReport>;
 }
@@ -36,6 +38,7 @@ export interface Services {
 export function createServices(config: AppConfig): Services {
   const tables = createTableStore(config.storage.connectionString, config.storage.tablePrefix);
   const secrets = new SecretBox(config.secretKeys);
+  const syncQueue = createServiceBusQueue(config.serviceBus.connectionString);
   const settings = new SettingsService(new SettingsRepository(tables), secrets);
   const connections = new ConnectionService(
     settings,
@@ -58,10 +61,7 @@ export function createServices(config: AppConfig): Services {
     repository: subscriptionRepository,
     subscriptions,
     states,
-    queue: (): SyncQueue => {
-      // TODO(sb): services.syncQueue once the Service Bus branch is merged.
-      throw new AppError('dependency-unavailable', 'No sync queue is configured.');
-    },
+    queue: () => syncQueue,
   });
   return {
     config,
@@ -79,7 +79,8 @@ export function createServices(config: AppConfig): Services {
       oroTokens: new OroTokenCache(),
       graphBaseUrl: config.microsoft.graphBaseUrl,
     }),
+    syncQueue,
     authenticateAdmin: createAdminAuthenticator(config.auth),
-    health: () => checkHealth(tables),
+    health: () => checkHealth(tables, syncQueue),
   };
 }

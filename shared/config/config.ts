@@ -52,6 +52,12 @@ const envSchema = z.object({
     .refine((v) => /^https:|^http:\/\/(localhost|127\.0\.0\.1)[:/]/.test(v), 'https, or http on localhost')
     .optional(),
   WEBSITE_HOSTNAME: z.string().optional(),
+  SERVICEBUS_CONNECTION_STRING: z
+    .string()
+    .regex(
+      /(^|;)\s*Endpoint=sb:\/\/[^;]+/i,
+      'a Service Bus connection string: Endpoint=sb://…;SharedAccessKeyName=…;…',
+    ),
 });
 
 export interface AppConfig {
@@ -67,6 +73,8 @@ export interface AppConfig {
    * subscriptions are made and Microsoft → Oro changes arrive by polling only.
    */
   publicBaseUrl: string | undefined;
+  /** The namespace holding the calendar-sync and task-sync queues (the trigger binding's setting too). */
+  serviceBus: { connectionString: string };
 }
 
 export class ConfigError extends Error {
@@ -78,6 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = envSchema.safeParse({
     ...env,
     STORAGE_CONNECTION_STRING: env.STORAGE_CONNECTION_STRING ?? env.AzureWebJobsStorage,
+    SERVICEBUS_CONNECTION_STRING: env.SERVICEBUS_CONNECTION_STRING ?? env.SERVICEBUS_CONNECTION,
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`);
@@ -104,5 +113,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     publicBaseUrl:
       e.PUBLIC_BASE_URL?.replace(/\/+$/, '') ??
       (e.WEBSITE_HOSTNAME ? `https://${e.WEBSITE_HOSTNAME}` : undefined),
+    serviceBus: { connectionString: e.SERVICEBUS_CONNECTION_STRING },
   };
 }

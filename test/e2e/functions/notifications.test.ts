@@ -166,10 +166,11 @@ describe('Graph change notifications webhook', () => {
       ],
     };
     const started = Date.now();
-    // The stack's queue is unavailable until Service Bus is wired: a send would answer 503.
+    const sentBefore = t.stack.serviceBus.sent(QUEUES.tasks).accepted;
     const res = await t.api('POST', '/api/notifications', { body });
     expect(Date.now() - started).toBeLessThan(3000);
     expect(res.status).toBe(202);
+    expect(t.stack.serviceBus.sent(QUEUES.tasks).accepted).toBe(sentBefore);
 
     expect(await service().changes(body)).toEqual({
       received: 4,
@@ -181,10 +182,14 @@ describe('Graph change notifications webhook', () => {
     expect(sent().accepted).toBe(0);
   });
 
-  it('answers 503 when an authentic notification cannot be queued, so Graph delivers it again', async () => {
+  it('queues a sync for an authentic notification on the stack and answers 202 well within 3 s', async () => {
+    const before = t.stack.serviceBus.sent(QUEUES.tasks).accepted;
+    const started = Date.now();
     const res = await t.api('POST', '/api/notifications', { body: { value: [change(todoSub())] } });
-    expect(res.status).toBe(503);
-    expect((res.body as { detail: string }).detail).toMatch(/queue/);
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(res.status).toBe(202);
+    expect(res.text).toBe('');
+    expect(t.stack.serviceBus.sent(QUEUES.tasks).accepted).toBe(before + 1);
   });
 
   it('turns a burst for one subscription into one message, delivered at the end of its window', async () => {

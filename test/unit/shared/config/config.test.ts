@@ -9,6 +9,8 @@ const valid = {
   AUTH_AUDIENCE: 'api://x',
   AUTH_JWKS_URI: 'https://login.microsoftonline.com/t/discovery/v2.0/keys',
   PORTAL_ORIGIN: 'https://crm.example.com',
+  SERVICEBUS_CONNECTION_STRING:
+    'Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=c2VjcmV0',
 };
 
 describe('loadConfig', () => {
@@ -55,6 +57,27 @@ describe('loadConfig', () => {
     expect(
       loadConfig({ ...rest, AzureWebJobsStorage: 'UseDevelopmentStorage=true' }).storage.connectionString,
     ).toBe('UseDevelopmentStorage=true');
+  });
+
+  it('reads the Service Bus connection, falling back to the trigger binding setting SERVICEBUS_CONNECTION', () => {
+    expect(loadConfig(valid).serviceBus.connectionString).toBe(valid.SERVICEBUS_CONNECTION_STRING);
+    const { SERVICEBUS_CONNECTION_STRING: _omit, ...rest } = valid;
+    const local =
+      'Endpoint=sb://localhost:5672;SharedAccessKeyName=local;SharedAccessKey=local;UseDevelopmentEmulator=true';
+    expect(loadConfig({ ...rest, SERVICEBUS_CONNECTION: local }).serviceBus.connectionString).toBe(local);
+    expect(() => loadConfig(rest)).toThrow(/SERVICEBUS_CONNECTION_STRING/);
+  });
+
+  it('rejects a Service Bus setting that is not a connection string, without echoing it', () => {
+    const secretish = 'SharedAccessKey=abc123secret';
+    let message = '';
+    try {
+      loadConfig({ ...valid, SERVICEBUS_CONNECTION_STRING: secretish });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/SERVICEBUS_CONNECTION_STRING: a Service Bus connection string/);
+    expect(message).not.toContain('abc123secret');
   });
 
   it('names every bad variable at once', () => {
