@@ -1,6 +1,7 @@
 import { InvocationContext, type Timer } from '@azure/functions';
 import { DEMO } from '../../../dev/seed';
 import { buildFunctionTable } from '../../../functions/index';
+import { QUEUES } from '../../../shared/messaging/messages';
 import { hashClientState, SubscriptionRepository } from '../../../shared/storage/subscription-repository';
 import { connect } from '../../support/sign-in';
 import { useTestStack } from '../../support/stack';
@@ -119,6 +120,29 @@ describe('Graph subscriptions through the dev host and the simulator', () => {
     );
     // Everything was renewed or created a moment ago: nothing is due within a day.
     expect(lines).toEqual(['subscriptionRenewal: 0 renewed, 0 re-created, 0 removed, 0 failed']);
+  });
+
+  it('lifecycle events from the simulator reach the dev host: reauthorizationRequired renews, missed queues a full sync', async () => {
+    const todo = sim()
+      .all()
+      .find((s) => s.resource.includes('/todo/'))!;
+    await new Promise((r) => setTimeout(r, 5)); // a later expiry than the current one
+    expect((await sim().fireLifecycle(todo.id, 'reauthorizationRequired')).status).toBe(202);
+    const renewed = sim()
+      .all()
+      .find((s) => s.id === todo.id)!;
+    expect(Date.parse(renewed.expirationDateTime)).toBeGreaterThan(Date.parse(todo.expirationDateTime));
+
+    const before = t.stack.serviceBus.sent(QUEUES.tasks).accepted;
+    expect((await sim().fireLifecycle(todo.id, 'missed')).status).toBe(202);
+    expect(t.stack.serviceBus.sent(QUEUES.tasks).accepted).toBe(before + 1);
+    // Let the queued run (and the notifications of its own writes) settle before disconnecting.
+    for (let quiet = 0; quiet < 5;) {
+      await new Promise((r) => setTimeout(r, 200));
+      await sim().idle();
+      const c = t.stack.serviceBus.counts(QUEUES.tasks);
+      quiet = c.active + c.locked + c.scheduled === 0 ? quiet + 1 : 0;
+    }
   });
 
   it('removes the subscriptions at Graph and in storage on disconnect', async () => {
