@@ -3,6 +3,7 @@ import { oauthCallback } from './oauth-callback';
 import { settingsEffective } from './settings/effective';
 import { LEVEL_ROUTES, settingsLevelFunctions } from './settings/levels';
 import { health } from './health';
+import { housekeepingTimer } from './housekeeping-timer';
 import type { GetServices, HttpFunctionDefinition } from './http';
 import type { QueueFunctionDefinition } from './queue';
 import type { TimerFunctionDefinition } from './timer';
@@ -30,6 +31,7 @@ export function buildFunctionTable(getServices: GetServices): FunctionDefinition
     taskSync(getServices),
     ...notificationFunctions(getServices),
     subscriptionRenewalTimer(getServices),
+    housekeepingTimer(getServices),
   ];
   return table;
 }

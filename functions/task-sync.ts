@@ -15,10 +15,5 @@ export const taskSync = (getServices: GetServices) =>
           ('result' in run ? ` ${JSON.stringify(run.result)}` : '') +
           (run.error ? `: ${run.error}` : ''),
       );
-      // Subscriptions follow the settings lazily: an entity enabled or disabled since the
-      // last run is (un)subscribed here. A failure only delays notifications; polling goes on.
-      await services.subscriptions.ensure(message.userId).catch((error: unknown) => {
-        context.warn(`taskSync ${message.userId}: subscriptions not updated: ${(error as Error).message}`);
-      });
     },
   });

@@ -15,6 +15,7 @@ import { devCertificate, type Certificate } from './certificate';
 import { handleGraph } from './graph';
 import { escapeHtml, readBody, sendJson } from './respond';
 import { SubscriptionHub } from './subscriptions';
+import { CalendarStore, type CalendarChange } from './calendar';
 import { TodoStore } from './todo';
 import { closeNow, listen } from '../ports';
 
@@ -48,6 +49,10 @@ export interface MicrosoftSimulator {
   resetCounts(): void;
   /** One account's Microsoft To Do (tests read and edit it directly). */
   todo(username: string): TodoStore;
+  /** One account's calendar (tests read and edit it directly, as the user would in Outlook). */
+  calendar(username: string): CalendarStore;
+  /** Every calendar change of every account (what change notifications are made from). */
+  onCalendarChange(listener: (change: CalendarChange) => void): () => void;
   /** The next `count` Graph requests (batch steps included) answer 429 with Retry-After `seconds`. */
   throttleNext(count: number, seconds?: number): void;
   /**
@@ -105,6 +110,7 @@ export interface SimulatorContext {
   verifyAccessToken(token: string): Promise<JWTPayload | undefined>;
   accountByOid(oid: string): SimAccount | undefined;
   todo(account: SimAccount): TodoStore;
+  calendar(account: SimAccount): CalendarStore;
   /** Seconds of Retry-After when this request is to be throttled. */
   takeThrottle(): number | undefined;
   subscriptions: SubscriptionHub;
@@ -143,6 +149,20 @@ export async function startMicrosoftSimulator(
     }
     return store;
   };
+  const calendars = new Map<string, CalendarStore>();
+  const calendarListeners: ((change: CalendarChange) => void)[] = [];
+  const calendarOf = (account: SimAccount) => {
+    let store = calendars.get(account.oid);
+    if (!store) {
+      store = new CalendarStore(account);
+      store.onChange((change) => {
+        subscriptions.notify(change.accountOid, '/me/events', change.changeType, change.id);
+        for (const listener of [...calendarListeners]) listener(change);
+      });
+      calendars.set(account.oid, store);
+    }
+    return store;
+  };
   let base = '';
 
   const issuerFor = (tenant: string) => `${base}/${tenant}/v2.0`;
@@ -172,6 +192,7 @@ export async function startMicrosoftSimulator(
     },
     accountByOid: (oid) => accounts.find((a) => a.oid === oid),
     todo: todoOf,
+    calendar: calendarOf,
     takeThrottle: () => throttles.shift(),
     subscriptions,
   };
@@ -494,6 +515,18 @@ ${requested.map((s) => `<label><input type="checkbox" name="granted" value="${es
       const account = accounts.find((a) => a.username === username);
       if (!account) throw new Error(`no account ${username}`);
       return todoOf(account);
+    },
+    calendar: (username) => {
+      const account = accounts.find((a) => a.username === username);
+      if (!account) throw new Error(`no account ${username}`);
+      return calendarOf(account);
+    },
+    onCalendarChange: (listener) => {
+      calendarListeners.push(listener);
+      return () => {
+        const i = calendarListeners.indexOf(listener);
+        if (i >= 0) calendarListeners.splice(i, 1);
+      };
     },
     throttleNext: (count, seconds = 0.01) => {
       for (let i = 0; i < count; i++) throttles.push(seconds);

@@ -78,6 +78,7 @@ export function createServices(config: AppConfig): Services {
       log: new SyncLogRepository(tables),
       oroTokens: new OroTokenCache(),
       graphBaseUrl: config.microsoft.graphBaseUrl,
+      calendarWindow: config.calendarWindow,
     }),
     syncQueue,
     authenticateAdmin: createAdminAuthenticator(config.auth),

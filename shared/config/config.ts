@@ -58,6 +58,8 @@ const envSchema = z.object({
       /(^|;)\s*Endpoint=sb:\/\/[^;]+/i,
       'a Service Bus connection string: Endpoint=sb://…;SharedAccessKeyName=…;…',
     ),
+  CALENDAR_WINDOW_PAST_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
+  CALENDAR_WINDOW_FUTURE_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
 });
 
 export interface AppConfig {
@@ -75,6 +77,8 @@ export interface AppConfig {
   publicBaseUrl: string | undefined;
   /** The namespace holding the calendar-sync and task-sync queues (the trigger binding's setting too). */
   serviceBus: { connectionString: string };
+  /** Days before and after today that calendar sync covers. */
+  calendarWindow: { pastDays: number; futureDays: number };
 }
 
 export class ConfigError extends Error {
@@ -114,5 +118,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       e.PUBLIC_BASE_URL?.replace(/\/+$/, '') ??
       (e.WEBSITE_HOSTNAME ? `https://${e.WEBSITE_HOSTNAME}` : undefined),
     serviceBus: { connectionString: e.SERVICEBUS_CONNECTION_STRING },
+    calendarWindow: { pastDays: e.CALENDAR_WINDOW_PAST_DAYS, futureDays: e.CALENDAR_WINDOW_FUTURE_DAYS },
   };
 }

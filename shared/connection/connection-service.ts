@@ -287,6 +287,11 @@ export class ConnectionService {
   }
 
   /** Removes the tokens and marks the account disconnected; the account id stays, so a reconnect re-links. */
+  /** Housekeeping: sign-ins started and never finished leave nothing behind once they lapse. */
+  purgeExpiredSignIns(now = new Date()): Promise<number> {
+    return this.states.deleteExpired(now);
+  }
+
   async disconnect(userId: string, now = new Date()): Promise<void> {
     await this.settings.requireUser(userId);
     for (const listener of this.listeners) await listener.disconnecting(userId);

@@ -11,7 +11,7 @@ import {
   todoToFields,
   type TodoTask,
 } from '../sync/tasks/todo-mapping';
-import { batch, graphErrorMessage, MAX_BATCH_STEPS, type BatchStep } from './graph-client';
+import { batchWithRetry, graphErrorMessage, type BatchStep } from './graph-client';
 
 const cursorSchema = z.object({ listId: z.string().optional(), deltaLink: z.string().optional() });
 
@@ -39,10 +39,6 @@ const deltaPage = z.object({
 const lists = z.object({
   value: z.array(z.object({ id: z.string(), wellknownListName: z.string().optional() }).loose()),
 });
-
-/** Rounds of waiting out 429s inside one batch before a write is reported as failed. */
-const MAX_THROTTLE_ROUNDS = 4;
-const MAX_RETRY_AFTER_MS = 30_000;
 
 function snapshot(raw: z.infer<typeof todoTask>): Snapshot<TaskFields> {
   const task = raw as unknown as TodoTask;
@@ -110,48 +106,14 @@ export class TodoTasksSide implements SidePort<TaskFields> {
   }
 
   async write(writes: readonly Write<TaskFields>[]): Promise<WriteResult[]> {
-    const results: WriteResult[] = new Array<WriteResult>(writes.length);
-    if (writes.length > 0) this.listId ??= await this.defaultListId();
-    for (let start = 0; start < writes.length; start += MAX_BATCH_STEPS) {
-      const chunk = writes.slice(start, start + MAX_BATCH_STEPS);
-      const outcomes = await this.writeChunk(chunk);
-      outcomes.forEach((r, i) => (results[start + i] = r));
-    }
-    return results;
-  }
-
-  private async writeChunk(chunk: readonly Write<TaskFields>[]): Promise<WriteResult[]> {
-    const results: (WriteResult | undefined)[] = chunk.map(() => undefined);
-    let pending = chunk.map((w, i) => ({ i, step: this.step(w, String(i)) }));
-    for (let round = 0; pending.length > 0; round++) {
-      this.requests++;
-      let answers;
-      try {
-        answers = await batch(
-          this.client,
-          pending.map((p) => p.step),
-        );
-      } catch (error) {
-        const failure = this.failure(error);
-        for (const p of pending) results[p.i] = failure;
-        break;
-      }
-      const throttled: typeof pending = [];
-      let wait = 0;
-      answers.forEach((a, k) => {
-        const p = pending[k]!;
-        const w = chunk[p.i]!;
-        if ((a.status === 429 || a.status === 503) && round < MAX_THROTTLE_ROUNDS) {
-          throttled.push(p);
-          wait = Math.max(wait, retryAfterMs(a.headers) ?? 1000 * 2 ** round);
-          return;
-        }
-        results[p.i] = this.outcome(w, a.status, a.body);
-      });
-      if (throttled.length > 0) await (this.options.sleep ?? sleep)(Math.min(wait, MAX_RETRY_AFTER_MS));
-      pending = throttled;
-    }
-    return results.map((r) => r ?? { ok: false, error: 'no answer', retryable: true });
+    if (writes.length === 0) return [];
+    this.listId ??= await this.defaultListId();
+    const answers = await batchWithRetry(
+      this.client,
+      writes.map((w, i) => this.step(w, String(i))),
+      { onRequest: () => this.requests++, ...(this.options.sleep ? { sleep: this.options.sleep } : {}) },
+    );
+    return answers.map((a, i) => this.outcome(writes[i]!, a.status, a.body));
   }
 
   private step(w: Write<TaskFields>, id: string): BatchStep {
@@ -197,19 +159,9 @@ export class TodoTasksSide implements SidePort<TaskFields> {
     return {
       ok: false,
       error: `Graph answered ${status} to ${w.op}: ${graphErrorMessage(body)}`,
-      retryable: status === 429 || status >= 500,
+      // 0: Graph did not answer at all.
+      retryable: status === 429 || status >= 500 || status === 0,
     };
-  }
-
-  private failure(error: unknown): WriteResult {
-    if (error instanceof GraphError) {
-      return {
-        ok: false,
-        error: `Graph answered ${error.statusCode}: ${error.message}`,
-        retryable: error.statusCode === 429 || error.statusCode >= 500,
-      };
-    }
-    return { ok: false, error: `Graph did not answer: ${(error as Error).message}`, retryable: true };
   }
 
   private initialDelta(): string {
@@ -259,11 +211,3 @@ function asSideError(error: unknown): unknown {
     { cause: error },
   );
 }
-
-function retryAfterMs(headers: Record<string, string>): number | undefined {
-  const value = Object.entries(headers).find(([k]) => k.toLowerCase() === 'retry-after')?.[1];
-  const seconds = Number(value);
-  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -13,10 +13,18 @@ type LinkEntity = {
   microsoftId: string;
   oroVersion: string;
   microsoftVersion: string;
+  /** JSON of the base fields; continued in base1, base2, … when longer than one property holds. */
   base: string;
   baseHash: string;
   pending: string;
-};
+  readOnly?: string;
+} & Partial<Record<`base${number}`, string>>;
+
+/**
+ * A string property holds 64 KiB of UTF-16, 32,768 characters; an event's description and
+ * exceptions can take more, so the base is split (an entity holds 1 MiB in all).
+ */
+const BASE_CHUNK = 30_000;
 
 export const linkPartition = (userId: string, entity: string): string => `${userId}:${entity}`;
 
@@ -91,6 +99,11 @@ export class LinkRepository<F extends Fields> {
 }
 
 function toEntity<F extends Fields>(partitionKey: string, l: Link<F>): LinkEntity {
+  const json = JSON.stringify(l.base);
+  const chunks: Record<string, string> = {};
+  for (let i = BASE_CHUNK, n = 1; i < json.length; i += BASE_CHUNK, n++) {
+    chunks[`base${n}`] = json.slice(i, i + BASE_CHUNK);
+  }
   return {
     partitionKey,
     rowKey: l.linkId,
@@ -98,10 +111,18 @@ function toEntity<F extends Fields>(partitionKey: string, l: Link<F>): LinkEntit
     microsoftId: l.microsoftId ?? '',
     oroVersion: l.oroVersion ?? '',
     microsoftVersion: l.microsoftVersion ?? '',
-    base: JSON.stringify(l.base),
+    base: json.slice(0, BASE_CHUNK),
+    ...chunks,
     baseHash: l.baseHash,
     pending: l.pending ? JSON.stringify(l.pending) : '',
+    readOnly: l.readOnly ? JSON.stringify(l.readOnly) : '',
   };
+}
+
+function baseJson(e: LinkEntity): string {
+  let json = e.base;
+  for (let n = 1; e[`base${n}`] !== undefined; n++) json += e[`base${n}`];
+  return json;
 }
 
 function fromEntity<F extends Fields>(e: LinkEntity): Link<F> {
@@ -112,8 +133,9 @@ function fromEntity<F extends Fields>(e: LinkEntity): Link<F> {
     microsoftId: orNull(e.microsoftId),
     oroVersion: orNull(e.oroVersion),
     microsoftVersion: orNull(e.microsoftVersion),
-    base: JSON.parse(e.base) as F,
+    base: JSON.parse(baseJson(e)) as F,
     baseHash: e.baseHash,
     ...(e.pending ? { pending: JSON.parse(e.pending) as Link<F>['pending'] & object } : {}),
+    ...(e.readOnly ? { readOnly: JSON.parse(e.readOnly) as Link<F>['readOnly'] & object } : {}),
   };
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { odata } from '@azure/data-tables';
 import { isRestStatus, type TableStore } from './tables';
 
 /** A pending sign-in: who started it, the PKCE verifier (sealed) and when it lapses. */
@@ -29,6 +30,29 @@ export class OAuthStateRepository {
   async save(state: string, pending: PendingSignIn): Promise<void> {
     await this.tables.ready();
     await this.table.createEntity<StateEntity>({ partitionKey: keyOf(state), rowKey: ROW, ...pending });
+  }
+
+  /**
+   * Removes sign-ins that were started and never finished, once they lapsed. Each row is its
+   * own partition, so each is deleted on its own, at the ETag read. Returns how many went.
+   */
+  async deleteExpired(now: Date): Promise<number> {
+    await this.tables.ready();
+    let deleted = 0;
+    // ISO instants in one format compare as strings.
+    const expired = this.table.listEntities<StateEntity>({
+      queryOptions: { filter: odata`expiresAt lt ${now.toISOString()}` },
+    });
+    for await (const row of expired) {
+      try {
+        await this.table.deleteEntity(row.partitionKey, row.rowKey, { etag: row.etag });
+        deleted++;
+      } catch (error) {
+        // Consumed by its callback meanwhile: gone either way.
+        if (!isRestStatus(error, 404) && !isRestStatus(error, 412)) throw error;
+      }
+    }
+    return deleted;
   }
 
   /**

@@ -25,6 +25,9 @@ type LogEntity = { partitionKey: string; rowKey: string; entry: string };
 const rowKey = (time: string, seq: number) =>
   `${String(9_999_999_999_999 - Date.parse(time)).padStart(13, '0')}-${String(seq).padStart(6, '0')}-${randomBytes(3).toString('hex')}`;
 
+/** How long log entries are kept: long enough to explain last month's surprises. */
+export const LOG_RETENTION_DAYS = 30;
+
 /** Recent per-item outcomes, one partition per user, newest first. */
 export class SyncLogRepository {
   private seq = 0;
@@ -48,6 +51,29 @@ export class SyncLogRepository {
     ]);
     for (let i = 0; i < actions.length; i += MAX_BATCH) {
       await this.table.submitTransaction(actions.slice(i, i + MAX_BATCH));
+    }
+    await this.trim(userId, entries[0]!.time);
+  }
+
+  /**
+   * Drops the user's entries older than the retention. Row keys count down, so the old ones
+   * are one key range: usually an empty answer, and the log never grows without bound.
+   */
+  private async trim(userId: string, now: string): Promise<void> {
+    const cutoff = new Date(Date.parse(now) - LOG_RETENTION_DAYS * 86_400_000).toISOString();
+    const pages = this.table
+      .listEntities<LogEntity>({
+        queryOptions: {
+          filter: odata`PartitionKey eq ${userId} and RowKey gt ${rowKey(cutoff, 999_999)}`,
+          select: ['RowKey'],
+        },
+      })
+      .byPage({ maxPageSize: MAX_BATCH });
+    for await (const page of pages) {
+      if (page.length === 0) continue;
+      await this.table.submitTransaction(
+        page.map((e): TransactionAction => ['delete', { partitionKey: userId, rowKey: e.rowKey }]),
+      );
     }
   }
 

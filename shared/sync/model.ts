@@ -42,6 +42,16 @@ export interface Link<F extends Fields> {
    * create and the link save re-finds the created item instead of creating it twice.
    */
   pending?: { side: Side; hash: string; since: string };
+  /**
+   * The item on this side is someone else's (an invitation the user attends): it is the
+   * source of the pair, and the sync never updates or deletes it there.
+   */
+  readOnly?: ReadOnly;
+}
+
+export interface ReadOnly {
+  side: Side;
+  reason: string;
 }
 
 export interface SyncSettings {

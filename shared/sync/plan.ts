@@ -8,6 +8,7 @@ import {
   type Change,
   type Fields,
   type Link,
+  type ReadOnly,
   type Side,
   type Snapshot,
   type SyncSettings,
@@ -63,8 +64,10 @@ export interface ItemPlan<F extends Fields> {
     | { type: 'unlink' }
     | { type: 'keep' };
   conflict?: ConflictRecord<F>;
-  /** Why nothing was written although something changed (a one-way direction). */
+  /** Why nothing was written although something changed (a one-way direction, a read-only item). */
   skipped?: string;
+  /** Carried into the saved link: the side whose item the sync must not change. */
+  readOnly?: ReadOnly;
 }
 
 export interface Plan<F extends Fields> {
@@ -137,7 +140,7 @@ function sideState<F extends Fields>(link: Link<F>, side: Side, change: Change<F
 function planLinked<F extends Fields>(
   link: Link<F>,
   changes: { oro: ChangeIndex<F>; microsoft: ChangeIndex<F> },
-  settings: SyncSettings,
+  syncSettings: SyncSettings,
   adopted: boolean,
 ): ItemPlan<F> | undefined {
   const oroChange = link.oroId ? changes.oro.get(link.oroId) : undefined;
@@ -152,7 +155,18 @@ function planLinked<F extends Fields>(
     oro: current.oro?.version ?? link.oroVersion,
     microsoft: current.microsoft?.version ?? link.microsoftVersion,
   };
-  const base = { linkId: link.linkId, oroId: link.oroId, microsoftId: link.microsoftId, cell };
+  // The side recorded when the pair was made stays the source: our own copy of an invitation
+  // names the same organizer, and reads as someone else's event too.
+  const readOnly = link.readOnly ?? readOnlyOf(current.oro, current.microsoft);
+  const base = {
+    linkId: link.linkId,
+    oroId: link.oroId,
+    microsoftId: link.microsoftId,
+    cell,
+    ...(readOnly ? { readOnly } : {}),
+  };
+  // A read-only item is the source of its pair: the pair runs one way, from it.
+  const settings = readOnly ? readOnlySettings(syncSettings, readOnly) : syncSettings;
 
   // Both unchanged: remember new versions of echoes, else nothing to do.
   if (state.oro === 'unchanged' && state.microsoft === 'unchanged') {
@@ -163,6 +177,16 @@ function planLinked<F extends Fields>(
   }
   if (state.oro === 'deleted' && state.microsoft === 'deleted') {
     return { ...base, writes: [], outcome: { type: 'unlink' } };
+  }
+  if (!settings) {
+    // Someone else's item, and the sync may not write the other side either: nothing moves.
+    return {
+      ...base,
+      writes: [],
+      outcome:
+        state.oro === 'deleted' || state.microsoft === 'deleted' ? { type: 'unlink' } : { type: 'keep' },
+      skipped: readOnly!.reason,
+    };
   }
 
   // One side changed, the other did not.
@@ -177,7 +201,7 @@ function planLinked<F extends Fields>(
         ...base,
         writes: [],
         outcome: state[side] === 'deleted' ? { type: 'unlink' } : { type: 'keep' },
-        skipped: oneWayNote(settings, other),
+        skipped: readOnly?.side === other ? readOnly.reason : oneWayNote(settings, other),
       };
     }
     if (state[side] === 'deleted') {
@@ -264,6 +288,32 @@ function planLinked<F extends Fields>(
 
 const SIDE_NAMES: Record<Side, string> = { oro: 'Oro', microsoft: 'Microsoft' };
 
+/**
+ * Which item of a pair is someone else's. When both read so (an invitation and our copy of
+ * it), Microsoft's: that is where the organizer's changes arrive as meeting updates.
+ */
+const readOnlyOf = <F extends Fields>(
+  oro: Snapshot<F> | undefined,
+  microsoft: Snapshot<F> | undefined,
+): ReadOnly | undefined =>
+  microsoft?.readOnly
+    ? { side: 'microsoft', reason: microsoft.readOnly }
+    : oro?.readOnly
+      ? { side: 'oro', reason: oro.readOnly }
+      : undefined;
+
+/**
+ * The settings a pair with a read-only item runs under: one way, from that item. Undefined
+ * when the configured direction does not let its changes reach the other side either.
+ */
+function readOnlySettings(settings: SyncSettings, readOnly: ReadOnly): SyncSettings | undefined {
+  if (!writable(settings.direction, otherSide(readOnly.side))) return undefined;
+  return {
+    ...settings,
+    direction: readOnly.side === 'microsoft' ? 'microsoft-to-oro' : 'oro-to-microsoft',
+  };
+}
+
 /** Why a change stayed where it was, in the admin's words. */
 const oneWayNote = (settings: SyncSettings, target: Side): string =>
   `not copied to ${SIDE_NAMES[target]}: this sync runs one way (${settings.direction})`;
@@ -325,6 +375,7 @@ function retryCreate<F extends Fields>(
     oroId: link.oroId,
     microsoftId: link.microsoftId,
     cell: (side === 'oro' ? 'absent/created' : 'created/absent') as Cell,
+    ...(link.readOnly ? { readOnly: link.readOnly } : {}),
   };
   if (sourceChange?.type === 'delete' || !writable(settings.direction, side)) {
     return { ...base, writes: [], outcome: { type: 'unlink' } };
@@ -364,23 +415,29 @@ function planUnlinked<F extends Fields>(
   const matchedMs = new Set<string>();
   const oroUnpaired: Snapshot<F>[] = [];
   for (const o of oroNew) {
-    const copy = msByLinkId.get(linkIdFor('oro', o.id));
+    const linkId = o.linkId ?? linkIdFor('oro', o.id);
+    const copy = msByLinkId.get(linkId);
     if (!copy) {
       oroUnpaired.push(o);
       continue;
     }
     matchedMs.add(copy.id);
-    const stale =
-      hashFields(copy.fields) !== hashFields(o.fields) && writable(settings.direction, 'microsoft');
+    const readOnly = readOnlyOf(o, copy);
+    // The copy was made from the Oro item, unless the other one is someone else's event.
+    const pair = { oro: o, microsoft: copy };
+    const from = readOnly?.side ?? 'oro';
+    const to = otherSide(from);
+    const stale = hashFields(copy.fields) !== hashFields(o.fields) && writable(settings.direction, to);
     items.push({
       cell: 'pending/adopted',
-      linkId: linkIdFor('oro', o.id),
+      linkId,
       oroId: o.id,
       microsoftId: copy.id,
-      writes: stale ? [updateWrite('microsoft', linkIdFor('oro', o.id), copy.id, o.fields, copy.fields)] : [],
+      ...(readOnly ? { readOnly } : {}),
+      writes: stale ? [updateWrite(to, linkId, pair[to].id, pair[from].fields, pair[to].fields)] : [],
       outcome: {
         type: 'link',
-        base: stale ? o.fields : copy.fields,
+        base: stale ? pair[from].fields : copy.fields,
         versions: { oro: o.version, microsoft: copy.version },
       },
     });
@@ -400,11 +457,13 @@ function planUnlinked<F extends Fields>(
       continue;
     }
     matchedMs.add(twin.id);
+    const readOnly = readOnlyOf(o, twin);
     items.push({
       cell: 'created/created-same',
-      linkId: linkIdFor('oro', o.id),
+      linkId: o.linkId ?? linkIdFor('oro', o.id),
       oroId: o.id,
       microsoftId: twin.id,
+      ...(readOnly ? { readOnly } : {}),
       writes: [],
       outcome: { type: 'link', base: o.fields, versions: { oro: o.version, microsoft: twin.version } },
     });
@@ -420,6 +479,7 @@ function planUnlinked<F extends Fields>(
       const ids =
         side === 'oro' ? { oroId: item.id, microsoftId: null } : { oroId: null, microsoftId: item.id };
       const cell: Cell = side === 'oro' ? 'created/absent' : 'absent/created';
+      const readOnly = item.readOnly ? { readOnly: { side, reason: item.readOnly } } : {};
       if (!writable(settings.direction, target)) {
         items.push({
           cell,
@@ -435,6 +495,7 @@ function planUnlinked<F extends Fields>(
         cell,
         linkId,
         ...ids,
+        ...readOnly,
         writes: [{ op: 'create', side: target, linkId, fields: item.fields }],
         outcome: {
           type: 'link',

@@ -7,6 +7,11 @@ export interface ReadResult<F extends Fields> {
   cursor: string;
   /** True when this was a full read (first run, or a lost delta token). */
   full: boolean;
+  /**
+   * Items this side has but cannot express in the neutral model (a recurrence pattern the
+   * other side has no form for): left alone, and logged with the reason.
+   */
+  unmapped?: { id: string; reason: string }[];
 }
 
 export type WriteResult =
@@ -21,6 +26,12 @@ export interface SidePort<F extends Fields> {
   write(writes: readonly Write<F>[]): Promise<WriteResult[]>;
   /** Requests made so far, for logs and the benchmark. */
   readonly requests: number;
+  /**
+   * Fills in, from the fields both sides last agreed on, what this side cannot store (Oro
+   * events have no location): so a value only the other side can hold is neither read as
+   * changed here nor overwritten from here.
+   */
+  complete?(fields: F, base: F): F;
 }
 
 /** A side that answered with an error the run cannot work around. */

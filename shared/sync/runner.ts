@@ -1,7 +1,7 @@
 import type { LinkRepository } from '../storage/link-repository';
 import type { SyncLogEntry, SyncLogRepository } from '../storage/sync-log-repository';
 import type { Leased, RunResult, SyncEntity, SyncStateRepository } from '../storage/sync-state-repository';
-import { hashFields, type Fields, type Link, type Side, type SyncSettings } from './model';
+import { hashFields, type Change, type Fields, type Link, type Side, type SyncSettings } from './model';
 import { plan, type ItemPlan, type Write } from './plan';
 import type { SidePort, WriteResult } from './ports';
 
@@ -64,10 +64,30 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
       deps.sides.microsoft.read(lease.state.cursors.microsoft, linked('microsoft')),
     ]);
     deps.crash?.('after-read');
+    for (const [side, read] of [
+      ['oro', oroRead],
+      ['microsoft', msRead],
+    ] as const) {
+      for (const u of read.unmapped ?? []) {
+        logs.push(
+          entry(deps, {
+            action: 'skip',
+            direction: 'none',
+            oroId: side === 'oro' ? u.id : null,
+            microsoftId: side === 'microsoft' ? u.id : null,
+            outcome: 'skipped',
+            detail: `not synced: ${u.reason}`,
+          }),
+        );
+      }
+    }
 
     const p = plan({
       links,
-      changes: { oro: oroRead.changes, microsoft: msRead.changes },
+      changes: {
+        oro: completeFromLinks(deps.sides.oro, links, oroRead.changes),
+        microsoft: completeFromLinks(deps.sides.microsoft, links, msRead.changes),
+      },
       settings: deps.settings,
     });
     if (p.blocked && !deps.confirmMassDelete) {
@@ -113,6 +133,7 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
 
     const upserts: Link<F>[] = [];
     const deletes: string[] = [];
+    let retryable = 0;
     for (const item of p.items) {
       const failed = item.writes.filter((w) => !outcomes.get(w)?.ok);
       for (const w of item.writes) {
@@ -155,17 +176,24 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
           }),
         );
       }
-      // A failed write leaves the link as it was (a failed create stays pending); the next run tries again.
-      if (failed.length > 0) continue;
+      if (failed.length > 0) {
+        // A failed write leaves the link as it was (a failed create stays pending); the next run
+        // tries again. A refusal no retry can fix (an unsupported pattern, a 4xx) is logged and
+        // waits for the item to change again: it neither holds the cursors back nor, as a
+        // pending create, is retried on every run.
+        if (failed.some((w) => retryableFailure(outcomes.get(w)))) retryable++;
+        else if (failed.some((w) => w.op === 'create' && w.side === 'oro')) deletes.push(item.linkId);
+        continue;
+      }
       if (item.outcome.type === 'unlink') deletes.push(item.linkId);
       if (item.outcome.type === 'link') upserts.push(finalLink(item, outcomes));
     }
     await deps.links.save(userId, entity, upserts, deletes);
     deps.crash?.('after-links');
 
-    // Cursors move only when every change they cover was applied; otherwise the next run re-reads them.
-    const cursors =
-      result.errors === 0 ? { oro: oroRead.cursor, microsoft: msRead.cursor } : lease.state.cursors;
+    // Cursors move only when every change they cover was applied or refused for good;
+    // otherwise the next run re-reads them.
+    const cursors = retryable === 0 ? { oro: oroRead.cursor, microsoft: msRead.cursor } : lease.state.cursors;
     const status = result.errors === 0 ? 'idle' : 'error';
     lease = await finish(deps, lease, {
       ...lease.state,
@@ -216,6 +244,30 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
   }
 }
 
+/** A linked item's fields, with what its side cannot store taken from the link's base. */
+function completeFromLinks<F extends Fields>(
+  side: SidePort<F>,
+  links: readonly Link<F>[],
+  changes: readonly Change<F>[],
+): readonly Change<F>[] {
+  const complete = side.complete?.bind(side);
+  if (!complete) return changes;
+  const byId = new Map(
+    links.flatMap((l) => {
+      const id = side.side === 'oro' ? l.oroId : l.microsoftId;
+      return id ? [[id, l.base] as const] : [];
+    }),
+  );
+  return changes.map((c) => {
+    const base = c.type === 'upsert' ? byId.get(c.item.id) : undefined;
+    return c.type === 'upsert' && base
+      ? { ...c, item: { ...c.item, fields: complete(c.item.fields, base) } }
+      : c;
+  });
+}
+
+const retryableFailure = (o: WriteResult | undefined): boolean => !o || (!o.ok && o.retryable);
+
 /** Thrown by test crash points: nothing after it runs, as if the process died. */
 export class SimulatedCrash extends Error {
   override readonly name = 'SimulatedCrash';
@@ -246,6 +298,7 @@ function pendingLink<F extends Fields>(item: ItemPlan<F>, w: Write<F>, now: Date
     base: fields,
     baseHash: hashFields(fields),
     pending: { side: w.side, hash: hashFields(fields), since: now.toISOString() },
+    ...(item.readOnly ? { readOnly: item.readOnly } : {}),
   };
 }
 
@@ -267,6 +320,7 @@ function finalLink<F extends Fields>(item: ItemPlan<F>, outcomes: Map<Write<F>, 
     microsoftVersion: versions.microsoft,
     base: item.outcome.base,
     baseHash: hashFields(item.outcome.base),
+    ...(item.readOnly ? { readOnly: item.readOnly } : {}),
   };
 }
 

@@ -2,9 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ConnectionService } from '../connection/connection-service';
 import { isAppError } from '../errors/app-error';
 import { createGraphClient } from '../microsoft/graph-client';
-import { TodoTasksSide } from '../microsoft/todo-side';
 import { OroClient, type OroTokenCache } from '../oro/client';
-import { OroTasksSide } from '../oro/tasks-side';
 import type { Direction } from '../settings/schema';
 import type { MicrosoftApp, SettingsService } from '../settings/service';
 import { LinkRepository } from '../storage/link-repository';
@@ -16,10 +14,11 @@ import {
   type SyncStateRepository,
 } from '../storage/sync-state-repository';
 import type { TableStore } from '../storage/tables';
-import type { SyncSettings } from './model';
+import type { Fields, SyncSettings } from './model';
 import { SideError } from './ports';
 import { runSync, type RunReport } from './runner';
-import type { TaskFields } from './tasks/fields';
+import type { CalendarWindow } from './calendar/window';
+import { SIDES } from './sides';
 
 export type SyncReason = 'schedule' | 'notification' | 'manual' | 'retry';
 
@@ -55,6 +54,7 @@ export class SyncService {
       log: SyncLogRepository;
       oroTokens: OroTokenCache;
       graphBaseUrl: string;
+      calendarWindow: CalendarWindow;
       now?: () => Date;
     },
   ) {}
@@ -72,12 +72,10 @@ export class SyncService {
     const user = await this.deps.settings.resolveUser(userId);
     const { resolved } = user;
     if (resolved[`${entity}.enabled`].value !== true) return { entity, status: 'disabled' };
-    if (entity === 'calendar') {
-      return { entity, status: 'unsupported', error: 'Calendar sync is not available yet.' };
-    }
     const settings = {
-      direction: resolved['tasks.direction'].value as Direction,
-      conflictResolution: resolved['tasks.conflictResolution'].value as SyncSettings['conflictResolution'],
+      direction: resolved[`${entity}.direction`].value as Direction,
+      conflictResolution: resolved[`${entity}.conflictResolution`]
+        .value as SyncSettings['conflictResolution'],
     };
     let oro;
     let app: MicrosoftApp;
@@ -101,15 +99,19 @@ export class SyncService {
       return token.value;
     });
     try {
-      const report = await runSync<TaskFields>({
+      const report = await runSync<Fields>({
         userId,
         entity,
         settings,
-        sides: {
-          oro: new OroTasksSide(new OroClient(oro, this.deps.oroTokens), userId),
-          microsoft: new TodoTasksSide(graph, { webUrl: () => `${oro.baseUrl.replace(/\/+$/, '')}/task` }),
-        },
-        links: new LinkRepository<TaskFields>(this.deps.tables),
+        sides: SIDES[entity]({
+          userId,
+          oro: new OroClient(oro, this.deps.oroTokens),
+          oroBaseUrl: oro.baseUrl,
+          graph,
+          now: () => this.now(),
+          calendarWindow: this.deps.calendarWindow,
+        }),
+        links: new LinkRepository<Fields>(this.deps.tables),
         states: this.deps.states,
         log: this.deps.log,
         runId: randomUUID(),

@@ -158,4 +158,31 @@ describe('Microsoft simulator: change-notification subscriptions', () => {
     });
     expect(sim.subscriptions.all()).toEqual([]);
   });
+
+  it('posts calendar changes to an /me/events subscription', async () => {
+    const created = await graph('POST', '/subscriptions', {
+      ...valid(),
+      resource: 'me/events',
+      expirationDateTime: minutes(10_000),
+    });
+    expect(created.status).toBe(201);
+    const before = hook.received.length;
+    const event = sim.calendar(MEGAN).create({
+      subject: 'Quarterly review',
+      start: { dateTime: '2026-12-01T10:00:00', timeZone: 'UTC' },
+      end: { dateTime: '2026-12-01T11:00:00', timeZone: 'UTC' },
+    });
+    if ('error' in event) throw new Error(event.error);
+    await sim.subscriptions.idle();
+    const posted = hook.received.slice(before).filter((r) => r.url === '/notify');
+    expect(posted).toHaveLength(1);
+    expect((posted[0]!.body as { value: unknown[] }).value).toEqual([
+      expect.objectContaining({
+        subscriptionId: created.body.id,
+        changeType: 'created',
+        resource: expect.stringMatching(new RegExp(`/events/${event.id}$`)),
+        resourceData: expect.objectContaining({ '@odata.type': '#Microsoft.Graph.Event', id: event.id }),
+      }),
+    ]);
+  });
 });

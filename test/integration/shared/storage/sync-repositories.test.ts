@@ -57,6 +57,26 @@ describe('sync repositories (Azurite)', () => {
     expect(read.map((l) => [l.linkId, l.base.title])).toEqual([['L1', 'changed']]);
   });
 
+  it('keeps a base larger than one table property (a long description), and a read-only side', async () => {
+    const repo = new LinkRepository<F>(tables);
+    // Non-ASCII on purpose: the property limit counts UTF-16, not characters of JSON.
+    const long = `${'é'.repeat(70_000)}…end`;
+    const big: Link<F> = {
+      ...link(1, long),
+      readOnly: { side: 'microsoft', reason: 'organized by someone else' },
+    };
+    await repo.save('u4', 'calendar', [big], []);
+    const [read] = await new LinkRepository<F>(tables).list('u4', 'calendar');
+    expect(read).toEqual(big);
+    // Shrinking it again leaves no stale continuation behind.
+    const reread = new LinkRepository<F>(tables);
+    await reread.list('u4', 'calendar');
+    await reread.save('u4', 'calendar', [link(1, 'short')], []);
+    const [small] = await new LinkRepository<F>(tables).list('u4', 'calendar');
+    expect(small?.base).toEqual({ title: 'short' });
+    expect(small?.readOnly).toBeUndefined();
+  });
+
   it('gives the lease to one run at a time, and back after it expires', async () => {
     const repo = new SyncStateRepository(tables);
     const now = new Date('2026-01-01T00:00:00Z');
@@ -103,6 +123,30 @@ describe('sync repositories (Azurite)', () => {
     ]);
     expect((await repo.list('u6', { entity: 'tasks', limit: 1 })).map((e) => e.time)).toEqual([
       '2026-01-01T00:00:02Z',
+    ]);
+  });
+
+  it('keeps 30 days of log: older entries go when a later run writes its own', async () => {
+    const repo = new SyncLogRepository(tables);
+    const entry = (time: string): SyncLogEntry => ({
+      time,
+      entity: 'tasks',
+      action: 'update',
+      direction: 'microsoft-to-oro',
+      oroId: '1',
+      microsoftId: 'm',
+      outcome: 'ok',
+    });
+    const old = Array.from({ length: 120 }, (_, i) =>
+      entry(`2026-01-01T00:${String(i % 60).padStart(2, '0')}:00Z`),
+    );
+    await repo.append('u7', old);
+    await repo.append('u7', [entry('2026-01-20T00:00:00Z')]);
+    expect(await repo.list('u7', { limit: 500 })).toHaveLength(121);
+    await repo.append('u7', [entry('2026-02-05T00:00:00Z')]);
+    expect((await repo.list('u7', { limit: 500 })).map((e) => e.time)).toEqual([
+      '2026-02-05T00:00:00Z',
+      '2026-01-20T00:00:00Z',
     ]);
   });
 });

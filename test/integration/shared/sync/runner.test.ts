@@ -98,6 +98,23 @@ describe('sync runner with both simulators and Azurite', () => {
     expect(msTitles().filter((t) => t === 'From To Do')).toHaveLength(1);
   });
 
+  it('a write refused for good is logged once and waits for the next change, not retried every run', async () => {
+    // Oro refuses a task without a subject (400): no retry can fix that.
+    const untitled = h.microsoft.todo(MS_USER).create({ title: '' });
+    const failed = await h.run(BI);
+    expect(failed).toMatchObject({ status: 'failed', result: { errors: 1 } });
+    expect((await h.links()).filter((l) => l.pending)).toEqual([]);
+
+    h.oro.resetCounts();
+    const next = await h.run(BI);
+    expect(next).toMatchObject({ status: 'ok', result: { created: 0, errors: 0 } });
+    expect(Object.keys(h.oro.requestCounts()).filter((k) => k.startsWith('POST'))).toEqual([]);
+
+    h.microsoft.todo(MS_USER).update(untitled.id, { title: 'Named at last' });
+    expect((await h.run(BI)).result).toMatchObject({ created: 1, errors: 0 });
+    expect(oroTitles()).toContain('Named at last');
+  });
+
   it('a second run while one holds the lease is turned away', async () => {
     const [a, b] = await Promise.all([h.run(BI), h.run(BI)]);
     expect([a.status, b.status].sort()).toEqual(['busy', 'ok']);

@@ -52,6 +52,20 @@ describe('loadConfig', () => {
     );
   });
 
+  it('takes the calendar window in whole days, 30 back and 365 ahead by default', () => {
+    expect(loadConfig(valid).calendarWindow).toEqual({ pastDays: 30, futureDays: 365 });
+    expect(
+      loadConfig({ ...valid, CALENDAR_WINDOW_PAST_DAYS: '7', CALENDAR_WINDOW_FUTURE_DAYS: '90' })
+        .calendarWindow,
+    ).toEqual({ pastDays: 7, futureDays: 90 });
+    expect(() => loadConfig({ ...valid, CALENDAR_WINDOW_FUTURE_DAYS: '0' })).toThrow(
+      /CALENDAR_WINDOW_FUTURE_DAYS/,
+    );
+    expect(() => loadConfig({ ...valid, CALENDAR_WINDOW_PAST_DAYS: '1.5' })).toThrow(
+      /CALENDAR_WINDOW_PAST_DAYS/,
+    );
+  });
+
   it('falls back to AzureWebJobsStorage', () => {
     const { STORAGE_CONNECTION_STRING: _omit, ...rest } = valid;
     expect(
