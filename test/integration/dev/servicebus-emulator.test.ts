@@ -46,8 +46,12 @@ beforeAll(async () => {
       ],
     });
   }
-  client = new ServiceBusClient(real ?? emulator!.connectionString, { retryOptions: { maxRetries: 1 } });
-});
+  // A short operation timeout: on a real namespace, accepting from an empty session queue waits that long.
+  client = new ServiceBusClient(real ?? emulator!.connectionString, {
+    retryOptions: { maxRetries: 1, timeoutInMs: 5000 },
+  });
+  await purgeSessions(SESSION_QUEUE);
+}, 60_000);
 
 beforeEach(async () => {
   await purge(QUEUE);
@@ -85,6 +89,22 @@ async function purge(queue: string, deadLetter = false): Promise<void> {
     while ((await r.receiveMessages(100, { maxWaitTimeInMs: real ? 1000 : 100 })).length > 0);
   } finally {
     await r.close();
+  }
+}
+
+/** Left-overs of an earlier run would be taken by acceptNextSession; drain every session first. */
+async function purgeSessions(queue: string): Promise<void> {
+  for (;;) {
+    const r = await client
+      .acceptNextSession(queue, { receiveMode: 'receiveAndDelete' })
+      .catch(() => undefined);
+    if (!r) return;
+    try {
+      while ((await r.receiveMessages(100, { maxWaitTimeInMs: real ? 1000 : 100 })).length > 0);
+      await r.setSessionState(undefined);
+    } finally {
+      await r.close();
+    }
   }
 }
 
