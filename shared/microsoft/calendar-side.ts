@@ -149,7 +149,13 @@ export class GraphCalendarSide implements SidePort<EventFields> {
     this.now = options.now ?? (() => new Date());
   }
 
-  async read(cursor: string | undefined, linkedIds: ReadonlySet<string>): Promise<ReadResult<EventFields>> {
+  readonly confirmsCreates = true;
+
+  async read(
+    cursor: string | undefined,
+    linkedIds: ReadonlySet<string>,
+    unconfirmed: ReadonlySet<string> = new Set(),
+  ): Promise<ReadResult<EventFields>> {
     this.readNotes = [];
     const saved = parseCursor(cursor);
     const wanted = this.currentWindow();
@@ -191,6 +197,8 @@ export class GraphCalendarSide implements SidePort<EventFields> {
       for (const id of linkedIds) if (!singles.has(id) && !masters.has(id)) check.add(id);
     } else {
       for (const id of removed) if (linkedIds.has(id)) check.add(id);
+      // Our creates since the token: the feed may not mention one the user deleted again.
+      for (const id of unconfirmed) if (!singles.has(id) && !masters.has(id)) check.add(id);
       // A removed occurrence (cancelled, moved out, or its series deleted) names no series:
       // re-read the linked series we know of.
       if ([...removed].some((id) => !linkedIds.has(id))) {
@@ -615,6 +623,7 @@ function failure(w: Write<EventFields>, a: BatchResult): WriteResult {
     ok: false,
     error: `Graph answered ${a.status} to ${w.op}: ${graphErrorMessage(a.body)}`,
     retryable: a.status === 429 || a.status >= 500 || a.status === 0,
+    status: a.status,
   };
 }
 

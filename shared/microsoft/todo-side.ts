@@ -40,6 +40,8 @@ const lists = z.object({
   value: z.array(z.object({ id: z.string(), wellknownListName: z.string().optional() }).loose()),
 });
 
+const idOf = (c: Change<TaskFields>): string => (c.type === 'upsert' ? c.item.id : c.id);
+
 function snapshot(raw: z.infer<typeof todoTask>): Snapshot<TaskFields> {
   const task = raw as unknown as TodoTask;
   const linkId = linkIdOf(task);
@@ -69,7 +71,13 @@ export class TodoTasksSide implements SidePort<TaskFields> {
     } = {},
   ) {}
 
-  async read(cursor: string | undefined, linkedIds: ReadonlySet<string>): Promise<ReadResult<TaskFields>> {
+  readonly confirmsCreates = true;
+
+  async read(
+    cursor: string | undefined,
+    linkedIds: ReadonlySet<string>,
+    unconfirmed: ReadonlySet<string> = new Set(),
+  ): Promise<ReadResult<TaskFields>> {
     const parsed = cursorSchema.parse(cursor ? JSON.parse(cursor) : {});
     this.listId = parsed.listId ?? (await this.defaultListId());
     let full = !parsed.deltaLink;
@@ -96,13 +104,44 @@ export class TodoTasksSide implements SidePort<TaskFields> {
         }
       }
     }
-    if (full) for (const id of linkedIds) if (!seen.has(id)) changes.push({ type: 'delete', id });
+    if (full)
+      for (const id of linkedIds)
+        if (!seen.has(id)) changes.push({ type: 'delete', id });
+        else changes.push(...(await this.goneOf(unconfirmed, new Set(changes.map(idOf)))));
     const deltaLink = pages.at(-1)?.['@odata.deltaLink'];
     return {
       changes,
       cursor: JSON.stringify({ listId: this.listId, ...(deltaLink ? { deltaLink } : {}) }),
       full,
     };
+  }
+
+  /** Our creates the feed did not mention: a direct read tells whether they still exist. */
+  private async goneOf(unconfirmed: ReadonlySet<string>, mentioned: ReadonlySet<string>) {
+    const ids = [...unconfirmed].filter((id) => !mentioned.has(id));
+    if (ids.length === 0) return [];
+    const tasks = `/me/todo/lists/${encodeURIComponent(this.listId ?? '')}/tasks`;
+    const answers = await batchWithRetry(
+      this.client,
+      ids.map((id, i) => ({
+        id: String(i),
+        method: 'GET' as const,
+        url: `${tasks}/${encodeURIComponent(id)}`,
+      })),
+      { onRequest: () => this.requests++, ...(this.options.sleep ? { sleep: this.options.sleep } : {}) },
+    );
+    return answers.flatMap((a, i): Change<TaskFields>[] => {
+      if (a.status === 404) return [{ type: 'delete', id: ids[i]! }];
+      if (a.status !== 200) {
+        throw new SideError(
+          'microsoft',
+          `Graph answered ${a.status} reading task ${ids[i]!}`,
+          a.status === 429 || a.status >= 500 || a.status === 0,
+          a.status,
+        );
+      }
+      return [];
+    });
   }
 
   async write(writes: readonly Write<TaskFields>[]): Promise<WriteResult[]> {
@@ -161,6 +200,7 @@ export class TodoTasksSide implements SidePort<TaskFields> {
       error: `Graph answered ${status} to ${w.op}: ${graphErrorMessage(body)}`,
       // 0: Graph did not answer at all.
       retryable: status === 429 || status >= 500 || status === 0,
+      status,
     };
   }
 

@@ -594,5 +594,6 @@ function failure(res: OroResponse): WriteResult {
     ok: false,
     error: `Oro answered ${res.status}: ${oroRestErrorDetail(res.body)}`,
     retryable: res.status >= 500 || res.status === 429,
+    status: res.status,
   };
 }

@@ -15,7 +15,7 @@ import { SyncStateRepository, type SyncEntity } from '../../shared/storage/sync-
 import { createTableStore, type TableStore } from '../../shared/storage/tables';
 import type { EventFields } from '../../shared/sync/calendar/event-mapping';
 import type { CalendarWindow } from '../../shared/sync/calendar/window';
-import type { Fields, Link, SyncSettings } from '../../shared/sync/model';
+import type { Fields, Link, Snapshot, SyncSettings } from '../../shared/sync/model';
 import type { SidePort } from '../../shared/sync/ports';
 import { runSync, SimulatedCrash, type CrashPoint, type RunReport } from '../../shared/sync/runner';
 import type { TaskFields } from '../../shared/sync/tasks/fields';
@@ -36,6 +36,8 @@ export interface SyncHarness<F extends Fields = TaskFields> {
     options?: { confirmMassDelete?: boolean },
   ): Promise<RunReport>;
   links(): Promise<Link<F>[]>;
+  /** Every item of each side as a full read reports it now (fresh sides, no cursor). */
+  readAll(): Promise<{ oro: Map<string, Snapshot<F>>; microsoft: Map<string, Snapshot<F>> }>;
   /** Table operations on links by the last run (pages read + transactions). */
   lastLinkOperations(): number;
   /** The run clock: real time plus what `advance` added. */
@@ -47,12 +49,10 @@ export interface SyncHarness<F extends Fields = TaskFields> {
 
 interface SideFactory<F extends Fields> {
   entity: SyncEntity;
-  sides(c: {
-    oro: OroClient;
-    graph: Client;
-    userId: string;
-    now: () => Date;
-  }): { oro: SidePort<F>; microsoft: SidePort<F> };
+  sides(c: { oro: OroClient; graph: Client; userId: string; now: () => Date }): {
+    oro: SidePort<F>;
+    microsoft: SidePort<F>;
+  };
 }
 
 const fast = async () => undefined;
@@ -85,7 +85,10 @@ export function startCalendarHarness(
   userId = ORO_OWNER,
   options: { oroClock?: () => number; window?: CalendarWindow } = {},
 ): Promise<SyncHarness<EventFields>> {
-  return startHarness(calendar(options.window), userId, options);
+  return startHarness(calendar(options.window), userId, options).then((h) => {
+    h.oro.calendar.defaultCalendar(userId); // every Oro user has one
+    return h;
+  });
 }
 
 async function startHarness<F extends Fields>(
@@ -105,6 +108,18 @@ async function startHarness<F extends Fields>(
   const token = () => (graphToken ??= microsoft.graphToken(MS_USER));
   const now = () => new Date(Date.now() + offset);
 
+  const sides = () =>
+    factory.sides({
+      oro: new OroClient({ baseUrl: oro.url, clientId: 'sync', clientSecret: 'pw' }, tokens, {
+        sleep: fast,
+        timeoutMs: 200,
+      }),
+      graph: createGraphClient(microsoft.graphUrl, token),
+      userId,
+      now,
+    });
+  const links = () => new LinkRepository<F>(tables).list(userId, factory.entity);
+
   return {
     oro,
     microsoft,
@@ -115,15 +130,7 @@ async function startHarness<F extends Fields>(
         userId,
         entity: factory.entity,
         settings,
-        sides: factory.sides({
-          oro: new OroClient({ baseUrl: oro.url, clientId: 'sync', clientSecret: 'pw' }, tokens, {
-            sleep: fast,
-            timeoutMs: 200,
-          }),
-          graph: createGraphClient(microsoft.graphUrl, token),
-          userId,
-          now,
-        }),
+        sides: sides(),
         links: lastLinks,
         states: new SyncStateRepository(tables),
         log: new SyncLogRepository(tables),
@@ -140,7 +147,19 @@ async function startHarness<F extends Fields>(
       });
     },
     lastLinkOperations: () => lastLinks?.operations ?? 0,
-    links: () => new LinkRepository<F>(tables).list(userId, factory.entity),
+    links,
+    readAll: async () => {
+      const linked = await links();
+      const fresh = sides();
+      const read = async (side: 'oro' | 'microsoft') => {
+        const ids = new Set(linked.flatMap((l) => (side === 'oro' ? l.oroId : l.microsoftId) ?? []));
+        const result = await fresh[side].read(undefined, ids);
+        return new Map(
+          result.changes.flatMap((c) => (c.type === 'upsert' ? [[c.item.id, c.item] as const] : [])),
+        );
+      };
+      return { oro: await read('oro'), microsoft: await read('microsoft') };
+    },
     now,
     advance: (ms) => {
       offset += ms;
