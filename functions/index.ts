@@ -10,6 +10,8 @@ import type { TimerFunctionDefinition } from './timer';
 import { syncFunctions } from './sync';
 import { taskSync } from './task-sync';
 import { openApi } from './openapi';
+import { notificationFunctions } from './notifications';
+import { subscriptionRenewalTimer } from './subscription-timer';
 
 export type FunctionDefinition = HttpFunctionDefinition | QueueFunctionDefinition | TimerFunctionDefinition;
 
@@ -27,6 +29,8 @@ export function buildFunctionTable(getServices: GetServices): FunctionDefinition
     oauthCallback(getServices),
     ...syncFunctions(getServices),
     taskSync(getServices),
+    ...notificationFunctions(getServices),
+    subscriptionRenewalTimer(getServices),
     housekeepingTimer(getServices),
   ];
   return table;

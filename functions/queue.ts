@@ -45,7 +45,15 @@ export function syncQueueFunction(
           fieldErrors: [{ path: 'entity', message: `must be "${def.entity}" on ${def.queueName}` }],
         });
       }
-      await def.run(parsed.data, context, getServices());
+      const services = getServices();
+      await def.run(parsed.data, context, services);
+      // Subscriptions follow the settings lazily: an entity enabled or disabled since the
+      // last run is (un)subscribed here. A failure only delays notifications; polling goes on.
+      await services.subscriptions.ensure(parsed.data.userId).catch((error: unknown) => {
+        context.warn(
+          `${def.name} ${parsed.data.userId}: subscriptions not updated: ${(error as Error).message}`,
+        );
+      });
     },
   };
 }

@@ -73,6 +73,9 @@ async function route(
       return graphError(400, 'BadRequest', 'Unable to read JSON request payload.');
     }
   }
+  if (path === '/subscriptions' || path.startsWith('/subscriptions/')) {
+    return sim.subscriptions.handle(method, path, account, String(claims.scp ?? '').split(' '), json);
+  }
   if (/^\/me\/(calendar\/)?(events|calendarView)\b/.test(path)) {
     const write = method !== 'GET';
     if (!hasScope(claims, ...(write ? ['Calendars.ReadWrite'] : ['Calendars.Read', 'Calendars.ReadWrite'])))

@@ -14,6 +14,7 @@ import { DEMO_ACCOUNTS, DEV_TENANT_ID, type SimAccount, type SimApp } from './ac
 import { devCertificate, type Certificate } from './certificate';
 import { handleGraph } from './graph';
 import { escapeHtml, readBody, sendJson } from './respond';
+import { SubscriptionHub } from './subscriptions';
 import { CalendarStore, type CalendarChange } from './calendar';
 import { TodoStore } from './todo';
 import { closeNow, listen } from '../ports';
@@ -54,6 +55,11 @@ export interface MicrosoftSimulator {
   onCalendarChange(listener: (change: CalendarChange) => void): () => void;
   /** The next `count` Graph requests (batch steps included) answer 429 with Retry-After `seconds`. */
   throttleNext(count: number, seconds?: number): void;
+  /**
+   * Change-notification subscriptions: tests fire lifecycle events, inspect deliveries and
+   * turn automatic notifications off; other stores call its `notify` on every change.
+   */
+  subscriptions: SubscriptionHub;
   accounts: readonly SimAccount[];
   close(): Promise<void>;
 }
@@ -107,6 +113,7 @@ export interface SimulatorContext {
   calendar(account: SimAccount): CalendarStore;
   /** Seconds of Retry-After when this request is to be throttled. */
   takeThrottle(): number | undefined;
+  subscriptions: SubscriptionHub;
 }
 
 export async function startMicrosoftSimulator(
@@ -127,10 +134,17 @@ export async function startMicrosoftSimulator(
   let accessTokenLifetime = 3600;
   const todos = new Map<string, TodoStore>();
   const throttles: number[] = [];
+  const subscriptions = new SubscriptionHub({
+    accountByOid: (oid) => accounts.find((a) => a.oid === oid),
+    todoListId: (account) => todoOf(account).listId,
+  });
   const todoOf = (account: SimAccount) => {
     let store = todos.get(account.oid);
     if (!store) {
-      store = new TodoStore();
+      const created: TodoStore = new TodoStore(Date.now, (type, id) =>
+        subscriptions.notify(account.oid, `/me/todo/lists/${created.listId}/tasks`, type, id),
+      );
+      store = created;
       todos.set(account.oid, store);
     }
     return store;
@@ -142,6 +156,7 @@ export async function startMicrosoftSimulator(
     if (!store) {
       store = new CalendarStore(account);
       store.onChange((change) => {
+        subscriptions.notify(change.accountOid, '/me/events', change.changeType, change.id);
         for (const listener of [...calendarListeners]) listener(change);
       });
       calendars.set(account.oid, store);
@@ -179,6 +194,7 @@ export async function startMicrosoftSimulator(
     todo: todoOf,
     calendar: calendarOf,
     takeThrottle: () => throttles.shift(),
+    subscriptions,
   };
 
   async function issueTokens(clientId: string, account: SimAccount, scopes: string[], nonce?: string) {
@@ -515,6 +531,7 @@ ${requested.map((s) => `<label><input type="checkbox" name="granted" value="${es
     throttleNext: (count, seconds = 0.01) => {
       for (let i = 0; i < count; i++) throttles.push(seconds);
     },
+    subscriptions,
     close: () => closeNow(server),
   };
 }

@@ -9,6 +9,7 @@ export const TABLE_NAMES = [
   'links',
   'syncstate',
   'synclog',
+  'subscriptions',
 ] as const;
 export type TableName = (typeof TABLE_NAMES)[number];
 
