@@ -95,6 +95,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       PORTAL_ORIGIN: host.url,
       MICROSOFT_AUTHORITY_HOST: microsoft.url,
       GRAPH_BASE_URL: microsoft.graphUrl,
+      // The simulator POSTs change notifications to the dev host, as Graph would to Azure.
+      PUBLIC_BASE_URL: host.url,
       SERVICEBUS_CONNECTION_STRING: serviceBus.connectionString,
     });
     const services = createServices(config, options.clock ? { clock: options.clock } : {});

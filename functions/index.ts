@@ -11,6 +11,8 @@ import { syncFunctions } from './sync';
 import { taskSync } from './task-sync';
 import { openApi } from './openapi';
 import { scheduleTimer } from './schedule-timer';
+import { notificationFunctions } from './notifications';
+import { subscriptionRenewalTimer } from './subscription-timer';
 
 export type FunctionDefinition = HttpFunctionDefinition | QueueFunctionDefinition | TimerFunctionDefinition;
 
@@ -29,6 +31,8 @@ export function buildFunctionTable(getServices: GetServices): FunctionDefinition
     ...syncFunctions(getServices),
     taskSync(getServices),
     scheduleTimer(getServices),
+    ...notificationFunctions(getServices),
+    subscriptionRenewalTimer(getServices),
     housekeepingTimer(getServices),
   ];
   return table;

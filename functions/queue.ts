@@ -60,6 +60,11 @@ export function syncQueueFunction(
       } else if (handled.outcome === 'gave-up') {
         context.error(`${def.name} ${message.userId}: gave up after ${handled.attempts} retries`);
       }
+      // Subscriptions follow the settings lazily: an entity enabled or disabled since the
+      // last run is (un)subscribed here. A failure only delays notifications; polling goes on.
+      await services.subscriptions.ensure(message.userId).catch((error: unknown) => {
+        context.warn(`${def.name} ${message.userId}: subscriptions not updated: ${(error as Error).message}`);
+      });
     },
   };
 }

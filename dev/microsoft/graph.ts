@@ -36,7 +36,8 @@ export async function handleGraph(
   url: URL,
   body: Buffer,
 ): Promise<void> {
-  const result = await route(sim, req.method ?? 'GET', url, req.headers.authorization, body, true);
+  const prefer = [req.headers.prefer ?? []].flat().join(', ');
+  const result = await route(sim, req.method ?? 'GET', url, req.headers.authorization, body, true, prefer);
   sendJson(res, result.status, result.body ?? {}, result.headers ?? {});
 }
 
@@ -47,6 +48,7 @@ async function route(
   authorization: string | undefined,
   body: Buffer,
   topLevel: boolean,
+  prefer = '',
 ): Promise<GraphAnswer> {
   const token = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
   if (!token) return graphError(401, 'InvalidAuthenticationToken', 'Access token is empty.');
@@ -70,6 +72,16 @@ async function route(
     } catch {
       return graphError(400, 'BadRequest', 'Unable to read JSON request payload.');
     }
+  }
+  if (path === '/subscriptions' || path.startsWith('/subscriptions/')) {
+    return sim.subscriptions.handle(method, path, account, String(claims.scp ?? '').split(' '), json);
+  }
+  if (/^\/me\/(calendar\/)?(events|calendarView)\b/.test(path)) {
+    const write = method !== 'GET';
+    if (!hasScope(claims, ...(write ? ['Calendars.ReadWrite'] : ['Calendars.Read', 'Calendars.ReadWrite'])))
+      return graphError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
+    const answer = sim.calendar(account).route(method, path, url, json, prefer, sim.base);
+    if (answer) return answer;
   }
   return resource(method, path, url, claims, account, sim.todo(account), json, sim.base);
 }
@@ -196,7 +208,13 @@ async function batch(
     );
   }
   const responses = [];
-  for (const r of requests as { id?: unknown; method?: unknown; url?: unknown; body?: unknown }[]) {
+  for (const r of requests as {
+    id?: unknown;
+    method?: unknown;
+    url?: unknown;
+    body?: unknown;
+    headers?: Record<string, unknown>;
+  }[]) {
     const relative = String(r.url ?? '');
     const subUrl = new URL(`/v1.0${relative.startsWith('/') ? relative : `/${relative}`}`, url);
     const subBody = r.body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(r.body));
@@ -207,6 +225,10 @@ async function batch(
       authorization,
       subBody,
       false,
+      Object.entries(r.headers ?? {})
+        .filter(([k]) => k.toLowerCase() === 'prefer')
+        .map(([, v]) => String(v))
+        .join(', '),
     );
     responses.push({
       id: String(r.id ?? ''),

@@ -14,6 +14,8 @@ import { DEMO_ACCOUNTS, DEV_TENANT_ID, type SimAccount, type SimApp } from './ac
 import { devCertificate, type Certificate } from './certificate';
 import { handleGraph } from './graph';
 import { escapeHtml, readBody, sendJson } from './respond';
+import { SubscriptionHub } from './subscriptions';
+import { CalendarStore, type CalendarChange } from './calendar';
 import { TodoStore } from './todo';
 import { closeNow, listen } from '../ports';
 
@@ -47,8 +49,17 @@ export interface MicrosoftSimulator {
   resetCounts(): void;
   /** One account's Microsoft To Do (tests read and edit it directly). */
   todo(username: string): TodoStore;
+  /** One account's calendar (tests read and edit it directly, as the user would in Outlook). */
+  calendar(username: string): CalendarStore;
+  /** Every calendar change of every account (what change notifications are made from). */
+  onCalendarChange(listener: (change: CalendarChange) => void): () => void;
   /** The next `count` Graph requests (batch steps included) answer 429 with Retry-After `seconds`. */
   throttleNext(count: number, seconds?: number): void;
+  /**
+   * Change-notification subscriptions: tests fire lifecycle events, inspect deliveries and
+   * turn automatic notifications off; other stores call its `notify` on every change.
+   */
+  subscriptions: SubscriptionHub;
   accounts: readonly SimAccount[];
   close(): Promise<void>;
 }
@@ -99,8 +110,10 @@ export interface SimulatorContext {
   verifyAccessToken(token: string): Promise<JWTPayload | undefined>;
   accountByOid(oid: string): SimAccount | undefined;
   todo(account: SimAccount): TodoStore;
+  calendar(account: SimAccount): CalendarStore;
   /** Seconds of Retry-After when this request is to be throttled. */
   takeThrottle(): number | undefined;
+  subscriptions: SubscriptionHub;
 }
 
 export async function startMicrosoftSimulator(
@@ -121,11 +134,32 @@ export async function startMicrosoftSimulator(
   let accessTokenLifetime = 3600;
   const todos = new Map<string, TodoStore>();
   const throttles: number[] = [];
+  const subscriptions = new SubscriptionHub({
+    accountByOid: (oid) => accounts.find((a) => a.oid === oid),
+    todoListId: (account) => todoOf(account).listId,
+  });
   const todoOf = (account: SimAccount) => {
     let store = todos.get(account.oid);
     if (!store) {
-      store = new TodoStore();
+      const created: TodoStore = new TodoStore(Date.now, (type, id) =>
+        subscriptions.notify(account.oid, `/me/todo/lists/${created.listId}/tasks`, type, id),
+      );
+      store = created;
       todos.set(account.oid, store);
+    }
+    return store;
+  };
+  const calendars = new Map<string, CalendarStore>();
+  const calendarListeners: ((change: CalendarChange) => void)[] = [];
+  const calendarOf = (account: SimAccount) => {
+    let store = calendars.get(account.oid);
+    if (!store) {
+      store = new CalendarStore(account);
+      store.onChange((change) => {
+        subscriptions.notify(change.accountOid, '/me/events', change.changeType, change.id);
+        for (const listener of [...calendarListeners]) listener(change);
+      });
+      calendars.set(account.oid, store);
     }
     return store;
   };
@@ -158,7 +192,9 @@ export async function startMicrosoftSimulator(
     },
     accountByOid: (oid) => accounts.find((a) => a.oid === oid),
     todo: todoOf,
+    calendar: calendarOf,
     takeThrottle: () => throttles.shift(),
+    subscriptions,
   };
 
   async function issueTokens(clientId: string, account: SimAccount, scopes: string[], nonce?: string) {
@@ -480,9 +516,22 @@ ${requested.map((s) => `<label><input type="checkbox" name="granted" value="${es
       if (!account) throw new Error(`no account ${username}`);
       return todoOf(account);
     },
+    calendar: (username) => {
+      const account = accounts.find((a) => a.username === username);
+      if (!account) throw new Error(`no account ${username}`);
+      return calendarOf(account);
+    },
+    onCalendarChange: (listener) => {
+      calendarListeners.push(listener);
+      return () => {
+        const i = calendarListeners.indexOf(listener);
+        if (i >= 0) calendarListeners.splice(i, 1);
+      };
+    },
     throttleNext: (count, seconds = 0.01) => {
       for (let i = 0; i < count; i++) throttles.push(seconds);
     },
+    subscriptions,
     close: () => closeNow(server),
   };
 }

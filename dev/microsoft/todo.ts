@@ -53,7 +53,11 @@ export class TodoStore {
   /** Tokens from an older epoch are gone (410), as after Graph expires a sync state. */
   private epoch = 1;
 
-  constructor(private readonly clock: () => number = Date.now) {}
+  constructor(
+    private readonly clock: () => number = Date.now,
+    /** Told of every change, whoever made it (Graph notifies for the app's own writes too). */
+    private readonly onChange?: (changeType: 'created' | 'updated' | 'deleted', id: string) => void,
+  ) {}
 
   list() {
     return {
@@ -101,6 +105,7 @@ export class TodoStore {
     }
     this.touch(task);
     this.tasks.set(task.id, task);
+    this.onChange?.('created', task.id);
     return task;
   }
 
@@ -109,12 +114,14 @@ export class TodoStore {
     if (!task) return undefined;
     this.apply(task, input);
     this.touch(task);
+    this.onChange?.('updated', id);
     return task;
   }
 
   remove(id: string): boolean {
     if (!this.tasks.delete(id)) return false;
     this.tombstones.push({ id, seq: ++this.seq });
+    this.onChange?.('deleted', id);
     return true;
   }
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readBody } from '../microsoft/respond';
 import { closeNow, listen } from '../ports';
+import { createOroCalendar, type OroCalendarSimulator } from './calendar';
 
 /**
  * A local stand-in for Oro's APIs as the sync uses them: OAuth2 client credentials at
@@ -27,6 +28,8 @@ export type OroFault = 'error-500' | 'throttle-429' | 'apply-then-drop' | 'hang'
 export interface OroSimulator {
   url: string;
   registerClient(clientId: string, clientSecret: string): void;
+  /** Calendar events (dev/oro/calendar.ts). */
+  calendar: OroCalendarSimulator;
   tasks(ownerId?: string): OroTaskRecord[];
   createTask(ownerId: string, fields: Partial<Omit<OroTaskRecord, 'id' | 'ownerId'>>): OroTaskRecord;
   editTask(id: string, fields: Partial<Omit<OroTaskRecord, 'id' | 'ownerId'>>): OroTaskRecord;
@@ -58,6 +61,7 @@ export async function startOroSimulator(
   const faults: OroFault[] = [];
   let nextId = 1;
   let base = '';
+  const calendar = createOroCalendar(clock);
 
   const touch = () => nowSeconds(clock);
 
@@ -190,6 +194,12 @@ export async function startOroSimulator(
       else send(res, status, payload);
     };
 
+    const reply = (status: number, payload?: unknown, type?: string): void => {
+      if (dropAfter) res.destroy();
+      else send(res, status, payload, type);
+    };
+    if (calendar.handle({ method, url, body, contentType: req.headers['content-type'], reply })) return;
+
     const idMatch = /^\/api\/tasks\/(\d+)$/.exec(url.pathname);
     if (url.pathname === '/api/tasks' && method === 'GET') return list(url, res);
     if (idMatch?.[1] && method === 'GET') {
@@ -311,6 +321,7 @@ export async function startOroSimulator(
   return {
     url: base,
     registerClient: (id, secret) => clients.set(id, secret),
+    calendar: calendar.api,
     tasks: (ownerId) =>
       [...tasks.values()].filter((t) => !ownerId || t.ownerId === ownerId).map((t) => ({ ...t })),
     createTask: (ownerId, fields) => ({ ...create(ownerId, fields) }),

@@ -115,7 +115,7 @@ export async function startServiceBusEmulator(options: {
     for (const [sender, consumer] of consumers) {
       const { queue } = consumer;
       if (consumer.sessionId !== undefined && !queue.sessionLocks.has(consumer.sessionId)) {
-        consumers.delete(sender);
+        release(sender);
         sender.close({ condition: SESSION_LOCK_LOST, description: 'The session lock has expired.' });
         continue;
       }
@@ -170,9 +170,6 @@ export async function startServiceBusEmulator(options: {
   container.on('connection_open', (context: EventContext) => {
     connections.add(context.connection);
   });
-  container.on('disconnected', (context: EventContext) => {
-    connections.delete(context.connection);
-  });
 
   // A client sender: a queue to enqueue to, or the $cbs / $management request node.
   container.on('receiver_open', (context: EventContext) => {
@@ -206,6 +203,8 @@ export async function startServiceBusEmulator(options: {
     }
     const filter = asRecord(source.filter);
     const { queue } = found;
+    // receiveAndDelete: deliveries go out settled, the message is gone once sent.
+    if (sender.snd_settle_mode === 1) setAttach(sender, { snd_settle_mode: 1 });
     if (!queue.requiresSession) {
       sender.set_source({ address: address ?? '' });
       consumers.set(sender, { queue });
@@ -234,33 +233,26 @@ export async function startServiceBusEmulator(options: {
     consumers.set(sender, { queue, sessionId });
   });
 
+  /** A receiver that goes away gives back its locks: its messages and session are free again. */
+  const release = (sender: Sender) => {
+    const consumer = consumers.get(sender);
+    if (!consumer) return;
+    consumers.delete(sender);
+    consumer.queue.releaseOwner(sender, now());
+    setImmediate(pump);
+  };
   const linkGone = (context: EventContext) => {
-    const sender = context.sender;
-    if (!sender) return;
-    const consumer = consumers.get(sender as Sender);
-    if (consumer) {
-      consumers.delete(sender as Sender);
-      consumer.queue.releaseOwner(sender, now());
-      setImmediate(pump);
-    }
+    if (context.sender) release(context.sender);
   };
   container.on('sender_close', linkGone);
   container.on('sender_error', linkGone);
-  container.on('connection_close', (context: EventContext) => {
-    for (const [sender, consumer] of consumers) {
-      if (sender.connection === context.connection) {
-        consumers.delete(sender);
-        consumer.queue.releaseOwner(sender, now());
-      }
-    }
-  });
+  const connectionGone = (context: EventContext) => {
+    for (const sender of [...consumers.keys()]) if (sender.connection === context.connection) release(sender);
+  };
+  container.on('connection_close', connectionGone);
   container.on('disconnected', (context: EventContext) => {
-    for (const [sender, consumer] of consumers) {
-      if (sender.connection === context.connection) {
-        consumers.delete(sender);
-        consumer.queue.releaseOwner(sender, now());
-      }
-    }
+    connectionGone(context);
+    connections.delete(context.connection);
   });
 
   container.on('sendable', pump);
@@ -372,7 +364,8 @@ export async function startServiceBusEmulator(options: {
     });
   });
   container.on('error', () => {
-    // A client that went away mid-frame; the link and connection handlers already cleaned up.
+    // An error a client states when it detaches or disconnects concerns that client only; the
+    // handlers above already gave its locks back, and the emulator carries on for the others.
   });
 
   const server = container.listen({ port: options.port ?? 0, host: '127.0.0.1' }) as unknown as Server;

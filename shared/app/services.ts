@@ -3,7 +3,10 @@ import type { AppConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
 import { ConnectionService } from '../connection/connection-service';
 import { OroTokenCache } from '../oro/client';
+import { NotificationService } from '../microsoft/notifications';
+import { SubscriptionService } from '../microsoft/subscriptions';
 import { SettingsService } from '../settings/service';
+import { SubscriptionRepository } from '../storage/subscription-repository';
 import { SyncLogRepository } from '../storage/sync-log-repository';
 import { SyncStateRepository } from '../storage/sync-state-repository';
 import { SyncService } from '../sync/sync-service';
@@ -25,6 +28,10 @@ export interface Services {
   settings: SettingsService;
   connections: ConnectionService;
   sync: SyncService;
+  /** Graph change-notification subscriptions of each connected user. */
+  subscriptions: SubscriptionService;
+  /** The webhook use cases: change and lifecycle notifications. */
+  notifications: NotificationService;
   /** Service Bus: where sync runs are queued (the connection opens on first use). */
   syncQueue: SyncQueue;
   /** The timer's fan-out and the schedule's lifecycle (connect, disconnect). */
@@ -61,11 +68,28 @@ export function createServices(config: AppConfig, parts: { clock?: () => Date } 
     config.microsoft,
     scheduler,
   );
+  const subscriptionRepository = new SubscriptionRepository(tables);
+  const subscriptions = new SubscriptionService({
+    repository: subscriptionRepository,
+    settings,
+    connections,
+    graphBaseUrl: config.microsoft.graphBaseUrl,
+    publicBaseUrl: config.publicBaseUrl,
+  });
+  connections.listeners.push(subscriptions);
+  const notifications = new NotificationService({
+    repository: subscriptionRepository,
+    subscriptions,
+    states,
+    queue: () => syncQueue,
+  });
   return {
     config,
     tables,
     settings,
     connections,
+    subscriptions,
+    notifications,
     sync: new SyncService({
       settings,
       connections,

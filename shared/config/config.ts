@@ -47,14 +47,19 @@ const envSchema = z.object({
     .refine((v) => new URL(v).origin === v.replace(/\/$/, ''), 'an origin: scheme, host and port, no path'),
   MICROSOFT_AUTHORITY_HOST: z.url().default('https://login.microsoftonline.com'),
   GRAPH_BASE_URL: z.url().default('https://graph.microsoft.com'),
-  CALENDAR_WINDOW_PAST_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
-  CALENDAR_WINDOW_FUTURE_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
+  PUBLIC_BASE_URL: z
+    .url()
+    .refine((v) => /^https:|^http:\/\/(localhost|127\.0\.0\.1)[:/]/.test(v), 'https, or http on localhost')
+    .optional(),
+  WEBSITE_HOSTNAME: z.string().optional(),
   SERVICEBUS_CONNECTION_STRING: z
     .string()
     .regex(
       /(^|;)\s*Endpoint=sb:\/\/[^;]+/i,
       'a Service Bus connection string: Endpoint=sb://…;SharedAccessKeyName=…;…',
     ),
+  CALENDAR_WINDOW_PAST_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
+  CALENDAR_WINDOW_FUTURE_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
 });
 
 export interface AppConfig {
@@ -65,10 +70,15 @@ export interface AppConfig {
   /** The admin portal's origin: the only window the OAuth callback page talks to. */
   portalOrigin: string;
   microsoft: { authorityHost: string; graphBaseUrl: string };
-  /** Days before and after today that calendar sync covers. */
-  calendarWindow: { pastDays: number; futureDays: number };
+  /**
+   * Where Microsoft Graph reaches this service (change notifications). Undefined: no
+   * subscriptions are made and Microsoft → Oro changes arrive by polling only.
+   */
+  publicBaseUrl: string | undefined;
   /** The namespace holding the calendar-sync and task-sync queues (the trigger binding's setting too). */
   serviceBus: { connectionString: string };
+  /** Days before and after today that calendar sync covers. */
+  calendarWindow: { pastDays: number; futureDays: number };
 }
 
 export class ConfigError extends Error {
@@ -103,7 +113,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       authorityHost: e.MICROSOFT_AUTHORITY_HOST.replace(/\/+$/, ''),
       graphBaseUrl: e.GRAPH_BASE_URL.replace(/\/+$/, ''),
     },
-    calendarWindow: { pastDays: e.CALENDAR_WINDOW_PAST_DAYS, futureDays: e.CALENDAR_WINDOW_FUTURE_DAYS },
+    // On Azure, the app's own host name is the default (set by the platform).
+    publicBaseUrl:
+      e.PUBLIC_BASE_URL?.replace(/\/+$/, '') ??
+      (e.WEBSITE_HOSTNAME ? `https://${e.WEBSITE_HOSTNAME}` : undefined),
     serviceBus: { connectionString: e.SERVICEBUS_CONNECTION_STRING },
+    calendarWindow: { pastDays: e.CALENDAR_WINDOW_PAST_DAYS, futureDays: e.CALENDAR_WINDOW_FUTURE_DAYS },
   };
 }

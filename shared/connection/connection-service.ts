@@ -42,6 +42,13 @@ export interface CallbackQuery {
   error_description?: string | undefined;
 }
 
+/** Told when an account is connected or about to be disconnected (subscriptions follow it). */
+export interface ConnectionListener {
+  connected(userId: string): Promise<void>;
+  /** Called while the tokens still exist, so the listener can still call Graph. */
+  disconnecting(userId: string): Promise<void>;
+}
+
 const verifierContext = (userId: string) => `oauthstate/${userId}/verifier`;
 
 /**
@@ -50,6 +57,7 @@ const verifierContext = (userId: string) => `oauthstate/${userId}/verifier`;
  */
 export class ConnectionService {
   private readonly crypto = new CryptoProvider();
+  readonly listeners: ConnectionListener[] = [];
 
   constructor(
     private readonly settings: SettingsService,
@@ -172,6 +180,11 @@ export class ConnectionService {
       updatedAt: stamp,
     }));
     await this.schedule?.connected(userId, now);
+    for (const listener of this.listeners) {
+      // The sign-in stands even when a listener fails: subscriptions are made again by the
+      // next sync run's ensure, and until then changes arrive by polling.
+      await listener.connected(userId).catch(() => undefined);
+    }
     return { ok: true, userId, accountName: account.username };
   }
 
@@ -287,6 +300,7 @@ export class ConnectionService {
 
   async disconnect(userId: string, now = new Date()): Promise<void> {
     await this.settings.requireUser(userId);
+    for (const listener of this.listeners) await listener.disconnecting(userId);
     await this.connections.deleteCache(userId);
     await this.schedule?.disconnected(userId);
     const row = await this.connections.getAccount(userId);

@@ -4,7 +4,7 @@ import {
   type ServiceBusMessageBatch,
   type ServiceBusSender,
 } from '@azure/service-bus';
-import { validationError } from '../errors/app-error';
+import { AppError, validationError } from '../errors/app-error';
 import { toFieldErrors } from '../http/validation';
 import { QUEUES, syncMessage } from './messages';
 import type { OutgoingSync, SyncQueue } from './sync-queue';
@@ -53,8 +53,15 @@ export function createServiceBusQueue(connectionString: string): ServiceBusSyncQ
       });
       for (const [queue, group] of byQueue) {
         const sender = senderFor(queue);
-        await sendInBatches(sender, group.now);
-        for (const [at, scheduled] of group.later) await sender.scheduleMessages(scheduled, new Date(at));
+        try {
+          await sendInBatches(sender, group.now);
+          for (const [at, scheduled] of group.later) await sender.scheduleMessages(scheduled, new Date(at));
+        } catch (error) {
+          // The SDK has retried already. A resend of the same list is safe: duplicate detection.
+          throw new AppError('dependency-unavailable', `Service Bus did not take the ${queue} messages.`, {
+            cause: error,
+          });
+        }
       }
     },
     async ping() {

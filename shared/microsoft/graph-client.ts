@@ -1,4 +1,4 @@
-import { Client } from '@microsoft/microsoft-graph-client';
+import { Client, GraphError } from '@microsoft/microsoft-graph-client';
 
 /** One sub-request of a JSON $batch (at most 20 per batch). */
 export interface BatchStep {
@@ -6,6 +6,8 @@ export interface BatchStep {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   url: string;
   body?: unknown;
+  /** Request headers of this step (Prefer, …). */
+  headers?: Record<string, string>;
 }
 
 export interface BatchResult {
@@ -40,7 +42,15 @@ export async function batch(client: Client, steps: readonly BatchStep[]): Promis
       id: s.id,
       method: s.method,
       url: s.url,
-      ...(s.body === undefined ? {} : { body: s.body, headers: { 'Content-Type': 'application/json' } }),
+      ...(s.body === undefined && !s.headers
+        ? {}
+        : {
+            headers: {
+              ...(s.body === undefined ? {} : { 'Content-Type': 'application/json' }),
+              ...s.headers,
+            },
+          }),
+      ...(s.body === undefined ? {} : { body: s.body }),
     })),
   })) as { responses?: { id: string; status: number; body?: unknown; headers?: Record<string, string> }[] };
   const byId = new Map((response.responses ?? []).map((r) => [r.id, r]));
@@ -60,3 +70,74 @@ export function graphErrorMessage(body: unknown): string {
   }
   return 'no answer';
 }
+
+export interface BatchRetryOptions {
+  sleep?: (ms: number) => Promise<void>;
+  /** Called once per HTTP request made (for request counters). */
+  onRequest?: () => void;
+}
+
+/** Rounds of waiting out 429s inside one batch before a step is reported as throttled. */
+const MAX_THROTTLE_ROUNDS = 4;
+const MAX_RETRY_AFTER_MS = 30_000;
+
+/**
+ * Any number of steps, in batches of 20; steps answered 429/503 are sent again after the
+ * longest Retry-After (fractional seconds) of their batch, since the SDK's retry handler
+ * does not look inside a batch. Never throws: a batch that fails as a whole gives each of
+ * its steps that status (0 when Graph did not answer) and the error in the body.
+ */
+export async function batchWithRetry(
+  client: Client,
+  steps: readonly BatchStep[],
+  options: BatchRetryOptions = {},
+): Promise<BatchResult[]> {
+  const results: BatchResult[] = new Array<BatchResult>(steps.length);
+  for (let start = 0; start < steps.length; start += MAX_BATCH_STEPS) {
+    let pending = steps.slice(start, start + MAX_BATCH_STEPS).map((step, k) => ({ i: start + k, step }));
+    for (let round = 0; pending.length > 0; round++) {
+      options.onRequest?.();
+      let answers: BatchResult[];
+      try {
+        answers = await batch(
+          client,
+          pending.map((p) => ({ ...p.step, id: String(p.i) })),
+        );
+      } catch (error) {
+        const status = error instanceof GraphError ? error.statusCode : 0;
+        const message = (error as Error).message;
+        for (const p of pending)
+          results[p.i] = {
+            id: p.step.id,
+            status,
+            body: { error: { code: 'batchFailed', message } },
+            headers: {},
+          };
+        break;
+      }
+      const throttled: typeof pending = [];
+      let wait = 0;
+      answers.forEach((a, k) => {
+        const p = pending[k]!;
+        if ((a.status === 429 || a.status === 503) && round < MAX_THROTTLE_ROUNDS) {
+          throttled.push(p);
+          wait = Math.max(wait, retryAfterMs(a.headers) ?? 1000 * 2 ** round);
+          return;
+        }
+        results[p.i] = { ...a, id: p.step.id };
+      });
+      if (throttled.length > 0) await (options.sleep ?? sleep)(Math.min(wait, MAX_RETRY_AFTER_MS));
+      pending = throttled;
+    }
+  }
+  return results;
+}
+
+/** Retry-After in ms (Graph sends fractional seconds), if present. */
+export function retryAfterMs(headers: Record<string, string>): number | undefined {
+  const value = Object.entries(headers).find(([k]) => k.toLowerCase() === 'retry-after')?.[1];
+  const seconds = Number(value);
+  return value !== undefined && Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -11,7 +11,7 @@ import {
   todoToFields,
   type TodoTask,
 } from '../sync/tasks/todo-mapping';
-import { batch, graphErrorMessage, MAX_BATCH_STEPS, type BatchStep } from './graph-client';
+import { batchWithRetry, graphErrorMessage, retryAfterMs, type BatchStep } from './graph-client';
 
 const cursorSchema = z.object({ listId: z.string().optional(), deltaLink: z.string().optional() });
 
@@ -40,9 +40,7 @@ const lists = z.object({
   value: z.array(z.object({ id: z.string(), wellknownListName: z.string().optional() }).loose()),
 });
 
-/** Rounds of waiting out 429s inside one batch before a write is reported as failed. */
-const MAX_THROTTLE_ROUNDS = 4;
-const MAX_RETRY_AFTER_MS = 30_000;
+const idOf = (c: Change<TaskFields>): string => (c.type === 'upsert' ? c.item.id : c.id);
 
 function snapshot(raw: z.infer<typeof todoTask>): Snapshot<TaskFields> {
   const task = raw as unknown as TodoTask;
@@ -73,7 +71,13 @@ export class TodoTasksSide implements SidePort<TaskFields> {
     } = {},
   ) {}
 
-  async read(cursor: string | undefined, linkedIds: ReadonlySet<string>): Promise<ReadResult<TaskFields>> {
+  readonly confirmsCreates = true;
+
+  async read(
+    cursor: string | undefined,
+    linkedIds: ReadonlySet<string>,
+    unconfirmed: ReadonlySet<string> = new Set(),
+  ): Promise<ReadResult<TaskFields>> {
     const parsed = cursorSchema.parse(cursor ? JSON.parse(cursor) : {});
     this.listId = parsed.listId ?? (await this.defaultListId());
     let full = !parsed.deltaLink;
@@ -100,7 +104,10 @@ export class TodoTasksSide implements SidePort<TaskFields> {
         }
       }
     }
-    if (full) for (const id of linkedIds) if (!seen.has(id)) changes.push({ type: 'delete', id });
+    if (full)
+      for (const id of linkedIds)
+        if (!seen.has(id)) changes.push({ type: 'delete', id });
+        else changes.push(...(await this.goneOf(unconfirmed, new Set(changes.map(idOf)))));
     const deltaLink = pages.at(-1)?.['@odata.deltaLink'];
     return {
       changes,
@@ -109,49 +116,43 @@ export class TodoTasksSide implements SidePort<TaskFields> {
     };
   }
 
-  async write(writes: readonly Write<TaskFields>[]): Promise<WriteResult[]> {
-    const results: WriteResult[] = new Array<WriteResult>(writes.length);
-    if (writes.length > 0) this.listId ??= await this.defaultListId();
-    for (let start = 0; start < writes.length; start += MAX_BATCH_STEPS) {
-      const chunk = writes.slice(start, start + MAX_BATCH_STEPS);
-      const outcomes = await this.writeChunk(chunk);
-      outcomes.forEach((r, i) => (results[start + i] = r));
-    }
-    return results;
+  /** Our creates the feed did not mention: a direct read tells whether they still exist. */
+  private async goneOf(unconfirmed: ReadonlySet<string>, mentioned: ReadonlySet<string>) {
+    const ids = [...unconfirmed].filter((id) => !mentioned.has(id));
+    if (ids.length === 0) return [];
+    const tasks = `/me/todo/lists/${encodeURIComponent(this.listId ?? '')}/tasks`;
+    const answers = await batchWithRetry(
+      this.client,
+      ids.map((id, i) => ({
+        id: String(i),
+        method: 'GET' as const,
+        url: `${tasks}/${encodeURIComponent(id)}`,
+      })),
+      { onRequest: () => this.requests++, ...(this.options.sleep ? { sleep: this.options.sleep } : {}) },
+    );
+    return answers.flatMap((a, i): Change<TaskFields>[] => {
+      if (a.status === 404) return [{ type: 'delete', id: ids[i]! }];
+      if (a.status !== 200) {
+        throw new SideError(
+          'microsoft',
+          `Graph answered ${a.status} reading task ${ids[i]!}`,
+          a.status === 429 || a.status >= 500 || a.status === 0,
+          a.status,
+        );
+      }
+      return [];
+    });
   }
 
-  private async writeChunk(chunk: readonly Write<TaskFields>[]): Promise<WriteResult[]> {
-    const results: (WriteResult | undefined)[] = chunk.map(() => undefined);
-    let pending = chunk.map((w, i) => ({ i, step: this.step(w, String(i)) }));
-    for (let round = 0; pending.length > 0; round++) {
-      this.requests++;
-      let answers;
-      try {
-        answers = await batch(
-          this.client,
-          pending.map((p) => p.step),
-        );
-      } catch (error) {
-        const failure = this.failure(error);
-        for (const p of pending) results[p.i] = failure;
-        break;
-      }
-      const throttled: typeof pending = [];
-      let wait = 0;
-      answers.forEach((a, k) => {
-        const p = pending[k]!;
-        const w = chunk[p.i]!;
-        if ((a.status === 429 || a.status === 503) && round < MAX_THROTTLE_ROUNDS) {
-          throttled.push(p);
-          wait = Math.max(wait, retryAfterMs(a.headers) ?? 1000 * 2 ** round);
-          return;
-        }
-        results[p.i] = this.outcome(w, a.status, a.body);
-      });
-      if (throttled.length > 0) await (this.options.sleep ?? sleep)(Math.min(wait, MAX_RETRY_AFTER_MS));
-      pending = throttled;
-    }
-    return results.map((r) => r ?? { ok: false, error: 'no answer', retryable: true });
+  async write(writes: readonly Write<TaskFields>[]): Promise<WriteResult[]> {
+    if (writes.length === 0) return [];
+    this.listId ??= await this.defaultListId();
+    const answers = await batchWithRetry(
+      this.client,
+      writes.map((w, i) => this.step(w, String(i))),
+      { onRequest: () => this.requests++, ...(this.options.sleep ? { sleep: this.options.sleep } : {}) },
+    );
+    return answers.map((a, i) => this.outcome(writes[i]!, a.status, a.body));
   }
 
   private step(w: Write<TaskFields>, id: string): BatchStep {
@@ -197,19 +198,10 @@ export class TodoTasksSide implements SidePort<TaskFields> {
     return {
       ok: false,
       error: `Graph answered ${status} to ${w.op}: ${graphErrorMessage(body)}`,
-      retryable: status === 429 || status >= 500,
+      // 0: Graph did not answer at all.
+      retryable: status === 429 || status >= 500 || status === 0,
+      status,
     };
-  }
-
-  private failure(error: unknown): WriteResult {
-    if (error instanceof GraphError) {
-      return {
-        ok: false,
-        error: `Graph answered ${error.statusCode}: ${error.message}`,
-        retryable: error.statusCode === 429 || error.statusCode >= 500,
-      };
-    }
-    return { ok: false, error: `Graph did not answer: ${(error as Error).message}`, retryable: true };
   }
 
   private initialDelta(): string {
@@ -259,11 +251,3 @@ function asSideError(error: unknown): unknown {
     { cause: error, retryAfterMs: retryAfterMs(Object.fromEntries(error.headers?.entries() ?? [])) },
   );
 }
-
-function retryAfterMs(headers: Record<string, string>): number | undefined {
-  const value = Object.entries(headers).find(([k]) => k.toLowerCase() === 'retry-after')?.[1];
-  const seconds = Number(value);
-  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

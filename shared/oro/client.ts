@@ -16,6 +16,7 @@ export interface OroResponse {
 }
 
 const JSON_API = 'application/vnd.api+json';
+const JSON_PLAIN = 'application/json';
 const MAX_RETRIES = 3;
 const MAX_RETRY_AFTER_MS = 30_000;
 
@@ -53,10 +54,16 @@ export class OroClient {
     private readonly options: { timeoutMs?: number; sleep?: (ms: number) => Promise<void> } = {},
   ) {}
 
-  async request(method: string, path: string, body?: unknown): Promise<OroResponse> {
+  /** `format`: JSON:API (tasks, calendars) or the older REST API's plain JSON (calendar events). */
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    format: 'json-api' | 'json' = 'json-api',
+  ): Promise<OroResponse> {
     for (let attempt = 0; ; attempt++) {
       const token = await this.tokens.get(this.conn, () => this.fetchToken());
-      const res = await this.send(method, path, token, body);
+      const res = await this.send(method, path, token, body, format === 'json' ? JSON_PLAIN : JSON_API);
       if (res.status === 401 && attempt === 0) {
         this.tokens.forget(this.conn);
         continue;
@@ -76,7 +83,7 @@ export class OroClient {
     }
   }
 
-  private async send(method: string, path: string, token: string, body: unknown) {
+  private async send(method: string, path: string, token: string, body: unknown, type: string) {
     this.requests++;
     const { res, text } = await this.fetchText(
       this.url(path),
@@ -84,8 +91,8 @@ export class OroClient {
         method,
         headers: {
           Authorization: `Bearer ${token}`,
-          Accept: JSON_API,
-          ...(body === undefined ? {} : { 'Content-Type': JSON_API }),
+          Accept: type,
+          ...(body === undefined ? {} : { 'Content-Type': type }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       },

@@ -212,5 +212,6 @@ function failure(res: { status: number; body: unknown }): WriteResult {
     ok: false,
     error: `Oro answered ${res.status}: ${oroErrorDetail(res.body)}`,
     retryable: res.status >= 500 || res.status === 429,
+    status: res.status,
   };
 }

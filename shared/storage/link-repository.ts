@@ -18,6 +18,7 @@ type LinkEntity = {
   baseHash: string;
   pending: string;
   readOnly?: string;
+  unconfirmed?: string;
 } & Partial<Record<`base${number}`, string>>;
 
 /**
@@ -116,6 +117,7 @@ function toEntity<F extends Fields>(partitionKey: string, l: Link<F>): LinkEntit
     baseHash: l.baseHash,
     pending: l.pending ? JSON.stringify(l.pending) : '',
     readOnly: l.readOnly ? JSON.stringify(l.readOnly) : '',
+    unconfirmed: l.unconfirmed ?? '',
   };
 }
 
@@ -137,5 +139,6 @@ function fromEntity<F extends Fields>(e: LinkEntity): Link<F> {
     baseHash: e.baseHash,
     ...(e.pending ? { pending: JSON.parse(e.pending) as Link<F>['pending'] & object } : {}),
     ...(e.readOnly ? { readOnly: JSON.parse(e.readOnly) as Link<F>['readOnly'] & object } : {}),
+    ...(e.unconfirmed === 'oro' || e.unconfirmed === 'microsoft' ? { unconfirmed: e.unconfirmed } : {}),
   };
 }

@@ -10,6 +10,7 @@ export const TABLE_NAMES = [
   'syncstate',
   'synclog',
   'schedule',
+  'subscriptions',
 ] as const;
 export type TableName = (typeof TABLE_NAMES)[number];
 

@@ -47,6 +47,12 @@ export interface Link<F extends Fields> {
    * source of the pair, and the sync never updates or deletes it there.
    */
   readOnly?: ReadOnly;
+  /**
+   * We created the item on this side and no read has shown it since. A change feed read
+   * from before the create may never mention it, not even when the user deletes it again:
+   * the next read checks it directly.
+   */
+  unconfirmed?: Side;
 }
 
 export interface ReadOnly {

@@ -155,7 +155,9 @@ function planLinked<F extends Fields>(
     oro: current.oro?.version ?? link.oroVersion,
     microsoft: current.microsoft?.version ?? link.microsoftVersion,
   };
-  const readOnly = readOnlyOf(current.oro, current.microsoft) ?? link.readOnly;
+  // The side recorded when the pair was made stays the source: our own copy of an invitation
+  // names the same organizer, and reads as someone else's event too.
+  const readOnly = link.readOnly ?? readOnlyOf(current.oro, current.microsoft);
   const base = {
     linkId: link.linkId,
     oroId: link.oroId,
@@ -286,14 +288,18 @@ function planLinked<F extends Fields>(
 
 const SIDE_NAMES: Record<Side, string> = { oro: 'Oro', microsoft: 'Microsoft' };
 
+/**
+ * Which item of a pair is someone else's. When both read so (an invitation and our copy of
+ * it), Microsoft's: that is where the organizer's changes arrive as meeting updates.
+ */
 const readOnlyOf = <F extends Fields>(
   oro: Snapshot<F> | undefined,
   microsoft: Snapshot<F> | undefined,
 ): ReadOnly | undefined =>
-  oro?.readOnly
-    ? { side: 'oro', reason: oro.readOnly }
-    : microsoft?.readOnly
-      ? { side: 'microsoft', reason: microsoft.readOnly }
+  microsoft?.readOnly
+    ? { side: 'microsoft', reason: microsoft.readOnly }
+    : oro?.readOnly
+      ? { side: 'oro', reason: oro.readOnly }
       : undefined;
 
 /**

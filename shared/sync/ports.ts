@@ -15,17 +15,38 @@ export interface ReadResult<F extends Fields> {
 }
 
 export type WriteResult =
-  { ok: true; id: string; version: string } | { ok: false; error: string; retryable: boolean };
+  | { ok: true; id: string; version: string }
+  /** `status`: the side's HTTP status, when it answered one (404 on an update: the item is gone). */
+  | { ok: false; error: string; retryable: boolean; status?: number };
 
 /** One side of a sync, as the engine sees it: changes since a cursor, and writes. */
 export interface SidePort<F extends Fields> {
   readonly side: Side;
-  /** `linkedIds`: this side's ids we have links for, to detect deletions a change feed does not report. */
-  read(cursor: string | undefined, linkedIds: ReadonlySet<string>): Promise<ReadResult<F>>;
+  /**
+   * `linkedIds`: this side's ids we have links for, to detect deletions a change feed does
+   * not report. `unconfirmed`: those of them we created since the cursor was taken; a read
+   * that does not see them in its feed must check them directly.
+   */
+  read(
+    cursor: string | undefined,
+    linkedIds: ReadonlySet<string>,
+    unconfirmed?: ReadonlySet<string>,
+  ): Promise<ReadResult<F>>;
   /** Results in the order of `writes`; a failed write does not stop the others. */
   write(writes: readonly Write<F>[]): Promise<WriteResult[]>;
   /** Requests made so far, for logs and the benchmark. */
   readonly requests: number;
+  /**
+   * The side's change feed may never mention an item created after its cursor was taken,
+   * even once deleted again (Graph delta): its creates are passed back as `unconfirmed`.
+   */
+  readonly confirmsCreates?: boolean;
+  /**
+   * Fills in, from the fields both sides last agreed on, what this side cannot store (Oro
+   * events have no location): so a value only the other side can hold is neither read as
+   * changed here nor overwritten from here.
+   */
+  complete?(fields: F, base: F): F;
 }
 
 /** A side that answered with an error the run cannot work around. */

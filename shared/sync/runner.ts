@@ -1,7 +1,7 @@
 import type { LinkRepository } from '../storage/link-repository';
 import type { SyncLogEntry, SyncLogRepository } from '../storage/sync-log-repository';
 import type { Leased, RunResult, SyncEntity, SyncStateRepository } from '../storage/sync-state-repository';
-import { hashFields, type Fields, type Link, type Side, type SyncSettings } from './model';
+import { hashFields, type Change, type Fields, type Link, type Side, type SyncSettings } from './model';
 import { plan, type ItemPlan, type Write } from './plan';
 import type { SidePort, WriteResult } from './ports';
 
@@ -57,11 +57,13 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
   const logs: SyncLogEntry[] = [];
   try {
     const links = await deps.links.list(userId, entity);
-    const linked = (side: Side) =>
-      new Set(links.flatMap((l) => ((side === 'oro' ? l.oroId : l.microsoftId) ?? []) as string[]));
+    const idOf = (l: Link<F>, side: Side) => (side === 'oro' ? l.oroId : l.microsoftId);
+    const linked = (side: Side, only?: (l: Link<F>) => boolean) =>
+      new Set(links.flatMap((l) => (only && !only(l) ? [] : (idOf(l, side) ?? []))));
+    const unconfirmed = (side: Side) => linked(side, (l) => l.unconfirmed === side);
     const [oroRead, msRead] = await Promise.all([
-      deps.sides.oro.read(lease.state.cursors.oro, linked('oro')),
-      deps.sides.microsoft.read(lease.state.cursors.microsoft, linked('microsoft')),
+      deps.sides.oro.read(lease.state.cursors.oro, linked('oro'), unconfirmed('oro')),
+      deps.sides.microsoft.read(lease.state.cursors.microsoft, linked('microsoft'), unconfirmed('microsoft')),
     ]);
     deps.crash?.('after-read');
     for (const [side, read] of [
@@ -84,7 +86,10 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
 
     const p = plan({
       links,
-      changes: { oro: oroRead.changes, microsoft: msRead.changes },
+      changes: {
+        oro: completeFromLinks(deps.sides.oro, links, oroRead.changes),
+        microsoft: completeFromLinks(deps.sides.microsoft, links, msRead.changes),
+      },
       settings: deps.settings,
     });
     if (p.blocked && !deps.confirmMassDelete) {
@@ -131,6 +136,7 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
     const upserts: Link<F>[] = [];
     const deletes: string[] = [];
     let retryable = 0;
+    const confirming = new Set((['oro', 'microsoft'] as const).filter((s) => deps.sides[s].confirmsCreates));
     for (const item of p.items) {
       const failed = item.writes.filter((w) => !outcomes.get(w)?.ok);
       for (const w of item.writes) {
@@ -173,6 +179,14 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
           }),
         );
       }
+      const gone = failed.filter((w) => w.op === 'update' && statusOf(outcomes.get(w)) === 404);
+      if (gone.length > 0 && gone.length === failed.length && item.outcome.type === 'link') {
+        // The item vanished before our update reached it (deleted meanwhile, or deleted
+        // since the change feed's last token without showing in it). As for any deletion
+        // met by an update, the update wins: the item is created again, from the next run.
+        for (const w of gone) upserts.push(pendingLink(item, { ...w, op: 'create' }, deps.now()));
+        continue;
+      }
       if (failed.length > 0) {
         // A failed write leaves the link as it was (a failed create stays pending); the next run
         // tries again. A refusal no retry can fix (an unsupported pattern, a 4xx) is logged and
@@ -183,7 +197,14 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
         continue;
       }
       if (item.outcome.type === 'unlink') deletes.push(item.linkId);
-      if (item.outcome.type === 'link') upserts.push(finalLink(item, outcomes));
+      if (item.outcome.type === 'link') upserts.push(finalLink(item, outcomes, confirming));
+    }
+    // The read checked the creates no read had shown yet: they are confirmed now.
+    const touched = new Set([...upserts.map((l) => l.linkId), ...deletes]);
+    for (const l of links) {
+      if (!l.unconfirmed || l.pending || touched.has(l.linkId)) continue;
+      const { unconfirmed: _checked, ...confirmed } = l;
+      upserts.push(confirmed);
     }
     await deps.links.save(userId, entity, upserts, deletes);
     deps.crash?.('after-links');
@@ -241,6 +262,30 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
   }
 }
 
+/** A linked item's fields, with what its side cannot store taken from the link's base. */
+function completeFromLinks<F extends Fields>(
+  side: SidePort<F>,
+  links: readonly Link<F>[],
+  changes: readonly Change<F>[],
+): readonly Change<F>[] {
+  const complete = side.complete?.bind(side);
+  if (!complete) return changes;
+  const byId = new Map(
+    links.flatMap((l) => {
+      const id = side.side === 'oro' ? l.oroId : l.microsoftId;
+      return id ? [[id, l.base] as const] : [];
+    }),
+  );
+  return changes.map((c) => {
+    const base = c.type === 'upsert' ? byId.get(c.item.id) : undefined;
+    return c.type === 'upsert' && base
+      ? { ...c, item: { ...c.item, fields: complete(c.item.fields, base) } }
+      : c;
+  });
+}
+
+const statusOf = (o: WriteResult | undefined): number | undefined => (o && !o.ok ? o.status : undefined);
+
 const retryableFailure = (o: WriteResult | undefined): boolean => !o || (!o.ok && o.retryable);
 
 /** Thrown by test crash points: nothing after it runs, as if the process died. */
@@ -277,15 +322,21 @@ function pendingLink<F extends Fields>(item: ItemPlan<F>, w: Write<F>, now: Date
   };
 }
 
-function finalLink<F extends Fields>(item: ItemPlan<F>, outcomes: Map<Write<F>, WriteResult>): Link<F> {
+function finalLink<F extends Fields>(
+  item: ItemPlan<F>,
+  outcomes: Map<Write<F>, WriteResult>,
+  confirming: ReadonlySet<Side>,
+): Link<F> {
   if (item.outcome.type !== 'link') throw new Error('not a link outcome');
   const ids = { oro: item.oroId, microsoft: item.microsoftId };
   const versions = { ...item.outcome.versions };
+  let created: Side | undefined;
   for (const w of item.writes) {
     const o = outcomes.get(w);
     if (!o?.ok) continue;
     ids[w.side] = o.id;
     versions[w.side] = o.version;
+    if (w.op === 'create' && confirming.has(w.side)) created = w.side;
   }
   return {
     linkId: item.linkId,
@@ -296,6 +347,7 @@ function finalLink<F extends Fields>(item: ItemPlan<F>, outcomes: Map<Write<F>, 
     base: item.outcome.base,
     baseHash: hashFields(item.outcome.base),
     ...(item.readOnly ? { readOnly: item.readOnly } : {}),
+    ...(created ? { unconfirmed: created } : {}),
   };
 }
 

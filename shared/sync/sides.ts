@@ -1,17 +1,13 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
+import { GraphCalendarSide } from '../microsoft/calendar-side';
 import { TodoTasksSide } from '../microsoft/todo-side';
+import { OroCalendarSide } from '../oro/calendar-side';
 import type { OroClient } from '../oro/client';
 import { OroTasksSide } from '../oro/tasks-side';
 import type { SyncEntity } from '../storage/sync-state-repository';
+import type { CalendarWindow } from './calendar/window';
 import type { Fields } from './model';
 import type { SidePort } from './ports';
-
-/** The calendar sync reads and writes events in this window around today. */
-export interface CalendarWindow {
-  pastDays: number;
-  futureDays: number;
-}
-export const DEFAULT_CALENDAR_WINDOW: CalendarWindow = { pastDays: 30, futureDays: 365 };
 
 /** What a run knows when it builds its two sides. */
 export interface SideContext {
@@ -26,9 +22,13 @@ export interface SideContext {
 type Sides = { oro: SidePort<Fields>; microsoft: SidePort<Fields> };
 
 /** Each entity's pair of sides; the engine is the same for all of them. */
-export const SIDES: Partial<Record<SyncEntity, (context: SideContext) => Sides>> = {
+export const SIDES: Record<SyncEntity, (context: SideContext) => Sides> = {
   tasks: (c) => ({
     oro: new OroTasksSide(c.oro, c.userId),
     microsoft: new TodoTasksSide(c.graph, { webUrl: () => `${c.oroBaseUrl.replace(/\/+$/, '')}/task` }),
+  }),
+  calendar: (c) => ({
+    oro: new OroCalendarSide(c.oro, c.userId, { window: c.calendarWindow, now: c.now }),
+    microsoft: new GraphCalendarSide(c.graph, { window: c.calendarWindow, now: c.now }),
   }),
 };

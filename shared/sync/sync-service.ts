@@ -18,7 +18,8 @@ import type { TableStore } from '../storage/tables';
 import type { Fields, SyncSettings } from './model';
 import { SideError } from './ports';
 import { runSync, type RunReport } from './runner';
-import { SIDES, type CalendarWindow } from './sides';
+import type { CalendarWindow } from './calendar/window';
+import { SIDES } from './sides';
 
 export type SyncReason = 'schedule' | 'notification' | 'manual' | 'retry';
 
@@ -80,8 +81,6 @@ export class SyncService {
     const user = await this.deps.settings.resolveUser(userId);
     const { resolved } = user;
     if (resolved[`${entity}.enabled`].value !== true) return { entity, status: 'disabled' };
-    const sides = SIDES[entity];
-    if (!sides) return { entity, status: 'unsupported', error: `${entity} sync is not available yet.` };
     const settings = {
       direction: resolved[`${entity}.direction`].value as Direction,
       conflictResolution: resolved[`${entity}.conflictResolution`]
@@ -113,7 +112,7 @@ export class SyncService {
         userId,
         entity,
         settings,
-        sides: sides({
+        sides: SIDES[entity]({
           userId,
           oro: new OroClient(oro, this.deps.oroTokens),
           oroBaseUrl: oro.baseUrl,

@@ -2,7 +2,9 @@ import { startStack, type Stack } from '../../dev/stack';
 import { testConnectionString, uniquePrefix } from './storage';
 
 /** The dev stack over the shared test Azurite, with its own tables. */
-export function startTestStack(options: { seed?: boolean; clock?: () => Date } = {}): Promise<Stack> {
+export function startTestStack(
+  options: { seed?: boolean; clock?: () => Date; log?: (line: string) => void } = {},
+): Promise<Stack> {
   return startStack({
     storageConnectionString: testConnectionString(),
     tablePrefix: uniquePrefix(),
@@ -10,6 +12,7 @@ export function startTestStack(options: { seed?: boolean; clock?: () => Date } =
     // Tests fire timer functions themselves (stack.timers.fire), at the time they choose.
     timers: false,
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.log ? { log: options.log } : {}),
   });
 }
 

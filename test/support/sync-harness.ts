@@ -1,16 +1,22 @@
 import { randomUUID } from 'node:crypto';
+import type { Client } from '@microsoft/microsoft-graph-client';
 import { trustInThisProcess } from '../../dev/microsoft/certificate';
 import { startMicrosoftSimulator, type MicrosoftSimulator } from '../../dev/microsoft/simulator';
 import { startOroSimulator, type OroSimulator } from '../../dev/oro/simulator';
+import { GraphCalendarSide } from '../../shared/microsoft/calendar-side';
 import { createGraphClient } from '../../shared/microsoft/graph-client';
 import { TodoTasksSide } from '../../shared/microsoft/todo-side';
+import { OroCalendarSide } from '../../shared/oro/calendar-side';
 import { OroClient, OroTokenCache } from '../../shared/oro/client';
 import { OroTasksSide } from '../../shared/oro/tasks-side';
 import { LinkRepository } from '../../shared/storage/link-repository';
 import { SyncLogRepository } from '../../shared/storage/sync-log-repository';
-import { SyncStateRepository } from '../../shared/storage/sync-state-repository';
+import { SyncStateRepository, type SyncEntity } from '../../shared/storage/sync-state-repository';
 import { createTableStore, type TableStore } from '../../shared/storage/tables';
-import type { Link, SyncSettings } from '../../shared/sync/model';
+import type { EventFields } from '../../shared/sync/calendar/event-mapping';
+import type { CalendarWindow } from '../../shared/sync/calendar/window';
+import type { Fields, Link, Snapshot, SyncSettings } from '../../shared/sync/model';
+import type { SidePort } from '../../shared/sync/ports';
 import { runSync, SimulatedCrash, type CrashPoint, type RunReport } from '../../shared/sync/runner';
 import type { TaskFields } from '../../shared/sync/tasks/fields';
 import { testConnectionString, uniquePrefix } from './storage';
@@ -18,8 +24,8 @@ import { testConnectionString, uniquePrefix } from './storage';
 export const MS_USER = 'megan.bowen@contoso.example';
 export const ORO_OWNER = '101';
 
-/** Both simulators and real tables, driving the engine the way the task-sync function does. */
-export interface SyncHarness {
+/** Both simulators and real tables, driving the engine the way the queue functions do. */
+export interface SyncHarness<F extends Fields = TaskFields> {
   oro: OroSimulator;
   microsoft: MicrosoftSimulator;
   tables: TableStore;
@@ -29,51 +35,102 @@ export interface SyncHarness {
     crash?: CrashPoint,
     options?: { confirmMassDelete?: boolean },
   ): Promise<RunReport>;
-  links(): Promise<Link<TaskFields>[]>;
+  links(): Promise<Link<F>[]>;
+  /** Every item of each side as a full read reports it now (fresh sides, no cursor). */
+  readAll(): Promise<{ oro: Map<string, Snapshot<F>>; microsoft: Map<string, Snapshot<F>> }>;
   /** Table operations on links by the last run (pages read + transactions). */
   lastLinkOperations(): number;
+  /** The run clock: real time plus what `advance` added. */
+  now(): Date;
   /** Move the run clock on (a crashed run's lease expires). */
   advance(ms: number): void;
   close(): Promise<void>;
 }
 
-export async function startSyncHarness(
+interface SideFactory<F extends Fields> {
+  entity: SyncEntity;
+  sides(c: { oro: OroClient; graph: Client; userId: string; now: () => Date }): {
+    oro: SidePort<F>;
+    microsoft: SidePort<F>;
+  };
+}
+
+const fast = async () => undefined;
+
+const TASKS: SideFactory<TaskFields> = {
+  entity: 'tasks',
+  sides: (c) => ({
+    oro: new OroTasksSide(c.oro, c.userId),
+    microsoft: new TodoTasksSide(c.graph, { sleep: fast }),
+  }),
+};
+
+const calendar = (window?: CalendarWindow): SideFactory<EventFields> => ({
+  entity: 'calendar',
+  sides: (c) => ({
+    oro: new OroCalendarSide(c.oro, c.userId, { now: c.now, ...(window ? { window } : {}) }),
+    microsoft: new GraphCalendarSide(c.graph, { now: c.now, sleep: fast, ...(window ? { window } : {}) }),
+  }),
+});
+
+export function startSyncHarness(
   userId = ORO_OWNER,
   options: { oroClock?: () => number } = {},
-): Promise<SyncHarness> {
+): Promise<SyncHarness<TaskFields>> {
+  return startHarness(TASKS, userId, options);
+}
+
+/** The same, for calendar events: Oro's REST calendar and the Graph calendar. */
+export function startCalendarHarness(
+  userId = ORO_OWNER,
+  options: { oroClock?: () => number; window?: CalendarWindow } = {},
+): Promise<SyncHarness<EventFields>> {
+  return startHarness(calendar(options.window), userId, options).then((h) => {
+    h.oro.calendar.defaultCalendar(userId); // every Oro user has one
+    return h;
+  });
+}
+
+async function startHarness<F extends Fields>(
+  factory: SideFactory<F>,
+  userId: string,
+  options: { oroClock?: () => number },
+): Promise<SyncHarness<F>> {
   const oro = await startOroSimulator(options.oroClock ? { clock: options.oroClock } : {});
   oro.registerClient('sync', 'pw');
   const microsoft = await startMicrosoftSimulator();
   trustInThisProcess(microsoft.certificate);
   const tables = createTableStore(testConnectionString(), uniquePrefix());
   const tokens = new OroTokenCache();
-  const fast = async () => undefined;
   let offset = 0;
-  let lastLinks: LinkRepository<TaskFields> | undefined;
+  let lastLinks: LinkRepository<F> | undefined;
   let graphToken: Promise<string> | undefined;
   const token = () => (graphToken ??= microsoft.graphToken(MS_USER));
   const now = () => new Date(Date.now() + offset);
+
+  const sides = () =>
+    factory.sides({
+      oro: new OroClient({ baseUrl: oro.url, clientId: 'sync', clientSecret: 'pw' }, tokens, {
+        sleep: fast,
+        timeoutMs: 200,
+      }),
+      graph: createGraphClient(microsoft.graphUrl, token),
+      userId,
+      now,
+    });
+  const links = () => new LinkRepository<F>(tables).list(userId, factory.entity);
 
   return {
     oro,
     microsoft,
     tables,
     run: (settings, crash, runOptions = {}) => {
-      lastLinks = new LinkRepository<TaskFields>(tables);
-      return runSync<TaskFields>({
+      lastLinks = new LinkRepository<F>(tables);
+      return runSync<F>({
         userId,
-        entity: 'tasks',
+        entity: factory.entity,
         settings,
-        sides: {
-          oro: new OroTasksSide(
-            new OroClient({ baseUrl: oro.url, clientId: 'sync', clientSecret: 'pw' }, tokens, {
-              sleep: fast,
-              timeoutMs: 200,
-            }),
-            userId,
-          ),
-          microsoft: new TodoTasksSide(createGraphClient(microsoft.graphUrl, token), { sleep: fast }),
-        },
+        sides: sides(),
         links: lastLinks,
         states: new SyncStateRepository(tables),
         log: new SyncLogRepository(tables),
@@ -90,7 +147,20 @@ export async function startSyncHarness(
       });
     },
     lastLinkOperations: () => lastLinks?.operations ?? 0,
-    links: () => new LinkRepository<TaskFields>(tables).list(userId, 'tasks'),
+    links,
+    readAll: async () => {
+      const linked = await links();
+      const fresh = sides();
+      const read = async (side: 'oro' | 'microsoft') => {
+        const ids = new Set(linked.flatMap((l) => (side === 'oro' ? l.oroId : l.microsoftId) ?? []));
+        const result = await fresh[side].read(undefined, ids);
+        return new Map(
+          result.changes.flatMap((c) => (c.type === 'upsert' ? [[c.item.id, c.item] as const] : [])),
+        );
+      };
+      return { oro: await read('oro'), microsoft: await read('microsoft') };
+    },
+    now,
     advance: (ms) => {
       offset += ms;
     },

@@ -14,7 +14,7 @@ import { toIana, toWindows, utcToZoned, zonedToUtc } from './time-zones';
  * A calendar event in the neutral model. Timed events are instants (UTC); all-day events
  * are calendar dates with an exclusive end, never moved through a time zone.
  */
-export interface EventFields {
+export type EventFields = {
   title: string;
   description: string;
   allDay: boolean;
@@ -39,7 +39,7 @@ export interface EventFields {
    * user owned it, and is never given attendees on Microsoft (that would send invitations).
    */
   organizer: { email: string; name: string } | null;
-}
+};
 
 /**
  * One occurrence of a series that differs from the pattern. `originalStart` is where the
@@ -91,7 +91,7 @@ export function oroEventToFields(e: OroEvent): EventMapped<EventFields> {
   const notes: string[] = [];
   let recurrence: Recurrence | null = null;
   if (e.recurrence) {
-    const mapped = fromOro(e.recurrence);
+    const mapped = fromOro(e.recurrence, e.allDay);
     if ('unsupported' in mapped) return { unsupported: `recurrence: ${mapped.unsupported}` };
     recurrence = mapped.ok;
   }
@@ -162,6 +162,27 @@ export function fieldsToOroEvent(f: EventFields): EventMapped<Record<string, unk
     notes: f.attendees.some((a) => a.type === 'resource')
       ? ['resource attendees become required attendees in Oro']
       : [],
+  };
+}
+
+/**
+ * What an Oro event cannot hold, taken from the fields both sides last agreed on: Oro has
+ * no location (on events or their exceptions) and no resource attendees (they read back as
+ * required). Without this, Oro's empty location would clear Microsoft's on the next sync.
+ */
+export function completeOroFields(fields: EventFields, base: EventFields): EventFields {
+  const baseTypes = new Map(base.attendees.map((a) => [a.email, a.type]));
+  const baseExceptions = new Map(base.exceptions.map((e) => [e.originalStart, e]));
+  return {
+    ...fields,
+    location: base.location,
+    attendees: fields.attendees.map((a) =>
+      a.type === 'required' && baseTypes.get(a.email) === 'resource' ? { ...a, type: 'resource' } : a,
+    ),
+    exceptions: fields.exceptions.map((e) => {
+      const before = baseExceptions.get(e.originalStart);
+      return e.cancelled || !before || before.cancelled ? e : { ...e, location: before.location };
+    }),
   };
 }
 

@@ -63,7 +63,11 @@ const ORO_INSTANCES: Record<number, Instance> = {
   5: 'last',
 };
 
-export function fromOro(r: OroRecurrence): Mapped<Recurrence> {
+/**
+ * `allDay`: an all-day series starts at midnight UTC on its first date (as Oro stores
+ * all-day events), so that date is the UTC one, whatever the series' zone.
+ */
+export function fromOro(r: OroRecurrence, allDay = false): Mapped<Recurrence> {
   const timeZone = toIana(r.timeZone);
   if (!timeZone) return { unsupported: `unknown time zone "${r.timeZone}"` };
   const yearly = r.recurrenceType === 'yearly' || r.recurrenceType === 'yearnth';
@@ -75,7 +79,7 @@ export function fromOro(r: OroRecurrence): Mapped<Recurrence> {
   const out: Recurrence = {
     pattern: r.recurrenceType,
     interval: yearly ? r.interval / 12 : r.interval,
-    start: zonedDate(r.startTime, timeZone),
+    start: allDay ? new Date(r.startTime).toISOString().slice(0, 10) : zonedDate(r.startTime, timeZone),
     end: r.occurrences
       ? { type: 'count', count: r.occurrences }
       : !r.endTime || Date.parse(r.endTime) >= Date.parse('9000-01-01T00:00:00Z')

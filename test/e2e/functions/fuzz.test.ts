@@ -50,6 +50,9 @@ describe('API fuzz', () => {
       '/api/settings',
       '/',
       '/api/settings/users//effective',
+      '/api/notifications',
+      '/api/notifications/lifecycle',
+      '/api/notifications?validationToken=%F0%9F%98%80%20x',
     ),
     fc.webPath().map((p) => `/api${p}`),
   );

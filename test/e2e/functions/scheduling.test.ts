@@ -16,8 +16,15 @@ describe('scheduled sync end to end', () => {
   let api: ReturnType<typeof apiClient>;
   let offset = 0;
   const advance = (minutes: number) => (offset += minutes * 60_000);
-  const fireTimer = () => stack.timers.fire('scheduleTimer');
-  const accepted = () => stack.serviceBus.sent(QUEUES.tasks).accepted;
+  const logs: string[] = [];
+  /** Fires the schedule timer; returns how many runs it queued (its log line says). */
+  const fireTimer = async () => {
+    const from = logs.length;
+    await stack.timers.fire('scheduleTimer');
+    const line = logs.slice(from).find((l) => l.includes('scheduleTimer: '));
+    const queued = / (\d+) queued/.exec(line ?? '')?.[1];
+    return queued === undefined ? 0 : Number(queued);
+  };
   const todoTitles = () =>
     stack.microsoft
       .todo(MEGAN)
@@ -51,7 +58,11 @@ describe('scheduled sync end to end', () => {
   };
 
   beforeAll(async () => {
-    stack = await startTestStack({ seed: true, clock: () => new Date(Date.now() + offset) });
+    stack = await startTestStack({
+      seed: true,
+      clock: () => new Date(Date.now() + offset),
+      log: (line) => logs.push(line),
+    });
     api = apiClient(stack.url, await stack.adminToken());
     expect((await connect(api, USER)).message.ok).toBe(true);
   });
@@ -62,13 +73,10 @@ describe('scheduled sync end to end', () => {
     expect(Date.parse(next) - Date.now()).toBeGreaterThan(0);
     expect(Date.parse(next) - Date.now()).toBeLessThanOrEqual(60_000);
 
-    const sent = accepted();
-    await fireTimer(); // before the slot: nothing is due
-    expect(accepted()).toBe(sent);
+    expect(await fireTimer()).toBe(0); // before the slot: nothing is due
 
     advance(1);
-    await fireTimer();
-    expect(accepted()).toBe(sent + 1);
+    expect(await fireTimer()).toBe(2); // calendar and tasks, both enabled for acme
     const first = await ranAfter(null);
     expect(first).toMatchObject({ lastResult: { created: 2, errors: 0 } });
     expect(todoTitles()).toEqual([
@@ -82,13 +90,11 @@ describe('scheduled sync end to end', () => {
     const task = stack.oro.tasks(USER).find((x) => x.subject === 'Prepare the Q3 forecast')!;
     stack.oro.editTask(task.id, { subject: 'Prepare the Q3 forecast (v2)' });
     advance(5);
-    await fireTimer();
-    expect(accepted()).toBe(sent + 1);
+    expect(await fireTimer()).toBe(0);
     expect(todoTitles()).toContain('Prepare the Q3 forecast');
 
     advance(10);
-    await fireTimer();
-    expect(accepted()).toBe(sent + 2);
+    expect(await fireTimer()).toBe(2);
     await ranAfter(first.lastSyncAt);
     expect(todoTitles()).toContain('Prepare the Q3 forecast (v2)');
     expect(todoTitles()).not.toContain('Prepare the Q3 forecast');
@@ -101,25 +107,10 @@ describe('scheduled sync end to end', () => {
     expect((await api('DELETE', `/api/users/${other}/connection`)).status).toBe(204);
     expect((await status(other)).nextSyncAt).toBeNull();
     const before = (await status()).lastSyncAt;
-    const sent = accepted();
     advance(30);
-    await fireTimer();
-    expect(accepted()).toBe(sent + 1); // the connected user only
+    expect(await fireTimer()).toBe(2); // the connected user's calendar and tasks only
     await ranAfter(before);
     expect((await status(other)).lastSyncAt).toBeNull();
-  });
-
-  it('retries a throttled run later through a scheduled message, and the status shows it', async () => {
-    stack.oro.failNext('throttle-429', 4); // the first request and the client's 3 retries
-    expect((await api('POST', `/api/users/${USER}/sync`, { body: { entity: 'tasks' } })).status).toBe(202);
-    await until(() => (stack.serviceBus.counts(QUEUES.tasks).scheduled === 1 ? true : undefined));
-    const [retry] = (await peekTasks()).filter((m) => String(m.messageId).startsWith('retry:'));
-    expect(retry?.body).toMatchObject({ userId: USER, entity: 'tasks', reason: 'retry', attempt: 1 });
-    // at least the first backoff step (30 s) later: Oro asked for 1 s only
-    expect(retry!.scheduledEnqueueTimeUtc!.getTime() - Date.now()).toBeGreaterThan(25_000);
-    // completed, not thrown: no redelivery, nothing dead-lettered
-    expect(stack.serviceBus.deadLettered(QUEUES.tasks)).toEqual([]);
-    expect(await status()).toMatchObject({ state: 'queued', lastError: expect.stringContaining('429') });
   });
 
   it('dead-letters a run that fails on every delivery, and the status says so', async () => {
@@ -141,5 +132,27 @@ describe('scheduled sync end to end', () => {
       state: 'error',
       lastError: expect.stringContaining('failed on each of 5 deliveries and was dead-lettered'),
     });
+    await stack.services.tables.client('links').deleteEntity(linkPartition(USER, 'tasks'), 'corrupt');
+  });
+
+  it('retries a throttled run later through a scheduled message, and the status shows it', async () => {
+    const deadBefore = stack.serviceBus.deadLettered(QUEUES.tasks).length;
+    stack.oro.failNext('throttle-429', 4); // the first request and the client's 3 retries
+    expect((await api('POST', `/api/users/${USER}/sync`, { body: { entity: 'tasks' } })).status).toBe(202);
+    const retry = await until(async () =>
+      (await peekTasks()).find((m) => String(m.messageId).startsWith(`retry:${USER}:tasks:`)),
+    );
+    expect(retry?.body).toMatchObject({ userId: USER, entity: 'tasks', reason: 'retry', attempt: 1 });
+    // at least the first backoff step (30 s) later: Oro asked for 1 s only
+    expect(retry!.scheduledEnqueueTimeUtc!.getTime() - Date.now()).toBeGreaterThan(25_000);
+    // completed, not thrown: no redelivery, nothing more dead-lettered
+    expect(stack.serviceBus.deadLettered(QUEUES.tasks)).toHaveLength(deadBefore);
+    // queued until the retry runs; the failed run is in the log (a notification-driven run
+    // may have succeeded meanwhile and cleared lastError)
+    expect(await status()).toMatchObject({ state: 'queued' });
+    const log = (await api('GET', `/api/users/${USER}/sync/log?entity=tasks&limit=50`)).body as {
+      entries: { outcome: string; detail?: string }[];
+    };
+    expect(log.entries.some((e) => e.outcome === 'failed' && e.detail?.includes('429'))).toBe(true);
   });
 });

@@ -46,8 +46,12 @@ beforeAll(async () => {
       ],
     });
   }
-  client = new ServiceBusClient(real ?? emulator!.connectionString, { retryOptions: { maxRetries: 1 } });
-});
+  // A short operation timeout: on a real namespace, accepting from an empty session queue waits that long.
+  client = new ServiceBusClient(real ?? emulator!.connectionString, {
+    retryOptions: { maxRetries: 1, timeoutInMs: 5000 },
+  });
+  await purgeSessions(SESSION_QUEUE);
+}, 60_000);
 
 beforeEach(async () => {
   await purge(QUEUE);
@@ -82,9 +86,25 @@ async function purge(queue: string, deadLetter = false): Promise<void> {
     ...(deadLetter ? { subQueueType: 'deadLetter' as const } : {}),
   });
   try {
-    while ((await r.receiveMessages(100, { maxWaitTimeInMs: 300 })).length > 0);
+    while ((await r.receiveMessages(100, { maxWaitTimeInMs: real ? 1000 : 100 })).length > 0);
   } finally {
     await r.close();
+  }
+}
+
+/** Left-overs of an earlier run would be taken by acceptNextSession; drain every session first. */
+async function purgeSessions(queue: string): Promise<void> {
+  for (;;) {
+    const r = await client
+      .acceptNextSession(queue, { receiveMode: 'receiveAndDelete' })
+      .catch(() => undefined);
+    if (!r) return;
+    try {
+      while ((await r.receiveMessages(100, { maxWaitTimeInMs: real ? 1000 : 100 })).length > 0);
+      await r.setSessionState(undefined);
+    } finally {
+      await r.close();
+    }
   }
 }
 
@@ -322,6 +342,22 @@ describe(`Service Bus contract (${real ? 'real namespace' : 'emulator'})`, () =>
       opened.push(next);
       expect(await next.getSessionState()).toBe('cursor-1');
       await next.setSessionState(undefined);
+    });
+
+    it('a session lock that is not renewed expires: another receiver takes the session and its messages', async () => {
+      const s = id();
+      await client.createSender(SESSION_QUEUE).sendMessages({ body: 'y', sessionId: s, messageId: s });
+      const first = await client.acceptSession(SESSION_QUEUE, s, { maxAutoLockRenewalDurationInMs: 0 });
+      opened.push(first);
+      expect(await errorCode(client.acceptSession(SESSION_QUEUE, s))).toBe('SessionCannotBeLocked');
+      await sleep(LOCK_MS + 300);
+
+      const second = await client.acceptSession(SESSION_QUEUE, s);
+      opened.push(second);
+      const m = await receiveOne(second);
+      expect(m.messageId).toBe(s);
+      await second.completeMessage(m);
+      expect(await errorCode(first.renewSessionLock())).toBe('SessionLockLost');
     });
   });
 });

@@ -1,4 +1,5 @@
 import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service-bus';
+import { freePort } from '../../../../dev/ports';
 import { startServiceBusEmulator, type ServiceBusEmulator } from '../../../../dev/servicebus';
 import { AppError } from '../../../../shared/errors/app-error';
 import { QUEUES, type SyncMessage } from '../../../../shared/messaging/messages';
@@ -122,4 +123,23 @@ it('refuses an invalid message with the field named, and sends none of the list'
 
 it('answers ping while the namespace is up', async () => {
   await expect(queue.ping()).resolves.toBeUndefined();
+});
+
+it('reports an unreachable namespace as dependency-unavailable', async () => {
+  const port = await freePort();
+  const unreachable = createServiceBusQueue(
+    `Endpoint=sb://localhost:${port};SharedAccessKeyName=local;SharedAccessKey=local;UseDevelopmentEmulator=true`,
+  );
+  try {
+    const error = await unreachable
+      .send([{ body: body('206', 'tasks'), messageId: 'manual:206' }])
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AppError);
+    expect(error).toMatchObject({
+      code: 'dependency-unavailable',
+      message: expect.stringContaining('task-sync'),
+    });
+  } finally {
+    await unreachable.close();
+  }
 });

@@ -7,7 +7,10 @@ import { startTestServiceBus, type TestServiceBus } from '../../../support/servi
 import { QUEUES } from '../../../../shared/messaging/messages';
 import { testConnectionString, uniquePrefix } from '../../../support/storage';
 
-const NOW = new Date('2026-11-24T19:00:00.000Z');
+// A day ahead of the real clock: the emulator schedules by real time, so retries stay scheduled.
+const NOW = new Date(Math.floor(Date.now() / 60_000) * 60_000 + 86_400_000);
+const at = (seconds: number) => new Date(NOW.getTime() + seconds * 1000);
+const REQUESTED = at(-60).toISOString();
 const EMPTY = { created: 0, updated: 0, deleted: 0, conflicts: 0, errors: 0 };
 const ok: EntityRun = { entity: 'tasks', status: 'ok', result: EMPTY, requests: { oro: 2, microsoft: 1 } };
 const throttled = (retryAfterMs?: number): EntityRun => ({
@@ -22,7 +25,7 @@ const message = (extra: Partial<SyncMessage> = {}): SyncMessage => ({
   userId: '101',
   entity: 'tasks',
   reason: 'schedule',
-  requestedAt: '2026-11-24T18:59:00.000Z',
+  requestedAt: REQUESTED,
   ...extra,
 });
 
@@ -60,7 +63,7 @@ describe('retry backoff', () => {
 describe('SyncWorker (Azurite)', () => {
   it('clears the queued mark when the run starts and completes on success', async () => {
     const w = world();
-    await w.states.markQueued('101', 'tasks', new Date('2026-11-24T18:59:00.000Z'));
+    await w.states.markQueued('101', 'tasks', at(-60));
     const handled = await w.worker.handle(message(), { count: 1 }, async () => {
       expect((await w.states.get('101', 'tasks'))?.state.queuedAt).toBeUndefined();
       return ok;
@@ -71,21 +74,21 @@ describe('SyncWorker (Azurite)', () => {
 
   it('keeps a newer queued mark: another run is still pending', async () => {
     const w = world();
-    await w.states.markQueued('101', 'tasks', new Date('2026-11-24T19:00:30.000Z'));
+    await w.states.markQueued('101', 'tasks', at(30));
     await w.worker.handle(message(), { count: 1 }, async () => ok);
-    expect((await w.states.get('101', 'tasks'))?.state.queuedAt).toBe('2026-11-24T19:00:30.000Z');
+    expect((await w.states.get('101', 'tasks'))?.state.queuedAt).toBe(at(30).toISOString());
   });
 
   it('turns a throttled run into a scheduled retry after Retry-After, marked queued, and a redelivery does not add one', async () => {
     const w = world();
     const m = message({ confirmMassDelete: true });
     const handled = await w.worker.handle(m, { count: 1 }, async () => throttled(300_000));
-    expect(handled).toMatchObject({ outcome: 'retry', attempt: 1, at: new Date('2026-11-24T19:05:00.000Z') });
+    expect(handled).toMatchObject({ outcome: 'retry', attempt: 1, at: at(300) });
     expect(await onQueue()).toEqual([
       {
-        messageId: 'retry:101:tasks:2026-11-24T18:59:00.000Z',
+        messageId: `retry:101:tasks:${REQUESTED}`,
         sessionId: '101',
-        scheduledAt: new Date('2026-11-24T19:05:00.000Z'),
+        scheduledAt: at(300),
         body: { ...m, reason: 'retry', attempt: 1, requestedAt: NOW.toISOString() },
       },
     ]);

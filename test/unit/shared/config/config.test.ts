@@ -35,6 +35,23 @@ describe('loadConfig', () => {
     );
   });
 
+  it('takes the public base URL for Graph notifications, else the Azure host name, else none (polling only)', () => {
+    expect(loadConfig(valid).publicBaseUrl).toBeUndefined();
+    expect(loadConfig({ ...valid, WEBSITE_HOSTNAME: 'sync.azurewebsites.net' }).publicBaseUrl).toBe(
+      'https://sync.azurewebsites.net',
+    );
+    expect(
+      loadConfig({ ...valid, PUBLIC_BASE_URL: 'https://sync.example.com/', WEBSITE_HOSTNAME: 'x.net' })
+        .publicBaseUrl,
+    ).toBe('https://sync.example.com');
+    expect(loadConfig({ ...valid, PUBLIC_BASE_URL: 'http://localhost:7071' }).publicBaseUrl).toBe(
+      'http://localhost:7071',
+    );
+    expect(() => loadConfig({ ...valid, PUBLIC_BASE_URL: 'http://sync.example.com' })).toThrow(
+      /PUBLIC_BASE_URL/,
+    );
+  });
+
   it('takes the calendar window in whole days, 30 back and 365 ahead by default', () => {
     expect(loadConfig(valid).calendarWindow).toEqual({ pastDays: 30, futureDays: 365 });
     expect(

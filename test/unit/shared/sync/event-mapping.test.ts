@@ -1,4 +1,5 @@
 import {
+  completeOroFields,
   fieldsToGraphEvent,
   fieldsToOroEvent,
   graphEventToFields,
@@ -191,5 +192,35 @@ describe('event mapping', () => {
     expect(fieldsToOroEvent(ok(graphEventToFields(graph)))).toEqual({
       unsupported: expect.stringContaining('exactly one week day'),
     });
+  });
+
+  it('completes what Oro cannot hold (location, resource attendees) from the agreed fields', () => {
+    const agreed: EventFields = {
+      ...ok(oroEventToFields(oroTimed)),
+      location: 'Room 4',
+      attendees: [
+        { email: 'beamer@example.com', name: 'Beamer', type: 'resource' },
+        { email: 'zoe@example.com', name: 'Zoe', type: 'required' },
+      ],
+      exceptions: [
+        {
+          originalStart: '2026-03-19T09:00:00Z',
+          cancelled: false,
+          title: 'Moved',
+          description: '',
+          start: '2026-03-19T11:00:00Z',
+          end: '2026-03-19T12:30:00Z',
+          location: 'Room 5',
+        },
+      ],
+    };
+    const fromOro: EventFields = {
+      ...agreed,
+      title: 'Renamed in Oro',
+      location: '',
+      attendees: agreed.attendees.map((a) => ({ ...a, type: 'required' as const })),
+      exceptions: agreed.exceptions.map((e) => ({ ...e, location: '' }) as typeof e),
+    };
+    expect(completeOroFields(fromOro, agreed)).toEqual({ ...agreed, title: 'Renamed in Oro' });
   });
 });

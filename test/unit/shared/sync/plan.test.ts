@@ -243,6 +243,12 @@ describe('plan: items the user only attends (read-only on their side)', () => {
       outcome: { type: 'keep' },
       skipped: reason,
     });
+    // Our copy names the same organizer, so it reads as someone else's too: the link decides.
+    const copyEdited: Change<F> = {
+      type: 'upsert',
+      item: { id: 'o1', version: 'v3', fields: f('my edit'), modifiedAt: '', readOnly: reason },
+    };
+    expect(only(run([invitation], [copyEdited], []).items).writes).toEqual([]);
   });
 
   it('deleting the copy does not cancel the organizer’s event', () => {

@@ -153,6 +153,22 @@ describe('recurrence ranges and zones', () => {
     expect(toGraph(neutral).range).toMatchObject({ type: 'endDate', endDate: '2026-03-31' });
   });
 
+  it('starts an all-day series on its own date, also in a zone west of UTC', () => {
+    const allDay: OroRecurrence = {
+      ...base,
+      recurrenceType: 'weekly',
+      interval: 1,
+      dayOfWeek: ['friday'],
+      startTime: '2026-05-15T00:00:00+00:00',
+      timeZone: 'America/New_York',
+    };
+    const neutral = ok(fromOro(allDay, true));
+    expect(neutral.start).toBe('2026-05-15');
+    expect(ok(toOro(neutral, '2026-05-15T00:00:00Z')).startTime).toBe('2026-05-15T00:00:00Z');
+    // A timed series at the same instant starts on the evening before, in New York.
+    expect(ok(fromOro(allDay)).start).toBe('2026-05-14');
+  });
+
   it('reads Graph’s filler fields as absent', () => {
     const filled: GraphRecurrence = {
       pattern: {

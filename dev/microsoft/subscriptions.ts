@@ -1,0 +1,369 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { SimAccount } from './accounts';
+import type { GraphAnswer } from './todo';
+
+export type ChangeType = 'created' | 'updated' | 'deleted';
+export type LifecycleEvent = 'reauthorizationRequired' | 'subscriptionRemoved' | 'missed';
+
+/** A subscription as the simulator keeps it (Graph's subscription resource). */
+export interface SimSubscription {
+  id: string;
+  accountOid: string;
+  tenantId: string;
+  /** Normalized: leading slash, e.g. `/me/events`, `/me/todo/lists/{id}/tasks`. */
+  resource: string;
+  /** As sent, for the answer (Graph echoes the resource as given). */
+  resourceAsSent: string;
+  changeTypes: ChangeType[];
+  notificationUrl: string;
+  lifecycleNotificationUrl?: string;
+  clientState?: string;
+  expirationDateTime: string;
+}
+
+/** One POST the simulator made to a subscriber, for tests to inspect. */
+export interface Delivery {
+  kind: 'validation' | 'change' | 'lifecycle';
+  url: string;
+  body?: unknown;
+  /** HTTP status, or 0 when the endpoint did not answer. */
+  status: number;
+  elapsedMs: number;
+}
+
+const CHANGE_TYPES: readonly ChangeType[] = ['created', 'updated', 'deleted'];
+/** Graph's maximum subscription lifetimes, in minutes, per resource kind. */
+export const MAX_MINUTES = { events: 10_080, todoTasks: 4_230 } as const;
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+const DELIVERY_TIMEOUT_MS = 15_000;
+const TODO_TASKS = /^\/me\/todo\/lists\/([^/]+)\/tasks$/;
+
+const error = (status: number, code: string, message: string): GraphAnswer => ({
+  status,
+  body: {
+    error: {
+      code,
+      message,
+      innerError: { 'request-id': randomUUID(), date: new Date().toISOString().slice(0, 19) },
+    },
+  },
+});
+
+const normalize = (resource: string): string => `/${resource.replace(/^\/+/, '').replace(/\/+$/, '')}`;
+
+/**
+ * Graph's change-notification subscriptions over the simulated stores: create (with the
+ * validation handshake Graph performs, before it answers), renew, delete, read; and
+ * delivery of change and lifecycle notifications in Graph's format to the subscriber.
+ * Stores call `notify` when an item changes; deliveries are asynchronous, and changes made
+ * in one tick reach a subscriber as one POST, as Graph batches them.
+ */
+export class SubscriptionHub {
+  private readonly subscriptions = new Map<string, SimSubscription>();
+  private readonly log: Delivery[] = [];
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly outbox = new Map<string, { url: string; values: unknown[] }>();
+  private flushScheduled = false;
+  /** Tests turn automatic change notifications off to drive them by hand. */
+  autoNotify = true;
+
+  constructor(
+    private readonly deps: {
+      accountByOid(oid: string): SimAccount | undefined;
+      todoListId(account: SimAccount): string;
+      clock?: () => number;
+    },
+  ) {}
+
+  private now(): number {
+    return (this.deps.clock ?? Date.now)();
+  }
+
+  /** The Graph endpoints: POST/GET /subscriptions, GET/PATCH/DELETE /subscriptions/{id}. */
+  async handle(
+    method: string,
+    path: string,
+    account: SimAccount,
+    scopes: readonly string[],
+    body: Record<string, unknown>,
+  ): Promise<GraphAnswer> {
+    const id = /^\/subscriptions\/([^/]+)$/.exec(path)?.[1];
+    if (path === '/subscriptions' && method === 'POST') return this.create(account, scopes, body);
+    if (path === '/subscriptions' && method === 'GET') {
+      return {
+        status: 200,
+        body: {
+          '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#subscriptions',
+          value: [...this.subscriptions.values()].filter((s) => s.accountOid === account.oid).map(render),
+        },
+      };
+    }
+    const sub = id ? this.subscriptions.get(decodeURIComponent(id)) : undefined;
+    if (!id || !sub || sub.accountOid !== account.oid) {
+      return id
+        ? error(404, 'ResourceNotFound', `The object was not found.`)
+        : error(405, 'BadRequest', `Method ${method} is not supported on ${path}.`);
+    }
+    if (method === 'GET') return { status: 200, body: render(sub) };
+    if (method === 'DELETE') {
+      this.subscriptions.delete(sub.id);
+      return { status: 204 };
+    }
+    if (method === 'PATCH') {
+      const expiry = this.checkExpiry(sub.resource, body.expirationDateTime);
+      if (typeof expiry !== 'string') return expiry;
+      sub.expirationDateTime = expiry;
+      return { status: 200, body: render(sub) };
+    }
+    return error(405, 'BadRequest', `Method ${method} is not supported on ${path}.`);
+  }
+
+  private async create(
+    account: SimAccount,
+    scopes: readonly string[],
+    body: Record<string, unknown>,
+  ): Promise<GraphAnswer> {
+    const { changeType, notificationUrl, lifecycleNotificationUrl, resource, clientState } = body;
+    if (typeof resource !== 'string' || resource.trim() === '')
+      return error(400, 'InvalidRequest', 'resource is required.');
+    const normalized = normalize(resource);
+    const todo = TODO_TASKS.exec(normalized);
+    if (normalized !== '/me/events' && !todo)
+      return error(400, 'InvalidRequest', `Resource '${resource}' is not supported.`);
+    if (todo && todo[1] !== this.deps.todoListId(account))
+      return error(404, 'ResourceNotFound', 'The requested To Do list does not exist.');
+    const needed = todo ? ['Tasks.Read', 'Tasks.ReadWrite'] : ['Calendars.Read', 'Calendars.ReadWrite'];
+    if (!needed.some((s) => scopes.includes(s)))
+      return error(
+        403,
+        'ExtensionError',
+        'Operation: Create; Exception: [Status Code: Forbidden; Reason: Forbidden]',
+      );
+    const types = typeof changeType === 'string' ? changeType.split(',').map((t) => t.trim()) : [];
+    if (types.length === 0 || types.some((t) => !CHANGE_TYPES.includes(t as ChangeType)))
+      return error(
+        400,
+        'InvalidRequest',
+        `changeType must be a comma-separated list of ${CHANGE_TYPES.join(', ')}.`,
+      );
+    if (clientState !== undefined && (typeof clientState !== 'string' || clientState.length > 128))
+      return error(400, 'InvalidRequest', 'clientState must be a string of at most 128 characters.');
+    for (const [name, url] of [
+      ['notificationUrl', notificationUrl],
+      ['lifecycleNotificationUrl', lifecycleNotificationUrl],
+    ] as const) {
+      if (url === undefined && name === 'lifecycleNotificationUrl') continue;
+      if (typeof url !== 'string' || !acceptedUrl(url))
+        return error(400, 'InvalidRequest', `${name} must be an https URL (http only on localhost).`);
+    }
+    const expiry = this.checkExpiry(normalized, body.expirationDateTime);
+    if (typeof expiry !== 'string') return expiry;
+
+    // Graph proves the subscriber owns each endpoint before it answers the POST.
+    const urls = [
+      notificationUrl as string,
+      ...(typeof lifecycleNotificationUrl === 'string' ? [lifecycleNotificationUrl] : []),
+    ];
+    for (const url of urls) {
+      if (!(await this.handshake(url)))
+        return error(
+          400,
+          'ValidationError',
+          `Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request.`,
+        );
+    }
+    const sub: SimSubscription = {
+      id: randomUUID(),
+      accountOid: account.oid,
+      tenantId: account.tenantId,
+      resource: normalized,
+      resourceAsSent: resource,
+      changeTypes: types as ChangeType[],
+      notificationUrl: notificationUrl as string,
+      ...(typeof lifecycleNotificationUrl === 'string' ? { lifecycleNotificationUrl } : {}),
+      ...(typeof clientState === 'string' ? { clientState } : {}),
+      expirationDateTime: expiry,
+    };
+    this.subscriptions.set(sub.id, sub);
+    return { status: 201, body: render(sub) };
+  }
+
+  private checkExpiry(resource: string, value: unknown): string | GraphAnswer {
+    const at = typeof value === 'string' ? Date.parse(value) : NaN;
+    if (Number.isNaN(at)) return error(400, 'InvalidRequest', 'expirationDateTime is required.');
+    const max = TODO_TASKS.test(resource) ? MAX_MINUTES.todoTasks : MAX_MINUTES.events;
+    if (at <= this.now())
+      return error(400, 'InvalidRequest', 'Subscription expiration must be in the future.');
+    if (at > this.now() + max * 60_000)
+      return error(
+        400,
+        'InvalidRequest',
+        `Subscription expiration can only be ${max} minutes in the future.`,
+      );
+    return new Date(at).toISOString();
+  }
+
+  private async handshake(url: string): Promise<boolean> {
+    const token = `Validation: Testing client application reachability for subscription Request-Id: ${randomUUID()}`;
+    const target = new URL(url);
+    target.searchParams.set('validationToken', token);
+    const started = this.now();
+    let status = 0;
+    let ok: boolean;
+    try {
+      const res = await fetch(target, {
+        method: 'POST',
+        headers: { 'Content-Type': 'text/plain; charset=utf-8' },
+        signal: AbortSignal.timeout(HANDSHAKE_TIMEOUT_MS),
+      });
+      status = res.status;
+      const text = await res.text();
+      ok = status === 200 && /^text\/plain/i.test(res.headers.get('content-type') ?? '') && text === token;
+    } catch {
+      ok = false;
+    }
+    this.log.push({ kind: 'validation', url, status, elapsedMs: this.now() - started });
+    return ok;
+  }
+
+  /**
+   * An item of `resourcePath` (e.g. `/me/events`, `/me/todo/lists/{id}/tasks`) of an account
+   * changed: every live subscription on it that asked for this change type is notified.
+   */
+  notify(accountOid: string, resourcePath: string, changeType: ChangeType, id: string): void {
+    if (!this.autoNotify) return;
+    const resource = normalize(resourcePath);
+    for (const sub of this.subscriptions.values()) {
+      if (sub.accountOid !== accountOid || sub.resource !== resource || !sub.changeTypes.includes(changeType))
+        continue;
+      if (Date.parse(sub.expirationDateTime) <= this.now()) continue;
+      const itemPath = `Users/${accountOid}${resource.replace(/^\/me/, '')}/${id}`;
+      const odataType = TODO_TASKS.test(resource) ? '#Microsoft.Graph.todoTask' : '#Microsoft.Graph.Event';
+      this.enqueue(sub.notificationUrl, {
+        subscriptionId: sub.id,
+        subscriptionExpirationDateTime: sub.expirationDateTime,
+        changeType,
+        resource: itemPath,
+        resourceData: {
+          '@odata.type': odataType,
+          '@odata.id': itemPath,
+          '@odata.etag': `W/"${randomBytes(12).toString('base64')}"`,
+          id,
+        },
+        ...(sub.clientState !== undefined ? { clientState: sub.clientState } : {}),
+        tenantId: sub.tenantId,
+      });
+    }
+  }
+
+  /** Sends a lifecycle notification for a subscription now (tests); `subscriptionRemoved` also drops it. */
+  async fireLifecycle(subscriptionId: string, event: LifecycleEvent): Promise<Delivery> {
+    const sub = this.subscriptions.get(subscriptionId);
+    if (!sub) throw new Error(`no subscription ${subscriptionId}`);
+    if (!sub.lifecycleNotificationUrl)
+      throw new Error(`subscription ${subscriptionId} has no lifecycleNotificationUrl`);
+    if (event === 'subscriptionRemoved') this.subscriptions.delete(subscriptionId);
+    return this.post(sub.lifecycleNotificationUrl, 'lifecycle', {
+      value: [
+        {
+          subscriptionId: sub.id,
+          subscriptionExpirationDateTime: sub.expirationDateTime,
+          tenantId: sub.tenantId,
+          ...(sub.clientState !== undefined ? { clientState: sub.clientState } : {}),
+          lifecycleEvent: event,
+        },
+      ],
+    });
+  }
+
+  /** Graph forgets a subscription without telling anyone (tests of renewal). */
+  drop(subscriptionId: string): void {
+    this.subscriptions.delete(subscriptionId);
+  }
+
+  /** Every live subscription (tests). */
+  all(): SimSubscription[] {
+    return [...this.subscriptions.values()].map((s) => structuredClone(s));
+  }
+
+  /** What was POSTed to subscribers so far (tests). */
+  deliveries(): Delivery[] {
+    return [...this.log];
+  }
+
+  /** Resolves when every notification queued so far has been delivered (tests). */
+  async idle(): Promise<void> {
+    while (this.flushScheduled || this.inFlight.size > 0) {
+      await new Promise((r) => setTimeout(r, 5));
+      await Promise.allSettled([...this.inFlight]);
+    }
+  }
+
+  private enqueue(url: string, value: unknown): void {
+    const batch = this.outbox.get(url) ?? { url, values: [] };
+    batch.values.push(value);
+    this.outbox.set(url, batch);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setTimeout(() => {
+      this.flushScheduled = false;
+      const batches = [...this.outbox.values()];
+      this.outbox.clear();
+      for (const b of batches) void this.post(b.url, 'change', { value: b.values });
+    }, 0);
+  }
+
+  private post(url: string, kind: Delivery['kind'], body: unknown): Promise<Delivery> {
+    const started = this.now();
+    const sent = (async (): Promise<Delivery> => {
+      let status = 0;
+      try {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+        });
+        status = res.status;
+        await res.arrayBuffer();
+      } catch {
+        // no answer: status stays 0
+      }
+      const delivery: Delivery = { kind, url, body, status, elapsedMs: this.now() - started };
+      this.log.push(delivery);
+      return delivery;
+    })();
+    this.inFlight.add(sent);
+    void sent.finally(() => this.inFlight.delete(sent));
+    return sent;
+  }
+}
+
+function acceptedUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (
+      url.protocol === 'https:' ||
+      (url.protocol === 'http:' && ['localhost', '127.0.0.1'].includes(url.hostname))
+    );
+  } catch {
+    return false;
+  }
+}
+
+function render(sub: SimSubscription): Record<string, unknown> {
+  return {
+    '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#subscriptions/$entity',
+    id: sub.id,
+    resource: sub.resourceAsSent,
+    applicationId: '00000000-0000-0000-0000-000000000000',
+    changeType: sub.changeTypes.join(','),
+    clientState: sub.clientState ?? null,
+    notificationUrl: sub.notificationUrl,
+    lifecycleNotificationUrl: sub.lifecycleNotificationUrl ?? null,
+    expirationDateTime: sub.expirationDateTime,
+    creatorId: sub.accountOid,
+    latestSupportedTlsVersion: 'v1_2',
+    includeResourceData: false,
+  };
+}

@@ -1,0 +1,326 @@
+import { randomBytes } from 'node:crypto';
+import { GraphError, type Client } from '@microsoft/microsoft-graph-client';
+import { z } from 'zod';
+import type { ConnectionListener, ConnectionService } from '../connection/connection-service';
+import { isAppError, isAppErrorCode } from '../errors/app-error';
+import type { SettingsService } from '../settings/service';
+import {
+  hashClientState,
+  type SubscriptionRepository,
+  type VersionedSubscription,
+} from '../storage/subscription-repository';
+import { SYNC_ENTITIES, type SyncEntity } from '../storage/sync-state-repository';
+import { SideError } from '../sync/ports';
+import { createGraphClient } from './graph-client';
+
+/** Graph's longest subscription lifetimes (minutes): Outlook events, To Do tasks. */
+export const MAX_LIFETIME_MINUTES: Record<SyncEntity, number> = { calendar: 10_080, tasks: 4_230 };
+/** Asked for a little under the maximum, so a clock ahead of Graph's is not refused. */
+const LIFETIME_MARGIN_MINUTES = 5;
+/** The renewal timer renews what expires within this window (it runs every 30 minutes). */
+export const RENEW_WITHIN_MS = 24 * 3600_000;
+const CHANGE_TYPES = 'created,updated,deleted';
+
+const createdSubscription = z.object({ id: z.string().min(1), expirationDateTime: z.string() }).loose();
+const todoLists = z.object({
+  value: z.array(z.object({ id: z.string(), wellknownListName: z.string().optional() }).loose()),
+});
+
+export type EnsureOutcome = 'created' | 'kept' | 'removed' | 'disabled' | 'not-connected' | 'off';
+export interface RenewalReport {
+  renewed: number;
+  recreated: number;
+  removed: number;
+  failed: number;
+}
+
+/**
+ * The user's Graph change-notification subscriptions: one on `/me/events` and one on the
+ * default To Do list's tasks, each while its entity is enabled and the account connected.
+ * Each has its own random clientState; only its SHA-256 is stored.
+ */
+export class SubscriptionService implements ConnectionListener {
+  constructor(
+    private readonly deps: {
+      repository: SubscriptionRepository;
+      settings: SettingsService;
+      connections: ConnectionService;
+      graphBaseUrl: string;
+      /** Where Graph reaches the webhooks; undefined turns subscriptions off (polling only). */
+      publicBaseUrl: string | undefined;
+      now?: () => Date;
+    },
+  ) {}
+
+  private now(): Date {
+    return (this.deps.now ?? (() => new Date()))();
+  }
+
+  get enabled(): boolean {
+    return this.deps.publicBaseUrl !== undefined;
+  }
+
+  /** ConnectionListener: a fresh connection subscribes to what the user syncs. */
+  async connected(userId: string): Promise<void> {
+    await this.ensure(userId);
+  }
+
+  /** ConnectionListener: runs while the tokens still exist, so Graph's side can be deleted too. */
+  async disconnecting(userId: string): Promise<void> {
+    await this.remove(userId);
+  }
+
+  /**
+   * Brings the user's subscriptions in line with the settings: creates the missing one of an
+   * enabled entity, removes the one of a disabled entity. Idempotent; cheap when nothing
+   * changes (settings and one index query, no Graph request).
+   */
+  async ensure(userId: string): Promise<Record<SyncEntity, EnsureOutcome>> {
+    const out = { calendar: 'off', tasks: 'off' } as Record<SyncEntity, EnsureOutcome>;
+    if (!this.enabled) return out;
+    const { resolved } = await this.deps.settings.resolveUser(userId);
+    const existing = new Map((await this.deps.repository.forUser(userId)).map((s) => [s.value.entity, s]));
+    const graph = this.lazyClient(userId);
+    for (const entity of SYNC_ENTITIES) {
+      const current = existing.get(entity);
+      const wanted = resolved[`${entity}.enabled`].value === true;
+      if (!wanted) {
+        if (current) await this.drop(current, graph);
+        out[entity] = current ? 'removed' : 'disabled';
+        continue;
+      }
+      if (current && Date.parse(current.value.expiresAt) > this.now().getTime()) {
+        out[entity] = 'kept';
+        continue;
+      }
+      try {
+        // An expired row: Graph has dropped the subscription already; start over.
+        if (current) await this.drop(current, graph);
+        out[entity] = await this.create(userId, entity, await graph());
+      } catch (error) {
+        if (!isAppErrorCode(error, 'not-connected')) throw error;
+        out[entity] = 'not-connected';
+      }
+    }
+    return out;
+  }
+
+  /** Deletes the user's subscriptions at Graph (gone already is fine) and forgets them. */
+  async remove(userId: string, entities: readonly SyncEntity[] = SYNC_ENTITIES): Promise<number> {
+    const subs = (await this.deps.repository.forUser(userId)).filter((s) =>
+      entities.includes(s.value.entity),
+    );
+    const graph = this.lazyClient(userId);
+    for (const sub of subs) await this.drop(sub, graph);
+    return subs.length;
+  }
+
+  /**
+   * Renews every subscription expiring within RENEW_WITHIN_MS of `now` (when the timer fired)
+   * to the full lifetime from the current time.
+   * One whose entity was disabled meanwhile is removed; one Graph no longer knows is created
+   * again; one whose account is no longer connected is forgotten (Graph lets it lapse).
+   * A failure is counted and the rest go on.
+   */
+  async renewDue(now = this.now()): Promise<RenewalReport> {
+    const report: RenewalReport = { renewed: 0, recreated: 0, removed: 0, failed: 0 };
+    if (!this.enabled) return report;
+    const due = await this.deps.repository.expiringBy(new Date(now.getTime() + RENEW_WITHIN_MS));
+    for (const sub of due) {
+      try {
+        const outcome = await this.renew(sub);
+        report[outcome]++;
+      } catch (error) {
+        if (!isAppError(error) && !(error instanceof SideError)) throw error;
+        report.failed++;
+      }
+    }
+    return report;
+  }
+
+  /**
+   * Extends one subscription (the timer, and Graph's `reauthorizationRequired`). Outcomes
+   * as for renewDue; a row changed meanwhile means another renewal won, which is fine.
+   */
+  async renew(sub: VersionedSubscription): Promise<'renewed' | 'recreated' | 'removed'> {
+    const { userId, entity } = sub.value;
+    const { resolved } = await this.deps.settings.resolveUser(userId).catch((error: unknown) => {
+      // A user deleted from the settings: nothing to sync, so nothing to be notified of.
+      if (isAppErrorCode(error, 'not-found')) return { resolved: undefined };
+      throw error;
+    });
+    const graph = this.lazyClient(userId);
+    if (resolved?.[`${entity}.enabled`].value !== true) {
+      await this.drop(sub, graph);
+      return 'removed';
+    }
+    let client: Client;
+    try {
+      client = await graph();
+    } catch (error) {
+      if (!isAppErrorCode(error, 'not-connected')) throw error;
+      await this.forget(sub);
+      return 'removed';
+    }
+    const expiresAt = this.expiry(entity, this.now());
+    try {
+      await client
+        .api(`/subscriptions/${encodeURIComponent(sub.value.subscriptionId)}`)
+        .patch({ expirationDateTime: expiresAt.toISOString() });
+    } catch (error) {
+      if (!(error instanceof GraphError) || error.statusCode !== 404) throw asSideError(error, 'renew');
+      await this.forget(sub);
+      await this.create(userId, entity, client);
+      return 'recreated';
+    }
+    try {
+      await this.deps.repository.renewed(sub, expiresAt);
+    } catch (error) {
+      if (!isAppErrorCode(error, 'precondition-failed')) throw error;
+    }
+    return 'renewed';
+  }
+
+  /** Graph dropped a subscription (lifecycle `subscriptionRemoved`): forget it and subscribe again. */
+  async recreate(sub: VersionedSubscription): Promise<EnsureOutcome> {
+    await this.forget(sub);
+    return (await this.ensure(sub.value.userId))[sub.value.entity];
+  }
+
+  private async create(userId: string, entity: SyncEntity, client: Client): Promise<'created' | 'kept'> {
+    const base = this.deps.publicBaseUrl ?? '';
+    const resource =
+      entity === 'calendar' ? '/me/events' : `/me/todo/lists/${await this.defaultListId(client)}/tasks`;
+    const clientState = randomBytes(32).toString('base64url');
+    let created: z.infer<typeof createdSubscription>;
+    try {
+      created = createdSubscription.parse(
+        await client.api('/subscriptions').post({
+          changeType: CHANGE_TYPES,
+          notificationUrl: `${base}/api/notifications`,
+          lifecycleNotificationUrl: `${base}/api/notifications/lifecycle`,
+          resource,
+          expirationDateTime: this.expiry(entity, this.now()).toISOString(),
+          clientState,
+          latestSupportedTlsVersion: 'v1_2',
+        }),
+      );
+    } catch (error) {
+      throw asSideError(error, `create the ${entity} subscription`);
+    }
+    try {
+      await this.deps.repository.add({
+        subscriptionId: created.id,
+        userId,
+        entity,
+        resource,
+        expiresAt: new Date(created.expirationDateTime).toISOString(),
+        clientStateHash: hashClientState(clientState),
+        createdAt: this.now().toISOString(),
+      });
+      return 'created';
+    } catch (error) {
+      // Another ensure subscribed meanwhile: keep theirs, withdraw ours.
+      if (!isAppErrorCode(error, 'conflict')) throw error;
+      await this.deleteAtGraph(client, created.id);
+      return 'kept';
+    }
+  }
+
+  /** Deletes at Graph when the account is still connected, then forgets the row. */
+  private async drop(sub: VersionedSubscription, graph: () => Promise<Client>): Promise<void> {
+    let client: Client | undefined;
+    try {
+      client = await graph();
+    } catch (error) {
+      if (!isAppErrorCode(error, 'not-connected')) throw error;
+    }
+    if (client) {
+      try {
+        await this.deleteAtGraph(client, sub.value.subscriptionId);
+      } catch (error) {
+        // Forget it anyway: its notifications are ignored once the row is gone, and Graph
+        // lets it lapse at its expiry.
+        if (!(error instanceof SideError)) throw error;
+      }
+    }
+    await this.forget(sub);
+  }
+
+  private async forget(sub: VersionedSubscription): Promise<void> {
+    try {
+      await this.deps.repository.remove(sub);
+    } catch (error) {
+      if (!isAppErrorCode(error, 'precondition-failed')) throw error;
+      // Renewed meanwhile: remove the current version.
+      const fresh = await this.deps.repository.get(sub.value.subscriptionId);
+      if (fresh) await this.deps.repository.remove(fresh);
+    }
+  }
+
+  private async deleteAtGraph(client: Client, id: string): Promise<void> {
+    try {
+      await client.api(`/subscriptions/${encodeURIComponent(id)}`).delete();
+    } catch (error) {
+      if (error instanceof GraphError && error.statusCode === 404) return;
+      throw asSideError(error, 'delete the subscription');
+    }
+  }
+
+  private async defaultListId(client: Client): Promise<string> {
+    let body: unknown;
+    try {
+      body = await client.api('/me/todo/lists').get();
+    } catch (error) {
+      throw asSideError(error, 'read the To Do lists');
+    }
+    const lists = todoLists.parse(body).value;
+    const list = lists.find((l) => l.wellknownListName === 'defaultList') ?? lists[0];
+    if (!list) throw new SideError('microsoft', 'The account has no To Do list.', false);
+    return list.id;
+  }
+
+  private expiry(entity: SyncEntity, now: Date): Date {
+    return new Date(now.getTime() + (MAX_LIFETIME_MINUTES[entity] - LIFETIME_MARGIN_MINUTES) * 60_000);
+  }
+
+  /** A Graph client whose token is asked for once, and only when a request is made. */
+  private lazyClient(userId: string): () => Promise<Client> {
+    let client: Promise<Client> | undefined;
+    return () => {
+      client ??= this.deps.connections
+        .graphAccessToken(userId)
+        .then((token) => createGraphClient(this.deps.graphBaseUrl, () => Promise.resolve(token)));
+      return client;
+    };
+  }
+}
+
+function asSideError(error: unknown, what: string): unknown {
+  if (error instanceof GraphError) {
+    const retryable = error.statusCode === 429 || error.statusCode >= 500 || error.statusCode <= 0;
+    return new SideError(
+      'microsoft',
+      `Could not ${what}: Graph answered ${error.statusCode}: ${error.message}`,
+      retryable,
+      error.statusCode,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (error instanceof z.ZodError)
+    return new SideError(
+      'microsoft',
+      `Could not ${what}: Graph answered an unexpected document`,
+      false,
+      undefined,
+      {
+        cause: error,
+      },
+    );
+  if (error instanceof SideError || isAppError(error)) return error;
+  return new SideError('microsoft', `Could not ${what}: ${(error as Error).message}`, true, undefined, {
+    cause: error,
+  });
+}

@@ -1,0 +1,185 @@
+import type { SyncSettings } from '../../../../shared/sync/model';
+import { SyncLogRepository } from '../../../../shared/storage/sync-log-repository';
+import { SETTLE_MS } from '../../../../shared/oro/tasks-side';
+import { MS_USER, ORO_OWNER, startCalendarHarness, type SyncHarness } from '../../../support/sync-harness';
+import type { EventFields } from '../../../../shared/sync/calendar/event-mapping';
+
+const BI: SyncSettings = { direction: 'bidirectional', conflictResolution: 'oro-wins' };
+const DAY = 86_400_000;
+/** A date-time n days from today at hh:00 UTC, in Oro's and Graph's formats. */
+const at = (days: number, hour: number) => {
+  const d = new Date(Date.now() + days * DAY);
+  d.setUTCHours(hour, 0, 0, 0);
+  return d;
+};
+const oroTime = (d: Date) => d.toISOString().replace('.000Z', '+00:00');
+const graphTime = (d: Date) => ({
+  dateTime: d.toISOString().replace('Z', '').replace('.000', '.0000000'),
+  timeZone: 'UTC',
+});
+const settle = () => new Promise((r) => setTimeout(r, SETTLE_MS + 1100));
+
+describe('calendar sync runs over both simulators and Azurite', () => {
+  let h: SyncHarness<EventFields>;
+  beforeAll(async () => {
+    h = await startCalendarHarness();
+    h.oro.calendar.setUser(ORO_OWNER, { email: MS_USER, name: 'Megan Bowen' });
+  });
+  afterAll(() => h.close());
+
+  const cal = () => h.microsoft.calendar(MS_USER);
+  const oroRows = () => h.oro.calendar.events(ORO_OWNER);
+  const oroTitles = () =>
+    oroRows()
+      .filter((r) => r.recurringEventId === null)
+      .map((r) => r.title)
+      .sort();
+  const msTitles = () =>
+    cal()
+      .all()
+      .map((e) => String(e.subject))
+      .sort();
+
+  it('first run: singles, an all-day event, series with exceptions and an invitation reach the other side once', async () => {
+    h.oro.calendar.createEvent(ORO_OWNER, {
+      title: 'Customer call',
+      start: oroTime(at(2, 9)),
+      end: oroTime(at(2, 10)),
+      attendees: [{ displayName: 'Zoe', email: 'zoe@example.com', status: 'none', type: 'required' }],
+    });
+    h.oro.calendar.createEvent(ORO_OWNER, {
+      title: 'Trade fair',
+      allDay: true,
+      start: `${at(10, 0).toISOString().slice(0, 10)}T00:00:00+00:00`,
+      end: `${at(12, 0).toISOString().slice(0, 10)}T00:00:00+00:00`,
+    });
+    const weekly = h.oro.calendar.createEvent(ORO_OWNER, {
+      title: 'Pipeline review',
+      start: oroTime(at(1, 8)),
+      end: oroTime(at(1, 9)),
+      recurrence: {
+        recurrenceType: 'daily',
+        interval: 1,
+        startTime: oroTime(at(1, 8)),
+        occurrences: 10,
+        timeZone: 'UTC',
+      },
+    });
+    h.oro.calendar.createException(weekly.id, {
+      originalStart: oroTime(at(3, 8)),
+      start: oroTime(at(3, 11)),
+      end: oroTime(at(3, 12)),
+      title: 'Pipeline review (moved)',
+    });
+    h.oro.calendar.createException(weekly.id, { originalStart: oroTime(at(4, 8)), isCancelled: true });
+    cal().create({
+      subject: 'Dentist',
+      start: graphTime(at(5, 14)),
+      end: graphTime(at(5, 15)),
+      location: { displayName: 'Main Street 7' },
+    });
+    cal().receiveInvitation(
+      { subject: 'Board meeting', start: graphTime(at(6, 13)), end: graphTime(at(6, 15)) },
+      { name: 'Boss', address: 'boss@fabrikam.example' },
+    );
+
+    const report = await h.run(BI);
+    expect(report).toMatchObject({ status: 'ok', result: { created: 5, errors: 0 } });
+    expect(oroTitles()).toEqual([
+      'Board meeting',
+      'Customer call',
+      'Dentist',
+      'Pipeline review',
+      'Trade fair',
+    ]);
+    expect(msTitles()).toEqual(oroTitles());
+    // The series came over with its moved and its cancelled occurrence.
+    const copy = cal()
+      .all()
+      .find((e) => e.subject === 'Pipeline review')!;
+    expect(cal().instanceIds(copy.id, at(0, 0).toISOString(), at(20, 0).toISOString())).toHaveLength(9);
+    expect((await h.links()).map((l) => l.readOnly?.side ?? null).filter(Boolean)).toEqual(['microsoft']);
+    // Oro never notified anyone; Microsoft sent only the invitation of the user's own meeting.
+    expect(h.oro.calendar.notifications()).toBe(0);
+    expect(
+      cal()
+        .messages()
+        .map((m) => m.kind),
+    ).toEqual(['invitation']);
+  });
+
+  it('idle: nothing written, one Graph request and at most two Oro requests', async () => {
+    await settle();
+    await h.run(BI); // reads its own writes back once
+    await settle();
+    const report = await h.run(BI);
+    expect(report.result).toEqual({ created: 0, updated: 0, deleted: 0, conflicts: 0, errors: 0 });
+    expect(report.requests.microsoft).toBe(1);
+    expect(report.requests.oro).toBeLessThanOrEqual(2);
+  });
+
+  it('an edit in Oro keeps what Oro cannot hold: the location stays in Microsoft', async () => {
+    const dentist = oroRows().find((r) => r.title === 'Dentist')!;
+    h.oro.calendar.editEvent(dentist.id, { title: 'Dentist (check-up)' });
+    const report = await h.run(BI);
+    expect(report.result).toMatchObject({ updated: 1, errors: 0 });
+    const ms = cal()
+      .all()
+      .find((e) => String(e.subject).startsWith('Dentist'))!;
+    expect(ms).toMatchObject({ subject: 'Dentist (check-up)', location: { displayName: 'Main Street 7' } });
+  });
+
+  it('an invitation’s copy edited in Oro is not pushed to the organizer’s meeting; the log says why', async () => {
+    const copy = oroRows().find((r) => r.title === 'Board meeting')!;
+    h.oro.calendar.editEvent(copy.id, { title: 'Board meeting (my notes)' });
+    const report = await h.run(BI);
+    expect(report.result).toMatchObject({ updated: 0, errors: 0 });
+    expect(msTitles()).toContain('Board meeting');
+    const log = await new SyncLogRepository(h.tables).list(ORO_OWNER, { entity: 'calendar', limit: 5 });
+    expect(log[0]).toMatchObject({
+      action: 'skip',
+      outcome: 'skipped',
+      detail: expect.stringContaining('Boss'),
+    });
+  });
+
+  it('an occurrence cancelled in Outlook is cancelled in Oro, without a notification', async () => {
+    const copy = cal()
+      .all()
+      .find((e) => e.subject === 'Pipeline review')!;
+    const occurrence = cal().occurrenceId(copy.id, at(6, 8).toISOString().replace('.000Z', 'Z'))!;
+    expect(occurrence).toBeDefined();
+    cal().remove(occurrence);
+    const report = await h.run(BI);
+    expect(report.result).toMatchObject({ updated: 1, errors: 0 });
+    const series = oroRows().find((r) => r.title === 'Pipeline review')!;
+    const cancelled = oroRows().filter((r) => r.recurringEventId === series.id && r.isCancelled);
+    expect(cancelled.map((r) => r.originalStart).sort()).toEqual([oroTime(at(4, 8)), oroTime(at(6, 8))]);
+    expect(h.oro.calendar.notifications()).toBe(0);
+  });
+
+  it('a deletion in Microsoft deletes the Oro event with notifyAttendees=none', async () => {
+    const call = cal()
+      .all()
+      .find((e) => e.subject === 'Customer call')!;
+    cal().remove(call.id);
+    const report = await h.run(BI);
+    expect(report.result).toMatchObject({ deleted: 1, errors: 0 });
+    expect(oroTitles()).not.toContain('Customer call');
+    expect(h.oro.calendar.notifications()).toBe(0);
+  });
+
+  it('a crash after the Graph creates makes no duplicate', async () => {
+    h.oro.calendar.createEvent(ORO_OWNER, {
+      title: 'Crash test',
+      start: oroTime(at(8, 9)),
+      end: oroTime(at(8, 10)),
+    });
+    await expect(h.run(BI, 'after-microsoft-writes')).rejects.toThrow('after-microsoft-writes');
+    h.advance(10 * 60_000);
+    expect((await h.run(BI)).status).toBe('ok');
+    expect(msTitles().filter((t) => t === 'Crash test')).toHaveLength(1);
+    expect(oroTitles().filter((t) => t === 'Crash test')).toHaveLength(1);
+    expect((await h.links()).filter((l) => l.pending)).toEqual([]);
+  });
+});
