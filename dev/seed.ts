@@ -83,3 +83,69 @@ export function seedDemoTasks(oro: OroSimulator, microsoft: MicrosoftSimulator):
     .todo('adele.vance@contoso.example')
     .create({ title: 'Review the partner proposal', importance: 'high' });
 }
+
+/**
+ * Demo calendar events on both sides: a meeting with an attendee, a weekly series with a
+ * moved and a cancelled occurrence, an all-day event in Oro; an appointment with a location
+ * and an invitation from someone else in Microsoft 365.
+ */
+export function seedDemoEvents(oro: OroSimulator, microsoft: MicrosoftSimulator): void {
+  const day = (n: number, hour = 0, minute = 0) => {
+    const d = new Date(Date.now() + n * 86_400_000);
+    d.setUTCHours(hour, minute, 0, 0);
+    return d;
+  };
+  const oroTime = (d: Date) => d.toISOString().replace('.000Z', '+00:00');
+  const graphTime = (d: Date) => ({
+    dateTime: d.toISOString().replace('.000Z', '.0000000'),
+    timeZone: 'UTC',
+  });
+  const user = DEMO.inheritingUserId;
+  oro.calendar.setUser(user, { email: 'megan.bowen@contoso.example', name: 'Megan Bowen' });
+  oro.calendar.createEvent(user, {
+    title: 'Quarterly review with Acme',
+    description: 'Renewal terms and the Q3 numbers.',
+    start: oroTime(day(2, 10)),
+    end: oroTime(day(2, 11)),
+    reminders: [{ method: 'web_socket', interval: { number: 15, unit: 'M' } }],
+    attendees: [
+      { displayName: 'Zoe Miller', email: 'zoe.miller@acme.example', status: 'none', type: 'required' },
+    ],
+  });
+  const standup = oro.calendar.createEvent(user, {
+    title: 'Sales standup',
+    start: oroTime(day(1, 8)),
+    end: oroTime(day(1, 8, 15)),
+    recurrence: {
+      recurrenceType: 'daily',
+      interval: 1,
+      startTime: oroTime(day(1, 8)),
+      occurrences: 10,
+      timeZone: 'UTC',
+    },
+  });
+  oro.calendar.createException(standup.id, {
+    originalStart: oroTime(day(3, 8)),
+    start: oroTime(day(3, 9)),
+    end: oroTime(day(3, 9, 15)),
+    title: 'Sales standup (later today)',
+  });
+  oro.calendar.createException(standup.id, { originalStart: oroTime(day(4, 8)), isCancelled: true });
+  oro.calendar.createEvent(user, {
+    title: 'Trade fair',
+    allDay: true,
+    start: `${day(10).toISOString().slice(0, 10)}T00:00:00+00:00`,
+    end: `${day(13).toISOString().slice(0, 10)}T00:00:00+00:00`,
+  });
+  const megan = microsoft.calendar('megan.bowen@contoso.example');
+  megan.create({
+    subject: 'Dentist',
+    start: graphTime(day(5, 14)),
+    end: graphTime(day(5, 15)),
+    location: { displayName: 'Main Street 7' },
+  });
+  megan.receiveInvitation(
+    { subject: 'Partner briefing', start: graphTime(day(6, 13)), end: graphTime(day(6, 14)) },
+    { name: 'Alex Wilber', address: 'alex.wilber@fabrikam.example' },
+  );
+}

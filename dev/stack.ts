@@ -13,7 +13,7 @@ import { renderDevPortal } from './portal';
 import { startOroSimulator, type OroSimulator } from './oro/simulator';
 import { startQueueConsumers } from './queue-consumer';
 import { startServiceBusEmulator, type ServiceBusEmulator } from './servicebus';
-import { DEMO, seedDemo, seedDemoTasks } from './seed';
+import { DEMO, seedDemo, seedDemoEvents, seedDemoTasks } from './seed';
 
 export const DEV_AUDIENCE = 'api://oro-m365-sync';
 export const ADMIN_ROLE = 'Sync.Admin';
@@ -128,6 +128,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       oro.registerClient(DEMO.oroClientId, DEMO.oroClientSecret);
       await seedDemo(services.settings, { tenantId: microsoft.tenantId, apiUrl: host.url, oroUrl: oro.url });
       seedDemoTasks(oro, microsoft);
+      seedDemoEvents(oro, microsoft);
       late.portal = renderDevPortal(host.url, await adminToken());
     }
 

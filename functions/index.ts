@@ -9,6 +9,7 @@ import type { QueueFunctionDefinition } from './queue';
 import type { TimerFunctionDefinition } from './timer';
 import { syncFunctions } from './sync';
 import { taskSync } from './task-sync';
+import { calendarSync } from './calendar-sync';
 import { openApi } from './openapi';
 import { scheduleTimer } from './schedule-timer';
 import { notificationFunctions } from './notifications';
@@ -29,6 +30,7 @@ export function buildFunctionTable(getServices: GetServices): FunctionDefinition
     ...connectionFunctions(getServices),
     oauthCallback(getServices),
     ...syncFunctions(getServices),
+    calendarSync(getServices),
     taskSync(getServices),
     scheduleTimer(getServices),
     ...notificationFunctions(getServices),

@@ -21,12 +21,7 @@ export interface QueueFunctionDefinition {
  */
 export function syncQueueFunction(
   getServices: GetServices,
-  def: {
-    name: string;
-    queueName: string;
-    entity: SyncMessage['entity'];
-    run: (m: SyncMessage, c: InvocationContext, s: Services) => Promise<EntityRun>;
-  },
+  def: { name: string; queueName: string; entity: SyncMessage['entity'] },
 ): QueueFunctionDefinition {
   return {
     kind: 'serviceBusQueue',
@@ -51,7 +46,7 @@ export function syncQueueFunction(
       const services = getServices();
       const message = parsed.data;
       const handled = await services.syncWorker.handle(message, { count: deliveryCount(context) }, () =>
-        def.run(message, context, services),
+        runOnce(def.name, message, context, services),
       );
       if (handled.outcome === 'retry') {
         context.warn(
@@ -67,6 +62,26 @@ export function syncQueueFunction(
       });
     },
   };
+}
+
+/** One sync run of the message's user and entity, logged in a line. */
+async function runOnce(
+  name: string,
+  message: SyncMessage,
+  context: InvocationContext,
+  services: Services,
+): Promise<EntityRun> {
+  const run = await services.sync.run(
+    message.userId,
+    message.entity,
+    message.confirmMassDelete ? { confirmMassDelete: true } : {},
+  );
+  context.log(
+    `${name} ${message.userId} (${message.reason}): ${run.status}` +
+      ('result' in run ? ` ${JSON.stringify(run.result)}` : '') +
+      (run.error ? `: ${run.error}` : ''),
+  );
+  return run;
 }
 
 /** The host's delivery count (1 on the first delivery); absent when invoked by hand. */

@@ -4,21 +4,4 @@ import { syncQueueFunction } from './queue';
 
 /** Runs one user's task sync per message on the task-sync queue. */
 export const taskSync = (getServices: GetServices) =>
-  syncQueueFunction(getServices, {
-    name: 'taskSync',
-    queueName: QUEUES.tasks,
-    entity: 'tasks',
-    run: async (message, context, services) => {
-      const run = await services.sync.run(
-        message.userId,
-        'tasks',
-        message.confirmMassDelete ? { confirmMassDelete: true } : {},
-      );
-      context.log(
-        `taskSync ${message.userId} (${message.reason}): ${run.status}` +
-          ('result' in run ? ` ${JSON.stringify(run.result)}` : '') +
-          (run.error ? `: ${run.error}` : ''),
-      );
-      return run;
-    },
-  });
+  syncQueueFunction(getServices, { name: 'taskSync', queueName: QUEUES.tasks, entity: 'tasks' });

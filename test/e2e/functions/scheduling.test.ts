@@ -47,15 +47,20 @@ describe('scheduled sync end to end', () => {
       const s = await status();
       return s.lastSyncAt !== lastSyncAt && s.state === 'idle' ? s : undefined;
     });
-  /** Messages on task-sync, scheduled ones included (a client of its own: peek positions are per client). */
-  const peekTasks = async () => {
+  /** Messages on a queue, scheduled ones included (a client of its own: peek positions are per client). */
+  const peek = async (queue: string) => {
     const client = new ServiceBusClient(stack.serviceBus.connectionString);
     try {
-      return await client.createReceiver(QUEUES.tasks).peekMessages(50);
+      return await client.createReceiver(queue).peekMessages(50);
     } finally {
       await client.close();
     }
   };
+  const peekTasks = () => peek(QUEUES.tasks);
+  const peekCalendar = async () =>
+    (await peek(QUEUES.calendar)).filter(
+      (m) => !m.scheduledEnqueueTimeUtc || m.scheduledEnqueueTimeUtc.getTime() <= Date.now(),
+    );
 
   beforeAll(async () => {
     stack = await startTestStack({
@@ -136,6 +141,15 @@ describe('scheduled sync end to end', () => {
   });
 
   it('retries a throttled run later through a scheduled message, and the status shows it', async () => {
+    // Oro's faults hit whichever request comes next: no calendar run may take them.
+    await api('PATCH', `/api/settings/users/${USER}`, { body: { calendar: { enabled: false } } });
+    await until(async () => {
+      const calendar = ((await api('GET', `/api/users/${USER}/sync`)).body as Record<string, Status>)
+        .calendar!;
+      return calendar.state === 'disabled' ? true : undefined;
+    });
+    // Calendar messages still queued (peek sees locked ones too) now end as "disabled" runs.
+    await until(async () => ((await peekCalendar()).length === 0 ? true : undefined));
     const deadBefore = stack.serviceBus.deadLettered(QUEUES.tasks).length;
     stack.oro.failNext('throttle-429', 4); // the first request and the client's 3 retries
     expect((await api('POST', `/api/users/${USER}/sync`, { body: { entity: 'tasks' } })).status).toBe(202);
