@@ -1,6 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CalendarStore } from '../dev/microsoft/calendar';
 import { SETTLE_MS } from '../shared/oro/tasks-side';
 import type { EventFields } from '../shared/sync/calendar/event-mapping';
 import type { SyncSettings } from '../shared/sync/model';
