@@ -1,5 +1,5 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeSection } from './sections';
+import { startAzurite } from '../dev/azurite';
 import { SETTLE_MS } from '../shared/oro/tasks-side';
 import type { EventFields } from '../shared/sync/calendar/event-mapping';
 import type { SyncSettings } from '../shared/sync/model';
@@ -224,7 +224,18 @@ async function naiveCalendarSync(h: SyncHarness<EventFields>, graphToken: string
   }
 }
 
+/** `BENCH=calendar npm run bench`: its own Azurite, then the section in BENCHMARKS.md. */
 export async function runCalendarBench(): Promise<void> {
+  const azurite = await startAzurite();
+  process.env.TEST_STORAGE_CONNECTION_STRING = azurite.connectionString;
+  try {
+    writeCalendarSection(await calendarRows());
+  } finally {
+    await azurite.stop();
+  }
+}
+
+async function calendarRows(): Promise<Row[]> {
   const rows: Row[] = [];
   for (const [direction, where] of [
     ['Oro → Microsoft', 'oro'],
@@ -256,15 +267,15 @@ export async function runCalendarBench(): Promise<void> {
     await naive(`${CHANGES} changes (${N} linked)`, n, rows);
     await n.close();
   }
-  writeSection(rows);
+  return rows;
 }
 
-function writeSection(rows: Row[]) {
-  const file = join(__dirname, '..', 'BENCHMARKS.md');
+function writeCalendarSection(rows: Row[]) {
   const line = (r: Row) =>
     `| ${r.scenario} | ${r.engine} | ${r.seconds} | ${r.graph} | ${r.oro} | ${r.tableOps} | ${r.peakRssMb} |`;
-  const section = `<!-- calendar -->
-## Calendar sync
+  writeSection(
+    'calendar',
+    `## Calendar sync
 
 ${N} calendar items, ${SERIES} of them weekly series of 20 occurrences, the rest single
 events spread over the next 300 days; measured on ${new Date().toISOString().slice(0, 10)}
@@ -276,12 +287,6 @@ request per missing item (series as plain events, no exceptions, no links).
 
 | scenario | implementation | seconds | Graph requests | Oro requests | link table ops | peak RSS (MB) |
 |---|---|---:|---:|---:|---:|---:|
-${rows.map(line).join('\n')}
-<!-- /calendar -->
-`;
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const next = current.includes('<!-- calendar -->')
-    ? current.replace(/<!-- calendar -->[\s\S]*<!-- \/calendar -->\n?/, section)
-    : `${current.trimEnd()}\n\n${section}`;
-  writeFileSync(file, next);
+${rows.map(line).join('\n')}`,
+  );
 }

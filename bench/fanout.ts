@@ -1,6 +1,5 @@
+import { writeSection } from './sections';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { TableClient, type TransactionAction } from '@azure/data-tables';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { startAzurite } from '../dev/azurite';
@@ -278,11 +277,11 @@ export async function fanOutBenchmark(
   return { rows, seedSeconds };
 }
 
-/** Replaces (or appends) the fan-out section of BENCHMARKS.md, keeping the rest. */
+/** The fan-out section of BENCHMARKS.md. */
 export function writeFanOutSection(rows: FanOutBenchRow[], seedSeconds: number, extra: string): void {
-  const file = join(__dirname, '..', 'BENCHMARKS.md');
-  const section = `<!-- fanout -->
-## Timer fan-out
+  writeSection(
+    'fanout',
+    `## Timer fan-out
 
 Measured by \`npm run bench\` (\`BENCH=fanout\` runs only this) on ${new Date().toISOString().slice(0, 10)}
 (Node ${process.versions.node}, ${process.platform}/${process.arch}) against an in-memory Azurite:
@@ -307,14 +306,8 @@ one RowKey for every user, so in Azurite each point read and conditional write t
 time in proportion to the number of users (a point read is constant-time in Table
 Storage). The timer's seconds among all users are inflated by that (3 of its 6 requests
 per due user land there); its requests and entities read are the portable measure. The
-baseline's full scans do not pay it. The schedule table's own keys are unique per row.
-<!-- /fanout -->
-`;
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const next = /<!-- fanout -->[\s\S]*<!-- \/fanout -->\n?/.test(current)
-    ? current.replace(/<!-- fanout -->[\s\S]*<!-- \/fanout -->\n?/, section)
-    : `${current.trimEnd()}\n\n${section}`;
-  writeFileSync(file, next);
+baseline's full scans do not pay it. The schedule table's own keys are unique per row.`,
+  );
 }
 
 /** `BENCH=fanout npm run bench`: its own Azurite and Service Bus emulator, then the section in BENCHMARKS.md. */

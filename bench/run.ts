@@ -1,14 +1,15 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { startAzurite } from '../dev/azurite';
 import type { SyncSettings } from '../shared/sync/model';
 import { MS_USER, ORO_OWNER, startSyncHarness, type SyncHarness } from '../test/support/sync-harness';
 import { SETTLE_MS } from '../shared/oro/tasks-side';
 import { naiveSync } from './naive';
+import { runCalendarBench } from './calendar';
 import { runFanOutBench } from './fanout';
+import { writeSection } from './sections';
 
 /**
- * `npm run bench`: the task sync against both simulators and Azurite, beside a naive
+ * `npm run bench`: task sync, calendar sync (bench/calendar.ts) and timer fan-out (bench/fanout.ts), each
+ * in its own section of BENCHMARKS.md. Task sync: against both simulators and Azurite, beside a naive
  * baseline measured in the same run, written to BENCHMARKS.md. Sizes: BENCH_TASKS (10000).
  */
 const N = Number(process.env.BENCH_TASKS ?? 10_000);
@@ -84,7 +85,16 @@ function changeOro(h: SyncHarness, count: number) {
 }
 
 async function main() {
-  if (process.env.BENCH === 'fanout') return runFanOutBench();
+  const only = process.env.BENCH;
+  if (only && !['tasks', 'calendar', 'fanout'].includes(only))
+    throw new Error(`BENCH=${only}: tasks, calendar or fanout`);
+  if (!only || only === 'tasks') await runTaskBench();
+  if (!only || only === 'calendar') await runCalendarBench();
+  if (!only || only === 'fanout') await runFanOutBench();
+  console.log('BENCHMARKS.md written');
+}
+
+async function runTaskBench() {
   const azurite = await startAzurite();
   process.env.TEST_STORAGE_CONNECTION_STRING = azurite.connectionString;
   const rows: Row[] = [];
@@ -123,15 +133,13 @@ async function main() {
   } finally {
     await azurite.stop();
   }
-  writeFileSync(join(__dirname, '..', 'BENCHMARKS.md'), render(rows));
-  await runFanOutBench(); // its own section, after the file is rewritten
-  console.log('BENCHMARKS.md written');
+  writeSection('tasks', render(rows));
 }
 
 function render(rows: Row[]): string {
   const line = (r: Row) =>
     `| ${r.scenario} | ${r.engine} | ${r.seconds} | ${r.graph} | ${r.oro} | ${r.tableOps} | ${r.peakRssMb} |`;
-  return `# Benchmarks
+  return `## Task sync
 
 Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)} (Node ${process.versions.node},
 ${process.platform}/${process.arch}), against the in-process Oro and Graph simulators and an
