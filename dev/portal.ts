@@ -5,6 +5,11 @@ import { DEMO } from './seed';
  * at `/`: Connect opens the sign-in popup, the popup posts the result back here, Check
  * Connection and Disconnect call the API. Local only; it embeds the dev admin token.
  */
+const ENTITIES = [
+  ['calendar', 'Calendar'],
+  ['tasks', 'Tasks'],
+] as const;
+
 export function renderDevPortal(apiUrl: string, token: string): string {
   const config = JSON.stringify({ api: `${apiUrl}/api`, token }).replace(/</g, '\\u003c');
   return `<!doctype html>
@@ -28,11 +33,13 @@ fieldset{border:1px solid #ccc;margin:1rem 0;padding:1rem}button{margin-right:.5
 <ul id="checks"></ul>
 <p id="message"></p>
 </fieldset>
-<fieldset><legend>Tasks Synchronization</legend>
-<p>Tasks: <strong id="tasks-state">…</strong> <span id="tasks-detail"></span></p>
-<button id="sync-tasks">Sync tasks now</button>
-<ol id="log"></ol>
-</fieldset>
+${ENTITIES.map(
+  ([entity, label]) => `<fieldset><legend>${label} Synchronization</legend>
+<p>${label}: <strong id="${entity}-state">…</strong> <span id="${entity}-detail"></span></p>
+<button id="sync-${entity}">Sync ${entity} now</button>
+<ol id="${entity}-log"></ol>
+</fieldset>`,
+).join('\n')}
 <script>
 const cfg = ${config};
 const $ = (id) => document.getElementById(id);
@@ -73,35 +80,41 @@ $('check').onclick = async () => {
   }
 };
 $('disconnect').onclick = async () => { await call('DELETE', '/users/' + user() + '/connection'); refresh(); };
+const ENTITIES = ['calendar', 'tasks'];
+const LABELS = { calendar: 'Calendar', tasks: 'Tasks' };
 async function refreshSync() {
   const s = await call('GET', '/users/' + user() + '/sync');
-  const t = s.tasks;
-  $('tasks-state').textContent = t.state + ' (' + t.direction + ')';
-  const r = t.lastResult;
-  $('tasks-detail').textContent = (t.lastSyncAt ? 'last run ' + t.lastSyncAt + ': ' + r.created + ' created, ' + r.updated +
-    ' updated, ' + r.deleted + ' deleted, ' + r.conflicts + ' conflicts, ' + r.errors + ' errors' : 'never run') +
-    (t.lastError ? ' — ' + t.lastError : '');
-  const log = await call('GET', '/users/' + user() + '/sync/log?entity=tasks&limit=10');
-  $('log').textContent = '';
-  for (const e of log.entries) {
-    const li = document.createElement('li');
-    li.textContent = e.time + ' ' + e.action + ' ' + e.direction + ' ' + e.outcome + (e.detail ? ' (' + e.detail.slice(0, 80) + ')' : '');
-    $('log').appendChild(li);
+  for (const entity of ENTITIES) {
+    const t = s[entity];
+    $(entity + '-state').textContent = t.state + ' (' + t.direction + ')';
+    const r = t.lastResult;
+    $(entity + '-detail').textContent = (t.lastSyncAt ? 'last run ' + t.lastSyncAt + ': ' + r.created + ' created, ' + r.updated +
+      ' updated, ' + r.deleted + ' deleted, ' + r.conflicts + ' conflicts, ' + r.errors + ' errors' : 'never run') +
+      (t.lastError ? ' — ' + t.lastError : '');
+    const log = await call('GET', '/users/' + user() + '/sync/log?entity=' + entity + '&limit=10');
+    $(entity + '-log').textContent = '';
+    for (const e of log.entries) {
+      const li = document.createElement('li');
+      li.textContent = e.time + ' ' + e.action + ' ' + e.direction + ' ' + e.outcome + (e.detail ? ' (' + e.detail.slice(0, 80) + ')' : '');
+      $(entity + '-log').appendChild(li);
+    }
   }
 }
-$('sync-tasks').onclick = async () => {
-  const r = await call('POST', '/users/' + user() + '/sync', 'tasks');
-  const queued = r.queued && r.queued.length > 0;
-  $('message').textContent = 'Tasks sync: ' + (queued ? 'queued' : r.skipped && r.skipped.length ? r.skipped[0].reason : (r.detail || 'refused'));
-  $('message').className = queued ? 'ok' : 'fail';
-  // The run happens on the queue: follow the status until it has started and finished.
-  for (let i = 0; queued && i < 60; i++) {
-    await new Promise((done) => setTimeout(done, 500));
-    const t = (await call('GET', '/users/' + user() + '/sync')).tasks;
-    if (t.state !== 'queued' && t.state !== 'running') break;
-  }
-  refreshSync();
-};
+for (const entity of ENTITIES) {
+  $('sync-' + entity).onclick = async () => {
+    const r = await call('POST', '/users/' + user() + '/sync', entity);
+    const queued = r.queued && r.queued.length > 0;
+    $('message').textContent = LABELS[entity] + ' sync: ' + (queued ? 'queued' : r.skipped && r.skipped.length ? r.skipped[0].reason : (r.detail || 'refused'));
+    $('message').className = queued ? 'ok' : 'fail';
+    // The run happens on the queue: follow the status until it has started and finished.
+    for (let i = 0; queued && i < 60; i++) {
+      await new Promise((done) => setTimeout(done, 500));
+      const t = (await call('GET', '/users/' + user() + '/sync'))[entity];
+      if (t.state !== 'queued' && t.state !== 'running') break;
+    }
+    refreshSync();
+  };
+}
 $('user').onchange = () => { refresh(); refreshSync(); };
 refresh();
 refreshSync();

@@ -62,10 +62,15 @@ describe('Connect in a real browser', () => {
     // The demo organization sends tasks one way: Oro's two tasks of user 101 go to To Do.
     await page.click('#sync-tasks');
     await page.waitForSelector('#message:text("Tasks sync: queued")');
-    await page.waitForSelector('#log li:nth-child(2)', { timeout: 20_000 });
+    await page.waitForSelector('#tasks-log li:nth-child(2)', { timeout: 20_000 });
     expect(await page.textContent('#tasks-detail')).toMatch(
       /2 created, 0 updated, 0 deleted, 0 conflicts, 0 errors/,
     );
+    // The calendar syncs both ways: user 101's three Oro events go to Adele's empty calendar.
+    await page.click('#sync-calendar');
+    await page.waitForSelector('#message:text("Calendar sync: queued")');
+    await page.waitForSelector('#calendar-log li:nth-child(3)', { timeout: 20_000 });
+    expect(await page.textContent('#calendar-detail')).toMatch(/3 created, 0 updated, 0 deleted/);
     if (process.env.SCREENSHOT_DIR)
       await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/demo-portal.png`, fullPage: true });
     await context.close();
