@@ -245,6 +245,7 @@ async function calendarRows(): Promise<Row[]> {
     let tick = Date.now() - HOUR;
     const h = await startCalendarHarness(ORO_OWNER, {
       oroClock: () => (seeding ? (tick += HOUR / N) : Date.now()),
+      oroTimeoutMs: 30_000,
     });
     seed(h, where);
     seeding = false;
@@ -259,7 +260,7 @@ async function calendarRows(): Promise<Row[]> {
     await engine(`${CHANGES} changes (${N} linked)`, h, rows);
     await h.close();
 
-    const n = await startCalendarHarness();
+    const n = await startCalendarHarness(ORO_OWNER, { oroTimeoutMs: 30_000 });
     seed(n, where);
     await naive(`initial sync, ${N} events (${SERIES} series) ${direction}`, n, rows);
     await naive(`idle incremental sync (${N} linked)`, n, rows);

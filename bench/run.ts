@@ -108,7 +108,7 @@ async function runTaskBench() {
       let seeding = true;
       let tick = Date.now() - 3600_000;
       const oroClock = () => (seeding ? (tick += 3600_000 / N) : Date.now());
-      const h = await startSyncHarness(ORO_OWNER, { oroClock });
+      const h = await startSyncHarness(ORO_OWNER, { oroClock, oroTimeoutMs: 30_000 });
       seed(h, where, N);
       seeding = false;
       await engineScenario(`initial sync, ${N} tasks ${direction}`, h, rows);
@@ -121,7 +121,7 @@ async function runTaskBench() {
       await h.close();
 
       // The naive baseline on the same data.
-      const n = await startSyncHarness();
+      const n = await startSyncHarness(ORO_OWNER, { oroTimeoutMs: 30_000 });
       seed(n, where, N);
       await naiveScenario(`initial sync, ${N} tasks ${direction}`, n, rows);
       await naiveScenario(`next run: reads its own ${N} writes back once`, n, rows);

@@ -73,9 +73,10 @@ const calendar = (window?: CalendarWindow): SideFactory<EventFields> => ({
   }),
 });
 
+/** `oroTimeoutMs`: 200 by default, so tests of hanging requests stay short; benchmarks give more. */
 export function startSyncHarness(
   userId = ORO_OWNER,
-  options: { oroClock?: () => number } = {},
+  options: { oroClock?: () => number; oroTimeoutMs?: number } = {},
 ): Promise<SyncHarness<TaskFields>> {
   return startHarness(TASKS, userId, options);
 }
@@ -83,7 +84,7 @@ export function startSyncHarness(
 /** The same, for calendar events: Oro's REST calendar and the Graph calendar. */
 export function startCalendarHarness(
   userId = ORO_OWNER,
-  options: { oroClock?: () => number; window?: CalendarWindow } = {},
+  options: { oroClock?: () => number; oroTimeoutMs?: number; window?: CalendarWindow } = {},
 ): Promise<SyncHarness<EventFields>> {
   return startHarness(calendar(options.window), userId, options).then((h) => {
     h.oro.calendar.defaultCalendar(userId); // every Oro user has one
@@ -94,7 +95,7 @@ export function startCalendarHarness(
 async function startHarness<F extends Fields>(
   factory: SideFactory<F>,
   userId: string,
-  options: { oroClock?: () => number },
+  options: { oroClock?: () => number; oroTimeoutMs?: number },
 ): Promise<SyncHarness<F>> {
   const oro = await startOroSimulator(options.oroClock ? { clock: options.oroClock } : {});
   oro.registerClient('sync', 'pw');
@@ -112,7 +113,7 @@ async function startHarness<F extends Fields>(
     factory.sides({
       oro: new OroClient({ baseUrl: oro.url, clientId: 'sync', clientSecret: 'pw' }, tokens, {
         sleep: fast,
-        timeoutMs: 200,
+        timeoutMs: options.oroTimeoutMs ?? 200,
       }),
       graph: createGraphClient(microsoft.graphUrl, token),
       userId,
