@@ -12,6 +12,7 @@ import {
   zonedToUtc,
 } from '../../shared/sync/calendar/time-zones';
 import type { SimAccount } from './accounts';
+import { graphError } from './respond';
 import type { GraphAnswer } from './todo';
 
 /**
@@ -1038,19 +1039,6 @@ export function occurrenceDates(r: Recurrence, until: string): string[] {
     for (const d of dates) if (!take(d)) return out;
   }
   return out;
-}
-
-function graphError(status: number, code: string, message: string): GraphAnswer {
-  return {
-    status,
-    body: {
-      error: {
-        code,
-        message,
-        innerError: { 'request-id': randomUUID(), date: new Date().toISOString().slice(0, 19) },
-      },
-    },
-  };
 }
 
 const methodNotAllowed = (method: string, path: string) =>

@@ -1,32 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JWTPayload } from 'jose';
 import type { SimAccount } from './accounts';
-import { sendJson } from './respond';
+import { graphError, sendJson } from './respond';
 import type { SimulatorContext } from './simulator';
 import type { GraphAnswer, TodoStore } from './todo';
 
 const MAX_BATCH = 20;
-
-/** Graph's error body: `{ error: { code, message, innerError: { request-id, date } } }`. */
-export function graphError(
-  status: number,
-  code: string,
-  message: string,
-  headers?: Record<string, string>,
-): GraphAnswer {
-  return {
-    status,
-    body: {
-      error: {
-        code,
-        message,
-        innerError: { 'request-id': randomUUID(), date: new Date().toISOString().slice(0, 19) },
-      },
-    },
-    ...(headers ? { headers } : {}),
-  };
-}
 
 /** The Graph endpoints the product uses, behind bearer validation. */
 export async function handleGraph(

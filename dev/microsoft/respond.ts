@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { GraphAnswer } from './todo';
 
 export function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -21,4 +23,24 @@ export function sendJson(
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Graph's error body: `{ error: { code, message, innerError: { request-id, date } } }`. */
+export function graphError(
+  status: number,
+  code: string,
+  message: string,
+  headers?: Record<string, string>,
+): GraphAnswer {
+  return {
+    status,
+    body: {
+      error: {
+        code,
+        message,
+        innerError: { 'request-id': randomUUID(), date: new Date().toISOString().slice(0, 19) },
+      },
+    },
+    ...(headers ? { headers } : {}),
+  };
 }

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { SimAccount } from './accounts';
+import { graphError } from './respond';
 import type { GraphAnswer } from './todo';
 
 export type ChangeType = 'created' | 'updated' | 'deleted';
@@ -37,17 +38,6 @@ export const MAX_MINUTES = { events: 10_080, todoTasks: 4_230 } as const;
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 const DELIVERY_TIMEOUT_MS = 15_000;
 const TODO_TASKS = /^\/me\/todo\/lists\/([^/]+)\/tasks$/;
-
-const error = (status: number, code: string, message: string): GraphAnswer => ({
-  status,
-  body: {
-    error: {
-      code,
-      message,
-      innerError: { 'request-id': randomUUID(), date: new Date().toISOString().slice(0, 19) },
-    },
-  },
-});
 
 const normalize = (resource: string): string => `/${resource.replace(/^\/+/, '').replace(/\/+$/, '')}`;
 
@@ -101,8 +91,8 @@ export class SubscriptionHub {
     const sub = id ? this.subscriptions.get(decodeURIComponent(id)) : undefined;
     if (!id || !sub || sub.accountOid !== account.oid) {
       return id
-        ? error(404, 'ResourceNotFound', `The object was not found.`)
-        : error(405, 'BadRequest', `Method ${method} is not supported on ${path}.`);
+        ? graphError(404, 'ResourceNotFound', `The object was not found.`)
+        : graphError(405, 'BadRequest', `Method ${method} is not supported on ${path}.`);
     }
     if (method === 'GET') return { status: 200, body: render(sub) };
     if (method === 'DELETE') {
@@ -115,7 +105,7 @@ export class SubscriptionHub {
       sub.expirationDateTime = expiry;
       return { status: 200, body: render(sub) };
     }
-    return error(405, 'BadRequest', `Method ${method} is not supported on ${path}.`);
+    return graphError(405, 'BadRequest', `Method ${method} is not supported on ${path}.`);
   }
 
   private async create(
@@ -125,36 +115,36 @@ export class SubscriptionHub {
   ): Promise<GraphAnswer> {
     const { changeType, notificationUrl, lifecycleNotificationUrl, resource, clientState } = body;
     if (typeof resource !== 'string' || resource.trim() === '')
-      return error(400, 'InvalidRequest', 'resource is required.');
+      return graphError(400, 'InvalidRequest', 'resource is required.');
     const normalized = normalize(resource);
     const todo = TODO_TASKS.exec(normalized);
     if (normalized !== '/me/events' && !todo)
-      return error(400, 'InvalidRequest', `Resource '${resource}' is not supported.`);
+      return graphError(400, 'InvalidRequest', `Resource '${resource}' is not supported.`);
     if (todo && todo[1] !== this.deps.todoListId(account))
-      return error(404, 'ResourceNotFound', 'The requested To Do list does not exist.');
+      return graphError(404, 'ResourceNotFound', 'The requested To Do list does not exist.');
     const needed = todo ? ['Tasks.Read', 'Tasks.ReadWrite'] : ['Calendars.Read', 'Calendars.ReadWrite'];
     if (!needed.some((s) => scopes.includes(s)))
-      return error(
+      return graphError(
         403,
         'ExtensionError',
         'Operation: Create; Exception: [Status Code: Forbidden; Reason: Forbidden]',
       );
     const types = typeof changeType === 'string' ? changeType.split(',').map((t) => t.trim()) : [];
     if (types.length === 0 || types.some((t) => !CHANGE_TYPES.includes(t as ChangeType)))
-      return error(
+      return graphError(
         400,
         'InvalidRequest',
         `changeType must be a comma-separated list of ${CHANGE_TYPES.join(', ')}.`,
       );
     if (clientState !== undefined && (typeof clientState !== 'string' || clientState.length > 128))
-      return error(400, 'InvalidRequest', 'clientState must be a string of at most 128 characters.');
+      return graphError(400, 'InvalidRequest', 'clientState must be a string of at most 128 characters.');
     for (const [name, url] of [
       ['notificationUrl', notificationUrl],
       ['lifecycleNotificationUrl', lifecycleNotificationUrl],
     ] as const) {
       if (url === undefined && name === 'lifecycleNotificationUrl') continue;
       if (typeof url !== 'string' || !acceptedUrl(url))
-        return error(400, 'InvalidRequest', `${name} must be an https URL (http only on localhost).`);
+        return graphError(400, 'InvalidRequest', `${name} must be an https URL (http only on localhost).`);
     }
     const expiry = this.checkExpiry(normalized, body.expirationDateTime);
     if (typeof expiry !== 'string') return expiry;
@@ -166,7 +156,7 @@ export class SubscriptionHub {
     ];
     for (const url of urls) {
       if (!(await this.handshake(url)))
-        return error(
+        return graphError(
           400,
           'ValidationError',
           `Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request.`,
@@ -190,12 +180,12 @@ export class SubscriptionHub {
 
   private checkExpiry(resource: string, value: unknown): string | GraphAnswer {
     const at = typeof value === 'string' ? Date.parse(value) : NaN;
-    if (Number.isNaN(at)) return error(400, 'InvalidRequest', 'expirationDateTime is required.');
+    if (Number.isNaN(at)) return graphError(400, 'InvalidRequest', 'expirationDateTime is required.');
     const max = TODO_TASKS.test(resource) ? MAX_MINUTES.todoTasks : MAX_MINUTES.events;
     if (at <= this.now())
-      return error(400, 'InvalidRequest', 'Subscription expiration must be in the future.');
+      return graphError(400, 'InvalidRequest', 'Subscription expiration must be in the future.');
     if (at > this.now() + max * 60_000)
-      return error(
+      return graphError(
         400,
         'InvalidRequest',
         `Subscription expiration can only be ${max} minutes in the future.`,

@@ -20,7 +20,13 @@ import {
 import type { Change, Snapshot } from '../sync/model';
 import type { Write } from '../sync/plan';
 import { SideError, type ReadResult, type SidePort, type WriteResult } from '../sync/ports';
-import { batchWithRetry, graphErrorMessage, type BatchResult, type BatchStep } from './graph-client';
+import {
+  asSideError,
+  batchWithRetry,
+  graphErrorMessage,
+  type BatchResult,
+  type BatchStep,
+} from './graph-client';
 
 /** Our link id on an event we created (a retried create is found by it, never duplicated). */
 export const LINK_PROPERTY = 'String {6f3e2b1c-8d4a-4e5f-9b7c-2a1d0e3f4c5b} Name OroSyncLinkId';
@@ -632,17 +638,3 @@ const badDocument = (w: Write<EventFields>): WriteResult => ({
   error: `Graph answered the ${w.op} with an unexpected event document`,
   retryable: false,
 });
-
-function asSideError(error: unknown): unknown {
-  if (!(error instanceof GraphError)) return error;
-  const retryable = error.statusCode === 429 || error.statusCode >= 500 || error.statusCode <= 0;
-  return new SideError(
-    'microsoft',
-    `Graph answered ${error.statusCode}: ${error.message}`,
-    retryable,
-    error.statusCode,
-    {
-      cause: error,
-    },
-  );
-}

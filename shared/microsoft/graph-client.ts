@@ -1,4 +1,5 @@
 import { Client, GraphError } from '@microsoft/microsoft-graph-client';
+import { SideError } from '../sync/ports';
 
 /** One sub-request of a JSON $batch (at most 20 per batch). */
 export interface BatchStep {
@@ -141,3 +142,16 @@ export function retryAfterMs(headers: Record<string, string>): number | undefine
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A Graph failure as the engine sees it: retryable for 429, 5xx and no answer at all. */
+export function asSideError(error: unknown): unknown {
+  if (!(error instanceof GraphError)) return error;
+  const retryable = error.statusCode === 429 || error.statusCode >= 500 || error.statusCode <= 0;
+  return new SideError(
+    'microsoft',
+    `Graph answered ${error.statusCode}: ${error.message}`,
+    retryable,
+    error.statusCode,
+    { cause: error, retryAfterMs: retryAfterMs(Object.fromEntries(error.headers?.entries() ?? [])) },
+  );
+}

@@ -11,7 +11,7 @@ import {
   todoToFields,
   type TodoTask,
 } from '../sync/tasks/todo-mapping';
-import { batchWithRetry, graphErrorMessage, retryAfterMs, type BatchStep } from './graph-client';
+import { asSideError, batchWithRetry, graphErrorMessage, type BatchStep } from './graph-client';
 
 const cursorSchema = z.object({ listId: z.string().optional(), deltaLink: z.string().optional() });
 
@@ -238,16 +238,4 @@ export class TodoTasksSide implements SidePort<TaskFields> {
     if (!list) throw new SideError('microsoft', 'The account has no To Do list.', false);
     return list.id;
   }
-}
-
-function asSideError(error: unknown): unknown {
-  if (!(error instanceof GraphError)) return error;
-  const retryable = error.statusCode === 429 || error.statusCode >= 500 || error.statusCode <= 0;
-  return new SideError(
-    'microsoft',
-    `Graph answered ${error.statusCode}: ${error.message}`,
-    retryable,
-    error.statusCode,
-    { cause: error, retryAfterMs: retryAfterMs(Object.fromEntries(error.headers?.entries() ?? [])) },
-  );
 }
