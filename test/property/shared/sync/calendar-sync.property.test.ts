@@ -1,8 +1,15 @@
 import fc from 'fast-check';
-import { CONFLICT_RESOLUTIONS, DIRECTIONS } from '../../../../shared/settings/schema';
 import { completeOroFields, type EventFields } from '../../../../shared/sync/calendar/event-mapping';
 import type { SyncSettings } from '../../../../shared/sync/model';
 import type { CrashPoint } from '../../../../shared/sync/runner';
+import {
+  armFault,
+  checkedSync,
+  faultArb,
+  settingsArb,
+  syncUntilQuiet,
+  type Fault,
+} from '../../../support/property';
 import { MS_USER, ORO_OWNER, startCalendarHarness, type SyncHarness } from '../../../support/sync-harness';
 
 /**
@@ -22,11 +29,6 @@ type Op =
   | { kind: 'invite'; day: number; hour: number }
   | { kind: 'sync' }
   | { kind: 'fault'; fault: Fault };
-type Fault =
-  | { type: 'crash'; at: CrashPoint }
-  | { type: 'oro'; what: 'error-500' | 'throttle-429' | 'apply-then-drop' | 'hang' }
-  | { type: 'ms-throttle' }
-  | { type: 'ms-410' };
 
 const side = fc.constantFrom<SideName>('oro', 'ms');
 const op: fc.Arbitrary<Op> = fc.oneof(
@@ -71,41 +73,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     weight: 1,
   },
   { arbitrary: fc.constant({ kind: 'sync' as const }), weight: 3 },
-  {
-    arbitrary: fc.record({
-      kind: fc.constant('fault' as const),
-      fault: fc.oneof(
-        fc.record({
-          type: fc.constant('crash' as const),
-          at: fc.constantFrom<CrashPoint>(
-            'after-read',
-            'after-pending-links',
-            'after-oro-writes',
-            'after-microsoft-writes',
-            'after-links',
-          ),
-        }),
-        fc.record({
-          type: fc.constant('oro' as const),
-          what: fc.constantFrom(
-            'error-500' as const,
-            'throttle-429' as const,
-            'apply-then-drop' as const,
-            'hang' as const,
-          ),
-        }),
-        fc.constant({ type: 'ms-throttle' as const }),
-        fc.constant({ type: 'ms-410' as const }),
-      ),
-    }),
-    weight: 2,
-  },
+  { arbitrary: fc.record({ kind: fc.constant('fault' as const), fault: faultArb }), weight: 2 },
 );
-
-const settingsArb: fc.Arbitrary<SyncSettings> = fc.record({
-  direction: fc.constantFrom(...DIRECTIONS),
-  conflictResolution: fc.constantFrom(...CONFLICT_RESOLUTIONS),
-});
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -254,21 +223,8 @@ function sideState(h: SyncHarness<EventFields>, which: SideName): string {
       );
 }
 
-async function sync(h: SyncHarness<EventFields>, settings: SyncSettings, crash?: CrashPoint) {
-  const disabled =
-    settings.direction === 'oro-to-microsoft'
-      ? 'oro'
-      : settings.direction === 'microsoft-to-oro'
-        ? 'ms'
-        : undefined;
-  const before = disabled && sideState(h, disabled);
-  const report = await h
-    .run(settings, crash)
-    .catch((error: unknown) => ({ status: 'thrown' as const, error }));
-  if (disabled) expect(sideState(h, disabled)).toBe(before);
-  h.advance(10 * 60_000); // a crashed run's lease expires, and Oro's last seconds settle
-  return report;
-}
+const sync = (h: SyncHarness<EventFields>, settings: SyncSettings, crash?: CrashPoint) =>
+  checkedSync(h, settings, (which) => sideState(h, which), crash);
 
 describe('calendar sync (model-based, with faults)', () => {
   jest.setTimeout(600_000);
@@ -288,10 +244,8 @@ describe('calendar sync (model-based, with faults)', () => {
           let pendingCrash: CrashPoint | undefined;
           for (const o of ops) {
             if (o.kind === 'fault') {
-              if (o.fault.type === 'crash') pendingCrash = o.fault.at;
-              if (o.fault.type === 'oro') h.oro.failNext(o.fault.what);
-              if (o.fault.type === 'ms-throttle') h.microsoft.throttleNext(2, 0);
-              if (o.fault.type === 'ms-410') h.microsoft.calendar(MS_USER).expireDeltaTokens();
+              pendingCrash =
+                armFault(h, o.fault, () => h.microsoft.calendar(MS_USER).expireDeltaTokens()) ?? pendingCrash;
             } else if (o.kind === 'sync') {
               await sync(h, settings, pendingCrash);
               pendingCrash = undefined;
@@ -302,14 +256,7 @@ describe('calendar sync (model-based, with faults)', () => {
           }
 
           // Faults stop; sync until a run changes nothing.
-          let quiet = false;
-          for (let i = 0; i < 8 && !quiet; i++) {
-            const report = await sync(h, settings);
-            if (report.status === 'thrown') continue;
-            const r = report.result;
-            quiet = report.status === 'ok' && r.created + r.updated + r.deleted === 0;
-          }
-          expect(quiet).toBe(true);
+          expect(await syncUntilQuiet(() => sync(h, settings))).toBe(true);
           expect(h.oro.calendar.notifications()).toBe(0);
 
           const links = await h.links();

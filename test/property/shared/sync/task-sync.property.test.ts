@@ -1,9 +1,16 @@
 import fc from 'fast-check';
-import { CONFLICT_RESOLUTIONS, DIRECTIONS } from '../../../../shared/settings/schema';
 import type { SyncSettings } from '../../../../shared/sync/model';
 import type { CrashPoint } from '../../../../shared/sync/runner';
 import { oroToFields } from '../../../../shared/sync/tasks/oro-mapping';
 import { todoToFields, type TodoTask } from '../../../../shared/sync/tasks/todo-mapping';
+import {
+  armFault,
+  checkedSync,
+  faultArb,
+  settingsArb,
+  syncUntilQuiet,
+  type Fault,
+} from '../../../support/property';
 import { MS_USER, ORO_OWNER, startSyncHarness, type SyncHarness } from '../../../support/sync-harness';
 
 /**
@@ -19,11 +26,6 @@ type Op =
   | { kind: 'delete'; side: 'oro' | 'ms'; pick: number }
   | { kind: 'sync' }
   | { kind: 'fault'; fault: Fault };
-type Fault =
-  | { type: 'crash'; at: CrashPoint }
-  | { type: 'oro'; what: 'error-500' | 'throttle-429' | 'apply-then-drop' | 'hang' }
-  | { type: 'ms-throttle' }
-  | { type: 'ms-410' };
 
 const side = fc.constantFrom('oro' as const, 'ms' as const);
 const op: fc.Arbitrary<Op> = fc.oneof(
@@ -47,41 +49,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   },
   { arbitrary: fc.record({ kind: fc.constant('delete' as const), side, pick: fc.nat() }), weight: 2 },
   { arbitrary: fc.constant({ kind: 'sync' as const }), weight: 3 },
-  {
-    arbitrary: fc.record({
-      kind: fc.constant('fault' as const),
-      fault: fc.oneof(
-        fc.record({
-          type: fc.constant('crash' as const),
-          at: fc.constantFrom<CrashPoint>(
-            'after-read',
-            'after-pending-links',
-            'after-oro-writes',
-            'after-microsoft-writes',
-            'after-links',
-          ),
-        }),
-        fc.record({
-          type: fc.constant('oro' as const),
-          what: fc.constantFrom(
-            'error-500' as const,
-            'throttle-429' as const,
-            'apply-then-drop' as const,
-            'hang' as const,
-          ),
-        }),
-        fc.constant({ type: 'ms-throttle' as const }),
-        fc.constant({ type: 'ms-410' as const }),
-      ),
-    }),
-    weight: 2,
-  },
+  { arbitrary: fc.record({ kind: fc.constant('fault' as const), fault: faultArb }), weight: 2 },
 );
-
-const settingsArb: fc.Arbitrary<SyncSettings> = fc.record({
-  direction: fc.constantFrom(...DIRECTIONS),
-  conflictResolution: fc.constantFrom(...CONFLICT_RESOLUTIONS),
-});
 
 const STATUSES = {
   oro: ['open', 'in_progress', 'closed'],
@@ -138,21 +107,8 @@ function sideState(h: SyncHarness, which: 'oro' | 'ms'): string {
       );
 }
 
-async function sync(h: SyncHarness, settings: SyncSettings, crash?: CrashPoint) {
-  const disabled =
-    settings.direction === 'oro-to-microsoft'
-      ? 'oro'
-      : settings.direction === 'microsoft-to-oro'
-        ? 'ms'
-        : undefined;
-  const before = disabled && sideState(h, disabled);
-  const report = await h
-    .run(settings, crash)
-    .catch((error: unknown) => ({ status: 'thrown' as const, error }));
-  if (disabled) expect(sideState(h, disabled)).toBe(before);
-  h.advance(10 * 60_000); // a crashed run's lease expires before the next
-  return report;
-}
+const sync = (h: SyncHarness, settings: SyncSettings, crash?: CrashPoint) =>
+  checkedSync(h, settings, (which) => sideState(h, which), crash);
 
 describe('task sync (model-based, with faults)', () => {
   jest.setTimeout(300_000);
@@ -189,10 +145,8 @@ describe('task sync (model-based, with faults)', () => {
                 if (victim) h.microsoft.todo(MS_USER).remove(victim.id);
               }
               if (o.kind === 'fault') {
-                if (o.fault.type === 'crash') pendingCrash = o.fault.at;
-                if (o.fault.type === 'oro') h.oro.failNext(o.fault.what);
-                if (o.fault.type === 'ms-throttle') h.microsoft.throttleNext(2, 0);
-                if (o.fault.type === 'ms-410') h.microsoft.todo(MS_USER).expireDeltaTokens();
+                pendingCrash =
+                  armFault(h, o.fault, () => h.microsoft.todo(MS_USER).expireDeltaTokens()) ?? pendingCrash;
               }
               if (o.kind === 'sync') {
                 await sync(h, settings, pendingCrash);
@@ -201,14 +155,7 @@ describe('task sync (model-based, with faults)', () => {
             }
 
             // Faults stop; sync until a run changes nothing.
-            let quiet = false;
-            for (let i = 0; i < 8 && !quiet; i++) {
-              const report = await sync(h, settings);
-              if (report.status === 'thrown') continue;
-              const r = report.result;
-              quiet = report.status === 'ok' && r.created + r.updated + r.deleted === 0;
-            }
-            expect(quiet).toBe(true);
+            expect(await syncUntilQuiet(() => sync(h, settings))).toBe(true);
 
             const oroTasks = h.oro.tasks(ORO_OWNER);
             const msTasks = h.microsoft.todo(MS_USER).all();

@@ -1,0 +1,94 @@
+import fc from 'fast-check';
+import { CONFLICT_RESOLUTIONS, DIRECTIONS } from '../../shared/settings/schema';
+import type { Fields, SyncSettings } from '../../shared/sync/model';
+import type { CrashPoint, RunReport } from '../../shared/sync/runner';
+import type { SyncHarness } from './sync-harness';
+
+/** Faults the model-based tests inject between user actions. */
+export type Fault =
+  | { type: 'crash'; at: CrashPoint }
+  | { type: 'oro'; what: 'error-500' | 'throttle-429' | 'apply-then-drop' | 'hang' }
+  | { type: 'ms-throttle' }
+  | { type: 'ms-410' };
+
+export const faultArb: fc.Arbitrary<Fault> = fc.oneof(
+  fc.record({
+    type: fc.constant('crash' as const),
+    at: fc.constantFrom<CrashPoint>(
+      'after-read',
+      'after-pending-links',
+      'after-oro-writes',
+      'after-microsoft-writes',
+      'after-links',
+    ),
+  }),
+  fc.record({
+    type: fc.constant('oro' as const),
+    what: fc.constantFrom(
+      'error-500' as const,
+      'throttle-429' as const,
+      'apply-then-drop' as const,
+      'hang' as const,
+    ),
+  }),
+  fc.constant({ type: 'ms-throttle' as const }),
+  fc.constant({ type: 'ms-410' as const }),
+);
+
+export const settingsArb: fc.Arbitrary<SyncSettings> = fc.record({
+  direction: fc.constantFrom(...DIRECTIONS),
+  conflictResolution: fc.constantFrom(...CONFLICT_RESOLUTIONS),
+});
+
+/**
+ * Arms a fault: Oro's and Graph's take the next requests, a crash the next run (returned).
+ * `expireDelta` loses the entity's Graph delta tokens (410 on their next use).
+ */
+export function armFault<F extends Fields>(
+  h: SyncHarness<F>,
+  fault: Fault,
+  expireDelta: () => void,
+): CrashPoint | undefined {
+  if (fault.type === 'oro') h.oro.failNext(fault.what);
+  if (fault.type === 'ms-throttle') h.microsoft.throttleNext(2, 0);
+  if (fault.type === 'ms-410') expireDelta();
+  return fault.type === 'crash' ? fault.at : undefined;
+}
+
+/**
+ * One run; the side a one-way direction must not write is compared before and after
+ * (`sideState` fingerprints it). The clock then moves on past a crashed run's lease.
+ */
+export async function checkedSync<F extends Fields>(
+  h: SyncHarness<F>,
+  settings: SyncSettings,
+  sideState: (which: 'oro' | 'ms') => string,
+  crash?: CrashPoint,
+): Promise<RunReport | { status: 'thrown'; error: unknown }> {
+  const disabled =
+    settings.direction === 'oro-to-microsoft'
+      ? 'oro'
+      : settings.direction === 'microsoft-to-oro'
+        ? 'ms'
+        : undefined;
+  const before = disabled && sideState(disabled);
+  const report = await h
+    .run(settings, crash)
+    .catch((error: unknown) => ({ status: 'thrown' as const, error }));
+  if (disabled) expect(sideState(disabled)).toBe(before);
+  h.advance(10 * 60_000);
+  return report;
+}
+
+/** Faults stopped: runs until one changes nothing (at most 8). True when it got there. */
+export async function syncUntilQuiet(
+  sync: () => Promise<RunReport | { status: 'thrown'; error: unknown }>,
+): Promise<boolean> {
+  for (let i = 0; i < 8; i++) {
+    const report = await sync();
+    if (report.status === 'thrown') continue;
+    const r = report.result;
+    if (report.status === 'ok' && r.created + r.updated + r.deleted === 0) return true;
+  }
+  return false;
+}
