@@ -197,8 +197,16 @@ export class OroCalendarSide implements SidePort<EventFields> {
         if (r.recurrence) series.add(r.id);
       }
     }
-    // A partial read saw only what changed: complete each series with its master and all its exceptions.
-    if (watermark) {
+    // A partial read saw only what changed: complete each series with its master and all its
+    // exceptions; for many series, one listing of the calendar instead of one request each.
+    if (watermark && series.size > MAX_DIRECT_CHECKS) {
+      const complete = new Map<number, EventRow[]>([...series].map((id) => [id, []]));
+      for (const r of await this.listAll(`calendar=${calendar}&limit=${PAGE_SIZE}`)) {
+        if (r.recurringEventId) complete.get(r.recurringEventId)?.push(r);
+        else if (series.has(r.id)) masters.set(r.id, r);
+      }
+      for (const [id, rows] of complete) exceptions.set(id, rows);
+    } else if (watermark) {
       await this.each([...series], async (id) => {
         if (!masters.has(id)) {
           const master = await this.getEvent(id);

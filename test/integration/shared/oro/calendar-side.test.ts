@@ -231,6 +231,40 @@ describe('Oro calendar side against the Oro simulator', () => {
     expect(s.requests - before).toBe(3);
   });
 
+  it('completes many changed series with one listing of the calendar, not one request each', async () => {
+    const s = side('30');
+    const masters = Array.from({ length: 25 }, (_, i) =>
+      oro.calendar.createEvent('30', {
+        title: `Series ${i}`,
+        start: '2026-05-11T07:00:00Z',
+        end: '2026-05-11T07:15:00Z',
+        recurrence: {
+          recurrenceType: 'daily',
+          interval: 1,
+          startTime: '2026-05-11T07:00:00Z',
+          endTime: null,
+          occurrences: 5,
+          timeZone: 'UTC',
+        },
+      }),
+    );
+    const first = await s.read(undefined, new Set());
+    const ids = new Set(upserts(first).map((u) => u.id));
+    settle();
+    const quiet = await s.read(first.cursor, ids);
+    settle();
+    for (const m of masters)
+      oro.calendar.createException(m.id, { originalStart: '2026-05-12T07:00:00Z', isCancelled: true });
+    const before = s.requests;
+    const next = await s.read(quiet.cursor, ids);
+    expect(upserts(next)).toHaveLength(25);
+    for (const u of upserts(next)) {
+      expect(u.fields.exceptions).toEqual([{ originalStart: '2026-05-12T07:00:00Z', cancelled: true }]);
+    }
+    // The changed rows, one listing of the calendar (one page), and the window listing.
+    expect(s.requests - before).toBeLessThanOrEqual(3);
+  });
+
   it('writes exceptions: created with the series, then moved, cancelled and restored by diff', async () => {
     const s = side('11');
     const notifications = oro.calendar.notifications();
