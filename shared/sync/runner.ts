@@ -57,9 +57,8 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
   const logs: SyncLogEntry[] = [];
   try {
     const links = await deps.links.list(userId, entity);
-    const idOf = (l: Link<F>, side: Side) => (side === 'oro' ? l.oroId : l.microsoftId);
     const linked = (side: Side, only?: (l: Link<F>) => boolean) =>
-      new Set(links.flatMap((l) => (only && !only(l) ? [] : (idOf(l, side) ?? []))));
+      new Set(links.flatMap((l) => (only && !only(l) ? [] : (idOn(l, side) ?? []))));
     const unconfirmed = (side: Side) => linked(side, (l) => l.unconfirmed === side);
     const [oroRead, msRead] = await Promise.all([
       deps.sides.oro.read(lease.state.cursors.oro, linked('oro'), unconfirmed('oro')),
@@ -262,6 +261,9 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
   }
 }
 
+const idOn = <F extends Fields>(l: Link<F>, side: Side): string | null =>
+  side === 'oro' ? l.oroId : l.microsoftId;
+
 /** A linked item's fields, with what its side cannot store taken from the link's base. */
 function completeFromLinks<F extends Fields>(
   side: SidePort<F>,
@@ -272,7 +274,7 @@ function completeFromLinks<F extends Fields>(
   if (!complete) return changes;
   const byId = new Map(
     links.flatMap((l) => {
-      const id = side.side === 'oro' ? l.oroId : l.microsoftId;
+      const id = idOn(l, side.side);
       return id ? [[id, l.base] as const] : [];
     }),
   );
