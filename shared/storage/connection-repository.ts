@@ -24,8 +24,13 @@ export interface Versioned<T> {
   etag: string;
 }
 
-const ACCOUNT_ROW = 'account';
-const CACHE_ROW = 'msalcache';
+/**
+ * Row keys carry the user id although the partition already does: Azurite finds rows by
+ * RowKey first, so one key shared by every user made its reads and inserts grow with the
+ * number of users (Table Storage itself is indifferent).
+ */
+export const accountRow = (userId: string): string => `account:${userId}`;
+const cacheRow = (userId: string): string => `msalcache:${userId}`;
 
 interface AccountEntity {
   partitionKey: string;
@@ -53,32 +58,32 @@ export class ConnectionRepository {
   }
 
   async getAccount(userId: string): Promise<Versioned<StoredAccount> | undefined> {
-    const entity = await this.read<AccountEntity>(userId, ACCOUNT_ROW);
+    const entity = await this.read<AccountEntity>(userId, accountRow(userId));
     return entity && { value: storedAccount.parse(JSON.parse(entity.value.account)), etag: entity.etag };
   }
 
   /** Creates (no etag) or replaces (at etag) the account row. */
   async saveAccount(userId: string, account: StoredAccount, etag?: string): Promise<string> {
     return this.write<AccountEntity>(
-      { partitionKey: userId, rowKey: ACCOUNT_ROW, account: JSON.stringify(account) },
+      { partitionKey: userId, rowKey: accountRow(userId), account: JSON.stringify(account) },
       etag,
     );
   }
 
   async getCache(userId: string): Promise<Versioned<string> | undefined> {
-    const entity = await this.read<CacheEntity>(userId, CACHE_ROW);
+    const entity = await this.read<CacheEntity>(userId, cacheRow(userId));
     return entity && { value: entity.value.sealed, etag: entity.etag };
   }
 
   async saveCache(userId: string, sealed: string, etag?: string): Promise<string> {
-    return this.write<CacheEntity>({ partitionKey: userId, rowKey: CACHE_ROW, sealed }, etag);
+    return this.write<CacheEntity>({ partitionKey: userId, rowKey: cacheRow(userId), sealed }, etag);
   }
 
   /** Removes the tokens; gone already is fine. */
   async deleteCache(userId: string): Promise<void> {
     await this.tables.ready();
     try {
-      await this.table.deleteEntity(userId, CACHE_ROW);
+      await this.table.deleteEntity(userId, cacheRow(userId));
     } catch (error) {
       if (!isRestStatus(error, 404)) throw error;
     }

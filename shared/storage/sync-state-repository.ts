@@ -29,6 +29,9 @@ export type SyncState = z.infer<typeof syncState>;
 
 type StateEntity = { partitionKey: string; rowKey: string; state: string };
 
+/** One row key per user and entity (Azurite finds rows by RowKey first; see connection rows). */
+export const stateRow = (userId: string, entity: SyncEntity): string => `${userId}:${entity}`;
+
 export interface Leased {
   state: SyncState;
   etag: string;
@@ -46,7 +49,7 @@ export class SyncStateRepository {
   }
 
   async get(userId: string, entity: SyncEntity): Promise<Leased | undefined> {
-    const row = await readRow<StateEntity>(this.tables, 'syncstate', userId, entity);
+    const row = await readRow<StateEntity>(this.tables, 'syncstate', userId, stateRow(userId, entity));
     return row && { state: syncState.parse(JSON.parse(row.state)), etag: row.etag };
   }
 
@@ -142,7 +145,11 @@ export class SyncStateRepository {
     state: SyncState,
     etag: string | undefined,
   ): Promise<string> {
-    const row: StateEntity = { partitionKey: userId, rowKey: entity, state: JSON.stringify(state) };
+    const row: StateEntity = {
+      partitionKey: userId,
+      rowKey: stateRow(userId, entity),
+      state: JSON.stringify(state),
+    };
     return writeRow(this.tables, 'syncstate', row, etag, `sync state of user "${userId}" (${entity})`);
   }
 }
