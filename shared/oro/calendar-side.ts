@@ -500,7 +500,8 @@ export class OroCalendarSide implements SidePort<EventFields> {
         });
         if (res.status !== 201) return failure(res);
         const id = created.parse(res.body).id;
-        const failed = await this.writeExceptions(id, fields);
+        // Just created (a uid Oro already had is refused): it has no exception rows yet.
+        const failed = await this.writeExceptions(id, fields, []);
         if (failed) {
           // The event exists and carries its uid: the next read adopts it and completes the exceptions.
           return {
@@ -541,15 +542,19 @@ export class OroCalendarSide implements SidePort<EventFields> {
   }
 
   /** Brings a series' exception rows to `fields.exceptions`; the first failure, or undefined. */
+  /** `known`: the series' exception rows when already known; otherwise they are listed. */
   private async writeExceptions(
     seriesId: number,
     fields: EventFields,
+    known?: OroExceptionRow[],
   ): Promise<{ error: string; retryable: boolean } | undefined> {
     if (!fields.recurrence) return undefined;
     const calendar = await this.calendar();
-    const current = (
-      await this.listAll(`calendar=${calendar}&recurringEventId=${seriesId}&limit=${PAGE_SIZE}`)
-    ).map(exceptionRow);
+    const current =
+      known ??
+      (await this.listAll(`calendar=${calendar}&recurringEventId=${seriesId}&limit=${PAGE_SIZE}`)).map(
+        exceptionRow,
+      );
     for (const x of exceptionWrites(fields, seriesId, current, fields.exceptions)) {
       const res =
         x.op === 'delete'
