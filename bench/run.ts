@@ -111,10 +111,12 @@ async function runTaskBench() {
       const h = await startSyncHarness(ORO_OWNER, { oroClock, oroTimeoutMs: 30_000 });
       seed(h, where, N);
       seeding = false;
+      // Runs are at least a minute apart; Oro's last seconds settle in between, as they would.
+      const settle = () => new Promise((r) => setTimeout(r, SETTLE_MS + 1000));
       await engineScenario(`initial sync, ${N} tasks ${direction}`, h, rows);
+      await settle();
       await engineScenario(`next run: reads its own ${N} writes back once`, h, rows);
-      // Runs are at least a minute apart; let the last writes settle as they would.
-      await new Promise((r) => setTimeout(r, SETTLE_MS + 1000));
+      await settle();
       await engineScenario(`idle incremental sync (${N} linked)`, h, rows);
       changeOro(h, CHANGES);
       await engineScenario(`${CHANGES} changes (${N} linked)`, h, rows);

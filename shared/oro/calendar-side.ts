@@ -26,6 +26,8 @@ const WRITE_CONCURRENCY = 4;
  * it, one listing of every row of the calendar is cheaper (500 rows a page).
  */
 const MAX_DIRECT_CHECKS = 20;
+/** Fields whose change can touch a series' exception rows. */
+const SERIES_SHAPE = new Set(['exceptions', 'recurrence', 'start', 'end', 'allDay']);
 const DAY_MS = 86_400_000;
 /**
  * Linked events outside the window that were confirmed to exist are checked again only
@@ -520,7 +522,10 @@ export class OroCalendarSide implements SidePort<EventFields> {
         const res = await this.send('PUT', `${EVENTS}/${id}`, { ...body, notifyAttendees: 'none' });
         if (res.status !== 200) return failure(res);
       }
-      const failed = await this.writeExceptions(id, fields);
+      // Exception rows change when the exceptions do, or when the series is reshaped (Oro
+      // drops a series' exceptions with its pattern); an update of other fields leaves them.
+      const reshaped = !w.changed || w.changed.some((k) => SERIES_SHAPE.has(k));
+      const failed = reshaped ? await this.writeExceptions(id, fields) : undefined;
       return failed
         ? {
             ok: false,

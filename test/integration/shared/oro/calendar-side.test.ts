@@ -310,6 +310,21 @@ describe('Oro calendar side against the Oro simulator', () => {
     expect(item!.fields).toEqual(second);
     expect(oro.calendar.events('11').filter((e) => e.recurringEventId === Number(id))).toHaveLength(2);
 
+    // A change of other fields leaves the exception rows alone: one PUT, no listing.
+    const before = s.requests;
+    const [renamed] = await s.write([
+      {
+        op: 'update',
+        side: 'oro',
+        linkId: 'X-1',
+        id,
+        fields: second,
+        changed: ['title'],
+      },
+    ]);
+    expect(renamed).toMatchObject({ ok: true, id });
+    expect(s.requests - before).toBe(1);
+
     // A new pattern: Oro drops the old rows, the write puts the exceptions back.
     const third: EventFields = {
       ...second,
