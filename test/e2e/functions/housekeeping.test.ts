@@ -1,17 +1,12 @@
-import { InvocationContext, type Timer } from '@azure/functions';
-import { buildFunctionTable } from '../../../functions/index';
 import { OAuthStateRepository } from '../../../shared/storage/oauth-state-repository';
 import { useTestStack } from '../../support/stack';
+import { runTimerFunction } from '../../support/timers';
 
 describe('housekeeping timer', () => {
   const handle = useTestStack();
 
   it('runs nightly and removes lapsed sign-ins, not live ones', async () => {
     const { services } = handle.stack;
-    const fn = buildFunctionTable(() => services).find((f) => f.name === 'housekeeping');
-    if (fn?.kind !== 'timer') throw new Error('no housekeeping timer in the function table');
-    expect(fn.schedule).toBe('0 15 3 * * *');
-
     const states = new OAuthStateRepository(services.tables);
     await states.save('abandoned', {
       userId: '101',
@@ -20,16 +15,9 @@ describe('housekeeping timer', () => {
     });
     const live = new Date(Date.now() + 600_000).toISOString();
     await states.save('in-progress', { userId: '101', sealedVerifier: 's', expiresAt: live });
-    const lines: string[] = [];
-    const timer: Timer = {
-      isPastDue: false,
-      schedule: { adjustForDST: true },
-      scheduleStatus: { last: '', next: '', lastUpdated: '' },
-    };
-    await fn.handler(
-      timer,
-      new InvocationContext({ functionName: fn.name, logHandler: (_l, ...a) => lines.push(a.join(' ')) }),
-    );
+
+    const { schedule, lines } = await runTimerFunction(services, 'housekeeping');
+    expect(schedule).toBe('0 15 3 * * *');
     expect(lines).toEqual(['housekeeping: 1 lapsed sign-in state(s) removed']);
     expect(await states.consume('abandoned')).toEqual({ ok: false, reason: 'unknown' });
     expect(await states.consume('in-progress')).toMatchObject({ ok: true });

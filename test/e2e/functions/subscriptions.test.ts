@@ -1,10 +1,9 @@
-import { InvocationContext, type Timer } from '@azure/functions';
 import { DEMO } from '../../../dev/seed';
-import { buildFunctionTable } from '../../../functions/index';
 import { QUEUES } from '../../../shared/messaging/messages';
 import { hashClientState, SubscriptionRepository } from '../../../shared/storage/subscription-repository';
 import { connect } from '../../support/sign-in';
 import { useTestStack } from '../../support/stack';
+import { runTimerFunction } from '../../support/timers';
 
 const USER = DEMO.inheritingUserId;
 const HOUR = 3600_000;
@@ -105,19 +104,8 @@ describe('Graph subscriptions through the dev host and the simulator', () => {
   });
 
   it('the subscription timer is in the function table and renews through its handler', async () => {
-    const fn = buildFunctionTable(() => t.stack.services).find((f) => f.name === 'subscriptionRenewal');
-    if (fn?.kind !== 'timer') throw new Error('no subscriptionRenewal timer in the function table');
-    expect(fn.schedule).toBe('0 */30 * * * *');
-    const lines: string[] = [];
-    const timer: Timer = {
-      isPastDue: false,
-      schedule: { adjustForDST: true },
-      scheduleStatus: { last: '', next: '', lastUpdated: '' },
-    };
-    await fn.handler(
-      timer,
-      new InvocationContext({ logHandler: (_level, ...args) => lines.push(args.map(String).join(' ')) }),
-    );
+    const { schedule, lines } = await runTimerFunction(t.stack.services, 'subscriptionRenewal');
+    expect(schedule).toBe('0 */30 * * * *');
     // Everything was renewed or created a moment ago: nothing is due within a day.
     expect(lines).toEqual(['subscriptionRenewal: 0 renewed, 0 re-created, 0 removed, 0 failed']);
   });
