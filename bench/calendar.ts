@@ -1,3 +1,4 @@
+import { measure, table, type Row } from './measure';
 import { writeSection } from './sections';
 import { startAzurite } from '../dev/azurite';
 import { SETTLE_MS } from '../shared/oro/tasks-side';
@@ -17,17 +18,6 @@ const BI: SyncSettings = { direction: 'bidirectional', conflictResolution: 'oro-
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-interface Row {
-  scenario: string;
-  engine: 'sync engine' | 'naive baseline';
-  seconds: number;
-  graph: number;
-  oro: number;
-  tableOps: number | string;
-  peakRssMb: number;
-}
-
-const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 const oroTime = (ms: number) => new Date(ms).toISOString().replace('.000Z', '+00:00');
 const graphTime = (ms: number) => ({
   dateTime: new Date(ms).toISOString().replace('.000Z', '.0000000'),
@@ -113,29 +103,11 @@ function change(h: SyncHarness<EventFields>, where: 'oro' | 'ms', count: number)
   }
 }
 
-async function measure(h: SyncHarness<EventFields>, fn: () => Promise<number | string>) {
-  h.microsoft.resetCounts();
-  h.oro.resetCounts();
-  let peak = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 25);
-  const started = performance.now();
-  const tableOps = await fn();
-  const seconds = Math.round(((performance.now() - started) / 1000) * 100) / 100;
-  clearInterval(sampler);
-  return {
-    seconds,
-    graph: total(h.microsoft.requestCounts()),
-    oro: total(h.oro.requestCounts()),
-    tableOps,
-    peakRssMb: Math.round(Math.max(peak, process.memoryUsage().rss) / 1024 / 1024),
-  };
-}
-
 async function engine(label: string, h: SyncHarness<EventFields>, rows: Row[]) {
   const r = await measure(h, async () => {
     const report = await h.run(BI);
     if (report.status !== 'ok') throw new Error(`${label}: ${report.status} ${report.error ?? ''}`);
-    return h.lastLinkOperations();
+    return { tableOps: h.lastLinkOperations() };
   });
   rows.push({ scenario: label, engine: 'sync engine', ...r });
   console.log(label, 'engine', r);
@@ -145,7 +117,7 @@ async function naive(label: string, h: SyncHarness<EventFields>, rows: Row[]) {
   const token = await h.microsoft.graphToken(MS_USER);
   const r = await measure(h, async () => {
     await naiveCalendarSync(h, token);
-    return 'n/a';
+    return { tableOps: 'n/a' };
   });
   rows.push({ scenario: label, engine: 'naive baseline', ...r });
   console.log(label, 'naive', r);
@@ -272,8 +244,6 @@ async function calendarRows(): Promise<Row[]> {
 }
 
 function writeCalendarSection(rows: Row[]) {
-  const line = (r: Row) =>
-    `| ${r.scenario} | ${r.engine} | ${r.seconds} | ${r.graph} | ${r.oro} | ${r.tableOps} | ${r.peakRssMb} |`;
   writeSection(
     'calendar',
     `## Calendar sync
@@ -286,8 +256,6 @@ against both simulators and an in-memory Azurite. The engine reads Graph through
 naive baseline lists every event on both sides (100 a page), matches by title and writes one
 request per missing item (series as plain events, no exceptions, no links).
 
-| scenario | implementation | seconds | Graph requests | Oro requests | link table ops | peak RSS (MB) |
-|---|---|---:|---:|---:|---:|---:|
-${rows.map(line).join('\n')}`,
+${table(rows)}`,
   );
 }

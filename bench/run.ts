@@ -5,6 +5,7 @@ import { SETTLE_MS } from '../shared/oro/tasks-side';
 import { naiveSync } from './naive';
 import { runCalendarBench } from './calendar';
 import { runFanOutBench } from './fanout';
+import { measure, table, type Row } from './measure';
 import { writeSection } from './sections';
 
 /**
@@ -15,39 +16,6 @@ import { writeSection } from './sections';
 const N = Number(process.env.BENCH_TASKS ?? 10_000);
 const CHANGES = 100;
 const BI: SyncSettings = { direction: 'bidirectional', conflictResolution: 'oro-wins' };
-
-interface Row {
-  scenario: string;
-  engine: 'sync engine' | 'naive baseline';
-  seconds: number;
-  graph: number;
-  oro: number;
-  tableOps: number | string;
-  peakRssMb: number;
-  writes: number;
-}
-
-const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
-
-/** Runs `fn`, sampling memory, and reports time, Graph and Oro requests as the simulators counted them. */
-async function measure(h: SyncHarness, fn: () => Promise<{ tableOps: number | string; writes: number }>) {
-  h.microsoft.resetCounts();
-  h.oro.resetCounts();
-  let peak = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 25);
-  const started = performance.now();
-  const out = await fn();
-  const seconds = (performance.now() - started) / 1000;
-  clearInterval(sampler);
-  peak = Math.max(peak, process.memoryUsage().rss);
-  return {
-    seconds: Math.round(seconds * 100) / 100,
-    graph: total(h.microsoft.requestCounts()),
-    oro: total(h.oro.requestCounts()),
-    peakRssMb: Math.round(peak / 1024 / 1024),
-    ...out,
-  };
-}
 
 async function engineScenario(label: string, h: SyncHarness, rows: Row[]) {
   const r = await measure(h, async () => {
@@ -64,9 +32,8 @@ async function naiveScenario(label: string, h: SyncHarness, rows: Row[]) {
   const token = await h.microsoft.graphToken(MS_USER);
   const r = await measure(h, async () => {
     await naiveSync(h.oro, h.microsoft, ORO_OWNER, token);
-    return { tableOps: 'n/a', writes: 0 };
+    return { tableOps: 'n/a' };
   });
-  r.writes = r.graph + r.oro; // every request of the baseline, reads included
   rows.push({ scenario: label, engine: 'naive baseline', ...r });
   console.log(label, 'naive', r);
 }
@@ -139,8 +106,6 @@ async function runTaskBench() {
 }
 
 function render(rows: Row[]): string {
-  const line = (r: Row) =>
-    `| ${r.scenario} | ${r.engine} | ${r.seconds} | ${r.graph} | ${r.oro} | ${r.tableOps} | ${r.peakRssMb} |`;
   return `## Task sync
 
 Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)} (Node ${process.versions.node},
@@ -152,9 +117,7 @@ included. Seeded Oro tasks carry update times spread over the past hour (as real
 does); the engine re-reads a 5-second window before its watermark. The naive baseline lists everything on both sides (100 per page), matches by
 title and writes one request per item; it keeps no links.
 
-| scenario | implementation | seconds | Graph requests | Oro requests | link table ops | peak RSS (MB) |
-|---|---|---:|---:|---:|---:|---:|
-${rows.map(line).join('\n')}
+${table(rows)}
 
 Targets of the issue: idle sync ≤ 1 Graph + ≤ 2 Oro requests; writes batched 20 per Graph
 request; table writes batched per partition (100 per transaction). Oro's JSON:API has no

@@ -1,0 +1,49 @@
+import type { MicrosoftSimulator } from '../dev/microsoft/simulator';
+import type { OroSimulator } from '../dev/oro/simulator';
+
+/** One measured scenario of a sync benchmark. */
+export interface Row {
+  scenario: string;
+  engine: 'sync engine' | 'naive baseline';
+  seconds: number;
+  graph: number;
+  oro: number;
+  tableOps: number | string;
+  peakRssMb: number;
+}
+
+const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+
+/** Runs `fn`, sampling memory, and reports time, Graph and Oro requests as the simulators counted them. */
+export async function measure<T extends object>(
+  sims: { microsoft: MicrosoftSimulator; oro: OroSimulator },
+  fn: () => Promise<T>,
+): Promise<T & { seconds: number; graph: number; oro: number; peakRssMb: number }> {
+  sims.microsoft.resetCounts();
+  sims.oro.resetCounts();
+  let peak = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 25);
+  const started = performance.now();
+  const out = await fn();
+  const seconds = (performance.now() - started) / 1000;
+  clearInterval(sampler);
+  peak = Math.max(peak, process.memoryUsage().rss);
+  return {
+    ...out,
+    seconds: Math.round(seconds * 100) / 100,
+    graph: total(sims.microsoft.requestCounts()),
+    oro: total(sims.oro.requestCounts()),
+    peakRssMb: Math.round(peak / 1024 / 1024),
+  };
+}
+
+/** The rows as the Markdown table both sync sections print. */
+export const table = (rows: readonly Row[]): string =>
+  [
+    '| scenario | implementation | seconds | Graph requests | Oro requests | link table ops | peak RSS (MB) |',
+    '|---|---|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (r) =>
+        `| ${r.scenario} | ${r.engine} | ${r.seconds} | ${r.graph} | ${r.oro} | ${r.tableOps} | ${r.peakRssMb} |`,
+    ),
+  ].join('\n');
