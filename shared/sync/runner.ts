@@ -138,6 +138,8 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
     const confirming = new Set((['oro', 'microsoft'] as const).filter((s) => deps.sides[s].confirmsCreates));
     for (const item of p.items) {
       const failed = item.writes.filter((w) => !outcomes.get(w)?.ok);
+      const gone = failed.filter((w) => w.op === 'update' && statusOf(outcomes.get(w)) === 404);
+      const recreate = gone.length > 0 && gone.length === failed.length && item.outcome.type === 'link';
       for (const w of item.writes) {
         const o = outcomes.get(w)!;
         if (o.ok) result[w.op === 'create' ? 'created' : w.op === 'update' ? 'updated' : 'deleted']++;
@@ -149,7 +151,9 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
             oroId: w.side === 'oro' && o.ok ? o.id : item.oroId,
             microsoftId: w.side === 'microsoft' && o.ok ? o.id : item.microsoftId,
             outcome: o.ok ? 'ok' : 'failed',
-            detail: o.ok ? item.cell : `${item.cell}: ${o.error}`,
+            detail: o.ok
+              ? item.cell
+              : `${item.cell}: ${o.error}${recreate ? '; it is gone there and is created again on the next run' : ''}`,
           }),
         );
       }
@@ -178,8 +182,7 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
           }),
         );
       }
-      const gone = failed.filter((w) => w.op === 'update' && statusOf(outcomes.get(w)) === 404);
-      if (gone.length > 0 && gone.length === failed.length && item.outcome.type === 'link') {
+      if (recreate) {
         // The item vanished before our update reached it (deleted meanwhile, or deleted
         // since the change feed's last token without showing in it). As for any deletion
         // met by an update, the update wins: the item is created again, from the next run.

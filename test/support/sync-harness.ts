@@ -33,7 +33,11 @@ export interface SyncHarness<F extends Fields = TaskFields> {
   run(
     settings: SyncSettings,
     crash?: CrashPoint,
-    options?: { confirmMassDelete?: boolean },
+    options?: {
+      confirmMassDelete?: boolean;
+      /** Runs at each point between the run's steps (a user acting while the run is under way). */
+      during?: (point: CrashPoint) => void;
+    },
   ): Promise<RunReport>;
   links(): Promise<Link<F>[]>;
   /** Every item of each side as a full read reports it now (fresh sides, no cursor). */
@@ -125,7 +129,7 @@ async function startHarness<F extends Fields>(
     oro,
     microsoft,
     tables,
-    run: (settings, crash, runOptions = {}) => {
+    run: (settings, crash, { during, ...runOptions } = {}) => {
       lastLinks = new LinkRepository<F>(tables);
       return runSync<F>({
         userId,
@@ -138,9 +142,10 @@ async function startHarness<F extends Fields>(
         runId: randomUUID(),
         now,
         ...runOptions,
-        ...(crash
+        ...(crash || during
           ? {
               crash: (point: CrashPoint) => {
+                during?.(point);
                 if (point === crash) throw new SimulatedCrash(point);
               },
             }

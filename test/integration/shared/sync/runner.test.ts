@@ -1,3 +1,4 @@
+import { SyncLogRepository } from '../../../../shared/storage/sync-log-repository';
 import type { SyncSettings } from '../../../../shared/sync/model';
 import { MS_USER, ORO_OWNER, startSyncHarness, type SyncHarness } from '../../../support/sync-harness';
 
@@ -113,6 +114,36 @@ describe('sync runner with both simulators and Azurite', () => {
     h.microsoft.todo(MS_USER).update(untitled.id, { title: 'Named at last' });
     expect((await h.run(BI)).result).toMatchObject({ created: 1, errors: 0 });
     expect(oroTitles()).toContain('Named at last');
+  });
+
+  it('an item deleted while the run was under way is created again, not lost, and the log says so', async () => {
+    h.oro.createTask(ORO_OWNER, { subject: 'Deleted meanwhile' });
+    await h.run(BI);
+    const task = h.oro.tasks(ORO_OWNER).find((t) => t.subject === 'Deleted meanwhile')!;
+    const copy = () =>
+      h.microsoft
+        .todo(MS_USER)
+        .all()
+        .filter((t) => t.title.startsWith('Deleted meanwhile'));
+    h.oro.editTask(task.id, { subject: 'Deleted meanwhile (edited)' });
+    // The user deletes the To Do copy after the run read it and before the run writes it.
+    const victim = copy()[0]!.id;
+    const report = await h.run(BI, undefined, {
+      during: (point) => {
+        if (point === 'after-read') h.microsoft.todo(MS_USER).remove(victim);
+      },
+    });
+    expect(report.result).toMatchObject({ updated: 0, errors: 1 });
+    const [entry] = await new SyncLogRepository(h.tables).list(ORO_OWNER, { entity: 'tasks', limit: 1 });
+    expect(entry).toMatchObject({
+      action: 'update',
+      outcome: 'failed',
+      detail: expect.stringContaining('created again'),
+    });
+
+    expect((await h.run(BI)).result).toMatchObject({ created: 1, errors: 0 });
+    expect(copy().map((t) => t.title)).toEqual(['Deleted meanwhile (edited)']);
+    expect((await h.links()).filter((l) => l.pending)).toEqual([]);
   });
 
   it('a second run while one holds the lease is turned away', async () => {
