@@ -15,6 +15,26 @@ export interface TestServiceBus {
   close(): Promise<void>;
 }
 
+/** Receives and completes every available message of one session of a queue. */
+export async function drainSession(
+  client: ServiceBusClient,
+  queueName: string,
+  sessionId: string,
+): Promise<ServiceBusReceivedMessage[]> {
+  const receiver = await client.acceptSession(queueName, sessionId);
+  try {
+    const got: ServiceBusReceivedMessage[] = [];
+    for (;;) {
+      const batch = await receiver.receiveMessages(100, { maxWaitTimeInMs: 300 });
+      if (batch.length === 0) return got;
+      for (const m of batch) await receiver.completeMessage(m);
+      got.push(...batch);
+    }
+  } finally {
+    await receiver.close();
+  }
+}
+
 /** The local Service Bus with the deployed queue settings, the SyncQueue on it, and an SDK client to look. */
 export async function startTestServiceBus(): Promise<TestServiceBus> {
   const emulator = await startServiceBusEmulator({
@@ -30,20 +50,7 @@ export async function startTestServiceBus(): Promise<TestServiceBus> {
     emulator,
     queue,
     client,
-    drain: async (queueName, sessionId) => {
-      const receiver = await client.acceptSession(queueName, sessionId);
-      try {
-        const got: ServiceBusReceivedMessage[] = [];
-        for (;;) {
-          const batch = await receiver.receiveMessages(100, { maxWaitTimeInMs: 200 });
-          if (batch.length === 0) return got;
-          for (const m of batch) await receiver.completeMessage(m);
-          got.push(...batch);
-        }
-      } finally {
-        await receiver.close();
-      }
-    },
+    drain: (queueName, sessionId) => drainSession(client, queueName, sessionId),
     peek: async (queueName) => {
       // A client of its own: the SDK remembers the last peeked sequence number per client and queue.
       const own = new ServiceBusClient(emulator.connectionString);

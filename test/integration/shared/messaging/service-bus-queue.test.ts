@@ -1,4 +1,4 @@
-import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service-bus';
+import { ServiceBusClient } from '@azure/service-bus';
 import { freePort } from '../../../../dev/ports';
 import { startServiceBusEmulator, type ServiceBusEmulator } from '../../../../dev/servicebus';
 import { AppError } from '../../../../shared/errors/app-error';
@@ -8,6 +8,7 @@ import {
   type ServiceBusSyncQueue,
 } from '../../../../shared/messaging/service-bus-queue';
 import type { OutgoingSync } from '../../../../shared/messaging/sync-queue';
+import { drainSession } from '../../../support/service-bus';
 
 let emulator: ServiceBusEmulator;
 let queue: ServiceBusSyncQueue;
@@ -41,28 +42,13 @@ const body = (
   requestedAt: '2026-11-24T10:00:00Z',
 });
 
-async function drainSession(queueName: string, sessionId: string): Promise<ServiceBusReceivedMessage[]> {
-  const receiver = await client.acceptSession(queueName, sessionId);
-  try {
-    const got: ServiceBusReceivedMessage[] = [];
-    for (;;) {
-      const batch = await receiver.receiveMessages(50, { maxWaitTimeInMs: 300 });
-      if (batch.length === 0) return got;
-      for (const m of batch) await receiver.completeMessage(m);
-      got.push(...batch);
-    }
-  } finally {
-    await receiver.close();
-  }
-}
-
 it('sends each message to its entity queue with sessionId = userId, the messageId and a JSON body', async () => {
   await queue.send([
     { body: body('201', 'tasks'), messageId: 'manual:201:tasks:a' },
     { body: body('201', 'calendar'), messageId: 'manual:201:calendar:a' },
   ]);
-  const tasks = await drainSession(QUEUES.tasks, '201');
-  const calendar = await drainSession(QUEUES.calendar, '201');
+  const tasks = await drainSession(client, QUEUES.tasks, '201');
+  const calendar = await drainSession(client, QUEUES.calendar, '201');
   expect(tasks.map((m) => [m.messageId, m.sessionId, m.body])).toEqual([
     ['manual:201:tasks:a', '201', body('201', 'tasks')],
   ]);
@@ -83,7 +69,7 @@ it('sends more messages than fit in one batch in several batches, in order', asy
   const after = emulator.sent(QUEUES.tasks);
   expect(after.accepted - before.accepted).toBe(1200);
   expect(after.transfers - before.transfers).toBe(2);
-  const received = await drainSession(QUEUES.tasks, '202');
+  const received = await drainSession(client, QUEUES.tasks, '202');
   expect(received.map((m) => m.messageId)).toEqual(ids);
 });
 
@@ -91,7 +77,7 @@ it('drops a resend with the same messageId within the duplicate detection window
   const message = { body: body('203', 'tasks', 'schedule'), messageId: 'schedule:203:tasks:slot-1' };
   await queue.send([message]);
   await queue.send([message]);
-  const received = await drainSession(QUEUES.tasks, '203');
+  const received = await drainSession(client, QUEUES.tasks, '203');
   expect(received).toHaveLength(1);
 });
 
@@ -99,9 +85,9 @@ it('schedules a message with scheduledAt: invisible before its time, delivered a
   const scheduledAt = new Date(Date.now() + 700);
   await queue.send([{ body: body('204', 'tasks', 'retry'), messageId: 'retry:204:1', scheduledAt }]);
   expect(emulator.counts(QUEUES.tasks).scheduled).toBe(1);
-  expect(await drainSession(QUEUES.tasks, '204')).toHaveLength(0);
+  expect(await drainSession(client, QUEUES.tasks, '204')).toHaveLength(0);
   await new Promise((r) => setTimeout(r, 800));
-  const received = await drainSession(QUEUES.tasks, '204');
+  const received = await drainSession(client, QUEUES.tasks, '204');
   expect(received.map((m) => m.messageId)).toEqual(['retry:204:1']);
   expect(received[0]?.enqueuedTimeUtc?.getTime()).toBeGreaterThanOrEqual(scheduledAt.getTime());
 });
