@@ -95,18 +95,23 @@ function seed(h: SyncHarness<EventFields>, where: 'oro' | 'ms') {
 function change(h: SyncHarness<EventFields>, where: 'oro' | 'ms', count: number) {
   if (where === 'oro') {
     const rows = h.oro.calendar.events(ORO_OWNER).filter((r) => r.recurringEventId === null);
-    for (const r of rows.slice(0, count)) h.oro.calendar.editEvent(r.id, { title: `${r.title} (changed)` });
+    for (const r of rows.slice(0, count)) {
+      h.oro.calendar.editEvent(r.id, { title: `${r.title} (changed)` });
+    }
   } else {
     const cal = h.microsoft.calendar(MS_USER);
-    for (const e of cal.all().slice(0, count))
+    for (const e of cal.all().slice(0, count)) {
       cal.update(e.id, { subject: `${String(e.subject)} (changed)` });
+    }
   }
 }
 
 async function engine(label: string, h: SyncHarness<EventFields>, rows: Row[]) {
   const r = await measure(h, async () => {
     const report = await h.run(BI);
-    if (report.status !== 'ok') throw new Error(`${label}: ${report.status} ${report.error ?? ''}`);
+    if (report.status !== 'ok') {
+      throw new Error(`${label}: ${report.status} ${report.error ?? ''}`);
+    }
     return { tableOps: h.lastLinkOperations() };
   });
   rows.push({ scenario: label, engine: 'sync engine', ...r });
@@ -153,7 +158,9 @@ async function naiveCalendarSync(h: SyncHarness<EventFields>, graphToken: string
     );
     const rows = (await res.json()) as typeof oroRows;
     oroRows.push(...rows);
-    if (rows.length < 100) break;
+    if (rows.length < 100) {
+      break;
+    }
   }
   const msEvents: { id: string; subject: string; start: { dateTime: string }; end: { dateTime: string } }[] =
     [];
@@ -168,7 +175,9 @@ async function naiveCalendarSync(h: SyncHarness<EventFields>, graphToken: string
   const msTitles = new Set(msEvents.map((e) => e.subject));
   const oroTitles = new Set(oroRows.map((r) => r.title));
   for (const r of oroRows) {
-    if (r.recurringEventId !== null || msTitles.has(r.title)) continue;
+    if (r.recurringEventId !== null || msTitles.has(r.title)) {
+      continue;
+    }
     await fetch(`${h.microsoft.graphUrl}/v1.0/me/events`, {
       method: 'POST',
       headers: graphHeaders,
@@ -180,7 +189,9 @@ async function naiveCalendarSync(h: SyncHarness<EventFields>, graphToken: string
     });
   }
   for (const e of msEvents) {
-    if (oroTitles.has(e.subject)) continue;
+    if (oroTitles.has(e.subject)) {
+      continue;
+    }
     await fetch(`${h.oro.url}/api/rest/latest/calendarevents`, {
       method: 'POST',
       headers: oroHeaders,

@@ -87,7 +87,9 @@ async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T
   let next = 0;
   await Promise.all(
     Array.from({ length: limit }, async () => {
-      while (next < items.length) await work(items[next++]!);
+      while (next < items.length) {
+        await work(items[next++]!);
+      }
     }),
   );
 }
@@ -137,8 +139,9 @@ export async function fanOutBenchmark(
     'replace',
     {},
   );
-  for (const [org, interval] of ORGS)
+  for (const [org, interval] of ORGS) {
     await settings.write('organization', org, { syncIntervalMinutes: interval }, 'replace', {});
+  }
 
   const ids = Array.from({ length: USERS }, (_, i) => `${size.idPrefix ?? 'u'}${String(i).padStart(6, '0')}`);
   const intervalOf = (i: number) => (i % 10 === 0 ? 5 : ORGS[i % ORGS.length]![1]);
@@ -162,7 +165,9 @@ export async function fanOutBenchmark(
     list.push({ rowKey: `${id}:tasks`, userId: id, entity: 'tasks' });
     bySlot.set(slot, list);
   });
-  for (const [slot, rows] of bySlot) await inTransactions(tables.client('schedule'), slot, rows);
+  for (const [slot, rows] of bySlot) {
+    await inTransactions(tables.client('schedule'), slot, rows);
+  }
   const account = JSON.stringify(
     storedAccount.parse({
       status: 'connected',
@@ -190,7 +195,9 @@ export async function fanOutBenchmark(
         state: JSON.stringify(syncState.parse({ cursors: {}, status: 'idle', lastSyncAt: last, runs: 1 })),
       }),
     ]);
-    if (++seeded % 20_000 === 0) log(`  seeded ${seeded} users`);
+    if (++seeded % 20_000 === 0) {
+      log(`  seeded ${seeded} users`);
+    }
   });
   await schedule.saveCursor({ through: addMinutes(target, -1) });
   const seedSeconds = Math.round((performance.now() - seedStarted) / 100) / 10;
@@ -226,18 +233,22 @@ export async function fanOutBenchmark(
     const levels = new Map<string, ReturnType<typeof flatten>>();
     for await (const e of tables.client('settings').listEntities<{ overrides: string }>({
       queryOptions: { filter: "PartitionKey ne 'user'" },
-    }))
+    })) {
       levels.set(e.rowKey!, flatten(storedOverrides.parse(JSON.parse(e.overrides))));
+    }
     const connected = new Set<string>();
-    for await (const e of tables.client('connections').listEntities<{ account: string }>())
+    for await (const e of tables.client('connections').listEntities<{ account: string }>()) {
       if (
         e.rowKey === accountRow(e.partitionKey!) &&
         storedAccount.parse(JSON.parse(e.account)).status === 'connected'
-      )
+      ) {
         connected.add(e.partitionKey!);
+      }
+    }
     const lastSync = new Map<string, number>();
-    for await (const e of tables.client('syncstate').listEntities<{ state: string }>())
+    for await (const e of tables.client('syncstate').listEntities<{ state: string }>()) {
       lastSync.set(e.partitionKey!, Date.parse(syncState.parse(JSON.parse(e.state)).lastSyncAt ?? '') || 0);
+    }
     let due = 0;
     for await (const e of tables
       .client('settings')
@@ -255,8 +266,9 @@ export async function fanOutBenchmark(
         resolved['tasks.enabled'].value === true &&
         connected.has(id) &&
         (lastSync.get(id) ?? 0) + interval <= now.getTime()
-      )
+      ) {
         due++;
+      }
     }
     return { due, enqueued: 0, sendMs: 0 };
   });

@@ -73,16 +73,18 @@ export async function naiveSync(
   };
   for (const t of oroTasks) {
     const twin = msByTitle.get(t.subject);
-    if (!twin)
+    if (!twin) {
       await msCall('POST', `${ms.graphUrl}/v1.0/me/todo/lists/${listId}/tasks`, { title: t.subject });
-    else if (twin.status !== TODO_STATUS[t.status]) {
+    } else if (twin.status !== TODO_STATUS[t.status]) {
       await msCall('PATCH', `${ms.graphUrl}/v1.0/me/todo/lists/${listId}/tasks/${twin.id}`, {
         status: TODO_STATUS[t.status],
       });
     }
   }
   for (const t of msTasks) {
-    if (oroTitles.has(t.title)) continue;
+    if (oroTitles.has(t.title)) {
+      continue;
+    }
     counts.oro++;
     await fetch(`${oro.url}/api/tasks`, {
       method: 'POST',

@@ -20,7 +20,9 @@ const BI: SyncSettings = { direction: 'bidirectional', conflictResolution: 'oro-
 async function engineScenario(label: string, h: SyncHarness, rows: Row[]) {
   const r = await measure(h, async () => {
     const report = await h.run(BI);
-    if (report.status !== 'ok') throw new Error(`${label}: ${report.status} ${report.error ?? ''}`);
+    if (report.status !== 'ok') {
+      throw new Error(`${label}: ${report.status} ${report.error ?? ''}`);
+    }
     const res = report.result;
     return { tableOps: h.lastLinkOperations(), writes: res.created + res.updated + res.deleted };
   });
@@ -40,24 +42,34 @@ async function naiveScenario(label: string, h: SyncHarness, rows: Row[]) {
 
 function seed(h: SyncHarness, where: 'oro' | 'ms', count: number) {
   for (let i = 0; i < count; i++) {
-    if (where === 'oro')
+    if (where === 'oro') {
       h.oro.createTask(ORO_OWNER, { subject: `Oro task ${i}`, priority: i % 3 ? 'normal' : 'high' });
-    else h.microsoft.todo(MS_USER).create({ title: `To Do task ${i}`, importance: 'normal' });
+    } else {
+      h.microsoft.todo(MS_USER).create({ title: `To Do task ${i}`, importance: 'normal' });
+    }
   }
 }
 
 function changeOro(h: SyncHarness, count: number) {
-  for (const t of h.oro.tasks(ORO_OWNER).slice(0, count))
+  for (const t of h.oro.tasks(ORO_OWNER).slice(0, count)) {
     h.oro.editTask(t.id, { status: t.status === 'closed' ? 'open' : 'closed' });
+  }
 }
 
 async function main() {
   const only = process.env.BENCH;
-  if (only && !['tasks', 'calendar', 'fanout'].includes(only))
+  if (only && !['tasks', 'calendar', 'fanout'].includes(only)) {
     throw new Error(`BENCH=${only}: tasks, calendar or fanout`);
-  if (!only || only === 'tasks') await runTaskBench();
-  if (!only || only === 'calendar') await runCalendarBench();
-  if (!only || only === 'fanout') await runFanOutBench();
+  }
+  if (!only || only === 'tasks') {
+    await runTaskBench();
+  }
+  if (!only || only === 'calendar') {
+    await runCalendarBench();
+  }
+  if (!only || only === 'fanout') {
+    await runFanOutBench();
+  }
   console.log('BENCHMARKS.md written');
 }
 

@@ -58,8 +58,11 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
     }
     handle(routes, req, res, log).catch((error: unknown) => {
       log(`dev host failure: ${error instanceof Error ? error.stack : String(error)}`);
-      if (!res.headersSent) writeProblem(res, toProblem(error));
-      else res.destroy();
+      if (!res.headersSent) {
+        writeProblem(res, toProblem(error));
+      } else {
+        res.destroy();
+      }
     });
   });
   const port = await listen(server, options.port ?? 0, options.host);
@@ -80,8 +83,9 @@ async function deliver(
   log: (line: string) => void,
 ): Promise<void> {
   const body = await readBody(req);
-  if (!fn)
+  if (!fn) {
     return writeProblem(res, toProblem(new AppError('not-found', 'No function listens on that queue.')));
+  }
   const context = new InvocationContext({
     invocationId: randomUUID(),
     functionName: fn.name,
@@ -176,7 +180,9 @@ function matchRoute(
   path: string,
 ): { route: CompiledRoute; params: Record<string, string> }[] {
   const m = route.pattern.exec(path);
-  if (!m) return [];
+  if (!m) {
+    return [];
+  }
   const params: Record<string, string> = {};
   route.params.forEach((name, i) => {
     const raw = m[i + 1] ?? '';
@@ -192,7 +198,9 @@ function matchRoute(
 function flattenHeaders(req: IncomingMessage): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [key, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(', ') : value;
+    if (value !== undefined) {
+      headers[key] = Array.isArray(value) ? value.join(', ') : value;
+    }
   }
   return headers;
 }
@@ -204,8 +212,11 @@ function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
     let tooLarge = false;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_READ_BYTES) tooLarge = true;
-      else chunks.push(chunk);
+      if (size > MAX_READ_BYTES) {
+        tooLarge = true;
+      } else {
+        chunks.push(chunk);
+      }
     });
     req.on('end', () => resolve(tooLarge ? undefined : Buffer.concat(chunks)));
     req.on('error', reject);
@@ -220,6 +231,8 @@ function writeProblem(res: ServerResponse, problem: ReturnType<typeof toProblem>
 }
 
 function formatArg(arg: unknown): string {
-  if (arg instanceof Error) return arg.stack ?? arg.message;
+  if (arg instanceof Error) {
+    return arg.stack ?? arg.message;
+  }
   return typeof arg === 'string' ? arg : JSON.stringify(arg);
 }

@@ -23,7 +23,9 @@ export async function listen(server: Server, port = 0, host = '127.0.0.1'): Prom
     server.listen(port, host, () => resolve());
   });
   const address = server.address();
-  if (!address || typeof address !== 'object') throw new Error('the server has no address');
+  if (!address || typeof address !== 'object') {
+    throw new Error('the server has no address');
+  }
   return address.port;
 }
 

@@ -77,8 +77,9 @@ export function startQueueConsumers(options: QueueConsumerOptions): QueueConsume
       // No free session with messages: the emulator says so at once, the service after its timeout.
       const idle =
         isServiceBusError(error) && ['SessionCannotBeLocked', 'ServiceTimeout'].includes(error.code);
-      if (!idle && !abort.signal.aborted)
+      if (!idle && !abort.signal.aborted) {
         log(`[warning] ${fn.name}: accepting a session failed: ${reason(error)}`);
+      }
       return undefined;
     }
   }
@@ -93,12 +94,15 @@ export function startQueueConsumers(options: QueueConsumerOptions): QueueConsume
           maxWaitTimeInMs: options.sessionIdleMs ?? 1000,
           abortSignal: abort.signal,
         });
-        if (!message) return;
+        if (!message) {
+          return;
+        }
         await invoke(fn, receiver, message);
       }
     } catch (error) {
-      if (!abort.signal.aborted)
+      if (!abort.signal.aborted) {
         log(`[warning] ${fn.name}: session ${receiver.sessionId} ended: ${reason(error)}`);
+      }
     } finally {
       await receiver.close().catch(() => undefined);
     }
@@ -183,6 +187,8 @@ function reason(error: unknown): string {
 }
 
 function formatArg(arg: unknown): string {
-  if (arg instanceof Error) return arg.stack ?? arg.message;
+  if (arg instanceof Error) {
+    return arg.stack ?? arg.message;
+  }
   return typeof arg === 'string' ? arg : JSON.stringify(arg);
 }

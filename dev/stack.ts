@@ -72,7 +72,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // The host starts first so its URL (portal origin, redirect URI) is known to the config.
     const late: { services?: Services; portal?: string } = {};
     const functions = buildFunctionTable(() => {
-      if (!late.services) throw new Error('The stack is still starting');
+      if (!late.services) {
+        throw new Error('The stack is still starting');
+      }
       return late.services;
     });
     const host: DevHost = await startDevHost({
@@ -158,5 +160,7 @@ const SYNC_QUEUES = Object.values(QUEUES).map((name) => ({
 }));
 
 async function closeAll(parts: { close(): Promise<void> }[]): Promise<void> {
-  for (const part of parts.reverse()) await part.close();
+  for (const part of parts.reverse()) {
+    await part.close();
+  }
 }

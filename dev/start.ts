@@ -41,7 +41,9 @@ Press Ctrl-C to stop.`);
 
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      return;
+    }
     stopping = true;
     console.log(`\n${signal}: stopping…`);
     stack.close().then(

@@ -24,8 +24,9 @@ export interface CronSchedule {
  */
 export function parseNcrontab(expression: string): CronSchedule {
   const parts = expression.trim().split(/\s+/);
-  if (parts.length !== 6)
+  if (parts.length !== 6) {
     throw new Error(`NCRONTAB "${expression}" needs 6 fields (second minute hour day month day-of-week)`);
+  }
   const sets = FIELDS.map((field, i) => parseField(parts[i]!, field, expression));
   const [seconds, minutes, hours, days, months, weekdays] = sets as [
     Set<number>,
@@ -69,13 +70,19 @@ function parseField(text: string, field: (typeof FIELDS)[number], expression: st
     );
   for (const item of text.split(',')) {
     const match = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(item);
-    if (!match) throw bad();
+    if (!match) {
+      throw bad();
+    }
     const [, range, a, b, stepText] = match;
     const from = range === '*' ? field.min : Number(a);
     const to = range === '*' ? field.max : b !== undefined ? Number(b) : stepText ? field.max : from;
     const step = stepText ? Number(stepText) : 1;
-    if (from < field.min || to > field.max || from > to || step < 1) throw bad();
-    for (let v = from; v <= to; v += step) values.add(v);
+    if (from < field.min || to > field.max || from > to || step < 1) {
+      throw bad();
+    }
+    for (let v = from; v <= to; v += step) {
+      values.add(v);
+    }
   }
   return values;
 }
@@ -108,7 +115,9 @@ export function startDevTimers(
   let closed = false;
 
   const invoke = async (entry: (typeof entries)[number], at: Date, isPastDue: boolean): Promise<void> => {
-    if (entry.running) return entry.running;
+    if (entry.running) {
+      return entry.running;
+    }
     const next = entry.schedule.next(at);
     const timer: Timer = {
       isPastDue,
@@ -137,7 +146,9 @@ export function startDevTimers(
   };
 
   const arm = (entry: (typeof entries)[number]) => {
-    if (closed) return;
+    if (closed) {
+      return;
+    }
     const now = clock();
     const at = entry.schedule.next(now);
     entry.handle = setTimeout(
@@ -149,18 +160,24 @@ export function startDevTimers(
     );
     entry.handle.unref();
   };
-  if (options.autoStart !== false) entries.forEach(arm);
+  if (options.autoStart !== false) {
+    entries.forEach(arm);
+  }
 
   return {
     async fire(name, now = clock()) {
       const entry = entries.find((e) => e.fn.name === name);
-      if (!entry) throw new Error(`No timer function "${name}"`);
+      if (!entry) {
+        throw new Error(`No timer function "${name}"`);
+      }
       await invoke(entry, now, false);
     },
     async close() {
       closed = true;
-      for (const e of entries) clearTimeout(e.handle);
-      await Promise.all(entries.map((e) => e.running));
+      for (const e of entries) {
+        clearTimeout(e.handle);
+      }
+      await Promise.all(entries.flatMap((e) => (e.running ? [e.running] : [])));
     },
   };
 }

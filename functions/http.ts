@@ -53,8 +53,11 @@ export function httpFunction(
         return await def.run(request, context, services);
       } catch (error) {
         const problem = toProblem(error, context.invocationId);
-        if (problem.status >= 500) context.error(`${def.name} failed`, error);
-        else context.log(`${def.name}: ${problem.status} ${problem.body.detail}`);
+        if (problem.status >= 500) {
+          context.error(`${def.name} failed`, error);
+        } else {
+          context.log(`${def.name}: ${problem.status} ${problem.body.detail}`);
+        }
         return { status: problem.status, headers: problem.headers, body: JSON.stringify(problem.body) };
       }
     },
@@ -76,7 +79,9 @@ export async function readJsonBody(
   options: { optional?: boolean } = {},
 ): Promise<unknown> {
   const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  if (declared > MAX_BODY_BYTES) {
+    throw tooLarge();
+  }
   const type = request.headers.get('content-type');
   if (type && !JSON_TYPES.test(type)) {
     throw new AppError(
@@ -85,10 +90,14 @@ export async function readJsonBody(
     );
   }
   const bytes = Buffer.from(await request.arrayBuffer());
-  if (bytes.length > MAX_BODY_BYTES) throw tooLarge();
+  if (bytes.length > MAX_BODY_BYTES) {
+    throw tooLarge();
+  }
   const text = bytes.toString('utf8');
   if (text.trim() === '') {
-    if (options.optional) return undefined;
+    if (options.optional) {
+      return undefined;
+    }
     throw new AppError('validation', 'A JSON body is required.', {
       fieldErrors: [{ path: '', message: 'empty body' }],
     });

@@ -48,7 +48,9 @@ function operation(operationId: string, summary: string, body: z.ZodType): ApiOp
 /** Graph's endpoint check when a subscription is made: answer the token, as plain text, at once. */
 function validationEcho(request: HttpRequest): HttpResponseInit | undefined {
   const token = request.query.get('validationToken');
-  if (token === null) return undefined;
+  if (token === null) {
+    return undefined;
+  }
   return {
     status: 200,
     headers: { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' },
@@ -72,7 +74,9 @@ export const notificationFunctions = (getServices: GetServices) => [
     ),
     run: async (request, context, services) => {
       const echo = validationEcho(request);
-      if (echo) return echo;
+      if (echo) {
+        return echo;
+      }
       const report = await services.notifications.changes(await readJsonBody(request));
       context.log(`graphNotifications: ${describe(report)}`);
       return { status: 202 };
@@ -89,7 +93,9 @@ export const notificationFunctions = (getServices: GetServices) => [
     ),
     run: async (request, context, services) => {
       const echo = validationEcho(request);
-      if (echo) return echo;
+      if (echo) {
+        return echo;
+      }
       const report = await services.notifications.lifecycle(await readJsonBody(request));
       context.log(
         `graphLifecycleNotifications: ${describe(report)}; ${report.renewed} renewed, ` +

@@ -40,12 +40,16 @@ export const oauthCallback = (getServices: GetServices) =>
           outcome = await services.connections.completeSignIn(parsed.data);
         } catch (error) {
           // Settings changed under the sign-in (user removed, app unset): say so on the page.
-          if (!isAppError(error)) throw error;
+          if (!isAppError(error)) {
+            throw error;
+          }
           context.log(`oauthCallback: ${error.code}: ${error.message}`);
           outcome = { ok: false, error: error.message };
         }
       }
-      if (!outcome.ok) context.log(`oauthCallback: sign-in not completed: ${outcome.error ?? ''}`);
+      if (!outcome.ok) {
+        context.log(`oauthCallback: sign-in not completed: ${outcome.error ?? ''}`);
+      }
       const page = renderCallbackPage(outcome, services.config.portalOrigin);
       return { status: page.status, headers: page.headers, body: page.body };
     },

@@ -154,7 +154,9 @@ export class CalendarStore {
     this.listeners.push(listener);
     return () => {
       const i = this.listeners.indexOf(listener);
-      if (i >= 0) this.listeners.splice(i, 1);
+      if (i >= 0) {
+        this.listeners.splice(i, 1);
+      }
     };
   }
 
@@ -183,13 +185,18 @@ export class CalendarStore {
   /** An invitation from someone else lands in this calendar (the user attends, does not organize). */
   receiveInvitation(input: Record<string, unknown>, organizer: { name: string; address: string }): SimEvent {
     const created = this.create(input);
-    if ('error' in created) throw new Error(created.error);
+    if ('error' in created) {
+      throw new Error(created.error);
+    }
     const e = this.events.get(created.id)!;
     e.isOrganizer = false;
     e.organizer = { emailAddress: organizer };
     // An invitation sends nothing from this mailbox: take back what create counted.
-    for (let i = this.sent.length - 1; i >= 0; i--)
-      if (this.sent[i]!.eventId === e.id) this.sent.splice(i, 1);
+    for (let i = this.sent.length - 1; i >= 0; i--) {
+      if (this.sent[i]!.eventId === e.id) {
+        this.sent.splice(i, 1);
+      }
+    }
     return structuredClone(e);
   }
 
@@ -202,7 +209,9 @@ export class CalendarStore {
   /** Instance ids of a series in [from, to), as `/instances` lists them. */
   instanceIds(masterId: string, from: string, to: string): string[] {
     const e = this.events.get(masterId);
-    if (!e) return [];
+    if (!e) {
+      return [];
+    }
     return this.expand(e, Date.parse(from), Date.parse(to)).map((i) => i.id);
   }
 
@@ -211,7 +220,9 @@ export class CalendarStore {
   create(input: Record<string, unknown>): SimEvent | { error: string } {
     const txn = typeof input.transactionId === 'string' ? input.transactionId : undefined;
     const earlier = txn ? this.events.get(this.transactions.get(txn) ?? '') : undefined;
-    if (earlier) return earlier;
+    if (earlier) {
+      return earlier;
+    }
     const now = new Date(this.clock()).toISOString();
     const me = { emailAddress: { name: this.account.displayName, address: this.account.username } };
     const draft: SimEvent = {
@@ -238,16 +249,22 @@ export class CalendarStore {
       exceptions: new Map(),
       cancelled: new Set(),
     };
-    if (!input.start || !input.end) return { error: 'Your request requires a start and an end.' };
+    if (!input.start || !input.end) {
+      return { error: 'Your request requires a start and an end.' };
+    }
     const error = this.apply(draft, input);
-    if (error) return { error };
+    if (error) {
+      return { error };
+    }
     if (txn) {
       draft.transactionId = txn;
       this.transactions.set(txn, draft.id);
     }
     this.touch(draft);
     this.events.set(draft.id, draft);
-    if (draft.attendees.length > 0) this.send('invitation', draft, draft.attendees);
+    if (draft.attendees.length > 0) {
+      this.send('invitation', draft, draft.attendees);
+    }
     this.emit('created', draft.id);
     return draft;
   }
@@ -258,8 +275,12 @@ export class CalendarStore {
     input: Record<string, unknown>,
   ): SimEvent | SimException | { error: string } | undefined {
     const found = this.locate(id);
-    if (!found) return undefined;
-    if (found.instance) return this.updateInstance(found.event, found.instance, input);
+    if (!found) {
+      return undefined;
+    }
+    if (found.instance) {
+      return this.updateInstance(found.event, found.instance, input);
+    }
     const e = found.event;
     const before = structuredClone(e);
     const error = this.apply(e, input);
@@ -281,7 +302,9 @@ export class CalendarStore {
     if (e.isOrganizer) {
       const known = new Set(before.attendees.map((a) => a.emailAddress.address.toLowerCase()));
       const added = e.attendees.filter((a) => !known.has(a.emailAddress.address.toLowerCase()));
-      if (added.length > 0) this.send('invitation', e, added);
+      if (added.length > 0) {
+        this.send('invitation', e, added);
+      }
       const meetingChanged =
         JSON.stringify([
           before.start,
@@ -292,10 +315,14 @@ export class CalendarStore {
           before.body,
         ]) !== JSON.stringify([e.start, e.end, e.recurrence, e.location, e.subject, e.body]);
       const stayed = e.attendees.filter((a) => known.has(a.emailAddress.address.toLowerCase()));
-      if (meetingChanged && stayed.length > 0) this.send('update', e, stayed);
+      if (meetingChanged && stayed.length > 0) {
+        this.send('update', e, stayed);
+      }
       const kept = new Set(e.attendees.map((a) => a.emailAddress.address.toLowerCase()));
       const removed = before.attendees.filter((a) => !kept.has(a.emailAddress.address.toLowerCase()));
-      if (removed.length > 0) this.send('cancellation', e, removed);
+      if (removed.length > 0) {
+        this.send('cancellation', e, removed);
+      }
     }
     this.emit('updated', e.id);
     return e;
@@ -304,20 +331,28 @@ export class CalendarStore {
   /** DELETE: a single event, a whole series, or one occurrence (cancelled). */
   remove(id: string): boolean {
     const found = this.locate(id);
-    if (!found) return false;
+    if (!found) {
+      return false;
+    }
     const e = found.event;
     if (found.instance) {
       e.cancelled.add(found.instance.originalStart);
       e.exceptions.delete(found.instance.originalStart);
       this.touch(e);
-      if (e.isOrganizer && e.attendees.length > 0) this.send('cancellation', e, e.attendees);
+      if (e.isOrganizer && e.attendees.length > 0) {
+        this.send('cancellation', e, e.attendees);
+      }
       this.emit('updated', e.id);
       return true;
     }
     this.events.delete(id);
-    if (e.transactionId) this.transactions.delete(e.transactionId);
+    if (e.transactionId) {
+      this.transactions.delete(e.transactionId);
+    }
     this.seq++;
-    if (e.isOrganizer && e.attendees.length > 0) this.send('cancellation', e, e.attendees);
+    if (e.isOrganizer && e.attendees.length > 0) {
+      this.send('cancellation', e, e.attendees);
+    }
     this.emit('deleted', id);
     return true;
   }
@@ -341,18 +376,25 @@ export class CalendarStore {
     for (const key of CONTENT_KEYS) {
       if (key in input) {
         const error = setContent(exception, key, input[key]);
-        if (error) return { error };
+        if (error) {
+          return { error };
+        }
       }
     }
     for (const key of ['start', 'end'] as const) {
-      if (!(key in input)) continue;
+      if (!(key in input)) {
+        continue;
+      }
       const t = input[key] as { dateTime?: unknown; timeZone?: unknown } | undefined;
       const zone = zoneOf(String(t?.timeZone ?? ''));
-      if (typeof t?.dateTime !== 'string' || !zone || !DATE_TIME.test(t.dateTime))
+      if (typeof t?.dateTime !== 'string' || !zone || !DATE_TIME.test(t.dateTime)) {
         return { error: `Invalid ${key}.` };
+      }
       exception[key] = e.isAllDay ? t.dateTime.slice(0, 10) : iso(zonedToUtc(t.dateTime, zone).getTime());
     }
-    if (exception.start >= exception.end) return { error: 'The end must be after the start.' };
+    if (exception.start >= exception.end) {
+      return { error: 'The end must be after the start.' };
+    }
     exception.seq = ++this.seq;
     exception.changeKey = randomBytes(12).toString('base64');
     exception.lastModifiedDateTime = now;
@@ -365,7 +407,9 @@ export class CalendarStore {
         before.end !== exception.end ||
         JSON.stringify([before.subject, before.location, before.body]) !==
           JSON.stringify([exception.subject, exception.location, exception.body]);
-      if (moved) this.send('update', e, e.attendees);
+      if (moved) {
+        this.send('update', e, e.attendees);
+      }
     }
     this.emit('updated', exception.id);
     return exception;
@@ -373,43 +417,65 @@ export class CalendarStore {
 
   private apply(e: SimEvent, input: Record<string, unknown>): string | undefined {
     if ('singleValueExtendedProperties' in input) {
-      if (!Array.isArray(input.singleValueExtendedProperties)) return 'Invalid extended properties.';
+      if (!Array.isArray(input.singleValueExtendedProperties)) {
+        return 'Invalid extended properties.';
+      }
       for (const p of input.singleValueExtendedProperties as { id?: unknown; value?: unknown }[]) {
-        if (typeof p.id !== 'string' || typeof p.value !== 'string') return 'Invalid extended property.';
+        if (typeof p.id !== 'string' || typeof p.value !== 'string') {
+          return 'Invalid extended property.';
+        }
         const id = p.id;
         // Ids compare without case; a PATCH replaces the value of the same property.
         const same = e.extendedProperties.findIndex((x) => x.id.toLowerCase() === id.toLowerCase());
-        if (same >= 0) e.extendedProperties[same] = { id: e.extendedProperties[same]!.id, value: p.value };
-        else e.extendedProperties.push({ id, value: p.value });
+        if (same >= 0) {
+          e.extendedProperties[same] = { id: e.extendedProperties[same]!.id, value: p.value };
+        } else {
+          e.extendedProperties.push({ id, value: p.value });
+        }
       }
     }
     for (const key of CONTENT_KEYS) {
       if (key in input) {
         const error = setContent(e, key, input[key]);
-        if (error) return error;
+        if (error) {
+          return error;
+        }
       }
     }
-    if ('isAllDay' in input) e.isAllDay = input.isAllDay === true;
+    if ('isAllDay' in input) {
+      e.isAllDay = input.isAllDay === true;
+    }
     for (const key of ['start', 'end'] as const) {
-      if (!(key in input)) continue;
+      if (!(key in input)) {
+        continue;
+      }
       const t = input[key] as { dateTime?: unknown; timeZone?: unknown } | undefined;
-      if (typeof t?.dateTime !== 'string' || !DATE_TIME.test(t.dateTime) || typeof t.timeZone !== 'string')
+      if (typeof t?.dateTime !== 'string' || !DATE_TIME.test(t.dateTime) || typeof t.timeZone !== 'string') {
         return `Invalid ${key}: a dateTime and a timeZone are required.`;
-      if (!zoneOf(t.timeZone)) return `A valid TimeZone value must be specified. "${t.timeZone}" is not one.`;
+      }
+      if (!zoneOf(t.timeZone)) {
+        return `A valid TimeZone value must be specified. "${t.timeZone}" is not one.`;
+      }
       e[key] = { dateTime: t.dateTime.slice(0, 19), timeZone: t.timeZone };
     }
-    if (e.isAllDay && (!/T00:00:00/.test(e.start.dateTime) || !/T00:00:00/.test(e.end.dateTime)))
+    if (e.isAllDay && (!/T00:00:00/.test(e.start.dateTime) || !/T00:00:00/.test(e.end.dateTime))) {
       return 'An all-day event must start and end at midnight.';
-    if (startMs(e) >= endMs(e)) return 'The end must be after the start.';
+    }
+    if (startMs(e) >= endMs(e)) {
+      return 'The end must be after the start.';
+    }
     if ('attendees' in input) {
-      if (!Array.isArray(input.attendees)) return 'Invalid attendees.';
+      if (!Array.isArray(input.attendees)) {
+        return 'Invalid attendees.';
+      }
       const attendees: SimAttendee[] = [];
       for (const a of input.attendees as {
         type?: unknown;
         emailAddress?: { name?: unknown; address?: unknown };
       }[]) {
-        if (typeof a.emailAddress?.address !== 'string' || !a.emailAddress.address.includes('@'))
+        if (typeof a.emailAddress?.address !== 'string' || !a.emailAddress.address.includes('@')) {
           return 'Invalid attendee: an email address is required.';
+        }
         attendees.push({
           type: a.type === 'optional' || a.type === 'resource' ? a.type : 'required',
           emailAddress: { name: String(a.emailAddress.name ?? ''), address: a.emailAddress.address },
@@ -427,7 +493,9 @@ export class CalendarStore {
           g?.pattern && g.range
             ? fromGraph(withKnownZone(g), e.start.timeZone === CUSTOM_ZONE ? 'UTC' : e.start.timeZone)
             : { unsupported: 'no pattern' };
-        if ('unsupported' in mapped) return `Invalid recurrence: ${mapped.unsupported}.`;
+        if ('unsupported' in mapped) {
+          return `Invalid recurrence: ${mapped.unsupported}.`;
+        }
         e.recurrence = structuredClone(g);
       }
       e.type = e.recurrence ? 'seriesMaster' : 'singleInstance';
@@ -451,8 +519,9 @@ export class CalendarStore {
   }
 
   private emit(changeType: CalendarChange['changeType'], id: string): void {
-    for (const l of [...this.listeners])
+    for (const l of [...this.listeners]) {
       l({ accountOid: this.account.oid, resource: 'events', changeType, id });
+    }
   }
 
   /** A single or master by id, or a series' occurrence by its instance id. */
@@ -462,10 +531,14 @@ export class CalendarStore {
     | { event: SimEvent; instance?: { originalStart: number; start: number | string; end: number | string } }
     | undefined {
     const direct = this.events.get(id);
-    if (direct) return { event: direct };
+    if (direct) {
+      return { event: direct };
+    }
     const m = /^(.+)\.(\d{8}T\d{6}Z)$/.exec(id);
     const e = m ? this.events.get(m[1]!) : undefined;
-    if (!e || e.type !== 'seriesMaster') return undefined;
+    if (!e || e.type !== 'seriesMaster') {
+      return undefined;
+    }
     const at = Date.parse(compactToIso(m![2]!));
     const occurrence = this.expand(e, at, at + 1, true).find((i) => i.originalStart === at);
     return occurrence
@@ -484,7 +557,9 @@ export class CalendarStore {
     if (e.type === 'singleInstance') {
       const s = startMs(e);
       const en = endMs(e);
-      if (!(s < to && en > from)) return [];
+      if (!(s < to && en > from)) {
+        return [];
+      }
       const day = (v: string) => v.slice(0, 10);
       return [
         {
@@ -497,7 +572,9 @@ export class CalendarStore {
       ];
     }
     const r = seriesRecurrence(e);
-    if (!r) return [];
+    if (!r) {
+      return [];
+    }
     const zone = r.timeZone;
     const eventZone = zoneOf(e.start.timeZone) ?? zone;
     const masterStart = zonedToUtc(e.start.dateTime, eventZone).getTime();
@@ -514,8 +591,12 @@ export class CalendarStore {
     const out: Instance[] = [];
     for (const date of occurrenceDates(r, untilDate)) {
       const original = zonedToUtc(`${date}T${e.isAllDay ? '00:00:00' : timeOfDay}`, zone).getTime();
-      if (original < from - slack - Math.abs(duration) && !byOriginal) continue;
-      if (e.cancelled.has(original)) continue;
+      if (original < from - slack - Math.abs(duration) && !byOriginal) {
+        continue;
+      }
+      if (e.cancelled.has(original)) {
+        continue;
+      }
       const x = e.exceptions.get(original);
       const start: number | string = x
         ? e.isAllDay
@@ -534,7 +615,9 @@ export class CalendarStore {
       const startAt = typeof start === 'number' ? start : zonedToUtc(`${start}T00:00:00`, zone).getTime();
       const endAt = typeof end === 'number' ? end : zonedToUtc(`${end}T00:00:00`, zone).getTime();
       const hit = byOriginal ? original >= from && original < to : startAt < to && endAt > from;
-      if (!hit) continue;
+      if (!hit) {
+        continue;
+      }
       out.push({
         id: instanceId(e.id, original),
         event: e,
@@ -633,14 +716,18 @@ export class CalendarStore {
     if (options.extendedIds) {
       const wanted = options.extendedIds.map((id) => id.toLowerCase());
       const props = e.extendedProperties.filter((p) => wanted.includes(p.id.toLowerCase()));
-      if (props.length > 0) doc.singleValueExtendedProperties = props;
+      if (props.length > 0) {
+        doc.singleValueExtendedProperties = props;
+      }
     }
     return select(doc, options.select);
   }
 
   private renderInstance(i: Instance, zone: string, options: RenderOptions): Record<string, unknown> {
     const e = i.event;
-    if (i.originalStart === undefined) return this.render(e, zone, options);
+    if (i.originalStart === undefined) {
+      return this.render(e, zone, options);
+    }
     const iana = zoneOf(zone) ?? 'UTC';
     const at = (v: number | string) =>
       typeof v === 'string'
@@ -695,8 +782,9 @@ export class CalendarStore {
     base: string,
   ): GraphAnswer | undefined {
     const zone = /outlook\.timezone="([^"]+)"/.exec(prefer)?.[1] ?? 'UTC';
-    if (!zoneOf(zone))
+    if (!zoneOf(zone)) {
       return graphError(400, 'TimeZoneNotSupportedException', `A valid TimeZone value must be specified.`);
+    }
     const options = renderOptions(url);
     const notFound = () =>
       graphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
@@ -706,27 +794,38 @@ export class CalendarStore {
     if (path === '/me/events' || path === '/me/calendar/events') {
       if (method === 'POST') {
         const created = this.create(body);
-        if ('error' in created) return graphError(400, 'ErrorInvalidRequest', created.error);
+        if ('error' in created) {
+          return graphError(400, 'ErrorInvalidRequest', created.error);
+        }
         return { status: 201, body: this.render(created, zone, options) };
       }
-      if (method === 'GET') return this.list(url, zone, options, base);
+      if (method === 'GET') {
+        return this.list(url, zone, options, base);
+      }
       return methodNotAllowed(method, path);
     }
     const m = /^\/me\/(?:calendar\/)?events\/([^/]+)(\/instances)?$/.exec(path);
-    if (!m) return undefined;
+    if (!m) {
+      return undefined;
+    }
     const id = decodeURIComponent(m[1]!);
     if (m[2]) {
-      if (method !== 'GET') return methodNotAllowed(method, path);
+      if (method !== 'GET') {
+        return methodNotAllowed(method, path);
+      }
       const e = this.events.get(id);
-      if (!e) return notFound();
+      if (!e) {
+        return notFound();
+      }
       const from = Date.parse(url.searchParams.get('startDateTime') ?? '');
       const to = Date.parse(url.searchParams.get('endDateTime') ?? '');
-      if (!Number.isFinite(from) || !Number.isFinite(to))
+      if (!Number.isFinite(from) || !Number.isFinite(to)) {
         return graphError(
           400,
           'ErrorInvalidParameter',
           'This request requires a startDateTime and an endDateTime.',
         );
+      }
       const value =
         e.type === 'seriesMaster'
           ? this.expand(e, from, to).map((i) => this.renderInstance(i, zone, options))
@@ -735,9 +834,13 @@ export class CalendarStore {
     }
     if (method === 'GET') {
       const direct = this.events.get(id);
-      if (direct) return { status: 200, body: this.render(direct, zone, options) };
+      if (direct) {
+        return { status: 200, body: this.render(direct, zone, options) };
+      }
       const found = this.locate(id);
-      if (!found?.instance) return notFound();
+      if (!found?.instance) {
+        return notFound();
+      }
       const i = this.expand(
         found.event,
         found.instance.originalStart,
@@ -748,16 +851,24 @@ export class CalendarStore {
     }
     if (method === 'PATCH') {
       const updated = this.update(id, body);
-      if (!updated) return notFound();
-      if ('error' in updated) return graphError(400, 'ErrorInvalidRequest', updated.error);
-      if ('type' in updated) return { status: 200, body: this.render(updated, zone, options) };
+      if (!updated) {
+        return notFound();
+      }
+      if ('error' in updated) {
+        return graphError(400, 'ErrorInvalidRequest', updated.error);
+      }
+      if ('type' in updated) {
+        return { status: 200, body: this.render(updated, zone, options) };
+      }
       const found = this.locate(id);
       const i = found?.instance
         ? this.expand(found.event, found.instance.originalStart, found.instance.originalStart + 1, true)[0]
         : undefined;
       return i ? { status: 200, body: this.renderInstance(i, zone, options) } : notFound();
     }
-    if (method === 'DELETE') return this.remove(id) ? { status: 204 } : notFound();
+    if (method === 'DELETE') {
+      return this.remove(id) ? { status: 204 } : notFound();
+    }
     return methodNotAllowed(method, path);
   }
 
@@ -790,7 +901,9 @@ export class CalendarStore {
     if (skip) {
       const [roundId, offsetText] = skip.split('~');
       const round = this.rounds.get(roundId ?? '');
-      if (!round || round.epoch !== this.epoch) return gone();
+      if (!round || round.epoch !== this.epoch) {
+        return gone();
+      }
       return this.page(round, roundId!, Number(offsetText ?? 0), pageSize, path);
     }
     const deltaToken = url.searchParams.get('$deltatoken');
@@ -799,30 +912,39 @@ export class CalendarStore {
     let windowEnd: number;
     if (deltaToken) {
       previous = this.tokens.get(deltaToken);
-      if (!previous || previous.epoch !== this.epoch) return gone();
+      if (!previous || previous.epoch !== this.epoch) {
+        return gone();
+      }
       windowStart = previous.windowStart;
       windowEnd = previous.windowEnd;
     } else {
       windowStart = Date.parse(url.searchParams.get('startDateTime') ?? '');
       windowEnd = Date.parse(url.searchParams.get('endDateTime') ?? '');
-      if (!Number.isFinite(windowStart) || !Number.isFinite(windowEnd) || windowEnd <= windowStart)
+      if (!Number.isFinite(windowStart) || !Number.isFinite(windowEnd) || windowEnd <= windowStart) {
         return graphError(
           400,
           'ErrorInvalidParameter',
           'This request requires a startDateTime and an endDateTime.',
         );
+      }
     }
     const now = new Map<string, Instance>();
-    for (const e of this.events.values())
-      for (const i of this.expand(e, windowStart, windowEnd)) now.set(i.id, i);
+    for (const e of this.events.values()) {
+      for (const i of this.expand(e, windowStart, windowEnd)) {
+        now.set(i.id, i);
+      }
+    }
     const items: Record<string, unknown>[] = [];
     for (const [id, i] of now) {
-      if (previous?.seen.get(id) !== i.version) items.push(this.renderInstance(i, zone, {}));
+      if (previous?.seen.get(id) !== i.version) {
+        items.push(this.renderInstance(i, zone, {}));
+      }
     }
     if (previous) {
       for (const id of previous.seen.keys()) {
-        if (!now.has(id))
+        if (!now.has(id)) {
           items.push({ '@odata.type': '#microsoft.graph.event', id, '@removed': { reason: 'deleted' } });
+        }
       }
     }
     const token = randomUUID();
@@ -874,7 +996,9 @@ function renderOptions(url: URL): RenderOptions {
 
 const ALWAYS = ['@odata.etag', 'id', 'exceptionOccurrences', 'singleValueExtendedProperties'];
 function select(doc: Record<string, unknown>, fields: string[] | undefined): Record<string, unknown> {
-  if (!fields) return doc;
+  if (!fields) {
+    return doc;
+  }
   return Object.fromEntries(Object.entries(doc).filter(([k]) => ALWAYS.includes(k) || fields.includes(k)));
 }
 
@@ -885,12 +1009,16 @@ function setContent(
 ): string | undefined {
   switch (key) {
     case 'subject':
-      if (typeof value !== 'string') return 'Invalid subject.';
+      if (typeof value !== 'string') {
+        return 'Invalid subject.';
+      }
       target.subject = value;
       return undefined;
     case 'body': {
       const b = value as { content?: unknown; contentType?: unknown } | null;
-      if (!b || typeof b !== 'object') return 'Invalid body.';
+      if (!b || typeof b !== 'object') {
+        return 'Invalid body.';
+      }
       target.body = {
         contentType: b.contentType === 'html' ? 'html' : 'text',
         content: String(b.content ?? ''),
@@ -906,7 +1034,9 @@ function setContent(
       target.isReminderOn = value === true;
       return undefined;
     case 'reminderMinutesBeforeStart':
-      if (typeof value !== 'number' || value < 0) return 'Invalid reminderMinutesBeforeStart.';
+      if (typeof value !== 'number' || value < 0) {
+        return 'Invalid reminderMinutesBeforeStart.';
+      }
       target.reminderMinutesBeforeStart = value;
       return undefined;
   }
@@ -934,7 +1064,9 @@ function renderRecurrence(g: GraphRecurrence): Record<string, unknown> {
 }
 
 function seriesRecurrence(e: SimEvent): Recurrence | undefined {
-  if (!e.recurrence) return undefined;
+  if (!e.recurrence) {
+    return undefined;
+  }
   const mapped = fromGraph(
     withKnownZone(e.recurrence),
     e.start.timeZone === CUSTOM_ZONE ? 'UTC' : e.start.timeZone,
@@ -974,7 +1106,9 @@ function nthDay(y: number, m: number, days: readonly number[], instance: string)
   const matching: string[] = [];
   for (let d = 1; d <= daysInMonth(y, m); d++) {
     const date = ymd(y, m, d);
-    if (days.includes(weekday(date))) matching.push(date);
+    if (days.includes(weekday(date))) {
+      matching.push(date);
+    }
   }
   const at = ['first', 'second', 'third', 'fourth'].indexOf(instance);
   return instance === 'last' ? matching.at(-1) : matching[at];
@@ -991,8 +1125,12 @@ export function occurrenceDates(r: Recurrence, until: string): string[] {
   const days = (r.daysOfWeek ?? []).map((d) => WEEKDAYS.indexOf(d)).sort((a, b) => a - b);
   const [sy, sm] = [Number(r.start.slice(0, 4)), Number(r.start.slice(5, 7))];
   const take = (date: string | undefined): boolean => {
-    if (!date || date < r.start) return true;
-    if (date > last || out.length >= limit) return false;
+    if (!date || date < r.start) {
+      return true;
+    }
+    if (date > last || out.length >= limit) {
+      return false;
+    }
     out.push(date);
     return true;
   };
@@ -1020,7 +1158,9 @@ export function occurrenceDates(r: Recurrence, until: string): string[] {
         if (r.pattern === 'monthly') {
           const d = r.dayOfMonth ?? Number(r.start.slice(8, 10));
           dates = [d <= daysInMonth(y, m) ? ymd(y, m, d) : undefined];
-        } else dates = [nthDay(y, m, days, r.instance ?? 'first')];
+        } else {
+          dates = [nthDay(y, m, days, r.instance ?? 'first')];
+        }
         break;
       }
       case 'yearly':
@@ -1031,12 +1171,20 @@ export function occurrenceDates(r: Recurrence, until: string): string[] {
         if (r.pattern === 'yearly') {
           const d = r.dayOfMonth ?? Number(r.start.slice(8, 10));
           dates = [d <= daysInMonth(y, m) ? ymd(y, m, d) : undefined];
-        } else dates = [nthDay(y, m, days, r.instance ?? 'first')];
+        } else {
+          dates = [nthDay(y, m, days, r.instance ?? 'first')];
+        }
         break;
       }
     }
-    if (periodStart > last || out.length >= limit) break;
-    for (const d of dates) if (!take(d)) return out;
+    if (periodStart > last || out.length >= limit) {
+      break;
+    }
+    for (const d of dates) {
+      if (!take(d)) {
+        return out;
+      }
+    }
   }
   return out;
 }
@@ -1045,5 +1193,7 @@ const methodNotAllowed = (method: string, path: string) =>
   graphError(405, 'BadRequest', `Method ${method} is not supported on ${path}.`);
 
 function forgetOldest<K, V>(map: Map<K, V>): void {
-  while (map.size >= KEPT_TOKENS) map.delete(map.keys().next().value as K);
+  while (map.size >= KEPT_TOKENS) {
+    map.delete(map.keys().next().value as K);
+  }
 }

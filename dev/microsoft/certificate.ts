@@ -54,5 +54,7 @@ export function devCertificate(): Promise<Certificate> {
  */
 export function trustInThisProcess(certPem: string): void {
   const current = getCACertificates('default');
-  if (!current.includes(certPem)) setDefaultCACertificates([...current, certPem]);
+  if (!current.includes(certPem)) {
+    setDefaultCACertificates([...current, certPem]);
+  }
 }

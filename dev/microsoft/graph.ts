@@ -30,16 +30,22 @@ async function route(
   prefer = '',
 ): Promise<GraphAnswer> {
   const token = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
-  if (!token) return graphError(401, 'InvalidAuthenticationToken', 'Access token is empty.');
+  if (!token) {
+    return graphError(401, 'InvalidAuthenticationToken', 'Access token is empty.');
+  }
   const claims = await sim.verifyAccessToken(token);
-  if (!claims)
+  if (!claims) {
     return graphError(401, 'InvalidAuthenticationToken', 'Access token has expired or is not yet valid.');
+  }
   const account = sim.accountByOid(String(claims.oid));
-  if (!account)
+  if (!account) {
     return graphError(401, 'InvalidAuthenticationToken', 'The token does not belong to a known user.');
+  }
 
   const path = url.pathname.replace(/^\/v1\.0/, '');
-  if (topLevel && method === 'POST' && path === '/$batch') return batch(sim, authorization ?? '', body, url);
+  if (topLevel && method === 'POST' && path === '/$batch') {
+    return batch(sim, authorization ?? '', body, url);
+  }
   const throttle = sim.takeThrottle();
   if (throttle !== undefined) {
     return graphError(429, 'TooManyRequests', 'Too many requests.', { 'Retry-After': String(throttle) });
@@ -57,10 +63,13 @@ async function route(
   }
   if (/^\/me\/(calendar\/)?(events|calendarView)\b/.test(path)) {
     const write = method !== 'GET';
-    if (!hasScope(claims, ...(write ? ['Calendars.ReadWrite'] : ['Calendars.Read', 'Calendars.ReadWrite'])))
+    if (!hasScope(claims, ...(write ? ['Calendars.ReadWrite'] : ['Calendars.Read', 'Calendars.ReadWrite']))) {
       return graphError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
+    }
     const answer = sim.calendar(account).route(method, path, url, json, prefer, sim.base);
-    if (answer) return answer;
+    if (answer) {
+      return answer;
+    }
   }
   return resource(method, path, url, claims, account, sim.todo(account), json, sim.base);
 }
@@ -83,12 +92,13 @@ function resource(
   const denied = () =>
     graphError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
   if (method === 'GET' && path === '/me') {
-    if (!hasScope(claims, 'User.Read'))
+    if (!hasScope(claims, 'User.Read')) {
       return graphError(
         403,
         'Authorization_RequestDenied',
         'Insufficient privileges to complete the operation.',
       );
+    }
     return {
       status: 200,
       body: {
@@ -101,7 +111,9 @@ function resource(
     };
   }
   if (method === 'GET' && path === '/me/calendar') {
-    if (!hasScope(claims, 'Calendars.Read', 'Calendars.ReadWrite')) return denied();
+    if (!hasScope(claims, 'Calendars.Read', 'Calendars.ReadWrite')) {
+      return denied();
+    }
     return {
       status: 200,
       body: {
@@ -115,8 +127,9 @@ function resource(
   }
   if (path.startsWith('/me/todo/')) {
     const write = method !== 'GET';
-    if (!hasScope(claims, ...(write ? ['Tasks.ReadWrite'] : ['Tasks.Read', 'Tasks.ReadWrite'])))
+    if (!hasScope(claims, ...(write ? ['Tasks.ReadWrite'] : ['Tasks.Read', 'Tasks.ReadWrite']))) {
       return denied();
+    }
     if (method === 'GET' && path === '/me/todo/lists') {
       return {
         status: 200,
@@ -127,15 +140,21 @@ function resource(
       };
     }
     const m = /^\/me\/todo\/lists\/([^/]+)\/tasks(?:\/([^/]+))?$/.exec(path);
-    if (!m || m[1] !== todo.listId)
+    if (!m || m[1] !== todo.listId) {
       return graphError(404, 'ResourceNotFound', 'The requested resource does not exist.');
+    }
     const expand = (url.searchParams.get('$expand') ?? '').includes('linkedResources');
     const taskId = m[2];
-    if (taskId === 'delta' && method === 'GET') return todo.delta(url, base);
-    if (!taskId && method === 'GET') return todo.page(url, base, expand);
+    if (taskId === 'delta' && method === 'GET') {
+      return todo.delta(url, base);
+    }
+    if (!taskId && method === 'GET') {
+      return todo.page(url, base, expand);
+    }
     if (!taskId && method === 'POST') {
-      if (typeof body.title !== 'string')
+      if (typeof body.title !== 'string') {
         return graphError(400, 'invalidRequest', 'Invalid request: title is required.');
+      }
       return { status: 201, body: todo.render(todo.create(body), true) };
     }
     if (taskId && method === 'GET') {
@@ -177,8 +196,9 @@ async function batch(
     return graphError(400, 'BadRequest', 'Invalid batch payload format.');
   }
   const requests = (parsed as { requests?: unknown }).requests;
-  if (!Array.isArray(requests) || requests.length === 0)
+  if (!Array.isArray(requests) || requests.length === 0) {
     return graphError(400, 'BadRequest', 'Invalid batch payload format.');
+  }
   if (requests.length > MAX_BATCH) {
     return graphError(
       400,

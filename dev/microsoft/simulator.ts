@@ -1,15 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  exportJWK,
-  generateKeyPair,
-  jwtVerify,
-  SignJWT,
-  type JWK,
-  type JWTPayload,
-  type KeyLike,
-} from 'jose';
+import { exportJWK, generateKeyPair, jwtVerify, SignJWT, type JWK, type JWTPayload } from 'jose';
 import { DEMO_ACCOUNTS, DEV_TENANT_ID, type SimAccount, type SimApp } from './accounts';
 import { devCertificate, type Certificate } from './certificate';
 import { handleGraph } from './graph';
@@ -157,7 +149,9 @@ export async function startMicrosoftSimulator(
       store = new CalendarStore(account);
       store.onChange((change) => {
         subscriptions.notify(change.accountOid, '/me/events', change.changeType, change.id);
-        for (const listener of [...calendarListeners]) listener(change);
+        for (const listener of [...calendarListeners]) {
+          listener(change);
+        }
       });
       calendars.set(account.oid, store);
     }
@@ -175,7 +169,7 @@ export async function startMicrosoftSimulator(
       .setIssuedAt(now)
       .setNotBefore(now - 5)
       .setExpirationTime(now + expiresIn)
-      .sign(privateKey as KeyLike);
+      .sign(privateKey);
   };
 
   const context: SimulatorContext = {
@@ -250,7 +244,9 @@ export async function startMicrosoftSimulator(
     const key = `${method} ${url.pathname}`;
     counts[key] = (counts[key] ?? 0) + 1;
 
-    if (url.pathname.startsWith('/v1.0/')) return handleGraph(context, req, res, url, await readBody(req));
+    if (url.pathname.startsWith('/v1.0/')) {
+      return handleGraph(context, req, res, url, await readBody(req));
+    }
 
     const m =
       /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|discovery\/v2\.0\/keys|oauth2\/v2\.0\/authorize|oauth2\/v2\.0\/token|discovery\/instance)$/.exec(
@@ -286,9 +282,12 @@ export async function startMicrosoftSimulator(
         metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
       });
     }
-    if (method === 'GET' && endpoint === 'discovery/v2.0/keys') return sendJson(res, 200, { keys: [jwk] });
-    if (method === 'GET' && endpoint === 'oauth2/v2.0/authorize')
+    if (method === 'GET' && endpoint === 'discovery/v2.0/keys') {
+      return sendJson(res, 200, { keys: [jwk] });
+    }
+    if (method === 'GET' && endpoint === 'oauth2/v2.0/authorize') {
       return authorizePage(tenant, url.searchParams, res);
+    }
     if (method === 'POST' && endpoint === 'oauth2/v2.0/authorize') {
       return authorizeDecision(new URLSearchParams((await readBody(req)).toString('utf8')), res);
     }
@@ -302,14 +301,18 @@ export async function startMicrosoftSimulator(
     const clientId = q.get('client_id') ?? '';
     const app = apps.get(clientId);
     const redirectUri = q.get('redirect_uri') ?? '';
-    if (!app) return errorPage(res, `AADSTS700016: Application with identifier '${clientId}' was not found.`);
+    if (!app) {
+      return errorPage(res, `AADSTS700016: Application with identifier '${clientId}' was not found.`);
+    }
     if (app.redirectUris.length > 0 && !app.redirectUris.includes(redirectUri)) {
       return errorPage(
         res,
         `AADSTS50011: The redirect URI '${redirectUri}' does not match the application's.`,
       );
     }
-    if (q.get('response_type') !== 'code') return errorPage(res, 'AADSTS900144: response_type must be code.');
+    if (q.get('response_type') !== 'code') {
+      return errorPage(res, 'AADSTS900144: response_type must be code.');
+    }
     const codeChallenge = q.get('code_challenge');
     if (!codeChallenge || q.get('code_challenge_method') !== 'S256') {
       return errorPage(res, 'AADSTS9002325: Proof Key for Code Exchange (S256) is required.');
@@ -354,10 +357,14 @@ ${requested.map((s) => `<label><input type="checkbox" name="granted" value="${es
 
   function authorizeDecision(form: URLSearchParams, res: ServerResponse): void {
     const request = pending.get(form.get('rid') ?? '');
-    if (!request) return errorPage(res, 'AADSTS90014: The sign-in request expired or was already used.');
+    if (!request) {
+      return errorPage(res, 'AADSTS90014: The sign-in request expired or was already used.');
+    }
     pending.delete(form.get('rid') ?? '');
     const target = new URL(request.redirectUri);
-    if (request.state !== undefined) target.searchParams.set('state', request.state);
+    if (request.state !== undefined) {
+      target.searchParams.set('state', request.state);
+    }
     if (form.get('action') === 'cancel') {
       target.searchParams.set('error', 'access_denied');
       target.searchParams.set(
@@ -367,7 +374,9 @@ ${requested.map((s) => `<label><input type="checkbox" name="granted" value="${es
       return redirect(res, target);
     }
     const account = accounts.find((a) => a.username === form.get('account'));
-    if (!account) return errorPage(res, 'AADSTS50034: The user account does not exist in the directory.');
+    if (!account) {
+      return errorPage(res, 'AADSTS50034: The user account does not exist in the directory.');
+    }
     const granted = new Set(form.getAll('granted'));
     const scopes = request.scopes.filter((s) => OIDC_SCOPES.includes(s) || granted.has(s));
     const code = `code.${randomBytes(24).toString('base64url')}`;
@@ -465,8 +474,11 @@ ${requested.map((s) => `<label><input type="checkbox" name="granted" value="${es
 
   const server: Server = createServer({ key: certificate.key, cert: certificate.cert }, (req, res) => {
     handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, { error: 'server_error', error_description: String(error) });
-      else res.destroy();
+      if (!res.headersSent) {
+        sendJson(res, 500, { error: 'server_error', error_description: String(error) });
+      } else {
+        res.destroy();
+      }
     });
   });
   const port = await listen(server, options.port ?? 0);
@@ -497,39 +509,54 @@ ${requested.map((s) => `<label><input type="checkbox" name="granted" value="${es
     registerApp: (app) => apps.set(app.clientId, app),
     graphToken: async (username, scopes = GRAPH_SCOPES) => {
       const account = accounts.find((a) => a.username === username);
-      if (!account) throw new Error(`no account ${username}`);
+      if (!account) {
+        throw new Error(`no account ${username}`);
+      }
       return (await issueTokens('test', account, scopes)).access_token;
     },
     revokeRefreshTokens: (username) => {
-      for (const grant of refreshTokens.values())
-        if (grant.account.username === username) grant.revoked = true;
+      for (const grant of refreshTokens.values()) {
+        if (grant.account.username === username) {
+          grant.revoked = true;
+        }
+      }
     },
     setAccessTokenLifetime: (seconds) => {
       accessTokenLifetime = seconds;
     },
     requestCounts: () => ({ ...counts }),
     resetCounts: () => {
-      for (const k of Object.keys(counts)) delete counts[k];
+      for (const k of Object.keys(counts)) {
+        delete counts[k];
+      }
     },
     todo: (username) => {
       const account = accounts.find((a) => a.username === username);
-      if (!account) throw new Error(`no account ${username}`);
+      if (!account) {
+        throw new Error(`no account ${username}`);
+      }
       return todoOf(account);
     },
     calendar: (username) => {
       const account = accounts.find((a) => a.username === username);
-      if (!account) throw new Error(`no account ${username}`);
+      if (!account) {
+        throw new Error(`no account ${username}`);
+      }
       return calendarOf(account);
     },
     onCalendarChange: (listener) => {
       calendarListeners.push(listener);
       return () => {
         const i = calendarListeners.indexOf(listener);
-        if (i >= 0) calendarListeners.splice(i, 1);
+        if (i >= 0) {
+          calendarListeners.splice(i, 1);
+        }
       };
     },
     throttleNext: (count, seconds = 0.01) => {
-      for (let i = 0; i < count; i++) throttles.push(seconds);
+      for (let i = 0; i < count; i++) {
+        throttles.push(seconds);
+      }
     },
     subscriptions,
     close: () => closeNow(server),

@@ -78,7 +78,9 @@ export class SubscriptionHub {
     body: Record<string, unknown>,
   ): Promise<GraphAnswer> {
     const id = /^\/subscriptions\/([^/]+)$/.exec(path)?.[1];
-    if (path === '/subscriptions' && method === 'POST') return this.create(account, scopes, body);
+    if (path === '/subscriptions' && method === 'POST') {
+      return this.create(account, scopes, body);
+    }
     if (path === '/subscriptions' && method === 'GET') {
       return {
         status: 200,
@@ -94,14 +96,18 @@ export class SubscriptionHub {
         ? graphError(404, 'ResourceNotFound', `The object was not found.`)
         : graphError(405, 'BadRequest', `Method ${method} is not supported on ${path}.`);
     }
-    if (method === 'GET') return { status: 200, body: render(sub) };
+    if (method === 'GET') {
+      return { status: 200, body: render(sub) };
+    }
     if (method === 'DELETE') {
       this.subscriptions.delete(sub.id);
       return { status: 204 };
     }
     if (method === 'PATCH') {
       const expiry = this.checkExpiry(sub.resource, body.expirationDateTime);
-      if (typeof expiry !== 'string') return expiry;
+      if (typeof expiry !== 'string') {
+        return expiry;
+      }
       sub.expirationDateTime = expiry;
       return { status: 200, body: render(sub) };
     }
@@ -114,40 +120,51 @@ export class SubscriptionHub {
     body: Record<string, unknown>,
   ): Promise<GraphAnswer> {
     const { changeType, notificationUrl, lifecycleNotificationUrl, resource, clientState } = body;
-    if (typeof resource !== 'string' || resource.trim() === '')
+    if (typeof resource !== 'string' || resource.trim() === '') {
       return graphError(400, 'InvalidRequest', 'resource is required.');
+    }
     const normalized = normalize(resource);
     const todo = TODO_TASKS.exec(normalized);
-    if (normalized !== '/me/events' && !todo)
+    if (normalized !== '/me/events' && !todo) {
       return graphError(400, 'InvalidRequest', `Resource '${resource}' is not supported.`);
-    if (todo && todo[1] !== this.deps.todoListId(account))
+    }
+    if (todo && todo[1] !== this.deps.todoListId(account)) {
       return graphError(404, 'ResourceNotFound', 'The requested To Do list does not exist.');
+    }
     const needed = todo ? ['Tasks.Read', 'Tasks.ReadWrite'] : ['Calendars.Read', 'Calendars.ReadWrite'];
-    if (!needed.some((s) => scopes.includes(s)))
+    if (!needed.some((s) => scopes.includes(s))) {
       return graphError(
         403,
         'ExtensionError',
         'Operation: Create; Exception: [Status Code: Forbidden; Reason: Forbidden]',
       );
+    }
     const types = typeof changeType === 'string' ? changeType.split(',').map((t) => t.trim()) : [];
-    if (types.length === 0 || types.some((t) => !CHANGE_TYPES.includes(t as ChangeType)))
+    if (types.length === 0 || types.some((t) => !CHANGE_TYPES.includes(t as ChangeType))) {
       return graphError(
         400,
         'InvalidRequest',
         `changeType must be a comma-separated list of ${CHANGE_TYPES.join(', ')}.`,
       );
-    if (clientState !== undefined && (typeof clientState !== 'string' || clientState.length > 128))
+    }
+    if (clientState !== undefined && (typeof clientState !== 'string' || clientState.length > 128)) {
       return graphError(400, 'InvalidRequest', 'clientState must be a string of at most 128 characters.');
+    }
     for (const [name, url] of [
       ['notificationUrl', notificationUrl],
       ['lifecycleNotificationUrl', lifecycleNotificationUrl],
     ] as const) {
-      if (url === undefined && name === 'lifecycleNotificationUrl') continue;
-      if (typeof url !== 'string' || !acceptedUrl(url))
+      if (url === undefined && name === 'lifecycleNotificationUrl') {
+        continue;
+      }
+      if (typeof url !== 'string' || !acceptedUrl(url)) {
         return graphError(400, 'InvalidRequest', `${name} must be an https URL (http only on localhost).`);
+      }
     }
     const expiry = this.checkExpiry(normalized, body.expirationDateTime);
-    if (typeof expiry !== 'string') return expiry;
+    if (typeof expiry !== 'string') {
+      return expiry;
+    }
 
     // Graph proves the subscriber owns each endpoint before it answers the POST.
     const urls = [
@@ -155,12 +172,13 @@ export class SubscriptionHub {
       ...(typeof lifecycleNotificationUrl === 'string' ? [lifecycleNotificationUrl] : []),
     ];
     for (const url of urls) {
-      if (!(await this.handshake(url)))
+      if (!(await this.handshake(url))) {
         return graphError(
           400,
           'ValidationError',
           `Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request.`,
         );
+      }
     }
     const sub: SimSubscription = {
       id: randomUUID(),
@@ -180,16 +198,20 @@ export class SubscriptionHub {
 
   private checkExpiry(resource: string, value: unknown): string | GraphAnswer {
     const at = typeof value === 'string' ? Date.parse(value) : NaN;
-    if (Number.isNaN(at)) return graphError(400, 'InvalidRequest', 'expirationDateTime is required.');
+    if (Number.isNaN(at)) {
+      return graphError(400, 'InvalidRequest', 'expirationDateTime is required.');
+    }
     const max = TODO_TASKS.test(resource) ? MAX_MINUTES.todoTasks : MAX_MINUTES.events;
-    if (at <= this.now())
+    if (at <= this.now()) {
       return graphError(400, 'InvalidRequest', 'Subscription expiration must be in the future.');
-    if (at > this.now() + max * 60_000)
+    }
+    if (at > this.now() + max * 60_000) {
       return graphError(
         400,
         'InvalidRequest',
         `Subscription expiration can only be ${max} minutes in the future.`,
       );
+    }
     return new Date(at).toISOString();
   }
 
@@ -221,12 +243,21 @@ export class SubscriptionHub {
    * changed: every live subscription on it that asked for this change type is notified.
    */
   notify(accountOid: string, resourcePath: string, changeType: ChangeType, id: string): void {
-    if (!this.autoNotify) return;
+    if (!this.autoNotify) {
+      return;
+    }
     const resource = normalize(resourcePath);
     for (const sub of this.subscriptions.values()) {
-      if (sub.accountOid !== accountOid || sub.resource !== resource || !sub.changeTypes.includes(changeType))
+      if (
+        sub.accountOid !== accountOid ||
+        sub.resource !== resource ||
+        !sub.changeTypes.includes(changeType)
+      ) {
         continue;
-      if (Date.parse(sub.expirationDateTime) <= this.now()) continue;
+      }
+      if (Date.parse(sub.expirationDateTime) <= this.now()) {
+        continue;
+      }
       const itemPath = `Users/${accountOid}${resource.replace(/^\/me/, '')}/${id}`;
       const odataType = TODO_TASKS.test(resource) ? '#Microsoft.Graph.todoTask' : '#Microsoft.Graph.Event';
       this.enqueue(sub.notificationUrl, {
@@ -249,10 +280,15 @@ export class SubscriptionHub {
   /** Sends a lifecycle notification for a subscription now (tests); `subscriptionRemoved` also drops it. */
   async fireLifecycle(subscriptionId: string, event: LifecycleEvent): Promise<Delivery> {
     const sub = this.subscriptions.get(subscriptionId);
-    if (!sub) throw new Error(`no subscription ${subscriptionId}`);
-    if (!sub.lifecycleNotificationUrl)
+    if (!sub) {
+      throw new Error(`no subscription ${subscriptionId}`);
+    }
+    if (!sub.lifecycleNotificationUrl) {
       throw new Error(`subscription ${subscriptionId} has no lifecycleNotificationUrl`);
-    if (event === 'subscriptionRemoved') this.subscriptions.delete(subscriptionId);
+    }
+    if (event === 'subscriptionRemoved') {
+      this.subscriptions.delete(subscriptionId);
+    }
     return this.post(sub.lifecycleNotificationUrl, 'lifecycle', {
       value: [
         {
@@ -293,13 +329,17 @@ export class SubscriptionHub {
     const batch = this.outbox.get(url) ?? { url, values: [] };
     batch.values.push(value);
     this.outbox.set(url, batch);
-    if (this.flushScheduled) return;
+    if (this.flushScheduled) {
+      return;
+    }
     this.flushScheduled = true;
     setTimeout(() => {
       this.flushScheduled = false;
       const batches = [...this.outbox.values()];
       this.outbox.clear();
-      for (const b of batches) void this.post(b.url, 'change', { value: b.values });
+      for (const b of batches) {
+        void this.post(b.url, 'change', { value: b.values });
+      }
     }, 0);
   }
 

@@ -111,7 +111,9 @@ export class TodoStore {
 
   update(id: string, input: Record<string, unknown>): SimTodoTask | undefined {
     const task = this.tasks.get(id);
-    if (!task) return undefined;
+    if (!task) {
+      return undefined;
+    }
     this.apply(task, input);
     this.touch(task);
     this.onChange?.('updated', id);
@@ -119,7 +121,9 @@ export class TodoStore {
   }
 
   remove(id: string): boolean {
-    if (!this.tasks.delete(id)) return false;
+    if (!this.tasks.delete(id)) {
+      return false;
+    }
     this.tombstones.push({ id, seq: ++this.seq });
     this.onChange?.('deleted', id);
     return true;
@@ -130,7 +134,9 @@ export class TodoStore {
   }
 
   private apply(task: SimTodoTask, input: Record<string, unknown>): void {
-    if (typeof input.title === 'string') task.title = input.title;
+    if (typeof input.title === 'string') {
+      task.title = input.title;
+    }
     if (input.body && typeof input.body === 'object') {
       const b = input.body as { content?: unknown; contentType?: unknown };
       task.body = {
@@ -138,9 +144,15 @@ export class TodoStore {
         contentType: b.contentType === 'html' ? 'html' : 'text',
       };
     }
-    if (typeof input.importance === 'string') task.importance = input.importance;
-    if (typeof input.status === 'string') task.status = input.status;
-    if ('dueDateTime' in input) task.dueDateTime = (input.dueDateTime as SimTodoTask['dueDateTime']) ?? null;
+    if (typeof input.importance === 'string') {
+      task.importance = input.importance;
+    }
+    if (typeof input.status === 'string') {
+      task.status = input.status;
+    }
+    if ('dueDateTime' in input) {
+      task.dueDateTime = (input.dueDateTime as SimTodoTask['dueDateTime']) ?? null;
+    }
   }
 
   private touch(task: SimTodoTask): void {

@@ -106,7 +106,9 @@ export const oroDate = (ms: number): string =>
   new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', '+00:00');
 
 const validZone = (zone: unknown): boolean => {
-  if (typeof zone !== 'string' || !zone) return false;
+  if (typeof zone !== 'string' || !zone) {
+    return false;
+  }
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
     return true;
@@ -174,10 +176,14 @@ export function createOroCalendar(clock: () => number, integrationUserId = '1') 
 
   function update(id: number, fields: OroEventInput): OroCalendarEventRecord {
     const row = rows.get(id);
-    if (!row) throw new Error(`no calendar event ${id}`);
+    if (!row) {
+      throw new Error(`no calendar event ${id}`);
+    }
     const next: OroCalendarEventRecord = { ...row };
     for (const [k, v] of Object.entries(fields)) {
-      if (v === undefined || k === 'uid') continue;
+      if (v === undefined || k === 'uid') {
+        continue;
+      }
       (next as unknown as Record<string, unknown>)[k] =
         (k === 'start' || k === 'end' || k === 'originalStart') && typeof v === 'string' ? normalize(v) : v;
     }
@@ -187,14 +193,20 @@ export function createOroCalendar(clock: () => number, integrationUserId = '1') 
       'recurrence' in fields &&
       JSON.stringify(fields.recurrence ?? null) !== JSON.stringify(row.recurrence)
     ) {
-      for (const e of exceptionsOf(id)) rows.delete(e.id);
+      for (const e of exceptionsOf(id)) {
+        rows.delete(e.id);
+      }
     }
     return next;
   }
 
   function remove(id: number): boolean {
-    if (!rows.delete(id)) return false;
-    for (const e of exceptionsOf(id)) rows.delete(e.id);
+    if (!rows.delete(id)) {
+      return false;
+    }
+    for (const e of exceptionsOf(id)) {
+      rows.delete(e.id);
+    }
     return true;
   }
 
@@ -267,18 +279,23 @@ export function createOroCalendar(clock: () => number, integrationUserId = '1') 
     }
     const v = r as Record<string, unknown>;
     const type = v.recurrenceType;
-    if (!TYPES.includes(type as string)) bad('recurrenceType', 'This value is not valid.');
+    if (!TYPES.includes(type as string)) {
+      bad('recurrenceType', 'This value is not valid.');
+    }
     const yearly = type === 'yearly' || type === 'yearnth';
-    if (!Number.isInteger(v.interval) || (v.interval as number) < 1)
+    if (!Number.isInteger(v.interval) || (v.interval as number) < 1) {
       bad('interval', 'This value should be 1 or more.');
-    else if (yearly && (v.interval as number) % 12 !== 0)
+    } else if (yearly && (v.interval as number) % 12 !== 0) {
       bad('interval', 'This value should be a multiple of 12.');
+    }
     const days = v.dayOfWeek;
     const needsDays = type === 'weekly' || type === 'monthnth' || type === 'yearnth';
-    if (needsDays && (!Array.isArray(days) || days.length === 0))
+    if (needsDays && (!Array.isArray(days) || days.length === 0)) {
       bad('dayOfWeek', 'This value should not be blank.');
-    if (Array.isArray(days) && days.some((d) => !WEEKDAYS.includes(String(d))))
+    }
+    if (Array.isArray(days) && days.some((d) => !WEEKDAYS.includes(String(d)))) {
       bad('dayOfWeek', 'This value is not valid.');
+    }
     if ((type === 'monthnth' || type === 'yearnth') && ![1, 2, 3, 4, 5].includes(v.instance as number)) {
       bad('instance', 'This value is not valid.');
     }
@@ -293,8 +310,9 @@ export function createOroCalendar(clock: () => number, integrationUserId = '1') 
     ) {
       bad('monthOfYear', 'This value should be between 1 and 12.');
     }
-    if (typeof v.startTime !== 'string' || !DATE_TIME.test(v.startTime))
+    if (typeof v.startTime !== 'string' || !DATE_TIME.test(v.startTime)) {
       bad('startTime', 'This value is not a valid datetime.');
+    }
     if (
       v.endTime !== undefined &&
       v.endTime !== null &&
@@ -309,7 +327,9 @@ export function createOroCalendar(clock: () => number, integrationUserId = '1') 
     ) {
       bad('occurrences', 'This value should be 1 or more.');
     }
-    if (!validZone(v.timeZone)) bad('timeZone', 'This value is not a valid timezone.');
+    if (!validZone(v.timeZone)) {
+      bad('timeZone', 'This value is not a valid timezone.');
+    }
     for (const k of Object.keys(v)) {
       if (
         ![
@@ -342,31 +362,46 @@ export function createOroCalendar(clock: () => number, integrationUserId = '1') 
     const bad = (field: string, message: string) => (errors[field] = { errors: [message] });
     const fields: OroEventInput = {};
     const creating = !existing;
-    for (const k of Object.keys(doc))
-      if (!FIELDS.has(k)) bad(k, 'This form should not contain extra fields.');
+    for (const k of Object.keys(doc)) {
+      if (!FIELDS.has(k)) {
+        bad(k, 'This form should not contain extra fields.');
+      }
+    }
     if ('title' in doc || creating) {
-      if (typeof doc.title !== 'string' || !doc.title.trim()) bad('title', 'This value should not be blank.');
-      else fields.title = doc.title;
+      if (typeof doc.title !== 'string' || !doc.title.trim()) {
+        bad('title', 'This value should not be blank.');
+      } else {
+        fields.title = doc.title;
+      }
     }
     if ('description' in doc) {
-      if (doc.description !== null && typeof doc.description !== 'string')
+      if (doc.description !== null && typeof doc.description !== 'string') {
         bad('description', 'This value is not valid.');
-      else fields.description = doc.description;
+      } else {
+        fields.description = doc.description;
+      }
     }
     for (const k of ['start', 'end'] as const) {
       if (k in doc || creating) {
         const v = doc[k];
-        if (typeof v !== 'string' || !DATE_TIME.test(v)) bad(k, 'This value is not a valid datetime.');
-        else fields[k] = v;
+        if (typeof v !== 'string' || !DATE_TIME.test(v)) {
+          bad(k, 'This value is not a valid datetime.');
+        } else {
+          fields[k] = v;
+        }
       }
     }
     const start = fields.start ?? existing?.start;
     const end = fields.end ?? existing?.end;
-    if (start && end && Date.parse(end) < Date.parse(start))
+    if (start && end && Date.parse(end) < Date.parse(start)) {
       bad('end', 'End date should be later than start date.');
+    }
     if ('allDay' in doc) {
-      if (typeof doc.allDay !== 'boolean') bad('allDay', 'This value is not valid.');
-      else fields.allDay = doc.allDay;
+      if (typeof doc.allDay !== 'boolean') {
+        bad('allDay', 'This value is not valid.');
+      } else {
+        fields.allDay = doc.allDay;
+      }
     }
     if ('reminders' in doc) {
       const rs = doc.reminders;
@@ -381,8 +416,11 @@ export function createOroCalendar(clock: () => number, integrationUserId = '1') 
             (r.interval?.number as number) >= 0 &&
             ['M', 'H', 'D', 'W'].includes(String(r.interval?.unit)),
         );
-      if (!ok) bad('reminders', 'This value is not valid.');
-      else fields.reminders = rs as OroCalendarEventRecord['reminders'];
+      if (!ok) {
+        bad('reminders', 'This value is not valid.');
+      } else {
+        fields.reminders = rs as OroCalendarEventRecord['reminders'];
+      }
     }
     if ('attendees' in doc) {
       const as = doc.attendees;
@@ -398,42 +436,54 @@ export function createOroCalendar(clock: () => number, integrationUserId = '1') 
               a.type === null ||
               ['organizer', 'required', 'optional'].includes(String(a.type))),
         );
-      if (!ok) bad('attendees', 'This value is not valid.');
-      else
+      if (!ok) {
+        bad('attendees', 'This value is not valid.');
+      } else {
         fields.attendees = (as as Record<string, unknown>[]).map((a) => ({
           displayName: typeof a.displayName === 'string' ? a.displayName : null,
           email: String(a.email),
           status: typeof a.status === 'string' ? a.status : 'none',
           type: typeof a.type === 'string' ? a.type : 'required',
         }));
+      }
     }
     if ('recurrence' in doc && doc.recurrence !== null) {
       const children = validateRecurrence(doc.recurrence);
-      if (Object.keys(children).length > 0) errors.recurrence = { children };
-      else {
+      if (Object.keys(children).length > 0) {
+        errors.recurrence = { children };
+      } else {
         const { id: _id, ...r } = doc.recurrence as OroRecurrence & { id?: unknown };
         fields.recurrence = r;
       }
-    } else if ('recurrence' in doc) fields.recurrence = null;
+    } else if ('recurrence' in doc) {
+      fields.recurrence = null;
+    }
     if ('uid' in doc) {
       const uid = doc.uid;
-      if (typeof uid !== 'string' || !uid || uid.length > 36)
+      if (typeof uid !== 'string' || !uid || uid.length > 36) {
         bad('uid', 'This value should have 36 characters or less.');
-      else if (existing && existing.uid !== uid) bad('uid', 'This value cannot be changed.');
-      else if (!existing && [...rows.values()].some((r) => r.calendar === calendar && r.uid === uid)) {
+      } else if (existing && existing.uid !== uid) {
+        bad('uid', 'This value cannot be changed.');
+      } else if (!existing && [...rows.values()].some((r) => r.calendar === calendar && r.uid === uid)) {
         bad('uid', 'This value is already used.');
-      } else fields.uid = uid;
+      } else {
+        fields.uid = uid;
+      }
     }
     if ('recurringEventId' in doc && doc.recurringEventId !== null) {
       const series = rows.get(Number(doc.recurringEventId));
-      if (!series?.recurrence || series.calendar !== calendar)
+      if (!series?.recurrence || series.calendar !== calendar) {
         bad('recurringEventId', 'This value is not valid.');
-      else fields.recurringEventId = series.id;
+      } else {
+        fields.recurringEventId = series.id;
+      }
     }
     if ('originalStart' in doc) {
       if (typeof doc.originalStart !== 'string' || !DATE_TIME.test(doc.originalStart)) {
         bad('originalStart', 'This value is not a valid datetime.');
-      } else fields.originalStart = doc.originalStart;
+      } else {
+        fields.originalStart = doc.originalStart;
+      }
     }
     const seriesId = fields.recurringEventId ?? existing?.recurringEventId;
     const originalStart = fields.originalStart ?? existing?.originalStart;
@@ -452,13 +502,19 @@ export function createOroCalendar(clock: () => number, integrationUserId = '1') 
       }
     }
     if ('isCancelled' in doc) {
-      if (typeof doc.isCancelled !== 'boolean') bad('isCancelled', 'This value is not valid.');
-      else fields.isCancelled = doc.isCancelled;
+      if (typeof doc.isCancelled !== 'boolean') {
+        bad('isCancelled', 'This value is not valid.');
+      } else {
+        fields.isCancelled = doc.isCancelled;
+      }
     }
     for (const k of ['organizerEmail', 'organizerDisplayName'] as const) {
       if (k in doc) {
-        if (typeof doc[k] !== 'string') bad(k, 'This value is not valid.');
-        else fields[k] = doc[k] as string;
+        if (typeof doc[k] !== 'string') {
+          bad(k, 'This value is not valid.');
+        } else {
+          fields[k] = doc[k];
+        }
       }
     }
     if (
@@ -489,11 +545,15 @@ export function createOroCalendar(clock: () => number, integrationUserId = '1') 
       const out: ReturnType<typeof view>[] = [];
       for (const r of items) {
         if (r.recurringEventId) {
-          if (!r.isCancelled && Date.parse(r.start) < to && Date.parse(r.end) > from) out.push(view(r));
+          if (!r.isCancelled && Date.parse(r.start) < to && Date.parse(r.end) > from) {
+            out.push(view(r));
+          }
         } else if (r.recurrence) {
           const taken = new Set(exceptionsOf(r.id).map((e) => Date.parse(e.originalStart ?? '')));
           for (const o of occurrencesBetween({ ...r, recurrence: r.recurrence }, from, to)) {
-            if (!taken.has(o.start)) out.push({ ...view(r), start: oroDate(o.start), end: oroDate(o.end) });
+            if (!taken.has(o.start)) {
+              out.push({ ...view(r), start: oroDate(o.start), end: oroDate(o.end) });
+            }
           }
         } else if (Date.parse(r.start) < to && Math.max(Date.parse(r.end), Date.parse(r.start) + 1) > from) {
           out.push(view(r));
@@ -502,13 +562,16 @@ export function createOroCalendar(clock: () => number, integrationUserId = '1') 
       return reply(200, out, JSON_TYPE);
     }
     for (const f of fs) {
-      if (f.key === 'calendar' || f.key === 'page' || f.key === 'limit') continue;
+      if (f.key === 'calendar' || f.key === 'page' || f.key === 'limit') {
+        continue;
+      }
       if (f.key === 'recurringEventId' && f.op === '=') {
         items = items.filter((r) => r.recurringEventId === Number(f.value));
       } else if (f.key === 'updatedAt' || f.key === 'createdAt') {
         const at = Date.parse(f.value);
-        if (Number.isNaN(at))
+        if (Number.isNaN(at)) {
           return formError(reply, { [f.key]: { errors: ['This value is not a valid datetime.'] } });
+        }
         const cmp = (r: OroCalendarEventRecord) => Date.parse(r[f.key as 'updatedAt' | 'createdAt']) - at;
         const test = {
           '>': (d: number) => d > 0,
@@ -575,7 +638,9 @@ export function createOroCalendar(clock: () => number, integrationUserId = '1') 
       return true;
     }
     const idMatch = new RegExp(`^${REST}/calendarevents/(\\d+)$`).exec(path);
-    if (path !== `${REST}/calendarevents` && !idMatch) return false;
+    if (path !== `${REST}/calendarevents` && !idMatch) {
+      return false;
+    }
     const id = idMatch ? Number(idMatch[1]) : undefined;
 
     if (method === 'GET' && id === undefined) {
@@ -584,8 +649,11 @@ export function createOroCalendar(clock: () => number, integrationUserId = '1') 
     }
     if (method === 'GET') {
       const row = rows.get(id!);
-      if (row) reply(200, view(row), JSON_TYPE);
-      else notFound(reply);
+      if (row) {
+        reply(200, view(row), JSON_TYPE);
+      } else {
+        notFound(reply);
+      }
       return true;
     }
     if (method === 'DELETE' && id !== undefined) {
@@ -594,7 +662,9 @@ export function createOroCalendar(clock: () => number, integrationUserId = '1') 
         notFound(reply);
         return true;
       }
-      if (url.searchParams.get('notifyAttendees') !== 'none' && hasAttendees(row)) notified++;
+      if (url.searchParams.get('notifyAttendees') !== 'none' && hasAttendees(row)) {
+        notified++;
+      }
       remove(id);
       reply(204);
       return true;
@@ -636,9 +706,14 @@ export function createOroCalendar(clock: () => number, integrationUserId = '1') 
       }
       const quiet = body.notifyAttendees === 'none';
       const row = existing ? update(existing.id, parsed.fields) : insert(calendar, parsed.fields);
-      if (!quiet && (hasAttendees(row) || hasAttendees(existing))) notified++;
-      if (existing) reply(200, organizerView(row), JSON_TYPE);
-      else reply(201, { id: row.id, ...organizerView(row) }, JSON_TYPE);
+      if (!quiet && (hasAttendees(row) || hasAttendees(existing))) {
+        notified++;
+      }
+      if (existing) {
+        reply(200, organizerView(row), JSON_TYPE);
+      } else {
+        reply(201, { id: row.id, ...organizerView(row) }, JSON_TYPE);
+      }
       return true;
     }
     reply(405, { code: 405, message: `${method} is not allowed on ${path}.` }, JSON_TYPE);
@@ -662,7 +737,9 @@ export function createOroCalendar(clock: () => number, integrationUserId = '1') 
     createEvent: (userId, fields) => structuredClone(insert(calendarOf(userId), fields)),
     createException: (seriesId, fields) => {
       const series = rows.get(seriesId);
-      if (!series?.recurrence) throw new Error(`no series ${seriesId}`);
+      if (!series?.recurrence) {
+        throw new Error(`no series ${seriesId}`);
+      }
       return structuredClone(
         insert(series.calendar, {
           title: series.title,

@@ -84,7 +84,9 @@ export async function startOroSimulator(
 
   function edit(id: string, fields: Partial<OroTaskRecord>): OroTaskRecord {
     const task = tasks.get(id);
-    if (!task) throw new Error(`no task ${id}`);
+    if (!task) {
+      throw new Error(`no task ${id}`);
+    }
     const next = { ...task, ...fields, id, ownerId: task.ownerId, updatedAt: touch() };
     tasks.set(id, next);
     return next;
@@ -171,15 +173,21 @@ export async function startOroSimulator(
       );
     }
 
-    if (!url.pathname.startsWith('/api/'))
+    if (!url.pathname.startsWith('/api/')) {
       return error(res, 404, 'resource not found', `No route ${url.pathname}`);
+    }
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    if (!bearer || (tokens.get(bearer) ?? 0) < clock())
+    if (!bearer || (tokens.get(bearer) ?? 0) < clock()) {
       return error(res, 401, 'access denied', 'The access token is invalid or expired.');
+    }
 
     const fault = faults.shift();
-    if (fault === 'hang') return; // the socket stays open until the client gives up
-    if (fault === 'error-500') return error(res, 500, 'runtime exception', 'Simulated server failure.');
+    if (fault === 'hang') {
+      return;
+    } // the socket stays open until the client gives up
+    if (fault === 'error-500') {
+      return error(res, 500, 'runtime exception', 'Simulated server failure.');
+    }
     if (fault === 'throttle-429') {
       res.writeHead(429, { 'Content-Type': JSON_API, 'Retry-After': '1' });
       res.end(
@@ -190,18 +198,28 @@ export async function startOroSimulator(
     const dropAfter = fault === 'apply-then-drop';
     const answer = (status: number, payload?: unknown): void => {
       // The change is made, but the client never hears back: an ambiguous outcome.
-      if (dropAfter) res.destroy();
-      else send(res, status, payload);
+      if (dropAfter) {
+        res.destroy();
+      } else {
+        send(res, status, payload);
+      }
     };
 
     const reply = (status: number, payload?: unknown, type?: string): void => {
-      if (dropAfter) res.destroy();
-      else send(res, status, payload, type);
+      if (dropAfter) {
+        res.destroy();
+      } else {
+        send(res, status, payload, type);
+      }
     };
-    if (calendar.handle({ method, url, body, contentType: req.headers['content-type'], reply })) return;
+    if (calendar.handle({ method, url, body, contentType: req.headers['content-type'], reply })) {
+      return;
+    }
 
     const idMatch = /^\/api\/tasks\/(\d+)$/.exec(url.pathname);
-    if (url.pathname === '/api/tasks' && method === 'GET') return list(url, res);
+    if (url.pathname === '/api/tasks' && method === 'GET') {
+      return list(url, res);
+    }
     if (idMatch?.[1] && method === 'GET') {
       const task = tasks.get(idMatch[1]);
       return task
@@ -209,8 +227,9 @@ export async function startOroSimulator(
         : error(res, 404, 'not found exception', 'The entity does not exist.');
     }
     if (idMatch?.[1] && method === 'DELETE') {
-      if (!tasks.delete(idMatch[1]))
+      if (!tasks.delete(idMatch[1])) {
         return error(res, 404, 'not found exception', 'The entity does not exist.');
+      }
       return answer(204);
     }
     if ((url.pathname === '/api/tasks' && method === 'POST') || (idMatch?.[1] && method === 'PATCH')) {
@@ -236,20 +255,29 @@ export async function startOroSimulator(
         return error(res, 400, 'request data constraint', 'The request data should not be empty.');
       }
       const data = doc.data;
-      if (!data || data.type !== 'tasks')
+      if (!data || data.type !== 'tasks') {
         return error(res, 400, 'entity type constraint', 'This value should be "tasks".', '/data/type');
+      }
       const a = data.attributes ?? {};
       const r = data.relationships ?? {};
       const fields: Partial<OroTaskRecord> = {};
-      if ('subject' in a) fields.subject = String(a.subject ?? '');
-      if ('description' in a) fields.description = a.description === null ? null : String(a.description);
-      if ('dueDate' in a) fields.dueDate = a.dueDate === null ? null : String(a.dueDate);
+      if ('subject' in a) {
+        fields.subject = String(a.subject ?? '');
+      }
+      if ('description' in a) {
+        fields.description = a.description === null ? null : String(a.description);
+      }
+      if ('dueDate' in a) {
+        fields.dueDate = a.dueDate === null ? null : String(a.dueDate);
+      }
       for (const [relation, allowed, field] of [
         ['status', STATUSES, 'status'],
         ['taskPriority', PRIORITIES, 'priority'],
       ] as const) {
         const id = r[relation]?.data?.id;
-        if (id === undefined) continue;
+        if (id === undefined) {
+          continue;
+        }
         if (!allowed.includes(id)) {
           return error(
             res,
@@ -269,11 +297,13 @@ export async function startOroSimulator(
         return blank('/data/attributes/subject');
       }
       if (method === 'POST') {
-        if (!owner) return blank('/data/relationships/owner/data');
+        if (!owner) {
+          return blank('/data/relationships/owner/data');
+        }
         return answer(201, { data: resource(create(owner, fields)) });
       }
       const id = idMatch![1]!;
-      if (data.id !== id)
+      if (data.id !== id) {
         return error(
           res,
           409,
@@ -281,7 +311,10 @@ export async function startOroSimulator(
           'The entity identifier does not match the URL.',
           '/data/id',
         );
-      if (!tasks.has(id)) return error(res, 404, 'not found exception', 'The entity does not exist.');
+      }
+      if (!tasks.has(id)) {
+        return error(res, 404, 'not found exception', 'The entity does not exist.');
+      }
       return answer(200, { data: resource(edit(id, fields)) });
     }
     return error(res, 405, 'method not allowed', `${method} is not allowed on ${url.pathname}.`);
@@ -293,7 +326,9 @@ export async function startOroSimulator(
     const gt = q.get('filter[updatedAt][gt]');
     const idOnly = q.get('fields[tasks]') === 'id';
     let items = [...tasks.values()].filter((t) => (owner ? t.ownerId === owner : true));
-    if (gt) items = items.filter((t) => Date.parse(t.updatedAt) > Date.parse(gt));
+    if (gt) {
+      items = items.filter((t) => Date.parse(t.updatedAt) > Date.parse(gt));
+    }
     const sort = q.get('sort') ?? 'id';
     items.sort((a, b) =>
       sort === 'updatedAt'
@@ -330,11 +365,15 @@ export async function startOroSimulator(
       tasks.delete(id);
     },
     failNext: (fault, count = 1) => {
-      for (let i = 0; i < count; i++) faults.push(fault);
+      for (let i = 0; i < count; i++) {
+        faults.push(fault);
+      }
     },
     requestCounts: () => ({ ...counts }),
     resetCounts: () => {
-      for (const k of Object.keys(counts)) delete counts[k];
+      for (const k of Object.keys(counts)) {
+        delete counts[k];
+      }
     },
     close: () => closeNow(server),
   };

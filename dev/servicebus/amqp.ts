@@ -9,14 +9,20 @@ export const DEAD_LETTER_CONDITION = 'com.microsoft:dead-letter';
 
 /** The messages carried by one transfer: a single message, or each data section of a batch. */
 export function transferMessages(payload: Message | Buffer, format: number | undefined): Message[] {
-  if (!Buffer.isBuffer(payload)) return [payload];
-  if (format !== BATCH_FORMAT) throw new Error(`unsupported message format ${format ?? 'none'}`);
+  if (!Buffer.isBuffer(payload)) {
+    return [payload];
+  }
+  if (format !== BATCH_FORMAT) {
+    throw new Error(`unsupported message format ${format ?? 'none'}`);
+  }
   const envelope = decode(payload);
   const body: unknown = envelope.body;
   const content = isSection(body) ? body.content : undefined;
   const parts = Array.isArray(content) ? content : content === undefined ? [] : [content];
   return parts.map((part) => {
-    if (!Buffer.isBuffer(part)) throw new Error('a batch section is not binary');
+    if (!Buffer.isBuffer(part)) {
+      throw new Error('a batch section is not binary');
+    }
     return decode(part);
   });
 }
@@ -49,15 +55,23 @@ function dotnetOrder(b: Buffer): Buffer {
 
 /** A uuid as the management link sends it (16 bytes) or as text. */
 export function uuidText(value: unknown): string {
-  if (Buffer.isBuffer(value)) return uuid_to_string(value);
-  if (typeof value === 'string') return value.toLowerCase();
+  if (Buffer.isBuffer(value)) {
+    return uuid_to_string(value);
+  }
+  if (typeof value === 'string') {
+    return value.toLowerCase();
+  }
   throw new Error('expected a uuid');
 }
 
 /** rhea decodes a long as a number when it fits in 53 bits and as its 8 bytes otherwise. */
 export function longNumber(value: unknown): number {
-  if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
-  if (Buffer.isBuffer(value) && value.length === 8) return Number(value.readBigInt64BE(0));
+  if (typeof value === 'number' && Number.isSafeInteger(value)) {
+    return value;
+  }
+  if (Buffer.isBuffer(value) && value.length === 8) {
+    return Number(value.readBigInt64BE(0));
+  }
   throw new Error('expected a sequence number');
 }
 

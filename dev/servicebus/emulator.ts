@@ -1,4 +1,4 @@
-import type { AddressInfo, Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import {
   create_container,
   message as amqpMessage,
@@ -77,7 +77,9 @@ export async function startServiceBusEmulator(options: {
 }): Promise<ServiceBusEmulator> {
   let sequence = 0;
   const queues = new Map<string, Queue>();
-  for (const q of options.queues) queues.set(q.name.toLowerCase(), new Queue(q.name, q, () => ++sequence));
+  for (const q of options.queues) {
+    queues.set(q.name.toLowerCase(), new Queue(q.name, q, () => ++sequence));
+  }
 
   const consumers = new Map<Sender, Consumer>();
   const connections = new Set<Connection>();
@@ -92,13 +94,18 @@ export async function startServiceBusEmulator(options: {
   });
 
   const findQueue = (address: string | undefined): { queue: Queue; rest: string } | undefined => {
-    if (!address) return undefined;
+    if (!address) {
+      return undefined;
+    }
     const [name = '', ...rest] = address.replace(/^amqps?:\/\/[^/]+\//, '').split('/');
     const queue = queues.get(name.toLowerCase());
-    if (!queue) return undefined;
+    if (!queue) {
+      return undefined;
+    }
     const sub = rest.join('/');
-    if (sub.toLowerCase() === '$deadletterqueue' && queue.deadLetter)
+    if (sub.toLowerCase() === '$deadletterqueue' && queue.deadLetter) {
       return { queue: queue.deadLetter, rest: '' };
+    }
     return { queue, rest: sub };
   };
 
@@ -106,7 +113,9 @@ export async function startServiceBusEmulator(options: {
 
   /** Hands available messages to receivers with credit, then re-arms the timer for the next due change. */
   const pump = () => {
-    if (closed) return;
+    if (closed) {
+      return;
+    }
     const t = now();
     for (const q of queues.values()) {
       q.tick(t);
@@ -121,7 +130,9 @@ export async function startServiceBusEmulator(options: {
       }
       while (sender.is_open() && sender.sendable()) {
         const m = queue.nextAvailable(consumer.sessionId);
-        if (!m) break;
+        if (!m) {
+          break;
+        }
         if (sender.snd_settle_mode === 1) {
           // receiveAndDelete: the message is gone the moment it is sent.
           m.deliveryCount++;
@@ -133,7 +144,9 @@ export async function startServiceBusEmulator(options: {
         }
       }
     }
-    if (timer) clearTimeout(timer);
+    if (timer) {
+      clearTimeout(timer);
+    }
     timer = undefined;
     const due = [...queues.values()]
       .flatMap((q) => [q.nextChangeAt(), q.deadLetter?.nextChangeAt()])
@@ -155,7 +168,9 @@ export async function startServiceBusEmulator(options: {
     const target = context.connection.find_sender(
       (s: Sender) => s.name === replyTo || asRecord(s.target).address === replyTo,
     );
-    if (!target) return;
+    if (!target) {
+      return;
+    }
     target.send({
       ...(request.message_id === undefined ? {} : { correlation_id: request.message_id }),
       application_properties: {
@@ -204,7 +219,9 @@ export async function startServiceBusEmulator(options: {
     const filter = asRecord(source.filter);
     const { queue } = found;
     // receiveAndDelete: deliveries go out settled, the message is gone once sent.
-    if (sender.snd_settle_mode === 1) setAttach(sender, { snd_settle_mode: 1 });
+    if (sender.snd_settle_mode === 1) {
+      setAttach(sender, { snd_settle_mode: 1 });
+    }
     if (!queue.requiresSession) {
       sender.set_source({ address: address ?? '' });
       consumers.set(sender, { queue });
@@ -236,18 +253,26 @@ export async function startServiceBusEmulator(options: {
   /** A receiver that goes away gives back its locks: its messages and session are free again. */
   const release = (sender: Sender) => {
     const consumer = consumers.get(sender);
-    if (!consumer) return;
+    if (!consumer) {
+      return;
+    }
     consumers.delete(sender);
     consumer.queue.releaseOwner(sender, now());
     setImmediate(pump);
   };
   const linkGone = (context: EventContext) => {
-    if (context.sender) release(context.sender);
+    if (context.sender) {
+      release(context.sender);
+    }
   };
   container.on('sender_close', linkGone);
   container.on('sender_error', linkGone);
   const connectionGone = (context: EventContext) => {
-    for (const sender of [...consumers.keys()]) if (sender.connection === context.connection) release(sender);
+    for (const sender of [...consumers.keys()]) {
+      if (sender.connection === context.connection) {
+        release(sender);
+      }
+    }
   };
   container.on('connection_close', connectionGone);
   container.on('disconnected', (context: EventContext) => {
@@ -327,11 +352,15 @@ export async function startServiceBusEmulator(options: {
     const consumer = consumers.get(context.sender as Sender);
     const queue = consumer?.queue;
     try {
-      if (!queue) throw new SettleError(LOCK_LOST, 'The receiver link is gone.');
+      if (!queue) {
+        throw new SettleError(LOCK_LOST, 'The receiver link is gone.');
+      }
       apply(queue, tagLockToken(delivery.tag), now());
       delivery.update(true, outcomes.accepted({}).described());
     } catch (error) {
-      if (!(error instanceof SettleError)) throw error;
+      if (!(error instanceof SettleError)) {
+        throw error;
+      }
       // The SDK fails the settle call with this error (e.g. MessageLockLost).
       delivery.update(
         true,
@@ -368,9 +397,11 @@ export async function startServiceBusEmulator(options: {
     // handlers above already gave its locks back, and the emulator carries on for the others.
   });
 
-  const server = container.listen({ port: options.port ?? 0, host: '127.0.0.1' }) as unknown as Server;
+  const server = container.listen({ port: options.port ?? 0, host: '127.0.0.1' });
   await new Promise<void>((resolve, reject) => {
-    if (server.listening) resolve();
+    if (server.listening) {
+      resolve();
+    }
     server.once('listening', () => resolve());
     server.once('error', reject);
   });
@@ -378,7 +409,9 @@ export async function startServiceBusEmulator(options: {
 
   const queueOrThrow = (name: string): Queue => {
     const q = queues.get(name.toLowerCase());
-    if (!q) throw new Error(`No queue "${name}" in the emulator`);
+    if (!q) {
+      throw new Error(`No queue "${name}" in the emulator`);
+    }
     q.tick(now());
     return q;
   };
@@ -409,13 +442,19 @@ export async function startServiceBusEmulator(options: {
     },
     async close() {
       closed = true;
-      if (timer) clearTimeout(timer);
-      for (const c of connections) c.close();
+      if (timer) {
+        clearTimeout(timer);
+      }
+      for (const c of connections) {
+        c.close();
+      }
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Sockets still open after the close handshake are dropped, so close() never waits on a client.
         setTimeout(() => {
-          for (const c of connections) (c as unknown as { socket?: { destroy(): void } }).socket?.destroy();
+          for (const c of connections) {
+            (c as unknown as { socket?: { destroy(): void } }).socket?.destroy();
+          }
         }, 200).unref();
       });
     },

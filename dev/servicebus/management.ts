@@ -50,8 +50,9 @@ export function handleManagement(operation: string, body: unknown, ctx: Manageme
       const entries = Array.isArray(request.messages) ? request.messages : [];
       const sequenceNumbers = entries.map((entry) => {
         const encoded = asRecord(entry).message;
-        if (!Buffer.isBuffer(encoded))
+        if (!Buffer.isBuffer(encoded)) {
           throw new ManagementError(400, 'amqp:invalid-field', 'message is not binary');
+        }
         const m = decode(encoded);
         const at = asRecord(m.message_annotations)['x-opt-scheduled-enqueue-time'];
         const sequence = queue.enqueue(m, now, at instanceof Date ? at.getTime() : now);
@@ -63,7 +64,9 @@ export function handleManagement(operation: string, body: unknown, ctx: Manageme
     }
     case 'com.microsoft:cancel-scheduled-message':
       for (const n of sequenceNumbers(request)) {
-        if (queue.messages.get(n)?.state === 'scheduled') queue.messages.delete(n);
+        if (queue.messages.get(n)?.state === 'scheduled') {
+          queue.messages.delete(n);
+        }
       }
       return ok();
     case 'com.microsoft:peek-message': {
@@ -75,7 +78,9 @@ export function handleManagement(operation: string, body: unknown, ctx: Manageme
         .filter((m) => m.sequenceNumber >= from && (sessionId === undefined || m.sessionId === sessionId))
         .sort((a, b) => a.sequenceNumber - b.sequenceNumber)
         .slice(0, count);
-      if (found.length === 0) return { status: 204, body: {} };
+      if (found.length === 0) {
+        return { status: 204, body: {} };
+      }
       return ok({ messages: found.map((m) => ({ message: encodeMessage(withBrokerAnnotations(m)) })) });
     }
     case 'com.microsoft:receive-by-sequence-number': {
@@ -100,17 +105,22 @@ export function handleManagement(operation: string, body: unknown, ctx: Manageme
       const status = optionalString(request['disposition-status']);
       settleErrors(() => {
         for (const token of lockTokens(request)) {
-          if (status === 'completed') queue.complete(token, now);
-          else if (status === 'abandoned') queue.abandon(token, now);
-          else if (status === 'defered') queue.defer(token, now);
-          else if (status === 'suspended') {
+          if (status === 'completed') {
+            queue.complete(token, now);
+          } else if (status === 'abandoned') {
+            queue.abandon(token, now);
+          } else if (status === 'defered') {
+            queue.defer(token, now);
+          } else if (status === 'suspended') {
             queue.deadLetterMessage(
               token,
               now,
               optionalString(request['deadletter-reason']),
               optionalString(request['deadletter-description']),
             );
-          } else throw new ManagementError(400, 'amqp:invalid-field', `unknown disposition-status ${status}`);
+          } else {
+            throw new ManagementError(400, 'amqp:invalid-field', `unknown disposition-status ${status}`);
+          }
         }
       });
       ctx.changed();
@@ -118,7 +128,9 @@ export function handleManagement(operation: string, body: unknown, ctx: Manageme
     }
     case 'com.microsoft:renew-session-lock': {
       const lock = queue.sessionLocks.get(requiredSession(request));
-      if (!lock) throw new ManagementError(410, SESSION_LOCK_LOST, 'The session lock was lost or expired.');
+      if (!lock) {
+        throw new ManagementError(410, SESSION_LOCK_LOST, 'The session lock was lost or expired.');
+      }
       lock.lockedUntil = now + queue.lockDurationMs;
       return ok({ expiration: new Date(lock.lockedUntil) });
     }
@@ -129,8 +141,11 @@ export function handleManagement(operation: string, body: unknown, ctx: Manageme
     case 'com.microsoft:set-session-state': {
       const sessionId = requiredSession(request);
       const state = request['session-state'];
-      if (Buffer.isBuffer(state)) queue.sessionStates.set(sessionId, state);
-      else queue.sessionStates.delete(sessionId);
+      if (Buffer.isBuffer(state)) {
+        queue.sessionStates.set(sessionId, state);
+      } else {
+        queue.sessionStates.delete(sessionId);
+      }
       return ok();
     }
     default:
@@ -149,9 +164,15 @@ export function withBrokerAnnotations(m: StoredMessage): Message {
     'x-opt-sequence-number': wrapLong(m.sequenceNumber),
     'x-opt-enqueued-time': new Date(m.enqueuedAt),
   };
-  if (m.lockedUntil !== undefined) annotations['x-opt-locked-until'] = new Date(m.lockedUntil);
-  if (m.state === 'deferred' || m.deferredBeforeLock) annotations['x-opt-message-state'] = 1;
-  if (m.state === 'scheduled') annotations['x-opt-message-state'] = 2;
+  if (m.lockedUntil !== undefined) {
+    annotations['x-opt-locked-until'] = new Date(m.lockedUntil);
+  }
+  if (m.state === 'deferred' || m.deferredBeforeLock) {
+    annotations['x-opt-message-state'] = 1;
+  }
+  if (m.state === 'scheduled') {
+    annotations['x-opt-message-state'] = 2;
+  }
   // The header counts earlier deliveries: the SDK reports 0 on the first receive.
   return {
     ...m.message,
@@ -173,7 +194,9 @@ function settleErrors<T>(run: () => T): T {
 
 function lockTokens(request: Record<string, unknown>): string[] {
   const raw = request['lock-tokens'];
-  if (!Array.isArray(raw)) throw new ManagementError(400, 'amqp:invalid-field', 'lock-tokens is required');
+  if (!Array.isArray(raw)) {
+    throw new ManagementError(400, 'amqp:invalid-field', 'lock-tokens is required');
+  }
   return raw.map(uuidText);
 }
 
@@ -183,14 +206,17 @@ function lockBytes(token: string): Buffer {
 
 function sequenceNumbers(request: Record<string, unknown>): number[] {
   const raw = request['sequence-numbers'];
-  if (!Array.isArray(raw))
+  if (!Array.isArray(raw)) {
     throw new ManagementError(400, 'amqp:invalid-field', 'sequence-numbers is required');
+  }
   return raw.map(longNumber);
 }
 
 function requiredSession(request: Record<string, unknown>): string {
   const id = optionalString(request['session-id']);
-  if (id === undefined) throw new ManagementError(400, 'amqp:invalid-field', 'session-id is required');
+  if (id === undefined) {
+    throw new ManagementError(400, 'amqp:invalid-field', 'session-id is required');
+  }
   return id;
 }
 

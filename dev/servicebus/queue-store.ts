@@ -85,8 +85,9 @@ export class Queue {
   enqueue(message: Message, now: number, scheduledAt?: number): number | undefined {
     this.sentCount++;
     // The broker names a message that came without an id (the SDK's lock renewer needs one).
-    if (message.message_id === undefined || message.message_id === null)
+    if (message.message_id === undefined || message.message_id === null) {
       message.message_id = randomUUID().replace(/-/g, '');
+    }
     const messageId = String(message.message_id);
     if (this.duplicateWindowMs > 0) {
       const seen = this.seenIds.get(messageId);
@@ -115,12 +116,23 @@ export class Queue {
   /** Applies what time has done: due scheduled messages appear, lapsed locks release. */
   tick(now: number): void {
     for (const m of this.messages.values()) {
-      if (m.state === 'scheduled' && m.visibleAt <= now) m.state = 'active';
-      if (m.state === 'locked' && (m.lockedUntil ?? 0) <= now)
+      if (m.state === 'scheduled' && m.visibleAt <= now) {
+        m.state = 'active';
+      }
+      if (m.state === 'locked' && (m.lockedUntil ?? 0) <= now) {
         this.unlock(m, now, m.deferredBeforeLock === true);
+      }
     }
-    for (const [id, lock] of this.sessionLocks) if (lock.lockedUntil <= now) this.sessionLocks.delete(id);
-    for (const [id, seen] of this.seenIds) if (now - seen >= this.duplicateWindowMs) this.seenIds.delete(id);
+    for (const [id, lock] of this.sessionLocks) {
+      if (lock.lockedUntil <= now) {
+        this.sessionLocks.delete(id);
+      }
+    }
+    for (const [id, seen] of this.seenIds) {
+      if (now - seen >= this.duplicateWindowMs) {
+        this.seenIds.delete(id);
+      }
+    }
   }
 
   /** The earliest future moment at which tick() would change something (for the pump timer). */
@@ -128,10 +140,15 @@ export class Queue {
     let next: number | undefined;
     for (const m of this.messages.values()) {
       const at = m.state === 'scheduled' ? m.visibleAt : m.state === 'locked' ? m.lockedUntil : undefined;
-      if (at !== undefined && (next === undefined || at < next)) next = at;
+      if (at !== undefined && (next === undefined || at < next)) {
+        next = at;
+      }
     }
-    for (const lock of this.sessionLocks.values())
-      if (next === undefined || lock.lockedUntil < next) next = lock.lockedUntil;
+    for (const lock of this.sessionLocks.values()) {
+      if (next === undefined || lock.lockedUntil < next) {
+        next = lock.lockedUntil;
+      }
+    }
     return next;
   }
 
@@ -141,8 +158,12 @@ export class Queue {
    */
   nextAvailable(sessionId: string | undefined): StoredMessage | undefined {
     for (const m of this.messages.values()) {
-      if (this.requiresSession && m.sessionId !== sessionId) continue;
-      if (m.state === 'active') return m;
+      if (this.requiresSession && m.sessionId !== sessionId) {
+        continue;
+      }
+      if (m.state === 'active') {
+        return m;
+      }
     }
     return undefined;
   }
@@ -158,14 +179,20 @@ export class Queue {
   }
 
   byLockToken(token: string): StoredMessage | undefined {
-    for (const m of this.messages.values()) if (m.state === 'locked' && m.lockToken === token) return m;
+    for (const m of this.messages.values()) {
+      if (m.state === 'locked' && m.lockToken === token) {
+        return m;
+      }
+    }
     return undefined;
   }
 
   private locked(token: string, now: number): StoredMessage {
     this.tick(now);
     const m = this.byLockToken(token);
-    if (!m) throw new SettleError(LOCK_LOST, `The lock on the message (token ${token}) was lost or expired.`);
+    if (!m) {
+      throw new SettleError(LOCK_LOST, `The lock on the message (token ${token}) was lost or expired.`);
+    }
     return m;
   }
 
@@ -196,22 +223,32 @@ export class Queue {
 
   /** Releases every lock a receiver held (its link closed): as if each were abandoned. */
   releaseOwner(owner: object, now: number): void {
-    for (const m of this.messages.values())
-      if (m.state === 'locked' && m.lockOwner === owner) this.unlock(m, now, false);
-    for (const [id, lock] of this.sessionLocks) if (lock.owner === owner) this.sessionLocks.delete(id);
+    for (const m of this.messages.values()) {
+      if (m.state === 'locked' && m.lockOwner === owner) {
+        this.unlock(m, now, false);
+      }
+    }
+    for (const [id, lock] of this.sessionLocks) {
+      if (lock.owner === owner) {
+        this.sessionLocks.delete(id);
+      }
+    }
   }
 
   counts(): { active: number; locked: number; deferred: number; scheduled: number } {
     const c = { active: 0, locked: 0, deferred: 0, scheduled: 0 };
-    for (const m of this.messages.values()) c[m.state]++;
+    for (const m of this.messages.values()) {
+      c[m.state]++;
+    }
     return c;
   }
 
   /** A session that has an available message and no holder. */
   freeSessionWithMessages(): string | undefined {
     for (const m of this.messages.values()) {
-      if (m.state === 'active' && m.sessionId !== undefined && !this.sessionLocks.has(m.sessionId))
+      if (m.state === 'active' && m.sessionId !== undefined && !this.sessionLocks.has(m.sessionId)) {
         return m.sessionId;
+      }
     }
     return undefined;
   }
@@ -241,10 +278,16 @@ export class Queue {
 
   private moveToDeadLetter(m: StoredMessage, now: number, reason?: string, description?: string): void {
     this.messages.delete(m.sequenceNumber);
-    if (!this.deadLetter) return;
+    if (!this.deadLetter) {
+      return;
+    }
     const properties: Record<string, unknown> = { ...m.message.application_properties };
-    if (reason !== undefined) properties.DeadLetterReason = reason;
-    if (description !== undefined) properties.DeadLetterErrorDescription = description;
+    if (reason !== undefined) {
+      properties.DeadLetterReason = reason;
+    }
+    if (description !== undefined) {
+      properties.DeadLetterErrorDescription = description;
+    }
     this.deadLetter.messages.set(m.sequenceNumber, {
       ...m,
       message: { ...m.message, application_properties: properties },

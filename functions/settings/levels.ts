@@ -100,7 +100,9 @@ export function settingsLevelFunctions(getServices: GetServices, r: LevelRoute) 
     });
 
   const functions = [read, write('PUT', 'replace'), write('PATCH', 'merge')];
-  if (r.level === 'global') return functions;
+  if (r.level === 'global') {
+    return functions;
+  }
   const level = r.level;
   const remove = httpFunction(getServices, {
     name: `${r.name}Delete`,

@@ -56,7 +56,9 @@ export function createAdminAuthenticator(config: AdminAuthConfig, keys?: JWTVeri
 }
 
 function toAuthError(error: unknown): AppError {
-  if (error instanceof joseErrors.JWTExpired) return unauthorized('The token has expired.');
+  if (error instanceof joseErrors.JWTExpired) {
+    return unauthorized('The token has expired.');
+  }
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
     return unauthorized(`The token's "${error.claim}" claim is not accepted.`);
   }

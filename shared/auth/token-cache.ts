@@ -43,7 +43,9 @@ export class TableTokenCache implements ICacheClient, IPartitionManager {
   async get(key: string): Promise<string> {
     const row = await this.repository.getCache(key);
     this.etag = row?.etag;
-    if (!row) return '';
+    if (!row) {
+      return '';
+    }
     return this.secrets.open(sealedSecret.parse(JSON.parse(row.value)), cacheContext(key));
   }
 

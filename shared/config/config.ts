@@ -98,7 +98,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   const e = parsed.data;
   const [first, ...rest] = e.SECRET_KEYS;
-  if (!first) throw new ConfigError('Invalid configuration:\n  SECRET_KEYS: at least one key is required');
+  if (!first) {
+    throw new ConfigError('Invalid configuration:\n  SECRET_KEYS: at least one key is required');
+  }
   return {
     storage: { connectionString: e.STORAGE_CONNECTION_STRING, tablePrefix: e.TABLE_PREFIX ?? '' },
     secretKeys: [first, ...rest],

@@ -96,8 +96,9 @@ export class ConnectionService {
 
   /** Finishes a sign-in from the browser's redirect. Never throws for the user's mistakes: they become the outcome. */
   async completeSignIn(query: CallbackQuery, now = new Date()): Promise<CallbackOutcome> {
-    if (!query.state)
+    if (!query.state) {
       return { ok: false, error: 'The sign-in response has no state; start again from the portal.' };
+    }
     const consumed = await this.states.consume(query.state);
     if (!consumed.ok) {
       return {
@@ -126,7 +127,9 @@ export class ConnectionService {
             : `Microsoft sign-in failed: ${firstLine(query.error_description) ?? query.error}.`,
       };
     }
-    if (!query.code) return { ok: false, userId, error: 'The sign-in response has no authorization code.' };
+    if (!query.code) {
+      return { ok: false, userId, error: 'The sign-in response has no authorization code.' };
+    }
 
     const app = await this.settings.microsoftApp(userId);
     const verifier = this.secrets.open(
@@ -191,7 +194,9 @@ export class ConnectionService {
   async status(userId: string): Promise<ConnectionView> {
     await this.settings.requireUser(userId);
     const row = await this.connections.getAccount(userId);
-    if (!row || row.value.status === 'disconnected') return { status: 'disconnected' };
+    if (!row || row.value.status === 'disconnected') {
+      return { status: 'disconnected' };
+    }
     const a = row.value;
     return {
       status: a.status,
@@ -224,12 +229,15 @@ export class ConnectionService {
       const client = createMsalClient(app, this.microsoft.authorityHost, cache.plugin());
       try {
         const account = await client.getTokenCache().getAccountByHomeId(row.value.homeAccountId);
-        if (!account)
+        if (!account) {
           throw new InteractionRequiredAuthError('no_tokens_found', 'The stored sign-in is gone.');
+        }
         const result = await client.acquireTokenSilent({ account, scopes: [...GRAPH_SCOPES] });
         return result.accessToken;
       } catch (error) {
-        if (error instanceof TokenCacheConflict && attempt < MAX_ATTEMPTS) continue;
+        if (error instanceof TokenCacheConflict && attempt < MAX_ATTEMPTS) {
+          continue;
+        }
         if (error instanceof InteractionRequiredAuthError) {
           const reason = describeAuthError(error);
           await this.markReconnectRequired(userId, reason);
@@ -253,7 +261,9 @@ export class ConnectionService {
     try {
       token = await this.graphAccessToken(userId);
     } catch (error) {
-      if (!isAppErrorCode(error, 'not-connected')) throw error;
+      if (!isAppErrorCode(error, 'not-connected')) {
+        throw error;
+      }
       return {
         ok: false,
         checks: (['profile', 'calendar', 'tasks'] as const).map((name) => ({
@@ -300,11 +310,15 @@ export class ConnectionService {
 
   async disconnect(userId: string, now = new Date()): Promise<void> {
     await this.settings.requireUser(userId);
-    for (const listener of this.listeners) await listener.disconnecting(userId);
+    for (const listener of this.listeners) {
+      await listener.disconnecting(userId);
+    }
     await this.connections.deleteCache(userId);
     await this.schedule?.disconnected(userId);
     const row = await this.connections.getAccount(userId);
-    if (!row || row.value.status === 'disconnected') return;
+    if (!row || row.value.status === 'disconnected') {
+      return;
+    }
     await this.updateAccount(userId, (current) =>
       current ? { ...current, status: 'disconnected', updatedAt: now.toISOString() } : undefined,
     );
@@ -326,13 +340,17 @@ export class ConnectionService {
     for (let attempt = 1; ; attempt++) {
       const row = await this.connections.getAccount(userId);
       const next = change(row?.value);
-      if (!next) return;
+      if (!next) {
+        return;
+      }
       try {
         await this.connections.saveAccount(userId, next, row?.etag);
         return;
       } catch (error) {
         const raced = isAppErrorCode(error, 'precondition-failed') || isAppErrorCode(error, 'conflict');
-        if (!raced || attempt >= MAX_ATTEMPTS) throw error;
+        if (!raced || attempt >= MAX_ATTEMPTS) {
+          throw error;
+        }
       }
     }
   }
@@ -343,7 +361,9 @@ function report<B>(
   result: { status: number; body: unknown } | undefined,
   describe: (body: B) => string,
 ): CheckResult['checks'][number] {
-  if (result?.status === 200) return { name, ok: true, detail: describe(result.body as B) };
+  if (result?.status === 200) {
+    return { name, ok: true, detail: describe(result.body as B) };
+  }
   return {
     name,
     ok: false,

@@ -43,7 +43,9 @@ export class SecretBox {
 
   open(sealed: SealedSecret, context: string): string {
     const key = this.byId.get(sealed.kid);
-    if (!key) throw new Error(`No decryption key with id "${sealed.kid}" is configured`);
+    if (!key) {
+      throw new Error(`No decryption key with id "${sealed.kid}" is configured`);
+    }
     const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(sealed.iv, 'base64'));
     decipher.setAAD(Buffer.from(context, 'utf8'));
     decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'));

@@ -18,8 +18,12 @@ export function compositeEtag(storageEtags: readonly string[]): string {
 export type EtagCondition = '*' | readonly string[];
 
 export function parseEtagCondition(header: string | null | undefined): EtagCondition | undefined {
-  if (header === null || header === undefined || header.trim() === '') return undefined;
-  if (header.trim() === '*') return '*';
+  if (header === null || header === undefined || header.trim() === '') {
+    return undefined;
+  }
+  if (header.trim() === '*') {
+    return '*';
+  }
   return header
     .split(',')
     .map((tag) => tag.trim().replace(/^W\//, ''))
@@ -28,6 +32,8 @@ export function parseEtagCondition(header: string | null | undefined): EtagCondi
 }
 
 export function etagMatches(condition: EtagCondition, storageEtag: string | undefined): boolean {
-  if (storageEtag === undefined) return false;
+  if (storageEtag === undefined) {
+    return false;
+  }
   return condition === '*' || condition.includes(storageEtag);
 }

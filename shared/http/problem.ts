@@ -39,7 +39,9 @@ export function toProblem(error: unknown, instanceId?: string): ProblemResponse 
   if (isAppError(error)) {
     const { status, title } = STATUS[error.code];
     const body: Problem = { type: problemType(error.code), title, status, detail: error.message };
-    if (error.fieldErrors.length > 0) body.errors = [...error.fieldErrors];
+    if (error.fieldErrors.length > 0) {
+      body.errors = [...error.fieldErrors];
+    }
     return { status, headers: { 'Content-Type': PROBLEM_CONTENT_TYPE, ...error.headers }, body };
   }
   return {

@@ -29,7 +29,9 @@ export function parseInput<T extends z.ZodType>(
   options: { prefix?: readonly PropertyKey[]; unknownFieldHints?: Readonly<Record<string, string>> } = {},
 ): z.infer<T> {
   const result = schema.safeParse(input);
-  if (result.success) return result.data;
+  if (result.success) {
+    return result.data;
+  }
   throw validationError(
     `The ${what} is not valid.`,
     toFieldErrors(result.error.issues, options.prefix, options.unknownFieldHints),

@@ -55,7 +55,9 @@ export function createServiceBusQueue(connectionString: string): ServiceBusSyncQ
         const sender = senderFor(queue);
         try {
           await sendInBatches(sender, group.now);
-          for (const [at, scheduled] of group.later) await sender.scheduleMessages(scheduled, new Date(at));
+          for (const [at, scheduled] of group.later) {
+            await sender.scheduleMessages(scheduled, new Date(at));
+          }
         } catch (error) {
           // The SDK has retried already. A resend of the same list is safe: duplicate detection.
           throw new AppError('dependency-unavailable', `Service Bus did not take the ${queue} messages.`, {
@@ -73,7 +75,9 @@ export function createServiceBusQueue(connectionString: string): ServiceBusSyncQ
       }
     },
     async close() {
-      for (const sender of senders.values()) await sender.close();
+      for (const sender of senders.values()) {
+        await sender.close();
+      }
       senders.clear();
       await client.close();
     },
@@ -92,8 +96,9 @@ function validate(m: OutgoingSync, index: number): OutgoingSync {
   ) {
     problems.push({ path: `${index}.scheduledAt`, message: 'not a valid date' });
   }
-  if (problems.length > 0)
+  if (problems.length > 0) {
     throw validationError(`Sync message ${index} is invalid; nothing was sent.`, problems);
+  }
   return m;
 }
 
@@ -115,14 +120,19 @@ async function sendInBatches(
   let batch: ServiceBusMessageBatch | undefined;
   for (const message of messages) {
     batch ??= await sender.createMessageBatch();
-    if (batch.tryAddMessage(message)) continue;
-    if (batch.count === 0)
+    if (batch.tryAddMessage(message)) {
+      continue;
+    }
+    if (batch.count === 0) {
       throw new Error(`Message ${message.messageId} is larger than a Service Bus batch.`);
+    }
     await sender.sendMessages(batch);
     batch = await sender.createMessageBatch();
     if (!batch.tryAddMessage(message)) {
       throw new Error(`Message ${message.messageId} is larger than a Service Bus batch.`);
     }
   }
-  if (batch && batch.count > 0) await sender.sendMessages(batch);
+  if (batch && batch.count > 0) {
+    await sender.sendMessages(batch);
+  }
 }

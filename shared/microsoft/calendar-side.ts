@@ -174,7 +174,9 @@ export class GraphCalendarSide implements SidePort<EventFields> {
         pages = await this.deltaRound(saved.deltaLink);
       } catch (error) {
         // A lost delta token: read the window again; links re-match by id and link id.
-        if (!(error instanceof GraphError) || error.statusCode !== 410) throw asSideError(error);
+        if (!(error instanceof GraphError) || error.statusCode !== 410) {
+          throw asSideError(error);
+        }
         full = true;
         window = wanted;
       }
@@ -190,25 +192,46 @@ export class GraphCalendarSide implements SidePort<EventFields> {
     const removed = new Set<string>();
     for (const page of pages) {
       for (const item of page.value) {
-        if (item['@removed']) removed.add(item.id);
-        else if (item.seriesMasterId) masters.add(item.seriesMasterId);
-        else if (item.type === 'seriesMaster') masters.add(item.id);
-        else singles.add(item.id);
+        if (item['@removed']) {
+          removed.add(item.id);
+        } else if (item.seriesMasterId) {
+          masters.add(item.seriesMasterId);
+        } else if (item.type === 'seriesMaster') {
+          masters.add(item.id);
+        } else {
+          singles.add(item.id);
+        }
       }
     }
     const knownSeries = new Set(full ? [] : (saved?.series ?? []));
     const check = new Set<string>();
     if (full) {
       // Linked items not in the window: gone, or only outside it. A direct read tells which.
-      for (const id of linkedIds) if (!singles.has(id) && !masters.has(id)) check.add(id);
+      for (const id of linkedIds) {
+        if (!singles.has(id) && !masters.has(id)) {
+          check.add(id);
+        }
+      }
     } else {
-      for (const id of removed) if (linkedIds.has(id)) check.add(id);
+      for (const id of removed) {
+        if (linkedIds.has(id)) {
+          check.add(id);
+        }
+      }
       // Our creates since the token: the feed may not mention one the user deleted again.
-      for (const id of unconfirmed) if (!singles.has(id) && !masters.has(id)) check.add(id);
+      for (const id of unconfirmed) {
+        if (!singles.has(id) && !masters.has(id)) {
+          check.add(id);
+        }
+      }
       // A removed occurrence (cancelled, moved out, or its series deleted) names no series:
       // re-read the linked series we know of.
       if ([...removed].some((id) => !linkedIds.has(id))) {
-        for (const id of linkedIds) if (!masters.has(id) && knownSeries.has(seriesKey(id))) check.add(id);
+        for (const id of linkedIds) {
+          if (!masters.has(id) && knownSeries.has(seriesKey(id))) {
+            check.add(id);
+          }
+        }
       }
     }
 
@@ -224,7 +247,9 @@ export class GraphCalendarSide implements SidePort<EventFields> {
       const id = ids[k]!;
       if (a.status === 404) {
         knownSeries.delete(seriesKey(id));
-        if (linkedIds.has(id)) changes.push({ type: 'delete', id });
+        if (linkedIds.has(id)) {
+          changes.push({ type: 'delete', id });
+        }
         return;
       }
       if (a.status !== 200) {
@@ -241,18 +266,26 @@ export class GraphCalendarSide implements SidePort<EventFields> {
         return;
       }
       const doc = parsed.data;
-      if (doc.type !== 'seriesMaster' && doc.type !== 'singleInstance') return;
-      if (doc.type === 'seriesMaster') knownSeries.add(seriesKey(doc.id));
+      if (doc.type !== 'seriesMaster' && doc.type !== 'singleInstance') {
+        return;
+      }
+      if (doc.type === 'seriesMaster') {
+        knownSeries.add(seriesKey(doc.id));
+      }
       const mapped = snapshot(doc);
       if ('unsupported' in mapped) {
         unmapped.push({ id: doc.id, reason: mapped.unsupported });
         return;
       }
-      for (const note of mapped.notes) this.readNotes.push(`event ${doc.id}: ${note}`);
+      for (const note of mapped.notes) {
+        this.readNotes.push(`event ${doc.id}: ${note}`);
+      }
       // Items outside the window are not reported (nor are they deletions). What a full round
       // did not list has no time in the window; a re-read series is judged by its range.
       const seen = singles.has(id) || masters.has(id);
-      if (!seen && (full || !inWindow(mapped.item.fields, from, to))) return;
+      if (!seen && (full || !inWindow(mapped.item.fields, from, to))) {
+        return;
+      }
       changes.push({ type: 'upsert', item: mapped.item });
     });
 
@@ -275,7 +308,9 @@ export class GraphCalendarSide implements SidePort<EventFields> {
         return;
       }
       const step = this.itemStep(w, String(i));
-      if (step) first.push({ i, step });
+      if (step) {
+        first.push({ i, step });
+      }
     });
     const firstAnswers = await this.batch(first.map((f) => f.step));
     firstAnswers.forEach((a, k) => {
@@ -290,7 +325,9 @@ export class GraphCalendarSide implements SidePort<EventFields> {
       if ((a.status === 200 || a.status === 201) && parsed.success) {
         // Without exceptions, this answer is what the next read will see: the same version.
         done[i] = { id: parsed.data.id, version: versionOf(parsed.data) };
-      } else results[i] = a.status === 200 || a.status === 201 ? badDocument(w) : failure(w, a);
+      } else {
+        results[i] = a.status === 200 || a.status === 201 ? badDocument(w) : failure(w, a);
+      }
     });
 
     // 2. Exceptions of the written series: read what Graph holds now, then patch or cancel occurrences.
@@ -327,13 +364,20 @@ export class GraphCalendarSide implements SidePort<EventFields> {
     const impossible = new Map<number, string[]>();
     const targets: { i: number; key: string; action: 'patch' | 'cancel' | 'revert'; body?: unknown }[] = [];
     for (const { w, i } of series) {
-      if (results[i]) continue;
+      if (results[i]) {
+        continue;
+      }
       const fields = w.fields!;
       const plan = planExceptions(current.get(i)?.exceptions ?? [], fields.exceptions);
-      if (plan.impossible.length > 0) impossible.set(i, plan.impossible);
-      for (const x of plan.patch)
+      if (plan.impossible.length > 0) {
+        impossible.set(i, plan.impossible);
+      }
+      for (const x of plan.patch) {
         targets.push({ i, key: x.originalStart, action: 'patch', body: exceptionToGraph(fields, x) });
-      for (const key of plan.cancel) targets.push({ i, key, action: 'cancel' });
+      }
+      for (const key of plan.cancel) {
+        targets.push({ i, key, action: 'cancel' });
+      }
       for (const key of plan.revert) {
         const at = patternOccurrence(fields, key);
         targets.push({
@@ -379,19 +423,25 @@ export class GraphCalendarSide implements SidePort<EventFields> {
       const hit = parsed.data.value.find(
         (x) => x.originalStart && originalStartKey(fields, x.originalStart) === t.key,
       );
-      if (hit) instanceOf.set(t, hit.id);
-      else
+      if (hit) {
+        instanceOf.set(t, hit.id);
+      } else {
         results[t.i] ??= {
           ok: false,
           error: `the series has no occurrence at ${t.key} for this exception`,
           retryable: false,
         };
+      }
     });
     const steps: { t: (typeof targets)[number]; step: BatchStep }[] = [];
     for (const t of targets) {
-      if (results[t.i]) continue;
+      if (results[t.i]) {
+        continue;
+      }
       const instanceId = current.get(t.i)?.ids.get(t.key) ?? instanceOf.get(t);
-      if (!instanceId) continue;
+      if (!instanceId) {
+        continue;
+      }
       const url = `/me/events/${encodeURIComponent(instanceId)}`;
       steps.push({
         t,
@@ -405,13 +455,18 @@ export class GraphCalendarSide implements SidePort<EventFields> {
     stepAnswers.forEach((a, k) => {
       const { t } = steps[k]!;
       const ok = t.action === 'cancel' ? a.status === 204 || a.status === 404 : a.status === 200;
-      if (!ok) results[t.i] ??= failure(writes[t.i]!, a);
-      else done[t.i]!.version = `${done[t.i]!.version}+${k}`;
+      if (!ok) {
+        results[t.i] ??= failure(writes[t.i]!, a);
+      } else {
+        done[t.i]!.version = `${done[t.i]!.version}+${k}`;
+      }
     });
 
     return writes.map((w, i) => {
       const r = results[i];
-      if (r) return r;
+      if (r) {
+        return r;
+      }
       const lost = impossible.get(i);
       if (lost) {
         return {
@@ -425,13 +480,14 @@ export class GraphCalendarSide implements SidePort<EventFields> {
   }
 
   private itemStep(w: Write<EventFields>, id: string): BatchStep | undefined {
-    if (w.op === 'delete')
+    if (w.op === 'delete') {
       return {
         id,
         method: 'DELETE',
         url: `/me/events/${encodeURIComponent(w.id ?? '')}`,
         headers: { Prefer: PREFER },
       };
+    }
     const f = w.fields!;
     const full = fieldsToGraphEvent(f);
     if (w.op === 'create') {
@@ -454,15 +510,22 @@ export class GraphCalendarSide implements SidePort<EventFields> {
     }
     const body: Record<string, unknown> = {};
     for (const name of w.changed ?? Object.keys(f)) {
-      for (const key of PATCH_KEYS[name] ?? []) if (key in full) body[key] = full[key];
+      for (const key of PATCH_KEYS[name] ?? []) {
+        if (key in full) {
+          body[key] = full[key];
+        }
+      }
     }
     if (f.organizer) {
       // Never add attendees to a copy of someone else's meeting: keep them as data instead.
       delete body.attendees;
-      if ((w.changed ?? []).some((n) => n === 'attendees' || n === 'organizer'))
+      if ((w.changed ?? []).some((n) => n === 'attendees' || n === 'organizer')) {
         body.singleValueExtendedProperties = [{ id: COPY_PROPERTY, value: attendanceOf(f) }];
+      }
     }
-    if (Object.keys(body).length === 0) return undefined;
+    if (Object.keys(body).length === 0) {
+      return undefined;
+    }
     return {
       id,
       method: 'PATCH',
@@ -473,7 +536,9 @@ export class GraphCalendarSide implements SidePort<EventFields> {
   }
 
   private async batch(steps: readonly BatchStep[]): Promise<BatchResult[]> {
-    if (steps.length === 0) return [];
+    if (steps.length === 0) {
+      return [];
+    }
     return batchWithRetry(this.client, steps, {
       onRequest: () => this.requests++,
       ...(this.options.sleep ? { sleep: this.options.sleep } : {}),
@@ -492,8 +557,9 @@ export class GraphCalendarSide implements SidePort<EventFields> {
       this.requests++;
       const raw: unknown = await this.client.api(link).header('Prefer', prefer).get();
       const page = deltaPage.safeParse(raw);
-      if (!page.success)
+      if (!page.success) {
         throw new SideError('microsoft', `Graph sent a calendar delta page this sync cannot read`, false);
+      }
       pages.push(page.data);
       link = page.data['@odata.nextLink'];
     }
@@ -546,7 +612,9 @@ function snapshot(doc: EventDoc): { item: Snapshot<EventFields>; notes: string[]
         }
       : g;
   const mapped = graphEventToFields(event);
-  if ('unsupported' in mapped) return { unsupported: mapped.unsupported };
+  if ('unsupported' in mapped) {
+    return { unsupported: mapped.unsupported };
+  }
   let fields = mapped.ok;
   const props = doc.singleValueExtendedProperties ?? [];
   const prop = (id: string) => props.find((p) => p.id.toLowerCase() === id.toLowerCase())?.value;
@@ -554,8 +622,9 @@ function snapshot(doc: EventDoc): { item: Snapshot<EventFields>; notes: string[]
   const copied = prop(COPY_PROPERTY);
   if (copied && doc.isOrganizer !== false) {
     const parsed = attendance.safeParse(safeJson(copied));
-    if (parsed.success)
+    if (parsed.success) {
       fields = { ...fields, organizer: parsed.data.organizer, attendees: parsed.data.attendees };
+    }
   }
   let notes: string[] = [];
   if (fields.recurrence) {
@@ -611,7 +680,9 @@ const seriesKey = (id: string) => createHash('sha256').update(id).digest('base64
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 
 function parseCursor(cursor: string | undefined): Cursor | undefined {
-  if (!cursor) return undefined;
+  if (!cursor) {
+    return undefined;
+  }
   const parsed = cursorSchema.safeParse(safeJson(cursor));
   return parsed.success ? parsed.data : undefined;
 }

@@ -107,13 +107,14 @@ export async function batchWithRetry(
       } catch (error) {
         const status = error instanceof GraphError ? error.statusCode : 0;
         const message = (error as Error).message;
-        for (const p of pending)
+        for (const p of pending) {
           results[p.i] = {
             id: p.step.id,
             status,
             body: { error: { code: 'batchFailed', message } },
             headers: {},
           };
+        }
         break;
       }
       const throttled: typeof pending = [];
@@ -127,7 +128,9 @@ export async function batchWithRetry(
         }
         results[p.i] = { ...a, id: p.step.id };
       });
-      if (throttled.length > 0) await (options.sleep ?? sleep)(Math.min(wait, MAX_RETRY_AFTER_MS));
+      if (throttled.length > 0) {
+        await (options.sleep ?? sleep)(Math.min(wait, MAX_RETRY_AFTER_MS));
+      }
       pending = throttled;
     }
   }
@@ -145,7 +148,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A Graph failure as the engine sees it: retryable for 429, 5xx and no answer at all. */
 export function asSideError(error: unknown): unknown {
-  if (!(error instanceof GraphError)) return error;
+  if (!(error instanceof GraphError)) {
+    return error;
+  }
   const retryable = error.statusCode === 429 || error.statusCode >= 500 || error.statusCode <= 0;
   return new SideError(
     'microsoft',

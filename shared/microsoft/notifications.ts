@@ -119,20 +119,27 @@ export class NotificationService {
       try {
         if (item.lifecycleEvent === 'reauthorizationRequired') {
           const outcome = await this.deps.subscriptions.renew(sub);
-          if (outcome === 'recreated') report.recreated++;
-          else if (outcome === 'renewed') report.renewed++;
+          if (outcome === 'recreated') {
+            report.recreated++;
+          } else if (outcome === 'renewed') {
+            report.renewed++;
+          }
           continue;
         }
         // Removed: notifications stopped at some point. Missed: some were dropped. Either
         // way the next run re-reads everything instead of trusting the delta cursor.
-        if (item.lifecycleEvent === 'subscriptionRemoved') removed.push(sub);
+        if (item.lifecycleEvent === 'subscriptionRemoved') {
+          removed.push(sub);
+        }
         await this.forgetDeltaCursor(sub.value.userId, sub.value.entity, now);
         const slot = Math.floor(now.getTime() / COALESCE_MS);
         const messageId = `lifecycle:${sub.value.subscriptionId}:${item.lifecycleEvent}:${slot}`;
         messages.set(messageId, { messageId, body: this.message(sub, now) });
         report.fullSyncs++;
       } catch (error) {
-        if (!isAppError(error) && !(error instanceof SideError)) throw error;
+        if (!isAppError(error) && !(error instanceof SideError)) {
+          throw error;
+        }
         failure ??= error;
       }
     }
@@ -144,7 +151,9 @@ export class NotificationService {
         await this.deps.subscriptions.recreate(sub);
         report.recreated++;
       } catch (error) {
-        if (!isAppError(error) && !(error instanceof SideError)) throw error;
+        if (!isAppError(error) && !(error instanceof SideError)) {
+          throw error;
+        }
         failure ??= error;
       }
     }
@@ -173,13 +182,16 @@ export class NotificationService {
     const out: { item: T; sub: VersionedSubscription }[] = [];
     for (const item of items) {
       const sub = found.get(item.subscriptionId);
-      if (!sub) report.unknownSubscription++;
-      else if (
+      if (!sub) {
+        report.unknownSubscription++;
+      } else if (
         item.clientState === undefined ||
         !clientStateMatches(sub.value.clientStateHash, item.clientState)
-      )
+      ) {
         report.wrongClientState++;
-      else out.push({ item, sub });
+      } else {
+        out.push({ item, sub });
+      }
     }
     return out;
   }
@@ -194,7 +206,9 @@ export class NotificationService {
   }
 
   private async send(messages: OutgoingSync[]): Promise<void> {
-    if (messages.length === 0) return;
+    if (messages.length === 0) {
+      return;
+    }
     try {
       await this.deps.queue().send(messages);
     } catch (error) {
@@ -212,8 +226,12 @@ export class NotificationService {
    */
   private async forgetDeltaCursor(userId: string, entity: SyncEntity, now: Date): Promise<void> {
     const current = await this.deps.states.get(userId, entity);
-    if (!current || current.state.cursors.microsoft === undefined) return;
-    if (current.state.lease && Date.parse(current.state.lease.until) > now.getTime()) return;
+    if (!current || current.state.cursors.microsoft === undefined) {
+      return;
+    }
+    if (current.state.lease && Date.parse(current.state.lease.until) > now.getTime()) {
+      return;
+    }
     const { microsoft: _dropped, ...cursors } = current.state.cursors;
     try {
       await this.deps.states.save(userId, entity, {
@@ -221,7 +239,9 @@ export class NotificationService {
         etag: current.etag,
       });
     } catch (error) {
-      if (!isAppErrorCode(error, 'precondition-failed')) throw error;
+      if (!isAppErrorCode(error, 'precondition-failed')) {
+        throw error;
+      }
     }
   }
 }
@@ -245,8 +265,11 @@ function parseAll<S extends z.ZodType>(
   const errors: FieldError[] = [];
   outer.data.value.forEach((raw, i) => {
     const parsed = schema.safeParse(raw);
-    if (parsed.success) items.push(parsed.data);
-    else errors.push(...toFieldErrors(parsed.error.issues, ['value', i]));
+    if (parsed.success) {
+      items.push(parsed.data);
+    } else {
+      errors.push(...toFieldErrors(parsed.error.issues, ['value', i]));
+    }
   });
   if (items.length === 0) {
     throw new AppError('validation', 'No notification in the body is well-formed.', { fieldErrors: errors });

@@ -77,7 +77,9 @@ export class SubscriptionService implements ConnectionListener {
    */
   async ensure(userId: string): Promise<Record<SyncEntity, EnsureOutcome>> {
     const out = { calendar: 'off', tasks: 'off' } as Record<SyncEntity, EnsureOutcome>;
-    if (!this.enabled) return out;
+    if (!this.enabled) {
+      return out;
+    }
     const { resolved } = await this.deps.settings.resolveUser(userId);
     const existing = new Map((await this.deps.repository.forUser(userId)).map((s) => [s.value.entity, s]));
     const graph = this.lazyClient(userId);
@@ -85,7 +87,9 @@ export class SubscriptionService implements ConnectionListener {
       const current = existing.get(entity);
       const wanted = resolved[`${entity}.enabled`].value === true;
       if (!wanted) {
-        if (current) await this.drop(current, graph);
+        if (current) {
+          await this.drop(current, graph);
+        }
         out[entity] = current ? 'removed' : 'disabled';
         continue;
       }
@@ -95,10 +99,14 @@ export class SubscriptionService implements ConnectionListener {
       }
       try {
         // An expired row: Graph has dropped the subscription already; start over.
-        if (current) await this.drop(current, graph);
+        if (current) {
+          await this.drop(current, graph);
+        }
         out[entity] = await this.create(userId, entity, await graph());
       } catch (error) {
-        if (!isAppErrorCode(error, 'not-connected')) throw error;
+        if (!isAppErrorCode(error, 'not-connected')) {
+          throw error;
+        }
         out[entity] = 'not-connected';
       }
     }
@@ -111,7 +119,9 @@ export class SubscriptionService implements ConnectionListener {
       entities.includes(s.value.entity),
     );
     const graph = this.lazyClient(userId);
-    for (const sub of subs) await this.drop(sub, graph);
+    for (const sub of subs) {
+      await this.drop(sub, graph);
+    }
     return subs.length;
   }
 
@@ -124,14 +134,18 @@ export class SubscriptionService implements ConnectionListener {
    */
   async renewDue(now = this.now()): Promise<RenewalReport> {
     const report: RenewalReport = { renewed: 0, recreated: 0, removed: 0, failed: 0 };
-    if (!this.enabled) return report;
+    if (!this.enabled) {
+      return report;
+    }
     const due = await this.deps.repository.expiringBy(new Date(now.getTime() + RENEW_WITHIN_MS));
     for (const sub of due) {
       try {
         const outcome = await this.renew(sub);
         report[outcome]++;
       } catch (error) {
-        if (!isAppError(error) && !(error instanceof SideError)) throw error;
+        if (!isAppError(error) && !(error instanceof SideError)) {
+          throw error;
+        }
         report.failed++;
       }
     }
@@ -146,7 +160,9 @@ export class SubscriptionService implements ConnectionListener {
     const { userId, entity } = sub.value;
     const { resolved } = await this.deps.settings.resolveUser(userId).catch((error: unknown) => {
       // A user deleted from the settings: nothing to sync, so nothing to be notified of.
-      if (isAppErrorCode(error, 'not-found')) return { resolved: undefined };
+      if (isAppErrorCode(error, 'not-found')) {
+        return { resolved: undefined };
+      }
       throw error;
     });
     const graph = this.lazyClient(userId);
@@ -158,7 +174,9 @@ export class SubscriptionService implements ConnectionListener {
     try {
       client = await graph();
     } catch (error) {
-      if (!isAppErrorCode(error, 'not-connected')) throw error;
+      if (!isAppErrorCode(error, 'not-connected')) {
+        throw error;
+      }
       await this.forget(sub);
       return 'removed';
     }
@@ -168,7 +186,9 @@ export class SubscriptionService implements ConnectionListener {
         .api(`/subscriptions/${encodeURIComponent(sub.value.subscriptionId)}`)
         .patch({ expirationDateTime: expiresAt.toISOString() });
     } catch (error) {
-      if (!(error instanceof GraphError) || error.statusCode !== 404) throw asSideError(error, 'renew');
+      if (!(error instanceof GraphError) || error.statusCode !== 404) {
+        throw asSideError(error, 'renew');
+      }
       await this.forget(sub);
       await this.create(userId, entity, client);
       return 'recreated';
@@ -176,7 +196,9 @@ export class SubscriptionService implements ConnectionListener {
     try {
       await this.deps.repository.renewed(sub, expiresAt);
     } catch (error) {
-      if (!isAppErrorCode(error, 'precondition-failed')) throw error;
+      if (!isAppErrorCode(error, 'precondition-failed')) {
+        throw error;
+      }
     }
     return 'renewed';
   }
@@ -221,7 +243,9 @@ export class SubscriptionService implements ConnectionListener {
       return 'created';
     } catch (error) {
       // Another ensure subscribed meanwhile: keep theirs, withdraw ours.
-      if (!isAppErrorCode(error, 'conflict')) throw error;
+      if (!isAppErrorCode(error, 'conflict')) {
+        throw error;
+      }
       await this.deleteAtGraph(client, created.id);
       return 'kept';
     }
@@ -233,7 +257,9 @@ export class SubscriptionService implements ConnectionListener {
     try {
       client = await graph();
     } catch (error) {
-      if (!isAppErrorCode(error, 'not-connected')) throw error;
+      if (!isAppErrorCode(error, 'not-connected')) {
+        throw error;
+      }
     }
     if (client) {
       try {
@@ -241,7 +267,9 @@ export class SubscriptionService implements ConnectionListener {
       } catch (error) {
         // Forget it anyway: its notifications are ignored once the row is gone, and Graph
         // lets it lapse at its expiry.
-        if (!(error instanceof SideError)) throw error;
+        if (!(error instanceof SideError)) {
+          throw error;
+        }
       }
     }
     await this.forget(sub);
@@ -251,10 +279,14 @@ export class SubscriptionService implements ConnectionListener {
     try {
       await this.deps.repository.remove(sub);
     } catch (error) {
-      if (!isAppErrorCode(error, 'precondition-failed')) throw error;
+      if (!isAppErrorCode(error, 'precondition-failed')) {
+        throw error;
+      }
       // Renewed meanwhile: remove the current version.
       const fresh = await this.deps.repository.get(sub.value.subscriptionId);
-      if (fresh) await this.deps.repository.remove(fresh);
+      if (fresh) {
+        await this.deps.repository.remove(fresh);
+      }
     }
   }
 
@@ -262,7 +294,9 @@ export class SubscriptionService implements ConnectionListener {
     try {
       await client.api(`/subscriptions/${encodeURIComponent(id)}`).delete();
     } catch (error) {
-      if (error instanceof GraphError && error.statusCode === 404) return;
+      if (error instanceof GraphError && error.statusCode === 404) {
+        return;
+      }
       throw asSideError(error, 'delete the subscription');
     }
   }
@@ -276,7 +310,9 @@ export class SubscriptionService implements ConnectionListener {
     }
     const lists = todoLists.parse(body).value;
     const list = lists.find((l) => l.wellknownListName === 'defaultList') ?? lists[0];
-    if (!list) throw new SideError('microsoft', 'The account has no To Do list.', false);
+    if (!list) {
+      throw new SideError('microsoft', 'The account has no To Do list.', false);
+    }
     return list.id;
   }
 
@@ -309,7 +345,7 @@ function asSideError(error: unknown, what: string): unknown {
       },
     );
   }
-  if (error instanceof z.ZodError)
+  if (error instanceof z.ZodError) {
     return new SideError(
       'microsoft',
       `Could not ${what}: Graph answered an unexpected document`,
@@ -319,7 +355,10 @@ function asSideError(error: unknown, what: string): unknown {
         cause: error,
       },
     );
-  if (error instanceof SideError || isAppError(error)) return error;
+  }
+  if (error instanceof SideError || isAppError(error)) {
+    return error;
+  }
   return new SideError('microsoft', `Could not ${what}: ${(error as Error).message}`, true, undefined, {
     cause: error,
   });

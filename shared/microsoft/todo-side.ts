@@ -86,7 +86,9 @@ export class TodoTasksSide implements SidePort<TaskFields> {
       pages = await this.deltaRound(parsed.deltaLink ?? this.initialDelta());
     } catch (error) {
       // A lost or expired delta token: read everything again; links re-match by id.
-      if (!(error instanceof GraphError) || error.statusCode !== 410) throw asSideError(error);
+      if (!(error instanceof GraphError) || error.statusCode !== 410) {
+        throw asSideError(error);
+      }
       full = true;
       pages = await this.deltaRound(this.initialDelta()).catch((e: unknown) => {
         throw asSideError(e);
@@ -104,10 +106,15 @@ export class TodoTasksSide implements SidePort<TaskFields> {
         }
       }
     }
-    if (full)
-      for (const id of linkedIds)
-        if (!seen.has(id)) changes.push({ type: 'delete', id });
-        else changes.push(...(await this.goneOf(unconfirmed, new Set(changes.map(idOf)))));
+    if (full) {
+      for (const id of linkedIds) {
+        if (!seen.has(id)) {
+          changes.push({ type: 'delete', id });
+        } else {
+          changes.push(...(await this.goneOf(unconfirmed, new Set(changes.map(idOf)))));
+        }
+      }
+    }
     const deltaLink = pages.at(-1)?.['@odata.deltaLink'];
     return {
       changes,
@@ -119,7 +126,9 @@ export class TodoTasksSide implements SidePort<TaskFields> {
   /** Our creates the feed did not mention: a direct read tells whether they still exist. */
   private async goneOf(unconfirmed: ReadonlySet<string>, mentioned: ReadonlySet<string>) {
     const ids = [...unconfirmed].filter((id) => !mentioned.has(id));
-    if (ids.length === 0) return [];
+    if (ids.length === 0) {
+      return [];
+    }
     const tasks = `/me/todo/lists/${encodeURIComponent(this.listId ?? '')}/tasks`;
     const answers = await batchWithRetry(
       this.client,
@@ -131,7 +140,9 @@ export class TodoTasksSide implements SidePort<TaskFields> {
       { onRequest: () => this.requests++, ...(this.options.sleep ? { sleep: this.options.sleep } : {}) },
     );
     return answers.flatMap((a, i): Change<TaskFields>[] => {
-      if (a.status === 404) return [{ type: 'delete', id: ids[i]! }];
+      if (a.status === 404) {
+        return [{ type: 'delete', id: ids[i]! }];
+      }
       if (a.status !== 200) {
         throw new SideError(
           'microsoft',
@@ -145,7 +156,9 @@ export class TodoTasksSide implements SidePort<TaskFields> {
   }
 
   async write(writes: readonly Write<TaskFields>[]): Promise<WriteResult[]> {
-    if (writes.length === 0) return [];
+    if (writes.length === 0) {
+      return [];
+    }
     this.listId ??= await this.defaultListId();
     const answers = await batchWithRetry(
       this.client,
@@ -157,14 +170,17 @@ export class TodoTasksSide implements SidePort<TaskFields> {
 
   private step(w: Write<TaskFields>, id: string): BatchStep {
     const tasks = `/me/todo/lists/${encodeURIComponent(this.listId ?? '')}/tasks`;
-    if (w.op === 'delete') return { id, method: 'DELETE', url: `${tasks}/${encodeURIComponent(w.id ?? '')}` };
-    if (w.op === 'update')
+    if (w.op === 'delete') {
+      return { id, method: 'DELETE', url: `${tasks}/${encodeURIComponent(w.id ?? '')}` };
+    }
+    if (w.op === 'update') {
       return {
         id,
         method: 'PATCH',
         url: `${tasks}/${encodeURIComponent(w.id ?? '')}`,
         body: fieldsToTodo(w.fields!, w.changed),
       };
+    }
     return {
       id,
       method: 'POST',
@@ -185,8 +201,9 @@ export class TodoTasksSide implements SidePort<TaskFields> {
   }
 
   private outcome(w: Write<TaskFields>, status: number, body: unknown): WriteResult {
-    if (w.op === 'delete' && (status === 204 || status === 404))
+    if (w.op === 'delete' && (status === 204 || status === 404)) {
       return { ok: true, id: w.id ?? '', version: '' };
+    }
     if ((status === 200 || status === 201) && w.op !== 'delete') {
       const parsed = todoTask.safeParse(body);
       if (parsed.success) {
@@ -235,7 +252,9 @@ export class TodoTasksSide implements SidePort<TaskFields> {
     }
     const all = lists.parse(body).value;
     const list = all.find((l) => l.wellknownListName === 'defaultList') ?? all[0];
-    if (!list) throw new SideError('microsoft', 'The account has no To Do list.', false);
+    if (!list) {
+      throw new SideError('microsoft', 'The account has no To Do list.', false);
+    }
     return list.id;
   }
 }

@@ -39,7 +39,9 @@ const HEADER_DESCRIPTIONS: Record<string, string> = {
 
 function schemaRef(schema: z.ZodType, io: 'input' | 'output'): unknown {
   const id = z.globalRegistry.get(schema)?.id;
-  if (id) return { $ref: `#/components/schemas/${id}` };
+  if (id) {
+    return { $ref: `#/components/schemas/${id}` };
+  }
   const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<
     string,
     unknown
@@ -120,7 +122,9 @@ export function buildOpenApi(
     unrepresentable: 'any',
     uri: (id) => `#/components/schemas/${id}`,
   }) as { schemas: Record<string, Record<string, unknown>> };
-  for (const schema of Object.values(schemas)) delete schema.$schema;
+  for (const schema of Object.values(schemas)) {
+    delete schema.$schema;
+  }
   return {
     openapi: '3.1.0',
     info,

@@ -57,13 +57,23 @@ function rule(s: OroSeries): RRule {
     interval: r.recurrenceType.startsWith('year') ? Math.max(1, r.interval / 12) : r.interval,
     dtstart: wall(s.start, zone),
   };
-  if (r.recurrenceType === 'weekly') options.byweekday = days;
-  if (nth) options.byweekday = days.map((d) => d.nth(r.instance === 5 ? -1 : (r.instance ?? 1)));
-  if (r.recurrenceType === 'monthly' || r.recurrenceType === 'yearly')
+  if (r.recurrenceType === 'weekly') {
+    options.byweekday = days;
+  }
+  if (nth) {
+    options.byweekday = days.map((d) => d.nth(r.instance === 5 ? -1 : (r.instance ?? 1)));
+  }
+  if (r.recurrenceType === 'monthly' || r.recurrenceType === 'yearly') {
     options.bymonthday = r.dayOfMonth ?? null;
-  if (r.recurrenceType.startsWith('year')) options.bymonth = r.monthOfYear ?? null;
-  if (r.occurrences) options.count = r.occurrences;
-  else if (r.endTime) options.until = wall(r.endTime, zone);
+  }
+  if (r.recurrenceType.startsWith('year')) {
+    options.bymonth = r.monthOfYear ?? null;
+  }
+  if (r.occurrences) {
+    options.count = r.occurrences;
+  } else if (r.endTime) {
+    options.until = wall(r.endTime, zone);
+  }
   return new RRule(options);
 }
 
@@ -79,7 +89,9 @@ export function occurrencesBetween(s: OroSeries, fromMs: number, toMs: number, l
     (date) => {
       const start = fromWall(date, zone);
       // A zero-length event still occupies its start instant.
-      if (start < toMs && start + Math.max(duration, 1) > fromMs) out.push({ start, end: start + duration });
+      if (start < toMs && start + Math.max(duration, 1) > fromMs) {
+        out.push({ start, end: start + duration });
+      }
       return out.length < limit;
     },
   );

@@ -111,15 +111,24 @@ const hashIds = (ids: readonly string[]) =>
 export function oroRestErrorDetail(body: unknown): string {
   const out: string[] = [];
   const walk = (node: unknown, path: string) => {
-    if (typeof node !== 'object' || node === null) return;
+    if (typeof node !== 'object' || node === null) {
+      return;
+    }
     const n = node as { errors?: unknown; children?: Record<string, unknown> };
-    if (Array.isArray(n.errors))
-      for (const e of n.errors) out.push(path ? `${path}: ${String(e)}` : String(e));
-    for (const [k, child] of Object.entries(n.children ?? {})) walk(child, path ? `${path}.${k}` : k);
+    if (Array.isArray(n.errors)) {
+      for (const e of n.errors) {
+        out.push(path ? `${path}: ${String(e)}` : String(e));
+      }
+    }
+    for (const [k, child] of Object.entries(n.children ?? {})) {
+      walk(child, path ? `${path}.${k}` : k);
+    }
   };
   const b = body as { message?: unknown; errors?: unknown } | undefined;
   walk(b?.errors, '');
-  if (out.length === 0 && typeof b?.message === 'string') out.push(b.message);
+  if (out.length === 0 && typeof b?.message === 'string') {
+    out.push(b.message);
+  }
   return out.length > 0 ? out.join('; ') : 'no details';
 }
 
@@ -180,13 +189,17 @@ export class OroCalendarSide implements SidePort<EventFields> {
     this.unreadable = new Set();
     const state = cursorSchema.parse(cursor ? JSON.parse(cursor) : {});
     const { watermark } = state;
-    if (state.calendar !== undefined) this.calendarId = state.calendar;
+    if (state.calendar !== undefined) {
+      this.calendarId = state.calendar;
+    }
     const calendar = await this.calendar();
     const query = `calendar=${calendar}&limit=${PAGE_SIZE}${watermark ? `&updatedAt%3E${encodeURIComponent(watermark)}` : ''}`;
     const { rows, serverTime } = await this.listRows(query);
 
     let latest = watermark ? Date.parse(watermark) : 0;
-    for (const r of rows) latest = Math.max(latest, Date.parse(r.updatedAt));
+    for (const r of rows) {
+      latest = Math.max(latest, Date.parse(r.updatedAt));
+    }
     const masters = new Map<number, EventRow>();
     const exceptions = new Map<number, EventRow[]>();
     const series = new Set<number>();
@@ -196,7 +209,9 @@ export class OroCalendarSide implements SidePort<EventFields> {
         exceptions.set(r.recurringEventId, [...(exceptions.get(r.recurringEventId) ?? []), r]);
       } else {
         masters.set(r.id, r);
-        if (r.recurrence) series.add(r.id);
+        if (r.recurrence) {
+          series.add(r.id);
+        }
       }
     }
     // A partial read saw only what changed: complete each series with its master and all its
@@ -204,15 +219,22 @@ export class OroCalendarSide implements SidePort<EventFields> {
     if (watermark && series.size > MAX_DIRECT_CHECKS) {
       const complete = new Map<number, EventRow[]>([...series].map((id) => [id, []]));
       for (const r of await this.listAll(`calendar=${calendar}&limit=${PAGE_SIZE}`)) {
-        if (r.recurringEventId) complete.get(r.recurringEventId)?.push(r);
-        else if (series.has(r.id)) masters.set(r.id, r);
+        if (r.recurringEventId) {
+          complete.get(r.recurringEventId)?.push(r);
+        } else if (series.has(r.id)) {
+          masters.set(r.id, r);
+        }
       }
-      for (const [id, rows] of complete) exceptions.set(id, rows);
+      for (const [id, rows] of complete) {
+        exceptions.set(id, rows);
+      }
     } else if (watermark) {
       await this.each([...series], async (id) => {
         if (!masters.has(id)) {
           const master = await this.getEvent(id);
-          if (master === 'gone' || master === 'unreadable') return;
+          if (master === 'gone' || master === 'unreadable') {
+            return;
+          }
           masters.set(id, master);
         }
         exceptions.set(
@@ -232,18 +254,24 @@ export class OroCalendarSide implements SidePort<EventFields> {
         continue;
       }
       const item = this.snapshot(master, exceptions.get(master.id) ?? []);
-      if (item) changes.push({ type: 'upsert', item });
+      if (item) {
+        changes.push({ type: 'upsert', item });
+      }
     }
 
     // Seconds older than the settle time are final; a more recent one may still gain updates.
     const settled = Math.floor(((serverTime ?? Date.now()) - SETTLE_MS) / 1000) * 1000 - 1000;
     const next = latest > 0 ? new Date(Math.min(latest, settled)).toISOString() : undefined;
-    for (const id of this.unreadable) seen.add(id);
+    for (const id of this.unreadable) {
+      seen.add(id);
+    }
     // A full read listed every row; otherwise ask about linked events this read did not see.
     const unseen = [...linkedIds].filter((id) => !seen.has(id));
     let outside = watermark ? state.outside : undefined;
     if (!watermark) {
-      for (const id of unseen) changes.push({ type: 'delete', id });
+      for (const id of unseen) {
+        changes.push({ type: 'delete', id });
+      }
     } else if (unseen.length > 0) {
       const inWindow = await this.windowIds(calendar);
       const rest = unseen.filter((id) => !inWindow.has(id));
@@ -251,7 +279,11 @@ export class OroCalendarSide implements SidePort<EventFields> {
       const fresh = outside?.hash === hashIds(rest) && now - Date.parse(outside.at) < OUTSIDE_RECHECK_MS;
       if (rest.length > 0 && !fresh) {
         const existing = await this.existingIds(calendar, rest);
-        for (const id of rest) if (!existing.has(id)) changes.push({ type: 'delete', id });
+        for (const id of rest) {
+          if (!existing.has(id)) {
+            changes.push({ type: 'delete', id });
+          }
+        }
         const kept = rest.filter((id) => existing.has(id));
         outside = kept.length > 0 ? { hash: hashIds(kept), at: new Date(now).toISOString() } : undefined;
       }
@@ -275,10 +307,14 @@ export class OroCalendarSide implements SidePort<EventFields> {
       this.skip(master.id, mapped.unsupported);
       return undefined;
     }
-    for (const note of mapped.notes) this.readNotes.push(`Oro event ${master.id}: ${note}`);
+    for (const note of mapped.notes) {
+      this.readNotes.push(`Oro event ${master.id}: ${note}`);
+    }
     const exceptionRows = master.recurrence ? rows.map(exceptionRow) : [];
     const fields: EventFields = { ...mapped.ok, exceptions: exceptionsFromOro(mapped.ok, exceptionRows) };
-    if (!this.inWindow(master, fields)) return undefined;
+    if (!this.inWindow(master, fields)) {
+      return undefined;
+    }
     const stamps = [master, ...rows].map((r) => `${r.id}@${r.updatedAt}`).sort();
     const newest = Math.max(...[master, ...rows].map((r) => Date.parse(r.updatedAt)));
     return {
@@ -304,11 +340,15 @@ export class OroCalendarSide implements SidePort<EventFields> {
   private inWindow(master: EventRow, fields: EventFields): boolean {
     const { from, to } = this.range();
     const overlaps = (start: number, end: number) => start < to && Math.max(end, start + 1) > from;
-    if (!master.recurrence) return overlaps(Date.parse(master.start), Date.parse(master.end));
+    if (!master.recurrence) {
+      return overlaps(Date.parse(master.start), Date.parse(master.end));
+    }
     const moved = fields.exceptions.some(
       (e) => !e.cancelled && overlaps(Date.parse(e.start), Date.parse(e.end)),
     );
-    if (moved) return true;
+    if (moved) {
+      return true;
+    }
     const cancelled = new Set(
       fields.exceptions.map((e) => Date.parse(e.originalStart)).filter((t) => !Number.isNaN(t)),
     );
@@ -332,8 +372,12 @@ export class OroCalendarSide implements SidePort<EventFields> {
     const iso = (ms: number) => encodeURIComponent(new Date(ms).toISOString());
     const res = await this.get(`${EVENTS}?calendar=${calendar}&start=${iso(from)}&end=${iso(to)}`);
     const ids = new Set<string>();
-    for (const r of this.parseRows(res.body)) ids.add(String(r.recurringEventId ?? r.id));
-    for (const id of this.unreadable) ids.add(id);
+    for (const r of this.parseRows(res.body)) {
+      ids.add(String(r.recurringEventId ?? r.id));
+    }
+    for (const id of this.unreadable) {
+      ids.add(id);
+    }
     return ids;
   }
 
@@ -348,27 +392,34 @@ export class OroCalendarSide implements SidePort<EventFields> {
       }
     } else {
       await this.each(rest, async (id) => {
-        if ((await this.getEvent(Number(id))) !== 'gone') existing.add(id);
+        if ((await this.getEvent(Number(id))) !== 'gone') {
+          existing.add(id);
+        }
       });
     }
-    for (const id of this.unreadable) existing.add(id);
+    for (const id of this.unreadable) {
+      existing.add(id);
+    }
     return existing;
   }
 
   /** One user's default calendar: Oro keeps one per user (JSON:API calendars by owner). */
   private async calendar(): Promise<number> {
-    if (this.calendarId !== undefined) return this.calendarId;
+    if (this.calendarId !== undefined) {
+      return this.calendarId;
+    }
     const res = await this.get(
       `/api/calendars?filter%5Bowner%5D=${encodeURIComponent(this.userId)}`,
       'json-api',
     );
     const parsed = calendarList.safeParse(res.body);
-    if (!parsed.success)
+    if (!parsed.success) {
       throw new SideError(
         'oro',
         `Oro answered an unexpected calendars document: ${parsed.error.message}`,
         false,
       );
+    }
     const id = Number(parsed.data.data[0]?.id);
     if (!Number.isInteger(id) || id <= 0) {
       throw new SideError('oro', `Oro user ${this.userId} has no calendar`, false, 404);
@@ -386,7 +437,9 @@ export class OroCalendarSide implements SidePort<EventFields> {
       serverTime ??= res.serverTime;
       const batch = this.parseRows(res.body);
       rows.push(...batch);
-      if ((Array.isArray(res.body) ? res.body.length : 0) < PAGE_SIZE) break;
+      if ((Array.isArray(res.body) ? res.body.length : 0) < PAGE_SIZE) {
+        break;
+      }
     }
     return { rows, serverTime };
   }
@@ -402,16 +455,21 @@ export class OroCalendarSide implements SidePort<EventFields> {
     }
     return body.flatMap((raw: unknown) => {
       const parsed = eventRow.safeParse(raw);
-      if (parsed.success) return [parsed.data];
+      if (parsed.success) {
+        return [parsed.data];
+      }
       const { id, recurringEventId } = (raw ?? {}) as { id?: unknown; recurringEventId?: unknown };
       const key = recurringEventId ?? id;
-      if (typeof key === 'number' || (typeof key === 'string' && /^\d+$/.test(key)))
+      if (typeof key === 'number' || (typeof key === 'string' && /^\d+$/.test(key))) {
         this.unreadable.add(String(key));
+      }
       const reason = `unexpected fields (${parsed.error.issues.map((i) => i.path.join('.')).join(', ')})`;
       // An exception row's series is reported as skipped once, where it is assembled.
       if (recurringEventId !== undefined && recurringEventId !== null) {
         this.readNotes.push(`Oro event ${String(id ?? '?')} (an exception row) is not synced: ${reason}`);
-      } else this.skip(String(id ?? '?'), reason);
+      } else {
+        this.skip(String(id ?? '?'), reason);
+      }
       return [];
     });
   }
@@ -419,10 +477,16 @@ export class OroCalendarSide implements SidePort<EventFields> {
   /** The event; 'gone' when Oro answers 404, 'unreadable' (with a note) when it does not parse. */
   private async getEvent(id: number): Promise<EventRow | 'gone' | 'unreadable'> {
     const res = await this.client.request('GET', `${EVENTS}/${id}`, undefined, 'json');
-    if (res.status === 404) return 'gone';
-    if (res.status !== 200) throw this.error(res, `GET ${EVENTS}/{id}`);
+    if (res.status === 404) {
+      return 'gone';
+    }
+    if (res.status !== 200) {
+      throw this.error(res, `GET ${EVENTS}/{id}`);
+    }
     const parsed = eventRow.safeParse(res.body);
-    if (parsed.success) return parsed.data;
+    if (parsed.success) {
+      return parsed.data;
+    }
     this.unreadable.add(String(id));
     this.skip(id, `unexpected fields (${parsed.error.issues.map((i) => i.path.join('.')).join(', ')})`);
     return 'unreadable';
@@ -435,7 +499,9 @@ export class OroCalendarSide implements SidePort<EventFields> {
 
   private async get(path: string, format: 'json' | 'json-api' = 'json'): Promise<OroResponse> {
     const res = await this.client.request('GET', path, undefined, format);
-    if (res.status !== 200) throw this.error(res, `GET ${path.split('?')[0]}`);
+    if (res.status !== 200) {
+      throw this.error(res, `GET ${path.split('?')[0]}`);
+    }
     return res;
   }
 
@@ -452,7 +518,9 @@ export class OroCalendarSide implements SidePort<EventFields> {
   private async each<T>(items: readonly T[], task: (item: T) => Promise<void>): Promise<void> {
     let next = 0;
     const worker = async () => {
-      for (let i = next++; i < items.length; i = next++) await task(items[i]!);
+      for (let i = next++; i < items.length; i = next++) {
+        await task(items[i]!);
+      }
     };
     await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, items.length) }, worker));
   }
@@ -483,8 +551,9 @@ export class OroCalendarSide implements SidePort<EventFields> {
       }
       const fields = w.fields!;
       const mapped = fieldsToOroEvent(fields);
-      if ('unsupported' in mapped)
+      if ('unsupported' in mapped) {
         return { ok: false, error: `Oro cannot hold this event: ${mapped.unsupported}`, retryable: false };
+      }
       const full: Record<string, unknown> = {
         ...mapped.ok,
         // Oro marks the user as attendee, not organizer, when the organizer is someone else.
@@ -500,7 +569,9 @@ export class OroCalendarSide implements SidePort<EventFields> {
           uid: w.linkId,
           notifyAttendees: 'none',
         });
-        if (res.status !== 201) return failure(res);
+        if (res.status !== 201) {
+          return failure(res);
+        }
         const id = created.parse(res.body).id;
         // Just created (a uid Oro already had is refused): it has no exception rows yet.
         const failed = await this.writeExceptions(id, fields, []);
@@ -515,12 +586,15 @@ export class OroCalendarSide implements SidePort<EventFields> {
         return { ok: true, id: String(id), version };
       }
       const id = Number(w.id);
-      if (!Number.isInteger(id))
+      if (!Number.isInteger(id)) {
         return { ok: false, error: `not an Oro event id: ${w.id ?? ''}`, retryable: false };
+      }
       const body = changedBody(full, fields, w.changed);
       if (Object.keys(body).length > 0) {
         const res = await this.send('PUT', `${EVENTS}/${id}`, { ...body, notifyAttendees: 'none' });
-        if (res.status !== 200) return failure(res);
+        if (res.status !== 200) {
+          return failure(res);
+        }
       }
       // Exception rows change when the exceptions do, or when the series is reshaped (Oro
       // drops a series' exceptions with its pattern); an update of other fields leaves them.
@@ -534,7 +608,9 @@ export class OroCalendarSide implements SidePort<EventFields> {
           }
         : { ok: true, id: String(id), version };
     } catch (error) {
-      if (error instanceof SideError) return { ok: false, error: error.message, retryable: error.retryable };
+      if (error instanceof SideError) {
+        return { ok: false, error: error.message, retryable: error.retryable };
+      }
       if (error instanceof z.ZodError) {
         return {
           ok: false,
@@ -553,7 +629,9 @@ export class OroCalendarSide implements SidePort<EventFields> {
     fields: EventFields,
     known?: OroExceptionRow[],
   ): Promise<{ error: string; retryable: boolean } | undefined> {
-    if (!fields.recurrence) return undefined;
+    if (!fields.recurrence) {
+      return undefined;
+    }
     const calendar = await this.calendar();
     const current =
       known ??
@@ -571,11 +649,12 @@ export class OroCalendarSide implements SidePort<EventFields> {
         x.op === 'delete'
           ? res.status === 204 || res.status === 404
           : res.status === 200 || res.status === 201;
-      if (!ok)
+      if (!ok) {
         return {
           error: `its exception at ${x.originalStart} failed: ${res.status} ${oroRestErrorDetail(res.body)}`,
           retryable: res.status >= 500 || res.status === 429,
         };
+      }
     }
     return undefined;
   }
@@ -593,17 +672,32 @@ function changedBody(
 ): Record<string, unknown> {
   const want = (k: keyof EventFields) => !changed || changed.includes(k);
   const keys = new Set<string>();
-  if (want('title')) keys.add('title');
-  if (want('description')) keys.add('description');
-  if (want('start') || want('end') || want('allDay')) ['start', 'end', 'allDay'].forEach((k) => keys.add(k));
-  if (want('reminderMinutes')) keys.add('reminders');
-  if (want('attendees')) keys.add('attendees');
+  if (want('title')) {
+    keys.add('title');
+  }
+  if (want('description')) {
+    keys.add('description');
+  }
+  if (want('start') || want('end') || want('allDay')) {
+    ['start', 'end', 'allDay'].forEach((k) => keys.add(k));
+  }
+  if (want('reminderMinutes')) {
+    keys.add('reminders');
+  }
+  if (want('attendees')) {
+    keys.add('attendees');
+  }
   // The recurrence's start time follows the event's start.
-  if (want('recurrence') || (fields.recurrence && (want('start') || want('allDay')))) keys.add('recurrence');
-  if (want('organizer') && fields.organizer)
+  if (want('recurrence') || (fields.recurrence && (want('start') || want('allDay')))) {
+    keys.add('recurrence');
+  }
+  if (want('organizer') && fields.organizer) {
     ['organizerEmail', 'organizerDisplayName'].forEach((k) => keys.add(k));
+  }
   const body: Record<string, unknown> = {};
-  for (const k of keys) body[k] = k === 'recurrence' ? (full.recurrence ?? null) : full[k];
+  for (const k of keys) {
+    body[k] = k === 'recurrence' ? (full.recurrence ?? null) : full[k];
+  }
   return body;
 }
 

@@ -30,7 +30,9 @@ export class OroTokenCache {
   ): Promise<string> {
     const key = `${conn.baseUrl}|${conn.clientId}`;
     const cached = this.tokens.get(key);
-    if (cached && cached.expiresAt > Date.now() + 60_000) return cached.value;
+    if (cached && cached.expiresAt > Date.now() + 60_000) {
+      return cached.value;
+    }
     const token = await fetchToken();
     this.tokens.set(key, { value: token.value, expiresAt: Date.now() + token.expiresIn * 1000 });
     return token.value;
@@ -130,7 +132,9 @@ export class OroClient {
   /** A path below the base URL, or an absolute link Oro gave (next pages) on the same origin only. */
   private url(pathOrLink: string): string {
     const base = this.conn.baseUrl.replace(/\/+$/, '');
-    if (!/^https?:/i.test(pathOrLink)) return `${base}${pathOrLink}`;
+    if (!/^https?:/i.test(pathOrLink)) {
+      return `${base}${pathOrLink}`;
+    }
     if (new URL(pathOrLink).origin !== new URL(base).origin) {
       throw new SideError('oro', `Oro sent a link to another origin: ${new URL(pathOrLink).origin}`, false);
     }
@@ -178,7 +182,9 @@ export class OroClient {
 export function oroErrorDetail(body: unknown): string {
   const first = (body as { errors?: { title?: string; detail?: string; source?: { pointer?: string } }[] })
     ?.errors?.[0];
-  if (!first) return 'no details';
+  if (!first) {
+    return 'no details';
+  }
   return [first.title, first.detail, first.source?.pointer].filter(Boolean).join(': ');
 }
 

@@ -97,7 +97,9 @@ export class OroTasksSide implements SidePort<TaskFields> {
       sort: 'updatedAt',
       'page[size]': String(PAGE_SIZE),
     });
-    if (watermark) query.set('filter[updatedAt][gt]', watermark);
+    if (watermark) {
+      query.set('filter[updatedAt][gt]', watermark);
+    }
     const changes: Change<TaskFields>[] = [];
     let latest = watermark ? Date.parse(watermark) : 0;
     let serverTime: number | undefined;
@@ -119,14 +121,20 @@ export class OroTasksSide implements SidePort<TaskFields> {
     const next = latest > 0 ? new Date(Math.min(latest, settled)).toISOString() : undefined;
     // A full read saw every task; otherwise ask which linked ones still exist.
     const existing = watermark ? await this.existingIds(linkedIds) : seen;
-    for (const id of linkedIds) if (!existing.has(id)) changes.push({ type: 'delete', id });
+    for (const id of linkedIds) {
+      if (!existing.has(id)) {
+        changes.push({ type: 'delete', id });
+      }
+    }
     return { changes, cursor: JSON.stringify(next ? { watermark: next } : {}), full: !watermark };
   }
 
   /** All of the owner's task ids in one request (page[size]=-1); none when nothing is linked. */
   private async existingIds(linkedIds: ReadonlySet<string>): Promise<Set<string>> {
     const ids = new Set<string>();
-    if (linkedIds.size === 0) return ids;
+    if (linkedIds.size === 0) {
+      return ids;
+    }
     const query = new URLSearchParams({
       'filter[owner]': this.ownerId,
       'fields[tasks]': 'id',
@@ -134,7 +142,9 @@ export class OroTasksSide implements SidePort<TaskFields> {
     });
     for (let path: string | undefined = `/api/tasks?${query}`; path;) {
       const page = idList.parse((await this.get(path)).body);
-      for (const r of page.data) ids.add(r.id);
+      for (const r of page.data) {
+        ids.add(r.id);
+      }
       path = page.links?.next;
     }
     return ids;
@@ -145,7 +155,9 @@ export class OroTasksSide implements SidePort<TaskFields> {
     const results = new Array<WriteResult>(writes.length);
     let next = 0;
     const worker = async () => {
-      for (let i = next++; i < writes.length; i = next++) results[i] = await this.writeOne(writes[i]!);
+      for (let i = next++; i < writes.length; i = next++) {
+        results[i] = await this.writeOne(writes[i]!);
+      }
     };
     await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, writes.length) }, worker));
     return results;
@@ -165,29 +177,45 @@ export class OroTasksSide implements SidePort<TaskFields> {
       const want = (k: keyof TaskFields) => !changed || changed.includes(k);
       const attributes: Record<string, unknown> = {};
       const relationships: Record<string, unknown> = {};
-      if (want('title')) attributes.subject = fields.title;
-      if (want('description')) attributes.description = fields.description;
-      if (want('dueDate')) attributes.dueDate = dueDateToOro(fields.dueDate, null);
-      if (want('status')) relationships.status = { data: { type: 'taskstatuses', id: fields.status } };
-      if (want('priority'))
+      if (want('title')) {
+        attributes.subject = fields.title;
+      }
+      if (want('description')) {
+        attributes.description = fields.description;
+      }
+      if (want('dueDate')) {
+        attributes.dueDate = dueDateToOro(fields.dueDate, null);
+      }
+      if (want('status')) {
+        relationships.status = { data: { type: 'taskstatuses', id: fields.status } };
+      }
+      if (want('priority')) {
         relationships.taskPriority = { data: { type: 'taskpriorities', id: fields.priority } };
-      if (w.op === 'create') relationships.owner = { data: { type: 'users', id: this.ownerId } };
+      }
+      if (w.op === 'create') {
+        relationships.owner = { data: { type: 'users', id: this.ownerId } };
+      }
       const data = { type: 'tasks', ...(w.op === 'update' ? { id: w.id } : {}), attributes, relationships };
       const res =
         w.op === 'create'
           ? await this.client.request('POST', '/api/tasks', { data })
           : await this.client.request('PATCH', `/api/tasks/${encodeURIComponent(w.id ?? '')}`, { data });
-      if (res.status !== 200 && res.status !== 201) return failure(res);
+      if (res.status !== 200 && res.status !== 201) {
+        return failure(res);
+      }
       const s = snapshot(single.parse(res.body).data);
       return { ok: true, id: s.id, version: s.version };
     } catch (error) {
-      if (error instanceof SideError) return { ok: false, error: error.message, retryable: error.retryable };
-      if (error instanceof z.ZodError)
+      if (error instanceof SideError) {
+        return { ok: false, error: error.message, retryable: error.retryable };
+      }
+      if (error instanceof z.ZodError) {
         return {
           ok: false,
           error: `Oro answered an unexpected document: ${error.message}`,
           retryable: false,
         };
+      }
       throw error;
     }
   }

@@ -94,9 +94,13 @@ export class Scheduler {
     };
     const through = slotOf(now);
     const cursor = await this.deps.schedule.cursor();
-    if (cursor.lease && Date.parse(cursor.lease.until) > now.getTime()) return { ...result, busy: true };
+    if (cursor.lease && Date.parse(cursor.lease.until) > now.getTime()) {
+      return { ...result, busy: true };
+    }
     const from = cursor.through ? addMinutes(cursor.through, 1) : FIRST_SLOT;
-    if (from > through) return result;
+    if (from > through) {
+      return result;
+    }
     const owner = randomUUID();
     let claimed;
     try {
@@ -105,8 +109,9 @@ export class Scheduler {
         lease: { owner, until: new Date(now.getTime() + LEASE_MS).toISOString() },
       });
     } catch (error) {
-      if (isAppErrorCode(error, 'precondition-failed') || isAppErrorCode(error, 'conflict'))
+      if (isAppErrorCode(error, 'precondition-failed') || isAppErrorCode(error, 'conflict')) {
         return { ...result, busy: true };
+      }
       throw error;
     }
     const shared: SharedLevels = new Map();
@@ -159,20 +164,28 @@ export class Scheduler {
       messages.push({ body, messageId });
       out.queued.push({ entity, messageId, requestedAt: body.requestedAt });
     }
-    for (const m of messages) await this.deps.states.markQueued(userId, m.body.entity, now);
-    if (messages.length > 0) await this.deps.queue.send(messages);
+    for (const m of messages) {
+      await this.deps.states.markQueued(userId, m.body.entity, now);
+    }
+    if (messages.length > 0) {
+      await this.deps.queue.send(messages);
+    }
     return out;
   }
 
   /** A user connected: both entities come due at the next minute. */
   async connected(userId: string, now: Date): Promise<void> {
     const slot = addMinutes(slotOf(now), 1);
-    for (const entity of SYNC_ENTITIES) await this.deps.schedule.place(userId, entity, slot);
+    for (const entity of SYNC_ENTITIES) {
+      await this.deps.schedule.place(userId, entity, slot);
+    }
   }
 
   /** A user disconnected: off the schedule until the next connect. */
   async disconnected(userId: string): Promise<void> {
-    for (const entity of SYNC_ENTITIES) await this.deps.schedule.remove(userId, entity);
+    for (const entity of SYNC_ENTITIES) {
+      await this.deps.schedule.remove(userId, entity);
+    }
   }
 
   /** The next time the user's entity comes due, or null when it is not scheduled. */
@@ -192,8 +205,11 @@ export class Scheduler {
     const skipped: { skip: SkipReason; move?: Move }[] = [];
     await eachLimited(page, this.deps.concurrency ?? 16, async (row) => {
       const outcome = await this.decide(row, through, now, shared);
-      if ('skip' in outcome) skipped.push(outcome);
-      else due.push(outcome);
+      if ('skip' in outcome) {
+        skipped.push(outcome);
+      } else {
+        due.push(outcome);
+      }
     });
     const moves: Move[] = [];
     const reasons: SkipReason[] = [];
@@ -222,8 +238,11 @@ export class Scheduler {
     const moved = all.length > 0 ? await this.deps.schedule.moveMany(all) : [];
     moved.forEach((ok, i) => {
       const reason = i < reasons.length ? reasons[i] : undefined;
-      if (!ok) result.skipped['moved-meanwhile']++;
-      else if (reason) result.skipped[reason]++;
+      if (!ok) {
+        result.skipped['moved-meanwhile']++;
+      } else if (reason) {
+        result.skipped[reason]++;
+      }
     });
   }
 
@@ -243,7 +262,9 @@ export class Scheduler {
     try {
       ({ resolved } = await this.deps.settings.resolveUser(row.userId, shared));
     } catch (error) {
-      if (!isAppErrorCode(error, 'not-found')) throw error;
+      if (!isAppErrorCode(error, 'not-found')) {
+        throw error;
+      }
       await schedule.remove(row.userId, row.entity);
       return { skip: 'unknown-user' };
     }
@@ -259,7 +280,9 @@ export class Scheduler {
         : resolved[`${row.entity}.enabled`].value !== true
           ? 'disabled'
           : undefined;
-    if (skip) return { skip, move: { row, pointerEtag: pointer.etag, to: next } };
+    if (skip) {
+      return { skip, move: { row, pointerEtag: pointer.etag, to: next } };
+    }
     const body: SyncMessage = {
       userId: row.userId,
       entity: row.entity,
@@ -290,7 +313,9 @@ export function nextSlot(due: Slot, intervalMinutes: number, through: Slot): Slo
 async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
   let next = 0;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
+    while (next < items.length) {
+      await work(items[next++]!);
+    }
   });
   await Promise.all(workers);
 }

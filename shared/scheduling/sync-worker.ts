@@ -70,7 +70,9 @@ export class SyncWorker {
       throw error;
     }
     const transient = 'transient' in result ? result.transient : undefined;
-    if (!transient && result.status !== 'busy') return { outcome: 'done', run: result };
+    if (!transient && result.status !== 'busy') {
+      return { outcome: 'done', run: result };
+    }
 
     const attempt = (message.attempt ?? 0) + 1;
     const error = 'error' in result && result.error ? result.error : 'another run held the lease';

@@ -75,11 +75,15 @@ const isLeafPath = (key: string): key is LeafPath => Object.hasOwn(LEAF_DEFAULTS
 export function flatten(doc: StoredOverrides): FlatOverrides {
   const flat: FlatOverrides = {};
   for (const [key, value] of Object.entries(doc)) {
-    if (value === undefined) continue;
+    if (value === undefined) {
+      continue;
+    }
     if (isSection(key)) {
       for (const [field, leafValue] of Object.entries(value as Record<string, unknown>)) {
         const path = `${key}.${field}`;
-        if (leafValue !== undefined && isLeafPath(path)) flat[path] = leafValue;
+        if (leafValue !== undefined && isLeafPath(path)) {
+          flat[path] = leafValue;
+        }
       }
     } else if (isLeafPath(key)) {
       flat[key] = value;
@@ -91,7 +95,9 @@ export function flatten(doc: StoredOverrides): FlatOverrides {
 export function unflatten(flat: FlatOverrides): StoredOverrides {
   const doc: Record<string, unknown> = {};
   for (const [path, value] of Object.entries(flat)) {
-    if (value === undefined) continue;
+    if (value === undefined) {
+      continue;
+    }
     const [head, field] = path.split('.') as [string, string | undefined];
     if (field === undefined) {
       doc[head] = value;

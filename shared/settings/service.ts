@@ -64,7 +64,9 @@ export class SettingsService {
 
   async read(level: Level, id: string): Promise<SettingsView<SettingsLevelRead>> {
     const record = await this.load(level, id);
-    if (!record) throw notFound(describe(level, id) + ' does not exist');
+    if (!record) {
+      throw notFound(describe(level, id) + ' does not exist');
+    }
     return { body: toRead(level, record), etag: toHttpEtag(record.etag) };
   }
 
@@ -82,7 +84,9 @@ export class SettingsService {
       const outcome = applyWrite(current?.overrides ?? {}, body, mode, (section, plaintext) =>
         this.secrets.seal(plaintext, secretContext(level, id, section)),
       );
-      if (!outcome.ok) throw validationError('The settings contain invalid values.', outcome.errors);
+      if (!outcome.ok) {
+        throw validationError('The settings contain invalid values.', outcome.errors);
+      }
       const data = {
         overrides: this.rotateSecrets(level, id, outcome.overrides),
         ...(organizationId === undefined ? {} : { organizationId }),
@@ -99,7 +103,9 @@ export class SettingsService {
   async remove(level: Exclude<Level, 'global'>, id: string, preconditions: Preconditions): Promise<void> {
     await this.retryLostRaces(level, id, preconditions, async () => {
       const current = await this.repository.get(level, id);
-      if (!current) throw notFound(`${describe(level, id)} does not exist`);
+      if (!current) {
+        throw notFound(`${describe(level, id)} does not exist`);
+      }
       checkPreconditions(current, preconditions);
       if (level === 'organization' && (await this.repository.hasUsersInOrganization(id))) {
         throw new AppError(
@@ -126,7 +132,9 @@ export class SettingsService {
       try {
         return await attempt();
       } catch (error) {
-        if (!(error instanceof LostRace)) throw error;
+        if (!(error instanceof LostRace)) {
+          throw error;
+        }
         if (conditional || n >= MAX_ATTEMPTS) {
           throw preconditionFailed(`${describe(level, id)} was changed by another request; read it again`);
         }
@@ -142,14 +150,17 @@ export class SettingsService {
 
   /** 404 unless the user has settings (and so belongs to an organization). */
   async requireUser(userId: string): Promise<void> {
-    if (!(await this.repository.get('user', userId)))
+    if (!(await this.repository.get('user', userId))) {
       throw notFound(`${describe('user', userId)} does not exist`);
+    }
   }
 
   /** Resolved settings of one user, secrets still sealed, with where each level came from. */
   async resolveUser(userId: string, shared?: SharedLevels): Promise<ResolvedUser> {
     const user = await this.repository.get('user', userId);
-    if (!user) throw notFound(`${describe('user', userId)} does not exist`);
+    if (!user) {
+      throw notFound(`${describe('user', userId)} does not exist`);
+    }
     const organizationId = user.organizationId;
     const [organization, global] = await Promise.all([
       organizationId
@@ -234,13 +245,19 @@ export class SettingsService {
   /** The global row always exists: it is created empty (all defaults) on first use. */
   private async ensureGlobal(): Promise<SettingsRecord> {
     const existing = await this.repository.get('global', GLOBAL_ID);
-    if (existing) return existing;
+    if (existing) {
+      return existing;
+    }
     try {
       return await this.repository.create('global', GLOBAL_ID, { overrides: {} });
     } catch (error) {
-      if (!isAppErrorCode(error, 'conflict')) throw error;
+      if (!isAppErrorCode(error, 'conflict')) {
+        throw error;
+      }
       const created = await this.repository.get('global', GLOBAL_ID);
-      if (!created) throw error;
+      if (!created) {
+        throw error;
+      }
       return created;
     }
   }
@@ -250,7 +267,9 @@ export class SettingsService {
     current: SettingsRecord | undefined,
     body: SettingsWrite,
   ): Promise<string | undefined> {
-    if (level !== 'user') return undefined;
+    if (level !== 'user') {
+      return undefined;
+    }
     const organizationId = body.organizationId ?? current?.organizationId;
     if (organizationId === undefined) {
       throw validationError("A user's first write must name its organization.", [
@@ -259,7 +278,9 @@ export class SettingsService {
     }
     if (organizationId !== current?.organizationId) {
       const organization = await this.repository.get('organization', organizationId);
-      if (!organization) throw notFound(`${describe('organization', organizationId)} does not exist`);
+      if (!organization) {
+        throw notFound(`${describe('organization', organizationId)} does not exist`);
+      }
     }
     return organizationId;
   }
@@ -292,7 +313,9 @@ function memo<T extends SettingsRecord | undefined>(
   key: string,
   load: () => Promise<T>,
 ): Promise<T> {
-  if (!shared) return load();
+  if (!shared) {
+    return load();
+  }
   let value = shared.get(key) as Promise<T> | undefined;
   if (!value) {
     value = load();
@@ -308,8 +331,9 @@ async function raceAware<T>(write: () => Promise<T>): Promise<T> {
   try {
     return await write();
   } catch (error) {
-    if (isAppErrorCode(error, 'precondition-failed') || isAppErrorCode(error, 'conflict'))
+    if (isAppErrorCode(error, 'precondition-failed') || isAppErrorCode(error, 'conflict')) {
       throw new LostRace('lost a race to a concurrent writer', { cause: error });
+    }
     throw error;
   }
 }
@@ -361,7 +385,9 @@ function setPath(target: Record<string, unknown>, path: LeafPath, key: string, v
 
 function toRead(level: Level, record: SettingsRecord): SettingsLevelRead {
   const out: Record<string, unknown> = {};
-  if (record.organizationId !== undefined) out.organizationId = record.organizationId;
+  if (record.organizationId !== undefined) {
+    out.organizationId = record.organizationId;
+  }
   if (level === 'global') {
     // The global level shows every field: its overrides over the built-in defaults.
     const resolved = resolve({ global: flatten(record.overrides) });
@@ -369,20 +395,24 @@ function toRead(level: Level, record: SettingsRecord): SettingsLevelRead {
       const [key, value] = readLeaf(path, resolved[path].value);
       setPath(out, path, key, value);
     }
-    return out as SettingsLevelRead;
+    return out;
   }
   const flat = flatten(record.overrides);
   for (const path of LEAF_PATHS) {
     const value = flat[path];
-    if (value === undefined) continue;
+    if (value === undefined) {
+      continue;
+    }
     const [key, readValue] = readLeaf(path, value);
     setPath(out, path, key, readValue);
   }
   for (const section of SECRET_SECTIONS) {
     const s = out[section] as Record<string, unknown> | undefined;
-    if (s) s.clientSecretSet ??= false;
+    if (s) {
+      s.clientSecretSet ??= false;
+    }
   }
-  return out as SettingsLevelRead;
+  return out;
 }
 
 function toEffectiveRead(resolved: ResolvedSettings): EffectiveSettingsRead {

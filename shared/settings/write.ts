@@ -31,7 +31,9 @@ export function applyWrite(
   const next: Obj = mode === 'merge' ? structuredClone(current) : {};
 
   for (const [key, value] of Object.entries(body)) {
-    if (key === 'organizationId' || value === undefined) continue;
+    if (key === 'organizationId' || value === undefined) {
+      continue;
+    }
     if (value === null) {
       delete next[key];
       continue;
@@ -42,21 +44,33 @@ export function applyWrite(
     }
     const section: Obj = isObject(next[key]) ? { ...next[key] } : {};
     for (const [field, fieldValue] of Object.entries(value)) {
-      if (field === 'clientSecretSet' || fieldValue === undefined) continue;
-      if (fieldValue === null) delete section[field];
-      else if (field === 'clientSecret' && isSecretSection(key))
+      if (field === 'clientSecretSet' || fieldValue === undefined) {
+        continue;
+      }
+      if (fieldValue === null) {
+        delete section[field];
+      } else if (field === 'clientSecret' && isSecretSection(key)) {
         section[field] = seal(key, String(fieldValue));
-      else section[field] = fieldValue;
+      } else {
+        section[field] = fieldValue;
+      }
     }
     if (isSecretSection(key)) {
       const error = applySecretEcho(key, value, section, current);
-      if (error) errors.push(error);
+      if (error) {
+        errors.push(error);
+      }
     }
-    if (Object.keys(section).length > 0) next[key] = section;
-    else delete next[key];
+    if (Object.keys(section).length > 0) {
+      next[key] = section;
+    } else {
+      delete next[key];
+    }
   }
 
-  if (errors.length > 0) return { ok: false, errors };
+  if (errors.length > 0) {
+    return { ok: false, errors };
+  }
   return { ok: true, overrides: storedOverrides.parse(next) };
 }
 

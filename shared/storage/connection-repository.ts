@@ -85,7 +85,9 @@ export class ConnectionRepository {
     try {
       await this.table.deleteEntity(userId, cacheRow(userId));
     } catch (error) {
-      if (!isRestStatus(error, 404)) throw error;
+      if (!isRestStatus(error, 404)) {
+        throw error;
+      }
     }
   }
 

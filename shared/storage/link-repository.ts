@@ -72,7 +72,9 @@ export class LinkRepository<F extends Fields> {
     upserts: readonly Link<F>[],
     deletes: readonly string[],
   ): Promise<void> {
-    if (upserts.length === 0 && deletes.length === 0) return;
+    if (upserts.length === 0 && deletes.length === 0) {
+      return;
+    }
     await this.tables.ready();
     const pk = linkPartition(userId, entity);
     const upserted = new Set(upserts.map((l) => l.linkId));
@@ -92,8 +94,11 @@ export class LinkRepository<F extends Fields> {
       for (const [n, action] of chunk.entries()) {
         const rowKey = action[1].rowKey;
         const etag = result.subResponses[n]?.etag;
-        if (action[0] === 'delete') this.etags.delete(rowKey);
-        else if (etag) this.etags.set(rowKey, etag);
+        if (action[0] === 'delete') {
+          this.etags.delete(rowKey);
+        } else if (etag) {
+          this.etags.set(rowKey, etag);
+        }
       }
     }
   }
@@ -123,7 +128,9 @@ function toEntity<F extends Fields>(partitionKey: string, l: Link<F>): LinkEntit
 
 function baseJson(e: LinkEntity): string {
   let json = e.base;
-  for (let n = 1; e[`base${n}`] !== undefined; n++) json += e[`base${n}`];
+  for (let n = 1; e[`base${n}`] !== undefined; n++) {
+    json += e[`base${n}`];
+  }
   return json;
 }
 

@@ -49,7 +49,9 @@ export class OAuthStateRepository {
         deleted++;
       } catch (error) {
         // Consumed by its callback meanwhile: gone either way.
-        if (!isRestStatus(error, 404) && !isRestStatus(error, 412)) throw error;
+        if (!isRestStatus(error, 404) && !isRestStatus(error, 412)) {
+          throw error;
+        }
       }
     }
     return deleted;
@@ -65,13 +67,17 @@ export class OAuthStateRepository {
     try {
       entity = await this.table.getEntity<StateEntity>(keyOf(state), ROW);
     } catch (error) {
-      if (isRestStatus(error, 404)) return { ok: false, reason: 'unknown' };
+      if (isRestStatus(error, 404)) {
+        return { ok: false, reason: 'unknown' };
+      }
       throw error;
     }
     try {
       await this.table.deleteEntity(keyOf(state), ROW, { etag: entity.etag });
     } catch (error) {
-      if (isRestStatus(error, 404) || isRestStatus(error, 412)) return { ok: false, reason: 'used' };
+      if (isRestStatus(error, 404) || isRestStatus(error, 412)) {
+        return { ok: false, reason: 'used' };
+      }
       throw error;
     }
     return {

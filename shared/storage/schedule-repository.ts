@@ -10,7 +10,9 @@ const SLOT = /^\d{12}$/;
 export const slotOf = (at: Date): Slot => at.toISOString().slice(0, 16).replace(/[-T:]/g, '');
 
 export function slotTime(slot: Slot): Date {
-  if (!SLOT.test(slot)) throw new AppError('validation', `"${slot}" is not a schedule slot`);
+  if (!SLOT.test(slot)) {
+    throw new AppError('validation', `"${slot}" is not a schedule slot`);
+  }
   return new Date(
     `${slot.slice(0, 4)}-${slot.slice(4, 6)}-${slot.slice(6, 8)}T${slot.slice(8, 10)}:${slot.slice(10, 12)}:00Z`,
   );
@@ -106,12 +108,16 @@ export class ScheduleRepository {
   async place(userId: string, entity: SyncEntity, slot: Slot): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const current = await this.get(userId, entity);
-      if (current?.slot === slot) return;
+      if (current?.slot === slot) {
+        return;
+      }
       try {
         await this.move({ userId, entity, slot: current?.slot }, current?.etag, slot);
         return;
       } catch (error) {
-        if (!raced(error) || attempt >= MAX_ATTEMPTS) throw error;
+        if (!raced(error) || attempt >= MAX_ATTEMPTS) {
+          throw error;
+        }
       }
     }
   }
@@ -135,7 +141,9 @@ export class ScheduleRepository {
       etag,
       `schedule of user "${userId}" (${entity})`,
     );
-    if (from.slot !== undefined && from.slot !== to) await this.deleteSlotRow(from.slot, userId, entity);
+    if (from.slot !== undefined && from.slot !== to) {
+      await this.deleteSlotRow(from.slot, userId, entity);
+    }
   }
 
   /**
@@ -148,7 +156,9 @@ export class ScheduleRepository {
   async moveMany(moves: readonly { row: DueRow; pointerEtag: string; to: Slot }[]): Promise<boolean[]> {
     await this.tables.ready();
     for (const [slot, group] of groupBy(moves, (m) => m.to)) {
-      if (!SLOT.test(slot)) throw new AppError('validation', `"${slot}" is not a schedule slot`);
+      if (!SLOT.test(slot)) {
+        throw new AppError('validation', `"${slot}" is not a schedule slot`);
+      }
       for (let i = 0; i < group.length; i += 100) {
         this.counts.written++;
         await this.table.submitTransaction(
@@ -178,7 +188,9 @@ export class ScheduleRepository {
           );
           return true;
         } catch (error) {
-          if (raced(error)) return false;
+          if (raced(error)) {
+            return false;
+          }
           throw error;
         }
       }),
@@ -199,7 +211,9 @@ export class ScheduleRepository {
           );
         } catch {
           // One row gone already (a concurrent move) fails the whole transaction: one by one.
-          for (const { row } of chunk) await this.deleteSlotRow(slot, row.userId, row.entity, row.etag);
+          for (const { row } of chunk) {
+            await this.deleteSlotRow(slot, row.userId, row.entity, row.etag);
+          }
         }
       }
     }
@@ -210,14 +224,20 @@ export class ScheduleRepository {
   async remove(userId: string, entity: SyncEntity): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const current = await this.get(userId, entity);
-      if (!current) return;
+      if (!current) {
+        return;
+      }
       try {
         await this.tables.ready();
         this.counts.written++;
         await this.table.deleteEntity(pointerKey(userId), memberKey(userId, entity), { etag: current.etag });
       } catch (error) {
-        if (isRestStatus(error, 404)) return;
-        if (isRestStatus(error, 412) && attempt < MAX_ATTEMPTS) continue;
+        if (isRestStatus(error, 404)) {
+          return;
+        }
+        if (isRestStatus(error, 412) && attempt < MAX_ATTEMPTS) {
+          continue;
+        }
         mapStorageError(error, `schedule of user "${userId}" (${entity})`);
       }
       await this.deleteSlotRow(current.slot, userId, entity);
@@ -245,17 +265,23 @@ export class ScheduleRepository {
       const rows: DueRow[] = [];
       for (const e of page) {
         this.counts.read++;
-        if (e.entity !== 'calendar' && e.entity !== 'tasks') continue;
+        if (e.entity !== 'calendar' && e.entity !== 'tasks') {
+          continue;
+        }
         rows.push({ slot: e.partitionKey, userId: e.userId, entity: e.entity, etag: e.etag });
       }
-      if (rows.length > 0) yield rows;
+      if (rows.length > 0) {
+        yield rows;
+      }
     }
   }
 
   async cursor(): Promise<FanOutCursor> {
     this.counts.read++;
     const row = await readRow<CursorEntity>(this.tables, 'schedule', CURSOR.partitionKey, CURSOR.rowKey);
-    if (!row) return {};
+    if (!row) {
+      return {};
+    }
     return {
       ...(row.through ? { through: row.through } : {}),
       ...(row.leaseOwner && row.leaseUntil
@@ -284,7 +310,9 @@ export class ScheduleRepository {
   }
 
   private async insertSlotRow(slot: Slot, userId: string, entity: SyncEntity): Promise<void> {
-    if (!SLOT.test(slot)) throw new AppError('validation', `"${slot}" is not a schedule slot`);
+    if (!SLOT.test(slot)) {
+      throw new AppError('validation', `"${slot}" is not a schedule slot`);
+    }
     try {
       await writeRow<SlotEntity>(
         this.tables,
@@ -295,7 +323,9 @@ export class ScheduleRepository {
       );
     } catch (error) {
       // Left by an earlier attempt of the same move: the row is what we wanted.
-      if (!isAppErrorCode(error, 'conflict')) throw error;
+      if (!isAppErrorCode(error, 'conflict')) {
+        throw error;
+      }
     }
   }
 
@@ -305,7 +335,9 @@ export class ScheduleRepository {
     try {
       await this.table.deleteEntity(slot, memberKey(userId, entity), etag ? { etag } : {});
     } catch (error) {
-      if (!isRestStatus(error, 404)) mapStorageError(error, `schedule slot ${slot} of user "${userId}"`);
+      if (!isRestStatus(error, 404)) {
+        mapStorageError(error, `schedule slot ${slot} of user "${userId}"`);
+      }
     }
   }
 }
@@ -318,8 +350,11 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
   for (const item of items) {
     const k = key(item);
     const group = groups.get(k);
-    if (group) group.push(item);
-    else groups.set(k, [item]);
+    if (group) {
+      group.push(item);
+    } else {
+      groups.set(k, [item]);
+    }
   }
   return groups;
 }

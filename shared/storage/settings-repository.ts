@@ -85,8 +85,9 @@ export class SettingsRepository {
 
 /** A row that vanished after it was read no longer matches the ETag either. */
 function mapConditionalWriteError(error: unknown, level: Level, id: string): never {
-  if (isRestStatus(error, 404))
+  if (isRestStatus(error, 404)) {
     throw new AppError('precondition-failed', `${level} settings "${id}" was deleted meanwhile`);
+  }
   return mapStorageError(error, `${level} settings "${id}"`);
 }
 

@@ -69,7 +69,9 @@ export class SubscriptionRepository {
     const rows = this.table.listEntities<IndexEntity>({
       queryOptions: { filter: odata`PartitionKey eq ${userPartition(userId)}` },
     });
-    for await (const row of rows) ids.push(row.subscriptionId);
+    for await (const row of rows) {
+      ids.push(row.subscriptionId);
+    }
     const found = await Promise.all(ids.map((id) => this.get(id)));
     return found.filter((s): s is VersionedSubscription => s !== undefined && s.value.userId === userId);
   }
@@ -144,7 +146,9 @@ export class SubscriptionRepository {
     });
     for await (const row of rows) {
       out.push({ value: toStored(row), etag: row.etag ?? '' });
-      if (out.length >= limit) break;
+      if (out.length >= limit) {
+        break;
+      }
     }
     return out.sort((a, b) => a.value.expiresAt.localeCompare(b.value.expiresAt));
   }
@@ -154,9 +158,12 @@ export class SubscriptionRepository {
     try {
       await this.table.deleteEntity(partitionKey, rowKey, { etag });
     } catch (error) {
-      if (isRestStatus(error, 404)) return;
-      if (isRestStatus(error, 412))
+      if (isRestStatus(error, 404)) {
+        return;
+      }
+      if (isRestStatus(error, 412)) {
         throw new AppError('precondition-failed', `subscription row ${partitionKey} was changed meanwhile`);
+      }
       mapStorageError(error, `subscription row ${partitionKey}`);
     }
   }

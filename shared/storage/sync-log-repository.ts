@@ -39,7 +39,9 @@ export class SyncLogRepository {
   }
 
   async append(userId: string, entries: readonly SyncLogEntry[]): Promise<void> {
-    if (entries.length === 0) return;
+    if (entries.length === 0) {
+      return;
+    }
     await this.tables.ready();
     const actions: TransactionAction[] = entries.map((entry) => [
       'create',
@@ -70,7 +72,9 @@ export class SyncLogRepository {
       })
       .byPage({ maxPageSize: MAX_BATCH });
     for await (const page of pages) {
-      if (page.length === 0) continue;
+      if (page.length === 0) {
+        continue;
+      }
       await this.table.submitTransaction(
         page.map((e): TransactionAction => ['delete', { partitionKey: userId, rowKey: e.rowKey }]),
       );
@@ -86,8 +90,12 @@ export class SyncLogRepository {
     for await (const page of pages) {
       for (const e of page) {
         const entry = syncLogEntry.parse(JSON.parse(e.entry));
-        if (!options.entity || entry.entity === options.entity) out.push(entry);
-        if (out.length >= options.limit) return out;
+        if (!options.entity || entry.entity === options.entity) {
+          out.push(entry);
+        }
+        if (out.length >= options.limit) {
+          return out;
+        }
       }
     }
     return out;

@@ -66,16 +66,20 @@ export class SyncStateRepository {
       current?.state.lease &&
       Date.parse(current.state.lease.until) > now.getTime() &&
       current.state.lease.owner !== owner;
-    if (held) return undefined;
+    if (held) {
+      return undefined;
+    }
     const state: SyncState = {
       ...(current?.state ?? { cursors: {}, runs: 0 }),
       status: 'running',
       lease: { owner, until: new Date(now.getTime() + ttlMs).toISOString() },
-    } as SyncState;
+    };
     try {
       return { state, etag: await this.write(userId, entity, state, current?.etag) };
     } catch (error) {
-      if (isAppErrorCode(error, 'precondition-failed') || isAppErrorCode(error, 'conflict')) return undefined;
+      if (isAppErrorCode(error, 'precondition-failed') || isAppErrorCode(error, 'conflict')) {
+        return undefined;
+      }
       throw error;
     }
   }
@@ -86,12 +90,16 @@ export class SyncStateRepository {
    */
   async recordFailure(userId: string, entity: SyncEntity, message: string, now: Date): Promise<void> {
     const current = await this.get(userId, entity);
-    if (current?.state.lease && Date.parse(current.state.lease.until) > now.getTime()) return;
+    if (current?.state.lease && Date.parse(current.state.lease.until) > now.getTime()) {
+      return;
+    }
     const { lease: _none, ...rest } = current?.state ?? { cursors: {}, runs: 0, status: 'idle' as const };
     try {
       await this.write(userId, entity, { ...rest, status: 'error', lastError: message }, current?.etag);
     } catch (error) {
-      if (!isAppErrorCode(error, 'precondition-failed') && !isAppErrorCode(error, 'conflict')) throw error;
+      if (!isAppErrorCode(error, 'precondition-failed') && !isAppErrorCode(error, 'conflict')) {
+        throw error;
+      }
     }
   }
 
@@ -101,7 +109,9 @@ export class SyncStateRepository {
    */
   async markQueued(userId: string, entity: SyncEntity, at: Date): Promise<void> {
     const current = await this.get(userId, entity);
-    if (current?.state.lease && Date.parse(current.state.lease.until) > at.getTime()) return;
+    if (current?.state.lease && Date.parse(current.state.lease.until) > at.getTime()) {
+      return;
+    }
     const state: SyncState = {
       ...(current?.state ?? { cursors: {}, runs: 0, status: 'idle' as const }),
       queuedAt: at.toISOString(),
@@ -116,7 +126,9 @@ export class SyncStateRepository {
   async clearQueued(userId: string, entity: SyncEntity, requestedAt: string): Promise<void> {
     const current = await this.get(userId, entity);
     const queuedAt = current?.state.queuedAt;
-    if (!current || !queuedAt || Date.parse(queuedAt) > Date.parse(requestedAt)) return;
+    if (!current || !queuedAt || Date.parse(queuedAt) > Date.parse(requestedAt)) {
+      return;
+    }
     const { queuedAt: _cleared, ...rest } = current.state;
     await this.writeIgnoringRaces(userId, entity, rest, current.etag);
   }
@@ -130,7 +142,9 @@ export class SyncStateRepository {
     try {
       await this.write(userId, entity, state, etag);
     } catch (error) {
-      if (!isAppErrorCode(error, 'precondition-failed') && !isAppErrorCode(error, 'conflict')) throw error;
+      if (!isAppErrorCode(error, 'precondition-failed') && !isAppErrorCode(error, 'conflict')) {
+        throw error;
+      }
     }
   }
 

@@ -74,7 +74,9 @@ export async function readRow<T extends object>(
   try {
     return await tables.client(name).getEntity<T>(partitionKey, rowKey);
   } catch (error) {
-    if (isRestStatus(error, 404)) return undefined;
+    if (isRestStatus(error, 404)) {
+      return undefined;
+    }
     throw error;
   }
 }
@@ -99,8 +101,9 @@ export async function writeRow<T extends { partitionKey: string; rowKey: string 
     return result.etag ?? '';
   } catch (error) {
     // A row that vanished after it was read no longer matches the ETag either.
-    if (etag && isRestStatus(error, 404))
+    if (etag && isRestStatus(error, 404)) {
       throw new AppError('precondition-failed', `${what} was deleted meanwhile`);
+    }
     return mapStorageError(error, what);
   }
 }
@@ -110,9 +113,14 @@ export const isRestStatus = (error: unknown, status: number): boolean =>
 
 /** Translates the storage outcomes the application reacts to into typed errors; rethrows the rest. */
 export function mapStorageError(error: unknown, what: string): never {
-  if (isRestStatus(error, 412))
+  if (isRestStatus(error, 412)) {
     throw new AppError('precondition-failed', `${what} was changed by someone else`);
-  if (isRestStatus(error, 409)) throw new AppError('conflict', `${what} already exists`);
-  if (isRestStatus(error, 404)) throw new AppError('not-found', `${what} does not exist`);
+  }
+  if (isRestStatus(error, 409)) {
+    throw new AppError('conflict', `${what} already exists`);
+  }
+  if (isRestStatus(error, 404)) {
+    throw new AppError('not-found', `${what} does not exist`);
+  }
   throw error;
 }

@@ -67,7 +67,9 @@ export interface SyncSettings {
 
 /** Whether changes may be written to `side` under `direction`. */
 export function writable(direction: Direction, side: Side): boolean {
-  if (direction === 'bidirectional') return true;
+  if (direction === 'bidirectional') {
+    return true;
+  }
   return direction === 'oro-to-microsoft' ? side === 'microsoft' : side === 'oro';
 }
 

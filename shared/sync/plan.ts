@@ -105,16 +105,24 @@ export function plan<F extends Fields>(input: PlanInput<F>): Plan<F> {
 
   for (const stored of input.links) {
     const link = stored.pending ? adoptPending(stored, changes, consumed) : stored;
-    if (!link) continue;
+    if (!link) {
+      continue;
+    }
     if (link.pending) {
       // The create never happened: make it again, under the same link id.
       items.push(retryCreate(link, changes, consumed, settings));
       continue;
     }
-    if (link.oroId) consumed.oro.add(link.oroId);
-    if (link.microsoftId) consumed.microsoft.add(link.microsoftId);
+    if (link.oroId) {
+      consumed.oro.add(link.oroId);
+    }
+    if (link.microsoftId) {
+      consumed.microsoft.add(link.microsoftId);
+    }
     const item = planLinked(link, changes, settings, link !== stored);
-    if (item) items.push(item);
+    if (item) {
+      items.push(item);
+    }
   }
 
   items.push(...planUnlinked(changes, consumed, settings));
@@ -129,10 +137,16 @@ export function plan<F extends Fields>(input: PlanInput<F>): Plan<F> {
 }
 
 function sideState<F extends Fields>(link: Link<F>, side: Side, change: Change<F> | undefined): SideState {
-  if (!change) return 'unchanged';
-  if (change.type === 'delete') return 'deleted';
+  if (!change) {
+    return 'unchanged';
+  }
+  if (change.type === 'delete') {
+    return 'deleted';
+  }
   const version = side === 'oro' ? link.oroVersion : link.microsoftVersion;
-  if (version !== null && change.item.version === version) return 'unchanged';
+  if (version !== null && change.item.version === version) {
+    return 'unchanged';
+  }
   // Content, not versions, decides: our own writes come back as echoes with equal content.
   return hashFields(change.item.fields) === link.baseHash ? 'unchanged' : 'updated';
 }
@@ -192,7 +206,9 @@ function planLinked<F extends Fields>(
   // One side changed, the other did not.
   for (const side of ['oro', 'microsoft'] as const) {
     const other = otherSide(side);
-    if (state[other] !== 'unchanged') continue;
+    if (state[other] !== 'unchanged') {
+      continue;
+    }
     const target = { side: other, id: other === 'oro' ? link.oroId : link.microsoftId };
     if (!writable(settings.direction, other)) {
       // One-way: a change on the receiving side is not copied back. A deletion there ends
@@ -221,10 +237,14 @@ function planLinked<F extends Fields>(
 
   // Deleted on one side, updated on the other.
   for (const deletedSide of ['oro', 'microsoft'] as const) {
-    if (state[deletedSide] !== 'deleted') continue;
+    if (state[deletedSide] !== 'deleted') {
+      continue;
+    }
     const updatedSide = otherSide(deletedSide);
     const updated = current[updatedSide];
-    if (!updated) continue;
+    if (!updated) {
+      continue;
+    }
     const deletionIsSource =
       settings.direction !== 'bidirectional' && sourceOf(settings.direction) === deletedSide;
     if (deletionIsSource) {
@@ -242,7 +262,7 @@ function planLinked<F extends Fields>(
       outcome: {
         type: 'link',
         base: updated.fields,
-        versions: { ...versions, [deletedSide]: null } as { oro: string | null; microsoft: string | null },
+        versions: { ...versions, [deletedSide]: null },
       },
     };
   }
@@ -250,7 +270,9 @@ function planLinked<F extends Fields>(
   // Both updated.
   const oro = current.oro;
   const microsoft = current.microsoft;
-  if (!oro || !microsoft) return undefined;
+  if (!oro || !microsoft) {
+    return undefined;
+  }
   if (hashFields(oro.fields) === hashFields(microsoft.fields)) {
     return { ...base, writes: [], outcome: { type: 'link', base: oro.fields, versions } };
   }
@@ -307,7 +329,9 @@ const readOnlyOf = <F extends Fields>(
  * when the configured direction does not let its changes reach the other side either.
  */
 function readOnlySettings(settings: SyncSettings, readOnly: ReadOnly): SyncSettings | undefined {
-  if (!writable(settings.direction, otherSide(readOnly.side))) return undefined;
+  if (!writable(settings.direction, otherSide(readOnly.side))) {
+    return undefined;
+  }
   return {
     ...settings,
     direction: readOnly.side === 'microsoft' ? 'microsoft-to-oro' : 'oro-to-microsoft',
@@ -342,13 +366,19 @@ function adoptPending<F extends Fields>(
   consumed: { oro: Set<string>; microsoft: Set<string> },
 ): Link<F> | undefined {
   const pending = link.pending;
-  if (!pending) return link;
+  if (!pending) {
+    return link;
+  }
   for (const change of changes[pending.side].values()) {
-    if (change.type !== 'upsert' || consumed[pending.side].has(change.item.id)) continue;
+    if (change.type !== 'upsert' || consumed[pending.side].has(change.item.id)) {
+      continue;
+    }
     const item = change.item;
     const match =
       item.linkId === link.linkId || (item.linkId === undefined && hashFields(item.fields) === pending.hash);
-    if (!match) continue;
+    if (!match) {
+      continue;
+    }
     consumed[pending.side].add(item.id);
     const { pending: _done, ...rest } = link;
     // Adopted as created; its current content is classified like any linked item's.
@@ -369,7 +399,9 @@ function retryCreate<F extends Fields>(
   const sourceSide = otherSide(side);
   const sourceId = sourceSide === 'oro' ? link.oroId : link.microsoftId;
   const sourceChange = sourceId ? changes[sourceSide].get(sourceId) : undefined;
-  if (sourceId) consumed[sourceSide].add(sourceId);
+  if (sourceId) {
+    consumed[sourceSide].add(sourceId);
+  }
   const base = {
     linkId: link.linkId,
     oroId: link.oroId,
@@ -446,8 +478,9 @@ function planUnlinked<F extends Fields>(
   // The same item created on both sides (e.g. copied by hand before the first sync): link, never duplicate.
   const msByHash = new Map<string, Snapshot<F>[]>();
   for (const m of msNew) {
-    if (!matchedMs.has(m.id))
+    if (!matchedMs.has(m.id)) {
       msByHash.set(hashFields(m.fields), [...(msByHash.get(hashFields(m.fields)) ?? []), m]);
+    }
   }
   const oroRest: Snapshot<F>[] = [];
   for (const o of oroUnpaired) {

@@ -51,7 +51,9 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
     deps.leaseMs ?? DEFAULT_LEASE_MS,
     deps.now(),
   );
-  if (!lease) return { status: 'busy', result: emptyResult(), requests: requests() };
+  if (!lease) {
+    return { status: 'busy', result: emptyResult(), requests: requests() };
+  }
 
   const result = emptyResult();
   const logs: SyncLogEntry[] = [];
@@ -142,8 +144,11 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
       const recreate = gone.length > 0 && gone.length === failed.length && item.outcome.type === 'link';
       for (const w of item.writes) {
         const o = outcomes.get(w)!;
-        if (o.ok) result[w.op === 'create' ? 'created' : w.op === 'update' ? 'updated' : 'deleted']++;
-        else result.errors++;
+        if (o.ok) {
+          result[w.op === 'create' ? 'created' : w.op === 'update' ? 'updated' : 'deleted']++;
+        } else {
+          result.errors++;
+        }
         logs.push(
           entry(deps, {
             action: w.op,
@@ -186,7 +191,9 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
         // The item vanished before our update reached it (deleted meanwhile, or deleted
         // since the change feed's last token without showing in it). As for any deletion
         // met by an update, the update wins: the item is created again, from the next run.
-        for (const w of gone) upserts.push(pendingLink(item, { ...w, op: 'create' }, deps.now()));
+        for (const w of gone) {
+          upserts.push(pendingLink(item, { ...w, op: 'create' }, deps.now()));
+        }
         continue;
       }
       if (failed.length > 0) {
@@ -194,17 +201,26 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
         // tries again. A refusal no retry can fix (an unsupported pattern, a 4xx) is logged and
         // waits for the item to change again: it neither holds the cursors back nor, as a
         // pending create, is retried on every run.
-        if (failed.some((w) => retryableFailure(outcomes.get(w)))) retryable++;
-        else if (failed.some((w) => w.op === 'create' && w.side === 'oro')) deletes.push(item.linkId);
+        if (failed.some((w) => retryableFailure(outcomes.get(w)))) {
+          retryable++;
+        } else if (failed.some((w) => w.op === 'create' && w.side === 'oro')) {
+          deletes.push(item.linkId);
+        }
         continue;
       }
-      if (item.outcome.type === 'unlink') deletes.push(item.linkId);
-      if (item.outcome.type === 'link') upserts.push(finalLink(item, outcomes, confirming));
+      if (item.outcome.type === 'unlink') {
+        deletes.push(item.linkId);
+      }
+      if (item.outcome.type === 'link') {
+        upserts.push(finalLink(item, outcomes, confirming));
+      }
     }
     // The read checked the creates no read had shown yet: they are confirmed now.
     const touched = new Set([...upserts.map((l) => l.linkId), ...deletes]);
     for (const l of links) {
-      if (!l.unconfirmed || l.pending || touched.has(l.linkId)) continue;
+      if (!l.unconfirmed || l.pending || touched.has(l.linkId)) {
+        continue;
+      }
       const { unconfirmed: _checked, ...confirmed } = l;
       upserts.push(confirmed);
     }
@@ -244,7 +260,9 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
         detail: message,
       }),
     );
-    if (isCrash(error)) throw error; // a crash records nothing, as in production
+    if (isCrash(error)) {
+      throw error;
+    } // a crash records nothing, as in production
     // Record the failure (if the lease is still ours) and the log. The run's own error is
     // what the caller sees; a failure to record it travels with it, not lost.
     const recorded = await Promise.allSettled([
@@ -274,7 +292,9 @@ function completeFromLinks<F extends Fields>(
   changes: readonly Change<F>[],
 ): readonly Change<F>[] {
   const complete = side.complete?.bind(side);
-  if (!complete) return changes;
+  if (!complete) {
+    return changes;
+  }
   const byId = new Map(
     links.flatMap((l) => {
       const id = idOn(l, side.side);
@@ -332,16 +352,22 @@ function finalLink<F extends Fields>(
   outcomes: Map<Write<F>, WriteResult>,
   confirming: ReadonlySet<Side>,
 ): Link<F> {
-  if (item.outcome.type !== 'link') throw new Error('not a link outcome');
+  if (item.outcome.type !== 'link') {
+    throw new Error('not a link outcome');
+  }
   const ids = { oro: item.oroId, microsoft: item.microsoftId };
   const versions = { ...item.outcome.versions };
   let created: Side | undefined;
   for (const w of item.writes) {
     const o = outcomes.get(w);
-    if (!o?.ok) continue;
+    if (!o?.ok) {
+      continue;
+    }
     ids[w.side] = o.id;
     versions[w.side] = o.version;
-    if (w.op === 'create' && confirming.has(w.side)) created = w.side;
+    if (w.op === 'create' && confirming.has(w.side)) {
+      created = w.side;
+    }
   }
   return {
     linkId: item.linkId,

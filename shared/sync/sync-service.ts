@@ -80,7 +80,9 @@ export class SyncService {
     // Settings are resolved once per run; credentials and the token come from that one read.
     const user = await this.deps.settings.resolveUser(userId);
     const { resolved } = user;
-    if (resolved[`${entity}.enabled`].value !== true) return { entity, status: 'disabled' };
+    if (resolved[`${entity}.enabled`].value !== true) {
+      return { entity, status: 'disabled' };
+    }
     const settings = {
       direction: resolved[`${entity}.direction`].value as Direction,
       conflictResolution: resolved[`${entity}.conflictResolution`]
@@ -95,7 +97,9 @@ export class SyncService {
       // Fail early and visibly when the account is not connected.
       token = { value: await this.deps.connections.graphAccessToken(userId, app), at: Date.now() };
     } catch (error) {
-      if (!isAppError(error)) throw error;
+      if (!isAppError(error)) {
+        throw error;
+      }
       await this.deps.states.recordFailure(userId, entity, error.message, this.now());
       return { entity, status: 'not-ready', error: error.message };
     }

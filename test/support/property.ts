@@ -49,9 +49,15 @@ export function armFault<F extends Fields>(
   fault: Fault,
   expireDelta: () => void,
 ): CrashPoint | undefined {
-  if (fault.type === 'oro') h.oro.failNext(fault.what);
-  if (fault.type === 'ms-throttle') h.microsoft.throttleNext(2, 0);
-  if (fault.type === 'ms-410') expireDelta();
+  if (fault.type === 'oro') {
+    h.oro.failNext(fault.what);
+  }
+  if (fault.type === 'ms-throttle') {
+    h.microsoft.throttleNext(2, 0);
+  }
+  if (fault.type === 'ms-410') {
+    expireDelta();
+  }
   return fault.type === 'crash' ? fault.at : undefined;
 }
 
@@ -75,7 +81,9 @@ export async function checkedSync<F extends Fields>(
   const report = await h
     .run(settings, crash)
     .catch((error: unknown) => ({ status: 'thrown' as const, error }));
-  if (disabled) expect(sideState(disabled)).toBe(before);
+  if (disabled) {
+    expect(sideState(disabled)).toBe(before);
+  }
   h.advance(10 * 60_000);
   return report;
 }
@@ -86,9 +94,13 @@ export async function syncUntilQuiet(
 ): Promise<boolean> {
   for (let i = 0; i < 8; i++) {
     const report = await sync();
-    if (report.status === 'thrown') continue;
+    if (report.status === 'thrown') {
+      continue;
+    }
     const r = report.result;
-    if (report.status === 'ok' && r.created + r.updated + r.deleted === 0) return true;
+    if (report.status === 'ok' && r.created + r.updated + r.deleted === 0) {
+      return true;
+    }
   }
   return false;
 }

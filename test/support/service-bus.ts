@@ -26,8 +26,12 @@ export async function drainSession(
     const got: ServiceBusReceivedMessage[] = [];
     for (;;) {
       const batch = await receiver.receiveMessages(100, { maxWaitTimeInMs: 300 });
-      if (batch.length === 0) return got;
-      for (const m of batch) await receiver.completeMessage(m);
+      if (batch.length === 0) {
+        return got;
+      }
+      for (const m of batch) {
+        await receiver.completeMessage(m);
+      }
       got.push(...batch);
     }
   } finally {

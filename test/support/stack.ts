@@ -37,7 +37,9 @@ export function apiClient(baseUrl: string, token?: string) {
   ): Promise<ApiResponse> => {
     const headers: Record<string, string> = { ...init.headers };
     const bearer = init.token === undefined ? token : init.token;
-    if (bearer) headers.Authorization = `Bearer ${bearer}`;
+    if (bearer) {
+      headers.Authorization = `Bearer ${bearer}`;
+    }
     let body: string | undefined = init.rawBody;
     if (init.body !== undefined) {
       body = JSON.stringify(init.body);

@@ -3,8 +3,9 @@ import { randomBytes } from 'node:crypto';
 /** The Azurite started by global-setup.ts. */
 export function testConnectionString(): string {
   const value = process.env.TEST_STORAGE_CONNECTION_STRING;
-  if (!value)
+  if (!value) {
     throw new Error('TEST_STORAGE_CONNECTION_STRING is not set: run the tests through jest (global setup).');
+  }
   return value;
 }
 

@@ -146,7 +146,9 @@ async function startHarness<F extends Fields>(
           ? {
               crash: (point: CrashPoint) => {
                 during?.(point);
-                if (point === crash) throw new SimulatedCrash(point);
+                if (point === crash) {
+                  throw new SimulatedCrash(point);
+                }
               },
             }
           : {}),

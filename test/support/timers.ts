@@ -11,7 +11,9 @@ export async function runTimerFunction(
   name: string,
 ): Promise<{ schedule: string; lines: string[] }> {
   const fn = buildFunctionTable(() => services).find((f) => f.name === name);
-  if (fn?.kind !== 'timer') throw new Error(`no ${name} timer in the function table`);
+  if (fn?.kind !== 'timer') {
+    throw new Error(`no ${name} timer in the function table`);
+  }
   const lines: string[] = [];
   const timer: Timer = {
     isPastDue: false,

@@ -92,11 +92,15 @@ export function oroEventToFields(e: OroEvent): EventMapped<EventFields> {
   let recurrence: Recurrence | null = null;
   if (e.recurrence) {
     const mapped = fromOro(e.recurrence, e.allDay);
-    if ('unsupported' in mapped) return { unsupported: `recurrence: ${mapped.unsupported}` };
+    if ('unsupported' in mapped) {
+      return { unsupported: `recurrence: ${mapped.unsupported}` };
+    }
     recurrence = mapped.ok;
   }
   const reminders = (e.reminders ?? []).map((r) => r.interval.number * (UNIT_MINUTES[r.interval.unit] ?? 1));
-  if (reminders.length > 1) notes.push(`${reminders.length} reminders: Microsoft keeps the earliest only`);
+  if (reminders.length > 1) {
+    notes.push(`${reminders.length} reminders: Microsoft keeps the earliest only`);
+  }
   const startMs = Date.parse(e.start);
   const endMs = Date.parse(e.end);
   return {
@@ -138,7 +142,9 @@ export function fieldsToOroEvent(f: EventFields): EventMapped<Record<string, unk
   const start = f.allDay ? `${f.start}T00:00:00+00:00` : f.start;
   if (f.recurrence) {
     const mapped = toOro(f.recurrence, f.allDay ? `${f.start}T00:00:00Z` : f.start);
-    if ('unsupported' in mapped) return { unsupported: `recurrence: ${mapped.unsupported}` };
+    if ('unsupported' in mapped) {
+      return { unsupported: `recurrence: ${mapped.unsupported}` };
+    }
     recurrence = mapped.ok;
   }
   return {
@@ -206,12 +212,16 @@ export interface GraphEvent {
 
 export function graphEventToFields(e: GraphEvent): EventMapped<EventFields> {
   const zone = toIana(e.start.timeZone);
-  if (!zone) return { unsupported: `unknown time zone "${e.start.timeZone}"` };
+  if (!zone) {
+    return { unsupported: `unknown time zone "${e.start.timeZone}"` };
+  }
   const endZone = toIana(e.end.timeZone) ?? zone;
   let recurrence: Recurrence | null = null;
   if (e.recurrence) {
     const mapped = fromGraph(e.recurrence, e.start.timeZone);
-    if ('unsupported' in mapped) return { unsupported: `recurrence: ${mapped.unsupported}` };
+    if ('unsupported' in mapped) {
+      return { unsupported: `recurrence: ${mapped.unsupported}` };
+    }
     recurrence = mapped.ok;
   }
   const allDay = e.isAllDay === true;

@@ -30,8 +30,9 @@ export function patternOccurrence(
   series: EventFields,
   originalStart: string,
 ): { start: string; end: string } {
-  if (series.allDay)
+  if (series.allDay) {
     return { start: originalStart, end: addDays(originalStart, dayDiff(series.start, series.end)) };
+  }
   const duration = Date.parse(series.end) - Date.parse(series.start);
   return { start: originalStart, end: instant(Date.parse(originalStart) + duration) };
 }
@@ -58,14 +59,18 @@ export function readGraphExceptions(master: GraphSeriesMaster, series: EventFiel
   const out = new Map<string, EventException>();
   const ids = new Map<string, string>();
   const notes: string[] = [];
-  if (!series.recurrence) return { exceptions: [], ids, notes };
+  if (!series.recurrence) {
+    return { exceptions: [], ids, notes };
+  }
   const zone = series.recurrence.timeZone;
   const timeOfDay = utcToZoned(series.allDay ? `${series.start}T00:00:00Z` : series.start, zone).slice(
     11,
     19,
   );
   for (const x of master.exceptionOccurrences ?? []) {
-    if (!x.originalStart) continue;
+    if (!x.originalStart) {
+      continue;
+    }
     const key = originalStartKey(series, x.originalStart);
     if (x.isCancelled) {
       out.set(key, { originalStart: key, cancelled: true });
@@ -87,7 +92,9 @@ export function readGraphExceptions(master: GraphSeriesMaster, series: EventFiel
       location: f.location,
     };
     ids.set(key, x.id);
-    if (!isPatternOccurrence(series, exception)) out.set(key, exception);
+    if (!isPatternOccurrence(series, exception)) {
+      out.set(key, exception);
+    }
   }
   for (const c of master.cancelledOccurrences ?? []) {
     const date = /\.(\d{4}-\d{2}-\d{2})$/.exec(c)?.[1];
@@ -104,7 +111,9 @@ export function readGraphExceptions(master: GraphSeriesMaster, series: EventFiel
 
 /** True when an exception only repeats what the pattern gives (so it is not an exception). */
 export function isPatternOccurrence(series: EventFields, x: EventException): boolean {
-  if (x.cancelled) return false;
+  if (x.cancelled) {
+    return false;
+  }
   const at = patternOccurrence(series, x.originalStart);
   return (
     x.start === at.start &&
@@ -153,7 +162,9 @@ export function planExceptions(
   for (const [key, want] of next) {
     const have = now.get(key);
     if (want.cancelled) {
-      if (!have?.cancelled) plan.cancel.push(key);
+      if (!have?.cancelled) {
+        plan.cancel.push(key);
+      }
     } else if (have?.cancelled) {
       plan.impossible.push(key);
     } else if (!have || !sameException(have, want)) {
@@ -161,9 +172,14 @@ export function planExceptions(
     }
   }
   for (const [key, have] of now) {
-    if (next.has(key)) continue;
-    if (have.cancelled) plan.impossible.push(key);
-    else plan.revert.push(key);
+    if (next.has(key)) {
+      continue;
+    }
+    if (have.cancelled) {
+      plan.impossible.push(key);
+    } else {
+      plan.revert.push(key);
+    }
   }
   return plan;
 }

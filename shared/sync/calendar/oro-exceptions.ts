@@ -58,7 +58,9 @@ export function patternEnd(
 /** One row as a neutral exception; null when it says just what the pattern says. */
 export function exceptionFromOro(series: EventFields, row: OroExceptionRow): EventException | null {
   const originalStart = oroToNeutralStart(row.originalStart, series.allDay);
-  if (row.isCancelled) return { originalStart, cancelled: true };
+  if (row.isCancelled) {
+    return { originalStart, cancelled: true };
+  }
   const ex: EventException = {
     originalStart,
     cancelled: false,
@@ -97,7 +99,9 @@ export function exceptionsFromOro(series: EventFields, rows: readonly OroExcepti
   const byStart = new Map<string, EventException>();
   for (const row of rows) {
     const ex = exceptionFromOro(series, row);
-    if (ex) byStart.set(ex.originalStart, ex);
+    if (ex) {
+      byStart.set(ex.originalStart, ex);
+    }
   }
   return [...byStart.values()].sort((a, b) => a.originalStart.localeCompare(b.originalStart));
 }
@@ -150,12 +154,16 @@ export function exceptionWrites(
       writes.push({ op: 'create', originalStart: ex.originalStart, body });
       continue;
     }
-    if (sameException(exceptionFromOro(series, row), ex)) continue;
+    if (sameException(exceptionFromOro(series, row), ex)) {
+      continue;
+    }
     const { recurringEventId: _series, originalStart: _start, ...changes } = body;
     writes.push({ op: 'update', id: row.id, originalStart: ex.originalStart, body: changes });
   }
   for (const [originalStart, row] of rows) {
-    if (exceptionFromOro(series, row) !== null) writes.push({ op: 'delete', id: row.id, originalStart });
+    if (exceptionFromOro(series, row) !== null) {
+      writes.push({ op: 'delete', id: row.id, originalStart });
+    }
   }
   return writes;
 }

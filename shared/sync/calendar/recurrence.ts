@@ -69,9 +69,13 @@ const ORO_INSTANCES: Record<number, Instance> = {
  */
 export function fromOro(r: OroRecurrence, allDay = false): Mapped<Recurrence> {
   const timeZone = toIana(r.timeZone);
-  if (!timeZone) return { unsupported: `unknown time zone "${r.timeZone}"` };
+  if (!timeZone) {
+    return { unsupported: `unknown time zone "${r.timeZone}"` };
+  }
   const yearly = r.recurrenceType === 'yearly' || r.recurrenceType === 'yearnth';
-  if (yearly && r.interval % 12 !== 0) return { unsupported: `a yearly interval of ${r.interval} months` };
+  if (yearly && r.interval % 12 !== 0) {
+    return { unsupported: `a yearly interval of ${r.interval} months` };
+  }
   const days = (r.dayOfWeek ?? []).map((d) => d.toLowerCase());
   if (days.some((d) => !(WEEKDAYS as readonly string[]).includes(d))) {
     return { unsupported: `unknown week days ${days.join(', ')}` };
@@ -87,14 +91,20 @@ export function fromOro(r: OroRecurrence, allDay = false): Mapped<Recurrence> {
         : { type: 'date', date: zonedDate(r.endTime, timeZone) },
     timeZone,
   };
-  if (r.recurrenceType === 'weekly' || r.recurrenceType.endsWith('nth')) out.daysOfWeek = days as Weekday[];
+  if (r.recurrenceType === 'weekly' || r.recurrenceType.endsWith('nth')) {
+    out.daysOfWeek = days as Weekday[];
+  }
   if ((r.recurrenceType === 'monthly' || r.recurrenceType === 'yearly') && r.dayOfMonth) {
     out.dayOfMonth = r.dayOfMonth;
   }
-  if (yearly && r.monthOfYear) out.month = r.monthOfYear;
+  if (yearly && r.monthOfYear) {
+    out.month = r.monthOfYear;
+  }
   if (r.recurrenceType.endsWith('nth')) {
     const instance = ORO_INSTANCES[r.instance ?? 0];
-    if (!instance) return { unsupported: `instance ${String(r.instance)}` };
+    if (!instance) {
+      return { unsupported: `instance ${String(r.instance)}` };
+    }
     out.instance = instance;
   }
   return { ok: stripUndefined(out) };
@@ -120,10 +130,18 @@ export function toOro(r: Recurrence, seriesStartUtc: string): Mapped<OroRecurren
     timeZone: r.timeZone,
     ...(r.end.type === 'count' ? { occurrences: r.end.count } : {}),
   };
-  if (r.daysOfWeek) out.dayOfWeek = [...r.daysOfWeek];
-  if (r.dayOfMonth !== undefined) out.dayOfMonth = r.dayOfMonth;
-  if (r.month !== undefined) out.monthOfYear = r.month;
-  if (r.instance) out.instance = INSTANCES.indexOf(r.instance) + 1;
+  if (r.daysOfWeek) {
+    out.dayOfWeek = [...r.daysOfWeek];
+  }
+  if (r.dayOfMonth !== undefined) {
+    out.dayOfMonth = r.dayOfMonth;
+  }
+  if (r.month !== undefined) {
+    out.monthOfYear = r.month;
+  }
+  if (r.instance) {
+    out.instance = INSTANCES.indexOf(r.instance) + 1;
+  }
   return { ok: out };
 }
 
@@ -166,9 +184,13 @@ const TO_GRAPH = Object.fromEntries(Object.entries(FROM_GRAPH).map(([g, n]) => [
 export function fromGraph(g: GraphRecurrence, eventZone: string): Mapped<Recurrence> {
   const zoneName = g.range.recurrenceTimeZone || eventZone;
   const timeZone = toIana(zoneName);
-  if (!timeZone) return { unsupported: `unknown time zone "${zoneName}"` };
+  if (!timeZone) {
+    return { unsupported: `unknown time zone "${zoneName}"` };
+  }
   const pattern = FROM_GRAPH[g.pattern.type];
-  if (!pattern) return { unsupported: `pattern type "${String(g.pattern.type)}"` };
+  if (!pattern) {
+    return { unsupported: `pattern type "${String(g.pattern.type)}"` };
+  }
   const days = (g.pattern.daysOfWeek ?? []).map((d) => d.toLowerCase());
   const out: Recurrence = {
     pattern,
@@ -182,13 +204,20 @@ export function fromGraph(g: GraphRecurrence, eventZone: string): Mapped<Recurre
           : { type: 'none' },
     timeZone,
   };
-  if (pattern === 'weekly' || pattern.endsWith('nth')) out.daysOfWeek = days as Weekday[];
-  if ((pattern === 'monthly' || pattern === 'yearly') && g.pattern.dayOfMonth)
+  if (pattern === 'weekly' || pattern.endsWith('nth')) {
+    out.daysOfWeek = days as Weekday[];
+  }
+  if ((pattern === 'monthly' || pattern === 'yearly') && g.pattern.dayOfMonth) {
     out.dayOfMonth = g.pattern.dayOfMonth;
-  if ((pattern === 'yearly' || pattern === 'yearnth') && g.pattern.month) out.month = g.pattern.month;
+  }
+  if ((pattern === 'yearly' || pattern === 'yearnth') && g.pattern.month) {
+    out.month = g.pattern.month;
+  }
   if (pattern.endsWith('nth')) {
     const index = (g.pattern.index ?? 'first') as Instance;
-    if (!INSTANCES.includes(index)) return { unsupported: `index "${index}"` };
+    if (!INSTANCES.includes(index)) {
+      return { unsupported: `index "${index}"` };
+    }
     out.instance = index;
   }
   return { ok: stripUndefined(out) };

@@ -16,15 +16,21 @@ const isIana = (zone: string): boolean => {
 
 /** The IANA name of a Graph zone (Windows or IANA); undefined when unknown. */
 export function toIana(zone: string): string | undefined {
-  if (zone === 'UTC' || zone === 'tzone://Microsoft/Utc') return 'UTC';
+  if (zone === 'UTC' || zone === 'tzone://Microsoft/Utc') {
+    return 'UTC';
+  }
   const windows = findIana(zone)[0];
-  if (windows) return windows;
+  if (windows) {
+    return windows;
+  }
   return isIana(zone) ? zone : undefined;
 }
 
 /** The Windows name Graph prefers for an IANA zone; the IANA name itself when none maps. */
 export function toWindows(iana: string): string {
-  if (iana === 'UTC' || iana === 'Etc/UTC') return 'UTC';
+  if (iana === 'UTC' || iana === 'Etc/UTC') {
+    return 'UTC';
+  }
   return findWindows(iana)[0] ?? iana;
 }
 
@@ -73,7 +79,9 @@ const offsetMs = (utcMs: number, zone: string): number =>
  */
 export function zonedToUtc(local: string, zone: string): Date {
   const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(local);
-  if (!m) throw new RangeError(`not a local date-time: ${local}`);
+  if (!m) {
+    throw new RangeError(`not a local date-time: ${local}`);
+  }
   const wall = Date.UTC(
     Number(m[1]),
     Number(m[2]) - 1,

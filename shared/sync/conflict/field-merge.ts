@@ -10,7 +10,9 @@ type Merged = { value: unknown; from: Set<Side> };
 function mergeValue(base: unknown, oro: unknown, microsoft: unknown): Merged {
   const oroChanged = !same(oro, base);
   const msChanged = !same(microsoft, base);
-  if (msChanged && !oroChanged) return { value: microsoft, from: new Set(['microsoft']) };
+  if (msChanged && !oroChanged) {
+    return { value: microsoft, from: new Set(['microsoft']) };
+  }
   if (oroChanged && msChanged && occurrenceList(base) && occurrenceList(oro) && occurrenceList(microsoft)) {
     return mergeOccurrences(base, oro, microsoft);
   }
@@ -34,7 +36,9 @@ function mergeOccurrences(base: Occurrence[], oro: Occurrence[], microsoft: Occu
   for (const key of [...new Set([...b.keys(), ...o.keys(), ...m.keys()])].sort()) {
     const merged = mergeValue(b.get(key), o.get(key), m.get(key));
     merged.from.forEach((s) => from.add(s));
-    if (merged.value !== undefined) value.push(merged.value as Occurrence);
+    if (merged.value !== undefined) {
+      value.push(merged.value as Occurrence);
+    }
   }
   return { value, from };
 }

@@ -32,7 +32,11 @@ export function oroToFields(task: OroTask): TaskFields {
  * a new date gets noon UTC, which stays on the same calendar day in every zone within ±12 h.
  */
 export function dueDateToOro(date: string | null, current: string | null): string | null {
-  if (date === null) return null;
-  if (current && current.slice(0, 10) === date) return current;
+  if (date === null) {
+    return null;
+  }
+  if (current && current.slice(0, 10) === date) {
+    return current;
+  }
   return `${date}T12:00:00Z`;
 }

@@ -56,11 +56,21 @@ export const dueDateToTodo = (date: string | null) =>
 export function fieldsToTodo(fields: TaskFields, changed?: readonly string[]): Record<string, unknown> {
   const want = (k: keyof TaskFields) => !changed || changed.includes(k);
   const body: Record<string, unknown> = {};
-  if (want('title')) body.title = fields.title;
-  if (want('description')) body.body = { content: fields.description, contentType: 'text' };
-  if (want('dueDate')) body.dueDateTime = dueDateToTodo(fields.dueDate);
-  if (want('status')) body.status = TO_TODO_STATUS[fields.status];
-  if (want('priority')) body.importance = fields.priority;
+  if (want('title')) {
+    body.title = fields.title;
+  }
+  if (want('description')) {
+    body.body = { content: fields.description, contentType: 'text' };
+  }
+  if (want('dueDate')) {
+    body.dueDateTime = dueDateToTodo(fields.dueDate);
+  }
+  if (want('status')) {
+    body.status = TO_TODO_STATUS[fields.status];
+  }
+  if (want('priority')) {
+    body.importance = fields.priority;
+  }
   return body;
 }
 

@@ -71,8 +71,9 @@ describe('Connect in a real browser', () => {
     await page.waitForSelector('#message:text("Calendar sync: queued")');
     await page.waitForSelector('#calendar-log li:nth-child(3)', { timeout: 20_000 });
     expect(await page.textContent('#calendar-detail')).toMatch(/3 created, 0 updated, 0 deleted/);
-    if (process.env.SCREENSHOT_DIR)
+    if (process.env.SCREENSHOT_DIR) {
       await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/demo-portal.png`, fullPage: true });
+    }
     await context.close();
   });
 

@@ -16,7 +16,9 @@ function start(port: number): { child: ChildProcess; output: () => string; ready
   const ready = new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes('Press Ctrl-C to stop.')) resolve();
+      if (output.includes('Press Ctrl-C to stop.')) {
+        resolve();
+      }
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
@@ -27,8 +29,11 @@ function start(port: number): { child: ChildProcess; output: () => string; ready
 
 const exited = (child: ChildProcess) =>
   new Promise<number | null>((resolve) => {
-    if (child.exitCode !== null) resolve(child.exitCode);
-    else child.once('exit', (code) => resolve(code));
+    if (child.exitCode !== null) {
+      resolve(child.exitCode);
+    } else {
+      child.once('exit', (code) => resolve(code));
+    }
   });
 
 /** The pids of processes whose parent is `pid`. */
@@ -36,10 +41,14 @@ async function childrenOf(pid: number): Promise<number[]> {
   const { readdir, readFile } = await import('node:fs/promises');
   const found: number[] = [];
   for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+    if (!/^\d+$/.test(entry)) {
+      continue;
+    }
     const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
     const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    if (ppid === pid) found.push(Number(entry));
+    if (ppid === pid) {
+      found.push(Number(entry));
+    }
   }
   return found;
 }
@@ -90,7 +99,9 @@ describe('npm start', () => {
     first.child.kill('SIGINT');
     expect(await exited(first.child)).toBe(0);
     // Children get a moment to finish exiting (and be reaped) after the parent is gone.
-    for (let i = 0; i < 30 && descendants.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 30 && descendants.some(alive); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const survivors = descendants.filter(alive);
     expect(await Promise.all(survivors.map(describeProcess))).toEqual([]);
 

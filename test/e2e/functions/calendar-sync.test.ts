@@ -15,8 +15,12 @@ describe('calendar sync end to end through the dev host and the calendar-sync qu
     const end = Date.now() + 20_000;
     for (;;) {
       const s = await statusOf();
-      if (done(s)) return s;
-      if (Date.now() > end) throw new Error(`the queued calendar run did not finish: ${JSON.stringify(s)}`);
+      if (done(s)) {
+        return s;
+      }
+      if (Date.now() > end) {
+        throw new Error(`the queued calendar run did not finish: ${JSON.stringify(s)}`);
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
   };

@@ -203,7 +203,9 @@ describe('Microsoft account connection: tokens', () => {
     );
 
     const raw = await rawConnectionRows(USER);
-    for (const token of tokens) expect(raw).not.toContain(token);
+    for (const token of tokens) {
+      expect(raw).not.toContain(token);
+    }
     expect(raw).not.toMatch(/rt\.[A-Za-z0-9_-]{10}/);
     expect(raw).not.toContain('refresh_token');
     expect(raw).not.toContain('secret');

@@ -160,8 +160,12 @@ describe('API fuzz', () => {
     await fc.assert(
       fc.asyncProperty(request, async (r) => {
         const headers: Record<string, string> = {};
-        if (r.contentType) headers['Content-Type'] = r.contentType;
-        if (r.ifMatch) headers['If-Match'] = r.ifMatch;
+        if (r.contentType) {
+          headers['Content-Type'] = r.contentType;
+        }
+        if (r.ifMatch) {
+          headers['If-Match'] = r.ifMatch;
+        }
         const canHaveBody = r.method !== 'GET' && r.body !== undefined;
         const res = await t.api(r.method, r.path, {
           headers,

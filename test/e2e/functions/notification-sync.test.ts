@@ -10,8 +10,12 @@ async function until<T>(what: string, probe: () => T | undefined | Promise<T | u
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (value !== undefined) {
+      return value;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -63,7 +67,9 @@ describe('a To Do edit reaches Oro through a change notification, without waitin
     const queuedBefore = t.stack.serviceBus.sent(QUEUES.tasks);
     const titles = Array.from({ length: 30 }, (_, i) => `Burst task ${i + 1}`);
     const started = Date.now();
-    for (const title of titles) todo.create({ title });
+    for (const title of titles) {
+      todo.create({ title });
+    }
     await until('the burst in Oro', () =>
       titles.every((x) => t.stack.oro.tasks(USER).some((o) => o.subject === x)) ? true : undefined,
     );

@@ -31,7 +31,9 @@ describe('Graph change notifications webhook', () => {
   });
   const rows = async () => {
     const out: unknown[] = [];
-    for await (const row of t.stack.services.tables.client('subscriptions').listEntities()) out.push(row);
+    for await (const row of t.stack.services.tables.client('subscriptions').listEntities()) {
+      out.push(row);
+    }
     return JSON.stringify(out);
   };
   /**
@@ -58,8 +60,12 @@ describe('Graph change notifications webhook', () => {
       for (;;) {
         const wait = got.length === 0 ? firstWaitMs : 300;
         const batch = await receiver.receiveMessages(50, { maxWaitTimeInMs: wait });
-        if (batch.length === 0) return got;
-        for (const m of batch) await receiver.completeMessage(m);
+        if (batch.length === 0) {
+          return got;
+        }
+        for (const m of batch) {
+          await receiver.completeMessage(m);
+        }
         got.push(...batch);
       }
     } finally {

@@ -37,8 +37,12 @@ describe('scheduled sync end to end', () => {
     const end = Date.now() + 15_000;
     for (;;) {
       const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > end) throw new Error(`timed out; status: ${JSON.stringify(await status())}`);
+      if (value !== undefined) {
+        return value;
+      }
+      if (Date.now() > end) {
+        throw new Error(`timed out; status: ${JSON.stringify(await status())}`);
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
   };
@@ -158,7 +162,7 @@ describe('scheduled sync end to end', () => {
     );
     expect(retry?.body).toMatchObject({ userId: USER, entity: 'tasks', reason: 'retry', attempt: 1 });
     // at least the first backoff step (30 s) later: Oro asked for 1 s only
-    expect(retry!.scheduledEnqueueTimeUtc!.getTime() - Date.now()).toBeGreaterThan(25_000);
+    expect(retry.scheduledEnqueueTimeUtc!.getTime() - Date.now()).toBeGreaterThan(25_000);
     // completed, not thrown: no redelivery, nothing more dead-lettered
     expect(stack.serviceBus.deadLettered(QUEUES.tasks)).toHaveLength(deadBefore);
     // queued until the retry runs; the failed run is in the log (a notification-driven run

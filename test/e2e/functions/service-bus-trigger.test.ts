@@ -30,8 +30,12 @@ describe('the task-sync queue function behind Service Bus', () => {
     const end = Date.now() + ms;
     for (;;) {
       const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > end) throw new Error(`timed out; log:\n${logs.join('\n')}`);
+      if (value !== undefined) {
+        return value;
+      }
+      if (Date.now() > end) {
+        throw new Error(`timed out; log:\n${logs.join('\n')}`);
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
   }

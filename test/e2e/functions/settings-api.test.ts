@@ -337,7 +337,9 @@ describe('settings API over the dev host', () => {
       };
       expect(doc.openapi).toBe('3.1.0');
       for (const fn of buildFunctionTable(() => t.stack.services)) {
-        if (fn.kind !== 'http') continue;
+        if (fn.kind !== 'http') {
+          continue;
+        }
         expect(doc.paths[`/api/${fn.route}`]?.[fn.method.toLowerCase()]).toBeDefined();
       }
       expect(doc.paths['/api/settings/users/{userId}']?.put?.requestBody).toEqual({

@@ -15,7 +15,9 @@ describe('Graph subscriptions through the dev host and the simulator', () => {
   const repo = () => new SubscriptionRepository(t.stack.services.tables);
   const rows = async () => {
     const out: Record<string, unknown>[] = [];
-    for await (const row of t.stack.services.tables.client('subscriptions').listEntities()) out.push(row);
+    for await (const row of t.stack.services.tables.client('subscriptions').listEntities()) {
+      out.push(row);
+    }
     return out;
   };
 

@@ -27,8 +27,12 @@ describe('task sync end to end through the dev host', () => {
     const end = Date.now() + 15_000;
     for (;;) {
       const s = (await statusOf(user))!;
-      if (done(s)) return s;
-      if (Date.now() > end) throw new Error(`the queued run did not finish: ${JSON.stringify(s)}`);
+      if (done(s)) {
+        return s;
+      }
+      if (Date.now() > end) {
+        throw new Error(`the queued run did not finish: ${JSON.stringify(s)}`);
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
   };

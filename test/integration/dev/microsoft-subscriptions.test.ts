@@ -172,7 +172,9 @@ describe('Microsoft simulator: change-notification subscriptions', () => {
       start: { dateTime: '2026-12-01T10:00:00', timeZone: 'UTC' },
       end: { dateTime: '2026-12-01T11:00:00', timeZone: 'UTC' },
     });
-    if ('error' in event) throw new Error(event.error);
+    if ('error' in event) {
+      throw new Error(event.error);
+    }
     await sim.subscriptions.idle();
     const posted = hook.received.slice(before).filter((r) => r.url === '/notify');
     expect(posted).toHaveLength(1);

@@ -34,7 +34,9 @@ const recorder = (queueName: string): QueueFunctionDefinition => ({
       end: Date.now(),
       meta: context.triggerMetadata ?? {},
     });
-    if (b.fail) throw new Error('this message is poison');
+    if (b.fail) {
+      throw new Error('this message is poison');
+    }
   },
 });
 
@@ -70,7 +72,9 @@ afterAll(async () => {
 async function until(check: () => boolean, ms = 8000): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
+    if (Date.now() > end) {
+      throw new Error('timed out waiting');
+    }
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -105,7 +109,9 @@ it("runs one session's messages one at a time in order, and different sessions s
   for (const s of ['a', 'b']) {
     const mine = calls.filter((c) => c.session === s);
     expect(mine.map((c) => (c.body as { i: number }).i)).toEqual([0, 1, 2]);
-    for (let i = 1; i < mine.length; i++) expect(mine[i]!.start).toBeGreaterThanOrEqual(mine[i - 1]!.end);
+    for (let i = 1; i < mine.length; i++) {
+      expect(mine[i]!.start).toBeGreaterThanOrEqual(mine[i - 1]!.end);
+    }
   }
   // Both sessions were served at once: some a-call overlaps some b-call.
   const a = calls.filter((c) => c.session === 'a');

@@ -25,7 +25,9 @@ async function failure(work: Promise<unknown>): Promise<{ code: string; message:
     () => undefined,
     (e: unknown) => e,
   );
-  if (!isServiceBusError(error)) throw new Error(`expected a ServiceBusError, got ${String(error)}`);
+  if (!isServiceBusError(error)) {
+    throw new Error(`expected a ServiceBusError, got ${String(error)}`);
+  }
   return { code: error.code, message: error.message };
 }
 

@@ -59,7 +59,9 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const link of opened.splice(0)) await link.close();
+  for (const link of opened.splice(0)) {
+    await link.close();
+  }
 });
 
 afterAll(async () => {
@@ -86,7 +88,9 @@ async function purge(queue: string, deadLetter = false): Promise<void> {
     ...(deadLetter ? { subQueueType: 'deadLetter' as const } : {}),
   });
   try {
-    while ((await r.receiveMessages(100, { maxWaitTimeInMs: real ? 1000 : 100 })).length > 0);
+    while ((await r.receiveMessages(100, { maxWaitTimeInMs: real ? 1000 : 100 })).length > 0) {
+      // drained and deleted as received
+    }
   } finally {
     await r.close();
   }
@@ -98,9 +102,13 @@ async function purgeSessions(queue: string): Promise<void> {
     const r = await client
       .acceptNextSession(queue, { receiveMode: 'receiveAndDelete' })
       .catch(() => undefined);
-    if (!r) return;
+    if (!r) {
+      return;
+    }
     try {
-      while ((await r.receiveMessages(100, { maxWaitTimeInMs: real ? 1000 : 100 })).length > 0);
+      while ((await r.receiveMessages(100, { maxWaitTimeInMs: real ? 1000 : 100 })).length > 0) {
+        // drained and deleted as received
+      }
       await r.setSessionState(undefined);
     } finally {
       await r.close();
@@ -110,7 +118,9 @@ async function purgeSessions(queue: string): Promise<void> {
 
 async function receiveOne(r: ServiceBusReceiver, maxWaitTimeInMs = 2000): Promise<ServiceBusReceivedMessage> {
   const [m] = await r.receiveMessages(1, { maxWaitTimeInMs });
-  if (!m) throw new Error('no message arrived');
+  if (!m) {
+    throw new Error('no message arrived');
+  }
   return m;
 }
 
@@ -119,7 +129,9 @@ async function errorCode(work: Promise<unknown>): Promise<string> {
     () => undefined,
     (e: unknown) => e,
   );
-  if (!isServiceBusError(error)) throw new Error(`expected a ServiceBusError, got ${String(error)}`);
+  if (!isServiceBusError(error)) {
+    throw new Error(`expected a ServiceBusError, got ${String(error)}`);
+  }
   return error.code;
 }
 
@@ -136,17 +148,23 @@ describe(`Service Bus contract (${real ? 'real namespace' : 'emulator'})`, () =>
 
     const r = receiver();
     const got: ServiceBusReceivedMessage[] = [];
-    while (got.length < 3) got.push(...(await r.receiveMessages(3 - got.length, { maxWaitTimeInMs: 2000 })));
+    while (got.length < 3) {
+      got.push(...(await r.receiveMessages(3 - got.length, { maxWaitTimeInMs: 2000 })));
+    }
     expect(got.map((m) => m.body)).toEqual([1, 2, 3].map((n) => ({ n, tag })));
     expect(got[0]).toMatchObject({ messageId: `${tag}-1`, subject: 'first', deliveryCount: 0 });
     const sequence = got.map((m) => Number(m.sequenceNumber));
     expect(sequence).toEqual([...sequence].sort((a, b) => a - b));
     expect(got[0]?.lockedUntilUtc?.getTime()).toBeGreaterThan(Date.now());
-    for (const m of got) await r.completeMessage(m);
+    for (const m of got) {
+      await r.completeMessage(m);
+    }
 
     expect(await r.receiveMessages(1, { maxWaitTimeInMs: 500 })).toEqual([]);
     expect(await r.peekMessages(10)).toEqual([]);
-    if (emulator) expect(emulator.counts(QUEUE)).toMatchObject({ active: 0, locked: 0 });
+    if (emulator) {
+      expect(emulator.counts(QUEUE)).toMatchObject({ active: 0, locked: 0 });
+    }
   });
 
   it('abandon makes the message available again with the delivery count raised', async () => {
@@ -165,7 +183,9 @@ describe(`Service Bus contract (${real ? 'real namespace' : 'emulator'})`, () =>
     const tag = id();
     await client.createSender(QUEUE).sendMessages({ body: { poison: tag }, messageId: tag });
     const r = receiver();
-    for (let i = 0; i < MAX_DELIVERY; i++) await r.abandonMessage(await receiveOne(r));
+    for (let i = 0; i < MAX_DELIVERY; i++) {
+      await r.abandonMessage(await receiveOne(r));
+    }
     expect(await r.receiveMessages(1, { maxWaitTimeInMs: 500 })).toEqual([]);
 
     if (emulator) {
@@ -266,7 +286,9 @@ describe(`Service Bus contract (${real ? 'real namespace' : 'emulator'})`, () =>
     expect(m.body).toBe('first');
     await r.completeMessage(m);
     expect(await r.receiveMessages(5, { maxWaitTimeInMs: 500 })).toEqual([]);
-    if (emulator) expect(emulator.sent(QUEUE).duplicatesDropped - dropped).toBe(2);
+    if (emulator) {
+      expect(emulator.sent(QUEUE).duplicatesDropped - dropped).toBe(2);
+    }
   });
 
   it('renewing the lock keeps the message locked past the lock duration', async () => {
@@ -313,10 +335,14 @@ describe(`Service Bus contract (${real ? 'real namespace' : 'emulator'})`, () =>
         opened.push(r);
         expect(r.sessionId).toBe(session);
         const got: ServiceBusReceivedMessage[] = [];
-        while (got.length < 3) got.push(...(await r.receiveMessages(3, { maxWaitTimeInMs: 1000 })));
+        while (got.length < 3) {
+          got.push(...(await r.receiveMessages(3, { maxWaitTimeInMs: 1000 })));
+        }
         expect(got.map((m) => (m.body as { i: number }).i)).toEqual([0, 1, 2]);
         expect(new Set(got.map((m) => m.sessionId))).toEqual(new Set([session]));
-        for (const m of got) await r.completeMessage(m);
+        for (const m of got) {
+          await r.completeMessage(m);
+        }
       }
     });
 
@@ -326,7 +352,7 @@ describe(`Service Bus contract (${real ? 'real namespace' : 'emulator'})`, () =>
       const holder = await client.acceptNextSession(SESSION_QUEUE);
       opened.push(holder);
       expect(holder.sessionId).toBe(s);
-      expect(holder.sessionLockedUntilUtc!.getTime()).toBeGreaterThan(Date.now());
+      expect(holder.sessionLockedUntilUtc.getTime()).toBeGreaterThan(Date.now());
       expect(await errorCode(client.acceptSession(SESSION_QUEUE, s))).toBe('SessionCannotBeLocked');
 
       await holder.setSessionState('cursor-1');

@@ -52,7 +52,9 @@ describe('dev timers', () => {
     const timers = startDevTimers([fn], { log: () => undefined });
     try {
       const deadline = Date.now() + 4000;
-      while (calls.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      while (calls.length < 2 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
     } finally {
       await timers.close();
     }
@@ -84,8 +86,11 @@ describe('dev timers', () => {
     let n = 0;
     const { fn, calls } = recorder('0 0 0 1 1 *', async () => {
       n++;
-      if (n === 1) await gate;
-      else throw new Error('storage down');
+      if (n === 1) {
+        await gate;
+      } else {
+        throw new Error('storage down');
+      }
     });
     const lines: string[] = [];
     const timers = startDevTimers([fn], { autoStart: false, log: (l) => lines.push(l) });

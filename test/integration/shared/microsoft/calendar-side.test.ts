@@ -61,7 +61,9 @@ describe('Microsoft calendar side against the Graph simulator', () => {
   beforeEach(() => {
     sleeps = [];
     now = NOW;
-    for (const e of store().all()) store().remove(e.id);
+    for (const e of store().all()) {
+      store().remove(e.id);
+    }
     store().resetMessages();
   });
   afterAll(() => sim.close());
@@ -130,7 +132,9 @@ describe('Microsoft calendar side against the Graph simulator', () => {
         },
       },
     });
-    if ('error' in custom) throw new Error(custom.error);
+    if ('error' in custom) {
+      throw new Error(custom.error);
+    }
     const s = side();
     await s.write([create(ev({ title: 'fine' }), 'U-1')]);
     const read = await s.read(undefined, new Set());
@@ -238,7 +242,9 @@ describe('Microsoft calendar side against the Graph simulator', () => {
     const read = await s.read(undefined, new Set());
     const items = upserts(read.changes);
     expect(items).toHaveLength(patterns.length);
-    for (const f of written) expect(items.find((i) => i.fields.title === f.title)?.fields).toEqual(f);
+    for (const f of written) {
+      expect(items.find((i) => i.fields.title === f.title)?.fields).toEqual(f);
+    }
     expect(new Set(items.map((i) => i.id))).toEqual(new Set(results.map((r) => (r.ok ? r.id : ''))));
   });
 

@@ -38,7 +38,9 @@ const upserts = (r: ReadResult<EventFields>): Snapshot<EventFields>[] =>
 const deletes = (r: ReadResult<EventFields>): string[] =>
   r.changes.flatMap((c) => (c.type === 'delete' ? [c.id] : []));
 const written = (result: { ok: boolean } & Partial<{ id: string }>): string => {
-  if (!result.ok || !result.id) throw new Error(`write failed: ${JSON.stringify(result)}`);
+  if (!result.ok || !result.id) {
+    throw new Error(`write failed: ${JSON.stringify(result)}`);
+  }
   return result.id;
 };
 
@@ -253,8 +255,9 @@ describe('Oro calendar side against the Oro simulator', () => {
     settle();
     const quiet = await s.read(first.cursor, ids);
     settle();
-    for (const m of masters)
+    for (const m of masters) {
       oro.calendar.createException(m.id, { originalStart: '2026-05-12T07:00:00Z', isCancelled: true });
+    }
     const before = s.requests;
     const next = await s.read(quiet.cursor, ids);
     expect(upserts(next)).toHaveLength(25);

@@ -20,7 +20,9 @@ const at = (hhmm: string, seconds = 30) =>
 
 const buses: TestServiceBus[] = [];
 afterEach(async () => {
-  for (const bus of buses.splice(0)) await bus.close();
+  for (const bus of buses.splice(0)) {
+    await bus.close();
+  }
 });
 
 async function world() {
@@ -39,7 +41,9 @@ async function world() {
   /** What reached Service Bus for these users (task-sync), received and completed. */
   const received = async (...users: string[]) => {
     const got = [];
-    for (const u of users) got.push(...(await bus.drain(QUEUES.tasks, u)));
+    for (const u of users) {
+      got.push(...(await bus.drain(QUEUES.tasks, u)));
+    }
     return got.map((m) => ({ messageId: m.messageId as string, body: m.body as unknown }));
   };
   const ids = async (...users: string[]) => (await received(...users)).map((m) => m.messageId).sort();
@@ -73,7 +77,9 @@ async function world() {
   };
   const slots = async () => {
     const rows: DueRow[] = [];
-    for await (const page of schedule.due('000000000000', '209912312359', 100)) rows.push(...page);
+    for await (const page of schedule.due('000000000000', '209912312359', 100)) {
+      rows.push(...page);
+    }
     return rows.map((r) => `${r.userId}/${r.entity}@${r.slot.slice(8)}`).sort();
   };
   return {
@@ -187,7 +193,9 @@ describe('Scheduler.fanOut (Azurite)', () => {
     await w.user('gone', {}, 'disconnected');
     await w.user('expired', {}, 'reconnect-required');
     await w.user('never', {}, null);
-    for (const id of ['on', 'off', 'gone', 'expired', 'never']) await w.scheduler.connected(id, at('18:59'));
+    for (const id of ['on', 'off', 'gone', 'expired', 'never']) {
+      await w.scheduler.connected(id, at('18:59'));
+    }
     await w.schedule.saveCursor({ through: '202611241859' });
 
     const r = await w.scheduler.fanOut(at('19:00'));

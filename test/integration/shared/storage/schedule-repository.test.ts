@@ -4,7 +4,9 @@ import { testConnectionString, uniquePrefix } from '../../../support/storage';
 
 async function allDue(repo: ScheduleRepository, from: string, through: string): Promise<DueRow[]> {
   const rows: DueRow[] = [];
-  for await (const page of repo.due(from, through, 2)) rows.push(...page);
+  for await (const page of repo.due(from, through, 2)) {
+    rows.push(...page);
+  }
   return rows;
 }
 const keys = (rows: DueRow[]) => rows.map((r) => `${r.slot}/${r.userId}/${r.entity}`);
@@ -56,10 +58,14 @@ describe('schedule repository (Azurite)', () => {
 
   it('moves many rows in a few transactions; a row someone else moved meanwhile is left to them', async () => {
     const repo = fresh();
-    for (const u of ['u1', 'u2', 'u3']) await repo.place(u, 'tasks', '202611241900');
+    for (const u of ['u1', 'u2', 'u3']) {
+      await repo.place(u, 'tasks', '202611241900');
+    }
     const rows = await allDue(repo, '202611241900', '202611241900');
     const etags = new Map<string, string>();
-    for (const u of ['u1', 'u2', 'u3']) etags.set(u, (await repo.get(u, 'tasks'))!.etag);
+    for (const u of ['u1', 'u2', 'u3']) {
+      etags.set(u, (await repo.get(u, 'tasks'))!.etag);
+    }
     await repo.place('u1', 'tasks', '202611241930'); // a reconnect meanwhile
     const before = repo.counts.written;
     const moved = await repo.moveMany(

@@ -34,7 +34,9 @@ describe('SubscriptionRepository (Azurite)', () => {
     expect(await repo.forUser('someone-else')).toEqual([]);
 
     const raw = [];
-    for await (const row of tables.client('subscriptions').listEntities()) raw.push(JSON.stringify(row));
+    for await (const row of tables.client('subscriptions').listEntities()) {
+      raw.push(JSON.stringify(row));
+    }
     expect(raw.join('\n')).not.toContain('secret-state');
     expect(clientStateMatches(a.clientStateHash, 'secret-state')).toBe(true);
     expect(clientStateMatches(a.clientStateHash, 'secret-statf')).toBe(false);

@@ -130,7 +130,9 @@ describe('sync runner with both simulators and Azurite', () => {
     const victim = copy()[0]!.id;
     const report = await h.run(BI, undefined, {
       during: (point) => {
-        if (point === 'after-read') h.microsoft.todo(MS_USER).remove(victim);
+        if (point === 'after-read') {
+          h.microsoft.todo(MS_USER).remove(victim);
+        }
       },
     });
     expect(report.result).toMatchObject({ updated: 0, errors: 1 });
@@ -160,9 +162,13 @@ describe('sync runner: mass-delete guard', () => {
   afterAll(() => h.close());
 
   it('stops a run that would delete most linked items, says why, and runs when the admin confirms', async () => {
-    for (let i = 0; i < 14; i++) h.oro.createTask(ORO_OWNER, { subject: `Task ${i}` });
+    for (let i = 0; i < 14; i++) {
+      h.oro.createTask(ORO_OWNER, { subject: `Task ${i}` });
+    }
     expect((await h.run(BI)).result.created).toBe(14);
-    for (const t of h.oro.tasks(ORO_OWNER).slice(0, 12)) h.oro.deleteTask(t.id);
+    for (const t of h.oro.tasks(ORO_OWNER).slice(0, 12)) {
+      h.oro.deleteTask(t.id);
+    }
 
     const blocked = await h.run(BI);
     expect(blocked).toMatchObject({ status: 'blocked', error: expect.stringContaining('12 of 14') });

@@ -39,7 +39,7 @@ const leafValue: Record<LeafPath, fc.Arbitrary<unknown>> = {
 /** Any subset of leaves, each with a random value: one level's overrides. */
 const flatOverrides: fc.Arbitrary<FlatOverrides> = fc.record(leafValue, {
   requiredKeys: [],
-}) as fc.Arbitrary<FlatOverrides>;
+});
 
 const levels = fc.record(
   { global: flatOverrides, organization: flatOverrides, user: flatOverrides },
@@ -82,7 +82,9 @@ describe('three-level resolution (property)', () => {
         const a = resolve(docs);
         const b = resolve({ ...docs, organization: otherOrg });
         for (const path of LEAF_PATHS) {
-          if (docs.user?.[path] !== undefined) expect(b[path]).toEqual(a[path]);
+          if (docs.user?.[path] !== undefined) {
+            expect(b[path]).toEqual(a[path]);
+          }
         }
       }),
       { numRuns: 300 },

@@ -147,9 +147,15 @@ function apply(h: SyncHarness<EventFields>, o: Op): void {
     }
     if (o.kind === 'edit' && o.side === 'oro') {
       const e = pick(oroOwn(), o.pick);
-      if (!e) return;
-      if (o.what === 'title') oro.editEvent(e.id, { title: `${e.title.split(' ')[0]} v${o.value}` });
-      if (o.what === 'description') oro.editEvent(e.id, { description: `note ${o.value}` });
+      if (!e) {
+        return;
+      }
+      if (o.what === 'title') {
+        oro.editEvent(e.id, { title: `${e.title.split(' ')[0]} v${o.value}` });
+      }
+      if (o.what === 'description') {
+        oro.editEvent(e.id, { description: `note ${o.value}` });
+      }
       if (o.what === 'time' && !e.recurrence) {
         const start = Date.parse(e.start) + (o.value + 1) * HOUR;
         oro.editEvent(e.id, { start: oroTime(start), end: oroTime(start + HOUR) });
@@ -157,10 +163,15 @@ function apply(h: SyncHarness<EventFields>, o: Op): void {
     }
     if (o.kind === 'edit' && o.side === 'ms') {
       const e = pick(msOwn(), o.pick);
-      if (!e) return;
-      if (o.what === 'title') cal.update(e.id, { subject: `${String(e.subject).split(' ')[0]} w${o.value}` });
-      if (o.what === 'description')
+      if (!e) {
+        return;
+      }
+      if (o.what === 'title') {
+        cal.update(e.id, { subject: `${String(e.subject).split(' ')[0]} w${o.value}` });
+      }
+      if (o.what === 'description') {
         cal.update(e.id, { body: { contentType: 'text', content: `memo ${o.value}` } });
+      }
       if (o.what === 'time' && !e.recurrence) {
         const start = Date.parse(`${e.start.dateTime.slice(0, 19)}Z`) + (o.value + 1) * HOUR;
         cal.update(e.id, { start: graphTime(start), end: graphTime(start + HOUR) });
@@ -171,7 +182,9 @@ function apply(h: SyncHarness<EventFields>, o: Op): void {
         oroOwn().filter((r) => r.recurrence),
         o.pick,
       );
-      if (!series) return;
+      if (!series) {
+        return;
+      }
       const original = Date.parse(series.start) + o.nth * DAY;
       oro.createException(
         series.id,
@@ -190,24 +203,37 @@ function apply(h: SyncHarness<EventFields>, o: Op): void {
         msOwn().filter((e) => e.recurrence),
         o.pick,
       );
-      if (!series) return;
+      if (!series) {
+        return;
+      }
       const original = Date.parse(`${series.start.dateTime.slice(0, 19)}Z`) + o.nth * DAY;
       const id = cal.occurrenceId(series.id, new Date(original).toISOString().replace('.000Z', 'Z'));
-      if (!id) return;
-      if (o.cancel) cal.remove(id);
-      else cal.update(id, { start: graphTime(original + 2 * HOUR), end: graphTime(original + 3 * HOUR) });
+      if (!id) {
+        return;
+      }
+      if (o.cancel) {
+        cal.remove(id);
+      } else {
+        cal.update(id, { start: graphTime(original + 2 * HOUR), end: graphTime(original + 3 * HOUR) });
+      }
     }
     if (o.kind === 'delete' && o.side === 'oro') {
       const e = pick(oroOwn(), o.pick);
-      if (e) oro.deleteEvent(e.id);
+      if (e) {
+        oro.deleteEvent(e.id);
+      }
     }
     if (o.kind === 'delete' && o.side === 'ms') {
       const e = pick(msOwn(), o.pick);
-      if (e) cal.remove(e.id);
+      if (e) {
+        cal.remove(e.id);
+      }
     }
   } catch (error) {
     // A user action the simulator refuses (an occurrence already cancelled, say) is no action.
-    if (!(error instanceof Error)) throw error;
+    if (!(error instanceof Error)) {
+      throw error;
+    }
   }
 }
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { SyncSettings } from '../../../../shared/sync/model';
 import type { CrashPoint } from '../../../../shared/sync/runner';
 import { oroToFields } from '../../../../shared/sync/tasks/oro-mapping';
-import { todoToFields, type TodoTask } from '../../../../shared/sync/tasks/todo-mapping';
+import { todoToFields } from '../../../../shared/sync/tasks/todo-mapping';
 import {
   armFault,
   checkedSync,
@@ -62,7 +62,9 @@ function applyEdit(h: SyncHarness, o: Extract<Op, { kind: 'edit' }>): void {
   if (o.side === 'oro') {
     const tasks = h.oro.tasks(ORO_OWNER);
     const t = tasks[o.pick % Math.max(1, tasks.length)];
-    if (!t) return;
+    if (!t) {
+      return;
+    }
     const patch = {
       title: { subject: `${t.subject.split(' ')[0]} v${o.value}` },
       description: { description: `note ${o.value}` },
@@ -74,7 +76,9 @@ function applyEdit(h: SyncHarness, o: Extract<Op, { kind: 'edit' }>): void {
   } else {
     const tasks = h.microsoft.todo(MS_USER).all();
     const t = tasks[o.pick % Math.max(1, tasks.length)];
-    if (!t) return;
+    if (!t) {
+      return;
+    }
     const patch = {
       title: { title: `${t.title.split(' ')[0]} w${o.value}` },
       description: { body: { content: `memo ${o.value}`, contentType: 'text' } },
@@ -124,25 +128,38 @@ describe('task sync (model-based, with faults)', () => {
           const h = await startSyncHarness();
           try {
             // A synced starting point, so edits and deletions meet linked tasks.
-            for (let i = 0; i < oroStart; i++) h.oro.createTask(ORO_OWNER, { subject: `Oro ${i}` });
-            for (let i = 0; i < msStart; i++) h.microsoft.todo(MS_USER).create({ title: `To Do ${i}` });
+            for (let i = 0; i < oroStart; i++) {
+              h.oro.createTask(ORO_OWNER, { subject: `Oro ${i}` });
+            }
+            for (let i = 0; i < msStart; i++) {
+              h.microsoft.todo(MS_USER).create({ title: `To Do ${i}` });
+            }
             await sync(h, settings);
 
             let pendingCrash: CrashPoint | undefined;
             for (const o of ops) {
-              if (o.kind === 'create' && o.side === 'oro') h.oro.createTask(ORO_OWNER, { subject: o.title });
-              if (o.kind === 'create' && o.side === 'ms')
+              if (o.kind === 'create' && o.side === 'oro') {
+                h.oro.createTask(ORO_OWNER, { subject: o.title });
+              }
+              if (o.kind === 'create' && o.side === 'ms') {
                 h.microsoft.todo(MS_USER).create({ title: o.title });
-              if (o.kind === 'edit') applyEdit(h, o);
+              }
+              if (o.kind === 'edit') {
+                applyEdit(h, o);
+              }
               if (o.kind === 'delete' && o.side === 'oro') {
                 const t = h.oro.tasks(ORO_OWNER);
                 const victim = t[o.pick % Math.max(1, t.length)];
-                if (victim) h.oro.deleteTask(victim.id);
+                if (victim) {
+                  h.oro.deleteTask(victim.id);
+                }
               }
               if (o.kind === 'delete' && o.side === 'ms') {
                 const t = h.microsoft.todo(MS_USER).all();
                 const victim = t[o.pick % Math.max(1, t.length)];
-                if (victim) h.microsoft.todo(MS_USER).remove(victim.id);
+                if (victim) {
+                  h.microsoft.todo(MS_USER).remove(victim.id);
+                }
               }
               if (o.kind === 'fault') {
                 pendingCrash =
@@ -178,13 +195,15 @@ describe('task sync (model-based, with faults)', () => {
               const t = oroById.get(id)!;
               return oroToFields({ ...t, priority: t.priority, status: t.status });
             };
-            const msFields = (id: string) => todoToFields(msById.get(id)! as unknown as TodoTask);
+            const msFields = (id: string) => todoToFields(msById.get(id)!);
 
             if (settings.direction === 'bidirectional') {
               // Everything linked, and each pair equal.
               expect(links).toHaveLength(oroTasks.length);
               expect(links).toHaveLength(msTasks.length);
-              for (const l of links) expect(msFields(l.microsoftId!)).toEqual(oroFields(l.oroId!));
+              for (const l of links) {
+                expect(msFields(l.microsoftId!)).toEqual(oroFields(l.oroId!));
+              }
             } else {
               // One way: every source task has its copy; copies the user did not touch equal their source.
               const source = settings.direction === 'oro-to-microsoft' ? 'oro' : 'ms';

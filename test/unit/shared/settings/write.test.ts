@@ -22,7 +22,9 @@ const current: StoredOverrides = {
 };
 
 const ok = (outcome: ReturnType<typeof applyWrite>) => {
-  if (!outcome.ok) throw new Error(`expected success, got ${JSON.stringify(outcome.errors)}`);
+  if (!outcome.ok) {
+    throw new Error(`expected success, got ${JSON.stringify(outcome.errors)}`);
+  }
   return outcome.overrides;
 };
 

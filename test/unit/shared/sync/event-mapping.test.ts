@@ -10,7 +10,9 @@ import {
 } from '../../../../shared/sync/calendar/event-mapping';
 
 const ok = <T>(m: { ok: T; notes: string[] } | { unsupported: string }): T => {
-  if ('unsupported' in m) throw new Error(`unexpectedly unsupported: ${m.unsupported}`);
+  if ('unsupported' in m) {
+    throw new Error(`unexpectedly unsupported: ${m.unsupported}`);
+  }
   return m.ok;
 };
 
