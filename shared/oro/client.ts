@@ -1,3 +1,5 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { classifyAnswer, isRetryable } from '../errors/classify';
 import { SideError } from '../sync/ports';
 
 export interface OroConnection {
@@ -20,15 +22,32 @@ const JSON_PLAIN = 'application/json';
 const MAX_RETRIES = 3;
 const MAX_RETRY_AFTER_MS = 30_000;
 
-/** Client-credentials tokens, shared by every run of this process for the same Oro client. */
+/** Same-origin redirects an API request follows before it gives up. */
+const MAX_REDIRECTS = 5;
+const GRANT = 'client_credentials';
+
+/**
+ * Client-credentials tokens, shared by every run of this process for the same Oro client.
+ * A token is reused only for the exact credentials that obtained it: the key holds the
+ * base URL, client id, grant and a keyed hash of the secret (never the secret itself), so
+ * an organization with another's URL and client id but a wrong secret asks Oro itself
+ * (and is refused), and a rotated secret is used from the next request on.
+ */
 export class OroTokenCache {
   private readonly tokens = new Map<string, { value: string; expiresAt: number }>();
+  /** Per process: the hashes in the keys mean nothing outside it. */
+  private readonly hashKey = randomBytes(32);
+
+  private key(conn: OroConnection): string {
+    const secret = createHmac('sha256', this.hashKey).update(conn.clientSecret).digest('base64url');
+    return JSON.stringify([conn.baseUrl.replace(/\/+$/, ''), conn.clientId, GRANT, secret]);
+  }
 
   async get(
     conn: OroConnection,
     fetchToken: () => Promise<{ value: string; expiresIn: number }>,
   ): Promise<string> {
-    const key = `${conn.baseUrl}|${conn.clientId}`;
+    const key = this.key(conn);
     const cached = this.tokens.get(key);
     if (cached && cached.expiresAt > Date.now() + 60_000) {
       return cached.value;
@@ -39,7 +58,7 @@ export class OroTokenCache {
   }
 
   forget(conn: OroConnection): void {
-    this.tokens.delete(`${conn.baseUrl}|${conn.clientId}`);
+    this.tokens.delete(this.key(conn));
   }
 }
 
@@ -86,27 +105,54 @@ export class OroClient {
   }
 
   private async send(method: string, path: string, token: string, body: unknown, type: string) {
-    this.requests++;
-    const { res, text } = await this.fetchText(
-      this.url(path),
-      {
-        method,
-        headers: {
-          Authorization: `Bearer ${token}`,
-          Accept: type,
-          ...(body === undefined ? {} : { 'Content-Type': type }),
+    let url = this.url(path);
+    let current = { method, body };
+    for (let hops = 0; ; hops++) {
+      this.requests++;
+      const { res, text } = await this.fetchText(
+        url,
+        {
+          method: current.method,
+          headers: {
+            Authorization: `Bearer ${token}`,
+            Accept: type,
+            ...(current.body === undefined ? {} : { 'Content-Type': type }),
+          },
+          ...(current.body === undefined ? {} : { body: JSON.stringify(current.body) }),
         },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      },
-      `${method} ${path}`,
-    );
-    const retryAfter = Number(res.headers.get('retry-after'));
-    return {
-      status: res.status,
-      body: text ? safeJson(text) : undefined,
-      retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
-      serverTime: Date.parse(res.headers.get('date') ?? '') || undefined,
-    };
+        `${method} ${path}`,
+      );
+      const next = redirectTarget(res, url);
+      if (next !== undefined) {
+        // The token goes to the configured origin only: a redirect elsewhere is refused
+        // (a permanent answer: the same request meets the same redirect).
+        if (next.origin !== new URL(url).origin) {
+          throw redirectRefused(res.status, `${method} ${path}`, next, 'Oro redirected it to another origin');
+        }
+        if (hops >= MAX_REDIRECTS) {
+          throw redirectRefused(
+            res.status,
+            `${method} ${path}`,
+            next,
+            `more than ${MAX_REDIRECTS} redirects`,
+          );
+        }
+        url = next.toString();
+        // As fetch does (WHATWG Fetch, HTTP-redirect fetch): 303, and 301/302 of a POST,
+        // become a GET without body; 307 and 308 repeat the request as it was.
+        if (res.status === 303 || ((res.status === 301 || res.status === 302) && current.method === 'POST')) {
+          current = { method: 'GET', body: undefined };
+        }
+        continue;
+      }
+      const retryAfter = Number(res.headers.get('retry-after'));
+      return {
+        status: res.status,
+        body: text ? safeJson(text) : undefined,
+        retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
+        serverTime: Date.parse(res.headers.get('date') ?? '') || undefined,
+      };
+    }
   }
 
   /** fetch with a deadline over the whole exchange, body included; no answer is a retryable SideError. */
@@ -119,7 +165,9 @@ export class OroClient {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new Error(`no answer within ${ms} ms`)), ms);
     try {
-      const res = await fetch(url, { ...init, signal: controller.signal });
+      // Redirects are never followed by fetch itself: it would re-send the Authorization
+      // header, or the client secret, to wherever a 307/308 points.
+      const res = await fetch(url, { ...init, redirect: 'manual', signal: controller.signal });
       return { res, text: await res.text() };
     } catch (error) {
       const reason = controller.signal.aborted ? `no answer within ${ms} ms` : (error as Error).message;
@@ -143,19 +191,30 @@ export class OroClient {
 
   private async fetchToken(): Promise<{ value: string; expiresIn: number }> {
     this.requests++;
+    const tokenUrl = `${this.conn.baseUrl.replace(/\/+$/, '')}/oauth2-token`;
     const { res, text } = await this.fetchText(
-      `${this.conn.baseUrl.replace(/\/+$/, '')}/oauth2-token`,
+      tokenUrl,
       {
         method: 'POST',
         headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({
-          grant_type: 'client_credentials',
+          grant_type: GRANT,
           client_id: this.conn.clientId,
           client_secret: this.conn.clientSecret,
         }),
       },
       'the token request',
     );
+    const moved = redirectTarget(res, tokenUrl);
+    if (moved !== undefined) {
+      // Not even to the same origin: the configured token URL is the only place the secret goes.
+      throw redirectRefused(
+        res.status,
+        'the token request',
+        moved,
+        'redirects of the token request are not followed',
+      );
+    }
     const body = safeJson(text) as {
       access_token?: unknown;
       expires_in?: unknown;
@@ -186,6 +245,28 @@ export function oroErrorDetail(body: unknown): string {
     return 'no details';
   }
   return [first.title, first.detail, first.source?.pointer].filter(Boolean).join(': ');
+}
+
+/** Where a 3xx answer points, resolved against the request URL; undefined for any other answer. */
+function redirectTarget(res: Response, requestUrl: string): URL | undefined {
+  const location = res.headers.get('location');
+  if (res.status < 300 || res.status > 399 || res.status === 304 || !location) {
+    return undefined;
+  }
+  try {
+    return new URL(location, requestUrl);
+  } catch {
+    return new URL('about:invalid');
+  }
+}
+
+function redirectRefused(status: number, what: string, target: URL, why: string): SideError {
+  return new SideError(
+    'oro',
+    `Oro answered ${what} with a redirect (HTTP ${status}) to ${target.origin}${target.pathname}, not followed: ${why}. Check the Oro base URL in the settings.`,
+    isRetryable(classifyAnswer(status)),
+    status,
+  );
 }
 
 function safeJson(text: string): unknown {
