@@ -10,6 +10,10 @@ export const connectionStatus = z
     displayName: z.string().optional(),
     connectedAt: z.string().optional(),
     reason: z.string().optional().meta({ description: 'Why the account must be connected again.' }),
+    signInError: z.object({ at: z.string(), message: z.string() }).optional().meta({
+      description:
+        'The last sign-in attempt failed after the last successful one (cancelled, refused, or the Microsoft account is linked to another Oro user); the connection itself, if any, is unchanged.',
+    }),
   })
   .meta({ id: 'ConnectionStatus' });
 

@@ -11,6 +11,10 @@ export class TokenCacheConflict extends Error {
 
 const cacheContext = (userId: string) => `connections/${userId}/msalcache`;
 
+/** A serialized MSAL cache, sealed as the user's cache row stores it. */
+export const sealTokenCache = (secrets: SecretBox, userId: string, serialized: string): string =>
+  JSON.stringify(secrets.seal(serialized, cacheContext(userId)));
+
 /**
  * MSAL's distributed cache over our connections table, one partition per user. The
  * serialized cache is sealed before it is stored, and written back only at the ETag it
@@ -50,7 +54,7 @@ export class TableTokenCache implements ICacheClient, IPartitionManager {
   }
 
   async set(key: string, value: string): Promise<string> {
-    const sealed = JSON.stringify(this.secrets.seal(value, cacheContext(key)));
+    const sealed = sealTokenCache(this.secrets, key, value);
     try {
       this.etag = await this.repository.saveCache(key, sealed, this.etag);
     } catch (error) {

@@ -1,18 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { CryptoProvider, InteractionRequiredAuthError, type AuthenticationResult } from '@azure/msal-node';
-import { createMsalClient, GRAPH_SCOPES, REQUIRED_SCOPES } from '../auth/msal';
+import { CryptoProvider, InteractionRequiredAuthError } from '@azure/msal-node';
+import { createMsalClient, GRAPH_SCOPES } from '../auth/msal';
 import { TableTokenCache, TokenCacheConflict } from '../auth/token-cache';
 import type { SecretBox } from '../crypto/secret-box';
 import { AppError, isAppErrorCode } from '../errors/app-error';
 import { batch, createGraphClient, graphErrorMessage } from '../microsoft/graph-client';
-import { sealedSecret } from '../settings/model';
 import type { MicrosoftApp, SettingsService } from '../settings/service';
 import type { ConnectionRepository, StoredAccount } from '../storage/connection-repository';
 import type { OAuthStateRepository } from '../storage/oauth-state-repository';
+import { AccountClaims } from './account-claims';
+import { describeAuthError, SignInCompletion, verifierContext } from './sign-in';
 
 export const STATE_TTL_MS = 10 * 60_000;
 const MAX_ATTEMPTS = 5;
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface ConnectionView {
   status: StoredAccount['status'];
@@ -20,6 +20,8 @@ export interface ConnectionView {
   displayName?: string;
   connectedAt?: string;
   reason?: string;
+  /** The last sign-in attempt, when it failed after the last one that succeeded. */
+  signInError?: { at: string; message: string };
 }
 
 export interface CheckResult {
@@ -49,14 +51,14 @@ export interface ConnectionListener {
   disconnecting(userId: string): Promise<void>;
 }
 
-const verifierContext = (userId: string) => `oauthstate/${userId}/verifier`;
-
 /**
  * Connect, check and disconnect a user's Microsoft 365 account, and hand out Graph
  * access tokens for it. Tokens exist only inside MSAL's cache, sealed in storage.
  */
 export class ConnectionService {
   private readonly crypto = new CryptoProvider();
+  private readonly claims: AccountClaims;
+  private readonly signIn: SignInCompletion;
   readonly listeners: ConnectionListener[] = [];
 
   constructor(
@@ -70,7 +72,28 @@ export class ConnectionService {
       connected(userId: string, now: Date): Promise<void>;
       disconnected(userId: string): Promise<void>;
     },
-  ) {}
+  ) {
+    this.claims = new AccountClaims(connections, (userId) =>
+      settings.requireUser(userId).then(
+        () => true,
+        (error: unknown) => {
+          if (isAppErrorCode(error, 'not-found')) {
+            return false;
+          }
+          throw error;
+        },
+      ),
+    );
+    this.signIn = new SignInCompletion({
+      settings,
+      connections,
+      secrets,
+      authorityHost: microsoft.authorityHost,
+      claims: this.claims,
+      listeners: this.listeners,
+      ...(schedule ? { schedule } : {}),
+    });
+  }
 
   /** Starts a sign-in: a single-use state with a PKCE verifier, and the URL to open in a popup. */
   async authorize(userId: string, now = new Date()): Promise<{ authorizeUrl: string; expiresAt: string }> {
@@ -110,92 +133,22 @@ export class ConnectionService {
       };
     }
     const { userId } = consumed.pending;
-    if (Date.parse(consumed.pending.expiresAt) < now.getTime()) {
-      return {
-        ok: false,
-        userId,
-        error: 'The sign-in took longer than 10 minutes and expired; start again.',
-      };
+    const outcome = await this.signIn.redeem(userId, consumed.pending, query, now);
+    if (!outcome.ok && outcome.error) {
+      await this.signIn.noteFailure(userId, outcome.error, now);
     }
-    if (query.error) {
-      return {
-        ok: false,
-        userId,
-        error:
-          query.error === 'access_denied'
-            ? 'Sign-in was cancelled.'
-            : `Microsoft sign-in failed: ${firstLine(query.error_description) ?? query.error}.`,
-      };
-    }
-    if (!query.code) {
-      return { ok: false, userId, error: 'The sign-in response has no authorization code.' };
-    }
-
-    const app = await this.settings.microsoftApp(userId);
-    const verifier = this.secrets.open(
-      sealedSecret.parse(JSON.parse(consumed.pending.sealedVerifier)),
-      verifierContext(userId),
-    );
-    await this.connections.deleteCache(userId); // a new sign-in starts from a clean cache
-    const cache = new TableTokenCache(userId, this.connections, this.secrets);
-    let result: AuthenticationResult;
-    try {
-      result = await createMsalClient(app, this.microsoft.authorityHost, cache.plugin()).acquireTokenByCode({
-        code: query.code,
-        codeVerifier: verifier,
-        redirectUri: app.redirectUri,
-        scopes: [...GRAPH_SCOPES],
-      });
-    } catch (error) {
-      await this.connections.deleteCache(userId);
-      return {
-        ok: false,
-        userId,
-        error: `Microsoft did not accept the sign-in: ${describeAuthError(error)}`,
-      };
-    }
-    const account = result.account;
-    const granted = result.scopes.map((s) => s.toLowerCase());
-    const missing = REQUIRED_SCOPES.filter((s) => !granted.includes(s.toLowerCase()));
-    const tenantMismatch =
-      GUID.test(app.tenantId) && result.tenantId.toLowerCase() !== app.tenantId.toLowerCase();
-    if (!account || missing.length > 0 || tenantMismatch) {
-      await this.connections.deleteCache(userId);
-      return {
-        ok: false,
-        userId,
-        error: !account
-          ? 'Microsoft returned no account.'
-          : missing.length > 0
-            ? `These permissions were not granted: ${missing.join(', ')}. Sign in again and accept them, or ask an administrator to grant consent.`
-            : `The account ${account.username} belongs to another directory (tenant ${result.tenantId}) than the configured one (${app.tenantId}).`,
-      };
-    }
-    const stamp = now.toISOString();
-    await this.updateAccount(userId, () => ({
-      status: 'connected',
-      homeAccountId: account.homeAccountId,
-      username: account.username,
-      displayName: account.name ?? account.username,
-      tenantId: result.tenantId,
-      scopes: result.scopes,
-      connectedAt: stamp,
-      updatedAt: stamp,
-    }));
-    await this.schedule?.connected(userId, now);
-    for (const listener of this.listeners) {
-      // The sign-in stands even when a listener fails: subscriptions are made again by the
-      // next sync run's ensure, and until then changes arrive by polling.
-      await listener.connected(userId).catch(() => undefined);
-    }
-    return { ok: true, userId, accountName: account.username };
+    return outcome;
   }
 
   async status(userId: string): Promise<ConnectionView> {
     await this.settings.requireUser(userId);
-    const row = await this.connections.getAccount(userId);
+    const [row, note] = await Promise.all([
+      this.connections.getAccount(userId),
+      this.connections.getSignInNote(userId),
+    ]);
+    const failed = note && note.value.at > (row?.value.connectedAt ?? '') ? { signInError: note.value } : {};
     if (!row || row.value.status === 'disconnected') {
-      return { status: 'disconnected' };
+      return { status: 'disconnected', ...failed };
     }
     const a = row.value;
     return {
@@ -204,6 +157,7 @@ export class ConnectionService {
       displayName: a.displayName,
       connectedAt: a.connectedAt,
       ...(a.reason ? { reason: a.reason } : {}),
+      ...failed,
     };
   }
 
@@ -316,12 +270,16 @@ export class ConnectionService {
     await this.connections.deleteCache(userId);
     await this.schedule?.disconnected(userId);
     const row = await this.connections.getAccount(userId);
-    if (!row || row.value.status === 'disconnected') {
+    if (!row) {
       return;
     }
-    await this.updateAccount(userId, (current) =>
-      current ? { ...current, status: 'disconnected', updatedAt: now.toISOString() } : undefined,
-    );
+    if (row.value.status !== 'disconnected') {
+      await this.updateAccount(userId, (current) =>
+        current ? { ...current, status: 'disconnected', updatedAt: now.toISOString() } : undefined,
+      );
+    }
+    // After the row says disconnected: the account is free for another user.
+    await this.claims.release(userId, row.value.homeAccountId);
   }
 
   private async markReconnectRequired(userId: string, reason: string): Promise<void> {
@@ -369,17 +327,4 @@ function report<B>(
     ok: false,
     detail: `Graph answered ${result?.status ?? 'nothing'}: ${graphErrorMessage(result?.body)}`,
   };
-}
-
-function firstLine(text: string | undefined): string | undefined {
-  return text?.split(/\r?\n/)[0]?.trim() || undefined;
-}
-
-/** MSAL's error, without trace and correlation ids. */
-function describeAuthError(error: unknown): string {
-  if (error instanceof Error) {
-    const message = (error as { errorMessage?: string }).errorMessage || error.message;
-    return firstLine(message.replace(/^[a-z_]+: /, '')) ?? 'unknown error';
-  }
-  return String(error);
 }

@@ -1,5 +1,7 @@
+import type { TransactionAction } from '@azure/data-tables';
 import { z } from 'zod';
-import { isRestStatus, readRow, writeRow, type TableStore } from './tables';
+import { AppError } from '../errors/app-error';
+import { isRestStatus, mapStorageError, readRow, writeRow, type TableStore } from './tables';
 
 export const CONNECTION_STATUSES = ['connected', 'disconnected', 'reconnect-required'] as const;
 export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
@@ -31,6 +33,22 @@ export interface Versioned<T> {
  */
 export const accountRow = (userId: string): string => `account:${userId}`;
 const cacheRow = (userId: string): string => `msalcache:${userId}`;
+const signInRow = (userId: string): string => `signin:${userId}`;
+/**
+ * The claim of one Microsoft account (MSAL's home account id: object id and tenant) by
+ * the one Oro user it is linked to. Its own partition, named with a ":" that user ids
+ * (letters, digits, ".", "_", "-") never contain; encoded, since a key takes no "/", "#", "?".
+ */
+const claimKey = (homeAccountId: string): string =>
+  `msaccount:${encodeURIComponent(homeAccountId.toLowerCase())}`;
+
+/** Which Oro user a Microsoft account is linked to, and since when. */
+export const accountClaim = z.object({ userId: z.string(), claimedAt: z.string() });
+export type AccountClaim = z.infer<typeof accountClaim>;
+
+/** The last sign-in attempt that failed, shown in the connection status until one succeeds. */
+export const signInNote = z.object({ at: z.string(), message: z.string() });
+export type SignInNote = z.infer<typeof signInNote>;
 
 interface AccountEntity {
   partitionKey: string;
@@ -77,6 +95,87 @@ export class ConnectionRepository {
 
   async saveCache(userId: string, sealed: string, etag?: string): Promise<string> {
     return this.write<CacheEntity>({ partitionKey: userId, rowKey: cacheRow(userId), sealed }, etag);
+  }
+
+  /**
+   * Stores a new sign-in: the account row and the token cache together, in one partition
+   * transaction, each at the ETag it was read at (none: created). Either both change or
+   * neither does, so a failed or raced sign-in never leaves tokens of one account under
+   * the row of another. Fails with precondition-failed or conflict when either changed.
+   */
+  async replaceConnection(
+    userId: string,
+    account: StoredAccount,
+    accountEtag: string | undefined,
+    sealedCache: string,
+    cacheEtag: string | undefined,
+  ): Promise<void> {
+    await this.tables.ready();
+    const entity = <T extends { partitionKey: string; rowKey: string }>(
+      row: T,
+      etag: string | undefined,
+    ): TransactionAction => (etag ? ['update', row, 'Replace', { etag }] : ['create', row]);
+    try {
+      await this.table.submitTransaction([
+        entity<AccountEntity>(
+          { partitionKey: userId, rowKey: accountRow(userId), account: JSON.stringify(account) },
+          accountEtag,
+        ),
+        entity<CacheEntity>(
+          { partitionKey: userId, rowKey: cacheRow(userId), sealed: sealedCache },
+          cacheEtag,
+        ),
+      ]);
+    } catch (error) {
+      // A transaction reports a failed condition as 412, a create of an existing row as 409,
+      // an update of a vanished row as 404: all three mean "changed meanwhile".
+      if (isRestStatus(error, 404)) {
+        throw new AppError('precondition-failed', `the connection of user "${userId}" was deleted meanwhile`);
+      }
+      mapStorageError(error, `the connection of user "${userId}"`);
+    }
+  }
+
+  async getClaim(homeAccountId: string): Promise<Versioned<AccountClaim> | undefined> {
+    const key = claimKey(homeAccountId);
+    const row = await readRow<{ claim: string }>(this.tables, 'connections', key, key);
+    return row && { value: accountClaim.parse(JSON.parse(row.claim)), etag: row.etag };
+  }
+
+  /** Creates the claim (no etag: fails with conflict when the account is claimed) or takes it over at etag. */
+  saveClaim(homeAccountId: string, claim: AccountClaim, etag?: string): Promise<string> {
+    const key = claimKey(homeAccountId);
+    return writeRow(
+      this.tables,
+      'connections',
+      { partitionKey: key, rowKey: key, claim: JSON.stringify(claim) },
+      etag,
+      `the claim of Microsoft account ${homeAccountId}`,
+    );
+  }
+
+  /** Releases a claim at the ETag read; one changed or gone meanwhile is left alone (false). */
+  async deleteClaim(homeAccountId: string, etag: string): Promise<boolean> {
+    await this.tables.ready();
+    const key = claimKey(homeAccountId);
+    try {
+      await this.table.deleteEntity(key, key, { etag });
+      return true;
+    } catch (error) {
+      if (isRestStatus(error, 404) || isRestStatus(error, 412)) {
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  async getSignInNote(userId: string): Promise<Versioned<SignInNote> | undefined> {
+    const row = await readRow<{ note: string }>(this.tables, 'connections', userId, signInRow(userId));
+    return row && { value: signInNote.parse(JSON.parse(row.note)), etag: row.etag };
+  }
+
+  saveSignInNote(userId: string, note: SignInNote, etag?: string): Promise<string> {
+    return this.write({ partitionKey: userId, rowKey: signInRow(userId), note: JSON.stringify(note) }, etag);
   }
 
   /** Removes the tokens; gone already is fine. */

@@ -3,6 +3,8 @@ import { useTestStack } from '../../support/stack';
 import { connect, openCallback, signInAtSimulator } from '../../support/sign-in';
 
 const USER = DEMO.inheritingUserId;
+/** Typed, so the object literal holding it stays typed. */
+const anyString = (): unknown => expect.any(String);
 
 describe('Microsoft account connection', () => {
   const t = useTestStack({ seed: true });
@@ -57,19 +59,31 @@ describe('Microsoft account connection: what goes wrong', () => {
       userId: USER,
       error: 'Sign-in was cancelled.',
     });
-    expect(await status(USER)).toEqual({ status: 'disconnected' });
+    // The status says why the last sign-in failed.
+    expect(await status(USER)).toEqual({
+      status: 'disconnected',
+      signInError: { at: anyString(), message: page.message.error },
+    });
   });
 
   it('names the permissions the user did not grant', async () => {
     const page = await connect(t.api, USER, { granted: ['User.Read', 'Calendars.ReadWrite'] });
     expect(page.message).toMatchObject({ ok: false, error: expect.stringContaining('Tasks.ReadWrite') });
-    expect(await status(USER)).toEqual({ status: 'disconnected' });
+    // The status says why the last sign-in failed.
+    expect(await status(USER)).toEqual({
+      status: 'disconnected',
+      signInError: { at: anyString(), message: page.message.error },
+    });
   });
 
   it('refuses an account of another directory', async () => {
     const page = await connect(t.api, USER, { account: 'guest@fabrikam.example' });
     expect(page.message).toMatchObject({ ok: false, error: expect.stringContaining('another directory') });
-    expect(await status(USER)).toEqual({ status: 'disconnected' });
+    // The status says why the last sign-in failed.
+    expect(await status(USER)).toEqual({
+      status: 'disconnected',
+      signInError: { at: anyString(), message: page.message.error },
+    });
   });
 
   it('refuses an expired state', async () => {
@@ -107,7 +121,11 @@ describe('Microsoft account connection: what goes wrong', () => {
     callbackA.searchParams.set('state', new URL(b.authorizeUrl).searchParams.get('state') ?? '');
     const page = await openCallback(callbackA.toString());
     expect(page.message).toMatchObject({ ok: false, error: expect.stringContaining('Code_Verifier') });
-    expect(await status(USER)).toEqual({ status: 'disconnected' });
+    // The status says why the last sign-in failed.
+    expect(await status(USER)).toEqual({
+      status: 'disconnected',
+      signInError: { at: anyString(), message: page.message.error },
+    });
   });
 
   it('answers 409 naming the missing fields when the Microsoft app is not configured', async () => {
