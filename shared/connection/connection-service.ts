@@ -168,6 +168,18 @@ export class ConnectionService {
    * reconnect-required. `knownApp`: the user's Microsoft app, when the caller has resolved it already.
    */
   async graphAccessToken(userId: string, knownApp?: MicrosoftApp): Promise<string> {
+    return (await this.graphAccess(userId, knownApp)).token;
+  }
+
+  /**
+   * A Graph access token and the Microsoft account it belongs to (MSAL's home account id),
+   * both from one read of the account row: a sync run keeps its cursors and links per
+   * account, so it must know whose token it holds.
+   */
+  async graphAccess(
+    userId: string,
+    knownApp?: MicrosoftApp,
+  ): Promise<{ token: string; homeAccountId: string }> {
     const row = await this.connections.getAccount(userId);
     if (!row || row.value.status !== 'connected') {
       throw new AppError(
@@ -187,7 +199,7 @@ export class ConnectionService {
           throw new InteractionRequiredAuthError('no_tokens_found', 'The stored sign-in is gone.');
         }
         const result = await client.acquireTokenSilent({ account, scopes: [...GRAPH_SCOPES] });
-        return result.accessToken;
+        return { token: result.accessToken, homeAccountId: row.value.homeAccountId };
       } catch (error) {
         if (error instanceof TokenCacheConflict && attempt < MAX_ATTEMPTS) {
           continue;

@@ -65,6 +65,35 @@ export class LinkRepository<F extends Fields> {
     return links;
   }
 
+  /**
+   * Retires every link of the user and entity: the rows go, the items they paired stay
+   * untouched on both sides. For a user who connected another Microsoft account, whose
+   * items the old links do not name. Returns how many were retired.
+   */
+  async retire(userId: string, entity: string): Promise<number> {
+    await this.tables.ready();
+    const pk = linkPartition(userId, entity);
+    const ids: string[] = [];
+    const pages = this.table
+      .listEntities<{ rowKey: string }>({
+        queryOptions: { filter: odata`PartitionKey eq ${pk}`, select: ['RowKey'] },
+      })
+      .byPage({ maxPageSize: 1000 });
+    for await (const page of pages) {
+      this.operations++;
+      ids.push(...page.map((e) => e.rowKey));
+    }
+    for (let i = 0; i < ids.length; i += MAX_BATCH) {
+      this.operations++;
+      const chunk = ids.slice(i, i + MAX_BATCH);
+      await this.table.submitTransaction(
+        chunk.map((id): TransactionAction => ['delete', { partitionKey: pk, rowKey: id }]),
+      );
+      chunk.forEach((id) => this.etags.delete(id));
+    }
+    return ids.length;
+  }
+
   /** Upserts and deletes in as few transactions as the partition allows. */
   async save(
     userId: string,

@@ -16,6 +16,11 @@ export type RunResult = z.infer<typeof runResult>;
 
 export const syncState = z.object({
   cursors: z.record(z.string(), z.string()),
+  /**
+   * The Microsoft account (MSAL home account id) the cursors and links belong to; absent in
+   * rows written before it was recorded, whose cursors are taken as the current account's.
+   */
+  account: z.string().optional(),
   lease: z.object({ owner: z.string(), until: z.string() }).optional(),
   status: z.enum(['idle', 'running', 'error']),
   lastSyncAt: z.string().optional(),

@@ -24,6 +24,11 @@ export interface RunDeps<F extends Fields> {
   crash?: (point: CrashPoint) => void;
   /** The admin looked at a blocked run and confirms its deletions. */
   confirmMassDelete?: boolean;
+  /**
+   * The Microsoft account whose token the run holds. When it is not the one the state's
+   * cursors and links belong to, the run starts that account afresh (see adoptAccount).
+   */
+  account?: string;
 }
 
 export interface RunReport {
@@ -58,6 +63,9 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
   const result = emptyResult();
   const logs: SyncLogEntry[] = [];
   try {
+    if (deps.account !== undefined && lease.state.account !== deps.account) {
+      lease = await adoptAccount(deps, lease, deps.account, logs);
+    }
     const links = await deps.links.list(userId, entity);
     const linked = (side: Side, only?: (l: Link<F>) => boolean) =>
       new Set(links.flatMap((l) => (only && !only(l) ? [] : (idOn(l, side) ?? []))));
@@ -280,6 +288,40 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
     }
     throw error;
   }
+}
+
+/**
+ * The user connected another Microsoft account: the old account's cursors (its To Do list
+ * id, its delta links) and links mean nothing for the new one. The links are retired (no
+ * item is written or deleted on either side) and both cursors are cleared, so this run
+ * reads both sides in full, as a first run does, and pairs the new account's items. Safe
+ * to repeat: the account is recorded only after the links are gone.
+ */
+async function adoptAccount<F extends Fields>(
+  deps: RunDeps<F>,
+  lease: Leased,
+  account: string,
+  logs: SyncLogEntry[],
+): Promise<Leased> {
+  if (lease.state.account === undefined) {
+    // A first run, or a row from before accounts were recorded: its cursors are this account's.
+    return deps.states.save(deps.userId, deps.entity, { ...lease, state: { ...lease.state, account } });
+  }
+  const retired = await deps.links.retire(deps.userId, deps.entity);
+  logs.push(
+    entry(deps, {
+      action: 'unlink',
+      direction: 'none',
+      oroId: null,
+      microsoftId: null,
+      outcome: 'ok',
+      detail: `another Microsoft account was connected: ${retired} link(s) to the previous account's items retired (no item changed on either side); both sides are read in full`,
+    }),
+  );
+  return deps.states.save(deps.userId, deps.entity, {
+    ...lease,
+    state: { ...lease.state, cursors: {}, account },
+  });
 }
 
 const idOn = <F extends Fields>(l: Link<F>, side: Side): string | null =>

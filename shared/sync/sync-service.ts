@@ -91,11 +91,14 @@ export class SyncService {
     let oro;
     let app: MicrosoftApp;
     let token: { value: string; at: number };
+    let account: string;
     try {
       oro = await this.deps.settings.oroConnection(user);
       app = await this.deps.settings.microsoftApp(user);
       // Fail early and visibly when the account is not connected.
-      token = { value: await this.deps.connections.graphAccessToken(userId, app), at: Date.now() };
+      const access = await this.deps.connections.graphAccess(userId, app);
+      token = { value: access.token, at: Date.now() };
+      account = access.homeAccountId;
     } catch (error) {
       if (!isAppError(error)) {
         throw error;
@@ -107,7 +110,13 @@ export class SyncService {
     // asked again only for a run longer than TOKEN_REUSE_MS, instead of on every request.
     const graph = createGraphClient(this.deps.graphBaseUrl, async () => {
       if (Date.now() - token.at > TOKEN_REUSE_MS) {
-        token = { value: await this.deps.connections.graphAccessToken(userId, app), at: Date.now() };
+        const access = await this.deps.connections.graphAccess(userId, app);
+        if (access.homeAccountId !== account) {
+          // Another account was connected during the run: this run's cursors and links are
+          // the old account's. The next run starts the new one afresh.
+          throw new SideError('microsoft', 'Another Microsoft account was connected during the run.', true);
+        }
+        token = { value: access.token, at: Date.now() };
       }
       return token.value;
     });
@@ -128,6 +137,7 @@ export class SyncService {
         states: this.deps.states,
         log: this.deps.log,
         runId: randomUUID(),
+        account,
         now: () => this.now(),
         ...(options.confirmMassDelete ? { confirmMassDelete: true } : {}),
       });
