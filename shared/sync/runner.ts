@@ -2,6 +2,7 @@ import type { LinkRepository } from '../storage/link-repository';
 import type { SyncLogEntry, SyncLogRepository } from '../storage/sync-log-repository';
 import type { Leased, RunResult, SyncEntity, SyncStateRepository } from '../storage/sync-state-repository';
 import { hashFields, type Change, type Fields, type Link, type Side, type SyncSettings } from './model';
+import { adoptAccount } from './account-switch';
 import { plan, type ItemPlan, type Write } from './plan';
 import type { SidePort, WriteResult } from './ports';
 
@@ -64,7 +65,7 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
   const logs: SyncLogEntry[] = [];
   try {
     if (deps.account !== undefined && lease.state.account !== deps.account) {
-      lease = await adoptAccount(deps, lease, deps.account, logs);
+      lease = await adoptAccount(deps, lease, deps.account, (e) => logs.push(entry(deps, e)));
     }
     const links = await deps.links.list(userId, entity);
     const linked = (side: Side, only?: (l: Link<F>) => boolean) =>
@@ -288,40 +289,6 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
     }
     throw error;
   }
-}
-
-/**
- * The user connected another Microsoft account: the old account's cursors (its To Do list
- * id, its delta links) and links mean nothing for the new one. The links are retired (no
- * item is written or deleted on either side) and both cursors are cleared, so this run
- * reads both sides in full, as a first run does, and pairs the new account's items. Safe
- * to repeat: the account is recorded only after the links are gone.
- */
-async function adoptAccount<F extends Fields>(
-  deps: RunDeps<F>,
-  lease: Leased,
-  account: string,
-  logs: SyncLogEntry[],
-): Promise<Leased> {
-  if (lease.state.account === undefined) {
-    // A first run, or a row from before accounts were recorded: its cursors are this account's.
-    return deps.states.save(deps.userId, deps.entity, { ...lease, state: { ...lease.state, account } });
-  }
-  const retired = await deps.links.retire(deps.userId, deps.entity);
-  logs.push(
-    entry(deps, {
-      action: 'unlink',
-      direction: 'none',
-      oroId: null,
-      microsoftId: null,
-      outcome: 'ok',
-      detail: `another Microsoft account was connected: ${retired} link(s) to the previous account's items retired (no item changed on either side); both sides are read in full`,
-    }),
-  );
-  return deps.states.save(deps.userId, deps.entity, {
-    ...lease,
-    state: { ...lease.state, cursors: {}, account },
-  });
 }
 
 const idOn = <F extends Fields>(l: Link<F>, side: Side): string | null =>

@@ -1,0 +1,36 @@
+import type { SyncLogEntry } from '../storage/sync-log-repository';
+import type { Leased } from '../storage/sync-state-repository';
+import type { Fields } from './model';
+import type { RunDeps } from './runner';
+
+/**
+ * The user connected another Microsoft account: the old account's cursors (its To Do list
+ * id, its delta links) and links mean nothing for the new one. The links are retired (no
+ * item is written or deleted on either side) and both cursors are cleared, so this run
+ * reads both sides in full, as a first run does, and pairs the new account's items. Safe
+ * to repeat: the account is recorded only after the links are gone.
+ */
+export async function adoptAccount<F extends Fields>(
+  deps: RunDeps<F>,
+  lease: Leased,
+  account: string,
+  log: (e: Omit<SyncLogEntry, 'time' | 'entity'>) => void,
+): Promise<Leased> {
+  if (lease.state.account === undefined) {
+    // A first run, or a row from before accounts were recorded: its cursors are this account's.
+    return deps.states.save(deps.userId, deps.entity, { ...lease, state: { ...lease.state, account } });
+  }
+  const retired = await deps.links.retire(deps.userId, deps.entity);
+  log({
+    action: 'unlink',
+    direction: 'none',
+    oroId: null,
+    microsoftId: null,
+    outcome: 'ok',
+    detail: `another Microsoft account was connected: ${retired} link(s) to the previous account's items retired (no item changed on either side); both sides are read in full`,
+  });
+  return deps.states.save(deps.userId, deps.entity, {
+    ...lease,
+    state: { ...lease.state, cursors: {}, account },
+  });
+}
