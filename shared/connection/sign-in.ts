@@ -153,6 +153,7 @@ export class SignInCompletion {
     next: StoredAccount,
     sealedCache: string,
   ): Promise<StoredAccount | undefined> {
+    let ended: string | undefined;
     for (let attempt = 1; ; attempt++) {
       const [row, cache] = await Promise.all([
         this.deps.connections.getAccount(userId),
@@ -160,14 +161,16 @@ export class SignInCompletion {
       ]);
       const previous = row?.value;
       if (
-        attempt === 1 &&
         previous &&
         previous.status !== 'disconnected' &&
-        previous.homeAccountId !== next.homeAccountId
+        previous.homeAccountId !== next.homeAccountId &&
+        previous.homeAccountId !== ended
       ) {
+        // Once per account replaced (a retry may find another sign-in's account in between).
         for (const listener of this.deps.listeners) {
           await listener.disconnecting(userId);
         }
+        ended = previous.homeAccountId;
       }
       try {
         await this.deps.connections.replaceConnection(userId, next, row?.etag, sealedCache, cache?.etag);

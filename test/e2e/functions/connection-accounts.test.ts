@@ -151,6 +151,27 @@ describe('one Microsoft account is linked to one Oro user at a time', () => {
     });
   });
 
+  it('one user connecting two accounts at once ends with one of them, and the other free', async () => {
+    const [a, b] = [await newUser(), await newUser()];
+    const urls = await Promise.all(
+      [MEGAN, ADELE].map(async (account) => {
+        const res = await t.api('POST', `/api/users/${a}/connection/authorize`);
+        return signInAtSimulator((res.body as { authorizeUrl: string }).authorizeUrl, { account });
+      }),
+    );
+    const pages = await Promise.all(urls.map((url) => openCallback(url)));
+    expect(pages.every((p) => p.message.ok)).toBe(true);
+    const kept = (await status(a)).accountName;
+    expect([MEGAN, ADELE]).toContain(kept);
+    const other = kept === MEGAN ? ADELE : MEGAN;
+    // The account the user did not end with is not held by anyone.
+    expect((await connect(t.api, b, { account: other })).message).toMatchObject({
+      ok: true,
+      accountName: other,
+    });
+    expect((await connect(t.api, b, { account: kept! })).message.ok).toBe(false);
+  });
+
   it('lets exactly one of two users win when both connect the same account at once', async () => {
     for (let round = 0; round < 3; round++) {
       const [a, b] = [await newUser(), await newUser()];
