@@ -263,7 +263,7 @@ function redirectTarget(res: Response, requestUrl: string): URL | undefined {
 function redirectRefused(status: number, what: string, target: URL, why: string): SideError {
   return new SideError(
     'oro',
-    `Oro answered ${what} with a redirect (HTTP ${status}) to ${target.origin}${target.pathname}, not followed: ${why}. Check the Oro base URL in the settings.`,
+    `Oro answered ${what} with a redirect (HTTP ${status}) to ${target.protocol === 'about:' ? 'an unreadable location' : `${target.origin}${target.pathname}`}, not followed: ${why}. Check the Oro base URL in the settings.`,
     isRetryable(classifyAnswer(status)),
     status,
   );
