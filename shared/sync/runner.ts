@@ -34,6 +34,7 @@ export interface RunReport {
 }
 
 const DEFAULT_LEASE_MS = 5 * 60_000;
+const changedSomething = (r: RunResult): boolean => r.created + r.updated + r.deleted + r.conflicts > 0;
 const emptyResult = (): RunResult => ({ created: 0, updated: 0, deleted: 0, conflicts: 0, errors: 0 });
 
 /**
@@ -237,6 +238,8 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
       status,
       lastSyncAt: deps.now().toISOString(),
       lastResult: result,
+      // Kept until a later run changes something: an idle or echo run does not hide it.
+      ...(changedSomething(result) ? { lastChange: { at: deps.now().toISOString(), result } } : {}),
       ...(result.errors === 0
         ? { lastError: undefined }
         : { lastError: `${result.errors} item(s) failed; see the sync log` }),

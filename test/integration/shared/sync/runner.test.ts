@@ -1,4 +1,5 @@
 import { SyncLogRepository } from '../../../../shared/storage/sync-log-repository';
+import { SyncStateRepository } from '../../../../shared/storage/sync-state-repository';
 import type { SyncSettings } from '../../../../shared/sync/model';
 import { MS_USER, ORO_OWNER, startSyncHarness, type SyncHarness } from '../../../support/sync-harness';
 
@@ -48,6 +49,13 @@ describe('sync runner with both simulators and Azurite', () => {
     expect(report.result).toEqual({ created: 0, updated: 0, deleted: 0, conflicts: 0, errors: 0 });
     expect(report.requests.microsoft).toBe(1);
     expect(report.requests.oro).toBeLessThanOrEqual(2);
+  });
+
+  it('an idle run keeps the last run that changed something, with its counts, beside its own empty result', async () => {
+    const { state } = (await new SyncStateRepository(h.tables).get(ORO_OWNER, 'tasks'))!;
+    expect(state.lastResult).toEqual({ created: 0, updated: 0, deleted: 0, conflicts: 0, errors: 0 });
+    expect(state.lastChange?.result).toEqual({ created: 3, updated: 0, deleted: 0, conflicts: 0, errors: 0 });
+    expect(Date.parse(state.lastChange!.at)).toBeLessThan(Date.parse(state.lastSyncAt!));
   });
 
   it('field-merge keeps both sides’ edits to different fields', async () => {
