@@ -1,3 +1,4 @@
+import { networkFailure, safeBaseUrl } from '../http/network-failure';
 import { SideError } from '../sync/ports';
 
 export interface OroConnection {
@@ -122,8 +123,11 @@ export class OroClient {
       const res = await fetch(url, { ...init, signal: controller.signal });
       return { res, text: await res.text() };
     } catch (error) {
-      const reason = controller.signal.aborted ? `no answer within ${ms} ms` : (error as Error).message;
-      throw new SideError('oro', `Oro did not answer ${what}: ${reason}`, true, undefined, { cause: error });
+      const reason = controller.signal.aborted ? `timeout: no answer within ${ms} ms` : networkFailure(error);
+      const at = safeBaseUrl(this.conn.baseUrl);
+      throw new SideError('oro', `Oro at ${at} did not answer ${what}: ${reason}`, true, undefined, {
+        cause: error,
+      });
     } finally {
       clearTimeout(timer);
     }
