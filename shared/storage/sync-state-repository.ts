@@ -18,6 +18,8 @@ export const syncState = z.object({
   cursors: z.record(z.string(), z.string()),
   lease: z.object({ owner: z.string(), until: z.string() }).optional(),
   status: z.enum(['idle', 'running', 'error']),
+  /** The direction of the last completed run: a side that starts sending is read in full once. */
+  direction: z.string().optional(),
   lastSyncAt: z.string().optional(),
   lastResult: runResult.optional(),
   lastError: z.string().optional(),

@@ -189,3 +189,34 @@ describe('sync runner: mass-delete guard', () => {
     expect(h.microsoft.todo(MS_USER).all()).toHaveLength(2);
   });
 });
+
+describe('sync runner when the direction changes', () => {
+  let h: SyncHarness;
+  beforeAll(async () => {
+    h = await startSyncHarness();
+  });
+  afterAll(() => h.close());
+
+  it('copies what a one-way run skipped once the direction lets it through, and only that', async () => {
+    h.oro.createTask(ORO_OWNER, { subject: 'From Oro' });
+    h.microsoft.todo(MS_USER).create({ title: 'From To Do' });
+    const oneWay = await h.run({ direction: 'oro-to-microsoft', conflictResolution: 'oro-wins' });
+    expect(oneWay.result).toMatchObject({ created: 1 });
+    expect(h.oro.tasks(ORO_OWNER).map((t) => t.subject)).toEqual(['From Oro']);
+
+    // The admin makes it bidirectional: the To Do task skipped before now comes to Oro.
+    const both = await h.run(BI);
+    expect(both.result).toMatchObject({ created: 1, updated: 0, deleted: 0, errors: 0 });
+    expect(
+      h.oro
+        .tasks(ORO_OWNER)
+        .map((t) => t.subject)
+        .sort(),
+    ).toEqual(['From Oro', 'From To Do']);
+    expect(h.microsoft.todo(MS_USER).all()).toHaveLength(2);
+    // The full read happens once, on the change: the next run is idle again.
+    const idle = await h.run(BI);
+    expect(idle.result).toEqual({ created: 0, updated: 0, deleted: 0, conflicts: 0, errors: 0 });
+    expect(idle.requests.microsoft).toBe(1);
+  });
+});
