@@ -200,7 +200,7 @@ const PLACES = {
   calendar: { 'oro-to-microsoft': 'the Microsoft 365 calendar', 'microsoft-to-oro': 'the Oro calendar' },
 };
 const DONE = { create: 'created', update: 'updated', delete: 'deleted' };
-const STATES = { idle: 'idle', queued: 'queued', running: 'running', error: 'error', disabled: 'disabled' };
+const DIRECTIONS = { 'oro-to-microsoft': 'Oro to Microsoft', 'microsoft-to-oro': 'Microsoft to Oro', bidirectional: 'Bidirectional' };
 
 /** The engine logs the planner's cell ("unchanged/updated: …"); a person reads only the reason. */
 function reasonOf(detail) {
@@ -227,14 +227,14 @@ function describe(e) {
     default: return e.action + (e.detail ? ': ' + reasonOf(e.detail) : '');
   }
 }
-const itemOf = (e) => [e.oroId ? 'Oro #' + e.oroId : '', e.microsoftId ? 'Microsoft item' : ''].filter(Boolean).join(', ');
+const itemOf = (e) => (e.oroId ? 'Oro #' + e.oroId : '');
 
 async function refreshStatus() {
   if (view.level !== 'user') return;
   const s = (await call('GET', userPath() + '/sync')).body;
   for (const entity of ENTITIES) {
     const t = s[entity];
-    $(entity + '-state').textContent = STATES[t.state] + (t.enabled ? ' (' + t.direction + ')' : '');
+    $(entity + '-state').textContent = t.state + (t.enabled ? ' (' + DIRECTIONS[t.direction] + ')' : '');
     $(entity + '-error').textContent = t.lastError ? t.lastError : '';
     $(entity + '-last').textContent = t.lastSyncAt
       ? 'Last run ' + when(t.lastSyncAt) + ': ' + (nothing(t.lastResult) ? 'nothing to change' : counts(t.lastResult))

@@ -2,6 +2,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Stack } from '../../../dev/stack';
 import { DEMO } from '../../../dev/seed';
 import { launchChromium } from '../../support/browser';
+import { connect } from '../../support/sign-in';
 import { apiClient, startTestStack } from '../../support/stack';
 
 /** The reference settings screen as a person uses it: tick, untick, save, reload, read the source. */
@@ -137,6 +138,23 @@ describe('the Microsoft Settings screen in a real browser', () => {
     expect(await field('syncIntervalMinutes')).toMatchObject({ value: '20', source: 'set for this user' });
     expect(await field('calendar.enabled')).toMatchObject({ value: true, inherited: true });
     await api('PATCH', `/api/settings/users/${USER}`, { body: { syncIntervalMinutes: null } });
+  });
+
+  it('shows status and the log in words: what was created, and what this direction skipped', async () => {
+    // Megan's To Do holds a task; the organization sends tasks only Oro → Microsoft.
+    expect((await connect(api, USER)).message.ok).toBe(true);
+    await page.reload();
+    await page.waitForSelector('#status:text-is("connected")');
+    await page.click('#sync-tasks');
+    await page.waitForSelector('#tasks-change:text("2 created")', { timeout: 20_000 });
+    const log = await page.locator('#tasks-log li').allTextContents();
+    expect(log.filter((line) => line.includes(': created in Microsoft To Do (Oro #'))).toHaveLength(2);
+    expect(
+      log.filter((line) => line.includes(': skipped: this direction only sends Oro changes')),
+    ).toHaveLength(1);
+    expect(log.join('\n')).not.toMatch(/absent|created\/|\/created|oro-to-microsoft/);
+    expect(await page.textContent('#tasks-state')).toMatch(/^(idle|queued|running) \(Oro to Microsoft\)$/);
+    expect(await page.textContent('#tasks-next')).toMatch(/^Next run /);
   });
 
   it('at organization level offers "Use Global" and shows the organization’s own overrides', async () => {
