@@ -1,123 +1,111 @@
 import { DEMO } from './seed';
+import { PORTAL_SCRIPT } from './portal-script';
 
 /**
- * A stand-in for the Oro admin portal's Microsoft settings screen, served by the dev host
- * at `/`: Connect opens the sign-in popup, the popup posts the result back here, Check
- * Connection and Disconnect call the API. Local only; it embeds the dev admin token.
+ * The reference for Oro's "Microsoft Settings" screen (System Configuration > Integrations >
+ * Microsoft Settings, at global, organization and user level), served by the dev host at
+ * `/`. Plain HTML and script that calls only the public API; docs/portal.md lists the API
+ * call behind each control. Local only: it embeds the dev admin token.
  */
 const ENTITIES = [
   ['calendar', 'Calendar'],
   ['tasks', 'Tasks'],
 ] as const;
 
+const DIRECTION_OPTIONS = [
+  ['oro-to-microsoft', 'Oro to Microsoft'],
+  ['microsoft-to-oro', 'Microsoft to Oro'],
+  ['bidirectional', 'Bidirectional'],
+] as const;
+
+const CONFLICT_OPTIONS = [
+  ['oro-wins', 'Oro wins'],
+  ['microsoft-wins', 'Microsoft wins'],
+  ['most-recent-wins', 'Most recent wins'],
+  ['field-merge', 'Field merge'],
+] as const;
+
+const options = (list: readonly (readonly [string, string])[]) =>
+  list.map(([value, label]) => `<option value="${value}">${label}</option>`).join('');
+
+/** One setting row: the control, its "Use Organization" checkbox, where the value comes from, its error. */
+function row(key: string, label: string, control: string): string {
+  const id = key.replace('.', '-');
+  return `<div class="row" id="row-${id}">
+<label for="f-${id}">${label}</label>
+<span class="control">${control}</span>
+<label class="use"><input type="checkbox" id="use-${id}" data-key="${key}"> <span class="use-label">Use Organization</span></label>
+<span class="source" id="src-${id}"></span>
+<span class="error" id="err-${id}" role="alert"></span>
+</div>`;
+}
+
+function entitySection(entity: string, label: string): string {
+  return `<fieldset><legend>${label} Synchronization</legend>
+${row(`${entity}.enabled`, 'Enabled', `<input type="checkbox" id="f-${entity}-enabled">`)}
+${row(`${entity}.direction`, 'Sync Direction', `<select id="f-${entity}-direction">${options(DIRECTION_OPTIONS)}</select>`)}
+${row(`${entity}.conflictResolution`, 'Conflict Resolution', `<select id="f-${entity}-conflictResolution">${options(CONFLICT_OPTIONS)}</select>`)}
+</fieldset>`;
+}
+
+function statusSection(entity: string, label: string): string {
+  return `<fieldset class="user-only"><legend>${label} status</legend>
+<p>${label}: <strong id="${entity}-state">…</strong> <span id="${entity}-error" class="fail"></span></p>
+<ul class="facts">
+<li id="${entity}-last"></li>
+<li id="${entity}-change"></li>
+<li id="${entity}-next"></li>
+<li id="${entity}-retry"></li>
+</ul>
+<button id="sync-${entity}">Sync ${entity} now</button>
+<ol id="${entity}-log" class="log"></ol>
+</fieldset>`;
+}
+
 export function renderDevPortal(apiUrl: string, token: string): string {
-  const config = JSON.stringify({ api: `${apiUrl}/api`, token }).replace(/</g, '\\u003c');
+  const config = JSON.stringify({ api: `${apiUrl}/api`, token, organizationId: DEMO.organizationId }).replace(
+    /</g,
+    '\\u003c',
+  );
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Microsoft Settings (local demo portal)</title>
+<html lang="en"><head><meta charset="utf-8"><title>Microsoft Settings (local reference portal)</title>
 <style>
-body{font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;color:#1b1b1b}
+body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;color:#1b1b1b}
 fieldset{border:1px solid #ccc;margin:1rem 0;padding:1rem}button{margin-right:.5rem;padding:.4rem 1rem}
-.ok{color:#107c10}.fail{color:#a4262c}li{margin:.2rem 0}
+.row{display:grid;grid-template-columns:11rem 12rem 9rem 1fr;gap:.5rem;align-items:center;margin:.4rem 0}
+.source{color:#605e5c;font-size:.9em}.error{grid-column:2/5;color:#a4262c}.error:empty{display:none}
+.ok{color:#107c10}.fail{color:#a4262c}li{margin:.2rem 0}.hidden{display:none}
+.log{font-size:.9em}.facts{list-style:none;padding:0}.facts li:empty{display:none}
 </style></head><body>
 <h1>Microsoft Settings</h1>
-<p>Local demo of the Oro user configuration screen. User:
-<select id="user">
-<option value="${DEMO.inheritingUserId}">${DEMO.inheritingUserId} (inherits)</option>
-<option value="${DEMO.overridingUserId}">${DEMO.overridingUserId} (overrides)</option>
+<p>System Configuration › Integrations › Microsoft Settings, for
+<select id="scope">
+<option value="user:${DEMO.inheritingUserId}">User ${DEMO.inheritingUserId}</option>
+<option value="user:${DEMO.overridingUserId}">User ${DEMO.overridingUserId}</option>
+<option value="organization:${DEMO.organizationId}">Organization ${DEMO.organizationId}</option>
+<option value="global">Global (system configuration)</option>
 </select></p>
-<fieldset><legend>Microsoft Account</legend>
+<p id="message" role="status"></p>
+<p id="conflict" class="hidden fail" role="alert">Someone else changed these settings since you opened them; nothing was saved.
+<button id="reload">Reload the settings</button></p>
+<fieldset class="user-only" id="account-section"><legend>Microsoft Account</legend>
 <p>Status: <strong id="status">…</strong> <span id="account"></span></p>
 <button id="connect">Connect</button>
 <button id="check">Check Connection</button>
 <button id="disconnect">Disconnect</button>
 <ul id="checks"></ul>
-<p id="message"></p>
 </fieldset>
-${ENTITIES.map(
-  ([entity, label]) => `<fieldset><legend>${label} Synchronization</legend>
-<p>${label}: <strong id="${entity}-state">…</strong> <span id="${entity}-detail"></span></p>
-<button id="sync-${entity}">Sync ${entity} now</button>
-<ol id="${entity}-log"></ol>
-</fieldset>`,
-).join('\n')}
+<form id="settings">
+<fieldset><legend>Synchronization Settings</legend>
+${row('syncIntervalMinutes', 'Sync interval (minutes)', '<input type="text" inputmode="numeric" id="f-syncIntervalMinutes" size="6">')}
+</fieldset>
+${ENTITIES.map(([entity, label]) => entitySection(entity, label)).join('\n')}
+<button type="submit" id="save">Save Settings</button>
+</form>
+${ENTITIES.map(([entity, label]) => statusSection(entity, label)).join('\n')}
 <script>
 const cfg = ${config};
-const $ = (id) => document.getElementById(id);
-const user = () => $('user').value;
-async function call(method, path, entity) {
-  const headers = { Authorization: 'Bearer ' + cfg.token };
-  if (entity) headers['Content-Type'] = 'application/json';
-  const res = await fetch(cfg.api + path, { method, headers, body: entity ? JSON.stringify({ entity }) : undefined });
-  const body = res.status === 204 ? null : await res.json();
-  if (!res.ok) throw new Error(body && body.detail ? body.detail : 'HTTP ' + res.status);
-  return body;
-}
-async function refresh() {
-  const c = await call('GET', '/users/' + user() + '/connection');
-  $('status').textContent = c.status;
-  $('account').textContent = c.accountName ? '(' + c.accountName + ')' : '';
-}
-window.addEventListener('message', (event) => {
-  if (event.origin !== location.origin || !event.data || event.data.type !== 'microsoft-connection') return;
-  $('message').textContent = event.data.ok ? 'Connected as ' + event.data.accountName : 'Not connected: ' + event.data.error;
-  $('message').className = event.data.ok ? 'ok' : 'fail';
-  refresh();
-});
-$('connect').onclick = async () => {
-  try {
-    const { authorizeUrl } = await call('POST', '/users/' + user() + '/connection/authorize');
-    window.open(authorizeUrl, 'microsoft-signin', 'width=520,height=680');
-  } catch (e) { $('message').textContent = e.message; $('message').className = 'fail'; }
-};
-$('check').onclick = async () => {
-  $('checks').textContent = '';
-  const r = await call('POST', '/users/' + user() + '/connection/check');
-  for (const c of r.checks) {
-    const li = document.createElement('li');
-    li.className = c.ok ? 'ok' : 'fail';
-    li.textContent = (c.ok ? '✔ ' : '✘ ') + c.name + (c.detail ? ': ' + c.detail : '');
-    $('checks').appendChild(li);
-  }
-};
-$('disconnect').onclick = async () => { await call('DELETE', '/users/' + user() + '/connection'); refresh(); };
-const ENTITIES = ['calendar', 'tasks'];
-const LABELS = { calendar: 'Calendar', tasks: 'Tasks' };
-async function refreshSync() {
-  const s = await call('GET', '/users/' + user() + '/sync');
-  for (const entity of ENTITIES) {
-    const t = s[entity];
-    $(entity + '-state').textContent = t.state + ' (' + t.direction + ')';
-    const r = t.lastResult;
-    $(entity + '-detail').textContent = (t.lastSyncAt ? 'last run ' + t.lastSyncAt + ': ' + r.created + ' created, ' + r.updated +
-      ' updated, ' + r.deleted + ' deleted, ' + r.conflicts + ' conflicts, ' + r.errors + ' errors' : 'never run') +
-      (t.lastError ? ' — ' + t.lastError : '');
-    const log = await call('GET', '/users/' + user() + '/sync/log?entity=' + entity + '&limit=10');
-    $(entity + '-log').textContent = '';
-    for (const e of log.entries) {
-      const li = document.createElement('li');
-      li.textContent = e.time + ' ' + e.action + ' ' + e.direction + ' ' + e.outcome + (e.detail ? ' (' + e.detail.slice(0, 80) + ')' : '');
-      $(entity + '-log').appendChild(li);
-    }
-  }
-}
-for (const entity of ENTITIES) {
-  $('sync-' + entity).onclick = async () => {
-    const r = await call('POST', '/users/' + user() + '/sync', entity);
-    const queued = r.queued && r.queued.length > 0;
-    $('message').textContent = LABELS[entity] + ' sync: ' + (queued ? 'queued' : r.skipped && r.skipped.length ? r.skipped[0].reason : (r.detail || 'refused'));
-    $('message').className = queued ? 'ok' : 'fail';
-    // The run happens on the queue: follow the status until it has started and finished.
-    for (let i = 0; queued && i < 60; i++) {
-      await new Promise((done) => setTimeout(done, 500));
-      const t = (await call('GET', '/users/' + user() + '/sync'))[entity];
-      if (t.state !== 'queued' && t.state !== 'running') break;
-    }
-    refreshSync();
-  };
-}
-$('user').onchange = () => { refresh(); refreshSync(); };
-refresh();
-refreshSync();
+${PORTAL_SCRIPT}
 </script>
 </body></html>`;
 }

@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   console.log(`
 Oro ⇄ Microsoft 365 sync is running (local stack, no Azure account needed).
 
-  Demo portal  ${stack.url}/   (Connect, Check Connection, Disconnect)
+  Demo portal  ${stack.url}/   (Microsoft Settings: user, organization and global level)
   API          ${stack.url}/api
   OpenAPI      ${stack.url}/api/openapi.json
   Health       ${stack.url}/api/health
@@ -31,7 +31,8 @@ Oro ⇄ Microsoft 365 sync is running (local stack, no Azure account needed).
 Demo data: organization "${DEMO.organizationId}", user ${DEMO.inheritingUserId} (inherits everything),
 user ${DEMO.overridingUserId} (overrides some fields).
 
-Dev admin token (role Sync.Admin, valid 12 h):
+Dev admin token (role Sync.Admin, valid 12 h). A new token is printed at each start;
+one from an earlier start is refused (401: signature does not match):
 export TOKEN=${token}
 
 Try:

@@ -1,6 +1,18 @@
 import { buildOpenApi } from '../shared/openapi/document';
 import { httpFunction, json, type GetServices, type HttpFunctionDefinition } from './http';
 
+/** The OpenAPI document of the given HTTP functions (served below; docs/api.md is checked against it). */
+export function apiDocument(functions: readonly HttpFunctionDefinition[]) {
+  return buildOpenApi(
+    {
+      title: 'Oro ⇄ Microsoft 365 sync',
+      version: '0.1.0',
+      description: 'Settings, connection and sync status API served to the Oro admin portal.',
+    },
+    functions.map((f) => ({ method: f.method, path: `/api/${f.route}`, operation: f.operation })),
+  );
+}
+
 /** Serves the OpenAPI document of the given functions, built from their own schemas. */
 export const openApi = (getServices: GetServices, describe: () => readonly HttpFunctionDefinition[]) => {
   let document: unknown;
@@ -16,14 +28,7 @@ export const openApi = (getServices: GetServices, describe: () => readonly HttpF
       responses: { 200: { description: 'OpenAPI 3.1 document' } },
     },
     run: async () => {
-      document ??= buildOpenApi(
-        {
-          title: 'Oro ⇄ Microsoft 365 sync',
-          version: '0.1.0',
-          description: 'Settings, connection and sync status API served to the Oro admin portal.',
-        },
-        describe().map((f) => ({ method: f.method, path: `/api/${f.route}`, operation: f.operation })),
-      );
+      document ??= apiDocument(describe());
       return json(200, document);
     },
   });

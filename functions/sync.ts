@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { syncLogEntry } from '../shared/storage/sync-log-repository';
 import { SYNC_ENTITIES, runResult } from '../shared/storage/sync-state-repository';
+import { AppError } from '../shared/errors/app-error';
 import { parseInput } from '../shared/http/validation';
 import {
   ADMIN_ERRORS,
@@ -18,8 +19,15 @@ const entityStatus = z.object({
   state: z.enum(['idle', 'queued', 'running', 'error', 'disabled']),
   lastSyncAt: z.string().nullable(),
   nextSyncAt: z.string().nullable(),
-  lastResult: runResult,
+  lastResult: runResult.meta({ description: 'Counts of the last run, even when it found nothing to do' }),
+  lastChange: z
+    .object({ at: z.string(), result: runResult })
+    .nullable()
+    .meta({ description: 'The last run that changed something, with its counts; null until one did' }),
   lastError: z.string().optional(),
+  nextRetryAt: z.string().optional().meta({ description: 'A failed run waits for its retry until then' }),
+  retryAttempt: z.number().int().optional(),
+  retryReason: z.string().optional().meta({ description: 'Why the try before the retry failed' }),
 });
 export const syncStatus = z
   .object({ calendar: entityStatus, tasks: entityStatus })
@@ -91,6 +99,9 @@ export const syncFunctions = (getServices: GetServices) => [
         202: { description: 'Queued', schema: syncQueued },
         ...ADMIN_ERRORS,
         404: problemResponse('Unknown user'),
+        409: problemResponse(
+          'Nothing queued: the user has no connected Microsoft account (type not-connected), or every entity asked for is disabled (type conflict); the detail says which',
+        ),
       },
     },
     run: async (request, _context, services) => {
@@ -99,12 +110,19 @@ export const syncFunctions = (getServices: GetServices) => [
       const body =
         text.trim() === '' ? {} : parseInput(syncRequest, await readJsonBody(request), 'sync request');
       const entities = body.entity ? [body.entity] : [...SYNC_ENTITIES];
+      await services.sync.requireConnected(id);
       const queued = await services.scheduler.requestNow(
         id,
         entities,
         body.confirmMassDelete ? { confirmMassDelete: true } : {},
         services.now(),
       );
+      if (queued.queued.length === 0) {
+        throw new AppError(
+          'conflict',
+          `Nothing to sync: ${entities.join(' and ')} sync is disabled for user "${id}"; enable it in the settings first (${entities.map((e) => `${e}.enabled`).join(', ')}).`,
+        );
+      }
       return json(202, queued);
     },
   }),

@@ -29,7 +29,7 @@ export function createAdminAuthenticator(config: AdminAuthConfig, keys?: JWTVeri
   return async (authorization) => {
     const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(authorization?.trim() ?? '');
     if (!match?.[1]) {
-      throw new AppError('unauthorized', 'A bearer token is required.', {
+      throw new AppError('unauthorized', NO_TOKEN, {
         headers: { 'WWW-Authenticate': 'Bearer' },
       });
     }
@@ -42,7 +42,7 @@ export function createAdminAuthenticator(config: AdminAuthConfig, keys?: JWTVeri
         clockTolerance: 60,
       }));
     } catch (error) {
-      throw toAuthError(error);
+      throw toAuthError(error, config);
     }
     const roles = Array.isArray(payload.roles)
       ? payload.roles.filter((r: unknown): r is string => typeof r === 'string')
@@ -55,12 +55,58 @@ export function createAdminAuthenticator(config: AdminAuthConfig, keys?: JWTVeri
   };
 }
 
-function toAuthError(error: unknown): AppError {
+/** A claim value quoted in a message: never the token itself, and never long. */
+const quote = (value: unknown): string => JSON.stringify(String(value).slice(0, 120));
+
+const NO_TOKEN =
+  'No bearer token: send "Authorization: Bearer <token>" with an Entra ID access token for this API (locally, npm start prints one as export TOKEN=…).';
+const NEW_TOKEN_HINT = 'locally, npm start prints a new token at each start and older ones stop working';
+
+/**
+ * Why a token is refused, in words a newcomer can act on: expired, wrong audience or
+ * issuer, bad signature, malformed. The messages name claims and what this API expects,
+ * never the token.
+ */
+function toAuthError(error: unknown, config: AdminAuthConfig): AppError {
   if (error instanceof joseErrors.JWTExpired) {
-    return unauthorized('The token has expired.');
+    const exp =
+      typeof error.payload.exp === 'number' ? new Date(error.payload.exp * 1000).toISOString() : undefined;
+    return unauthorized(
+      `The token has expired${exp ? ` (at ${exp})` : ''}; get a new one (${NEW_TOKEN_HINT}).`,
+    );
   }
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
-    return unauthorized(`The token's "${error.claim}" claim is not accepted.`);
+    const got = error.payload[error.claim];
+    switch (error.claim) {
+      case 'aud':
+        return unauthorized(
+          `The token is for another audience (${got === undefined ? 'none' : quote(got)}); this API accepts tokens for ${quote(config.audience)}.`,
+        );
+      case 'iss':
+        return unauthorized(
+          `The token was issued by ${got === undefined ? 'no issuer' : quote(got)}; this API accepts tokens issued by ${quote(config.issuer)}.`,
+        );
+      case 'nbf':
+        return unauthorized('The token is not valid yet (its "nbf" time is in the future).');
+      case 'exp':
+        return unauthorized('The token has no valid expiry ("exp" claim); tokens must expire.');
+      default:
+        return unauthorized(`The token's "${error.claim}" claim is not accepted (${error.reason}).`);
+    }
+  }
+  if (
+    error instanceof joseErrors.JWSSignatureVerificationFailed ||
+    error instanceof joseErrors.JWKSNoMatchingKey
+  ) {
+    return unauthorized(
+      `The token's signature does not match the identity provider's keys: it was signed by another tenant or an earlier run (${NEW_TOKEN_HINT}).`,
+    );
+  }
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) {
+    return unauthorized('The token is signed with an algorithm this API does not accept (only RS256).');
+  }
+  if (error instanceof joseErrors.JWSInvalid || error instanceof joseErrors.JWTInvalid) {
+    return unauthorized('The bearer token is not a well-formed signed JWT.');
   }
   if (error instanceof joseErrors.JOSEError && !(error instanceof joseErrors.JWKSTimeout)) {
     return unauthorized('The token is not valid.');

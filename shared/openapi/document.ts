@@ -123,7 +123,10 @@ export function buildOpenApi(
     uri: (id) => `#/components/schemas/${id}`,
   }) as { schemas: Record<string, Record<string, unknown>> };
   for (const schema of Object.values(schemas)) {
+    // Each schema is named by its place under components; zod's `$id` ("#/components/…") is
+    // a URI with a fragment, which JSON Schema 2020-12 forbids, so strict validators refuse it.
     delete schema.$schema;
+    delete schema.$id;
   }
   return {
     openapi: '3.1.0',

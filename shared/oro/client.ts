@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { classifyAnswer, isRetryable } from '../errors/classify';
+import { networkFailure, safeBaseUrl } from '../http/network-failure';
 import { SideError } from '../sync/ports';
 
 export interface OroConnection {
@@ -170,8 +171,11 @@ export class OroClient {
       const res = await fetch(url, { ...init, redirect: 'manual', signal: controller.signal });
       return { res, text: await res.text() };
     } catch (error) {
-      const reason = controller.signal.aborted ? `no answer within ${ms} ms` : (error as Error).message;
-      throw new SideError('oro', `Oro did not answer ${what}: ${reason}`, true, undefined, { cause: error });
+      const reason = controller.signal.aborted ? `timeout: no answer within ${ms} ms` : networkFailure(error);
+      const at = safeBaseUrl(this.conn.baseUrl);
+      throw new SideError('oro', `Oro at ${at} did not answer ${what}: ${reason}`, true, undefined, {
+        cause: error,
+      });
     } finally {
       clearTimeout(timer);
     }

@@ -37,7 +37,7 @@ export interface Delivery {
 }
 
 /**
- * What happens around one queued run: the queued mark is cleared, a transient failure
+ * What happens around one queued run: the queued mark is cleared once the run ended, a transient failure
  * (throttled, side unavailable, no answer, or the user's lease still held) completes the
  * message and schedules a "retry" with backoff instead of throwing, so Service Bus does
  * not redeliver at once; after RETRY_POLICY.maxRetries it gives up and the status says so.
@@ -53,11 +53,11 @@ export class SyncWorker {
 
   async handle(message: SyncMessage, delivery: Delivery, run: () => Promise<EntityRun>): Promise<Handled> {
     const { userId, entity } = message;
-    await this.deps.states.clearQueued(userId, entity, message.requestedAt);
     let result: EntityRun;
     try {
       result = await run();
     } catch (error) {
+      await this.deps.states.clearQueued(userId, entity, message.requestedAt, this.now());
       if (delivery.count >= (delivery.max ?? MAX_DELIVERY_COUNT)) {
         const reason = error instanceof Error ? error.message : String(error);
         await this.deps.states.recordFailure(
@@ -69,6 +69,9 @@ export class SyncWorker {
       }
       throw error;
     }
+    // The mark goes with the run's lease, or only now (a run that never took one): until then
+    // the status must still say "queued", not "idle" beside the previous run's result.
+    await this.deps.states.clearQueued(userId, entity, message.requestedAt, this.now());
     const transient = 'transient' in result ? result.transient : undefined;
     if (!transient && result.status !== 'busy') {
       return { outcome: 'done', run: result };
@@ -89,7 +92,7 @@ export class SyncWorker {
     const at = retryAt(attempt, now, transient?.retryAfterMs);
     const messageId = retryMessageId(message);
     const body: SyncMessage = { ...message, reason: 'retry', attempt, requestedAt: now.toISOString() };
-    await this.deps.states.markQueued(userId, entity, now);
+    await this.deps.states.markRetry(userId, entity, { at: at.toISOString(), attempt, reason: error }, now);
     await this.deps.queue.send([{ body, messageId, scheduledAt: at }]);
     return { outcome: 'retry', run: result, attempt, at, messageId };
   }

@@ -23,16 +23,39 @@ export const syncState = z.object({
   account: z.string().optional(),
   lease: z.object({ owner: z.string(), until: z.string() }).optional(),
   status: z.enum(['idle', 'running', 'error']),
+  /** The direction of the last completed run: a side that starts sending is read in full once. */
+  direction: z.string().optional(),
   lastSyncAt: z.string().optional(),
   lastResult: runResult.optional(),
   lastError: z.string().optional(),
   runs: z.number().int(),
-  /** When a run was queued (timer, manual) and not yet started: the status shows "queued". */
+  /** When a run was queued (timer, manual) and not yet finished: the status shows "queued". */
   queuedAt: z.string().optional(),
+  /**
+   * The last run that changed something, with its counts: later runs that found nothing
+   * (echoes of our own writes, idle scheduled runs) leave it, so the status still says
+   * what just happened.
+   */
+  lastChange: z.object({ at: z.string(), result: runResult }).optional(),
+  /** A failed run waits for its retry: when it runs, which retry it is, and why. */
+  retry: z.object({ at: z.string(), attempt: z.number().int(), reason: z.string() }).optional(),
 });
+export type RetryNote = NonNullable<SyncState['retry']>;
 export type SyncState = z.infer<typeof syncState>;
 
 type StateEntity = { partitionKey: string; rowKey: string; state: string };
+
+/**
+ * The state once the pending run has started: no queued mark, unless a scheduled retry is
+ * still to come (another run meanwhile does not cancel it; it shows until its time).
+ */
+function withoutQueued(state: SyncState, now: Date): SyncState {
+  if (state.retry && Date.parse(state.retry.at) > now.getTime()) {
+    return state;
+  }
+  const { queuedAt: _started, retry: _done, ...rest } = state;
+  return rest;
+}
 
 /** One row key per user and entity (Azurite finds rows by RowKey first; see connection rows). */
 export const stateRow = (userId: string, entity: SyncEntity): string => `${userId}:${entity}`;
@@ -74,8 +97,10 @@ export class SyncStateRepository {
     if (held) {
       return undefined;
     }
+    // Taking the lease ends "queued" in the same write: the status goes queued → running
+    // with no moment in between that reads idle. A retry still waiting for its time stays.
     const state: SyncState = {
-      ...(current?.state ?? { cursors: {}, runs: 0 }),
+      ...withoutQueued(current?.state ?? { cursors: {}, runs: 0, status: 'idle' }, now),
       status: 'running',
       lease: { owner, until: new Date(now.getTime() + ttlMs).toISOString() },
     };
@@ -125,17 +150,39 @@ export class SyncStateRepository {
   }
 
   /**
-   * A queued message is being handled: clears the mark unless a later message set it
-   * (sessions deliver one user's messages in order, so a newer mark means one is still pending).
+   * A failed run was scheduled again: the status shows it queued, with when and why. A row
+   * a running sync holds is left alone, as for markQueued.
    */
-  async clearQueued(userId: string, entity: SyncEntity, requestedAt: string): Promise<void> {
+  async markRetry(userId: string, entity: SyncEntity, retry: RetryNote, now: Date): Promise<void> {
+    const current = await this.get(userId, entity);
+    if (current?.state.lease && Date.parse(current.state.lease.until) > now.getTime()) {
+      return;
+    }
+    const state: SyncState = {
+      ...(current?.state ?? { cursors: {}, runs: 0, status: 'idle' as const }),
+      queuedAt: now.toISOString(),
+      retry,
+    };
+    await this.writeIgnoringRaces(userId, entity, state, current?.etag);
+  }
+
+  /**
+   * A queued message was handled: clears the mark, and the retry it may have been, unless a
+   * later message set it (sessions deliver one user's messages in order, so a newer mark
+   * means one is still pending). A run that started cleared it with its lease already; this
+   * is for runs that never took one (disabled, not connected). Called after the run, not
+   * before: between the two the status would read "idle" with the previous run's result.
+   */
+  async clearQueued(userId: string, entity: SyncEntity, requestedAt: string, now: Date): Promise<void> {
     const current = await this.get(userId, entity);
     const queuedAt = current?.state.queuedAt;
     if (!current || !queuedAt || Date.parse(queuedAt) > Date.parse(requestedAt)) {
       return;
     }
-    const { queuedAt: _cleared, ...rest } = current.state;
-    await this.writeIgnoringRaces(userId, entity, rest, current.etag);
+    const rest = withoutQueued(current.state, now);
+    if (rest.queuedAt === undefined) {
+      await this.writeIgnoringRaces(userId, entity, rest, current.etag);
+    }
   }
 
   private async writeIgnoringRaces(

@@ -3,6 +3,7 @@ import type { SyncLogEntry, SyncLogRepository } from '../storage/sync-log-reposi
 import type { Leased, RunResult, SyncEntity, SyncStateRepository } from '../storage/sync-state-repository';
 import { hashFields, type Change, type Fields, type Link, type Side, type SyncSettings } from './model';
 import { adoptAccount } from './account-switch';
+import { cursorsFor } from './cursors';
 import { plan, type ItemPlan, type Write } from './plan';
 import type { SidePort, WriteResult } from './ports';
 
@@ -40,6 +41,8 @@ export interface RunReport {
 }
 
 const DEFAULT_LEASE_MS = 5 * 60_000;
+
+const changedSomething = (r: RunResult): boolean => r.created + r.updated + r.deleted + r.conflicts > 0;
 const emptyResult = (): RunResult => ({ created: 0, updated: 0, deleted: 0, conflicts: 0, errors: 0 });
 
 /**
@@ -71,9 +74,10 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
     const linked = (side: Side, only?: (l: Link<F>) => boolean) =>
       new Set(links.flatMap((l) => (only && !only(l) ? [] : (idOn(l, side) ?? []))));
     const unconfirmed = (side: Side) => linked(side, (l) => l.unconfirmed === side);
+    const startCursors = cursorsFor(lease.state, deps.settings.direction);
     const [oroRead, msRead] = await Promise.all([
-      deps.sides.oro.read(lease.state.cursors.oro, linked('oro'), unconfirmed('oro')),
-      deps.sides.microsoft.read(lease.state.cursors.microsoft, linked('microsoft'), unconfirmed('microsoft')),
+      deps.sides.oro.read(startCursors.oro, linked('oro'), unconfirmed('oro')),
+      deps.sides.microsoft.read(startCursors.microsoft, linked('microsoft'), unconfirmed('microsoft')),
     ]);
     deps.crash?.('after-read');
     for (const [side, read] of [
@@ -238,14 +242,17 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
 
     // Cursors move only when every change they cover was applied or refused for good;
     // otherwise the next run re-reads them.
-    const cursors = retryable === 0 ? { oro: oroRead.cursor, microsoft: msRead.cursor } : lease.state.cursors;
+    const cursors = retryable === 0 ? { oro: oroRead.cursor, microsoft: msRead.cursor } : startCursors;
     const status = result.errors === 0 ? 'idle' : 'error';
     lease = await finish(deps, lease, {
       ...lease.state,
       cursors,
       status,
+      direction: deps.settings.direction,
       lastSyncAt: deps.now().toISOString(),
       lastResult: result,
+      // Kept until a later run changes something: an idle or echo run does not hide it.
+      ...(changedSomething(result) ? { lastChange: { at: deps.now().toISOString(), result } } : {}),
       ...(result.errors === 0
         ? { lastError: undefined }
         : { lastError: `${result.errors} item(s) failed; see the sync log` }),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ConnectionService } from '../connection/connection-service';
-import { isAppError } from '../errors/app-error';
+import { AppError, isAppError } from '../errors/app-error';
 import { createGraphClient } from '../microsoft/graph-client';
 import { OroClient, type OroTokenCache } from '../oro/client';
 import type { Direction } from '../settings/schema';
@@ -30,7 +30,13 @@ export interface EntityStatus {
   lastSyncAt: string | null;
   nextSyncAt: string | null;
   lastResult: RunResult;
+  /** The last run that changed something (null: none yet), so an idle run does not hide it. */
+  lastChange: { at: string; result: RunResult } | null;
   lastError?: string;
+  /** While a failed run waits for its retry: when it runs, and why the last try failed. */
+  nextRetryAt?: string;
+  retryAttempt?: number;
+  retryReason?: string;
 }
 
 /** A whole run failed on a side's transient error (throttled, unavailable, no answer): worth a retry. */
@@ -166,6 +172,23 @@ export class SyncService {
     }
   }
 
+  /**
+   * "Sync now" refuses up front, with the reason, what the run would only record as a
+   * failure later: a user without a connected account (409 not-connected).
+   */
+  async requireConnected(userId: string): Promise<void> {
+    const connection = await this.deps.connections.status(userId);
+    if (connection.status === 'connected') {
+      return;
+    }
+    throw new AppError(
+      'not-connected',
+      connection.status === 'reconnect-required'
+        ? `User "${userId}" must connect the Microsoft account again: ${connection.reason ?? 'Microsoft refused the sign-in'}.`
+        : `User "${userId}" has no connected Microsoft account; connect one first (POST /api/users/${userId}/connection/authorize).`,
+    );
+  }
+
   async status(userId: string): Promise<Record<SyncEntity, EntityStatus>> {
     const { resolved } = await this.deps.settings.resolveUser(userId);
     const interval = Number(resolved.syncIntervalMinutes.value);
@@ -192,7 +215,11 @@ export class SyncService {
         lastSyncAt,
         nextSyncAt: !enabled ? null : await this.nextSyncAt(userId, entity, lastSyncAt, interval, now),
         lastResult: s?.lastResult ?? EMPTY,
+        lastChange: s?.lastChange ?? null,
         ...(s?.lastError && s.status === 'error' ? { lastError: s.lastError } : {}),
+        ...(enabled && !running && s?.queuedAt && s.retry
+          ? { nextRetryAt: s.retry.at, retryAttempt: s.retry.attempt, retryReason: s.retry.reason }
+          : {}),
       };
     }
     return out;

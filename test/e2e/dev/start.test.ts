@@ -74,6 +74,7 @@ describe('npm start', () => {
     expect(printed).toContain(`http://localhost:${port}/api/openapi.json`);
     const token = /export TOKEN=(\S+)/.exec(printed)?.[1];
     expect(token).toBeTruthy();
+    expect(printed).toContain('A new token is printed at each start');
 
     // The example the start banner (and the README) prints.
     const res = await fetch(`http://localhost:${port}/api/settings/users/102/effective`, {

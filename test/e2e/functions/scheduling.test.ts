@@ -166,9 +166,18 @@ describe('scheduled sync end to end', () => {
     expect(retry.scheduledEnqueueTimeUtc!.getTime() - Date.now()).toBeGreaterThan(25_000);
     // completed, not thrown: no redelivery, nothing more dead-lettered
     expect(stack.serviceBus.deadLettered(QUEUES.tasks)).toHaveLength(deadBefore);
-    // queued until the retry runs; the failed run is in the log (a notification-driven run
-    // may have succeeded meanwhile and cleared lastError)
-    expect(await status()).toMatchObject({ state: 'queued' });
+    // queued until the retry runs, with when and why; the failed run is in the log (a
+    // notification-driven run may be running or have succeeded meanwhile and cleared lastError)
+    const waiting = await until(async () => {
+      const s = await status();
+      return s.state !== 'running' ? s : undefined;
+    });
+    expect(waiting).toMatchObject({
+      state: 'queued',
+      nextRetryAt: retry.scheduledEnqueueTimeUtc!.toISOString(),
+      retryAttempt: 1,
+      retryReason: expect.stringContaining('429'),
+    });
     const log = (await api('GET', `/api/users/${USER}/sync/log?entity=tasks&limit=50`)).body as {
       entries: { outcome: string; detail?: string }[];
     };

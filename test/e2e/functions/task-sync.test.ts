@@ -1,3 +1,4 @@
+import { freePort } from '../../../dev/ports';
 import { DEMO } from '../../../dev/seed';
 import { connect } from '../../support/sign-in';
 import { useTestStack } from '../../support/stack';
@@ -37,31 +38,15 @@ describe('task sync end to end through the dev host', () => {
     }
   };
 
-  it('explains why a user without a connection cannot sync', async () => {
+  it('refuses "sync now" for a user without a connection, with the reason, and queues nothing', async () => {
     const res = await t.api('POST', `/api/users/${DEMO.overridingUserId}/sync`, {
       body: { entity: 'tasks' },
     });
-    expect(res.status).toBe(202);
-    expect(res.body).toEqual({
-      queued: [
-        {
-          entity: 'tasks',
-          messageId: expect.stringMatching(/^manual:102:tasks:/),
-          requestedAt: expect.any(String),
-        },
-      ],
-      skipped: [],
-    });
-    await until(DEMO.overridingUserId, (s) => s.state === 'error');
-    const status = (await t.api('GET', `/api/users/${DEMO.overridingUserId}/sync`)).body as Record<
-      string,
-      Record<string, unknown>
-    >;
-    expect(status.tasks).toMatchObject({
-      enabled: true,
-      state: 'error',
-      lastError: expect.stringContaining('no connected'),
-    });
+    expect(res.status).toBe(409);
+    const problem = res.body as { type: string; detail: string };
+    expect(problem.type).toMatch(/not-connected$/);
+    expect(problem.detail).toContain('has no connected Microsoft account');
+    expect(await statusOf(DEMO.overridingUserId)).toMatchObject({ state: 'idle', lastSyncAt: null });
   });
 
   it('connects, syncs both ways, and shows the result and the log', async () => {
@@ -122,6 +107,38 @@ describe('task sync end to end through the dev host', () => {
     expect(log.entries.map((e) => e.direction).sort()).toEqual(
       expect.arrayContaining(['microsoft-to-oro', 'oro-to-microsoft']),
     );
+  });
+
+  it('refuses "sync now" of an entity that is disabled for the user, naming the setting', async () => {
+    await t.api('PATCH', `/api/settings/users/${USER}`, { body: { tasks: { enabled: false } } });
+    const res = await t.api('POST', `/api/users/${USER}/sync`, { body: { entity: 'tasks' } });
+    await t.api('PATCH', `/api/settings/users/${USER}`, { body: { tasks: { enabled: null } } });
+    expect(res.status).toBe(409);
+    const problem = res.body as { type: string; detail: string };
+    expect(problem.type).toMatch(/conflict$/);
+    expect(problem.detail).toContain('tasks sync is disabled for user "101"');
+  });
+
+  it('says which Oro base URL did not answer and why, in the status (with the retry) and in the log', async () => {
+    const global = (await t.api('GET', '/api/settings/global')).body as { oro: { baseUrl: string } };
+    const port = await freePort();
+    await t.api('PATCH', '/api/settings/global', { body: { oro: { baseUrl: `http://127.0.0.1:${port}` } } });
+    try {
+      expect((await t.api('POST', `/api/users/${USER}/sync`, { body: { entity: 'tasks' } })).status).toBe(
+        202,
+      );
+      const waiting = await until(USER, (s) => typeof s.retryReason === 'string');
+      const reason = `Oro at http://127.0.0.1:${port} did not answer the token request: connection refused`;
+      expect(waiting).toMatchObject({ state: 'queued', retryAttempt: 1 });
+      expect(String(waiting.retryReason)).toContain(reason);
+      expect(Date.parse(String(waiting.nextRetryAt))).toBeGreaterThan(Date.now());
+      const log = (await t.api('GET', `/api/users/${USER}/sync/log?entity=tasks&limit=5`)).body as {
+        entries: { action: string; detail?: string }[];
+      };
+      expect(log.entries.find((e) => e.action === 'error')?.detail).toContain(reason);
+    } finally {
+      await t.api('PATCH', '/api/settings/global', { body: { oro: { baseUrl: global.oro.baseUrl } } });
+    }
   });
 
   it('runs the task-sync queue function from a message; a bad message is refused with the fields named', async () => {

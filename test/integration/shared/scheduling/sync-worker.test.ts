@@ -61,15 +61,46 @@ describe('retry backoff', () => {
 });
 
 describe('SyncWorker (Azurite)', () => {
-  it('clears the queued mark when the run starts and completes on success', async () => {
+  it('keeps the queued mark until the run ended (no "idle" before the run took its lease), then clears it', async () => {
     const w = world();
     await w.states.markQueued('101', 'tasks', at(-60));
     const handled = await w.worker.handle(message(), { count: 1 }, async () => {
-      expect((await w.states.get('101', 'tasks'))?.state.queuedAt).toBeUndefined();
+      // Settings, connection and token are read before the lease: the status still says queued.
+      expect((await w.states.get('101', 'tasks'))?.state.queuedAt).toBe(at(-60).toISOString());
       return ok;
     });
     expect(handled.outcome).toBe('done');
+    expect((await w.states.get('101', 'tasks'))?.state.queuedAt).toBeUndefined();
     expect(await onQueue()).toEqual([]);
+  });
+
+  it('notes a scheduled retry in the state (when, which, why): another run meanwhile keeps it, the retry itself ends it', async () => {
+    const w = world();
+    await w.worker.handle(message(), { count: 1 }, () => Promise.resolve(throttled(300_000)));
+    const retry = {
+      at: at(300).toISOString(),
+      attempt: 1,
+      reason: 'Oro answered 429 to GET /api/tasks: Slow down.',
+    };
+    expect((await w.states.get('101', 'tasks'))?.state).toMatchObject({ queuedAt: NOW.toISOString(), retry });
+    // a notification's run a minute later: the retry is still scheduled, and still shown
+    const later = new SyncWorker({ states: w.states, queue: bus.queue, now: () => at(60) });
+    await later.handle(
+      message({ reason: 'notification', requestedAt: at(55).toISOString() }),
+      { count: 1 },
+      () => Promise.resolve(ok),
+    );
+    expect((await w.states.get('101', 'tasks'))?.state).toMatchObject({ retry });
+    // the retry, delivered at its time
+    const due = new SyncWorker({ states: w.states, queue: bus.queue, now: () => at(300) });
+    await due.handle(
+      message({ reason: 'retry', attempt: 1, requestedAt: NOW.toISOString() }),
+      { count: 1 },
+      () => Promise.resolve(ok),
+    );
+    const state = (await w.states.get('101', 'tasks'))?.state;
+    expect(state?.retry).toBeUndefined();
+    expect(state?.queuedAt).toBeUndefined();
   });
 
   it('keeps a newer queued mark: another run is still pending', async () => {

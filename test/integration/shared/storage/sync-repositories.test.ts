@@ -92,6 +92,20 @@ describe('sync repositories (Azurite)', () => {
     expect(later?.state.lease?.owner).toBe('run-c');
   });
 
+  it('goes from queued (or waiting for a retry) to running in the one write that takes the lease', async () => {
+    const repo = new SyncStateRepository(tables);
+    const now = new Date('2026-01-01T00:00:00Z');
+    const retry = { at: '2026-01-01T00:00:30.000Z', attempt: 1, reason: 'Oro answered 503' };
+    await repo.markRetry('u6', 'tasks', retry, now);
+    expect((await repo.get('u6', 'tasks'))?.state).toMatchObject({ queuedAt: now.toISOString(), retry });
+    const leased = await repo.acquire('u6', 'tasks', 'run-a', 60_000, new Date(now.getTime() + 30_000));
+    const stored = (await repo.get('u6', 'tasks'))?.state;
+    expect(stored?.status).toBe('running');
+    expect(stored?.queuedAt).toBeUndefined();
+    expect(stored?.retry).toBeUndefined();
+    expect(leased?.state.queuedAt).toBeUndefined();
+  });
+
   it('fails a save by a run that lost its lease', async () => {
     const repo = new SyncStateRepository(tables);
     const now = new Date('2026-01-01T00:00:00Z');

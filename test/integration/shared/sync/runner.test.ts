@@ -1,4 +1,5 @@
 import { SyncLogRepository } from '../../../../shared/storage/sync-log-repository';
+import { SyncStateRepository } from '../../../../shared/storage/sync-state-repository';
 import type { SyncSettings } from '../../../../shared/sync/model';
 import { MS_USER, ORO_OWNER, startSyncHarness, type SyncHarness } from '../../../support/sync-harness';
 
@@ -48,6 +49,13 @@ describe('sync runner with both simulators and Azurite', () => {
     expect(report.result).toEqual({ created: 0, updated: 0, deleted: 0, conflicts: 0, errors: 0 });
     expect(report.requests.microsoft).toBe(1);
     expect(report.requests.oro).toBeLessThanOrEqual(2);
+  });
+
+  it('an idle run keeps the last run that changed something, with its counts, beside its own empty result', async () => {
+    const { state } = (await new SyncStateRepository(h.tables).get(ORO_OWNER, 'tasks'))!;
+    expect(state.lastResult).toEqual({ created: 0, updated: 0, deleted: 0, conflicts: 0, errors: 0 });
+    expect(state.lastChange?.result).toEqual({ created: 3, updated: 0, deleted: 0, conflicts: 0, errors: 0 });
+    expect(Date.parse(state.lastChange!.at)).toBeLessThan(Date.parse(state.lastSyncAt!));
   });
 
   it('field-merge keeps both sides’ edits to different fields', async () => {
@@ -179,5 +187,36 @@ describe('sync runner: mass-delete guard', () => {
     const confirmed = await h.run(BI, undefined, { confirmMassDelete: true });
     expect(confirmed).toMatchObject({ status: 'ok', result: { deleted: 12 } });
     expect(h.microsoft.todo(MS_USER).all()).toHaveLength(2);
+  });
+});
+
+describe('sync runner when the direction changes', () => {
+  let h: SyncHarness;
+  beforeAll(async () => {
+    h = await startSyncHarness();
+  });
+  afterAll(() => h.close());
+
+  it('copies what a one-way run skipped once the direction lets it through, and only that', async () => {
+    h.oro.createTask(ORO_OWNER, { subject: 'From Oro' });
+    h.microsoft.todo(MS_USER).create({ title: 'From To Do' });
+    const oneWay = await h.run({ direction: 'oro-to-microsoft', conflictResolution: 'oro-wins' });
+    expect(oneWay.result).toMatchObject({ created: 1 });
+    expect(h.oro.tasks(ORO_OWNER).map((t) => t.subject)).toEqual(['From Oro']);
+
+    // The admin makes it bidirectional: the To Do task skipped before now comes to Oro.
+    const both = await h.run(BI);
+    expect(both.result).toMatchObject({ created: 1, updated: 0, deleted: 0, errors: 0 });
+    expect(
+      h.oro
+        .tasks(ORO_OWNER)
+        .map((t) => t.subject)
+        .sort(),
+    ).toEqual(['From Oro', 'From To Do']);
+    expect(h.microsoft.todo(MS_USER).all()).toHaveLength(2);
+    // The full read happens once, on the change: the next run is idle again.
+    const idle = await h.run(BI);
+    expect(idle.result).toEqual({ created: 0, updated: 0, deleted: 0, conflicts: 0, errors: 0 });
+    expect(idle.requests.microsoft).toBe(1);
   });
 });
