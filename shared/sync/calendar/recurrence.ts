@@ -53,8 +53,20 @@ export interface OroRecurrence {
   timeZone: string;
 }
 
-/** Oro's "no end": endTime at its maximum date. */
+/**
+ * Oro's "no end" as it may come back: endTime at its maximum date (Oro's
+ * `Model\Recurrence::MAX_END_DATE`, what it computes as calculatedEndTime). Oro's own
+ * client never sends it: a series without an end date has `endTime: null`.
+ */
 export const ORO_MAX_END = '9000-01-01T00:00:01+00:00';
+
+/**
+ * A date-time as Oro's own clients send it: whole seconds, `+00:00` (OroCalendarBundle's
+ * `event-recurrence-plugin.js` formats with moment's `.tz('UTC').format()`; its functional
+ * tests send `2016-10-14T22:00:00+00:00`).
+ */
+export const toOroDateTime = (value: string | number): string =>
+  new Date(Math.floor(new Date(value).getTime() / 1000) * 1000).toISOString().replace('.000Z', '+00:00');
 const ORO_INSTANCES: Record<number, Instance> = {
   1: 'first',
   2: 'second',
@@ -124,9 +136,13 @@ export function toOro(r: Recurrence, seriesStartUtc: string): Mapped<OroRecurren
   const out: OroRecurrence = {
     recurrenceType: r.pattern,
     interval: yearly ? r.interval * 12 : r.interval,
-    startTime: seriesStartUtc,
+    startTime: toOroDateTime(seriesStartUtc),
+    // Oro's client (event-recurrence-model.js: `endTime: null`) sends no end date unless the
+    // series ends on one; a count-ended or endless series has endTime null.
     endTime:
-      r.end.type === 'date' ? zonedToUtc(`${r.end.date}T23:59:59`, r.timeZone).toISOString() : ORO_MAX_END,
+      r.end.type === 'date'
+        ? toOroDateTime(zonedToUtc(`${r.end.date}T23:59:59`, r.timeZone).getTime())
+        : null,
     timeZone: r.timeZone,
     ...(r.end.type === 'count' ? { occurrences: r.end.count } : {}),
   };

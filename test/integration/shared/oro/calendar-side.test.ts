@@ -50,7 +50,7 @@ describe('Oro calendar side against the Oro simulator', () => {
   const tokens = new OroTokenCache();
   const sleeps: number[] = [];
   const side = (userId: string, timeoutMs = 5_000) => {
-    oro.calendar.defaultCalendar(userId); // every Oro user has one
+    const calendarId = oro.calendar.defaultCalendar(userId); // every Oro user has one, set in their settings
     return new OroCalendarSide(
       new OroClient(conn(oro), tokens, {
         timeoutMs,
@@ -59,7 +59,7 @@ describe('Oro calendar side against the Oro simulator', () => {
         },
       }),
       userId,
-      { now: () => new Date(clock), window: { pastDays: 30, futureDays: 365 } },
+      { now: () => new Date(clock), window: { pastDays: 30, futureDays: 365 }, calendarId },
     );
   };
   /** Past the settle time: what was read is final. */
