@@ -93,21 +93,36 @@ const validZone = (zone: unknown): boolean => {
   }
 };
 
+/**
+ * The recurrence sub-form's checks, with the messages of OroCalendarBundle
+ * `Tests/Functional/AbstractValidationErrorTestCase::recurrenceValidationFailedDataProvider`.
+ */
 function validateRecurrence(r: unknown): Errors {
   const errors: Errors = {};
-  const bad = (field: string, message: string) => (errors[field] = { errors: [message] });
+  const bad = (field: string, message: string) => (errors[field] ??= { errors: [message] });
   if (typeof r !== 'object' || r === null || Array.isArray(r)) {
     bad('recurrenceType', 'This value should not be blank.');
     return errors;
   }
   const v = r as Record<string, unknown>;
+  const blank = (k: string) => v[k] === undefined || v[k] === null || v[k] === '';
   const type = v.recurrenceType;
-  if (!TYPES.includes(type as string)) {
-    bad('recurrenceType', 'This value is not valid.');
+  if (blank('recurrenceType')) {
+    bad('recurrenceType', 'This value should not be blank.');
+  } else if (!TYPES.includes(type as string)) {
+    bad('recurrenceType', 'The selected choice is invalid.');
   }
   const yearly = type === 'yearly' || type === 'yearnth';
-  if (!Number.isInteger(v.interval) || (v.interval as number) < 1) {
+  if (blank('interval')) {
+    bad('interval', 'This value should not be blank.');
+  } else if (!Number.isInteger(v.interval)) {
+    bad('interval', 'Please enter an integer.');
+  } else if ((v.interval as number) < 1) {
     bad('interval', 'This value should be 1 or more.');
+  } else if (!yearly && (v.interval as number) > 99) {
+    bad('interval', 'This value should be 99 or less.');
+  } else if (yearly && (v.interval as number) > 999) {
+    bad('interval', 'This value should be 999 or less.');
   } else if (yearly && (v.interval as number) % 12 !== 0) {
     bad('interval', 'This value should be a multiple of 12.');
   }
@@ -117,41 +132,51 @@ function validateRecurrence(r: unknown): Errors {
     bad('dayOfWeek', 'This value should not be blank.');
   }
   if (Array.isArray(days) && days.some((d) => !WEEKDAYS.includes(String(d)))) {
-    bad('dayOfWeek', 'This value is not valid.');
+    bad('dayOfWeek', 'One or more of the given values is invalid.');
   }
-  if ((type === 'monthnth' || type === 'yearnth') && ![1, 2, 3, 4, 5].includes(v.instance as number)) {
-    bad('instance', 'This value is not valid.');
-  }
-  if (type === 'monthly' || type === 'yearly') {
-    if (!Number.isInteger(v.dayOfMonth) || (v.dayOfMonth as number) < 1 || (v.dayOfMonth as number) > 31) {
-      bad('dayOfMonth', 'This value should be between 1 and 31.');
+  if (type === 'monthnth' || type === 'yearnth') {
+    if (blank('instance')) {
+      bad('instance', 'This value should not be blank.');
+    } else if (![1, 2, 3, 4, 5].includes(v.instance as number)) {
+      bad('instance', 'The selected choice is invalid.');
     }
   }
-  if (
-    yearly &&
-    (!Number.isInteger(v.monthOfYear) || (v.monthOfYear as number) < 1 || (v.monthOfYear as number) > 12)
-  ) {
-    bad('monthOfYear', 'This value should be between 1 and 12.');
+  const ranged = (k: string, max: number, needed: boolean) => {
+    if (blank(k)) {
+      if (needed) {
+        bad(k, 'This value should not be blank.');
+      }
+    } else if (!Number.isInteger(v[k])) {
+      bad(k, 'Please enter an integer.');
+    } else if ((v[k] as number) < 1 || (v[k] as number) > max) {
+      bad(k, `This value should be between 1 and ${max}.`);
+    }
+  };
+  ranged('dayOfMonth', 31, type === 'monthly' || type === 'yearly');
+  ranged('monthOfYear', 12, yearly);
+  if (blank('startTime')) {
+    bad('startTime', 'This value should not be blank.');
+  } else if (typeof v.startTime !== 'string' || !DATE_TIME.test(v.startTime)) {
+    bad('startTime', 'Please enter a valid date and time.');
   }
-  if (typeof v.startTime !== 'string' || !DATE_TIME.test(v.startTime)) {
-    bad('startTime', 'This value is not a valid datetime.');
+  if (!blank('endTime')) {
+    if (typeof v.endTime !== 'string' || !DATE_TIME.test(v.endTime)) {
+      bad('endTime', 'Please enter a valid date and time.');
+    } else if (typeof v.startTime === 'string' && Date.parse(v.endTime) < Date.parse(v.startTime)) {
+      bad('endTime', `This value should be ${v.startTime} or more.`);
+    }
   }
-  if (
-    v.endTime !== undefined &&
-    v.endTime !== null &&
-    (typeof v.endTime !== 'string' || !DATE_TIME.test(v.endTime))
-  ) {
-    bad('endTime', 'This value is not a valid datetime.');
+  if (!blank('occurrences')) {
+    if (!Number.isInteger(v.occurrences)) {
+      bad('occurrences', 'Please enter an integer.');
+    } else if ((v.occurrences as number) < 1 || (v.occurrences as number) > 999) {
+      bad('occurrences', 'This value should be between 1 and 999.');
+    }
   }
-  if (
-    v.occurrences !== undefined &&
-    v.occurrences !== null &&
-    (!Number.isInteger(v.occurrences) || (v.occurrences as number) < 1)
-  ) {
-    bad('occurrences', 'This value should be 1 or more.');
-  }
-  if (!validZone(v.timeZone)) {
-    bad('timeZone', 'This value is not a valid timezone.');
+  if (blank('timeZone')) {
+    bad('timeZone', 'This value should not be blank.');
+  } else if (!validZone(v.timeZone)) {
+    bad('timeZone', 'Please select a valid timezone.');
   }
   for (const k of Object.keys(v)) {
     if (k !== 'id' && !RECURRENCE_CHILDREN.includes(k)) {
@@ -264,7 +289,12 @@ export function parseEventBody(
       }));
     }
   }
-  if ('recurrence' in doc && doc.recurrence !== null) {
+  // An empty recurrence (`[]` from PHP clients, `''` from a form post) is none.
+  const noRecurrence =
+    doc.recurrence === null ||
+    doc.recurrence === '' ||
+    (Array.isArray(doc.recurrence) && doc.recurrence.length === 0);
+  if ('recurrence' in doc && !noRecurrence) {
     const children = validateRecurrence(doc.recurrence);
     if (Object.keys(children).length > 0) {
       errors.recurrence = { children };
@@ -319,6 +349,13 @@ export function parseEventBody(
       ctx.exceptionsOf(seriesId).some((e) => Date.parse(e.originalStart ?? '') === Date.parse(originalStart))
     ) {
       bad('originalStart', 'This occurrence already has an exception.');
+    }
+  }
+  if ('createdAt' in doc && doc.createdAt !== null) {
+    if (typeof doc.createdAt !== 'string' || !DATE_TIME.test(doc.createdAt)) {
+      bad('createdAt', 'Please enter a valid date and time.');
+    } else if (creating) {
+      fields.createdAt = doc.createdAt;
     }
   }
   if ('isCancelled' in doc) {

@@ -53,9 +53,8 @@ export interface OroCalendarEventRecord {
   updatedAt: string;
 }
 
-export type OroEventInput = Partial<
-  Omit<OroCalendarEventRecord, 'id' | 'calendar' | 'createdAt' | 'updatedAt'>
->;
+/** `createdAt` is a field of Oro's form: a client may set it (BasicCrudTest does). */
+export type OroEventInput = Partial<Omit<OroCalendarEventRecord, 'id' | 'calendar' | 'updatedAt'>>;
 
 export interface OroCalendarSimulator {
   /** The user's default calendar id (created on first use). */
@@ -151,7 +150,7 @@ export function createOroCalendar(clock: () => number, options: OroCalendarOptio
       isCancelled: fields.isCancelled ?? false,
       organizerEmail: fields.organizerEmail ?? owner.email,
       organizerDisplayName: fields.organizerDisplayName ?? owner.name,
-      createdAt: stamp,
+      createdAt: fields.createdAt ? normalize(fields.createdAt) : stamp,
       updatedAt: stamp,
     };
     rows.set(row.id, row);
@@ -174,7 +173,7 @@ export function createOroCalendar(clock: () => number, options: OroCalendarOptio
     }
     const next: OroCalendarEventRecord = { ...row };
     for (const [k, v] of Object.entries(fields)) {
-      if (v === undefined || k === 'uid') {
+      if (v === undefined || k === 'uid' || k === 'createdAt') {
         continue;
       }
       (next as unknown as Record<string, unknown>)[k] =
