@@ -64,7 +64,7 @@ export class OroCalendarSide implements SidePort<EventFields> {
   private notes = new ReadNotes();
   private readonly rows: OroEventRows;
   private readonly writer: OroCalendarWriter;
-  /** The user's calendar: configured, else found (JSON:API) or remembered by the cursor. */
+  /** The user's calendar: configured, else found over JSON:API. */
   private calendarId: number | undefined;
   private readonly configuredCalendar: number | undefined;
   private readonly window: CalendarWindow;
@@ -106,7 +106,7 @@ export class OroCalendarSide implements SidePort<EventFields> {
   ): Promise<ReadResult<EventFields> & { unmapped?: { id: string; reason: string }[] }> {
     this.notes = new ReadNotes();
     const state = cursorSchema.parse(cursor ? JSON.parse(cursor) : {});
-    const calendar = await this.calendar(state.calendar);
+    const calendar = await this.calendar();
     // Another calendar than the cursor's (the setting changed): everything is read again.
     const { watermark } = state.calendar === undefined || state.calendar === calendar ? state : {};
     const query = `calendar=${calendar}&limit=${PAGE_SIZE}${watermark ? `&updatedAt%3E${encodeURIComponent(watermark)}` : ''}`;
@@ -325,10 +325,12 @@ export class OroCalendarSide implements SidePort<EventFields> {
     return existing;
   }
 
-  /** The user's calendar: the configured id, else the one a cursor remembers, else looked up. */
-  private async calendar(fromCursor?: number): Promise<number> {
-    this.calendarId ??=
-      this.configuredCalendar ?? fromCursor ?? (await resolveCalendar(this.client, this.userId, undefined));
+  /**
+   * The user's calendar: the configured id, else looked up (where the instance allows).
+   * A cursor's calendar is never reused: a cleared setting stops the sync, visibly.
+   */
+  private async calendar(): Promise<number> {
+    this.calendarId ??= await resolveCalendar(this.client, this.userId, this.configuredCalendar);
     return this.calendarId;
   }
 
