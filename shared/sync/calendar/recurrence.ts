@@ -196,6 +196,28 @@ const TO_GRAPH = Object.fromEntries(Object.entries(FROM_GRAPH).map(([g, n]) => [
   GraphRecurrence['pattern']['type']
 >;
 
+/**
+ * Every other (third…) week on several days depends on where a week starts. The neutral
+ * model, like Oro (Model/Recurrence/WeeklyStrategy.php), starts weeks on Sunday; a Graph
+ * series whose weeks start on another day and whose days fall on both sides of that day
+ * groups them into other weeks, so its occurrences would differ: the reason, or undefined.
+ */
+function weeksSplitOtherwise(
+  pattern: Recurrence['pattern'],
+  interval: number,
+  days: readonly string[],
+  firstDayOfWeek: string | undefined,
+): string | undefined {
+  const start = (WEEKDAYS as readonly string[]).indexOf((firstDayOfWeek ?? 'sunday').toLowerCase());
+  if (pattern !== 'weekly' || interval < 2 || start <= 0) {
+    return undefined;
+  }
+  const at = days.map((d) => (WEEKDAYS as readonly string[]).indexOf(d));
+  return at.some((i) => i < start) && at.some((i) => i >= start)
+    ? `every ${interval} weeks on ${days.join(', ')} with weeks starting on ${String(firstDayOfWeek)} (Oro's weeks start on Sunday)`
+    : undefined;
+}
+
 /** `eventZone`: the series' start time zone, used when the range names none. */
 export function fromGraph(g: GraphRecurrence, eventZone: string): Mapped<Recurrence> {
   const zoneName = g.range.recurrenceTimeZone || eventZone;
@@ -222,6 +244,10 @@ export function fromGraph(g: GraphRecurrence, eventZone: string): Mapped<Recurre
   };
   if (pattern === 'weekly' || pattern.endsWith('nth')) {
     out.daysOfWeek = days as Weekday[];
+  }
+  const split = weeksSplitOtherwise(pattern, out.interval, days, g.pattern.firstDayOfWeek);
+  if (split) {
+    return { unsupported: split };
   }
   if ((pattern === 'monthly' || pattern === 'yearly') && g.pattern.dayOfMonth) {
     out.dayOfMonth = g.pattern.dayOfMonth;

@@ -180,6 +180,23 @@ describe('recurrence ranges and zones', () => {
     expect(ok(fromOro(allDay)).start).toBe('2026-05-14');
   });
 
+  it('refuses a Graph series whose weeks start on another day than Oro’s when that changes its occurrences', () => {
+    const every2 = (daysOfWeek: string[], firstDayOfWeek: string): GraphRecurrence => ({
+      pattern: { type: 'weekly', interval: 2, daysOfWeek, firstDayOfWeek },
+      range: { type: 'noEnd', startDate: '2026-03-02', recurrenceTimeZone: 'UTC' },
+    });
+    // Sunday and Monday fall into different Monday-started weeks, into the same Sunday-started one.
+    expect(fromGraph(every2(['sunday', 'monday'], 'monday'), 'UTC')).toEqual({
+      unsupported: expect.stringContaining("Oro's weeks start on Sunday"),
+    });
+    // Monday and Friday share a week either way; Sunday-started weeks are Oro's own.
+    expect(ok(fromGraph(every2(['monday', 'friday'], 'monday'), 'UTC')).daysOfWeek).toEqual([
+      'monday',
+      'friday',
+    ]);
+    expect(ok(fromGraph(every2(['sunday', 'monday'], 'sunday'), 'UTC')).interval).toBe(2);
+  });
+
   it('reads Graph’s filler fields as absent', () => {
     const filled: GraphRecurrence = {
       pattern: {
