@@ -52,7 +52,7 @@ const hashIds = (ids: readonly string[]) =>
     .slice(0, 22);
 
 /**
- * The events of one Oro user's default calendar as a sync side, over the older REST API:
+ * The events of one Oro user's calendar as a sync side, over the older REST API:
  * changes by an `updatedAt>` watermark (as for tasks), a series reported as one item with
  * its exception rows, deletions by a listing of the sync window plus a direct read of any
  * linked event not seen there. Every write says `notifyAttendees=none`: attendees hear
