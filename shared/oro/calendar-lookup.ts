@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { classifyAnswer, isRetryable } from '../errors/classify';
 import { SideError } from '../sync/ports';
 import type { OroClient } from './client';
 import { EVENTS, oroRestErrorDetail } from './calendar-rows';
@@ -43,7 +44,7 @@ export async function discoverCalendar(client: OroClient, userId: string): Promi
     throw new SideError(
       'oro',
       `Oro answered ${res.status} to GET /api/calendars`,
-      res.status >= 500 || res.status === 429,
+      isRetryable(classifyAnswer(res.status)),
       res.status,
     );
   }
