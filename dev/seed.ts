@@ -17,11 +17,12 @@ export const DEMO = {
 /**
  * Demo settings for `npm start`: global defaults with a (simulated) Microsoft app, one
  * organization that overrides a few fields, one user who inherits everything and one
- * who overrides some fields of their own.
+ * who overrides some fields of their own. Each user's Oro calendar id is set as an Oro
+ * admin sets it (`oroCalendarOf`: the id Oro gives the user's calendar).
  */
 export async function seedDemo(
   settings: SettingsService,
-  opts: { tenantId: string; apiUrl: string; oroUrl: string },
+  opts: { tenantId: string; apiUrl: string; oroUrl: string; oroCalendarOf: (userId: string) => number },
 ): Promise<void> {
   await settings.write(
     'global',
@@ -48,14 +49,23 @@ export async function seedDemo(
     'replace',
     {},
   );
-  await settings.write('user', DEMO.inheritingUserId, { organizationId: DEMO.organizationId }, 'replace', {});
+  await settings.write(
+    'user',
+    DEMO.inheritingUserId,
+    {
+      organizationId: DEMO.organizationId,
+      calendar: { oroCalendarId: opts.oroCalendarOf(DEMO.inheritingUserId) },
+    },
+    'replace',
+    {},
+  );
   await settings.write(
     'user',
     DEMO.overridingUserId,
     {
       organizationId: DEMO.organizationId,
       syncIntervalMinutes: 5,
-      calendar: { direction: 'microsoft-to-oro' },
+      calendar: { direction: 'microsoft-to-oro', oroCalendarId: opts.oroCalendarOf(DEMO.overridingUserId) },
       tasks: { conflictResolution: 'most-recent-wins' },
     },
     'replace',

@@ -128,7 +128,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         redirectUris: [`${host.url}/api/oauth/callback`],
       });
       oro.registerClient(DEMO.oroClientId, DEMO.oroClientSecret);
-      await seedDemo(services.settings, { tenantId: microsoft.tenantId, apiUrl: host.url, oroUrl: oro.url });
+      await seedDemo(services.settings, {
+        tenantId: microsoft.tenantId,
+        apiUrl: host.url,
+        oroUrl: oro.url,
+        oroCalendarOf: (userId) => oro.calendar.defaultCalendar(userId),
+      });
       seedDemoTasks(oro, microsoft);
       seedDemoEvents(oro, microsoft);
       late.portal = renderDevPortal(host.url, await adminToken());

@@ -26,7 +26,7 @@ export const checkResult = z
     ok: z.boolean(),
     checks: z.array(
       z.object({
-        name: z.enum(['profile', 'calendar', 'tasks']),
+        name: z.enum(['profile', 'calendar', 'tasks', 'oro-calendar']),
         ok: z.boolean(),
         detail: z.string().optional(),
       }),

@@ -50,8 +50,17 @@ const PRIORITIES = ['low', 'normal', 'high'];
 const nowSeconds = (clock: () => number) =>
   new Date(Math.floor(clock() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
+/**
+ * `calendarsJsonApi`: play an Oro instance that exposes calendars in its JSON:API (stock
+ * Oro does not); `integrationUserId`: the user the OAuth client acts as ('1').
+ */
 export async function startOroSimulator(
-  options: { port?: number; clock?: () => number } = {},
+  options: {
+    port?: number;
+    clock?: () => number;
+    calendarsJsonApi?: boolean;
+    integrationUserId?: string;
+  } = {},
 ): Promise<OroSimulator> {
   const clock = options.clock ?? Date.now;
   const clients = new Map<string, string>();
@@ -61,7 +70,12 @@ export async function startOroSimulator(
   const faults: OroFault[] = [];
   let nextId = 1;
   let base = '';
-  const calendar = createOroCalendar(clock);
+  // The calendar listing mixes in the calling user's tasks, as Oro's task provider does.
+  const calendar = createOroCalendar(clock, {
+    ...(options.integrationUserId ? { integrationUserId: options.integrationUserId } : {}),
+    ...(options.calendarsJsonApi ? { calendarsJsonApi: true } : {}),
+    tasksOf: (owner) => [...tasks.values()].filter((t) => t.ownerId === owner),
+  });
 
   const touch = () => nowSeconds(clock);
 

@@ -20,6 +20,7 @@ import { Scheduler } from '../scheduling/scheduler';
 import { SyncWorker } from '../scheduling/sync-worker';
 import { ScheduleRepository } from '../storage/schedule-repository';
 import { checkHealth, type HealthReport } from './health';
+import { oroCalendarCheck } from './oro-calendar-check';
 
 /** Everything a function needs, built once per process from validated config. */
 export interface Services {
@@ -77,6 +78,8 @@ export function createServices(config: AppConfig, parts: { clock?: () => Date } 
     publicBaseUrl: config.publicBaseUrl,
   });
   connections.listeners.push(subscriptions);
+  const oroTokens = new OroTokenCache();
+  connections.extraChecks.push(oroCalendarCheck(settings, oroTokens));
   const notifications = new NotificationService({
     repository: subscriptionRepository,
     subscriptions,
@@ -96,7 +99,7 @@ export function createServices(config: AppConfig, parts: { clock?: () => Date } 
       tables,
       states,
       log: new SyncLogRepository(tables),
-      oroTokens: new OroTokenCache(),
+      oroTokens,
       graphBaseUrl: config.microsoft.graphBaseUrl,
       schedule,
       calendarWindow: config.calendarWindow,

@@ -26,8 +26,11 @@ export interface ConnectionView {
 
 export interface CheckResult {
   ok: boolean;
-  checks: { name: 'profile' | 'calendar' | 'tasks'; ok: boolean; detail?: string }[];
+  checks: { name: 'profile' | 'calendar' | 'tasks' | 'oro-calendar'; ok: boolean; detail?: string }[];
 }
+
+/** A check of something besides the Microsoft account (the user's Oro calendar); undefined: not applicable. */
+export type ExtraCheck = (userId: string) => Promise<CheckResult['checks'][number] | undefined>;
 
 /** What the OAuth callback page reports to the portal. */
 export interface CallbackOutcome {
@@ -60,6 +63,8 @@ export class ConnectionService {
   private readonly claims: AccountClaims;
   private readonly signIn: SignInCompletion;
   readonly listeners: ConnectionListener[] = [];
+  /** Checks Check Connection runs beside Microsoft's (composed in shared/app). */
+  readonly extraChecks: ExtraCheck[] = [];
 
   constructor(
     private readonly settings: SettingsService,
@@ -220,9 +225,19 @@ export class ConnectionService {
     }
   }
 
-  /** Check Connection: a silent token, then profile, calendar and To Do in one $batch. */
+  /** Check Connection: the Microsoft account's checks, and the extra ones (Oro calendar) beside them. */
   async check(userId: string): Promise<CheckResult> {
     await this.settings.requireUser(userId);
+    const [microsoft, extra] = await Promise.all([
+      this.checkMicrosoft(userId),
+      Promise.all(this.extraChecks.map((c) => c(userId))),
+    ]);
+    const checks = [...microsoft.checks, ...extra.filter((c) => c !== undefined)];
+    return { ok: checks.every((c) => c.ok), checks };
+  }
+
+  /** A silent token, then profile, calendar and To Do in one $batch. */
+  private async checkMicrosoft(userId: string): Promise<CheckResult> {
     let token: string;
     try {
       token = await this.graphAccessToken(userId);

@@ -59,6 +59,9 @@ function rule(s: OroSeries): RRule {
   };
   if (r.recurrenceType === 'weekly') {
     options.byweekday = days;
+    // Oro's weeks start on Sunday (Model/Recurrence/WeeklyStrategy.php moves the start to
+    // day 0 of PHP's 'w'): every other week from a Monday takes the Sunday after it.
+    options.wkst = RRule.SU;
   }
   if (nth) {
     options.byweekday = days.map((d) => d.nth(r.instance === 5 ? -1 : (r.instance ?? 1)));

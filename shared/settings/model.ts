@@ -34,7 +34,7 @@ export const storedOverrides = z.strictObject({
     })
     .optional(),
   syncIntervalMinutes: z.number().int().optional(),
-  calendar: entitySync.optional(),
+  calendar: entitySync.extend({ oroCalendarId: z.number().int().positive().optional() }).optional(),
   tasks: entitySync.optional(),
 });
 
@@ -59,12 +59,16 @@ export const LEAF_DEFAULTS = {
   'calendar.enabled': false,
   'calendar.direction': 'bidirectional',
   'calendar.conflictResolution': 'oro-wins',
+  /** User level only (schema.ts): the user's Oro calendar. */
+  'calendar.oroCalendarId': null,
   'tasks.enabled': false,
   'tasks.direction': 'bidirectional',
   'tasks.conflictResolution': 'oro-wins',
 } as const satisfies Record<string, unknown>;
 
 export type LeafPath = keyof typeof LEAF_DEFAULTS;
+/** Leaves only a user can set: the global level does not show them among its defaults. */
+export const USER_ONLY_LEAVES: ReadonlySet<LeafPath> = new Set<LeafPath>(['calendar.oroCalendarId']);
 export const LEAF_PATHS = Object.keys(LEAF_DEFAULTS) as LeafPath[];
 
 export type FlatOverrides = Partial<Record<LeafPath, unknown>>;

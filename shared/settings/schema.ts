@@ -89,6 +89,21 @@ const oroWrite = z.strictObject({
   clientSecretSet: secretSetEcho,
 });
 
+/**
+ * The user's Oro calendar: the id Oro shows for it (calendar `id` in Oro's REST API). A
+ * user-level field only: stock Oro does not let the integration user look another user's
+ * calendar up, so the admin portal writes it (see docs/oro-setup.md).
+ */
+export const oroCalendarId = z
+  .number()
+  .int()
+  .positive()
+  .max(Number.MAX_SAFE_INTEGER)
+  .meta({ description: "The user's Oro calendar id, where calendar sync reads and writes events." });
+
+/** The calendar section of a user: the sync options, and which Oro calendar is the user's. */
+const userCalendarWrite = entitySyncWrite.extend({ oroCalendarId: opt(oroCalendarId) });
+
 const commonWriteFields = {
   syncIntervalMinutes: opt(interval),
   calendar: opt(entitySyncWrite),
@@ -109,12 +124,17 @@ export const userSettingsWrite = z
   .strictObject({
     organizationId: entityId.optional().meta({ description: "Required on the user's first write." }),
     ...commonWriteFields,
+    calendar: opt(userCalendarWrite),
   })
   .meta({ id: 'UserSettingsWrite' });
 
 export type ScopeSettingsWrite = z.infer<typeof scopeSettingsWrite>;
 export type UserSettingsWrite = z.infer<typeof userSettingsWrite>;
-export type SettingsWrite = ScopeSettingsWrite & { organizationId?: string | undefined };
+/** What a write may carry at any level (the schemas of each level say which parts it accepts). */
+export type SettingsWrite = ScopeSettingsWrite & {
+  organizationId?: string | undefined;
+  calendar?: UserSettingsWrite['calendar'];
+};
 
 // ---- reads ----------------------------------------------------------------------
 
@@ -144,7 +164,7 @@ export const settingsLevelRead = z
     microsoftApp: microsoftAppRead.optional(),
     oro: oroRead.optional(),
     syncIntervalMinutes: z.number().int().optional(),
-    calendar: entitySyncRead.optional(),
+    calendar: entitySyncRead.extend({ oroCalendarId: z.number().int().optional() }).optional(),
     tasks: entitySyncRead.optional(),
   })
   .meta({ id: 'SettingsLevel' });
@@ -171,7 +191,7 @@ export const effectiveSettingsRead = z
       clientSecretSet: leaf(z.boolean()),
     }),
     syncIntervalMinutes: leaf(z.number().int()),
-    calendar: entitySyncEffective,
+    calendar: entitySyncEffective.extend({ oroCalendarId: leaf(z.number().int()) }),
     tasks: entitySyncEffective,
   })
   .meta({ id: 'EffectiveSettings' });

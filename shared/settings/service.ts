@@ -8,6 +8,7 @@ import {
   sealedSecret,
   resolve,
   SECRET_SECTIONS,
+  USER_ONLY_LEAVES,
   type LeafPath,
   type ResolvedSettings,
   type SecretSection,
@@ -391,7 +392,7 @@ function toRead(level: Level, record: SettingsRecord): SettingsLevelRead {
   if (level === 'global') {
     // The global level shows every field: its overrides over the built-in defaults.
     const resolved = resolve({ global: flatten(record.overrides) });
-    for (const path of LEAF_PATHS) {
+    for (const path of LEAF_PATHS.filter((p) => !USER_ONLY_LEAVES.has(p))) {
       const [key, value] = readLeaf(path, resolved[path].value);
       setPath(out, path, key, value);
     }

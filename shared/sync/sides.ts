@@ -14,6 +14,8 @@ export interface SideContext {
   userId: string;
   oro: OroClient;
   oroBaseUrl: string;
+  /** The user's Oro calendar (setting `calendar.oroCalendarId`), when set. */
+  oroCalendarId?: number | undefined;
   graph: Client;
   now: () => Date;
   calendarWindow: CalendarWindow;
@@ -28,7 +30,11 @@ export const SIDES: Record<SyncEntity, (context: SideContext) => Sides> = {
     microsoft: new TodoTasksSide(c.graph, { webUrl: () => `${c.oroBaseUrl.replace(/\/+$/, '')}/task` }),
   }),
   calendar: (c) => ({
-    oro: new OroCalendarSide(c.oro, c.userId, { window: c.calendarWindow, now: c.now }),
+    oro: new OroCalendarSide(c.oro, c.userId, {
+      window: c.calendarWindow,
+      now: c.now,
+      calendarId: c.oroCalendarId,
+    }),
     microsoft: new GraphCalendarSide(c.graph, { window: c.calendarWindow, now: c.now }),
   }),
 };

@@ -135,6 +135,7 @@ export class SyncService {
           userId,
           oro: new OroClient(oro, this.deps.oroTokens),
           oroBaseUrl: oro.baseUrl,
+          oroCalendarId: (resolved['calendar.oroCalendarId'].value as number | null) ?? undefined,
           graph,
           now: () => this.now(),
           calendarWindow: this.deps.calendarWindow,

@@ -53,7 +53,7 @@ export interface SyncHarness<F extends Fields = TaskFields> {
 
 interface SideFactory<F extends Fields> {
   entity: SyncEntity;
-  sides(c: { oro: OroClient; graph: Client; userId: string; now: () => Date }): {
+  sides(c: { oro: OroClient; graph: Client; userId: string; now: () => Date; oroCalendarId: number }): {
     oro: SidePort<F>;
     microsoft: SidePort<F>;
   };
@@ -72,7 +72,11 @@ const TASKS: SideFactory<TaskFields> = {
 const calendar = (window?: CalendarWindow): SideFactory<EventFields> => ({
   entity: 'calendar',
   sides: (c) => ({
-    oro: new OroCalendarSide(c.oro, c.userId, { now: c.now, ...(window ? { window } : {}) }),
+    oro: new OroCalendarSide(c.oro, c.userId, {
+      now: c.now,
+      calendarId: c.oroCalendarId,
+      ...(window ? { window } : {}),
+    }),
     microsoft: new GraphCalendarSide(c.graph, { now: c.now, sleep: fast, ...(window ? { window } : {}) }),
   }),
 });
@@ -122,6 +126,8 @@ async function startHarness<F extends Fields>(
       graph: createGraphClient(microsoft.graphUrl, token),
       userId,
       now,
+      // The user's calendar id, as the admin sets it (setting calendar.oroCalendarId).
+      oroCalendarId: oro.calendar.defaultCalendar(userId),
     });
   const links = () => new LinkRepository<F>(tables).list(userId, factory.entity);
 

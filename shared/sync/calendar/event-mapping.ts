@@ -4,6 +4,7 @@ import {
   fromOro,
   toGraph,
   toOro,
+  toOroDateTime,
   type GraphRecurrence,
   type OroRecurrence,
   type Recurrence,
@@ -139,7 +140,8 @@ export function oroEventToFields(e: OroEvent): EventMapped<EventFields> {
 /** The Oro REST body for neutral fields (`uid` is our cross-system key; set once, on create). */
 export function fieldsToOroEvent(f: EventFields): EventMapped<Record<string, unknown>> {
   let recurrence: OroRecurrence | null = null;
-  const start = f.allDay ? `${f.start}T00:00:00+00:00` : f.start;
+  // Whole seconds with +00:00, as Oro's own clients send them (toOroDateTime).
+  const start = f.allDay ? `${f.start}T00:00:00+00:00` : toOroDateTime(f.start);
   if (f.recurrence) {
     const mapped = toOro(f.recurrence, f.allDay ? `${f.start}T00:00:00Z` : f.start);
     if ('unsupported' in mapped) {
@@ -152,7 +154,7 @@ export function fieldsToOroEvent(f: EventFields): EventMapped<Record<string, unk
       title: f.title,
       description: f.description,
       start,
-      end: f.allDay ? `${f.end}T00:00:00+00:00` : f.end,
+      end: f.allDay ? `${f.end}T00:00:00+00:00` : toOroDateTime(f.end),
       allDay: f.allDay,
       reminders:
         f.reminderMinutes === null

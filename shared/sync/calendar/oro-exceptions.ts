@@ -1,4 +1,5 @@
 import type { EventException, EventFields } from './event-mapping';
+import { toOroDateTime } from './recurrence';
 
 /**
  * A series' exceptions between Oro (rows of their own with `recurringEventId`,
@@ -40,7 +41,7 @@ const oroToNeutralEnd = (value: string, allDay: boolean): string =>
 
 /** A neutral start or end as Oro writes it (whole seconds, +00:00; all-day at midnight UTC). */
 export const neutralToOro = (value: string, allDay: boolean): string =>
-  allDay ? `${value}T00:00:00+00:00` : instant(Date.parse(value)).replace('Z', '+00:00');
+  allDay ? `${value}T00:00:00+00:00` : toOroDateTime(value);
 
 /** Where the pattern ends the occurrence that starts at `originalStart`: it lasts as long as the first. */
 export function patternEnd(

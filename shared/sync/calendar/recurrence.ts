@@ -53,8 +53,20 @@ export interface OroRecurrence {
   timeZone: string;
 }
 
-/** Oro's "no end": endTime at its maximum date. */
+/**
+ * Oro's "no end" as it may come back: endTime at its maximum date (Oro's
+ * `Model\Recurrence::MAX_END_DATE`, what it computes as calculatedEndTime). Oro's own
+ * client never sends it: a series without an end date has `endTime: null`.
+ */
 export const ORO_MAX_END = '9000-01-01T00:00:01+00:00';
+
+/**
+ * A date-time as Oro's own clients send it: whole seconds, `+00:00` (OroCalendarBundle's
+ * `event-recurrence-plugin.js` formats with moment's `.tz('UTC').format()`; its functional
+ * tests send `2016-10-14T22:00:00+00:00`).
+ */
+export const toOroDateTime = (value: string | number): string =>
+  new Date(Math.floor(new Date(value).getTime() / 1000) * 1000).toISOString().replace('.000Z', '+00:00');
 const ORO_INSTANCES: Record<number, Instance> = {
   1: 'first',
   2: 'second',
@@ -124,9 +136,13 @@ export function toOro(r: Recurrence, seriesStartUtc: string): Mapped<OroRecurren
   const out: OroRecurrence = {
     recurrenceType: r.pattern,
     interval: yearly ? r.interval * 12 : r.interval,
-    startTime: seriesStartUtc,
+    startTime: toOroDateTime(seriesStartUtc),
+    // Oro's client (event-recurrence-model.js: `endTime: null`) sends no end date unless the
+    // series ends on one; a count-ended or endless series has endTime null.
     endTime:
-      r.end.type === 'date' ? zonedToUtc(`${r.end.date}T23:59:59`, r.timeZone).toISOString() : ORO_MAX_END,
+      r.end.type === 'date'
+        ? toOroDateTime(zonedToUtc(`${r.end.date}T23:59:59`, r.timeZone).getTime())
+        : null,
     timeZone: r.timeZone,
     ...(r.end.type === 'count' ? { occurrences: r.end.count } : {}),
   };
@@ -180,6 +196,28 @@ const TO_GRAPH = Object.fromEntries(Object.entries(FROM_GRAPH).map(([g, n]) => [
   GraphRecurrence['pattern']['type']
 >;
 
+/**
+ * Every other (third…) week on several days depends on where a week starts. The neutral
+ * model, like Oro (Model/Recurrence/WeeklyStrategy.php), starts weeks on Sunday; a Graph
+ * series whose weeks start on another day and whose days fall on both sides of that day
+ * groups them into other weeks, so its occurrences would differ: the reason, or undefined.
+ */
+function weeksSplitOtherwise(
+  pattern: Recurrence['pattern'],
+  interval: number,
+  days: readonly string[],
+  firstDayOfWeek: string | undefined,
+): string | undefined {
+  const start = (WEEKDAYS as readonly string[]).indexOf((firstDayOfWeek ?? 'sunday').toLowerCase());
+  if (pattern !== 'weekly' || interval < 2 || start <= 0) {
+    return undefined;
+  }
+  const at = days.map((d) => (WEEKDAYS as readonly string[]).indexOf(d));
+  return at.some((i) => i < start) && at.some((i) => i >= start)
+    ? `every ${interval} weeks on ${days.join(', ')} with weeks starting on ${String(firstDayOfWeek)} (Oro's weeks start on Sunday)`
+    : undefined;
+}
+
 /** `eventZone`: the series' start time zone, used when the range names none. */
 export function fromGraph(g: GraphRecurrence, eventZone: string): Mapped<Recurrence> {
   const zoneName = g.range.recurrenceTimeZone || eventZone;
@@ -206,6 +244,10 @@ export function fromGraph(g: GraphRecurrence, eventZone: string): Mapped<Recurre
   };
   if (pattern === 'weekly' || pattern.endsWith('nth')) {
     out.daysOfWeek = days as Weekday[];
+  }
+  const split = weeksSplitOtherwise(pattern, out.interval, days, g.pattern.firstDayOfWeek);
+  if (split) {
+    return { unsupported: split };
   }
   if ((pattern === 'monthly' || pattern === 'yearly') && g.pattern.dayOfMonth) {
     out.dayOfMonth = g.pattern.dayOfMonth;

@@ -35,7 +35,7 @@ describe('Connect in a real browser', () => {
     expect(await page.textContent('#account')).toBe('(adele.vance@contoso.example)');
 
     await page.click('#check');
-    await page.waitForSelector('#checks li:nth-child(3)');
+    await page.waitForSelector('#checks li:nth-child(4)');
     const checks = await page.$$eval('#checks li', (items) =>
       items.map((li) => [li.className, li.textContent]),
     );
@@ -43,6 +43,7 @@ describe('Connect in a real browser', () => {
       ['ok', '✔ profile: Signed in as Adele Vance <adele.vance@contoso.example>'],
       ['ok', '✔ calendar: Calendar "Calendar" can be written'],
       ['ok', '✔ tasks: To Do list "Tasks" found'],
+      ['ok', `✔ oro-calendar: Oro calendar ${stack.oro.calendar.defaultCalendar('101')} can be read`],
     ]);
 
     // The demo organization sends tasks one way: Oro's two tasks of user 101 go to To Do.

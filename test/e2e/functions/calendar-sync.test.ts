@@ -71,4 +71,23 @@ describe('calendar sync end to end through the dev host and the calendar-sync qu
     };
     expect(log.entries.filter((e) => e.action === 'create' && e.outcome === 'ok')).toHaveLength(5);
   });
+
+  it("without the user's Oro calendar id, a run fails once with a reason naming the setting, not retried", async () => {
+    const cleared = await t.api('PATCH', `/api/settings/users/${USER}`, {
+      body: { calendar: { oroCalendarId: null } },
+    });
+    expect(cleared.status).toBe(200);
+    const run = await t.stack.services.sync.run(USER, 'calendar');
+    expect(run).toMatchObject({ status: 'failed', error: expect.stringContaining('calendar.oroCalendarId') });
+    expect(run).not.toHaveProperty('transient'); // nothing for the worker to retry
+    expect(await statusOf()).toMatchObject({
+      state: 'error',
+      lastError: expect.stringContaining('No Oro calendar is known for user "101"'),
+    });
+    const restored = await t.api('PATCH', `/api/settings/users/${USER}`, {
+      body: { calendar: { oroCalendarId: t.stack.oro.calendar.defaultCalendar(USER) } },
+    });
+    expect(restored.status).toBe(200);
+    expect(await t.stack.services.sync.run(USER, 'calendar')).toMatchObject({ status: 'ok' });
+  });
 });

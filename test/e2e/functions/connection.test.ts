@@ -9,7 +9,7 @@ const anyString = (): unknown => expect.any(String);
 describe('Microsoft account connection', () => {
   const t = useTestStack({ seed: true });
 
-  it('connects through the popup flow and reports three green checks', async () => {
+  it('connects through the popup flow and reports three green checks, and the Oro calendar', async () => {
     const page = await connect(t.api, USER);
     expect(page.status).toBe(200);
     expect(page.message).toEqual({
@@ -31,6 +31,11 @@ describe('Microsoft account connection', () => {
         { name: 'profile', ok: true, detail: 'Signed in as Megan Bowen <megan.bowen@contoso.example>' },
         { name: 'calendar', ok: true, detail: 'Calendar "Calendar" can be written' },
         { name: 'tasks', ok: true, detail: 'To Do list "Tasks" found' },
+        {
+          name: 'oro-calendar',
+          ok: true,
+          detail: `Oro calendar ${t.stack.oro.calendar.defaultCalendar(USER)} can be read`,
+        },
       ],
     });
   });
@@ -159,10 +164,11 @@ describe('Microsoft account connection: what goes wrong', () => {
 
       const check = (await t.api('POST', `/api/users/${user}/connection/check`)).body as {
         ok: boolean;
-        checks: { ok: boolean; detail: string }[];
+        checks: { name: string; ok: boolean; detail: string }[];
       };
       expect(check.ok).toBe(false);
-      expect(check.checks.every((c) => !c.ok && c.detail.includes('connected again'))).toBe(true);
+      const microsoft = check.checks.filter((c) => c.name !== 'oro-calendar');
+      expect(microsoft.every((c) => !c.ok && c.detail.includes('connected again'))).toBe(true);
       expect(await status(user)).toMatchObject({
         status: 'reconnect-required',
         accountName: 'adele.vance@contoso.example',

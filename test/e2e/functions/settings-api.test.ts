@@ -206,8 +206,24 @@ describe('settings API over the dev host', () => {
         enabled: { value: true, source: 'organization' },
         direction: { value: 'oro-to-microsoft', source: 'organization' },
         conflictResolution: { value: 'most-recent-wins', source: 'user' },
+        oroCalendarId: { value: null, source: 'global' },
       });
       expect(effective.syncIntervalMinutes).toEqual({ value: 20, source: 'organization' });
+      // The user's Oro calendar is set on the user only.
+      const own = await t.api('PATCH', '/api/settings/users/u1', {
+        body: { calendar: { oroCalendarId: 7 } },
+      });
+      expect(own.status).toBe(200);
+      const withId = effectiveSettingsRead.parse(
+        (await t.api('GET', '/api/settings/users/u1/effective')).body,
+      );
+      expect(withId.calendar.oroCalendarId).toEqual({ value: 7, source: 'user' });
+      expectProblem(
+        await t.api('PATCH', `/api/settings/organizations/${ORG_ID}`, {
+          body: { calendar: { oroCalendarId: 7 } },
+        }),
+        400,
+      );
       expect(effective.microsoftApp.clientSecretSet).toEqual({ value: true, source: 'global' });
       expect(res.text).not.toContain('top-secret-value');
     });

@@ -1,7 +1,7 @@
 import { startOroSimulator, type OroSimulator } from '../../../dev/oro/simulator';
 
 /** The Oro simulator's calendar endpoints over real HTTP, as the adapter sees them. */
-describe('Oro simulator: calendar events (REST) and calendars (JSON:API)', () => {
+describe('Oro simulator: calendar events (REST), as stock Oro 6.1 answers them', () => {
   let oro: OroSimulator;
   let clock = Date.parse('2026-05-01T10:00:00Z');
   let token = '';
@@ -39,27 +39,64 @@ describe('Oro simulator: calendar events (REST) and calendars (JSON:API)', () =>
   });
   afterAll(() => oro.close());
 
-  it("finds a user's calendar over JSON:API and the integration user's over REST", async () => {
-    const cal = oro.calendar.defaultCalendar('7');
-    oro.calendar.defaultCalendar('8');
+  it("has no calendars in its JSON:API (stock Oro); REST calendars/default answers the caller's own", async () => {
+    oro.calendar.defaultCalendar('7');
+    // OroCalendarBundle Resources/config/oro/api.yml has Calendar commented out: Oro's
+    // answer for a resource that is not accessible (oroinc/platform ApiBundle tests).
     const found = await call('GET', '/api/calendars?filter%5Bowner%5D=7');
-    expect(found.status).toBe(200);
+    expect(found.status).toBe(404);
     expect(found.type).toContain('application/vnd.api+json');
-    expect(found.body.data).toEqual([
-      expect.objectContaining({
-        type: 'calendars',
-        id: String(cal),
-        relationships: { owner: { data: { type: 'users', id: '7' } } },
-      }),
-    ]);
-    const unknown = await call('GET', '/api/calendars?filter%5Bdefault%5D=true');
-    expect(unknown.status).toBe(400);
-    expect(unknown.body.errors[0]).toMatchObject({ status: '400', title: 'filter constraint' });
+    expect(found.body).toEqual({
+      errors: [
+        {
+          status: '404',
+          title: 'resource not accessible exception',
+          detail: 'The resource is not accessible.',
+        },
+      ],
+    });
+    // CalendarController::getDefaultAction: the calling user's calendar only.
     const own = await call('GET', `${REST}/calendars/default`);
-    expect(own.body).toMatchObject({ calendar: oro.calendar.defaultCalendar('1'), owner: 1 });
+    expect(own.body).toEqual({
+      calendar: oro.calendar.defaultCalendar('1'),
+      owner: 1,
+      calendarName: 'User 1',
+    });
   });
 
-  it('creates with or without a uid, answers only id, uid and organizer fields, and refuses a used uid', async () => {
+  it('plays an instance that exposes calendars over JSON:API when asked to', async () => {
+    const open = await startOroSimulator({ clock: () => clock, calendarsJsonApi: true });
+    try {
+      open.registerClient('sync', 'pw');
+      const res = await fetch(`${open.url}/oauth2-token`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: 'sync',
+          client_secret: 'pw',
+        }),
+      });
+      const bearer = ((await res.json()) as { access_token: string }).access_token;
+      const cal = open.calendar.defaultCalendar('7');
+      open.calendar.defaultCalendar('8');
+      const found = await fetch(`${open.url}/api/calendars?filter%5Bowner%5D=7`, {
+        headers: { Authorization: `Bearer ${bearer}` },
+      });
+      expect(found.status).toBe(200);
+      expect(((await found.json()) as { data: unknown[] }).data).toEqual([
+        expect.objectContaining({
+          type: 'calendars',
+          id: String(cal),
+          relationships: { owner: { data: { type: 'users', id: '7' } } },
+        }),
+      ]);
+    } finally {
+      await open.close();
+    }
+  });
+
+  it('creates with or without a uid, answers id, uid, invitation and organizer fields, and refuses a used uid', async () => {
     const calendar = oro.calendar.defaultCalendar('7');
     oro.calendar.setUser('7', { email: 'john@oro.example', name: 'John Doe' });
     const body = {
@@ -73,10 +110,12 @@ describe('Oro simulator: calendar events (REST) and calendars (JSON:API)', () =>
     };
     const created = await call('POST', `${REST}/calendarevents`, body);
     expect(created.status).toBe(201);
+    // BasicCrudTest::getResponseArray
     expect(created.body).toEqual({
       id: expect.any(Number),
       uid: 'link-1',
-      isOrganizer: true,
+      invitationStatus: 'none',
+      editableInvitationStatus: false,
       organizerEmail: 'john@oro.example',
       organizerDisplayName: 'John Doe',
       organizerUserId: 7,
@@ -98,10 +137,11 @@ describe('Oro simulator: calendar events (REST) and calendars (JSON:API)', () =>
       start: '2026-05-04T09:00:00+00:00',
       end: '2026-05-04T10:00:00+00:00',
       createdAt: '2026-05-01T10:00:00+00:00',
-      recurrence: null,
       recurringEventId: null,
       isCancelled: false,
     });
+    // A single event has no recurrence key at all (BasicCrudTest's GET key set).
+    expect(read.body).not.toHaveProperty('recurrence');
   });
 
   it('PUT merges the fields it is given, answers 200 without the id, and keeps the uid', async () => {
@@ -227,7 +267,10 @@ describe('Oro simulator: calendar events (REST) and calendars (JSON:API)', () =>
       }),
     );
     const since = encodeURIComponent(new Date(clock - 5_000).toISOString().replace('.000Z', '+00:00'));
-    const all = await call('GET', `${REST}/calendarevents?calendar=${cal}&limit=100&updatedAt%3E${since}`);
+    const all = await call(
+      'GET',
+      `${REST}/calendarevents?calendar=${cal}&page=1&limit=100&updatedAt%3E${since}`,
+    );
     expect(all.status).toBe(200);
     expect(Array.isArray(all.body)).toBe(true);
     expect(all.body.map((e: { id: number }) => e.id).sort()).toEqual(fresh.map((e) => e.id).sort());
@@ -239,9 +282,15 @@ describe('Oro simulator: calendar events (REST) and calendars (JSON:API)', () =>
     expect(new Set([...p1!.body, ...p2!.body].map((e: { id: number }) => e.id))).toEqual(
       new Set([old.id, ...fresh.map((e) => e.id)]),
     );
-    expect((await call('GET', `${REST}/calendarevents?calendar=${cal}&updatedAt%3Esoon`)).status).toBe(400);
-    expect((await call('GET', `${REST}/calendarevents?calendar=${cal}&colour=red`)).status).toBe(400);
+    const paged = `${REST}/calendarevents?calendar=${cal}&page=1&limit=10`;
+    expect((await call('GET', `${paged}&updatedAt%3Esoon`)).status).toBe(400);
+    expect((await call('GET', `${paged}&colour=red`)).status).toBe(400);
     expect((await call('GET', `${REST}/calendarevents`)).status).toBe(400);
+    // cgetAction: neither start/end nor page/limit is a 400; a calendar nobody owns lists nothing.
+    const neither = await call('GET', `${REST}/calendarevents?calendar=${cal}`);
+    expect(neither.status).toBe(400);
+    expect(neither.body.message).toContain('"page" and "limit"');
+    expect((await call('GET', `${REST}/calendarevents?calendar=999999&page=1&limit=10`)).body).toEqual([]);
   });
 
   it('expands series over start/end: occurrences repeat the series id, moved ones show, cancelled ones hide', async () => {
@@ -266,7 +315,10 @@ describe('Oro simulator: calendar events (REST) and calendars (JSON:API)', () =>
       end: '2026-06-03T09:15:00Z',
       title: 'Standup (late)',
     });
-    oro.calendar.createException(series.id, { originalStart: '2026-06-08T07:00:00Z', isCancelled: true });
+    const cancelled = oro.calendar.createException(series.id, {
+      originalStart: '2026-06-08T07:00:00Z',
+      isCancelled: true,
+    });
     const range = `start=${encodeURIComponent('2026-06-01T00:00:00Z')}&end=${encodeURIComponent('2026-07-01T00:00:00Z')}`;
     const res = await call('GET', `${REST}/calendarevents?calendar=${cal}&${range}`);
     const got = (res.body as { id: number; start: string }[])
@@ -279,11 +331,16 @@ describe('Oro simulator: calendar events (REST) and calendars (JSON:API)', () =>
       [series.id, '2026-06-15T07:00:00+00:00'],
       [series.id, '2026-06-17T07:00:00+00:00'],
     ]);
+    // CalendarEventRepository::addRecurringEventFilter: "… OR e.id = :recurringEventId" — the
+    // series itself comes with its two exception rows.
     const exceptions = await call(
       'GET',
-      `${REST}/calendarevents?calendar=${cal}&recurringEventId=${series.id}&limit=50`,
+      `${REST}/calendarevents?calendar=${cal}&recurringEventId=${series.id}&page=1&limit=50`,
     );
-    expect(exceptions.body).toHaveLength(2);
+    expect(exceptions.body.map((r: { id: number }) => r.id).sort((a: number, b: number) => a - b)).toEqual(
+      [series.id, moved.id, cancelled.id].sort((a, b) => a - b),
+    );
+    expect(exceptions.body).toHaveLength(3);
     // An exception must sit on an occurrence of the pattern.
     const off = await call('POST', `${REST}/calendarevents`, {
       calendar: cal,
@@ -294,9 +351,17 @@ describe('Oro simulator: calendar events (REST) and calendars (JSON:API)', () =>
       originalStart: '2026-06-02T07:00:00Z',
     });
     expect(off.body.errors.children.originalStart).toBeDefined();
-    // A new pattern drops the exceptions; deleting the master takes the rest.
+    // A new pattern keeps the exceptions over the API unless updateExceptions is true
+    // (CalendarEventApiHandler::allowUpdateExceptions; RecurringEventRecurrenceUpdateExceptionTest).
+    const kept = await call('PUT', `${REST}/calendarevents/${series.id}`, {
+      recurrence: { ...series.recurrence, occurrences: 5 },
+      notifyAttendees: 'none',
+    });
+    expect(kept.status).toBe(200);
+    expect(oro.calendar.events('11')).toHaveLength(3);
     const put = await call('PUT', `${REST}/calendarevents/${series.id}`, {
       recurrence: { ...series.recurrence, occurrences: 4 },
+      updateExceptions: true,
       notifyAttendees: 'none',
     });
     expect(put.status).toBe(200);

@@ -50,7 +50,7 @@ describe('Oro calendar side against the Oro simulator', () => {
   const tokens = new OroTokenCache();
   const sleeps: number[] = [];
   const side = (userId: string, timeoutMs = 5_000) => {
-    oro.calendar.defaultCalendar(userId); // every Oro user has one
+    const calendarId = oro.calendar.defaultCalendar(userId); // every Oro user has one, set in their settings
     return new OroCalendarSide(
       new OroClient(conn(oro), tokens, {
         timeoutMs,
@@ -59,7 +59,7 @@ describe('Oro calendar side against the Oro simulator', () => {
         },
       }),
       userId,
-      { now: () => new Date(clock), window: { pastDays: 30, futureDays: 365 } },
+      { now: () => new Date(clock), window: { pastDays: 30, futureDays: 365 }, calendarId },
     );
   };
   /** Past the settle time: what was read is final. */
@@ -396,6 +396,27 @@ describe('Oro calendar side against the Oro simulator', () => {
     before = s.requests;
     await s.read(idle.cursor, new Set());
     expect(s.requests - before).toBe(1);
+  });
+
+  it("keeps only the user's own rows of the window listing: a task id of the API user hides no deletion", async () => {
+    // The start/end listing runs every calendar provider; the task provider adds the API
+    // user's tasks, with task ids (OroCRMTaskBundle Provider/TaskCalendarProvider.php).
+    const s = side('16');
+    const gone = oro.calendar.createEvent('16', {
+      title: 'gone',
+      start: '2026-05-14T09:00:00Z',
+      end: '2026-05-14T10:00:00Z',
+    });
+    let task = oro.createTask('1', { subject: 'API user task', dueDate: '2026-05-14T09:00:00Z' });
+    while (Number(task.id) < gone.id) {
+      task = oro.createTask('1', { subject: 'API user task', dueDate: '2026-05-14T09:00:00Z' });
+    }
+    expect(task.id).toBe(String(gone.id));
+    const first = await s.read(undefined, new Set());
+    settle();
+    oro.calendar.deleteEvent(gone.id);
+    const later = await s.read(first.cursor, new Set([String(gone.id)]));
+    expect(deletes(later)).toEqual([String(gone.id)]);
   });
 
   it('does not report what left the window as deleted; reports what is really gone', async () => {

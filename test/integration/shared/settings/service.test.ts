@@ -144,7 +144,7 @@ describe('SettingsService (Azurite)', () => {
     await service.write(
       'user',
       'res-user',
-      { organizationId: 'res', calendar: { conflictResolution: 'field-merge' } },
+      { organizationId: 'res', calendar: { conflictResolution: 'field-merge', oroCalendarId: 42 } },
       'replace',
       {},
     );
@@ -154,7 +154,10 @@ describe('SettingsService (Azurite)', () => {
       enabled: { value: true, source: 'global' },
       direction: { value: 'oro-to-microsoft', source: 'organization' },
       conflictResolution: { value: 'field-merge', source: 'user' },
+      oroCalendarId: { value: 42, source: 'user' },
     });
+    // The user's own calendar is no default anyone inherits: the global level does not show it.
+    expect((await service.read('global', GLOBAL_ID)).body.calendar).not.toHaveProperty('oroCalendarId');
     expect(body.tasks.enabled).toEqual({ value: false, source: 'global' });
   });
 });

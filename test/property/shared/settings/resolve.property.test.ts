@@ -31,6 +31,7 @@ const leafValue: Record<LeafPath, fc.Arbitrary<unknown>> = {
   'calendar.enabled': fc.boolean(),
   'calendar.direction': fc.constantFrom(...DIRECTIONS),
   'calendar.conflictResolution': fc.constantFrom(...CONFLICT_RESOLUTIONS),
+  'calendar.oroCalendarId': fc.integer({ min: 1, max: 1_000_000 }),
   'tasks.enabled': fc.boolean(),
   'tasks.direction': fc.constantFrom(...DIRECTIONS),
   'tasks.conflictResolution': fc.constantFrom(...CONFLICT_RESOLUTIONS),

@@ -17,7 +17,9 @@ import { MS_USER, ORO_OWNER, startCalendarHarness, type SyncHarness } from '../.
  * occurrences, edits and deletions on both sides, invitations, sync runs and faults; then
  * faults stop and syncs run until quiet. Whatever happened: no duplicates, no write to a
  * side the direction does not allow, no Oro notification, and the sides agree as the
- * direction says.
+ * direction says. The Oro simulator answers as stock Oro does, so every partial read of a
+ * series also meets the series' own row in its `recurringEventId=` listing, and moved
+ * series keep their exception rows until the sync rewrites them.
  */
 
 type SideName = 'oro' | 'ms';

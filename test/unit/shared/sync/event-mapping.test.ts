@@ -175,6 +175,31 @@ describe('event mapping', () => {
     expect(ok(oroEventToFields({ id: 7, ...(back as Omit<OroEvent, 'id'>) }))).toEqual(fields);
   });
 
+  it("writes date-times as Oro's own clients do: whole seconds, +00:00, and no end date for a count", () => {
+    // OroCalendarBundle Tests/Functional/ControllerRestApi/BasicCrudTest.php sends
+    // '2016-10-14T22:00:00+00:00'; event-recurrence-model.js defaults endTime to null.
+    const single = ok(oroEventToFields(oroTimed));
+    const fields: EventFields = {
+      ...single,
+      start: '2026-03-12T09:00:00.250Z',
+      end: '2026-03-12T10:00:00Z',
+      recurrence: {
+        pattern: 'daily',
+        interval: 1,
+        start: '2026-03-12',
+        end: { type: 'count', count: 3 },
+        timeZone: 'UTC',
+      },
+    };
+    const body = ok(fieldsToOroEvent(fields));
+    expect(body).toMatchObject({ start: '2026-03-12T09:00:00+00:00', end: '2026-03-12T10:00:00+00:00' });
+    expect(body.recurrence).toMatchObject({
+      startTime: '2026-03-12T09:00:00+00:00',
+      endTime: null,
+      occurrences: 3,
+    });
+  });
+
   it('reports a series Oro cannot hold instead of writing a different one', () => {
     const graph: GraphEvent = {
       id: 'z',

@@ -18,7 +18,9 @@ const ok = <T>(m: { ok: T } | { unsupported: string }): T => {
 
 // A series starting Monday 2026-03-02, 09:00 in Berlin (08:00Z).
 const START = '2026-03-02T08:00:00Z';
-const base = { startTime: START, timeZone: 'Europe/Berlin', endTime: ORO_MAX_END };
+// What Oro's own client sends: whole seconds with +00:00, and no end date unless there is one
+// (OroCalendarBundle Resources/public/js/calendar/event/recurrence/event-recurrence-model.js).
+const base = { startTime: '2026-03-02T08:00:00+00:00', timeZone: 'Europe/Berlin', endTime: null };
 
 /** One case per Oro recurrence type, with the neutral and Graph forms it must map to. */
 const CASES: {
@@ -137,12 +139,19 @@ describe('recurrence mapping, every Oro type both ways', () => {
 });
 
 describe('recurrence ranges and zones', () => {
+  it('reads Oro’s stored "no end" (9000-01-01) as no end', () => {
+    expect(ok(fromOro({ ...base, recurrenceType: 'daily', interval: 1, endTime: ORO_MAX_END })).end).toEqual({
+      type: 'none',
+    });
+  });
+
   it('ends after a number of occurrences', () => {
     const oro: OroRecurrence = { ...base, recurrenceType: 'daily', interval: 1, occurrences: 10 };
     const neutral = ok(fromOro(oro));
     expect(neutral.end).toEqual({ type: 'count', count: 10 });
     expect(toGraph(neutral).range).toMatchObject({ type: 'numbered', numberOfOccurrences: 10 });
-    expect(ok(toOro(neutral, START))).toMatchObject({ occurrences: 10, endTime: ORO_MAX_END });
+    // Oro's client sends a count-ended series with endTime null, never its 9000-01-01 "no end".
+    expect(ok(toOro(neutral, START))).toMatchObject({ occurrences: 10, endTime: null });
   });
 
   it('ends on a date in the series’ zone, the whole last day included', () => {
@@ -151,7 +160,7 @@ describe('recurrence ranges and zones', () => {
     );
     expect(neutral.end).toEqual({ type: 'date', date: '2026-03-31' });
     // 2026-03-31 23:59:59 in Berlin (CEST, +2)
-    expect(ok(toOro(neutral, START)).endTime).toBe('2026-03-31T21:59:59.000Z');
+    expect(ok(toOro(neutral, START)).endTime).toBe('2026-03-31T21:59:59+00:00');
     expect(toGraph(neutral).range).toMatchObject({ type: 'endDate', endDate: '2026-03-31' });
   });
 
@@ -166,9 +175,26 @@ describe('recurrence ranges and zones', () => {
     };
     const neutral = ok(fromOro(allDay, true));
     expect(neutral.start).toBe('2026-05-15');
-    expect(ok(toOro(neutral, '2026-05-15T00:00:00Z')).startTime).toBe('2026-05-15T00:00:00Z');
+    expect(ok(toOro(neutral, '2026-05-15T00:00:00Z')).startTime).toBe('2026-05-15T00:00:00+00:00');
     // A timed series at the same instant starts on the evening before, in New York.
     expect(ok(fromOro(allDay)).start).toBe('2026-05-14');
+  });
+
+  it('refuses a Graph series whose weeks start on another day than Oro’s when that changes its occurrences', () => {
+    const every2 = (daysOfWeek: string[], firstDayOfWeek: string): GraphRecurrence => ({
+      pattern: { type: 'weekly', interval: 2, daysOfWeek, firstDayOfWeek },
+      range: { type: 'noEnd', startDate: '2026-03-02', recurrenceTimeZone: 'UTC' },
+    });
+    // Sunday and Monday fall into different Monday-started weeks, into the same Sunday-started one.
+    expect(fromGraph(every2(['sunday', 'monday'], 'monday'), 'UTC')).toEqual({
+      unsupported: expect.stringContaining("Oro's weeks start on Sunday"),
+    });
+    // Monday and Friday share a week either way; Sunday-started weeks are Oro's own.
+    expect(ok(fromGraph(every2(['monday', 'friday'], 'monday'), 'UTC')).daysOfWeek).toEqual([
+      'monday',
+      'friday',
+    ]);
+    expect(ok(fromGraph(every2(['sunday', 'monday'], 'sunday'), 'UTC')).interval).toBe(2);
   });
 
   it('reads Graph’s filler fields as absent', () => {
