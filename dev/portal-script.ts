@@ -171,6 +171,12 @@ $('connect').onclick = async () => {
     window.open(authorizeUrl, 'microsoft-signin', 'width=520,height=680');
   } catch (e) { say(e.message, false); }
 };
+const CHECK_LABELS = {
+  profile: 'Microsoft account',
+  calendar: 'Microsoft calendar',
+  tasks: 'Microsoft To Do',
+  'oro-calendar': 'Oro calendar',
+};
 $('check').onclick = async () => {
   $('checks').textContent = '';
   try {
@@ -178,7 +184,7 @@ $('check').onclick = async () => {
     for (const c of r.checks) {
       const li = document.createElement('li');
       li.className = c.ok ? 'ok' : 'fail';
-      li.textContent = (c.ok ? '✔ ' : '✘ ') + c.name + (c.detail ? ': ' + c.detail : '');
+      li.textContent = (c.ok ? '✔ ' : '✘ ') + (CHECK_LABELS[c.name] || c.name) + (c.detail ? ': ' + c.detail : '');
       $('checks').appendChild(li);
     }
   } catch (e) { say(e.message, false); }

@@ -40,10 +40,10 @@ describe('Connect in a real browser', () => {
       items.map((li) => [li.className, li.textContent]),
     );
     expect(checks).toEqual([
-      ['ok', '✔ profile: Signed in as Adele Vance <adele.vance@contoso.example>'],
-      ['ok', '✔ calendar: Calendar "Calendar" can be written'],
-      ['ok', '✔ tasks: To Do list "Tasks" found'],
-      ['ok', `✔ oro-calendar: Oro calendar ${stack.oro.calendar.defaultCalendar('101')} can be read`],
+      ['ok', '✔ Microsoft account: Signed in as Adele Vance <adele.vance@contoso.example>'],
+      ['ok', '✔ Microsoft calendar: Calendar "Calendar" can be written'],
+      ['ok', '✔ Microsoft To Do: To Do list "Tasks" found'],
+      ['ok', `✔ Oro calendar: Oro calendar ${stack.oro.calendar.defaultCalendar('101')} can be read`],
     ]);
 
     // The demo organization sends tasks one way: Oro's two tasks of user 101 go to To Do.
