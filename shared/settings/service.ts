@@ -4,7 +4,6 @@ import { compositeEtag, etagMatches, toHttpEtag, type EtagCondition } from '../h
 import { GLOBAL_ID, type SettingsRecord, type SettingsRepository } from '../storage/settings-repository';
 import {
   flatten,
-  LEAF_PATHS,
   sealedSecret,
   resolve,
   SECRET_SECTIONS,
@@ -13,6 +12,8 @@ import {
   type SecretSection,
   type StoredOverrides,
 } from './model';
+import { isConditional, raceAware, retryLostRaces } from './races';
+import { toEffectiveRead, toRead } from './read';
 import type { EffectiveSettingsRead, Level, SettingsLevelRead, SettingsWrite } from './schema';
 import { applyWrite, type WriteMode } from './write';
 
@@ -38,6 +39,12 @@ export interface ResolvedUser {
   /** Global, organization, user: what the composite ETag of the effective read is made of. */
   etags: string[];
   organizationId: string | undefined;
+  /**
+   * The user names an organization whose row is gone (only a host that died between a
+   * user's write and its check can leave this). Its level is missing from `resolved`;
+   * effective settings and credentials refuse to resolve rather than fall back to global.
+   */
+  organizationMissing?: true;
 }
 
 export interface Preconditions {
@@ -52,8 +59,8 @@ export interface SettingsView<T> {
 
 export type WriteResult = SettingsView<SettingsLevelRead> & { created: boolean };
 
-/** Writers that did not send If-Match are retried over a concurrent change this many times. */
-const MAX_ATTEMPTS = 5;
+/** How long a user joining an organization waits for a deletion under way to decide. */
+const DELETION_WAIT_MS = 3_000;
 
 /** The settings use cases of API.md: read, replace, merge and delete a level; resolve a user. */
 export class SettingsService {
@@ -77,10 +84,11 @@ export class SettingsService {
     mode: WriteMode,
     preconditions: Preconditions,
   ): Promise<WriteResult> {
-    return this.retryLostRaces(level, id, preconditions, async () => {
+    return retryLostRaces(describe(level, id), isConditional(preconditions), async () => {
       const current = await this.load(level, id);
       checkPreconditions(current, preconditions);
       const organizationId = await this.organizationFor(level, current, body);
+      const joining = organizationId !== undefined && organizationId !== current?.organizationId;
       const outcome = applyWrite(current?.overrides ?? {}, body, mode, (section, plaintext) =>
         this.secrets.seal(plaintext, secretContext(level, id, section)),
       );
@@ -96,55 +104,100 @@ export class SettingsService {
           ? this.repository.replace(level, id, data, current.etag)
           : this.repository.create(level, id, data),
       );
+      if (joining) {
+        await this.confirmJoin(id, organizationId, current);
+      }
       return { body: toRead(level, saved), etag: toHttpEtag(saved.etag), created: !current };
     });
   }
 
+  /**
+   * A user just written into an organization checks, after its write, that the organization
+   * is still there. A deletion marks the row, then looks for users, then deletes at the
+   * marked ETag; so a mark seen here is waited out: the deletion either found this user
+   * (and unmarks: the user stays) or did not (the row goes: the user backs out, 404).
+   * Storage has no transaction across the two partitions; this order is what makes the
+   * two atomic with respect to each other.
+   */
+  private async confirmJoin(userId: string, organizationId: string, before: SettingsRecord | undefined) {
+    const deadline = Date.now() + DELETION_WAIT_MS;
+    for (;;) {
+      const organization = await this.repository.get('organization', organizationId);
+      if (organization?.deletingSince === undefined) {
+        if (organization) {
+          return;
+        }
+        break;
+      }
+      if (Date.now() > deadline) {
+        break; // a deletion that died after marking: leave rather than risk an orphan
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await retryLostRaces(describe('user', userId), false, async () => {
+      const now = await this.repository.get('user', userId);
+      if (now?.organizationId !== organizationId) {
+        return; // someone else moved or deleted the user meanwhile
+      }
+      await raceAware(async () => {
+        if (!before) {
+          return this.repository.delete('user', userId, now.etag);
+        }
+        const back = before.organizationId === undefined ? {} : { organizationId: before.organizationId };
+        await this.repository.replace('user', userId, { overrides: now.overrides, ...back }, now.etag);
+      });
+    });
+    throw notFound(`${describe('organization', organizationId)} does not exist (it was deleted meanwhile)`);
+  }
+
   async remove(level: Exclude<Level, 'global'>, id: string, preconditions: Preconditions): Promise<void> {
-    await this.retryLostRaces(level, id, preconditions, async () => {
+    await retryLostRaces(describe(level, id), isConditional(preconditions), async () => {
       const current = await this.repository.get(level, id);
       if (!current) {
         throw notFound(`${describe(level, id)} does not exist`);
       }
       checkPreconditions(current, preconditions);
-      if (level === 'organization' && (await this.repository.hasUsersInOrganization(id))) {
+      if (level === 'user') {
+        await raceAware(() => this.repository.delete(level, id, current.etag));
+        return;
+      }
+      // Mark first, look for users second, delete at the marked ETag last: a user joining
+      // concurrently either sees the mark (and backs out) or is seen here (see confirmJoin).
+      const marked = await raceAware(() =>
+        this.repository.replace(
+          level,
+          id,
+          { overrides: current.overrides, deletingSince: new Date().toISOString() },
+          current.etag,
+        ),
+      );
+      if (await this.repository.hasUsersInOrganization(id)) {
+        await this.unmark(id, marked);
         throw new AppError(
           'conflict',
           `${describe(level, id)} still has users; delete them or move them to another organization first`,
         );
       }
-      await raceAware(() => this.repository.delete(level, id, current.etag));
+      await raceAware(() => this.repository.delete(level, id, marked.etag));
     });
   }
 
-  /**
-   * Someone wrote between our read and our write. A conditional request must see that
-   * (412); an unconditional one is read and applied again on top of the newer version.
-   */
-  private async retryLostRaces<T>(
-    level: Level,
-    id: string,
-    preconditions: Preconditions,
-    attempt: () => Promise<T>,
-  ): Promise<T> {
-    const conditional = preconditions.ifMatch !== undefined || preconditions.ifNoneMatch !== undefined;
-    for (let n = 1; ; n++) {
-      try {
-        return await attempt();
-      } catch (error) {
-        if (!(error instanceof LostRace)) {
-          throw error;
-        }
-        if (conditional || n >= MAX_ATTEMPTS) {
-          throw preconditionFailed(`${describe(level, id)} was changed by another request; read it again`);
-        }
+  /** A deletion refused: the mark goes, unless a write already replaced the row (which cleared it). */
+  private async unmark(id: string, marked: SettingsRecord): Promise<void> {
+    try {
+      await this.repository.replace('organization', id, { overrides: marked.overrides }, marked.etag);
+    } catch (error) {
+      if (!isAppErrorCode(error, 'precondition-failed')) {
+        throw error;
       }
     }
   }
 
   /** Every leaf with its value and the level it came from. */
   async effective(userId: string): Promise<SettingsView<EffectiveSettingsRead>> {
-    const { resolved, etags } = await this.resolveUser(userId);
+    const user = await this.resolveUser(userId);
+    requireOrganization(user);
+    const { resolved, etags } = user;
     return { body: toEffectiveRead(resolved), etag: compositeEtag(etags) };
   }
 
@@ -180,6 +233,7 @@ export class SettingsService {
       resolved,
       etags: [global.etag, organization?.etag ?? '', user.etag],
       organizationId: user.organizationId,
+      ...(organizationId && !organization ? { organizationMissing: true as const } : {}),
     };
   }
 
@@ -215,11 +269,13 @@ export class SettingsService {
   }
 
   private credentials(
-    { userId, resolved, organizationId }: ResolvedUser,
+    user: ResolvedUser,
     section: SecretSection,
     fields: readonly string[],
     what: string,
   ): Record<string, string | undefined> & { clientSecret: string } {
+    requireOrganization(user);
+    const { userId, resolved, organizationId } = user;
     const leaf = (f: string) => resolved[`${section}.${f}` as LeafPath];
     const missing = [...fields, 'clientSecret'].filter((f) => leaf(f).value === null);
     if (missing.length > 0) {
@@ -278,7 +334,7 @@ export class SettingsService {
     }
     if (organizationId !== current?.organizationId) {
       const organization = await this.repository.get('organization', organizationId);
-      if (!organization) {
+      if (!organization || organization.deletingSince !== undefined) {
         throw notFound(`${describe('organization', organizationId)} does not exist`);
       }
     }
@@ -324,22 +380,20 @@ function memo<T extends SettingsRecord | undefined>(
   return value;
 }
 
-/** A conditional storage write that lost to a concurrent writer. */
-class LostRace extends Error {}
-
-async function raceAware<T>(write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (error) {
-    if (isAppErrorCode(error, 'precondition-failed') || isAppErrorCode(error, 'conflict')) {
-      throw new LostRace('lost a race to a concurrent writer', { cause: error });
-    }
-    throw error;
-  }
-}
-
 export const secretContext = (level: Level, id: string, section: SecretSection): string =>
   `settings/${level}/${id}/${section}.clientSecret`;
+
+/** A user's settings never resolve through a missing organization (to global's credentials, say). */
+function requireOrganization({ userId, organizationId, organizationMissing }: ResolvedUser): void {
+  if (organizationMissing) {
+    throw new AppError(
+      'conflict',
+      `User "${userId}" belongs to organization "${organizationId ?? ''}", which does not exist; ` +
+        "write the user's organizationId to move it to an existing organization.",
+      { fieldErrors: [{ path: 'organizationId', message: 'organization does not exist' }] },
+    );
+  }
+}
 
 function describe(level: Level, id: string): string {
   return level === 'global' ? 'The global settings' : `${level === 'user' ? 'User' : 'Organization'} "${id}"`;
@@ -360,67 +414,4 @@ function checkPreconditions(current: SettingsRecord | undefined, p: Precondition
   ) {
     throw preconditionFailed('If-None-Match: the settings already exist');
   }
-}
-
-const isSecretLeaf = (path: LeafPath): boolean => path.endsWith('.clientSecret');
-
-/** A secret's read form: whether it is set, never its value. */
-function readLeaf(path: LeafPath, value: unknown): [string, unknown] {
-  return isSecretLeaf(path)
-    ? ['clientSecretSet', value !== null && value !== undefined]
-    : [leafName(path), value];
-}
-
-const leafName = (path: LeafPath): string => path.split('.').at(-1) ?? path;
-
-function setPath(target: Record<string, unknown>, path: LeafPath, key: string, value: unknown): void {
-  const [head, field] = path.split('.') as [string, string | undefined];
-  if (field === undefined) {
-    target[head] = value;
-    return;
-  }
-  const section = (target[head] ??= {}) as Record<string, unknown>;
-  section[key] = value;
-}
-
-function toRead(level: Level, record: SettingsRecord): SettingsLevelRead {
-  const out: Record<string, unknown> = {};
-  if (record.organizationId !== undefined) {
-    out.organizationId = record.organizationId;
-  }
-  if (level === 'global') {
-    // The global level shows every field: its overrides over the built-in defaults.
-    const resolved = resolve({ global: flatten(record.overrides) });
-    for (const path of LEAF_PATHS) {
-      const [key, value] = readLeaf(path, resolved[path].value);
-      setPath(out, path, key, value);
-    }
-    return out;
-  }
-  const flat = flatten(record.overrides);
-  for (const path of LEAF_PATHS) {
-    const value = flat[path];
-    if (value === undefined) {
-      continue;
-    }
-    const [key, readValue] = readLeaf(path, value);
-    setPath(out, path, key, readValue);
-  }
-  for (const section of SECRET_SECTIONS) {
-    const s = out[section] as Record<string, unknown> | undefined;
-    if (s) {
-      s.clientSecretSet ??= false;
-    }
-  }
-  return out;
-}
-
-function toEffectiveRead(resolved: ResolvedSettings): EffectiveSettingsRead {
-  const out: Record<string, unknown> = {};
-  for (const path of LEAF_PATHS) {
-    const leaf = resolved[path];
-    const [key, value] = readLeaf(path, leaf.value);
-    setPath(out, path, key, { value, source: leaf.source });
-  }
-  return out as EffectiveSettingsRead;
 }
