@@ -66,3 +66,8 @@ export function toEffectiveRead(resolved: ResolvedSettings): EffectiveSettingsRe
   }
   return out as EffectiveSettingsRead;
 }
+
+/** How errors name a level: "Organization \"acme\"", "The global settings". */
+export function describe(level: Level, id: string): string {
+  return level === 'global' ? 'The global settings' : `${level === 'user' ? 'User' : 'Organization'} "${id}"`;
+}

@@ -12,8 +12,9 @@ import {
   type SecretSection,
   type StoredOverrides,
 } from './model';
+import { confirmJoin, deleteOrganization, requireOrganization } from './membership';
 import { isConditional, raceAware, retryLostRaces } from './races';
-import { toEffectiveRead, toRead } from './read';
+import { describe, toEffectiveRead, toRead } from './read';
 import type { EffectiveSettingsRead, Level, SettingsLevelRead, SettingsWrite } from './schema';
 import { applyWrite, type WriteMode } from './write';
 
@@ -59,9 +60,6 @@ export interface SettingsView<T> {
 
 export type WriteResult = SettingsView<SettingsLevelRead> & { created: boolean };
 
-/** How long a user joining an organization waits for a deletion under way to decide. */
-const DELETION_WAIT_MS = 3_000;
-
 /** The settings use cases of API.md: read, replace, merge and delete a level; resolve a user. */
 export class SettingsService {
   constructor(
@@ -105,49 +103,10 @@ export class SettingsService {
           : this.repository.create(level, id, data),
       );
       if (joining) {
-        await this.confirmJoin(id, organizationId, current);
+        await confirmJoin(this.repository, id, organizationId, current);
       }
       return { body: toRead(level, saved), etag: toHttpEtag(saved.etag), created: !current };
     });
-  }
-
-  /**
-   * A user just written into an organization checks, after its write, that the organization
-   * is still there. A deletion marks the row, then looks for users, then deletes at the
-   * marked ETag; so a mark seen here is waited out: the deletion either found this user
-   * (and unmarks: the user stays) or did not (the row goes: the user backs out, 404).
-   * Storage has no transaction across the two partitions; this order is what makes the
-   * two atomic with respect to each other.
-   */
-  private async confirmJoin(userId: string, organizationId: string, before: SettingsRecord | undefined) {
-    const deadline = Date.now() + DELETION_WAIT_MS;
-    for (;;) {
-      const organization = await this.repository.get('organization', organizationId);
-      if (organization?.deletingSince === undefined) {
-        if (organization) {
-          return;
-        }
-        break;
-      }
-      if (Date.now() > deadline) {
-        break; // a deletion that died after marking: leave rather than risk an orphan
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    await retryLostRaces(describe('user', userId), false, async () => {
-      const now = await this.repository.get('user', userId);
-      if (now?.organizationId !== organizationId) {
-        return; // someone else moved or deleted the user meanwhile
-      }
-      await raceAware(async () => {
-        if (!before) {
-          return this.repository.delete('user', userId, now.etag);
-        }
-        const back = before.organizationId === undefined ? {} : { organizationId: before.organizationId };
-        await this.repository.replace('user', userId, { overrides: now.overrides, ...back }, now.etag);
-      });
-    });
-    throw notFound(`${describe('organization', organizationId)} does not exist (it was deleted meanwhile)`);
   }
 
   async remove(level: Exclude<Level, 'global'>, id: string, preconditions: Preconditions): Promise<void> {
@@ -161,36 +120,8 @@ export class SettingsService {
         await raceAware(() => this.repository.delete(level, id, current.etag));
         return;
       }
-      // Mark first, look for users second, delete at the marked ETag last: a user joining
-      // concurrently either sees the mark (and backs out) or is seen here (see confirmJoin).
-      const marked = await raceAware(() =>
-        this.repository.replace(
-          level,
-          id,
-          { overrides: current.overrides, deletingSince: new Date().toISOString() },
-          current.etag,
-        ),
-      );
-      if (await this.repository.hasUsersInOrganization(id)) {
-        await this.unmark(id, marked);
-        throw new AppError(
-          'conflict',
-          `${describe(level, id)} still has users; delete them or move them to another organization first`,
-        );
-      }
-      await raceAware(() => this.repository.delete(level, id, marked.etag));
+      await deleteOrganization(this.repository, id, current);
     });
-  }
-
-  /** A deletion refused: the mark goes, unless a write already replaced the row (which cleared it). */
-  private async unmark(id: string, marked: SettingsRecord): Promise<void> {
-    try {
-      await this.repository.replace('organization', id, { overrides: marked.overrides }, marked.etag);
-    } catch (error) {
-      if (!isAppErrorCode(error, 'precondition-failed')) {
-        throw error;
-      }
-    }
   }
 
   /** Every leaf with its value and the level it came from. */
@@ -382,22 +313,6 @@ function memo<T extends SettingsRecord | undefined>(
 
 export const secretContext = (level: Level, id: string, section: SecretSection): string =>
   `settings/${level}/${id}/${section}.clientSecret`;
-
-/** A user's settings never resolve through a missing organization (to global's credentials, say). */
-function requireOrganization({ userId, organizationId, organizationMissing }: ResolvedUser): void {
-  if (organizationMissing) {
-    throw new AppError(
-      'conflict',
-      `User "${userId}" belongs to organization "${organizationId ?? ''}", which does not exist; ` +
-        "write the user's organizationId to move it to an existing organization.",
-      { fieldErrors: [{ path: 'organizationId', message: 'organization does not exist' }] },
-    );
-  }
-}
-
-function describe(level: Level, id: string): string {
-  return level === 'global' ? 'The global settings' : `${level === 'user' ? 'User' : 'Organization'} "${id}"`;
-}
 
 function checkPreconditions(current: SettingsRecord | undefined, p: Preconditions): void {
   if (p.ifMatch !== undefined && !etagMatches(p.ifMatch, current?.etag)) {
