@@ -24,6 +24,15 @@ export async function deleteOrganization(
   id: string,
   current: SettingsRecord,
 ): Promise<void> {
+  const hasUsers = () =>
+    new AppError(
+      'conflict',
+      `${describe('organization', id)} still has users; delete them or move them to another organization first`,
+    );
+  // The common refusal changes nothing (no mark); the mark is for a deletion that may proceed.
+  if (await repository.hasUsersInOrganization(id)) {
+    throw hasUsers();
+  }
   const marked = await raceAware(() =>
     repository.replace(
       'organization',
@@ -33,11 +42,8 @@ export async function deleteOrganization(
     ),
   );
   if (await repository.hasUsersInOrganization(id)) {
-    await unmark(repository, id, marked);
-    throw new AppError(
-      'conflict',
-      `${describe('organization', id)} still has users; delete them or move them to another organization first`,
-    );
+    await unmark(repository, id, marked); // a user joined meanwhile
+    throw hasUsers();
   }
   await raceAware(() => repository.delete('organization', id, marked.etag));
 }

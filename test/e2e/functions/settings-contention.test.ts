@@ -61,6 +61,15 @@ describe('settings under contention', () => {
       }
     });
 
+    it('a deletion refused because of users changes nothing (same ETag)', async () => {
+      const org = '/api/settings/organizations/kept';
+      await t.api('PUT', org, { body: { syncIntervalMinutes: 12 } });
+      await t.api('PUT', '/api/settings/users/member', { body: { organizationId: 'kept' } });
+      const before = (await t.api('GET', org)).headers.get('etag');
+      expect((await t.api('DELETE', org)).status).toBe(409);
+      expect((await t.api('GET', org)).headers.get('etag')).toBe(before);
+    });
+
     it('does not resolve credentials through a missing organization: 409, no fallback to global', async () => {
       await t.api('PATCH', '/api/settings/global', {
         body: {
