@@ -16,7 +16,7 @@ import type { SubscriptionRepository, VersionedSubscription } from '../storage/s
  * may freeze the instance once the response is sent, so work after it is not reliable.
  * Checking within the request stays cheap enough with these bounds.
  */
-export const MAX_READS_PER_REQUEST = 16;
+export const MAX_READS_PER_REQUEST = 8;
 const KNOWN_TTL_MS = 60_000;
 const UNKNOWN_TTL_MS = 15_000;
 const MAX_REMEMBERED = 10_000;
