@@ -14,13 +14,21 @@ const ROUTE_PREFIX = '/api/';
 
 export interface DevHost {
   url: string;
+  /** The loopback address it listens on. */
+  address: string;
   close(): Promise<void>;
 }
 
 export interface DevHostOptions {
   functions: readonly FunctionDefinition[];
   port?: number;
-  host?: string;
+  /** A loopback address (default 127.0.0.1): the portal page holds an admin token. */
+  host?: '127.0.0.1' | '::1';
+  /**
+   * Checks the Authorization header of a dev route (/dev/queues/*): the stack passes the
+   * admin token check. Without it the dev routes are off.
+   */
+  authorizeDev?: (authorization: string | undefined) => Promise<void>;
   /** Where function logs go; quiet by default in tests. */
   log?: (line: string) => void;
   /** Local-only HTML pages outside /api (the demo portal), by path. */
@@ -42,16 +50,33 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
       .map((f) => [f.queueName, f]),
   );
   const log = options.log ?? (() => undefined);
+  let port = 0;
   const server: Server = createServer((req, res) => {
+    // DNS rebinding: a page of another site whose name now points at 127.0.0.1 would be
+    // same-origin with us and could read the portal's token. Its requests carry its name.
+    if (!isLocalHost(req.headers.host, port)) {
+      drain(req);
+      writeProblem(
+        res,
+        toProblem(new AppError('forbidden', 'The dev host answers only to localhost and 127.0.0.1.')),
+      );
+      return;
+    }
     const page = options.pages?.[new URL(req.url ?? '/', 'http://localhost').pathname];
     if (page && req.method === 'GET') {
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+      res.writeHead(200, {
+        'Content-Type': 'text/html; charset=utf-8',
+        'Cache-Control': 'no-store',
+        'X-Frame-Options': 'DENY',
+        'Content-Security-Policy': "frame-ancestors 'none'",
+      });
       res.end(page());
       return;
     }
     const queue = /^\/dev\/queues\/([\w-]+)$/.exec(new URL(req.url ?? '/', 'http://localhost').pathname)?.[1];
-    if (queue !== undefined && req.method === 'POST') {
-      deliver(queues.get(queue), req, res, log).catch((error: unknown) =>
+    if (queue !== undefined && req.method === 'POST' && options.authorizeDev) {
+      const authorize = options.authorizeDev;
+      deliver(queues.get(queue), req, res, log, authorize).catch((error: unknown) =>
         writeProblem(res, toProblem(error)),
       );
       return;
@@ -65,23 +90,44 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
       }
     });
   });
-  const port = await listen(server, options.port ?? 0, options.host);
+  const address = options.host ?? '127.0.0.1';
+  port = await listen(server, options.port ?? 0, address);
   return {
     url: `http://localhost:${port}`,
+    address,
     close: () => closeNow(server),
   };
 }
 
+/** The names this machine's browser uses for it, with our port or none. */
+function isLocalHost(host: string | undefined, port: number): boolean {
+  const m = /^(localhost|127\.0\.0\.1|\[::1\])(?::(\d+))?$/i.exec(host ?? '');
+  return m !== null && (m[2] === undefined || Number(m[2]) === port);
+}
+
 /**
- * Until the local Service Bus lands, a queue function can be invoked directly: the request
- * body is the message. 204 when the function completed; its error as problem+json otherwise.
+ * A queue function invoked directly: the request body is the message. 204 when the function
+ * completed; its error as problem+json otherwise. Only JSON with the dev admin token: a web
+ * page can post text/plain or a form anywhere without a preflight, but not this.
  */
 async function deliver(
   fn: QueueFunctionDefinition | undefined,
   req: IncomingMessage,
   res: ServerResponse,
   log: (line: string) => void,
+  authorize: (authorization: string | undefined) => Promise<void>,
 ): Promise<void> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/json') {
+    drain(req);
+    throw new AppError('unsupported-media-type', 'A dev route takes application/json only.');
+  }
+  try {
+    await authorize(req.headers.authorization);
+  } catch (error) {
+    drain(req);
+    throw error;
+  }
   const body = await readBody(req);
   if (!fn) {
     return writeProblem(res, toProblem(new AppError('not-found', 'No function listens on that queue.')));

@@ -43,6 +43,8 @@ export interface Stack {
   /** The local Service Bus (queues calendar-sync and task-sync), for inspection in tests. */
   serviceBus: ServiceBusEmulator;
   services: Services;
+  /** The dev host serving the function table (loopback only). */
+  host: DevHost;
   /** The timer functions of the function table, on their NCRONTAB schedules. */
   timers: DevTimers;
   /** A Sync.Admin token signed by the simulator's Entra ID. */
@@ -81,6 +83,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       functions,
       port: options.port ?? 0,
       pages: { '/': () => late.portal ?? '<p>The demo portal needs the seeded demo (npm start).</p>' },
+      // The dev routes take the same admin token as the API (printed by npm start).
+      authorizeDev: async (authorization) => {
+        if (!late.services) {
+          throw new Error('The stack is still starting');
+        }
+        await late.services.authenticateAdmin(authorization);
+      },
       ...(options.log ? { log: options.log } : {}),
     });
     started.push(host);
@@ -145,6 +154,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       oro,
       serviceBus,
       services,
+      host,
       timers,
       adminToken,
       close: () => closeAll(started),

@@ -60,7 +60,8 @@ function validationEcho(request: HttpRequest): HttpResponseInit | undefined {
 
 const describe = (r: NotificationReport) =>
   `${r.received} received, ${r.enqueued} sync message(s), ignored: ${r.malformed} malformed, ` +
-  `${r.unknownSubscription} unknown subscription, ${r.wrongClientState} wrong clientState`;
+  `${r.unknownSubscription} unknown subscription, ${r.wrongClientState} wrong clientState, ` +
+  `${r.overLimit} over the lookup limit`;
 
 export const notificationFunctions = (getServices: GetServices) => [
   httpFunction(getServices, {

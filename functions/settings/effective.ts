@@ -15,6 +15,7 @@ export const settingsEffective = (getServices: GetServices) =>
         200: { description: 'Resolved settings', schema: effectiveSettingsRead, headers: ['ETag'] },
         ...ADMIN_ERRORS,
         404: problemResponse('Unknown user'),
+        409: problemResponse("The user's organization does not exist; move the user to an existing one"),
       },
     },
     run: async (request, _context, services) => {

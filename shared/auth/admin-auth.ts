@@ -1,4 +1,10 @@
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import {
+  createRemoteJWKSet,
+  errors as joseErrors,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
 import { AppError } from '../errors/app-error';
 
 export interface AdminAuthConfig {
@@ -27,19 +33,22 @@ const unauthorized = (detail: string): AppError =>
 export function createAdminAuthenticator(config: AdminAuthConfig, keys?: JWTVerifyGetKey): AuthenticateAdmin {
   const getKey = keys ?? createRemoteJWKSet(new URL(config.jwksUri), { timeoutDuration: 5000 });
   return async (authorization) => {
-    const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(authorization?.trim() ?? '');
+    // RFC 6750 §2.1 with RFC 9110 §11.1: the scheme name is case-insensitive.
+    const match = /^Bearer +([A-Za-z0-9._~+/=-]+)$/i.exec(authorization?.trim() ?? '');
     if (!match?.[1]) {
       throw new AppError('unauthorized', NO_TOKEN, {
         headers: { 'WWW-Authenticate': 'Bearer' },
       });
     }
-    let payload;
+    let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(match[1], getKey, {
         issuer: config.issuer,
         audience: config.audience,
         algorithms: ['RS256'],
         clockTolerance: 60,
+        // jose checks exp only when present: a token without one would never expire.
+        requiredClaims: ['exp'],
       }));
     } catch (error) {
       throw toAuthError(error, config);

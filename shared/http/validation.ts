@@ -14,7 +14,10 @@ export function toFieldErrors(
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => {
         const fieldPath = pathOf([...path, key]);
-        return { path: fieldPath, message: unknownFieldHints[fieldPath] ?? 'unknown field' };
+        // Own string hints only: a key named "constructor" or "__proto__" must not find
+        // Object.prototype's members.
+        const hint = Object.hasOwn(unknownFieldHints, fieldPath) ? unknownFieldHints[fieldPath] : undefined;
+        return { path: fieldPath, message: typeof hint === 'string' ? hint : 'unknown field' };
       });
     }
     return [{ path: pathOf(path), message: issue.message }];

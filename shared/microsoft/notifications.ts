@@ -9,6 +9,7 @@ import {
 } from '../storage/subscription-repository';
 import type { SyncEntity, SyncStateRepository } from '../storage/sync-state-repository';
 import { SideError } from '../sync/ports';
+import { SubscriptionLookup } from './subscription-lookup';
 import type { SubscriptionService } from './subscriptions';
 
 /**
@@ -60,6 +61,8 @@ export interface NotificationReport {
   malformed: number;
   unknownSubscription: number;
   wrongClientState: number;
+  /** Not looked up: the request had used the reads one request may cost (subscription-lookup.ts). */
+  overLimit: number;
 }
 
 export interface LifecycleReport extends NotificationReport {
@@ -74,6 +77,8 @@ export interface LifecycleReport extends NotificationReport {
  * lifecycle events keep the subscription alive or start over with a full read.
  */
 export class NotificationService {
+  private readonly lookup: SubscriptionLookup;
+
   constructor(
     private readonly deps: {
       repository: SubscriptionRepository;
@@ -82,7 +87,9 @@ export class NotificationService {
       queue: () => SyncQueue;
       now?: () => Date;
     },
-  ) {}
+  ) {
+    this.lookup = new SubscriptionLookup(deps.repository, () => this.now().getTime());
+  }
 
   private now(): Date {
     return (this.deps.now ?? (() => new Date()))();
@@ -93,7 +100,7 @@ export class NotificationService {
     const now = this.now();
     const bucket = Math.floor(now.getTime() / COALESCE_MS);
     const messages = new Map<string, OutgoingSync>();
-    for (const { sub } of await this.authentic(items, report)) {
+    for (const { sub } of await this.authentic(items, report, false)) {
       const messageId = `notification:${sub.value.subscriptionId}:${bucket}`;
       if (!messages.has(messageId)) {
         messages.set(messageId, {
@@ -115,7 +122,7 @@ export class NotificationService {
     const messages = new Map<string, OutgoingSync>();
     let failure: unknown;
     const removed: VersionedSubscription[] = [];
-    for (const { item, sub } of await this.authentic(parsed.items, report)) {
+    for (const { item, sub } of await this.authentic(parsed.items, report, true)) {
       try {
         if (item.lifecycleEvent === 'reauthorizationRequired') {
           const outcome = await this.deps.subscriptions.renew(sub);
@@ -168,27 +175,32 @@ export class NotificationService {
     return report;
   }
 
-  /** Items of a known subscription with its clientState; the rest are counted and dropped. */
+  /**
+   * Items of a known subscription with its clientState; the rest are counted and dropped.
+   * `fresh`: lifecycle events write the subscription row, so they read it (at its ETag).
+   */
   private async authentic<T extends { subscriptionId: string; clientState?: string | undefined }>(
     items: T[],
     report: NotificationReport,
+    fresh: boolean,
   ): Promise<{ item: T; sub: VersionedSubscription }[]> {
-    const ids = [...new Set(items.map((i) => i.subscriptionId))];
-    const found = new Map(
-      (await Promise.all(ids.map(async (id) => [id, await this.deps.repository.get(id)] as const))).filter(
-        (e): e is readonly [string, VersionedSubscription] => e[1] !== undefined,
-      ),
+    const { found, overLimit } = await this.lookup.find(
+      items.map((i) => i.subscriptionId),
+      { fresh },
     );
     const out: { item: T; sub: VersionedSubscription }[] = [];
     for (const item of items) {
       const sub = found.get(item.subscriptionId);
-      if (!sub) {
+      if (overLimit.has(item.subscriptionId)) {
+        report.overLimit++;
+      } else if (!sub) {
         report.unknownSubscription++;
       } else if (
         item.clientState === undefined ||
         !clientStateMatches(sub.value.clientStateHash, item.clientState)
       ) {
         report.wrongClientState++;
+        this.lookup.forget(item.subscriptionId);
       } else {
         out.push({ item, sub });
       }
@@ -282,6 +294,7 @@ function parseAll<S extends z.ZodType>(
       malformed: outer.data.value.length - items.length,
       unknownSubscription: 0,
       wrongClientState: 0,
+      overLimit: 0,
     },
   };
 }

@@ -4,16 +4,17 @@ import { compositeEtag, etagMatches, toHttpEtag, type EtagCondition } from '../h
 import { GLOBAL_ID, type SettingsRecord, type SettingsRepository } from '../storage/settings-repository';
 import {
   flatten,
-  LEAF_PATHS,
   sealedSecret,
   resolve,
   SECRET_SECTIONS,
-  USER_ONLY_LEAVES,
   type LeafPath,
   type ResolvedSettings,
   type SecretSection,
   type StoredOverrides,
 } from './model';
+import { confirmJoin, deleteOrganization, requireOrganization } from './membership';
+import { isConditional, raceAware, retryLostRaces } from './races';
+import { describe, toEffectiveRead, toRead } from './read';
 import type { EffectiveSettingsRead, Level, SettingsLevelRead, SettingsWrite } from './schema';
 import { applyWrite, type WriteMode } from './write';
 
@@ -39,6 +40,12 @@ export interface ResolvedUser {
   /** Global, organization, user: what the composite ETag of the effective read is made of. */
   etags: string[];
   organizationId: string | undefined;
+  /**
+   * The user names an organization whose row is gone (only a host that died between a
+   * user's write and its check can leave this). Its level is missing from `resolved`;
+   * effective settings and credentials refuse to resolve rather than fall back to global.
+   */
+  organizationMissing?: true;
 }
 
 export interface Preconditions {
@@ -52,9 +59,6 @@ export interface SettingsView<T> {
 }
 
 export type WriteResult = SettingsView<SettingsLevelRead> & { created: boolean };
-
-/** Writers that did not send If-Match are retried over a concurrent change this many times. */
-const MAX_ATTEMPTS = 5;
 
 /** The settings use cases of API.md: read, replace, merge and delete a level; resolve a user. */
 export class SettingsService {
@@ -78,10 +82,11 @@ export class SettingsService {
     mode: WriteMode,
     preconditions: Preconditions,
   ): Promise<WriteResult> {
-    return this.retryLostRaces(level, id, preconditions, async () => {
+    return retryLostRaces(describe(level, id), isConditional(preconditions), async () => {
       const current = await this.load(level, id);
       checkPreconditions(current, preconditions);
       const organizationId = await this.organizationFor(level, current, body);
+      const joining = organizationId !== undefined && organizationId !== current?.organizationId;
       const outcome = applyWrite(current?.overrides ?? {}, body, mode, (section, plaintext) =>
         this.secrets.seal(plaintext, secretContext(level, id, section)),
       );
@@ -97,55 +102,33 @@ export class SettingsService {
           ? this.repository.replace(level, id, data, current.etag)
           : this.repository.create(level, id, data),
       );
+      if (joining) {
+        await confirmJoin(this.repository, id, organizationId, current);
+      }
       return { body: toRead(level, saved), etag: toHttpEtag(saved.etag), created: !current };
     });
   }
 
   async remove(level: Exclude<Level, 'global'>, id: string, preconditions: Preconditions): Promise<void> {
-    await this.retryLostRaces(level, id, preconditions, async () => {
+    await retryLostRaces(describe(level, id), isConditional(preconditions), async () => {
       const current = await this.repository.get(level, id);
       if (!current) {
         throw notFound(`${describe(level, id)} does not exist`);
       }
       checkPreconditions(current, preconditions);
-      if (level === 'organization' && (await this.repository.hasUsersInOrganization(id))) {
-        throw new AppError(
-          'conflict',
-          `${describe(level, id)} still has users; delete them or move them to another organization first`,
-        );
+      if (level === 'user') {
+        await raceAware(() => this.repository.delete(level, id, current.etag));
+        return;
       }
-      await raceAware(() => this.repository.delete(level, id, current.etag));
+      await deleteOrganization(this.repository, id, current);
     });
-  }
-
-  /**
-   * Someone wrote between our read and our write. A conditional request must see that
-   * (412); an unconditional one is read and applied again on top of the newer version.
-   */
-  private async retryLostRaces<T>(
-    level: Level,
-    id: string,
-    preconditions: Preconditions,
-    attempt: () => Promise<T>,
-  ): Promise<T> {
-    const conditional = preconditions.ifMatch !== undefined || preconditions.ifNoneMatch !== undefined;
-    for (let n = 1; ; n++) {
-      try {
-        return await attempt();
-      } catch (error) {
-        if (!(error instanceof LostRace)) {
-          throw error;
-        }
-        if (conditional || n >= MAX_ATTEMPTS) {
-          throw preconditionFailed(`${describe(level, id)} was changed by another request; read it again`);
-        }
-      }
-    }
   }
 
   /** Every leaf with its value and the level it came from. */
   async effective(userId: string): Promise<SettingsView<EffectiveSettingsRead>> {
-    const { resolved, etags } = await this.resolveUser(userId);
+    const user = await this.resolveUser(userId);
+    requireOrganization(user);
+    const { resolved, etags } = user;
     return { body: toEffectiveRead(resolved), etag: compositeEtag(etags) };
   }
 
@@ -181,6 +164,7 @@ export class SettingsService {
       resolved,
       etags: [global.etag, organization?.etag ?? '', user.etag],
       organizationId: user.organizationId,
+      ...(organizationId && !organization ? { organizationMissing: true as const } : {}),
     };
   }
 
@@ -216,11 +200,13 @@ export class SettingsService {
   }
 
   private credentials(
-    { userId, resolved, organizationId }: ResolvedUser,
+    user: ResolvedUser,
     section: SecretSection,
     fields: readonly string[],
     what: string,
   ): Record<string, string | undefined> & { clientSecret: string } {
+    requireOrganization(user);
+    const { userId, resolved, organizationId } = user;
     const leaf = (f: string) => resolved[`${section}.${f}` as LeafPath];
     const missing = [...fields, 'clientSecret'].filter((f) => leaf(f).value === null);
     if (missing.length > 0) {
@@ -279,7 +265,7 @@ export class SettingsService {
     }
     if (organizationId !== current?.organizationId) {
       const organization = await this.repository.get('organization', organizationId);
-      if (!organization) {
+      if (!organization || organization.deletingSince !== undefined) {
         throw notFound(`${describe('organization', organizationId)} does not exist`);
       }
     }
@@ -325,26 +311,8 @@ function memo<T extends SettingsRecord | undefined>(
   return value;
 }
 
-/** A conditional storage write that lost to a concurrent writer. */
-class LostRace extends Error {}
-
-async function raceAware<T>(write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (error) {
-    if (isAppErrorCode(error, 'precondition-failed') || isAppErrorCode(error, 'conflict')) {
-      throw new LostRace('lost a race to a concurrent writer', { cause: error });
-    }
-    throw error;
-  }
-}
-
 export const secretContext = (level: Level, id: string, section: SecretSection): string =>
   `settings/${level}/${id}/${section}.clientSecret`;
-
-function describe(level: Level, id: string): string {
-  return level === 'global' ? 'The global settings' : `${level === 'user' ? 'User' : 'Organization'} "${id}"`;
-}
 
 function checkPreconditions(current: SettingsRecord | undefined, p: Preconditions): void {
   if (p.ifMatch !== undefined && !etagMatches(p.ifMatch, current?.etag)) {
@@ -361,67 +329,4 @@ function checkPreconditions(current: SettingsRecord | undefined, p: Precondition
   ) {
     throw preconditionFailed('If-None-Match: the settings already exist');
   }
-}
-
-const isSecretLeaf = (path: LeafPath): boolean => path.endsWith('.clientSecret');
-
-/** A secret's read form: whether it is set, never its value. */
-function readLeaf(path: LeafPath, value: unknown): [string, unknown] {
-  return isSecretLeaf(path)
-    ? ['clientSecretSet', value !== null && value !== undefined]
-    : [leafName(path), value];
-}
-
-const leafName = (path: LeafPath): string => path.split('.').at(-1) ?? path;
-
-function setPath(target: Record<string, unknown>, path: LeafPath, key: string, value: unknown): void {
-  const [head, field] = path.split('.') as [string, string | undefined];
-  if (field === undefined) {
-    target[head] = value;
-    return;
-  }
-  const section = (target[head] ??= {}) as Record<string, unknown>;
-  section[key] = value;
-}
-
-function toRead(level: Level, record: SettingsRecord): SettingsLevelRead {
-  const out: Record<string, unknown> = {};
-  if (record.organizationId !== undefined) {
-    out.organizationId = record.organizationId;
-  }
-  if (level === 'global') {
-    // The global level shows every field: its overrides over the built-in defaults.
-    const resolved = resolve({ global: flatten(record.overrides) });
-    for (const path of LEAF_PATHS.filter((p) => !USER_ONLY_LEAVES.has(p))) {
-      const [key, value] = readLeaf(path, resolved[path].value);
-      setPath(out, path, key, value);
-    }
-    return out;
-  }
-  const flat = flatten(record.overrides);
-  for (const path of LEAF_PATHS) {
-    const value = flat[path];
-    if (value === undefined) {
-      continue;
-    }
-    const [key, readValue] = readLeaf(path, value);
-    setPath(out, path, key, readValue);
-  }
-  for (const section of SECRET_SECTIONS) {
-    const s = out[section] as Record<string, unknown> | undefined;
-    if (s) {
-      s.clientSecretSet ??= false;
-    }
-  }
-  return out;
-}
-
-function toEffectiveRead(resolved: ResolvedSettings): EffectiveSettingsRead {
-  const out: Record<string, unknown> = {};
-  for (const path of LEAF_PATHS) {
-    const leaf = resolved[path];
-    const [key, value] = readLeaf(path, leaf.value);
-    setPath(out, path, key, { value, source: leaf.source });
-  }
-  return out as EffectiveSettingsRead;
 }

@@ -9,17 +9,23 @@ export interface SettingsRecord {
   overrides: StoredOverrides;
   /** Users only: the organization whose settings they inherit. */
   organizationId?: string;
+  /**
+   * Organizations only: a deletion is checking that no user is left (since this time).
+   * A user joining meanwhile sees it and backs out; any write of the row clears it.
+   */
+  deletingSince?: string;
   etag: string;
   updatedAt: string;
 }
 
-export type SettingsData = Pick<SettingsRecord, 'overrides' | 'organizationId'>;
+export type SettingsData = Pick<SettingsRecord, 'overrides' | 'organizationId' | 'deletingSince'>;
 
 interface SettingsEntity {
   partitionKey: string;
   rowKey: string;
   overrides: string;
   organizationId?: string;
+  deletingSince?: string;
   updatedAt: string;
 }
 
@@ -97,6 +103,7 @@ function toEntity(level: Level, id: string, data: SettingsData): SettingsEntity 
     rowKey: id,
     overrides: JSON.stringify(data.overrides),
     ...(data.organizationId === undefined ? {} : { organizationId: data.organizationId }),
+    ...(data.deletingSince === undefined ? {} : { deletingSince: data.deletingSince }),
     updatedAt: new Date().toISOString(),
   };
 }
@@ -105,6 +112,7 @@ function toRecord(entity: SettingsEntity, etag: string): SettingsRecord {
   return {
     overrides: storedOverrides.parse(JSON.parse(entity.overrides)),
     ...(entity.organizationId === undefined ? {} : { organizationId: entity.organizationId }),
+    ...(entity.deletingSince === undefined ? {} : { deletingSince: entity.deletingSince }),
     etag,
     updatedAt: entity.updatedAt,
   };

@@ -115,6 +115,25 @@ export class SyncStateRepository {
   }
 
   /**
+   * Extends a held lease at the ETag held (a heartbeat of a live run). Fails with
+   * precondition-failed when anyone wrote the row meanwhile: the lease is then not ours.
+   */
+  async renew(
+    userId: string,
+    entity: SyncEntity,
+    held: Leased,
+    owner: string,
+    ttlMs: number,
+    now: Date,
+  ): Promise<Leased> {
+    const state: SyncState = {
+      ...held.state,
+      lease: { owner, until: new Date(now.getTime() + ttlMs).toISOString() },
+    };
+    return { state, etag: await this.write(userId, entity, state, held.etag) };
+  }
+
+  /**
    * Records why a run could not start (not connected, not configured), so the status shows
    * it. Leaves a row alone that a running sync holds; losing a race to a writer is fine.
    */

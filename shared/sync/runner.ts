@@ -1,6 +1,7 @@
 import type { LinkRepository } from '../storage/link-repository';
 import type { SyncLogEntry, SyncLogRepository } from '../storage/sync-log-repository';
 import type { Leased, RunResult, SyncEntity, SyncStateRepository } from '../storage/sync-state-repository';
+import { LeaseKeeper, LeaseLost, type Heartbeat } from './lease';
 import { hashFields, type Change, type Fields, type Link, type Side, type SyncSettings } from './model';
 import { adoptAccount } from './account-switch';
 import { cursorsFor } from './cursors';
@@ -23,7 +24,10 @@ export interface RunDeps<F extends Fields> {
   runId: string;
   now: () => Date;
   leaseMs?: number;
-  crash?: (point: CrashPoint) => void;
+  /** Renews the lease while the run is alive (default: a real-time interval). */
+  heartbeat?: Heartbeat;
+  /** Test hook at each point between the run's writes: it may act, wait, or crash the run. */
+  crash?: (point: CrashPoint) => void | Promise<void>;
   /** The admin looked at a blocked run and confirms its deletions. */
   confirmMassDelete?: boolean;
   /**
@@ -40,8 +44,6 @@ export interface RunReport {
   requests: { oro: number; microsoft: number };
 }
 
-const DEFAULT_LEASE_MS = 5 * 60_000;
-
 const changedSomething = (r: RunResult): boolean => r.created + r.updated + r.deleted + r.conflicts > 0;
 const emptyResult = (): RunResult => ({ created: 0, updated: 0, deleted: 0, conflicts: 0, errors: 0 });
 
@@ -53,16 +55,24 @@ const emptyResult = (): RunResult => ({ created: 0, updated: 0, deleted: 0, conf
 export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunReport> {
   const { userId, entity } = deps;
   const requests = () => ({ oro: deps.sides.oro.requests, microsoft: deps.sides.microsoft.requests });
-  let lease = await deps.states.acquire(
-    userId,
-    entity,
-    deps.runId,
-    deps.leaseMs ?? DEFAULT_LEASE_MS,
-    deps.now(),
+  const keeper = await LeaseKeeper.acquire(
+    deps.states,
+    { userId, entity, owner: deps.runId },
+    {
+      now: deps.now,
+      ...(deps.leaseMs === undefined ? {} : { ttlMs: deps.leaseMs }),
+      ...(deps.heartbeat ? { heartbeat: deps.heartbeat } : {}),
+    },
   );
-  if (!lease) {
+  if (!keeper) {
     return { status: 'busy', result: emptyResult(), requests: requests() };
   }
+  let lease = keeper.leased;
+  // Between the writes: a lease lost or run out stops the run before its next write.
+  const step = async (point: CrashPoint) => {
+    await deps.crash?.(point);
+    keeper.assertHeld();
+  };
 
   const result = emptyResult();
   const logs: SyncLogEntry[] = [];
@@ -79,7 +89,7 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
       deps.sides.oro.read(startCursors.oro, linked('oro'), unconfirmed('oro')),
       deps.sides.microsoft.read(startCursors.microsoft, linked('microsoft'), unconfirmed('microsoft')),
     ]);
-    deps.crash?.('after-read');
+    await step('after-read');
     for (const [side, read] of [
       ['oro', oroRead],
       ['microsoft', msRead],
@@ -117,7 +127,7 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
           detail: p.blocked,
         }),
       );
-      lease = await finish(deps, lease, {
+      lease = await finish(keeper, {
         ...lease.state,
         status: 'error',
         lastError: p.blocked,
@@ -135,7 +145,7 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
         .map((w) => pendingLink(item, w, deps.now())),
     );
     await deps.links.save(userId, entity, pending, []);
-    deps.crash?.('after-pending-links');
+    await step('after-pending-links');
 
     const outcomes = new Map<Write<F>, WriteResult>();
     for (const side of ['oro', 'microsoft'] as const) {
@@ -144,7 +154,7 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
       writes.forEach((w, k) =>
         outcomes.set(w, results[k] ?? { ok: false, error: 'no answer', retryable: true }),
       );
-      deps.crash?.(side === 'oro' ? 'after-oro-writes' : 'after-microsoft-writes');
+      await step(side === 'oro' ? 'after-oro-writes' : 'after-microsoft-writes');
     }
 
     const upserts: Link<F>[] = [];
@@ -238,13 +248,13 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
       upserts.push(confirmed);
     }
     await deps.links.save(userId, entity, upserts, deletes);
-    deps.crash?.('after-links');
+    await step('after-links');
 
     // Cursors move only when every change they cover was applied or refused for good;
     // otherwise the next run re-reads them.
     const cursors = retryable === 0 ? { oro: oroRead.cursor, microsoft: msRead.cursor } : startCursors;
     const status = result.errors === 0 ? 'idle' : 'error';
-    lease = await finish(deps, lease, {
+    lease = await finish(keeper, {
       ...lease.state,
       cursors,
       status,
@@ -276,13 +286,14 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
         detail: message,
       }),
     );
-    if (isCrash(error)) {
+    // A crash records nothing, as in production; a run that lost its lease writes no more.
+    if (isCrash(error) || error instanceof LeaseLost) {
       throw error;
-    } // a crash records nothing, as in production
+    }
     // Record the failure (if the lease is still ours) and the log. The run's own error is
     // what the caller sees; a failure to record it travels with it, not lost.
     const recorded = await Promise.allSettled([
-      finish(deps, lease, {
+      finish(keeper, {
         ...lease.state,
         status: 'error',
         lastError: message,
@@ -295,6 +306,8 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
       throw new AggregateError([error, ...lost], `${message} (and recording it failed)`, { cause: error });
     }
     throw error;
+  } finally {
+    keeper.stop();
   }
 }
 
@@ -335,16 +348,12 @@ export class SimulatedCrash extends Error {
 }
 const isCrash = (error: unknown) => error instanceof SimulatedCrash;
 
-async function finish<F extends Fields>(
-  deps: RunDeps<F>,
-  lease: Leased,
-  state: Leased['state'],
-): Promise<Leased> {
+async function finish(keeper: LeaseKeeper, state: Leased['state']): Promise<Leased> {
   const { lease: _released, ...rest } = state;
   const clean = Object.fromEntries(
     Object.entries({ ...rest, runs: state.runs + 1 }).filter(([, v]) => v !== undefined),
   );
-  return deps.states.save(deps.userId, deps.entity, { state: clean as Leased['state'], etag: lease.etag });
+  return keeper.save(clean as Leased['state']);
 }
 
 function pendingLink<F extends Fields>(item: ItemPlan<F>, w: Write<F>, now: Date): Link<F> {

@@ -17,6 +17,7 @@ import type { EventFields } from '../../shared/sync/calendar/event-mapping';
 import type { CalendarWindow } from '../../shared/sync/calendar/window';
 import type { Fields, Link, Snapshot, SyncSettings } from '../../shared/sync/model';
 import type { SidePort } from '../../shared/sync/ports';
+import type { Heartbeat } from '../../shared/sync/lease';
 import { runSync, SimulatedCrash, type CrashPoint, type RunReport } from '../../shared/sync/runner';
 import type { TaskFields } from '../../shared/sync/tasks/fields';
 import { testConnectionString, uniquePrefix } from './storage';
@@ -36,7 +37,9 @@ export interface SyncHarness<F extends Fields = TaskFields> {
     options?: {
       confirmMassDelete?: boolean;
       /** Runs at each point between the run's steps (a user acting while the run is under way). */
-      during?: (point: CrashPoint) => void;
+      during?: (point: CrashPoint) => void | Promise<void>;
+      /** Drives the lease's renewals (tests tick it with the run clock instead of real time). */
+      heartbeat?: Heartbeat;
     },
   ): Promise<RunReport>;
   links(): Promise<Link<F>[]>;
@@ -150,8 +153,8 @@ async function startHarness<F extends Fields>(
         ...runOptions,
         ...(crash || during
           ? {
-              crash: (point: CrashPoint) => {
-                during?.(point);
+              crash: async (point: CrashPoint) => {
+                await during?.(point);
                 if (point === crash) {
                   throw new SimulatedCrash(point);
                 }

@@ -184,7 +184,35 @@ describe('Graph change notifications webhook', () => {
       malformed: 1,
       unknownSubscription: 1,
       wrongClientState: 2,
+      overLimit: 0,
     });
+    expect(sent().accepted).toBe(0);
+  });
+
+  it('looks up at most 8 distinct subscriptions per request, whatever the body names', async () => {
+    const s = todoSub();
+    const ids = Array.from({ length: 500 }, (_, i) => `forged-${i}`);
+    const body = { value: [...ids, ...ids].map((id) => change(s, { subscriptionId: id })) };
+    const service1 = service();
+    expect(await service1.changes(body)).toEqual({
+      received: 1000,
+      enqueued: 0,
+      malformed: 0,
+      unknownSubscription: 16, // 8 ids read (each named twice)
+      wrongClientState: 0,
+      overLimit: 984,
+    });
+    // Found unknown a moment ago: not read again; the next 8 are.
+    expect(
+      await service1.changes({ value: ids.slice(0, 16).map((id) => change(s, { subscriptionId: id })) }),
+    ).toMatchObject({ unknownSubscription: 16, overLimit: 0 });
+    // A real subscription named first among forged ids is still looked up (its clientState is
+    // checked; a wrong one here, so that nothing is queued).
+    expect(
+      await service1.changes({
+        value: [change(s, { clientState: 'wrong' }), ...ids.map((id) => change(s, { subscriptionId: id }))],
+      }),
+    ).toMatchObject({ wrongClientState: 1, enqueued: 0 });
     expect(sent().accepted).toBe(0);
   });
 

@@ -289,6 +289,24 @@ describe('settings API over the dev host', () => {
       expectProblem(await t.api('GET', '/api/settings/organizations/bad'), 404);
     });
 
+    it.each(['organizations/bad', 'users/u-proto'])(
+      'names prototype-named keys with a string message (%s)',
+      async (level) => {
+        for (const key of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+          const res = await t.api('PATCH', `/api/settings/${level}`, {
+            // Raw JSON: JSON.parse makes "__proto__" an own key, as it would for any client.
+            rawBody: `{${level.startsWith('users') ? `"organizationId":"${ORG_ID}",` : ''}"${key}":{"a":1},"calendar":{"${key}":1}}`,
+            headers: { 'Content-Type': 'application/json' },
+          });
+          const problem = expectProblem(res, 400);
+          expect(problem.errors?.map((e) => e.path).sort()).toEqual([`calendar.${key}`, key].sort());
+          for (const e of problem.errors ?? []) {
+            expect(e.message).toBe('unknown field');
+          }
+        }
+      },
+    );
+
     it.each([0, 1441, 1.5, '30'])('refuses syncIntervalMinutes %p', async (value) => {
       const problem = expectProblem(
         await t.api('PATCH', '/api/settings/global', { body: { syncIntervalMinutes: value } }),

@@ -1,3 +1,4 @@
+import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createAdminAuthenticator } from '../../../../shared/auth/admin-auth';
 import { trustInThisProcess } from '../../../../dev/microsoft/certificate';
 import { startMicrosoftSimulator, type MicrosoftSimulator } from '../../../../dev/microsoft/simulator';
@@ -95,6 +96,37 @@ describe('admin authentication against the Entra simulator', () => {
   it('answers 403 for a valid token without the admin role', async () => {
     await expect(authenticate(await bearer({ roles: ['Sync.Reader'] }))).rejects.toMatchObject({
       code: 'forbidden',
+    });
+  });
+
+  it('accepts the Bearer scheme in any case (RFC 6750 §2.1, RFC 9110 §11.1)', async () => {
+    const token = (await bearer({ subject: 'alice' })).slice('Bearer '.length);
+    for (const scheme of ['bearer', 'BEARER', 'bEaReR']) {
+      await expect(authenticate(`${scheme} ${token}`)).resolves.toMatchObject({ subject: 'alice' });
+    }
+  });
+
+  it('answers 401 for a correctly signed token without an expiry (exp)', async () => {
+    // Entra ID always sets exp; a token without one would be valid forever if accepted.
+    const { publicKey, privateKey } = await generateKeyPair('RS256');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+    const withKey = createAdminAuthenticator(
+      { issuer: entra.issuer, audience: AUDIENCE, jwksUri: entra.jwksUri, adminRole: 'Sync.Admin' },
+      createLocalJWKSet({ keys: [jwk] }),
+    );
+    const sign = (expires: boolean) => {
+      const jwt = new SignJWT({ roles: ['Sync.Admin'] })
+        .setProtectedHeader({ alg: 'RS256', kid: 'k1', typ: 'JWT' })
+        .setIssuer(entra.issuer)
+        .setAudience(AUDIENCE)
+        .setSubject('mallory')
+        .setIssuedAt();
+      return (expires ? jwt.setExpirationTime('5m') : jwt).sign(privateKey);
+    };
+    await expect(withKey(`Bearer ${await sign(true)}`)).resolves.toMatchObject({ subject: 'mallory' });
+    await expect(withKey(`Bearer ${await sign(false)}`)).rejects.toMatchObject({
+      code: 'unauthorized',
+      message: 'The token has no valid expiry ("exp" claim); tokens must expire.',
     });
   });
 
