@@ -1,5 +1,5 @@
 import type { SyncLogEntry } from '../storage/sync-log-repository';
-import type { Leased } from '../storage/sync-state-repository';
+import type { Leased, SyncState } from '../storage/sync-state-repository';
 import type { Fields } from './model';
 import type { RunDeps } from './runner';
 
@@ -15,10 +15,12 @@ export async function adoptAccount<F extends Fields>(
   lease: Leased,
   account: string,
   log: (e: Omit<SyncLogEntry, 'time' | 'entity'>) => void,
+  /** Saves at the run's lease (LeaseKeeper.update): the run keeps holding it. */
+  save: (state: SyncState) => Promise<Leased>,
 ): Promise<Leased> {
   if (lease.state.account === undefined) {
     // A first run, or a row from before accounts were recorded: its cursors are this account's.
-    return deps.states.save(deps.userId, deps.entity, { ...lease, state: { ...lease.state, account } });
+    return save({ ...lease.state, account });
   }
   const retired = await deps.links.retire(deps.userId, deps.entity);
   log({
@@ -29,8 +31,5 @@ export async function adoptAccount<F extends Fields>(
     outcome: 'ok',
     detail: `another Microsoft account was connected: ${retired} link(s) to the previous account's items retired (no item changed on either side); both sides are read in full`,
   });
-  return deps.states.save(deps.userId, deps.entity, {
-    ...lease,
-    state: { ...lease.state, cursors: {}, account },
-  });
+  return save({ ...lease.state, cursors: {}, account });
 }

@@ -108,6 +108,18 @@ export class LeaseKeeper {
     });
   }
 
+  /** Saves state in the middle of a run at the ETag held, keeping the lease and its renewals. */
+  update(state: SyncState): Promise<Leased> {
+    return this.serialized(async () => {
+      this.assertHeld();
+      this.current = await this.states.save(this.key.userId, this.key.entity, {
+        state: { ...state, lease: this.current.state.lease },
+        etag: this.current.etag,
+      });
+      return this.current;
+    });
+  }
+
   /** Saves the run's final state (without a lease: this releases it) at the ETag held. */
   save(state: SyncState): Promise<Leased> {
     return this.serialized(async () => {

@@ -78,7 +78,13 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
   const logs: SyncLogEntry[] = [];
   try {
     if (deps.account !== undefined && lease.state.account !== deps.account) {
-      lease = await adoptAccount(deps, lease, deps.account, (e) => logs.push(entry(deps, e)));
+      lease = await adoptAccount(
+        deps,
+        lease,
+        deps.account,
+        (e) => logs.push(entry(deps, e)),
+        (state) => keeper.update(state),
+      );
     }
     const links = await deps.links.list(userId, entity);
     const linked = (side: Side, only?: (l: Link<F>) => boolean) =>
