@@ -50,6 +50,10 @@ async function route(
   if (throttle !== undefined) {
     return graphError(429, 'TooManyRequests', 'Too many requests.', { 'Retry-After': String(throttle) });
   }
+  const fault = sim.takeFault();
+  if (fault) {
+    return graphError(fault.status, fault.code, `The simulator was asked to answer ${fault.status}.`);
+  }
   let json: Record<string, unknown> = {};
   if (body.length > 0) {
     try {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { EXPIRED_TOKEN_410, expiredToken, type ExpiredTokenAnswer } from './respond';
 
 /** A To Do task as the simulator stores it (Graph's todoTask shape). */
 export interface SimTodoTask {
@@ -52,6 +53,7 @@ export class TodoStore {
   private seq = 0;
   /** Tokens from an older epoch are gone (410), as after Graph expires a sync state. */
   private epoch = 1;
+  private expired = EXPIRED_TOKEN_410;
 
   constructor(
     private readonly clock: () => number = Date.now,
@@ -74,7 +76,9 @@ export class TodoStore {
     return [...this.tasks.values()].map((t) => structuredClone(t));
   }
 
-  expireDeltaTokens(): void {
+  /** Every delta token given so far is lost; their next use gets `answer` (410 by default). */
+  expireDeltaTokens(answer: ExpiredTokenAnswer = EXPIRED_TOKEN_410): void {
+    this.expired = answer;
     this.epoch++;
   }
 
@@ -205,19 +209,7 @@ export class TodoStore {
     if (skip || delta) {
       const decoded = decode(skip ?? delta ?? '');
       if (!decoded || decoded.epoch !== this.epoch) {
-        return {
-          status: 410,
-          body: {
-            error: {
-              code: 'syncStateNotFound',
-              message: 'The sync state generation is not found for this request.',
-              innerError: {
-                'request-id': randomBytes(8).toString('hex'),
-                date: new Date().toISOString().slice(0, 19),
-              },
-            },
-          },
-        };
+        return expiredToken(this.expired);
       }
       state = skip ? decoded : { epoch: this.epoch, since: decoded.upto, upto: this.seq, offset: 0 };
     } else {

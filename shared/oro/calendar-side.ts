@@ -12,9 +12,10 @@ import type { OroRecurrence } from '../sync/calendar/recurrence';
 import { exceptionsFromOro, exceptionWrites, type OroExceptionRow } from '../sync/calendar/oro-exceptions';
 import { hashFields, type Change, type Snapshot } from '../sync/model';
 import type { Write } from '../sync/plan';
-import { SideError, type ReadResult, type SidePort, type WriteResult } from '../sync/ports';
+import { SideError, writeFailure, type ReadResult, type SidePort, type WriteResult } from '../sync/ports';
 import { occurrencesBetween } from './calendar-occurrences';
-import type { OroClient, OroResponse } from './client';
+import { oroAnswerClass, type OroClient, type OroResponse } from './client';
+import type { ErrorClass } from '../errors/classify';
 import { SETTLE_MS } from './tasks-side';
 
 const EVENTS = '/api/rest/latest/calendarevents';
@@ -417,12 +418,12 @@ export class OroCalendarSide implements SidePort<EventFields> {
       throw new SideError(
         'oro',
         `Oro answered an unexpected calendars document: ${parsed.error.message}`,
-        false,
+        'permanent',
       );
     }
     const id = Number(parsed.data.data[0]?.id);
     if (!Number.isInteger(id) || id <= 0) {
-      throw new SideError('oro', `Oro user ${this.userId} has no calendar`, false, 404);
+      throw new SideError('oro', `Oro user ${this.userId} has no calendar`, 'permanent', 404);
     }
     this.calendarId = id;
     return id;
@@ -451,7 +452,11 @@ export class OroCalendarSide implements SidePort<EventFields> {
   /** A bare JSON array of events; an event that does not parse is skipped with a note. */
   private parseRows(body: unknown): EventRow[] {
     if (!Array.isArray(body)) {
-      throw new SideError('oro', 'Oro answered a calendar event listing that is not a JSON array', false);
+      throw new SideError(
+        'oro',
+        'Oro answered a calendar event listing that is not a JSON array',
+        'permanent',
+      );
     }
     return body.flatMap((raw: unknown) => {
       const parsed = eventRow.safeParse(raw);
@@ -509,7 +514,7 @@ export class OroCalendarSide implements SidePort<EventFields> {
     return new SideError(
       'oro',
       `Oro answered ${res.status} to ${what}: ${oroRestErrorDetail(res.body)}`,
-      res.status >= 500 || res.status === 429,
+      oroAnswerClass(res),
       res.status,
     );
   }
@@ -552,7 +557,7 @@ export class OroCalendarSide implements SidePort<EventFields> {
       const fields = w.fields!;
       const mapped = fieldsToOroEvent(fields);
       if ('unsupported' in mapped) {
-        return { ok: false, error: `Oro cannot hold this event: ${mapped.unsupported}`, retryable: false };
+        return writeFailure(`Oro cannot hold this event: ${mapped.unsupported}`, 'permanent');
       }
       const full: Record<string, unknown> = {
         ...mapped.ok,
@@ -577,17 +582,13 @@ export class OroCalendarSide implements SidePort<EventFields> {
         const failed = await this.writeExceptions(id, fields, []);
         if (failed) {
           // The event exists and carries its uid: the next read adopts it and completes the exceptions.
-          return {
-            ok: false,
-            error: `Oro event ${id} was created, but ${failed.error}`,
-            retryable: failed.retryable,
-          };
+          return writeFailure(`Oro event ${id} was created, but ${failed.error}`, failed.kind);
         }
         return { ok: true, id: String(id), version };
       }
       const id = Number(w.id);
       if (!Number.isInteger(id)) {
-        return { ok: false, error: `not an Oro event id: ${w.id ?? ''}`, retryable: false };
+        return writeFailure(`not an Oro event id: ${w.id ?? ''}`, 'permanent');
       }
       const body = changedBody(full, fields, w.changed);
       if (Object.keys(body).length > 0) {
@@ -601,22 +602,14 @@ export class OroCalendarSide implements SidePort<EventFields> {
       const reshaped = !w.changed || w.changed.some((k) => SERIES_SHAPE.has(k));
       const failed = reshaped ? await this.writeExceptions(id, fields) : undefined;
       return failed
-        ? {
-            ok: false,
-            error: `Oro event ${id} was updated, but ${failed.error}`,
-            retryable: failed.retryable,
-          }
+        ? writeFailure(`Oro event ${id} was updated, but ${failed.error}`, failed.kind)
         : { ok: true, id: String(id), version };
     } catch (error) {
       if (error instanceof SideError) {
-        return { ok: false, error: error.message, retryable: error.retryable };
+        return writeFailure(error.message, error.kind, error.status);
       }
       if (error instanceof z.ZodError) {
-        return {
-          ok: false,
-          error: `Oro answered an unexpected document: ${error.message}`,
-          retryable: false,
-        };
+        return writeFailure(`Oro answered an unexpected document: ${error.message}`, 'permanent');
       }
       throw error;
     }
@@ -628,7 +621,7 @@ export class OroCalendarSide implements SidePort<EventFields> {
     seriesId: number,
     fields: EventFields,
     known?: OroExceptionRow[],
-  ): Promise<{ error: string; retryable: boolean } | undefined> {
+  ): Promise<{ error: string; kind: ErrorClass } | undefined> {
     if (!fields.recurrence) {
       return undefined;
     }
@@ -652,7 +645,7 @@ export class OroCalendarSide implements SidePort<EventFields> {
       if (!ok) {
         return {
           error: `its exception at ${x.originalStart} failed: ${res.status} ${oroRestErrorDetail(res.body)}`,
-          retryable: res.status >= 500 || res.status === 429,
+          kind: oroAnswerClass(res),
         };
       }
     }
@@ -702,10 +695,9 @@ function changedBody(
 }
 
 function failure(res: OroResponse): WriteResult {
-  return {
-    ok: false,
-    error: `Oro answered ${res.status}: ${oroRestErrorDetail(res.body)}`,
-    retryable: res.status >= 500 || res.status === 429,
-    status: res.status,
-  };
+  return writeFailure(
+    `Oro answered ${res.status}: ${oroRestErrorDetail(res.body)}`,
+    oroAnswerClass(res),
+    res.status,
+  );
 }

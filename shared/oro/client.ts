@@ -1,3 +1,4 @@
+import { classifyAnswer, type ErrorClass } from '../errors/classify';
 import { SideError } from '../sync/ports';
 
 export interface OroConnection {
@@ -123,7 +124,9 @@ export class OroClient {
       return { res, text: await res.text() };
     } catch (error) {
       const reason = controller.signal.aborted ? `no answer within ${ms} ms` : (error as Error).message;
-      throw new SideError('oro', `Oro did not answer ${what}: ${reason}`, true, undefined, { cause: error });
+      throw new SideError('oro', `Oro did not answer ${what}: ${reason}`, 'retryable', undefined, {
+        cause: error,
+      });
     } finally {
       clearTimeout(timer);
     }
@@ -136,7 +139,11 @@ export class OroClient {
       return `${base}${pathOrLink}`;
     }
     if (new URL(pathOrLink).origin !== new URL(base).origin) {
-      throw new SideError('oro', `Oro sent a link to another origin: ${new URL(pathOrLink).origin}`, false);
+      throw new SideError(
+        'oro',
+        `Oro sent a link to another origin: ${new URL(pathOrLink).origin}`,
+        'permanent',
+      );
     }
     return pathOrLink;
   }
@@ -167,7 +174,7 @@ export class OroClient {
       throw new SideError(
         'oro',
         `Oro refused the integration credentials: ${detail}`,
-        res.status >= 500,
+        oroAnswerClass(res),
         res.status,
       );
     }
@@ -177,6 +184,12 @@ export class OroClient {
     };
   }
 }
+
+/**
+ * The class of an Oro answer (shared/errors/classify.ts). Oro's JSON:API, REST and OAuth
+ * error bodies carry no code that changes what the status says.
+ */
+export const oroAnswerClass = (res: { status: number }): ErrorClass => classifyAnswer(res.status);
 
 /** The first JSON:API error of a response, as text. */
 export function oroErrorDetail(body: unknown): string {

@@ -3,7 +3,7 @@ import type { SyncLogEntry, SyncLogRepository } from '../storage/sync-log-reposi
 import type { Leased, RunResult, SyncEntity, SyncStateRepository } from '../storage/sync-state-repository';
 import { hashFields, type Change, type Fields, type Link, type Side, type SyncSettings } from './model';
 import { plan, type ItemPlan, type Write } from './plan';
-import type { SidePort, WriteResult } from './ports';
+import { writeFailure, type SidePort, type WriteResult } from './ports';
 
 /** Named points between the writes of a run, where tests make it crash. */
 export type CrashPoint =
@@ -128,9 +128,7 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
     for (const side of ['oro', 'microsoft'] as const) {
       const writes = p.items.flatMap((i) => i.writes.filter((w) => w.side === side));
       const results = writes.length > 0 ? await deps.sides[side].write(writes) : [];
-      writes.forEach((w, k) =>
-        outcomes.set(w, results[k] ?? { ok: false, error: 'no answer', retryable: true }),
-      );
+      writes.forEach((w, k) => outcomes.set(w, results[k] ?? writeFailure('no answer', 'retryable')));
       deps.crash?.(side === 'oro' ? 'after-oro-writes' : 'after-microsoft-writes');
     }
 
@@ -192,7 +190,10 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
         // since the change feed's last token without showing in it). As for any deletion
         // met by an update, the update wins: the item is created again, from the next run.
         for (const w of gone) {
-          upserts.push(pendingLink(item, { ...w, op: 'create' }, deps.now()));
+          // A new create of the link: it replaces the gone item (a new idempotency key).
+          upserts.push(
+            pendingLink(item, { ...w, op: 'create', ...(w.id ? { attempt: w.id } : {}) }, deps.now()),
+          );
         }
         continue;
       }
@@ -342,7 +343,12 @@ function pendingLink<F extends Fields>(item: ItemPlan<F>, w: Write<F>, now: Date
     microsoftVersion: w.side === 'microsoft' ? null : versions.microsoft,
     base: fields,
     baseHash: hashFields(fields),
-    pending: { side: w.side, hash: hashFields(fields), since: now.toISOString() },
+    pending: {
+      side: w.side,
+      hash: hashFields(fields),
+      since: now.toISOString(),
+      ...(w.attempt ? { attempt: w.attempt } : {}),
+    },
     ...(item.readOnly ? { readOnly: item.readOnly } : {}),
   };
 }
