@@ -676,6 +676,7 @@ export class CalendarStore {
       sensitivity: 'normal',
       isAllDay: e.isAllDay,
       isCancelled: false,
+      isDraft: false,
       isOrganizer: e.isOrganizer,
       responseRequested: true,
       seriesMasterId: null,
@@ -769,7 +770,12 @@ export class CalendarStore {
       bodyPreview: body.content.slice(0, 255),
       isAllDay: e.isAllDay,
       isCancelled: false,
+      isDraft: false,
       isOrganizer: e.isOrganizer,
+      responseStatus: {
+        response: e.isOrganizer ? 'organizer' : 'notResponded',
+        time: '0001-01-01T00:00:00Z',
+      },
       originalStart: iso(i.originalStart),
       seriesMasterId: e.id,
       type: x ? 'exception' : 'occurrence',
@@ -950,7 +956,8 @@ export class CalendarStore {
     const items: Record<string, unknown>[] = [];
     for (const [id, i] of now) {
       if (previous?.seen.get(id) !== i.version) {
-        items.push(this.renderInstance(i, zone, {}));
+        // Delta items name their type (learn.microsoft.com/graph/delta-query-events).
+        items.push({ '@odata.type': '#microsoft.graph.event', ...this.renderInstance(i, zone, {}) });
       }
     }
     if (previous) {
