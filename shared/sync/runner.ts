@@ -138,7 +138,7 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
     const confirming = new Set((['oro', 'microsoft'] as const).filter((s) => deps.sides[s].confirmsCreates));
     for (const item of p.items) {
       const failed = item.writes.filter((w) => !outcomes.get(w)?.ok);
-      const gone = failed.filter((w) => w.op === 'update' && statusOf(outcomes.get(w)) === 404);
+      const gone = failed.filter((w) => w.op === 'update' && kindOf(outcomes.get(w)) === 'gone');
       const recreate = gone.length > 0 && gone.length === failed.length && item.outcome.type === 'link';
       for (const w of item.writes) {
         const o = outcomes.get(w)!;
@@ -310,7 +310,8 @@ function completeFromLinks<F extends Fields>(
   });
 }
 
-const statusOf = (o: WriteResult | undefined): number | undefined => (o && !o.ok ? o.status : undefined);
+/** The class of a failed write (shared/errors/classify.ts); `gone`: the item is not there any more. */
+const kindOf = (o: WriteResult | undefined) => (o && !o.ok ? o.kind : undefined);
 
 const retryableFailure = (o: WriteResult | undefined): boolean => !o || (!o.ok && o.retryable);
 
