@@ -294,7 +294,8 @@ export class SubscriptionService implements ConnectionListener {
     try {
       await client.api(`/subscriptions/${encodeURIComponent(id)}`).delete();
     } catch (error) {
-      if (error instanceof GraphError && error.statusCode === 404) {
+      // Already gone is what we wanted.
+      if (error instanceof GraphError && graphErrorClass(error) === 'gone') {
         return;
       }
       throw asSideError(error, 'delete the subscription');
