@@ -148,7 +148,7 @@ export class TodoTasksSide implements SidePort<TaskFields> {
       { onRequest: () => this.requests++, ...(this.options.sleep ? { sleep: this.options.sleep } : {}) },
     );
     return answers.flatMap((a, i): Change<TaskFields>[] => {
-      if (a.status === 404) {
+      if (graphAnswerClass(a) === 'gone') {
         return [{ type: 'delete', id: ids[i]! }];
       }
       if (a.status !== 200) {
