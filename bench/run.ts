@@ -4,6 +4,7 @@ import { MS_USER, ORO_OWNER, startSyncHarness, type SyncHarness } from '../test/
 import { SETTLE_MS } from '../shared/oro/tasks-side';
 import { naiveSync } from './naive';
 import { runCalendarBench } from './calendar';
+import { runCalendarWindowBench } from './calendar-window';
 import { runFanOutBench } from './fanout';
 import { measure, table, type Row } from './measure';
 import { writeSection } from './sections';
@@ -58,14 +59,17 @@ function changeOro(h: SyncHarness, count: number) {
 
 async function main() {
   const only = process.env.BENCH;
-  if (only && !['tasks', 'calendar', 'fanout'].includes(only)) {
-    throw new Error(`BENCH=${only}: tasks, calendar or fanout`);
+  if (only && !['tasks', 'calendar', 'calendar-window', 'fanout'].includes(only)) {
+    throw new Error(`BENCH=${only}: tasks, calendar, calendar-window or fanout`);
   }
   if (!only || only === 'tasks') {
     await runTaskBench();
   }
   if (!only || only === 'calendar') {
     await runCalendarBench();
+  }
+  if (!only || only === 'calendar' || only === 'calendar-window') {
+    await runCalendarWindowBench();
   }
   if (!only || only === 'fanout') {
     await runFanOutBench();

@@ -12,7 +12,7 @@ import {
   zonedToUtc,
 } from '../../shared/sync/calendar/time-zones';
 import type { SimAccount } from './accounts';
-import { graphError } from './respond';
+import { EXPIRED_TOKEN_410, expiredToken, graphError, type ExpiredTokenAnswer } from './respond';
 import type { GraphAnswer } from './todo';
 
 /**
@@ -134,7 +134,10 @@ const CONTENT_KEYS = ['subject', 'body', 'location', 'isReminderOn', 'reminderMi
 
 export class CalendarStore {
   private readonly events = new Map<string, SimEvent>();
+  /** transactionId → the event its first POST made; kept after that event is deleted. */
   private readonly transactions = new Map<string, string>();
+  /** Deleted events that carried a transactionId, as they were: what a repeat of it gets. */
+  private readonly deletedByTransaction = new Map<string, SimEvent>();
   private readonly sent: SentMessage[] = [];
   private readonly listeners: ((change: CalendarChange) => void)[] = [];
   private readonly tokens = new Map<string, DeltaState>();
@@ -142,6 +145,7 @@ export class CalendarStore {
   private seq = 0;
   /** Delta tokens from an older epoch are gone (410), as after Exchange drops a sync state. */
   private epoch = 1;
+  private expired = EXPIRED_TOKEN_410;
 
   constructor(
     private readonly account: SimAccount,
@@ -178,7 +182,9 @@ export class CalendarStore {
     return e ? structuredClone(e) : undefined;
   }
 
-  expireDeltaTokens(): void {
+  /** Every delta token given so far is lost; their next use gets `answer` (410 by default). */
+  expireDeltaTokens(answer: ExpiredTokenAnswer = EXPIRED_TOKEN_410): void {
+    this.expired = answer;
     this.epoch++;
   }
 
@@ -219,7 +225,15 @@ export class CalendarStore {
 
   create(input: Record<string, unknown>): SimEvent | { error: string } {
     const txn = typeof input.transactionId === 'string' ? input.transactionId : undefined;
-    const earlier = txn ? this.events.get(this.transactions.get(txn) ?? '') : undefined;
+    // transactionId "avoids redundant POST operations in case of client retries to create the
+    // same event" (learn.microsoft.com/graph/api/resources/event). Graph documents no expiry
+    // and nothing about a deleted event, so the simulator takes the harsh reading: a POST with
+    // a known transactionId is a retry and creates nothing, even once that event is deleted
+    // (it answers the event as it was). A re-create must therefore carry a new transactionId.
+    const earlierId = txn ? this.transactions.get(txn) : undefined;
+    const earlier = earlierId
+      ? (this.events.get(earlierId) ?? this.deletedByTransaction.get(earlierId))
+      : undefined;
     if (earlier) {
       return earlier;
     }
@@ -347,7 +361,7 @@ export class CalendarStore {
     }
     this.events.delete(id);
     if (e.transactionId) {
-      this.transactions.delete(e.transactionId);
+      this.deletedByTransaction.set(e.id, e);
     }
     this.seq++;
     if (e.isOrganizer && e.attendees.length > 0) {
@@ -662,6 +676,7 @@ export class CalendarStore {
       sensitivity: 'normal',
       isAllDay: e.isAllDay,
       isCancelled: false,
+      isDraft: false,
       isOrganizer: e.isOrganizer,
       responseRequested: true,
       seriesMasterId: null,
@@ -755,7 +770,12 @@ export class CalendarStore {
       bodyPreview: body.content.slice(0, 255),
       isAllDay: e.isAllDay,
       isCancelled: false,
+      isDraft: false,
       isOrganizer: e.isOrganizer,
+      responseStatus: {
+        response: e.isOrganizer ? 'organizer' : 'notResponded',
+        time: '0001-01-01T00:00:00Z',
+      },
       originalStart: iso(i.originalStart),
       seriesMasterId: e.id,
       type: x ? 'exception' : 'occurrence',
@@ -893,8 +913,7 @@ export class CalendarStore {
    * window (deleted, cancelled, or moved out of it).
    */
   private delta(url: URL, zone: string, prefer: string, base: string): GraphAnswer {
-    const gone = () =>
-      graphError(410, 'syncStateNotFound', 'The sync state generation is not found for this request.');
+    const gone = () => expiredToken(this.expired);
     const pageSize = Math.max(1, Number(/odata\.maxpagesize=(\d+)/.exec(prefer)?.[1] ?? DEFAULT_PAGE));
     const path = `${base}/v1.0/me/calendarView/delta`;
     const skip = url.searchParams.get('$skiptoken');
@@ -937,7 +956,8 @@ export class CalendarStore {
     const items: Record<string, unknown>[] = [];
     for (const [id, i] of now) {
       if (previous?.seen.get(id) !== i.version) {
-        items.push(this.renderInstance(i, zone, {}));
+        // Delta items name their type (learn.microsoft.com/graph/delta-query-events).
+        items.push({ '@odata.type': '#microsoft.graph.event', ...this.renderInstance(i, zone, {}) });
       }
     }
     if (previous) {

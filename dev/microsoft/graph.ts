@@ -43,12 +43,17 @@ async function route(
   }
 
   const path = url.pathname.replace(/^\/v1\.0/, '');
+  canonicalQuery(url);
   if (topLevel && method === 'POST' && path === '/$batch') {
     return batch(sim, authorization ?? '', body, url);
   }
   const throttle = sim.takeThrottle();
   if (throttle !== undefined) {
     return graphError(429, 'TooManyRequests', 'Too many requests.', { 'Retry-After': String(throttle) });
+  }
+  const fault = sim.takeFault();
+  if (fault) {
+    return graphError(fault.status, fault.code, `The simulator was asked to answer ${fault.status}.`);
   }
   let json: Record<string, unknown> = {};
   if (body.length > 0) {
@@ -72,6 +77,35 @@ async function route(
     }
   }
   return resource(method, path, url, claims, account, sim.todo(account), json, sim.base);
+}
+
+/** The query parameters the routes read, in the spelling they read them in. */
+const QUERY_NAMES = [
+  'startDateTime',
+  'endDateTime',
+  '$skiptoken',
+  '$deltatoken',
+  '$select',
+  '$expand',
+  '$top',
+  '$skip',
+  '$filter',
+];
+const CANONICAL = new Map(QUERY_NAMES.map((n) => [n.toLowerCase(), n]));
+
+/**
+ * Graph reads query parameter names without case: its own published requests spell them
+ * `startdatetime`/`enddatetime` (learn.microsoft.com/graph/delta-query-events) as often as
+ * `startDateTime`. Rewrites them in place to the spelling the routes read.
+ */
+function canonicalQuery(url: URL): void {
+  for (const [name, value] of [...url.searchParams.entries()]) {
+    const canonical = CANONICAL.get(name.toLowerCase());
+    if (canonical && canonical !== name) {
+      url.searchParams.delete(name);
+      url.searchParams.set(canonical, value);
+    }
+  }
 }
 
 const hasScope = (claims: JWTPayload, ...scopes: string[]): boolean => {

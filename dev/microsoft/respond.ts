@@ -44,3 +44,26 @@ export function graphError(
     ...(headers ? { headers } : {}),
   };
 }
+
+/**
+ * How Graph answers a delta token it no longer holds. The delta overview
+ * (learn.microsoft.com/graph/delta-query-overview) names 410 Gone for a reset, and says an
+ * expired token comes back as "a 40X-series error"; Microsoft's own announcement of delta
+ * link lifetimes shows a 400 BadRequest with `syncStateNotFound` ("The sync state generation
+ * is not found. The delta token is expired and data must be synchronized again."). Tests
+ * choose which one the simulator gives.
+ */
+export interface ExpiredTokenAnswer {
+  status: 400 | 404 | 410;
+  code: 'syncStateNotFound' | 'syncStateInvalid' | 'resyncRequired';
+}
+
+export const EXPIRED_TOKEN_410: ExpiredTokenAnswer = { status: 410, code: 'syncStateNotFound' };
+
+export function expiredToken(answer: ExpiredTokenAnswer): GraphAnswer {
+  return graphError(
+    answer.status,
+    answer.code,
+    'The sync state generation is not found. The delta token is expired and data must be synchronized again.',
+  );
+}

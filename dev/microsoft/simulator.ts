@@ -48,6 +48,11 @@ export interface MicrosoftSimulator {
   /** The next `count` Graph requests (batch steps included) answer 429 with Retry-After `seconds`. */
   throttleNext(count: number, seconds?: number): void;
   /**
+   * The next `count` Graph requests (batch steps included) answer `status` with Graph's
+   * error body and `code` (learn.microsoft.com/graph/errors): 501 `notSupported`, 503…
+   */
+  failNext(status: number, code: string, count?: number): void;
+  /**
    * Change-notification subscriptions: tests fire lifecycle events, inspect deliveries and
    * turn automatic notifications off; other stores call its `notify` on every change.
    */
@@ -105,6 +110,8 @@ export interface SimulatorContext {
   calendar(account: SimAccount): CalendarStore;
   /** Seconds of Retry-After when this request is to be throttled. */
   takeThrottle(): number | undefined;
+  /** The error this request is to answer, when a test asked for one. */
+  takeFault(): { status: number; code: string } | undefined;
   subscriptions: SubscriptionHub;
 }
 
@@ -126,6 +133,7 @@ export async function startMicrosoftSimulator(
   let accessTokenLifetime = 3600;
   const todos = new Map<string, TodoStore>();
   const throttles: number[] = [];
+  const faults: { status: number; code: string }[] = [];
   const subscriptions = new SubscriptionHub({
     accountByOid: (oid) => accounts.find((a) => a.oid === oid),
     todoListId: (account) => todoOf(account).listId,
@@ -188,6 +196,7 @@ export async function startMicrosoftSimulator(
     todo: todoOf,
     calendar: calendarOf,
     takeThrottle: () => throttles.shift(),
+    takeFault: () => faults.shift(),
     subscriptions,
   };
 
@@ -556,6 +565,11 @@ ${requested.map((s) => `<label><input type="checkbox" name="granted" value="${es
     throttleNext: (count, seconds = 0.01) => {
       for (let i = 0; i < count; i++) {
         throttles.push(seconds);
+      }
+    },
+    failNext: (status, code, count = 1) => {
+      for (let i = 0; i < count; i++) {
+        faults.push({ status, code });
       }
     },
     subscriptions,

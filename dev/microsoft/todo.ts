@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { EXPIRED_TOKEN_410, expiredToken, type ExpiredTokenAnswer } from './respond';
 
 /** A To Do task as the simulator stores it (Graph's todoTask shape). */
 export interface SimTodoTask {
@@ -52,6 +53,7 @@ export class TodoStore {
   private seq = 0;
   /** Tokens from an older epoch are gone (410), as after Graph expires a sync state. */
   private epoch = 1;
+  private expired = EXPIRED_TOKEN_410;
 
   constructor(
     private readonly clock: () => number = Date.now,
@@ -74,12 +76,14 @@ export class TodoStore {
     return [...this.tasks.values()].map((t) => structuredClone(t));
   }
 
-  expireDeltaTokens(): void {
+  /** Every delta token given so far is lost; their next use gets `answer` (410 by default). */
+  expireDeltaTokens(answer: ExpiredTokenAnswer = EXPIRED_TOKEN_410): void {
+    this.expired = answer;
     this.epoch++;
   }
 
   create(input: Record<string, unknown>): SimTodoTask {
-    const now = new Date(this.clock()).toISOString();
+    const now = stamp(this.clock());
     const task: SimTodoTask = {
       id: `AAMkAGtask-${randomBytes(9).toString('base64url')}`,
       title: '',
@@ -157,13 +161,16 @@ export class TodoStore {
 
   private touch(task: SimTodoTask): void {
     task.seq = ++this.seq;
-    task.lastModifiedDateTime = new Date(this.clock()).toISOString();
+    task.lastModifiedDateTime = stamp(this.clock());
     task.etag = `W/"${randomBytes(12).toString('base64')}"`;
   }
 
-  /** Graph's todoTask JSON. */
-  render(task: SimTodoTask, expandLinks: boolean): Record<string, unknown> {
-    return {
+  /**
+   * Graph's todoTask JSON. `select`: the properties asked for with `$select` (`id` and
+   * `@odata.etag` always come; learn.microsoft.com/graph/api/todotask-delta).
+   */
+  render(task: SimTodoTask, expandLinks: boolean, select?: readonly string[]): Record<string, unknown> {
+    const doc: Record<string, unknown> = {
       '@odata.etag': task.etag,
       importance: task.importance,
       isReminderOn: false,
@@ -178,6 +185,11 @@ export class TodoStore {
       ...(task.dueDateTime ? { dueDateTime: task.dueDateTime } : {}),
       ...(expandLinks ? { linkedResources: task.linkedResources } : {}),
     };
+    if (!select) {
+      return doc;
+    }
+    const keep = new Set(['@odata.etag', 'id', 'linkedResources', ...select]);
+    return Object.fromEntries(Object.entries(doc).filter(([k]) => keep.has(k)));
   }
 
   /** GET …/tasks: a plain listing, $top (max 100) per page with an @odata.nextLink. */
@@ -201,23 +213,13 @@ export class TodoStore {
     const skip = url.searchParams.get('$skiptoken');
     const delta = url.searchParams.get('$deltatoken');
     const expand = (url.searchParams.get('$expand') ?? '').includes('linkedResources');
+    const selectText = url.searchParams.get('$select');
+    const select = selectText ? selectText.split(',').map((s) => s.trim()) : undefined;
     let state: TokenState;
     if (skip || delta) {
       const decoded = decode(skip ?? delta ?? '');
       if (!decoded || decoded.epoch !== this.epoch) {
-        return {
-          status: 410,
-          body: {
-            error: {
-              code: 'syncStateNotFound',
-              message: 'The sync state generation is not found for this request.',
-              innerError: {
-                'request-id': randomBytes(8).toString('hex'),
-                date: new Date().toISOString().slice(0, 19),
-              },
-            },
-          },
-        };
+        return expiredToken(this.expired);
       }
       state = skip ? decoded : { epoch: this.epoch, since: decoded.upto, upto: this.seq, offset: 0 };
     } else {
@@ -227,7 +229,7 @@ export class TodoStore {
       ...[...this.tasks.values()]
         .filter((t) => (state.since < 0 ? true : t.seq > state.since))
         .sort((a, b) => a.seq - b.seq)
-        .map((t) => this.render(t, expand)),
+        .map((t) => this.render(t, expand, select)),
       ...(state.since < 0
         ? []
         : this.tombstones
@@ -238,7 +240,8 @@ export class TodoStore {
     const path = `${base}/v1.0/me/todo/lists/${this.listId}/tasks/delta`;
     const more = state.offset + PAGE < changed.length;
     const next = more ? encode({ ...state, offset: state.offset + PAGE }) : undefined;
-    const expandParam = expand ? '$expand=linkedResources&' : '';
+    // The round's parameters ride in its links, as Graph encodes them in its tokens.
+    const expandParam = `${expand ? '$expand=linkedResources&' : ''}${selectText ? `$select=${encodeURIComponent(selectText)}&` : ''}`;
     return {
       status: 200,
       body: {
@@ -253,6 +256,9 @@ export class TodoStore {
     };
   }
 }
+
+/** Graph's timestamps: seven fractional digits and Z ("2020-08-12T04:54:29.1925206Z"). */
+const stamp = (ms: number) => new Date(ms).toISOString().replace('Z', '0000Z');
 
 const encode = (s: TokenState) => Buffer.from(JSON.stringify(s)).toString('base64url');
 

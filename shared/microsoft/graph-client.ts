@@ -1,4 +1,5 @@
 import { Client, GraphError } from '@microsoft/microsoft-graph-client';
+import { classifyAnswer, type ErrorClass } from '../errors/classify';
 import { SideError } from '../sync/ports';
 
 /** One sub-request of a JSON $batch (at most 20 per batch). */
@@ -62,6 +63,16 @@ export async function batch(client: Client, steps: readonly BatchStep[]): Promis
       : { id: s.id, status: 0, body: undefined, headers: {} };
   });
 }
+
+/** The `error.code` of a Graph error body, when it has one. */
+export function graphErrorCode(body: unknown): string | undefined {
+  const code = (body as { error?: { code?: unknown } } | undefined)?.error?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** The class of one Graph answer (a $batch step's, or a whole request's): the error code decides first. */
+export const graphAnswerClass = (a: { status: number; body?: unknown }): ErrorClass =>
+  classifyAnswer(a.status, graphErrorCode(a.body));
 
 /** The message of a Graph error body, or a fallback. */
 export function graphErrorMessage(body: unknown): string {
@@ -146,16 +157,19 @@ export function retryAfterMs(headers: Record<string, string>): number | undefine
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A Graph failure as the engine sees it: retryable for 429, 5xx and no answer at all. */
+/** The class of a failed Graph request (its status and error code; no answer: retryable). */
+export const graphErrorClass = (error: GraphError): ErrorClass =>
+  classifyAnswer(error.statusCode, error.code ?? undefined);
+
+/** A Graph failure as the engine sees it, classified by shared/errors/classify.ts. */
 export function asSideError(error: unknown): unknown {
   if (!(error instanceof GraphError)) {
     return error;
   }
-  const retryable = error.statusCode === 429 || error.statusCode >= 500 || error.statusCode <= 0;
   return new SideError(
     'microsoft',
     `Graph answered ${error.statusCode}: ${error.message}`,
-    retryable,
+    graphErrorClass(error),
     error.statusCode,
     { cause: error, retryAfterMs: retryAfterMs(Object.fromEntries(error.headers?.entries() ?? [])) },
   );

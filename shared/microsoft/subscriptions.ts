@@ -11,7 +11,7 @@ import {
 } from '../storage/subscription-repository';
 import { SYNC_ENTITIES, type SyncEntity } from '../storage/sync-state-repository';
 import { SideError } from '../sync/ports';
-import { createGraphClient } from './graph-client';
+import { createGraphClient, graphErrorClass } from './graph-client';
 
 /** Graph's longest subscription lifetimes (minutes): Outlook events, To Do tasks. */
 export const MAX_LIFETIME_MINUTES: Record<SyncEntity, number> = { calendar: 10_080, tasks: 4_230 };
@@ -294,7 +294,8 @@ export class SubscriptionService implements ConnectionListener {
     try {
       await client.api(`/subscriptions/${encodeURIComponent(id)}`).delete();
     } catch (error) {
-      if (error instanceof GraphError && error.statusCode === 404) {
+      // Already gone is what we wanted.
+      if (error instanceof GraphError && graphErrorClass(error) === 'gone') {
         return;
       }
       throw asSideError(error, 'delete the subscription');
@@ -311,7 +312,7 @@ export class SubscriptionService implements ConnectionListener {
     const lists = todoLists.parse(body).value;
     const list = lists.find((l) => l.wellknownListName === 'defaultList') ?? lists[0];
     if (!list) {
-      throw new SideError('microsoft', 'The account has no To Do list.', false);
+      throw new SideError('microsoft', 'The account has no To Do list.', 'permanent');
     }
     return list.id;
   }
@@ -334,11 +335,10 @@ export class SubscriptionService implements ConnectionListener {
 
 function asSideError(error: unknown, what: string): unknown {
   if (error instanceof GraphError) {
-    const retryable = error.statusCode === 429 || error.statusCode >= 500 || error.statusCode <= 0;
     return new SideError(
       'microsoft',
       `Could not ${what}: Graph answered ${error.statusCode}: ${error.message}`,
-      retryable,
+      graphErrorClass(error),
       error.statusCode,
       {
         cause: error,
@@ -349,7 +349,7 @@ function asSideError(error: unknown, what: string): unknown {
     return new SideError(
       'microsoft',
       `Could not ${what}: Graph answered an unexpected document`,
-      false,
+      'permanent',
       undefined,
       {
         cause: error,
@@ -359,7 +359,14 @@ function asSideError(error: unknown, what: string): unknown {
   if (error instanceof SideError || isAppError(error)) {
     return error;
   }
-  return new SideError('microsoft', `Could not ${what}: ${(error as Error).message}`, true, undefined, {
-    cause: error,
-  });
+  // Not an answer from Graph at all (the connection failed): another try may get one.
+  return new SideError(
+    'microsoft',
+    `Could not ${what}: ${(error as Error).message}`,
+    'retryable',
+    undefined,
+    {
+      cause: error,
+    },
+  );
 }

@@ -2,7 +2,7 @@ import { GraphError, type Client } from '@microsoft/microsoft-graph-client';
 import { z } from 'zod';
 import type { Change, Snapshot } from '../sync/model';
 import type { Write } from '../sync/plan';
-import { SideError, type ReadResult, type SidePort, type WriteResult } from '../sync/ports';
+import { SideError, writeFailure, type ReadResult, type SidePort, type WriteResult } from '../sync/ports';
 import type { TaskFields } from '../sync/tasks/fields';
 import {
   fieldsToTodo,
@@ -11,7 +11,14 @@ import {
   todoToFields,
   type TodoTask,
 } from '../sync/tasks/todo-mapping';
-import { asSideError, batchWithRetry, graphErrorMessage, type BatchStep } from './graph-client';
+import {
+  asSideError,
+  batchWithRetry,
+  graphAnswerClass,
+  graphErrorClass,
+  graphErrorMessage,
+  type BatchStep,
+} from './graph-client';
 
 const cursorSchema = z.object({ listId: z.string().optional(), deltaLink: z.string().optional() });
 
@@ -85,8 +92,9 @@ export class TodoTasksSide implements SidePort<TaskFields> {
     try {
       pages = await this.deltaRound(parsed.deltaLink ?? this.initialDelta());
     } catch (error) {
-      // A lost or expired delta token: read everything again; links re-match by id.
-      if (!(error instanceof GraphError) || error.statusCode !== 410) {
+      // A lost or expired delta token (410, or a 400/404 whose code says so): drop it and
+      // read everything again; links re-match by id.
+      if (!(error instanceof GraphError) || graphErrorClass(error) !== 'resync') {
         throw asSideError(error);
       }
       full = true;
@@ -140,14 +148,14 @@ export class TodoTasksSide implements SidePort<TaskFields> {
       { onRequest: () => this.requests++, ...(this.options.sleep ? { sleep: this.options.sleep } : {}) },
     );
     return answers.flatMap((a, i): Change<TaskFields>[] => {
-      if (a.status === 404) {
+      if (graphAnswerClass(a) === 'gone') {
         return [{ type: 'delete', id: ids[i]! }];
       }
       if (a.status !== 200) {
         throw new SideError(
           'microsoft',
           `Graph answered ${a.status} reading task ${ids[i]!}`,
-          a.status === 429 || a.status >= 500 || a.status === 0,
+          graphAnswerClass(a),
           a.status,
         );
       }
@@ -210,15 +218,14 @@ export class TodoTasksSide implements SidePort<TaskFields> {
         const s = snapshot(parsed.data);
         return { ok: true, id: s.id, version: s.version };
       }
-      return { ok: false, error: 'Graph answered an unexpected task document', retryable: false };
+      return writeFailure('Graph answered an unexpected task document', 'permanent');
     }
-    return {
-      ok: false,
-      error: `Graph answered ${status} to ${w.op}: ${graphErrorMessage(body)}`,
-      // 0: Graph did not answer at all.
-      retryable: status === 429 || status >= 500 || status === 0,
+    // 0: Graph did not answer at all (retryable).
+    return writeFailure(
+      `Graph answered ${status} to ${w.op}: ${graphErrorMessage(body)}`,
+      graphAnswerClass({ status, body }),
       status,
-    };
+    );
   }
 
   private initialDelta(): string {
@@ -242,18 +249,19 @@ export class TodoTasksSide implements SidePort<TaskFields> {
     try {
       body = await this.client.api('/me/todo/lists').get();
     } catch (error) {
+      // A refused token (401) is not retried: it needs a new token or a reconnect.
       throw new SideError(
         'microsoft',
         `Could not read the To Do lists: ${(error as Error).message}`,
-        true,
-        undefined,
+        error instanceof GraphError ? graphErrorClass(error) : 'retryable',
+        error instanceof GraphError ? error.statusCode : undefined,
         { cause: error },
       );
     }
     const all = lists.parse(body).value;
     const list = all.find((l) => l.wellknownListName === 'defaultList') ?? all[0];
     if (!list) {
-      throw new SideError('microsoft', 'The account has no To Do list.', false);
+      throw new SideError('microsoft', 'The account has no To Do list.', 'permanent');
     }
     return list.id;
   }

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { classifyAnswer, isRetryable } from '../errors/classify';
 import { SideError } from '../sync/ports';
-import type { OroClient } from './client';
+import { oroAnswerClass, type OroClient } from './client';
 import { EVENTS, oroRestErrorDetail } from './calendar-rows';
 
 /**
@@ -18,7 +17,7 @@ const calendarList = z.object({ data: z.array(z.object({ id: z.string() }).loose
 /** Why calendar sync cannot start for this user (no id set, none found). Not retried: a setting must change. */
 export class CalendarNotKnown extends SideError {
   constructor(message: string) {
-    super('oro', message, false);
+    super('oro', message, 'permanent');
   }
 }
 
@@ -44,7 +43,7 @@ export async function discoverCalendar(client: OroClient, userId: string): Promi
     throw new SideError(
       'oro',
       `Oro answered ${res.status} to GET /api/calendars`,
-      isRetryable(classifyAnswer(res.status)),
+      oroAnswerClass(res),
       res.status,
     );
   }
@@ -53,7 +52,7 @@ export async function discoverCalendar(client: OroClient, userId: string): Promi
     throw new SideError(
       'oro',
       `Oro answered an unexpected calendars document: ${parsed.error.message}`,
-      false,
+      'permanent',
     );
   }
   const id = Number(parsed.data.data[0]?.id);

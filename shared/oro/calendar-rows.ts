@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { OroEvent } from '../sync/calendar/event-mapping';
 import type { OroExceptionRow } from '../sync/calendar/oro-exceptions';
 import { SideError } from '../sync/ports';
-import type { OroClient, OroResponse } from './client';
+import { oroAnswerClass, type OroClient, type OroResponse } from './client';
 
 /**
  * Calendar event rows of Oro's older REST API as the calendar side reads them: the row
@@ -170,7 +170,11 @@ export class OroEventRows {
   /** A bare JSON array of events; an event that does not parse is skipped with a note. */
   parseRows(body: unknown): EventRow[] {
     if (!Array.isArray(body)) {
-      throw new SideError('oro', 'Oro answered a calendar event listing that is not a JSON array', false);
+      throw new SideError(
+        'oro',
+        'Oro answered a calendar event listing that is not a JSON array',
+        'permanent',
+      );
     }
     const notes = this.notes();
     return body.flatMap((raw: unknown) => {
@@ -234,7 +238,7 @@ export class OroEventRows {
     return new SideError(
       'oro',
       `Oro answered ${res.status} to ${what}: ${oroRestErrorDetail(res.body)}`,
-      res.status >= 500 || res.status === 429,
+      oroAnswerClass(res),
       res.status,
     );
   }

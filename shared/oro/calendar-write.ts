@@ -3,8 +3,9 @@ import { fieldsToOroEvent, type EventFields } from '../sync/calendar/event-mappi
 import { exceptionWrites, type OroExceptionRow } from '../sync/calendar/oro-exceptions';
 import { hashFields } from '../sync/model';
 import type { Write } from '../sync/plan';
-import { SideError, type WriteResult } from '../sync/ports';
-import type { OroClient, OroResponse } from './client';
+import type { ErrorClass } from '../errors/classify';
+import { SideError, writeFailure, type WriteResult } from '../sync/ports';
+import { oroAnswerClass, type OroClient, type OroResponse } from './client';
 import { listExceptionRows } from './calendar-exceptions';
 import { created, each, EVENTS, exceptionRow, oroRestErrorDetail, type OroEventRows } from './calendar-rows';
 
@@ -53,7 +54,7 @@ export class OroCalendarWriter {
       const fields = w.fields!;
       const mapped = fieldsToOroEvent(fields);
       if ('unsupported' in mapped) {
-        return { ok: false, error: `Oro cannot hold this event: ${mapped.unsupported}`, retryable: false };
+        return writeFailure(`Oro cannot hold this event: ${mapped.unsupported}`, 'permanent');
       }
       const full: Record<string, unknown> = {
         ...mapped.ok,
@@ -78,17 +79,13 @@ export class OroCalendarWriter {
         const failed = await this.writeExceptions(id, fields, []);
         if (failed) {
           // The event exists and carries its uid: the next read adopts it and completes the exceptions.
-          return {
-            ok: false,
-            error: `Oro event ${id} was created, but ${failed.error}`,
-            retryable: failed.retryable,
-          };
+          return writeFailure(`Oro event ${id} was created, but ${failed.error}`, failed.kind);
         }
         return { ok: true, id: String(id), version };
       }
       const id = Number(w.id);
       if (!Number.isInteger(id)) {
-        return { ok: false, error: `not an Oro event id: ${w.id ?? ''}`, retryable: false };
+        return writeFailure(`not an Oro event id: ${w.id ?? ''}`, 'permanent');
       }
       const body = changedBody(full, fields, w.changed);
       if (Object.keys(body).length > 0) {
@@ -103,22 +100,14 @@ export class OroCalendarWriter {
       const reshaped = !w.changed || w.changed.some((k) => SERIES_SHAPE.has(k));
       const failed = reshaped ? await this.writeExceptions(id, fields) : undefined;
       return failed
-        ? {
-            ok: false,
-            error: `Oro event ${id} was updated, but ${failed.error}`,
-            retryable: failed.retryable,
-          }
+        ? writeFailure(`Oro event ${id} was updated, but ${failed.error}`, failed.kind)
         : { ok: true, id: String(id), version };
     } catch (error) {
       if (error instanceof SideError) {
-        return { ok: false, error: error.message, retryable: error.retryable };
+        return writeFailure(error.message, error.kind, error.status);
       }
       if (error instanceof z.ZodError) {
-        return {
-          ok: false,
-          error: `Oro answered an unexpected document: ${error.message}`,
-          retryable: false,
-        };
+        return writeFailure(`Oro answered an unexpected document: ${error.message}`, 'permanent');
       }
       throw error;
     }
@@ -130,7 +119,7 @@ export class OroCalendarWriter {
     seriesId: number,
     fields: EventFields,
     known?: OroExceptionRow[],
-  ): Promise<{ error: string; retryable: boolean } | undefined> {
+  ): Promise<{ error: string; kind: ErrorClass } | undefined> {
     if (!fields.recurrence) {
       return undefined;
     }
@@ -150,7 +139,7 @@ export class OroCalendarWriter {
       if (!ok) {
         return {
           error: `its exception at ${x.originalStart} failed: ${res.status} ${oroRestErrorDetail(res.body)}`,
-          retryable: res.status >= 500 || res.status === 429,
+          kind: oroAnswerClass(res),
         };
       }
     }
@@ -200,10 +189,9 @@ function changedBody(
 }
 
 function failure(res: OroResponse): WriteResult {
-  return {
-    ok: false,
-    error: `Oro answered ${res.status}: ${oroRestErrorDetail(res.body)}`,
-    retryable: res.status >= 500 || res.status === 429,
-    status: res.status,
-  };
+  return writeFailure(
+    `Oro answered ${res.status}: ${oroRestErrorDetail(res.body)}`,
+    oroAnswerClass(res),
+    res.status,
+  );
 }

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { classifyAnswer, isRetryable } from '../errors/classify';
+import { classifyAnswer, type ErrorClass } from '../errors/classify';
 import { networkFailure, safeBaseUrl } from '../http/network-failure';
 import { SideError } from '../sync/ports';
 
@@ -173,7 +173,7 @@ export class OroClient {
     } catch (error) {
       const reason = controller.signal.aborted ? `timeout: no answer within ${ms} ms` : networkFailure(error);
       const at = safeBaseUrl(this.conn.baseUrl);
-      throw new SideError('oro', `Oro at ${at} did not answer ${what}: ${reason}`, true, undefined, {
+      throw new SideError('oro', `Oro at ${at} did not answer ${what}: ${reason}`, 'retryable', undefined, {
         cause: error,
       });
     } finally {
@@ -188,7 +188,11 @@ export class OroClient {
       return `${base}${pathOrLink}`;
     }
     if (new URL(pathOrLink).origin !== new URL(base).origin) {
-      throw new SideError('oro', `Oro sent a link to another origin: ${new URL(pathOrLink).origin}`, false);
+      throw new SideError(
+        'oro',
+        `Oro sent a link to another origin: ${new URL(pathOrLink).origin}`,
+        'permanent',
+      );
     }
     return pathOrLink;
   }
@@ -230,7 +234,7 @@ export class OroClient {
       throw new SideError(
         'oro',
         `Oro refused the integration credentials: ${detail}`,
-        res.status >= 500,
+        oroAnswerClass(res),
         res.status,
       );
     }
@@ -240,6 +244,12 @@ export class OroClient {
     };
   }
 }
+
+/**
+ * The class of an Oro answer (shared/errors/classify.ts). Oro's JSON:API, REST and OAuth
+ * error bodies carry no code that changes what the status says.
+ */
+export const oroAnswerClass = (res: { status: number }): ErrorClass => classifyAnswer(res.status);
 
 /** The first JSON:API error of a response, as text. */
 export function oroErrorDetail(body: unknown): string {
@@ -268,7 +278,7 @@ function redirectRefused(status: number, what: string, target: URL, why: string)
   return new SideError(
     'oro',
     `Oro answered ${what} with a redirect (HTTP ${status}) to ${target.protocol === 'about:' ? 'an unreadable location' : `${target.origin}${target.pathname}`}, not followed: ${why}. Check the Oro base URL in the settings.`,
-    isRetryable(classifyAnswer(status)),
+    'permanent',
     status,
   );
 }

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { hashFields, type Change, type Snapshot } from '../sync/model';
 import type { Write } from '../sync/plan';
-import { SideError, type ReadResult, type SidePort, type WriteResult } from '../sync/ports';
+import { SideError, writeFailure, type ReadResult, type SidePort, type WriteResult } from '../sync/ports';
 import type { TaskFields } from '../sync/tasks/fields';
 import { dueDateToOro, oroToFields, type OroTask } from '../sync/tasks/oro-mapping';
-import { oroErrorDetail, type OroClient, type OroResponse } from './client';
+import { oroAnswerClass, oroErrorDetail, type OroClient, type OroResponse } from './client';
 
 /**
  * How late an update may become visible to a listing (clock skew between Oro's servers,
@@ -207,14 +207,10 @@ export class OroTasksSide implements SidePort<TaskFields> {
       return { ok: true, id: s.id, version: s.version };
     } catch (error) {
       if (error instanceof SideError) {
-        return { ok: false, error: error.message, retryable: error.retryable };
+        return writeFailure(error.message, error.kind, error.status);
       }
       if (error instanceof z.ZodError) {
-        return {
-          ok: false,
-          error: `Oro answered an unexpected document: ${error.message}`,
-          retryable: false,
-        };
+        return writeFailure(`Oro answered an unexpected document: ${error.message}`, 'permanent');
       }
       throw error;
     }
@@ -226,7 +222,7 @@ export class OroTasksSide implements SidePort<TaskFields> {
       throw new SideError(
         'oro',
         `Oro answered ${res.status} to GET ${path.split('?')[0]}: ${oroErrorDetail(res.body)}`,
-        res.status >= 500 || res.status === 429,
+        oroAnswerClass(res),
         res.status,
         { retryAfterMs: res.retryAfterMs },
       );
@@ -236,10 +232,9 @@ export class OroTasksSide implements SidePort<TaskFields> {
 }
 
 function failure(res: { status: number; body: unknown }): WriteResult {
-  return {
-    ok: false,
-    error: `Oro answered ${res.status}: ${oroErrorDetail(res.body)}`,
-    retryable: res.status >= 500 || res.status === 429,
-    status: res.status,
-  };
+  return writeFailure(
+    `Oro answered ${res.status}: ${oroErrorDetail(res.body)}`,
+    oroAnswerClass(res),
+    res.status,
+  );
 }

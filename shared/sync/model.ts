@@ -41,7 +41,7 @@ export interface Link<F extends Fields> {
    * A create is under way on this side: written before the create, so a crash between the
    * create and the link save re-finds the created item instead of creating it twice.
    */
-  pending?: { side: Side; hash: string; since: string };
+  pending?: { side: Side; hash: string; since: string; attempt?: string };
   /**
    * The item on this side is someone else's (an invitation the user attends): it is the
    * source of the pair, and the sync never updates or deletes it there.

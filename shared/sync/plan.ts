@@ -39,6 +39,12 @@ export interface Write<F extends Fields> {
   fields?: F;
   /** Update only: the fields that differ from what the side holds now. */
   changed?: string[];
+  /**
+   * Create only: which create of this link it is, the id of the item it replaces (none for
+   * the link's first create). A side's idempotency key derives from the link id and this: a
+   * retry of the same create keeps the key, a re-create after a deletion gets a new one.
+   */
+  attempt?: string;
 }
 
 export interface ConflictRecord<F extends Fields> {
@@ -254,11 +260,20 @@ function planLinked<F extends Fields>(
         outcome: { type: 'unlink' },
       };
     }
-    // The update wins: the deleted side gets the item back.
+    // The update wins: the deleted side gets the item back, as a new create of the link.
+    const replaced = deletedSide === 'oro' ? link.oroId : link.microsoftId;
     return {
       ...base,
       ...(deletedSide === 'oro' ? { oroId: null } : { microsoftId: null }),
-      writes: [{ op: 'create', side: deletedSide, linkId: link.linkId, fields: updated.fields }],
+      writes: [
+        {
+          op: 'create',
+          side: deletedSide,
+          linkId: link.linkId,
+          fields: updated.fields,
+          ...(replaced ? { attempt: replaced } : {}),
+        },
+      ],
       outcome: {
         type: 'link',
         base: updated.fields,
@@ -417,7 +432,15 @@ function retryCreate<F extends Fields>(
   const sourceVersion = source?.version ?? (sourceSide === 'oro' ? link.oroVersion : link.microsoftVersion);
   return {
     ...base,
-    writes: [{ op: 'create', side, linkId: link.linkId, fields }],
+    writes: [
+      {
+        op: 'create',
+        side,
+        linkId: link.linkId,
+        fields,
+        ...(link.pending?.attempt ? { attempt: link.pending.attempt } : {}),
+      },
+    ],
     outcome: {
       type: 'link',
       base: fields,

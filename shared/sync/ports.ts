@@ -1,3 +1,4 @@
+import { isRetryable, type ErrorClass } from '../errors/classify';
 import type { Change, Fields, Side } from './model';
 import type { Write } from './plan';
 
@@ -16,8 +17,22 @@ export interface ReadResult<F extends Fields> {
 
 export type WriteResult =
   | { ok: true; id: string; version: string }
-  /** `status`: the side's HTTP status, when it answered one (404 on an update: the item is gone). */
-  | { ok: false; error: string; retryable: boolean; status?: number };
+  /**
+   * `kind`: what the answer means (shared/errors/classify.ts); `retryable` follows from it.
+   * `status`: the side's HTTP status, when it answered one (404 on an update: the item is gone).
+   */
+  | { ok: false; error: string; kind: ErrorClass; retryable: boolean; status?: number };
+
+/** A failed write of this class; `retryable` is derived, never decided again. */
+export function writeFailure(error: string, kind: ErrorClass, status?: number): WriteResult {
+  return {
+    ok: false,
+    error,
+    kind,
+    retryable: isRetryable(kind),
+    ...(status === undefined ? {} : { status }),
+  };
+}
 
 /** One side of a sync, as the engine sees it: changes since a cursor, and writes. */
 export interface SidePort<F extends Fields> {
@@ -53,10 +68,14 @@ export interface SidePort<F extends Fields> {
 export class SideError extends Error {
   override readonly name = 'SideError';
 
+  /**
+   * `kind`: the class of the side's answer (shared/errors/classify.ts): `resync` asks the
+   * caller for a full read, `auth` for a new token or a reconnect.
+   */
   constructor(
     readonly side: Side,
     message: string,
-    readonly retryable: boolean,
+    readonly kind: ErrorClass,
     readonly status?: number,
     options?: { cause?: unknown; retryAfterMs?: number | undefined },
   ) {
@@ -66,4 +85,9 @@ export class SideError extends Error {
 
   /** How long the side asked us to wait (Retry-After), when it said. */
   readonly retryAfterMs: number | undefined;
+
+  /** Worth the same request again later (the runner and the worker decide on this). */
+  get retryable(): boolean {
+    return isRetryable(this.kind);
+  }
 }

@@ -6,7 +6,7 @@ import { hashFields, type Change, type Fields, type Link, type Side, type SyncSe
 import { adoptAccount } from './account-switch';
 import { cursorsFor } from './cursors';
 import { plan, type ItemPlan, type Write } from './plan';
-import type { SidePort, WriteResult } from './ports';
+import { writeFailure, type SidePort, type WriteResult } from './ports';
 
 /** Named points between the writes of a run, where tests make it crash. */
 export type CrashPoint =
@@ -157,9 +157,7 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
     for (const side of ['oro', 'microsoft'] as const) {
       const writes = p.items.flatMap((i) => i.writes.filter((w) => w.side === side));
       const results = writes.length > 0 ? await deps.sides[side].write(writes) : [];
-      writes.forEach((w, k) =>
-        outcomes.set(w, results[k] ?? { ok: false, error: 'no answer', retryable: true }),
-      );
+      writes.forEach((w, k) => outcomes.set(w, results[k] ?? writeFailure('no answer', 'retryable')));
       await step(side === 'oro' ? 'after-oro-writes' : 'after-microsoft-writes');
     }
 
@@ -169,7 +167,7 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
     const confirming = new Set((['oro', 'microsoft'] as const).filter((s) => deps.sides[s].confirmsCreates));
     for (const item of p.items) {
       const failed = item.writes.filter((w) => !outcomes.get(w)?.ok);
-      const gone = failed.filter((w) => w.op === 'update' && statusOf(outcomes.get(w)) === 404);
+      const gone = failed.filter((w) => w.op === 'update' && kindOf(outcomes.get(w)) === 'gone');
       const recreate = gone.length > 0 && gone.length === failed.length && item.outcome.type === 'link';
       for (const w of item.writes) {
         const o = outcomes.get(w)!;
@@ -221,7 +219,10 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
         // since the change feed's last token without showing in it). As for any deletion
         // met by an update, the update wins: the item is created again, from the next run.
         for (const w of gone) {
-          upserts.push(pendingLink(item, { ...w, op: 'create' }, deps.now()));
+          // A new create of the link: it replaces the gone item (a new idempotency key).
+          upserts.push(
+            pendingLink(item, { ...w, op: 'create', ...(w.id ? { attempt: w.id } : {}) }, deps.now()),
+          );
         }
         continue;
       }
@@ -344,7 +345,8 @@ function completeFromLinks<F extends Fields>(
   });
 }
 
-const statusOf = (o: WriteResult | undefined): number | undefined => (o && !o.ok ? o.status : undefined);
+/** The class of a failed write (shared/errors/classify.ts); `gone`: the item is not there any more. */
+const kindOf = (o: WriteResult | undefined) => (o && !o.ok ? o.kind : undefined);
 
 const retryableFailure = (o: WriteResult | undefined): boolean => !o || (!o.ok && o.retryable);
 
@@ -373,7 +375,12 @@ function pendingLink<F extends Fields>(item: ItemPlan<F>, w: Write<F>, now: Date
     microsoftVersion: w.side === 'microsoft' ? null : versions.microsoft,
     base: fields,
     baseHash: hashFields(fields),
-    pending: { side: w.side, hash: hashFields(fields), since: now.toISOString() },
+    pending: {
+      side: w.side,
+      hash: hashFields(fields),
+      since: now.toISOString(),
+      ...(w.attempt ? { attempt: w.attempt } : {}),
+    },
     ...(item.readOnly ? { readOnly: item.readOnly } : {}),
   };
 }

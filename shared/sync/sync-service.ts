@@ -120,7 +120,11 @@ export class SyncService {
         if (access.homeAccountId !== account) {
           // Another account was connected during the run: this run's cursors and links are
           // the old account's. The next run starts the new one afresh.
-          throw new SideError('microsoft', 'Another Microsoft account was connected during the run.', true);
+          throw new SideError(
+            'microsoft',
+            'Another Microsoft account was connected during the run.',
+            'retryable',
+          );
         }
         token = { value: access.token, at: Date.now() };
       }

@@ -766,6 +766,7 @@ describe('Oro calendar REST API: the adapter reads and writes as the published e
     expect(refused).toEqual({
       ok: false,
       error: 'Oro answered 400: notifyAttendees: The value you selected is not a valid choice.',
+      kind: 'permanent',
       retryable: false,
       status: 400,
     });

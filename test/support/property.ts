@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import type { ExpiredTokenAnswer } from '../../dev/microsoft/respond';
 import { CONFLICT_RESOLUTIONS, DIRECTIONS } from '../../shared/settings/schema';
 import type { Fields, SyncSettings } from '../../shared/sync/model';
 import type { CrashPoint, RunReport } from '../../shared/sync/runner';
@@ -9,7 +10,8 @@ export type Fault =
   | { type: 'crash'; at: CrashPoint }
   | { type: 'oro'; what: 'error-500' | 'throttle-429' | 'apply-then-drop' | 'hang' }
   | { type: 'ms-throttle' }
-  | { type: 'ms-410' };
+  /** Graph loses the delta tokens; their next use answers as Graph documents an expired token. */
+  | { type: 'ms-expired'; answer: ExpiredTokenAnswer };
 
 export const faultArb: fc.Arbitrary<Fault> = fc.oneof(
   fc.record({
@@ -32,7 +34,16 @@ export const faultArb: fc.Arbitrary<Fault> = fc.oneof(
     ),
   }),
   fc.constant({ type: 'ms-throttle' as const }),
-  fc.constant({ type: 'ms-410' as const }),
+  fc.record({
+    type: fc.constant('ms-expired' as const),
+    // The delta overview's 410 Gone, and the "40X-series error" with a code seen for expired tokens.
+    answer: fc.constantFrom<ExpiredTokenAnswer>(
+      { status: 410, code: 'syncStateNotFound' },
+      { status: 400, code: 'syncStateNotFound' },
+      { status: 404, code: 'syncStateNotFound' },
+      { status: 400, code: 'resyncRequired' },
+    ),
+  }),
 );
 
 export const settingsArb: fc.Arbitrary<SyncSettings> = fc.record({
@@ -42,12 +53,12 @@ export const settingsArb: fc.Arbitrary<SyncSettings> = fc.record({
 
 /**
  * Arms a fault: Oro's and Graph's take the next requests, a crash the next run (returned).
- * `expireDelta` loses the entity's Graph delta tokens (410 on their next use).
+ * `expireDelta` loses the entity's Graph delta tokens (their next use gets the given answer).
  */
 export function armFault<F extends Fields>(
   h: SyncHarness<F>,
   fault: Fault,
-  expireDelta: () => void,
+  expireDelta: (answer: ExpiredTokenAnswer) => void,
 ): CrashPoint | undefined {
   if (fault.type === 'oro') {
     h.oro.failNext(fault.what);
@@ -55,8 +66,8 @@ export function armFault<F extends Fields>(
   if (fault.type === 'ms-throttle') {
     h.microsoft.throttleNext(2, 0);
   }
-  if (fault.type === 'ms-410') {
-    expireDelta();
+  if (fault.type === 'ms-expired') {
+    expireDelta(fault.answer);
   }
   return fault.type === 'crash' ? fault.at : undefined;
 }

@@ -399,9 +399,9 @@ describe('Microsoft calendar side against the Graph simulator', () => {
       { op: 'create', side: 'microsoft', linkId: 'B-3' },
     ]);
     expect(results).toEqual([
-      { ok: false, error: 'a update without its event id', retryable: false },
-      { ok: false, error: 'a delete without its event id', retryable: false },
-      { ok: false, error: 'a create without its fields', retryable: false },
+      { ok: false, error: 'a update without its event id', kind: 'permanent', retryable: false },
+      { ok: false, error: 'a delete without its event id', kind: 'permanent', retryable: false },
+      { ok: false, error: 'a create without its fields', kind: 'permanent', retryable: false },
     ]);
     expect(s.requests).toBe(0);
     expect(store().all()).toEqual([]);
@@ -495,13 +495,23 @@ describe('Microsoft calendar side against the Graph simulator', () => {
     expect(next.full).toBe(false);
     expect(next.changes).toEqual([{ type: 'delete', id: deleted }]);
 
-    // Three days on, the window has moved past the early event: a new round, no deletion.
+    // Three days on, the window has not moved (it moves in 30-day steps): still the same round.
     now = NOW + 3 * DAY;
+    const before = s.requests;
+    const idle = await s.read(next.cursor, linked);
+    expect(idle).toMatchObject({ full: false, changes: [] });
+    expect(s.requests - before).toBe(1);
+    expect(JSON.parse(idle.cursor)).toMatchObject({ window: { start: '2026-10-04T00:00:00Z' } });
+
+    // Ten days on, the window has stepped past the early event: a new round, no deletion.
+    now = NOW + 10 * DAY;
     store().remove(later!);
-    const moved = await s.read(next.cursor, new Set([early!, moving!, later!]));
+    const moved = await s.read(idle.cursor, new Set([early!, moving!, later!]));
     expect(moved.full).toBe(true);
     expect(moved.changes).toEqual([{ type: 'delete', id: later }]);
-    expect(JSON.parse(moved.cursor)).toMatchObject({ window: { start: '2026-10-28T00:00:00Z' } });
+    expect(JSON.parse(moved.cursor)).toMatchObject({
+      window: { start: '2026-11-03T00:00:00Z', end: '2028-01-02T00:00:00Z' },
+    });
   });
 
   it('adopts the link id of an event created before a crash, and a retried create makes no duplicate', async () => {
@@ -655,6 +665,80 @@ describe('Microsoft calendar side against the Graph simulator', () => {
         .sort(),
     ).toEqual(['a', 'b', 'c']);
     expect(s.requests).toBe(2);
+  });
+
+  it.each([
+    [410, 'syncStateNotFound'],
+    [400, 'syncStateNotFound'],
+    [404, 'syncStateNotFound'],
+    [400, 'resyncRequired'],
+    [400, 'syncStateInvalid'],
+  ] as const)(
+    'drops a delta token Graph answers %d %s for, and reads the window again',
+    async (status, code) => {
+      const s = side();
+      const [made] = await s.write([
+        create(ev({ title: `expired ${status} ${code}` }), `X-${status}-${code}`),
+      ]);
+      const id = made?.ok ? made.id : '';
+      const first = await s.read(undefined, new Set([id]));
+      store().expireDeltaTokens({ status, code });
+      const next = await s.read(first.cursor, new Set([id]));
+      expect(next.full).toBe(true);
+      expect(upserts(next.changes).map((u) => u.id)).toContain(id);
+      expect(deletes(next.changes)).toEqual([]);
+      // The bad token is gone from the cursor: the next read continues from the new one.
+      const token = (c: string) => (JSON.parse(c) as { deltaLink?: string }).deltaLink;
+      expect(token(next.cursor)).toBeDefined();
+      expect(token(next.cursor)).not.toBe(token(first.cursor));
+      await expect(s.read(next.cursor, new Set([id]))).resolves.toMatchObject({ full: false, changes: [] });
+    },
+  );
+
+  it('classifies what Graph refuses: 501 is permanent, a 503 that outlasts the retries is retryable, 401 is auth', async () => {
+    const s = side();
+    sim.failNext(501, 'notSupported');
+    const [notImplemented] = await s.write([create(ev({ title: 'never' }), 'E-501')]);
+    expect(notImplemented).toMatchObject({ ok: false, kind: 'permanent', retryable: false, status: 501 });
+    sim.failNext(503, 'serviceNotAvailable', 5);
+    const [unavailable] = await s.write([create(ev({ title: 'later' }), 'E-503')]);
+    expect(unavailable).toMatchObject({ ok: false, kind: 'retryable', retryable: true, status: 503 });
+    sim.failNext(501, 'notSupported');
+    await expect(s.read(undefined, new Set())).rejects.toMatchObject({
+      name: 'SideError',
+      kind: 'permanent',
+      retryable: false,
+      status: 501,
+    });
+    const refusedToken = new GraphCalendarSide(
+      createGraphClient(sim.graphUrl, () => Promise.resolve('not-a-token')),
+      { now: () => new Date(now) },
+    );
+    await expect(refusedToken.read(undefined, new Set())).rejects.toMatchObject({
+      kind: 'auth',
+      retryable: false,
+      status: 401,
+    });
+  });
+
+  it('re-creates an event the user deleted with a new transactionId; a retry of that re-create makes no duplicate', async () => {
+    const s = side();
+    const [made] = await s.write([create(ev({ title: 'comes back' }), 'R-1')]);
+    const id = made?.ok ? made.id : '';
+    store().remove(id);
+    // The engine names the attempt: the id of the event this create replaces.
+    const recreate: Write<EventFields> = { ...create(ev({ title: 'comes back' }), 'R-1'), attempt: id };
+    const [again] = await s.write([recreate]);
+    const newId = again?.ok ? again.id : '';
+    expect(newId).not.toBe(id);
+    expect(store().get(newId)).toMatchObject({ subject: 'comes back' });
+    const [retried] = await s.write([recreate]);
+    expect(retried).toMatchObject({ ok: true, id: newId });
+    expect(
+      store()
+        .all()
+        .filter((e) => e.subject === 'comes back'),
+    ).toHaveLength(1);
   });
 
   it('re-reads the window after a lost delta token (410) without inventing deletions', async () => {

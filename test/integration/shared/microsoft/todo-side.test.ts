@@ -105,6 +105,48 @@ describe('To Do side against the Graph simulator', () => {
     expect(next.changes.filter((c) => c.type === 'upsert')).toHaveLength(sim.todo(USER).all().length);
   });
 
+  it.each([
+    [400, 'syncStateNotFound'],
+    [404, 'syncStateNotFound'],
+    [400, 'resyncRequired'],
+  ] as const)(
+    're-reads everything when Graph answers %d %s to the delta token, and drops it',
+    async (status, code) => {
+      const s = side();
+      const first = await s.read(undefined, new Set());
+      sim.todo(USER).expireDeltaTokens({ status, code });
+      const next = await s.read(first.cursor, new Set());
+      expect(next.full).toBe(true);
+      expect(next.changes.filter((c) => c.type === 'upsert')).toHaveLength(sim.todo(USER).all().length);
+      const token = (c: string) => (JSON.parse(c) as { deltaLink?: string }).deltaLink;
+      expect(token(next.cursor)).not.toBe(token(first.cursor));
+      await expect(s.read(next.cursor, new Set())).resolves.toMatchObject({ full: false, changes: [] });
+    },
+  );
+
+  it('does not retry a refused token (401: auth), nor a 501; retries a 503', async () => {
+    const refused = new TodoTasksSide(
+      createGraphClient(sim.graphUrl, () => Promise.resolve('not-a-token')),
+      {
+        sleep: () => Promise.resolve(),
+      },
+    );
+    await expect(refused.read(undefined, new Set())).rejects.toMatchObject({
+      name: 'SideError',
+      kind: 'auth',
+      retryable: false,
+      status: 401,
+    });
+    const s = side();
+    await s.read(undefined, new Set());
+    sim.failNext(501, 'notSupported');
+    const [notImplemented] = await s.write([create('never')]);
+    expect(notImplemented).toMatchObject({ ok: false, kind: 'permanent', retryable: false, status: 501 });
+    sim.failNext(503, 'serviceNotAvailable', 5);
+    const [unavailable] = await s.write([create('later')]);
+    expect(unavailable).toMatchObject({ ok: false, kind: 'retryable', retryable: true, status: 503 });
+  });
+
   it('waits out 429s inside a batch and retries only the throttled steps', async () => {
     const s = side();
     await s.write([create('warm-up')]); // finds the list first, so only batch steps meet the 429s

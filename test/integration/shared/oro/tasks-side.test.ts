@@ -152,6 +152,21 @@ describe('Oro tasks side against the Oro simulator', () => {
     expect(oro.tasks('7')).toHaveLength(count);
   });
 
+  it('classifies what Oro refuses: wrong credentials are auth (not retried), a task gone is gone', async () => {
+    const refused = new OroTasksSide(
+      new OroClient({ ...conn(oro), clientSecret: 'wrong' }, new OroTokenCache(), {
+        sleep: () => Promise.resolve(),
+      }),
+      '7',
+    );
+    const [denied] = await refused.write([{ op: 'create', side: 'oro', linkId: 'L', fields: fields('no') }]);
+    expect(denied).toMatchObject({ ok: false, kind: 'auth', retryable: false, status: 401 });
+    const [gone] = await side().write([
+      { op: 'update', side: 'oro', linkId: 'L', id: '999999', fields: fields('gone'), changed: ['title'] },
+    ]);
+    expect(gone).toMatchObject({ ok: false, kind: 'gone', retryable: false, status: 404 });
+  });
+
   it('fails reads with a SideError that names the status', async () => {
     oro.failNext('error-500');
     await expect(side().read(undefined, new Set())).rejects.toMatchObject({

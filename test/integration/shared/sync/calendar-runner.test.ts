@@ -169,6 +169,34 @@ describe('calendar sync runs over both simulators and Azurite', () => {
     expect(h.oro.calendar.notifications()).toBe(0);
   });
 
+  it('an event deleted in Outlook while edited in Oro comes back: the re-create is a new transaction', async () => {
+    h.oro.calendar.createEvent(ORO_OWNER, {
+      title: 'Comes back',
+      start: oroTime(at(9, 9)),
+      end: oroTime(at(9, 10)),
+    });
+    expect((await h.run(BI)).result).toMatchObject({ created: 1, errors: 0 });
+    const first = cal()
+      .all()
+      .find((e) => e.subject === 'Comes back')!;
+    cal().remove(first.id);
+    const row = oroRows().find((r) => r.title === 'Comes back')!;
+    h.oro.calendar.editEvent(row.id, { title: 'Comes back (edited)' });
+    // Deleted on one side, updated on the other: the update wins, the event is created again.
+    expect((await h.run(BI)).result).toMatchObject({ created: 1, errors: 0 });
+    const again = cal()
+      .all()
+      .filter((e) => String(e.subject).startsWith('Comes back'));
+    expect(again).toHaveLength(1);
+    expect(again[0]).toMatchObject({ subject: 'Comes back (edited)' });
+    expect(again[0]!.id).not.toBe(first.id);
+    expect(again[0]!.transactionId).not.toBe(first.transactionId);
+    // And it stays: the next runs neither delete the Oro event nor create it a third time.
+    h.advance(10 * 60_000);
+    expect((await h.run(BI)).result).toMatchObject({ created: 0, deleted: 0, errors: 0 });
+    expect(oroTitles()).toContain('Comes back (edited)');
+  });
+
   it('a crash after the Graph creates makes no duplicate', async () => {
     h.oro.calendar.createEvent(ORO_OWNER, {
       title: 'Crash test',

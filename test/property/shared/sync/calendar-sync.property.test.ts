@@ -273,7 +273,8 @@ describe('calendar sync (model-based, with faults)', () => {
           for (const o of ops) {
             if (o.kind === 'fault') {
               pendingCrash =
-                armFault(h, o.fault, () => h.microsoft.calendar(MS_USER).expireDeltaTokens()) ?? pendingCrash;
+                armFault(h, o.fault, (a) => h.microsoft.calendar(MS_USER).expireDeltaTokens(a)) ??
+                pendingCrash;
             } else if (o.kind === 'sync') {
               await sync(h, settings, pendingCrash);
               pendingCrash = undefined;

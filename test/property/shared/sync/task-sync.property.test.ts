@@ -163,7 +163,7 @@ describe('task sync (model-based, with faults)', () => {
               }
               if (o.kind === 'fault') {
                 pendingCrash =
-                  armFault(h, o.fault, () => h.microsoft.todo(MS_USER).expireDeltaTokens()) ?? pendingCrash;
+                  armFault(h, o.fault, (a) => h.microsoft.todo(MS_USER).expireDeltaTokens(a)) ?? pendingCrash;
               }
               if (o.kind === 'sync') {
                 await sync(h, settings, pendingCrash);

@@ -110,6 +110,15 @@ describe('plan: linked items, every cell', () => {
     });
   });
 
+  it('a re-create names the item it replaces as its attempt, so its idempotency key is not the first create’s', () => {
+    expect(only(run([l], [up('o1', f('kept'))], [del('m1')]).items).writes).toEqual([
+      { op: 'create', side: 'microsoft', linkId: 'L1', fields: f('kept'), attempt: 'm1' },
+    ]);
+    expect(only(run([l], [del('o1')], [up('m1', f('kept'))]).items).writes).toEqual([
+      { op: 'create', side: 'oro', linkId: 'L1', fields: f('kept'), attempt: 'o1' },
+    ]);
+  });
+
   it('updated/updated to the same content: converged, no write', () => {
     expect(only(run([l], [up('o1', f('same'))], [up('m1', f('same'))]).items)).toMatchObject({
       cell: 'updated/updated',
@@ -367,6 +376,13 @@ describe('plan: crash recovery of creates', () => {
       outcome: { type: 'link', base: f('new') },
     });
     expect(only(run([], [up('o8', f('old'))], [copy]).items).writes).toEqual([]);
+  });
+
+  it('a retried re-create keeps its attempt (the same idempotency key as the try before)', () => {
+    const again = { ...pendingMs, pending: { ...pendingMs.pending!, attempt: 'm-deleted' } };
+    expect(only(run([again], [], []).items).writes).toEqual([
+      { op: 'create', side: 'microsoft', linkId: 'L1', fields: f('made'), attempt: 'm-deleted' },
+    ]);
   });
 
   it('creates again when the first create never happened', () => {
