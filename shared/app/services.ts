@@ -20,6 +20,7 @@ import { Scheduler } from '../scheduling/scheduler';
 import { SyncWorker } from '../scheduling/sync-worker';
 import { ScheduleRepository } from '../storage/schedule-repository';
 import { checkHealth, type HealthReport } from './health';
+import { serviceBusConnection, tableConnection } from './azure-credential';
 
 /** Everything a function needs, built once per process from validated config. */
 export interface Services {
@@ -45,8 +46,8 @@ export interface Services {
 }
 
 export function createServices(config: AppConfig, parts: { clock?: () => Date } = {}): Services {
-  const tables = createTableStore(config.storage.connectionString, config.storage.tablePrefix);
-  const syncQueue = createServiceBusQueue(config.serviceBus.connectionString);
+  const tables = createTableStore(tableConnection(config.storage), config.storage.tablePrefix);
+  const syncQueue = createServiceBusQueue(serviceBusConnection(config.serviceBus));
   const now = parts.clock ?? (() => new Date());
   const schedule = new ScheduleRepository(tables);
   const states = new SyncStateRepository(tables);
