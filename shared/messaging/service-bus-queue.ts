@@ -1,6 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import {
   ServiceBusClient,
+  type ServiceBusClientOptions,
   type ServiceBusMessage,
   type ServiceBusMessageBatch,
   type ServiceBusSender,
@@ -28,11 +29,15 @@ export type ServiceBusConnection = string | { fullyQualifiedNamespace: string; c
  * The SyncQueue on Service Bus: one sender per queue, sessionId = userId so one user's runs
  * never overlap, messageId for duplicate detection, scheduledAt through scheduleMessages.
  */
-export function createServiceBusQueue(connection: ServiceBusConnection): ServiceBusSyncQueue {
+export function createServiceBusQueue(
+  connection: ServiceBusConnection,
+  /** The SDK's own (retries, timeouts); its defaults when omitted. */
+  clientOptions: ServiceBusClientOptions = {},
+): ServiceBusSyncQueue {
   const client =
     typeof connection === 'string'
-      ? new ServiceBusClient(connection)
-      : new ServiceBusClient(connection.fullyQualifiedNamespace, connection.credential);
+      ? new ServiceBusClient(connection, clientOptions)
+      : new ServiceBusClient(connection.fullyQualifiedNamespace, connection.credential, clientOptions);
   const senders = new Map<QueueName, ServiceBusSender>();
   const senderFor = (queue: QueueName): ServiceBusSender => {
     let sender = senders.get(queue);
