@@ -78,7 +78,16 @@ it('holds host.json, a package.json whose main exists, and production dependenci
   for (const dependency of Object.keys(pkg.dependencies)) {
     expect(existsSync(join(app, 'node_modules', dependency, 'package.json'))).toBe(true);
   }
-  for (const devOnly of ['typescript', 'jest', 'azurite', 'ajv-draft-04', 'fast-check', 'dev', 'test', 'bench']) {
+  for (const devOnly of [
+    'typescript',
+    'jest',
+    'azurite',
+    'ajv-draft-04',
+    'fast-check',
+    'dev',
+    'test',
+    'bench',
+  ]) {
     expect(existsSync(join(app, 'node_modules', devOnly))).toBe(false);
     expect(existsSync(join(app, 'dist', devOnly))).toBe(false);
   }
