@@ -15,6 +15,7 @@ import { createServiceBusQueue } from '../messaging/service-bus-queue';
 import { OAuthStateRepository } from '../storage/oauth-state-repository';
 import { SettingsRepository } from '../storage/settings-repository';
 import { createTableStore, type TableStore } from '../storage/tables';
+import { FleetStatusRepository } from '../storage/fleet-status-repository';
 import type { SyncQueue } from '../messaging/sync-queue';
 import { Scheduler } from '../scheduling/scheduler';
 import { SyncWorker } from '../scheduling/sync-worker';
@@ -39,6 +40,8 @@ export interface Services {
   scheduler: Scheduler;
   /** Retries and dead-letter status around each queued run. */
   syncWorker: SyncWorker;
+  /** The fleet view: users whose sync fails, across the deployment or one organization. */
+  fleet: FleetStatusRepository;
   /** The service's clock (a test stack moves it on to reach the next slot). */
   now(): Date;
   authenticateAdmin: AuthenticateAdmin;
@@ -106,6 +109,7 @@ export function createServices(config: AppConfig, parts: { clock?: () => Date } 
     syncQueue,
     scheduler,
     syncWorker: new SyncWorker({ states, queue: syncQueue, now }),
+    fleet: new FleetStatusRepository(tables),
     now,
     authenticateAdmin: createAdminAuthenticator(config.auth),
     health: () => checkHealth(tables, syncQueue),

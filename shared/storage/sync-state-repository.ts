@@ -27,7 +27,8 @@ export const syncState = z.object({
 });
 export type SyncState = z.infer<typeof syncState>;
 
-type StateEntity = { partitionKey: string; rowKey: string; state: string };
+/** `status` is the state's, as a column too: the fleet view filters on it (fleet-status-repository.ts). */
+type StateEntity = { partitionKey: string; rowKey: string; state: string; status?: SyncState['status'] };
 
 /** One row key per user and entity (Azurite finds rows by RowKey first; see connection rows). */
 export const stateRow = (userId: string, entity: SyncEntity): string => `${userId}:${entity}`;
@@ -163,6 +164,7 @@ export class SyncStateRepository {
       partitionKey: userId,
       rowKey: stateRow(userId, entity),
       state: JSON.stringify(state),
+      status: state.status,
     };
     return writeRow(this.tables, 'syncstate', row, etag, `sync state of user "${userId}" (${entity})`);
   }
