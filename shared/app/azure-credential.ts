@@ -1,4 +1,5 @@
-import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
+import type * as Identity from '@azure/identity';
+import type { TokenCredential } from '@azure/identity'; // the interface every Azure SDK client takes
 import type { AzureCredentialConfig, ServiceBusConfig, TableStorageConfig } from '../config/config';
 import type { ServiceBusConnection } from '../messaging/service-bus-queue';
 import type { TableConnection } from '../storage/tables';
@@ -10,6 +11,9 @@ import type { TableConnection } from '../storage/tables';
  * cached and refreshed by the SDKs; nothing here holds a secret.
  */
 export function createAzureCredential(config: AzureCredentialConfig): TokenCredential {
+  // Loaded on first use: a deployment on connection strings (local runs) never pays for it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy, synchronous load on purpose
+  const { DefaultAzureCredential, ManagedIdentityCredential } = require('@azure/identity') as typeof Identity;
   if (config.kind === 'managed-identity') {
     return config.clientId
       ? new ManagedIdentityCredential({ clientId: config.clientId })
