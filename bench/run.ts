@@ -5,6 +5,7 @@ import { SETTLE_MS } from '../shared/oro/tasks-side';
 import { naiveSync } from './naive';
 import { runCalendarBench } from './calendar';
 import { runFanOutBench } from './fanout';
+import { runColdStartBench } from './cold-start';
 import { measure, table, type Row } from './measure';
 import { writeSection } from './sections';
 
@@ -58,8 +59,8 @@ function changeOro(h: SyncHarness, count: number) {
 
 async function main() {
   const only = process.env.BENCH;
-  if (only && !['tasks', 'calendar', 'fanout'].includes(only)) {
-    throw new Error(`BENCH=${only}: tasks, calendar or fanout`);
+  if (only && !['tasks', 'calendar', 'fanout', 'coldstart'].includes(only)) {
+    throw new Error(`BENCH=${only}: tasks, calendar, fanout or coldstart`);
   }
   if (!only || only === 'tasks') {
     await runTaskBench();
@@ -69,6 +70,9 @@ async function main() {
   }
   if (!only || only === 'fanout') {
     await runFanOutBench();
+  }
+  if (!only || only === 'coldstart') {
+    runColdStartBench();
   }
   console.log('BENCHMARKS.md written');
 }

@@ -9,7 +9,7 @@ Written by \`npm run bench\`, one section per part; \`BENCH=tasks\`, \`BENCH=cal
 `;
 
 /** Replaces (or appends) one section of BENCHMARKS.md between its markers, keeping the rest. */
-export function writeSection(name: 'tasks' | 'calendar' | 'fanout', markdown: string): void {
+export function writeSection(name: 'tasks' | 'calendar' | 'fanout' | 'coldstart', markdown: string): void {
   const section = `<!-- ${name} -->\n${markdown.trim()}\n<!-- /${name} -->\n`;
   const marked = new RegExp(`<!-- ${name} -->[\\s\\S]*<!-- /${name} -->\\n?`);
   const current = existsSync(FILE) ? readFileSync(FILE, 'utf8') : HEADER;

@@ -1,15 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildPackage } from '../../../dev/package';
 import { buildFunctionTable } from '../../../functions/index';
+import { writeFunctionsCoreStub, type FunctionsCoreSeen } from '../../support/functions-core-stub';
 
 // `npm run package` builds the zip the Function App runs. Unzipped alone (no repository
 // node_modules above it) it must load in a fresh Node process under @azure/functions and
 // register every function of the table with its trigger, as the Functions worker sees it.
 // The worker gives @azure/functions its core API as the module "@azure/functions-core";
-// here a stand-in of that module records what is registered.
+// here a stand-in of that module records what is registered (test/support/functions-core-stub.ts).
 
 let dir: string;
 let zip: string;
@@ -24,42 +25,15 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Registered {
-  name: string;
-  bindings: Record<string, Record<string, unknown>>;
-}
-
-function loadUnderWorker(appDir: string): { model: string | undefined; registered: Registered[] } {
-  const stub = join(dir, 'functions-core-stub.js');
-  writeFileSync(
-    stub,
-    `const Module = require('module');
-const seen = { model: undefined, registered: [] };
-const core = {
-  version: '3.10.0',
-  setProgrammingModel(model) { seen.model = model.name + '@' + model.version; },
-  registerFunction(metadata) { seen.registered.push(metadata); return { dispose() {} }; },
-  registerHook() { return { dispose() {} }; },
-  log() {},
-  Disposable: class { dispose() {} },
-};
-const load = Module._load;
-Module._load = function (request, ...rest) {
-  return request === '@azure/functions-core' ? core : load.call(this, request, ...rest);
-};
-process.on('exit', () => require('fs').writeFileSync(process.env.SEEN_FILE, JSON.stringify(seen)));
-`,
-  );
+function loadUnderWorker(appDir: string): FunctionsCoreSeen {
+  const stub = writeFunctionsCoreStub(dir);
   const seenFile = join(dir, 'seen.json');
   // No environment of the app: config is read on the first invocation, not at load.
   execFileSync(process.execPath, ['-r', stub, appDir], {
     env: { PATH: process.env.PATH, SEEN_FILE: seenFile },
     stdio: 'pipe',
   });
-  return JSON.parse(readFileSync(seenFile, 'utf8')) as {
-    model: string | undefined;
-    registered: Registered[];
-  };
+  return JSON.parse(readFileSync(seenFile, 'utf8')) as FunctionsCoreSeen;
 }
 
 it('holds host.json, a package.json whose main exists, and production dependencies only', () => {
