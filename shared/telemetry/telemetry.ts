@@ -1,4 +1,5 @@
 import { metrics, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { MAX_DELIVERY_COUNT } from '../scheduling/sync-worker';
 import type { EntityRun } from '../sync/sync-service';
 
 /**
@@ -23,6 +24,9 @@ const createInstruments = () => {
     conflicts: m.createCounter('sync.conflicts', { description: 'Conflicts resolved by sync runs' }),
     itemErrors: m.createCounter('sync.item_errors', { description: 'Items a sync run could not write' }),
     duration: m.createHistogram('sync.run.duration', { description: 'Duration of a sync run', unit: 'ms' }),
+    deadLetters: m.createCounter('sync.dead_letters', {
+      description: 'Sync messages that failed on their last delivery: Service Bus dead-letters them',
+    }),
   };
 };
 /** Instruments are made on first use, from the meter provider registered by then. */
@@ -77,6 +81,12 @@ export async function traceSyncRun(a: RunAttributes, run: () => Promise<EntityRu
           message: error instanceof Error ? error.message : String(error),
         });
         recordOutcome(a.entity, 'error', performance.now() - started);
+        // The error leaves the queue function (sync-worker.ts): on the last delivery the
+        // message is dead-lettered.
+        if (a.deliveryCount !== undefined && a.deliveryCount >= MAX_DELIVERY_COUNT) {
+          instrumentsNow().deadLetters.add(1, { 'sync.entity': a.entity });
+          span.setAttribute('sync.dead_lettered', true);
+        }
         throw error;
       } finally {
         span.end();

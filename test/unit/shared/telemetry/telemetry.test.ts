@@ -1,4 +1,5 @@
 import { SpanStatusCode } from '@opentelemetry/api';
+import { MAX_DELIVERY_COUNT } from '../../../../shared/scheduling/sync-worker';
 import { authenticationClientId, traceSyncRun } from '../../../../shared/telemetry/telemetry';
 import { inMemoryTelemetry } from '../../../support/telemetry';
 
@@ -67,6 +68,22 @@ describe('traceSyncRun', () => {
         .sort(),
     ).toEqual(['error', 'not-ready']);
   });
+});
+
+it('counts a run that throws on its last delivery as dead-lettered, and not before', async () => {
+  const failure = new Error('unexpected');
+  for (const deliveryCount of [MAX_DELIVERY_COUNT - 1, MAX_DELIVERY_COUNT]) {
+    await expect(
+      traceSyncRun({ userId: '104', entity: 'tasks', reason: 'schedule', deliveryCount }, () =>
+        Promise.reject(failure),
+      ),
+    ).rejects.toBe(failure);
+  }
+  expect(await telemetry.points('sync.dead_letters')).toEqual([
+    expect.objectContaining({ attributes: { 'sync.entity': 'tasks' }, value: 1 }),
+  ]);
+  const spans = telemetry.spans().filter((s) => s.attributes['sync.user_id'] === '104');
+  expect(spans.map((s) => s.attributes['sync.dead_lettered'])).toEqual([undefined, true]);
 });
 
 describe('authenticationClientId', () => {
