@@ -6,6 +6,7 @@ import { naiveSync } from './naive';
 import { runCalendarBench } from './calendar';
 import { runCalendarWindowBench } from './calendar-window';
 import { runFanOutBench } from './fanout';
+import { runColdStartBench } from './cold-start';
 import { measure, table, type Row } from './measure';
 import { writeSection } from './sections';
 
@@ -59,8 +60,8 @@ function changeOro(h: SyncHarness, count: number) {
 
 async function main() {
   const only = process.env.BENCH;
-  if (only && !['tasks', 'calendar', 'calendar-window', 'fanout'].includes(only)) {
-    throw new Error(`BENCH=${only}: tasks, calendar, calendar-window or fanout`);
+  if (only && !['tasks', 'calendar', 'calendar-window', 'fanout', 'coldstart'].includes(only)) {
+    throw new Error(`BENCH=${only}: tasks, calendar, calendar-window, fanout or coldstart`);
   }
   if (!only || only === 'tasks') {
     await runTaskBench();
@@ -73,6 +74,9 @@ async function main() {
   }
   if (!only || only === 'fanout') {
     await runFanOutBench();
+  }
+  if (!only || only === 'coldstart') {
+    runColdStartBench();
   }
   console.log('BENCHMARKS.md written');
 }

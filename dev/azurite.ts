@@ -10,17 +10,26 @@ const DEV_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/
 
 export interface Azurite {
   connectionString: string;
+  /** `http(s)://127.0.0.1:<port>/devstoreaccount1`: for a client with a token credential (HTTPS only). */
+  tableEndpoint: string;
   port: number;
   stop(): Promise<void>;
 }
 
-export const azuriteConnectionString = (port: number): string =>
-  `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};` +
-  `TableEndpoint=http://127.0.0.1:${port}/${DEV_ACCOUNT};`;
+export const azuriteConnectionString = (port: number, scheme: 'http' | 'https' = 'http'): string =>
+  `DefaultEndpointsProtocol=${scheme};AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};` +
+  `TableEndpoint=${scheme}://127.0.0.1:${port}/${DEV_ACCOUNT};`;
 
-/** Starts Azurite's table service in memory on a free port, as a child process of this one. */
-export async function startAzurite(options: { startTimeoutMs?: number } = {}): Promise<Azurite> {
+/**
+ * Starts Azurite's table service in memory on a free port, as a child process of this one.
+ * With `https` (PEM files) and `oauth: 'basic'` it also takes Entra ID bearer tokens, checking
+ * their audience, issuer and lifetime (not their signature), as Azure Storage does over HTTPS.
+ */
+export async function startAzurite(
+  options: { startTimeoutMs?: number; https?: { certFile: string; keyFile: string }; oauth?: 'basic' } = {},
+): Promise<Azurite> {
   const port = await freePort();
+  const scheme = options.https ? 'https' : 'http';
   const location = mkdtempSync(join(tmpdir(), 'azurite-'));
   const main = join(dirname(require.resolve('azurite/package.json')), 'dist/src/table/main.js');
   const child = spawn(
@@ -33,6 +42,8 @@ export async function startAzurite(options: { startTimeoutMs?: number } = {}): P
       '127.0.0.1',
       '--tablePort',
       String(port),
+      ...(options.https ? ['--cert', options.https.certFile, '--key', options.https.keyFile] : []),
+      ...(options.oauth ? ['--oauth', options.oauth] : []),
     ],
     // In memory nothing should be written; the scratch cwd catches anything that is.
     { cwd: location, stdio: ['ignore', 'pipe', 'pipe'] },
@@ -43,7 +54,8 @@ export async function startAzurite(options: { startTimeoutMs?: number } = {}): P
   await waitForListening(child, options.startTimeoutMs ?? 30_000);
   return {
     port,
-    connectionString: azuriteConnectionString(port),
+    connectionString: azuriteConnectionString(port, scheme),
+    tableEndpoint: `${scheme}://127.0.0.1:${port}/${DEV_ACCOUNT}`,
     stop: async () => {
       process.removeListener('exit', killOnExit);
       if (child.exitCode === null && child.signalCode === null) {

@@ -8,6 +8,7 @@ import type { GetServices, HttpFunctionDefinition } from './http';
 import type { QueueFunctionDefinition } from './queue';
 import type { TimerFunctionDefinition } from './timer';
 import { syncFunctions } from './sync';
+import { fleetStatusFunction } from './sync-fleet';
 import { taskSync } from './task-sync';
 import { calendarSync } from './calendar-sync';
 import { openApi } from './openapi';
@@ -30,6 +31,7 @@ export function buildFunctionTable(getServices: GetServices): FunctionDefinition
     ...connectionFunctions(getServices),
     oauthCallback(getServices),
     ...syncFunctions(getServices),
+    fleetStatusFunction(getServices),
     calendarSync(getServices),
     taskSync(getServices),
     scheduleTimer(getServices),

@@ -1,7 +1,11 @@
 import { app } from '@azure/functions';
 import { createServices, type Services } from '../shared/app/services';
 import { loadConfig } from '../shared/config/config';
+import { startAzureMonitor } from '../shared/telemetry/azure-monitor';
 import { buildFunctionTable } from './index';
+
+// Telemetry first, so what the functions load is instrumented (only when Application Insights is configured).
+startAzureMonitor();
 
 // Entry point under the Azure Functions host (package.json "main"). Config is read on the
 // first invocation, so a bad setting fails loudly there rather than hiding the functions.

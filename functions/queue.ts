@@ -4,6 +4,7 @@ import { AppError } from '../shared/errors/app-error';
 import { toFieldErrors } from '../shared/http/validation';
 import { syncMessage, type SyncMessage } from '../shared/messaging/messages';
 import type { EntityRun } from '../shared/sync/sync-service';
+import { traceSyncRun } from '../shared/telemetry/telemetry';
 import type { GetServices } from './http';
 
 export interface QueueFunctionDefinition {
@@ -45,8 +46,19 @@ export function syncQueueFunction(
       }
       const services = getServices();
       const message = parsed.data;
-      const handled = await services.syncWorker.handle(message, { count: deliveryCount(context) }, () =>
-        runOnce(def.name, message, context, services),
+      const count = deliveryCount(context);
+      const messageId = context.triggerMetadata?.messageId;
+      const handled = await services.syncWorker.handle(message, { count }, () =>
+        traceSyncRun(
+          {
+            userId: message.userId,
+            entity: message.entity,
+            reason: message.reason,
+            messageId: typeof messageId === 'string' ? messageId : undefined,
+            deliveryCount: count,
+          },
+          () => runOnce(def.name, message, context, services),
+        ),
       );
       if (handled.outcome === 'retry') {
         context.warn(

@@ -43,6 +43,8 @@ export interface DeadLetteredMessage {
 
 export interface ServiceBusEmulator {
   connectionString: string;
+  /** `localhost:<port>`: what a client with a token credential connects to (TLS listeners only). */
+  fullyQualifiedNamespace: string;
   port: number;
   /** Messages per state, for tests. */
   counts(queue: string): QueueCounts;
@@ -74,6 +76,18 @@ const outcomes = amqpMessage as unknown as Record<
 export async function startServiceBusEmulator(options: {
   port?: number;
   queues: QueueOptions[];
+  /**
+   * TLS on the listener, as on Azure (port 5671). The SDK speaks plain TCP only to a
+   * connection string with UseDevelopmentEmulator=true; a client built from a host name and
+   * a token credential always uses TLS, so testing that path needs this.
+   */
+  tls?: { key: string; cert: string };
+  /**
+   * Judges each token a client puts on the CBS node (`type` "jwt" for an Entra ID token,
+   * "servicebus.windows.net:sastoken" for SAS; `audience` is the entity URI it is for).
+   * Without it every token is accepted: the emulator has no identities of its own.
+   */
+  authorize?: (put: { type: string; audience: string; token: string }) => boolean;
 }): Promise<ServiceBusEmulator> {
   let sequence = 0;
   const queues = new Map<string, Queue>();
@@ -292,8 +306,20 @@ export async function startServiceBusEmulator(options: {
     const address = asRecord(receiver.target).address as string | undefined;
     const request = context.message as Message;
     if (address === '$cbs') {
-      // Any token is accepted: the emulator has no identities.
       delivery.accept();
+      const props = asRecord(request.application_properties);
+      const put = { type: String(props.type), audience: String(props.name), token: String(request.body) };
+      if (options.authorize && !options.authorize(put)) {
+        // As the service answers a token it refuses: 401 on the put-token, the link stays usable.
+        reply(
+          context,
+          request,
+          401,
+          undefined,
+          new ManagementError(401, 'amqp:unauthorized-access', 'Unauthorized: the token was refused.'),
+        );
+        return;
+      }
       reply(context, request, 200, undefined);
       return;
     }
@@ -397,7 +423,11 @@ export async function startServiceBusEmulator(options: {
     // handlers above already gave its locks back, and the emulator carries on for the others.
   });
 
-  const server = container.listen({ port: options.port ?? 0, host: '127.0.0.1' });
+  const server = container.listen({
+    port: options.port ?? 0,
+    host: '127.0.0.1',
+    ...(options.tls ? { transport: 'tls', key: options.tls.key, cert: options.tls.cert } : {}),
+  });
   await new Promise<void>((resolve, reject) => {
     if (server.listening) {
       resolve();
@@ -418,7 +448,9 @@ export async function startServiceBusEmulator(options: {
 
   return {
     port,
-    connectionString: `Endpoint=sb://localhost:${port};SharedAccessKeyName=local;SharedAccessKey=local;UseDevelopmentEmulator=true`,
+    // UseDevelopmentEmulator is what makes the SDK speak plain TCP.
+    connectionString: `Endpoint=sb://localhost:${port};SharedAccessKeyName=local;SharedAccessKey=local${options.tls ? '' : ';UseDevelopmentEmulator=true'}`,
+    fullyQualifiedNamespace: `localhost:${port}`,
     counts(name) {
       const q = queueOrThrow(name);
       return { ...q.counts(), deadLettered: q.deadLetter?.messages.size ?? 0 };

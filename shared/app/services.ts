@@ -15,12 +15,14 @@ import { createServiceBusQueue } from '../messaging/service-bus-queue';
 import { OAuthStateRepository } from '../storage/oauth-state-repository';
 import { SettingsRepository } from '../storage/settings-repository';
 import { createTableStore, type TableStore } from '../storage/tables';
+import { FleetStatusRepository } from '../storage/fleet-status-repository';
 import type { SyncQueue } from '../messaging/sync-queue';
 import { Scheduler } from '../scheduling/scheduler';
 import { SyncWorker } from '../scheduling/sync-worker';
 import { ScheduleRepository } from '../storage/schedule-repository';
 import { checkHealth, type HealthReport } from './health';
 import { oroCalendarCheck } from './oro-calendar-check';
+import { serviceBusConnection, tableConnection } from './azure-credential';
 
 /** Everything a function needs, built once per process from validated config. */
 export interface Services {
@@ -39,6 +41,8 @@ export interface Services {
   scheduler: Scheduler;
   /** Retries and dead-letter status around each queued run. */
   syncWorker: SyncWorker;
+  /** The fleet view: users whose sync fails, across the deployment or one organization. */
+  fleet: FleetStatusRepository;
   /** The service's clock (a test stack moves it on to reach the next slot). */
   now(): Date;
   authenticateAdmin: AuthenticateAdmin;
@@ -46,8 +50,8 @@ export interface Services {
 }
 
 export function createServices(config: AppConfig, parts: { clock?: () => Date } = {}): Services {
-  const tables = createTableStore(config.storage.connectionString, config.storage.tablePrefix);
-  const syncQueue = createServiceBusQueue(config.serviceBus.connectionString);
+  const tables = createTableStore(tableConnection(config.storage), config.storage.tablePrefix);
+  const syncQueue = createServiceBusQueue(serviceBusConnection(config.serviceBus));
   const now = parts.clock ?? (() => new Date());
   const schedule = new ScheduleRepository(tables);
   const states = new SyncStateRepository(tables);
@@ -108,6 +112,7 @@ export function createServices(config: AppConfig, parts: { clock?: () => Date } 
     syncQueue,
     scheduler,
     syncWorker: new SyncWorker({ states, queue: syncQueue, now }),
+    fleet: new FleetStatusRepository(tables),
     now,
     authenticateAdmin: createAdminAuthenticator(config.auth),
     health: () => checkHealth(tables, syncQueue),

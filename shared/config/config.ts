@@ -31,8 +31,20 @@ const keyList = z
     return keys;
   });
 
+/** `managedidentity` is the one value the Functions host defines for `<connection>__credential`. */
+const credentialSetting = z.enum(['managedidentity']).optional();
+const clientIdSetting = z.uuid('the client id (a GUID) of the user-assigned managed identity').optional();
+
 const envSchema = z.object({
-  STORAGE_CONNECTION_STRING: z.string().min(1),
+  STORAGE_CONNECTION_STRING: z.string().min(1).optional(),
+  // Identity-based connection, named as the Functions host names its own (AzureWebJobsStorage__…).
+  AzureWebJobsStorage__tableServiceUri: z.url().optional(),
+  AzureWebJobsStorage__accountName: z
+    .string()
+    .regex(/^[a-z0-9]{3,24}$/, 'a storage account name: 3-24 lower-case letters and digits')
+    .optional(),
+  AzureWebJobsStorage__credential: credentialSetting,
+  AzureWebJobsStorage__clientId: clientIdSetting,
   TABLE_PREFIX: z
     .string()
     .regex(/^[A-Za-z][A-Za-z0-9]{0,20}$/, 'letters and digits, starting with a letter, at most 21')
@@ -57,13 +69,36 @@ const envSchema = z.object({
     .regex(
       /(^|;)\s*Endpoint=sb:\/\/[^;]+/i,
       'a Service Bus connection string: Endpoint=sb://…;SharedAccessKeyName=…;…',
-    ),
+    )
+    .optional(),
+  // The queue trigger's identity-based connection (binding "connection": "SERVICEBUS_CONNECTION").
+  SERVICEBUS_CONNECTION__fullyQualifiedNamespace: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+(:\d+)?$/, 'a host name: <namespace>.servicebus.windows.net')
+    .optional(),
+  SERVICEBUS_CONNECTION__credential: credentialSetting,
+  SERVICEBUS_CONNECTION__clientId: clientIdSetting,
   CALENDAR_WINDOW_PAST_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
   CALENDAR_WINDOW_FUTURE_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
 });
 
+/**
+ * How the app gets Entra ID tokens for Storage and Service Bus: the Function App's managed
+ * identity (a user-assigned one by its client id), or DefaultAzureCredential (a developer's
+ * `az login`, workload identity, …) when no credential kind is set.
+ */
+export type AzureCredentialConfig = { kind: 'managed-identity'; clientId?: string } | { kind: 'default' };
+
+/** Table Storage: a connection string (Azurite, or an account key) or an endpoint and a token credential. */
+export type TableStorageConfig =
+  { connectionString: string } | { tableEndpoint: string; credential: AzureCredentialConfig };
+
+/** Service Bus: a connection string (the local emulator, or SAS) or a namespace and a token credential. */
+export type ServiceBusConfig =
+  { connectionString: string } | { fullyQualifiedNamespace: string; credential: AzureCredentialConfig };
+
 export interface AppConfig {
-  storage: { connectionString: string; tablePrefix: string };
+  storage: TableStorageConfig & { tablePrefix: string };
   /** The first key encrypts; every key listed can decrypt. */
   secretKeys: readonly [SecretKey, ...SecretKey[]];
   auth: { issuer: string; audience: string; jwksUri: string; adminRole: string };
@@ -76,7 +111,7 @@ export interface AppConfig {
    */
   publicBaseUrl: string | undefined;
   /** The namespace holding the calendar-sync and task-sync queues (the trigger binding's setting too). */
-  serviceBus: { connectionString: string };
+  serviceBus: ServiceBusConfig;
   /** Days before and after today that calendar sync covers. */
   calendarWindow: { pastDays: number; futureDays: number };
 }
@@ -87,22 +122,30 @@ export class ConfigError extends Error {
 
 /** Reads and validates the environment once; a bad setting stops start-up with every problem named. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const parsed = envSchema.safeParse({
+  const input = {
     ...env,
     STORAGE_CONNECTION_STRING: env.STORAGE_CONNECTION_STRING ?? env.AzureWebJobsStorage,
     SERVICEBUS_CONNECTION_STRING: env.SERVICEBUS_CONNECTION_STRING ?? env.SERVICEBUS_CONNECTION,
-  });
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`);
+  };
+  const parsed = envSchema.safeParse(input);
+  // Which connection is missing is judged on presence alone, so it is named beside every other problem.
+  const e = parsed.success ? parsed.data : (input as Env);
+  const storage = tableStorage(e);
+  const serviceBus = serviceBusConnection(e);
+  const missing = [storage, serviceBus].filter((c): c is string => typeof c === 'string');
+  if (!parsed.success || missing.length > 0) {
+    const problems = [
+      ...(parsed.error?.issues ?? []).map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`),
+      ...missing,
+    ];
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
-  const e = parsed.data;
   const [first, ...rest] = e.SECRET_KEYS;
   if (!first) {
     throw new ConfigError('Invalid configuration:\n  SECRET_KEYS: at least one key is required');
   }
   return {
-    storage: { connectionString: e.STORAGE_CONNECTION_STRING, tablePrefix: e.TABLE_PREFIX ?? '' },
+    storage: { ...(storage as TableStorageConfig), tablePrefix: e.TABLE_PREFIX ?? '' },
     secretKeys: [first, ...rest],
     auth: {
       issuer: e.AUTH_ISSUER,
@@ -119,7 +162,61 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     publicBaseUrl:
       e.PUBLIC_BASE_URL?.replace(/\/+$/, '') ??
       (e.WEBSITE_HOSTNAME ? `https://${e.WEBSITE_HOSTNAME}` : undefined),
-    serviceBus: { connectionString: e.SERVICEBUS_CONNECTION_STRING },
+    serviceBus: serviceBus as ServiceBusConfig,
     calendarWindow: { pastDays: e.CALENDAR_WINDOW_PAST_DAYS, futureDays: e.CALENDAR_WINDOW_FUTURE_DAYS },
+  };
+}
+
+type Env = z.infer<typeof envSchema>;
+
+function credential(
+  kind: 'managedidentity' | undefined,
+  clientId: string | undefined,
+): AzureCredentialConfig {
+  if (kind === 'managedidentity' || clientId) {
+    return clientId ? { kind: 'managed-identity', clientId } : { kind: 'managed-identity' };
+  }
+  return { kind: 'default' };
+}
+
+/** A connection string wins (Azurite, local runs); else the identity-based settings; else what is missing, named. */
+function tableStorage(e: Env): TableStorageConfig | string {
+  if (e.STORAGE_CONNECTION_STRING) {
+    return { connectionString: e.STORAGE_CONNECTION_STRING };
+  }
+  const endpoint =
+    e.AzureWebJobsStorage__tableServiceUri ??
+    (e.AzureWebJobsStorage__accountName
+      ? `https://${e.AzureWebJobsStorage__accountName}.table.core.windows.net`
+      : undefined);
+  if (!endpoint) {
+    return (
+      'STORAGE_CONNECTION_STRING: Table Storage is not configured: set a connection string ' +
+      '(STORAGE_CONNECTION_STRING or AzureWebJobsStorage) or an identity-based connection ' +
+      '(AzureWebJobsStorage__tableServiceUri or AzureWebJobsStorage__accountName, with ' +
+      'AzureWebJobsStorage__credential=managedidentity and AzureWebJobsStorage__clientId on Azure)'
+    );
+  }
+  return {
+    tableEndpoint: endpoint.replace(/\/+$/, ''),
+    credential: credential(e.AzureWebJobsStorage__credential, e.AzureWebJobsStorage__clientId),
+  };
+}
+
+function serviceBusConnection(e: Env): ServiceBusConfig | string {
+  if (e.SERVICEBUS_CONNECTION_STRING) {
+    return { connectionString: e.SERVICEBUS_CONNECTION_STRING };
+  }
+  if (!e.SERVICEBUS_CONNECTION__fullyQualifiedNamespace) {
+    return (
+      'SERVICEBUS_CONNECTION_STRING: Service Bus is not configured: set a connection string ' +
+      '(SERVICEBUS_CONNECTION_STRING or SERVICEBUS_CONNECTION) or an identity-based connection ' +
+      '(SERVICEBUS_CONNECTION__fullyQualifiedNamespace, with SERVICEBUS_CONNECTION__credential=managedidentity ' +
+      'and SERVICEBUS_CONNECTION__clientId on Azure)'
+    );
+  }
+  return {
+    fullyQualifiedNamespace: e.SERVICEBUS_CONNECTION__fullyQualifiedNamespace,
+    credential: credential(e.SERVICEBUS_CONNECTION__credential, e.SERVICEBUS_CONNECTION__clientId),
   };
 }

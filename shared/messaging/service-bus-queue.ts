@@ -1,5 +1,7 @@
+import type { TokenCredential } from '@azure/identity';
 import {
   ServiceBusClient,
+  type ServiceBusClientOptions,
   type ServiceBusMessage,
   type ServiceBusMessageBatch,
   type ServiceBusSender,
@@ -17,11 +19,25 @@ export interface ServiceBusSyncQueue extends SyncQueue {
 }
 
 /**
+ * The namespace: a connection string (the local emulator, or SAS), or its host name
+ * (`<namespace>.servicebus.windows.net`) with an Entra ID token credential, which the SDK
+ * puts on the AMQP connection's CBS node as a JWT and renews before it expires.
+ */
+export type ServiceBusConnection = string | { fullyQualifiedNamespace: string; credential: TokenCredential };
+
+/**
  * The SyncQueue on Service Bus: one sender per queue, sessionId = userId so one user's runs
  * never overlap, messageId for duplicate detection, scheduledAt through scheduleMessages.
  */
-export function createServiceBusQueue(connectionString: string): ServiceBusSyncQueue {
-  const client = new ServiceBusClient(connectionString);
+export function createServiceBusQueue(
+  connection: ServiceBusConnection,
+  /** The SDK's own (retries, timeouts); its defaults when omitted. */
+  clientOptions: ServiceBusClientOptions = {},
+): ServiceBusSyncQueue {
+  const client =
+    typeof connection === 'string'
+      ? new ServiceBusClient(connection, clientOptions)
+      : new ServiceBusClient(connection.fullyQualifiedNamespace, connection.credential, clientOptions);
   const senders = new Map<QueueName, ServiceBusSender>();
   const senderFor = (queue: QueueName): ServiceBusSender => {
     let sender = senders.get(queue);

@@ -43,7 +43,8 @@ export const syncState = z.object({
 export type RetryNote = NonNullable<SyncState['retry']>;
 export type SyncState = z.infer<typeof syncState>;
 
-type StateEntity = { partitionKey: string; rowKey: string; state: string };
+/** `status` is the state's, as a column too: the fleet view filters on it (fleet-status-repository.ts). */
+type StateEntity = { partitionKey: string; rowKey: string; state: string; status?: SyncState['status'] };
 
 /**
  * The state once the pending run has started: no queued mark, unless a scheduled retry is
@@ -234,6 +235,7 @@ export class SyncStateRepository {
       partitionKey: userId,
       rowKey: stateRow(userId, entity),
       state: JSON.stringify(state),
+      status: state.status,
     };
     return writeRow(this.tables, 'syncstate', row, etag, `sync state of user "${userId}" (${entity})`);
   }

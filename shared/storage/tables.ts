@@ -1,4 +1,10 @@
-import { RestError, TableClient, TableServiceClient } from '@azure/data-tables';
+import {
+  RestError,
+  TableClient,
+  TableServiceClient,
+  type TableServiceClientOptions,
+} from '@azure/data-tables';
+import type { TokenCredential } from '@azure/identity';
 import { AppError } from '../errors/app-error';
 
 /** Logical table names; a deployment-wide prefix keeps test runs and environments apart. */
@@ -22,16 +28,32 @@ export interface TableStore {
   ping(): Promise<void>;
 }
 
-export function createTableStore(connectionString: string, prefix: string): TableStore {
-  const options = { allowInsecureConnection: isLocal(connectionString) };
+/**
+ * Where the tables are: a connection string (Azurite, or an account key), or the table
+ * endpoint (`https://<account>.table.core.windows.net`) with an Entra ID token credential,
+ * as on Azure where the account allows no shared key.
+ */
+export type TableConnection = string | { endpoint: string; credential: TokenCredential };
+
+export function createTableStore(connection: TableConnection, prefix: string): TableStore {
   const clients = new Map<TableName, TableClient>();
-  const service = TableServiceClient.fromConnectionString(connectionString, options);
+  let service: TableServiceClient;
+  let newClient: (table: string) => TableClient;
+  if (typeof connection === 'string') {
+    const options: TableServiceClientOptions = { allowInsecureConnection: isLocal(connection) };
+    service = TableServiceClient.fromConnectionString(connection, options);
+    newClient = (table) => TableClient.fromConnectionString(connection, table, options);
+  } else {
+    // Bearer tokens go over HTTPS only (the SDK and the service both refuse them over http).
+    service = new TableServiceClient(connection.endpoint, connection.credential);
+    newClient = (table) => new TableClient(connection.endpoint, table, connection.credential);
+  }
   let readyPromise: Promise<void> | undefined;
 
   const client = (name: TableName): TableClient => {
     let c = clients.get(name);
     if (!c) {
-      c = TableClient.fromConnectionString(connectionString, `${prefix}${name}`, options);
+      c = newClient(`${prefix}${name}`);
       clients.set(name, c);
     }
     return c;

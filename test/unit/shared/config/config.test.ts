@@ -68,17 +68,19 @@ describe('loadConfig', () => {
 
   it('falls back to AzureWebJobsStorage', () => {
     const { STORAGE_CONNECTION_STRING: _omit, ...rest } = valid;
-    expect(
-      loadConfig({ ...rest, AzureWebJobsStorage: 'UseDevelopmentStorage=true' }).storage.connectionString,
-    ).toBe('UseDevelopmentStorage=true');
+    expect(loadConfig({ ...rest, AzureWebJobsStorage: 'UseDevelopmentStorage=true' }).storage).toMatchObject({
+      connectionString: 'UseDevelopmentStorage=true',
+    });
   });
 
   it('reads the Service Bus connection, falling back to the trigger binding setting SERVICEBUS_CONNECTION', () => {
-    expect(loadConfig(valid).serviceBus.connectionString).toBe(valid.SERVICEBUS_CONNECTION_STRING);
+    expect(loadConfig(valid).serviceBus).toEqual({ connectionString: valid.SERVICEBUS_CONNECTION_STRING });
     const { SERVICEBUS_CONNECTION_STRING: _omit, ...rest } = valid;
     const local =
       'Endpoint=sb://localhost:5672;SharedAccessKeyName=local;SharedAccessKey=local;UseDevelopmentEmulator=true';
-    expect(loadConfig({ ...rest, SERVICEBUS_CONNECTION: local }).serviceBus.connectionString).toBe(local);
+    expect(loadConfig({ ...rest, SERVICEBUS_CONNECTION: local }).serviceBus).toEqual({
+      connectionString: local,
+    });
     expect(() => loadConfig(rest)).toThrow(/SERVICEBUS_CONNECTION_STRING/);
   });
 

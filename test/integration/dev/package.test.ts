@@ -1,0 +1,99 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildPackage } from '../../../dev/package';
+import { buildFunctionTable } from '../../../functions/index';
+import { writeFunctionsCoreStub, type FunctionsCoreSeen } from '../../support/functions-core-stub';
+
+// `npm run package` builds the zip the Function App runs. Unzipped alone (no repository
+// node_modules above it) it must load in a fresh Node process under @azure/functions and
+// register every function of the table with its trigger, as the Functions worker sees it.
+// The worker gives @azure/functions its core API as the module "@azure/functions-core";
+// here a stand-in of that module records what is registered (test/support/functions-core-stub.ts).
+
+let dir: string;
+let zip: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'package-test-'));
+  zip = join(dir, 'app.zip');
+  buildPackage(zip);
+}, 180_000);
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function loadUnderWorker(appDir: string): FunctionsCoreSeen {
+  const stub = writeFunctionsCoreStub(dir);
+  const seenFile = join(dir, 'seen.json');
+  // No environment of the app: config is read on the first invocation, not at load.
+  execFileSync(process.execPath, ['-r', stub, appDir], {
+    env: { PATH: process.env.PATH, SEEN_FILE: seenFile },
+    stdio: 'pipe',
+  });
+  return JSON.parse(readFileSync(seenFile, 'utf8')) as FunctionsCoreSeen;
+}
+
+it('holds host.json, a package.json whose main exists, and production dependencies only', () => {
+  const app = join(dir, 'app');
+  execFileSync('unzip', ['-q', zip, '-d', app]);
+  const pkg = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')) as {
+    main: string;
+    dependencies: Record<string, string>;
+    devDependencies?: unknown;
+    scripts?: unknown;
+  };
+  expect(JSON.parse(readFileSync(join(app, 'host.json'), 'utf8'))).toMatchObject({ version: '2.0' });
+  expect(existsSync(join(app, pkg.main))).toBe(true);
+  expect(pkg.devDependencies).toBeUndefined();
+  expect(pkg.scripts).toBeUndefined();
+  for (const dependency of Object.keys(pkg.dependencies)) {
+    expect(existsSync(join(app, 'node_modules', dependency, 'package.json'))).toBe(true);
+  }
+  for (const devOnly of [
+    'typescript',
+    'jest',
+    'azurite',
+    'ajv-draft-04',
+    'fast-check',
+    'dev',
+    'test',
+    'bench',
+  ]) {
+    expect(existsSync(join(app, 'node_modules', devOnly))).toBe(false);
+    expect(existsSync(join(app, 'dist', devOnly))).toBe(false);
+  }
+});
+
+it('loads in a fresh process and registers every function of the table with its trigger', () => {
+  const { model, registered } = loadUnderWorker(join(dir, 'app'));
+  expect(model).toMatch(/^@azure\/functions@4\./);
+  const table = buildFunctionTable(() => {
+    throw new Error('no services: the table is only listed');
+  });
+  expect(registered.map((r) => r.name).sort()).toEqual(table.map((f) => f.name).sort());
+  for (const fn of table) {
+    const trigger = Object.values(registered.find((r) => r.name === fn.name)?.bindings ?? {}).find(
+      (b) => b.direction === 'in',
+    );
+    if (fn.kind === 'http') {
+      expect(trigger).toMatchObject({
+        type: 'httpTrigger',
+        route: fn.route,
+        methods: [fn.method],
+        authLevel: 'anonymous',
+      });
+    } else if (fn.kind === 'timer') {
+      expect(trigger).toMatchObject({ type: 'timerTrigger', schedule: fn.schedule });
+    } else {
+      expect(trigger).toMatchObject({
+        type: 'serviceBusTrigger',
+        queueName: fn.queueName,
+        connection: 'SERVICEBUS_CONNECTION',
+        isSessionsEnabled: true,
+      });
+    }
+  }
+});
