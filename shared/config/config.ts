@@ -60,6 +60,8 @@ const envSchema = z.object({
     ),
   CALENDAR_WINDOW_PAST_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
   CALENDAR_WINDOW_FUTURE_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
+  SCHEDULE_SHARDS: z.coerce.number().int().min(1).max(1000).default(32),
+  SCHEDULE_PARTITION_OPS_PER_SECOND: z.coerce.number().int().min(50).max(2000).default(800),
 });
 
 export interface AppConfig {
@@ -79,6 +81,11 @@ export interface AppConfig {
   serviceBus: { connectionString: string };
   /** Days before and after today that calendar sync covers. */
   calendarWindow: { pastDays: number; futureDays: number };
+  /**
+   * Shards of a new schedule (fixed once the schedule exists), and the table operations per
+   * second a shard worker makes on its partition (docs/scheduling.md).
+   */
+  schedule: { shards: number; partitionOpsPerSecond: number };
 }
 
 export class ConfigError extends Error {
@@ -121,5 +128,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       (e.WEBSITE_HOSTNAME ? `https://${e.WEBSITE_HOSTNAME}` : undefined),
     serviceBus: { connectionString: e.SERVICEBUS_CONNECTION_STRING },
     calendarWindow: { pastDays: e.CALENDAR_WINDOW_PAST_DAYS, futureDays: e.CALENDAR_WINDOW_FUTURE_DAYS },
+    schedule: { shards: e.SCHEDULE_SHARDS, partitionOpsPerSecond: e.SCHEDULE_PARTITION_OPS_PER_SECOND },
   };
 }

@@ -113,7 +113,7 @@ function toServiceBusMessage(m: OutgoingSync): ServiceBusMessage {
 }
 
 /** As few sends as the batch size allows; a message too large for an empty batch is an error. */
-async function sendInBatches(
+export async function sendInBatches(
   sender: ServiceBusSender,
   messages: readonly ServiceBusMessage[],
 ): Promise<void> {
