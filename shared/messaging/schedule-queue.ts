@@ -30,7 +30,11 @@ export type ScheduleLevels = z.infer<typeof scheduleLevels>;
 /** One shard's work for the minutes up to `through` (docs/scheduling.md). */
 export const shardWork = z
   .strictObject({
-    shard: z.number().int().min(0).max(MAX_SHARDS - 1),
+    shard: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_SHARDS - 1),
     through: z.string().regex(/^\d{12}$/, 'a schedule slot (yyyyMMddHHmm)'),
     requestedAt: z.iso.datetime({ offset: true }),
     levels: scheduleLevels,
@@ -69,9 +73,13 @@ export function createServiceBusShardQueue(connectionString: string): ShardQueue
         await sendInBatches(sender, messages);
       } catch (error) {
         // The SDK has retried already. A resend is safe: duplicate detection.
-        throw new AppError('dependency-unavailable', `Service Bus did not take the ${SCHEDULE_QUEUE} messages.`, {
-          cause: error,
-        });
+        throw new AppError(
+          'dependency-unavailable',
+          `Service Bus did not take the ${SCHEDULE_QUEUE} messages.`,
+          {
+            cause: error,
+          },
+        );
       }
     },
     async close() {

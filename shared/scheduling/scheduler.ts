@@ -58,6 +58,8 @@ export interface SchedulerDeps {
   pageSize?: number;
   /** Table operations per second a shard worker makes on its partition (default 800). */
   partitionOpsPerSecond?: number;
+  /** The pace of one shard's work (default: a sliding window of partitionOpsPerSecond). */
+  paceFor?: (shard: number) => Pace;
 }
 
 /** A run that dies keeps the cursor this long; the next run after that takes over. */
@@ -132,9 +134,16 @@ export class Scheduler implements SettingsListener {
       movedMeanwhile: 0,
       sendMs: 0,
     };
-    const pace = slidingPace(this.deps.partitionOpsPerSecond ?? DEFAULT_PARTITION_OPS_PER_SECOND);
+    const pace =
+      this.deps.paceFor?.(work.shard) ??
+      slidingPace(this.deps.partitionOpsPerSecond ?? DEFAULT_PARTITION_OPS_PER_SECOND);
     const sent = new Set<string>();
-    for await (const page of this.deps.schedule.due(work.shard, work.through, this.deps.pageSize ?? 100, pace)) {
+    for await (const page of this.deps.schedule.due(
+      work.shard,
+      work.through,
+      this.deps.pageSize ?? 100,
+      pace,
+    )) {
       result.read += page.length;
       await this.handle(work, page, now, pace, sent, result);
     }

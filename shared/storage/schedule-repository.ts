@@ -155,7 +155,13 @@ export class ScheduleRepository {
       throw new AppError('validation', `a schedule needs 1 to ${MAX_SHARDS} shards, not ${shards}`);
     }
     try {
-      await writeRow<LayoutEntity>(this.tables, 'schedule', { ...LAYOUT, shards }, undefined, 'schedule layout');
+      await writeRow<LayoutEntity>(
+        this.tables,
+        'schedule',
+        { ...LAYOUT, shards },
+        undefined,
+        'schedule layout',
+      );
       return shards;
     } catch (error) {
       if (!isAppErrorCode(error, 'conflict')) {
@@ -253,10 +259,17 @@ export class ScheduleRepository {
       actions.push(
         ...(current
           ? ([
-            ['update', toEntity(partitionKey, entryKey(userId, entity), entry), 'Replace', { etag: current.etag }],
-            ['delete', { partitionKey, rowKey: slotKey(current.slot, userId, entity, current.gen) }],
+              [
+                'update',
+                toEntity(partitionKey, entryKey(userId, entity), entry),
+                'Replace',
+                { etag: current.etag },
+              ],
+              ['delete', { partitionKey, rowKey: slotKey(current.slot, userId, entity, current.gen) }],
             ] satisfies TransactionAction[])
-          : ([['create', toEntity(partitionKey, entryKey(userId, entity), entry)]] satisfies TransactionAction[])),
+          : ([
+              ['create', toEntity(partitionKey, entryKey(userId, entity), entry)],
+            ] satisfies TransactionAction[])),
       );
       actions.push(['create', toEntity(partitionKey, slotKey(entry.slot, userId, entity, entry.gen), entry)]);
       try {
@@ -298,7 +311,11 @@ export class ScheduleRepository {
    * deleted, next slot row written, entry updated). Returns, per move, whether it happened:
    * false when a user changed that row meanwhile (their change stands; re-read and decide again).
    */
-  async moveMany(shard: number, moves: readonly { row: DueRow; to: Slot }[], pace?: Pace): Promise<boolean[]> {
+  async moveMany(
+    shard: number,
+    moves: readonly { row: DueRow; to: Slot }[],
+    pace?: Pace,
+  ): Promise<boolean[]> {
     await this.tables.ready();
     const partitionKey = shardPartition(shard);
     const actionsOf = ({ row, to }: { row: DueRow; to: Slot }): TransactionAction[] => {
@@ -349,7 +366,9 @@ export class ScheduleRepository {
     }
     return {
       ...(row.through ? { through: row.through } : {}),
-      ...(row.leaseOwner && row.leaseUntil ? { lease: { owner: row.leaseOwner, until: row.leaseUntil } } : {}),
+      ...(row.leaseOwner && row.leaseUntil
+        ? { lease: { owner: row.leaseOwner, until: row.leaseUntil } }
+        : {}),
       etag: row.etag,
     };
   }

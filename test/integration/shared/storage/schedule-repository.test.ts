@@ -91,9 +91,9 @@ describe('schedule repository (Azurite)', () => {
   it("updates a user's settings in place: the slot stays; unscheduled users are not added", async () => {
     const { repo } = fresh();
     await repo.place('u1', 'tasks', '202611241900', { organizationId: 'acme' });
-    expect(await repo.update('u1', 'tasks', { organizationId: 'beta', intervalMinutes: 5, enabled: true })).toBe(
-      true,
-    );
+    expect(
+      await repo.update('u1', 'tasks', { organizationId: 'beta', intervalMinutes: 5, enabled: true }),
+    ).toBe(true);
     expect(await repo.get('u1', 'tasks')).toMatchObject({
       slot: '202611241900',
       organizationId: 'beta',
