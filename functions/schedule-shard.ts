@@ -25,9 +25,11 @@ export const scheduleShard = (getServices: GetServices): QueueFunctionDefinition
       ...(r.disabled > 0 ? [`disabled ${r.disabled}`] : []),
       ...(r.movedMeanwhile > 0 ? [`moved-meanwhile ${r.movedMeanwhile}`] : []),
     ];
+    const part = parsed.data.part ? ` (part ${parsed.data.part + 1})` : '';
     context.log(
-      `scheduleShard ${r.shard} through ${r.through}: ${r.read} due, ${r.enqueued} queued` +
-        (skipped.length > 0 ? `, skipped: ${skipped.join(', ')}` : ''),
+      `scheduleShard ${r.shard} through ${r.through}${part}: ${r.read} due, ${r.enqueued} queued` +
+        (skipped.length > 0 ? `, skipped: ${skipped.join(', ')}` : '') +
+        (r.continued ? '; time budget reached, continues in a new work item' : ''),
     );
   },
 });

@@ -6,7 +6,13 @@
 import { odata, type TransactionAction } from '@azure/data-tables';
 import { AppError, isAppErrorCode } from '../../shared/errors/app-error';
 import type { SyncEntity } from '../../shared/storage/sync-state-repository';
-import { isRestStatus, mapStorageError, readRow, writeRow, type TableStore } from '../../shared/storage/tables';
+import {
+  isRestStatus,
+  mapStorageError,
+  readRow,
+  writeRow,
+  type TableStore,
+} from '../../shared/storage/tables';
 
 /** A due slot: the UTC minute "yyyyMMddHHmm"; sorts as a string in time order. */
 export type Slot = string;

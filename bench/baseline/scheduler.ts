@@ -18,7 +18,11 @@ import {
   type ScheduleRepository,
   type Slot,
 } from './schedule-repository';
-import { SYNC_ENTITIES, type SyncEntity, type SyncStateRepository } from '../../shared/storage/sync-state-repository';
+import {
+  SYNC_ENTITIES,
+  type SyncEntity,
+  type SyncStateRepository,
+} from '../../shared/storage/sync-state-repository';
 
 export const SKIP_REASONS = [
   'stale',

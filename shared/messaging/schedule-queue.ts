@@ -38,6 +38,8 @@ export const shardWork = z
     through: z.string().regex(/^\d{12}$/, 'a schedule slot (yyyyMMddHHmm)'),
     requestedAt: z.iso.datetime({ offset: true }),
     levels: scheduleLevels,
+    /** A continuation of a shard's work that reached its time budget (1, 2, …). */
+    part: z.number().int().min(1).max(10_000).optional(),
   })
   .meta({ id: 'ShardWork' });
 export type ShardWork = z.infer<typeof shardWork>;
@@ -63,7 +65,7 @@ export function createServiceBusShardQueue(connectionString: string): ShardQueue
       const messages: ServiceBusMessage[] = work.map((w) => ({
         body: shardWork.parse(w),
         contentType: 'application/json',
-        messageId: `shard:${w.shard}:${w.through}`,
+        messageId: `shard:${w.shard}:${w.through}${w.part ? `:${w.part}` : ''}`,
         sessionId: `shard-${w.shard}`,
         subject: 'schedule',
       }));

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { isAppErrorCode } from '../errors/app-error';
 import type { SyncMessage } from '../messaging/messages';
-import type { ScheduleLeaves, ScheduleLevels, ShardQueue, ShardWork } from '../messaging/schedule-queue';
+import type { ScheduleLevels, ShardQueue, ShardWork } from '../messaging/schedule-queue';
 import { scheduleMessageId, type OutgoingSync, type SyncQueue } from '../messaging/sync-queue';
-import { resolve, type FlatOverrides } from '../settings/model';
 import type { Level } from '../settings/schema';
 import type { SettingsListener, SettingsService } from '../settings/service';
 import {
@@ -14,9 +13,9 @@ import {
   type Pace,
   type ScheduleRepository,
   type Slot,
-  type UserSchedule,
 } from '../storage/schedule-repository';
 import { SYNC_ENTITIES, type SyncEntity, type SyncStateRepository } from '../storage/sync-state-repository';
+import { decide, scheduleLeavesOf, userSchedule } from './cadence';
 import { slidingPace } from './pace';
 
 export interface FanOutResult {
@@ -26,6 +25,8 @@ export interface FanOutResult {
   busy: boolean;
   /** Shard work items queued (one per shard). */
   shards: number;
+  /** Rows of the layout before sharding moved to the shards by this run. */
+  migrated?: number;
 }
 
 export interface ShardResult {
@@ -40,6 +41,8 @@ export interface ShardResult {
   movedMeanwhile: number;
   /** Time spent handing messages to the queue (ms), for the benchmark's messages per second. */
   sendMs: number;
+  /** The time budget ran out with rows left: a continuation of this work item was queued. */
+  continued: boolean;
 }
 
 export interface ManualRequest {
@@ -60,6 +63,8 @@ export interface SchedulerDeps {
   partitionOpsPerSecond?: number;
   /** The pace of one shard's work (default: a sliding window of partitionOpsPerSecond). */
   paceFor?: (shard: number) => Pace;
+  /** Time a work item runs before it queues its continuation (default 60 s, within the 5-minute lock). */
+  workBudgetMs?: number;
 }
 
 /** A run that dies keeps the cursor this long; the next run after that takes over. */
@@ -68,6 +73,11 @@ const LEASE_MS = 2 * 60_000;
 const FIRST_SLOT: Slot = '000000000000';
 /** Below Table Storage's 2,000 entities/s per partition and the 1,000 target, with room for users' own reads. */
 export const DEFAULT_PARTITION_OPS_PER_SECOND = 800;
+/** A shard's work item runs this long at most, then queues its continuation. */
+const WORK_BUDGET_MS = 60_000;
+/** Rows of the earlier layout read at a time, and the time a timer run spends moving them. */
+const LEGACY_PAGE = 200;
+const LEGACY_BUDGET_MS = 20_000;
 /** A row a user changed while its shard worked on it is decided again at most this often. */
 const MAX_ROUNDS = 3;
 
@@ -120,7 +130,35 @@ export class Scheduler implements SettingsListener {
     // and the next run (after the lease) queues the same minutes again (ids: duplicates).
     const { lease: _released, ...rest } = claimed;
     await this.deps.schedule.saveCursor({ ...rest, through });
-    return { busy: false, shards, slots: { from, through } };
+    // After the minute is safely handed over: a few rows of the earlier layout each run.
+    const migrated = await this.migrateLegacy();
+    return { busy: false, shards, slots: { from, through }, ...(migrated > 0 ? { migrated } : {}) };
+  }
+
+  /**
+   * Moves rows of the layout before sharding (a partition per minute, a pointer per user) to
+   * the shards, for up to `budgetMs` per timer run, at their slot (one that has passed comes
+   * due with the next work item, on its cadence). An entity on the new schedule already
+   * (reconnected since the upgrade) is left there.
+   */
+  async migrateLegacy(budgetMs = LEGACY_BUDGET_MS): Promise<number> {
+    const started = performance.now();
+    let migrated = 0;
+    while (performance.now() - started < budgetMs) {
+      const legacy = await this.deps.schedule.legacy.pointers(LEGACY_PAGE);
+      if (legacy.length === 0) {
+        break;
+      }
+      await eachLimited(legacy, 16, async ({ userId, entity, slot }) => {
+        const user = await this.deps.settings.userLevel(userId);
+        if (user) {
+          await this.deps.schedule.placeIfAbsent(userId, entity, slot, userSchedule(user, entity));
+        }
+        await this.deps.schedule.legacy.drop(userId, entity, slot);
+      });
+      migrated += legacy.length;
+    }
+    return migrated;
   }
 
   /** One shard's due rows up to the work item's minute: runs queued, rows moved on. */
@@ -133,7 +171,9 @@ export class Scheduler implements SettingsListener {
       disabled: 0,
       movedMeanwhile: 0,
       sendMs: 0,
+      continued: false,
     };
+    const started = performance.now();
     const pace =
       this.deps.paceFor?.(work.shard) ??
       slidingPace(this.deps.partitionOpsPerSecond ?? DEFAULT_PARTITION_OPS_PER_SECOND);
@@ -146,6 +186,13 @@ export class Scheduler implements SettingsListener {
     )) {
       result.read += page.length;
       await this.handle(work, page, now, pace, sent, result);
+      // A long backlog (a timer dead for hours) goes on in a new work item: no run outlives
+      // its message lock. Handled rows have moved on, so the continuation reads the rest.
+      if (performance.now() - started >= (this.deps.workBudgetMs ?? WORK_BUDGET_MS)) {
+        await this.deps.shardQueue.send([{ ...work, part: (work.part ?? 0) + 1 }]);
+        result.continued = true;
+        break;
+      }
     }
     return result;
   }
@@ -313,59 +360,13 @@ export class Scheduler implements SettingsListener {
   }
 }
 
-/** Interval and enabled of a due row: its user's own values over the work item's levels. */
-function decide(row: DueRow, work: ShardWork): { enabled: boolean; next: Slot } {
-  const user: FlatOverrides = {
-    ...(row.intervalMinutes !== undefined ? { syncIntervalMinutes: row.intervalMinutes } : {}),
-    ...(row.enabled !== undefined ? { [`${row.entity}.enabled`]: row.enabled } : {}),
-  };
-  const organization = row.organizationId ? work.levels.organizations[row.organizationId] : undefined;
-  const resolved = resolve({
-    global: work.levels.global,
-    ...(organization ? { organization } : {}),
-    user,
-  });
-  return {
-    enabled: resolved[`${row.entity}.enabled`].value === true,
-    next: nextSlot(row.slot, Number(resolved.syncIntervalMinutes.value), work.through),
-  };
-}
-
-function scheduleLeavesOf(flat: FlatOverrides): ScheduleLeaves {
-  const out: ScheduleLeaves = {};
-  if (typeof flat.syncIntervalMinutes === 'number') {
-    out.syncIntervalMinutes = flat.syncIntervalMinutes;
-  }
-  for (const key of ['calendar.enabled', 'tasks.enabled'] as const) {
-    if (typeof flat[key] === 'boolean') {
-      out[key] = flat[key];
-    }
-  }
-  return out;
-}
-
-/** What a user's rows carry for one entity: their own interval and enabled, and organization. */
-function userSchedule(
-  user: { overrides: FlatOverrides; organizationId?: string } | undefined,
-  entity: SyncEntity,
-): UserSchedule {
-  const interval = user?.overrides.syncIntervalMinutes;
-  const enabled = user?.overrides[`${entity}.enabled`];
-  return {
-    ...(user?.organizationId !== undefined ? { organizationId: user.organizationId } : {}),
-    ...(typeof interval === 'number' ? { intervalMinutes: interval } : {}),
-    ...(typeof enabled === 'boolean' ? { enabled } : {}),
-  };
-}
-
-/**
- * The first slot after `through` on the user's cadence (due + k × interval): a late run
- * keeps the rhythm and does not fire once per missed interval.
- */
-export function nextSlot(due: Slot, intervalMinutes: number, through: Slot): Slot {
-  const interval = Math.max(1, Math.floor(intervalMinutes));
-  const dueMs = slotTime(due).getTime();
-  const late = slotTime(through).getTime() - dueMs;
-  const steps = Math.floor(late / (interval * 60_000)) + 1;
-  return slotOf(new Date(dueMs + steps * interval * 60_000));
+async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        await work(items[next++]!);
+      }
+    }),
+  );
 }

@@ -1,29 +1,22 @@
 import { odata, RestError, type TransactionAction } from '@azure/data-tables';
-import { AppError, isAppErrorCode } from '../errors/app-error';
+import { AppError } from '../errors/app-error';
 import type { SyncEntity } from './sync-state-repository';
-import { isRestStatus, readRow, writeRow, type TableStore } from './tables';
+import { LegacyScheduleRows } from './schedule-legacy';
+import { readCursor, readLayout, writeCursor, type FanOutCursor } from './schedule-meta';
+import { checkSlot, DEFAULT_SHARDS, shardOf, shardPartition, type Slot } from './schedule-slots';
+import { isRestStatus, readRow, type TableStore } from './tables';
 
-/** A due slot: the UTC minute "yyyyMMddHHmm"; sorts as a string in time order. */
-export type Slot = string;
-const SLOT = /^\d{12}$/;
-
-export const slotOf = (at: Date): Slot => at.toISOString().slice(0, 16).replace(/[-T:]/g, '');
-
-export function slotTime(slot: Slot): Date {
-  if (!SLOT.test(slot)) {
-    throw new AppError('validation', `"${slot}" is not a schedule slot`);
-  }
-  return new Date(
-    `${slot.slice(0, 4)}-${slot.slice(4, 6)}-${slot.slice(6, 8)}T${slot.slice(8, 10)}:${slot.slice(10, 12)}:00Z`,
-  );
-}
-
-export const addMinutes = (slot: Slot, minutes: number): Slot =>
-  slotOf(new Date(slotTime(slot).getTime() + minutes * 60_000));
-
-/** Shards of a new schedule unless configured otherwise (SCHEDULE_SHARDS). */
-export const DEFAULT_SHARDS = 32;
-export const MAX_SHARDS = 1000;
+export type { FanOutCursor } from './schedule-meta';
+export {
+  addMinutes,
+  DEFAULT_SHARDS,
+  MAX_SHARDS,
+  shardOf,
+  shardPartition,
+  slotOf,
+  slotTime,
+  type Slot,
+} from './schedule-slots';
 
 /**
  * The user's own schedule settings, carried on the rows so the timer reads nothing else:
@@ -54,13 +47,6 @@ export interface Placement {
   etag: string;
 }
 
-/** The fan-out's progress: every slot up to `through` was handed to the shards; `lease` claims a run. */
-export interface FanOutCursor {
-  through?: Slot;
-  lease?: { owner: string; until: string };
-  etag?: string;
-}
-
 /** Entry and slot rows alike (a type, not an interface: transactions take plain records). */
 type RowEntity = {
   partitionKey: string;
@@ -73,36 +59,10 @@ type RowEntity = {
   intervalMinutes?: number;
   enabled?: boolean;
 };
-interface CursorEntity {
-  partitionKey: string;
-  rowKey: string;
-  through?: string;
-  leaseOwner?: string;
-  leaseUntil?: string;
-}
-interface LayoutEntity {
-  partitionKey: string;
-  rowKey: string;
-  shards: number;
-}
-
-const CURSOR = { partitionKey: 'cursor', rowKey: 'fanout' } as const;
-const LAYOUT = { partitionKey: 'meta', rowKey: 'layout' } as const;
 const MAX_ATTEMPTS = 5;
 /** Three operations per move (delete the slot row, write the next one, update the entry): 33 fit a transaction of 100. */
 export const MOVES_PER_TRANSACTION = 33;
 
-/** FNV-1a: a stable, well-spread shard for a user's entity whatever the process or platform. */
-export function shardOf(userId: string, entity: SyncEntity, shards: number): number {
-  let hash = 0x811c9dc5;
-  for (const ch of Buffer.from(`${userId}:${entity}`, 'utf8')) {
-    hash ^= ch;
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash % shards;
-}
-
-export const shardPartition = (shard: number): string => `shard-${String(shard).padStart(3, '0')}`;
 const entryKey = (userId: string, entity: string) => `e:${userId}:${entity}`;
 const slotKey = (slot: Slot, userId: string, entity: string, gen: number) =>
   `d:${slot}:${userId}:${entity}:${gen}`;
@@ -126,11 +86,15 @@ export type Pace = (operations: number) => Promise<void>;
  */
 export class ScheduleRepository {
   private layout: Promise<number> | undefined;
+  /** Rows of the layout before sharding, to migrate. */
+  readonly legacy: LegacyScheduleRows;
 
   constructor(
     private readonly tables: TableStore,
     private readonly options: { shards?: number } = {},
-  ) {}
+  ) {
+    this.legacy = new LegacyScheduleRows(tables);
+  }
 
   private get table() {
     return this.tables.client('schedule');
@@ -138,41 +102,11 @@ export class ScheduleRepository {
 
   /** The schedule's shard count: recorded with the first use, so a later config change cannot strand rows. */
   shards(): Promise<number> {
-    this.layout ??= this.readLayout().catch((error: unknown) => {
+    this.layout ??= readLayout(this.tables, this.options.shards ?? DEFAULT_SHARDS).catch((error: unknown) => {
       this.layout = undefined;
       throw error;
     });
     return this.layout;
-  }
-
-  private async readLayout(): Promise<number> {
-    const existing = await readRow<LayoutEntity>(this.tables, 'schedule', LAYOUT.partitionKey, LAYOUT.rowKey);
-    if (existing) {
-      return existing.shards;
-    }
-    const shards = this.options.shards ?? DEFAULT_SHARDS;
-    if (!Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS) {
-      throw new AppError('validation', `a schedule needs 1 to ${MAX_SHARDS} shards, not ${shards}`);
-    }
-    try {
-      await writeRow<LayoutEntity>(
-        this.tables,
-        'schedule',
-        { ...LAYOUT, shards },
-        undefined,
-        'schedule layout',
-      );
-      return shards;
-    } catch (error) {
-      if (!isAppErrorCode(error, 'conflict')) {
-        throw error;
-      }
-      const raced = await readRow<LayoutEntity>(this.tables, 'schedule', LAYOUT.partitionKey, LAYOUT.rowKey);
-      if (!raced) {
-        throw error;
-      }
-      return raced.shards;
-    }
   }
 
   private async partitionOf(userId: string, entity: SyncEntity): Promise<string> {
@@ -283,6 +217,40 @@ export class ScheduleRepository {
     }
   }
 
+  /** Puts the user's entity at `slot` unless it is on the schedule already (a migration must not move it back). */
+  async placeIfAbsent(userId: string, entity: SyncEntity, slot: Slot, values: UserSchedule): Promise<void> {
+    checkSlot(slot);
+    await this.change(userId, entity, (current) => (current ? undefined : { slot, values }));
+  }
+
+  /**
+   * Puts many entities that are not on the schedule yet on it, grouped by shard, 50 to a
+   * transaction (a new deployment's or a migration's bulk load, the benchmark's seed).
+   * Fails when one of them is already scheduled.
+   */
+  async insertMany(
+    entries: readonly { userId: string; entity: SyncEntity; slot: Slot; values: UserSchedule }[],
+  ) {
+    await this.tables.ready();
+    const byPartition = new Map<string, TransactionAction[]>();
+    for (const { userId, entity, slot, values } of entries) {
+      checkSlot(slot);
+      const partitionKey = await this.partitionOf(userId, entity);
+      const entry: ScheduleEntry = { userId, entity, slot, gen: 1, ...pick(values) };
+      const actions = byPartition.get(partitionKey) ?? [];
+      actions.push(
+        ['create', toEntity(partitionKey, entryKey(userId, entity), entry)],
+        ['create', toEntity(partitionKey, slotKey(slot, userId, entity, entry.gen), entry)],
+      );
+      byPartition.set(partitionKey, actions);
+    }
+    for (const actions of byPartition.values()) {
+      for (let i = 0; i < actions.length; i += 100) {
+        await this.table.submitTransaction(actions.slice(i, i + 100));
+      }
+    }
+  }
+
   /** A shard's rows due up to `through` (inclusive), oldest first, a page at a time. */
   async *due(shard: number, through: Slot, pageSize: number, pace?: Pace): AsyncGenerator<DueRow[]> {
     checkSlot(through);
@@ -359,41 +327,13 @@ export class ScheduleRepository {
     return done;
   }
 
-  async cursor(): Promise<FanOutCursor> {
-    const row = await readRow<CursorEntity>(this.tables, 'schedule', CURSOR.partitionKey, CURSOR.rowKey);
-    if (!row) {
-      return {};
-    }
-    return {
-      ...(row.through ? { through: row.through } : {}),
-      ...(row.leaseOwner && row.leaseUntil
-        ? { lease: { owner: row.leaseOwner, until: row.leaseUntil } }
-        : {}),
-      etag: row.etag,
-    };
+  cursor(): Promise<FanOutCursor> {
+    return readCursor(this.tables);
   }
 
   /** Writes the cursor at the ETag read (none: creates it); precondition-failed / conflict when another run wrote first. */
-  async saveCursor(cursor: FanOutCursor): Promise<FanOutCursor> {
-    const { etag: read, ...value } = cursor;
-    const etag = await writeRow<CursorEntity>(
-      this.tables,
-      'schedule',
-      {
-        ...CURSOR,
-        ...(value.through ? { through: value.through } : {}),
-        ...(value.lease ? { leaseOwner: value.lease.owner, leaseUntil: value.lease.until } : {}),
-      },
-      read,
-      'the schedule cursor',
-    );
-    return { ...value, etag };
-  }
-}
-
-function checkSlot(slot: Slot): void {
-  if (!SLOT.test(slot)) {
-    throw new AppError('validation', `"${slot}" is not a schedule slot`);
+  saveCursor(cursor: FanOutCursor): Promise<FanOutCursor> {
+    return writeCursor(this.tables, cursor);
   }
 }
 

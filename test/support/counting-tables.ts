@@ -90,7 +90,7 @@ export function countingTableStore(
           }
         }
       } else if (request.url.includes('$batch')) {
-        const n = body.split('Content-Type: application/http').length - 1;
+        const n = body.match(/content-type: application\/http/gi)?.length ?? 0;
         traffic.operations.push({ at, partition: partitionOf(request) ?? '?', n });
       } else if (request.method !== 'GET') {
         const partition = partitionOf(request);

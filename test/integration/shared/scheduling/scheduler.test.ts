@@ -312,6 +312,30 @@ describe('Scheduler.fanOut and runShard (Azurite, Service Bus emulator)', () => 
     expect(w.bus.emulator.sent(QUEUES.tasks)).toMatchObject({ accepted: users.length, duplicatesDropped: 0 });
   });
 
+  it('continues a long backlog in new work items within the time budget, queueing everyone once', async () => {
+    const w = await world({ deps: { pageSize: 2, workBudgetMs: 0 } });
+    const users = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+    for (const u of users) {
+      await w.user(u, {}, at('18:59'));
+    }
+    await w.schedule.saveCursor({ through: '202611241859' });
+    await w.scheduler.fanOut(at('19:00'));
+    let work = await w.shardWorkQueued();
+    const parts: (number | undefined)[] = [];
+    let read = 0;
+    while (work.length > 0) {
+      for (const item of work) {
+        parts.push(item.part);
+        read += (await w.scheduler.runShard(item, at('19:00'))).read;
+      }
+      work = await w.shardWorkQueued();
+    }
+    expect(read).toBe(users.length * 2); // calendar rows too (disabled)
+    expect(Math.max(...parts.map((p) => p ?? 0))).toBeGreaterThanOrEqual(1);
+    expect(await w.ids(...users)).toEqual(users.map((u) => `schedule:${u}:tasks:202611241900`));
+    expect((await w.taskSlots()).every((s) => s.endsWith('@1915'))).toBe(true);
+  });
+
   it('leaves the rows when sending fails, and the next work item sends the same ids', async () => {
     const w = await world();
     await w.user('a', {}, at('18:59'));
@@ -351,6 +375,40 @@ describe('Scheduler.fanOut and runShard (Azurite, Service Bus emulator)', () => 
 });
 
 describe('Scheduler lifecycle (Azurite)', () => {
+  it('moves rows of the layout before sharding to the shards, keeping their slot, once', async () => {
+    const w = await world();
+    await w.user('old', { syncIntervalMinutes: 5 });
+    await w.user('both');
+    await w.scheduler.connected('both', at('19:10')); // reconnected after the upgrade: stays at 19:11
+    const table = w.tables.client('schedule');
+    await w.tables.ready();
+    for (const [id, slot] of [
+      ['old', '202611241858'],
+      ['both', '202611241930'],
+      ['nobody', '202611241900'],
+    ] as const) {
+      await table.createEntity({ partitionKey: slot, rowKey: `${id}:tasks`, userId: id, entity: 'tasks' });
+      await table.createEntity({ partitionKey: `user:${id}`, rowKey: `${id}:tasks`, slot });
+    }
+    await w.schedule.saveCursor({ through: '202611241859' });
+    const r = await w.tick(at('19:00'));
+    expect(r.timer.migrated).toBe(3);
+    expect(await w.schedule.get('both', 'tasks')).toMatchObject({ slot: '202611241911' });
+    expect(await w.schedule.get('nobody', 'tasks')).toBeUndefined();
+    const left: string[] = [];
+    for await (const e of table.listEntities()) {
+      if (/^\d{12}$|^user:/.test(e.partitionKey!)) {
+        left.push(`${e.partitionKey}/${e.rowKey}`);
+      }
+    }
+    expect(left).toEqual([]);
+    // old's overdue slot comes due with the next work item, on its own cadence (5 minutes)
+    await w.tick(at('19:01'));
+    expect(await w.ids('old')).toEqual(['schedule:old:tasks:202611241858']);
+    expect(await w.schedule.get('old', 'tasks')).toMatchObject({ slot: '202611241903', intervalMinutes: 5 });
+    expect((await w.scheduler.fanOut(at('19:02'))).migrated).toBeUndefined();
+  });
+
   it('schedules both entities at the next minute on connect, and removes them on disconnect', async () => {
     const w = await world();
     await w.user('a');
