@@ -228,16 +228,12 @@ async function runShardWorkers(
 ): Promise<ShardResult[]> {
   const results: ShardResult[] = [];
   let lockLost = 0;
-  // One accept at a time, as the Functions host's session pump does.
-  let accepting: Promise<unknown> = Promise.resolve();
   await Promise.all(
     Array.from({ length: SESSIONS }, async () => {
       for (;;) {
         let receiver;
         try {
-          const accept = accepting.then(() => client.acceptNextSession(SCHEDULE_QUEUE));
-          accepting = accept.catch(() => undefined);
-          receiver = await accept;
+          receiver = await client.acceptNextSession(SCHEDULE_QUEUE);
         } catch (error) {
           if (isServiceBusError(error) && ['SessionCannotBeLocked', 'ServiceTimeout'].includes(error.code)) {
             return;
@@ -465,20 +461,31 @@ ${rows
 
 Table operations count one per entity a request reads or writes (a transaction of 99 counts 99),
 attributed to its partition; "ops in one second" is the most in any sliding one-second window.
-Table Storage serves about 2,000 entities per second per partition; the target here is 1,000.
+Table Storage serves about 2,000 entities per second per partition. Targets of the issue: at
+most 1.1 entities read and 0.2 requests per due user-entity, no partition above 1,000
+operations per second at 1,000,000 users, the minute's work spread over many invocations.
 
 - **Today's design** reads per due user the schedule pointer, the user's settings row, the
   connection and the sync state (queued mark) and writes the pointer and the state one by one:
   about 5 entities and 6 requests per due user. All due rows of a minute share one partition
-  and one invocation does them all, so its wall time grows with the due users: at 1,000,000
-  users it would need the extrapolated time above for each minute's work, more than a minute.
+  and one invocation does them all, so the minute's wall time grows with the due users; at
+  1,000,000 users (extrapolated from its own cost per due user in this run) one minute's work
+  takes several minutes, and the schedule falls further behind every minute.
 - **Sharded**: a shard's due rows carry the user's own interval, enabled flags and
-  organization, so the worker reads nothing else (the timer reads the global and organization
+  organization, so a worker reads nothing else (the timer reads the global and organization
   settings once for all shards); moves are transactions of 33 (slot row deleted, next slot row
-  and entry written: 99 operations). The 1,000,000-user row holds only the rows due in the
-  measured minute (a minute's work reads nothing else): its partition figures are those of the
-  real minute at that size. The pace holds every shard partition under its budget whatever the
-  size; more shards or more instances (sessions) shorten the minute.`,
+  and entry written: 99 operations). Per due user-entity: about one entity read and a few
+  hundredths of a request. The 1,000,000-user row holds only the rows due in the measured
+  minute (a minute's work reads nothing else), so its partition figures are the real minute's
+  at that size.
+- **Per partition**: each shard worker paces itself to ${DEFAULT_PARTITION_OPS_PER_SECOND} operations per second on its
+  partition (measured slightly above where a busy event loop sent paced requests late), so no
+  partition nears 1,000 whatever the size; a bigger minute takes longer instead.
+- **The minute's wall time** here is that of one machine's Azurite and Service Bus emulator
+  (2 shared cores, ${SESSIONS} sessions). At 1,000,000 users the pace alone bounds a shard's minute
+  at its operations ÷ ${DEFAULT_PARTITION_OPS_PER_SECOND} (the busiest column ÷ ${DEFAULT_PARTITION_OPS_PER_SECOND} seconds), and ${SHARDS} shards over ${SESSIONS} sessions
+  run in ${Math.ceil(SHARDS / SESSIONS)} rounds; on Azure more instances take more shard sessions at once, and more shards
+  (\`SCHEDULE_SHARDS\`) make each smaller (docs/scheduling.md, _Choosing the shard count_).`,
   );
 }
 

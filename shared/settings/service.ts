@@ -177,7 +177,9 @@ export class SettingsService {
   }
 
   /** A user's own level (overrides and organization), undefined when the user does not exist. */
-  async userLevel(userId: string): Promise<{ overrides: FlatOverrides; organizationId?: string } | undefined> {
+  async userLevel(
+    userId: string,
+  ): Promise<{ overrides: FlatOverrides; organizationId?: string } | undefined> {
     const user = await this.repository.get('user', userId);
     return (
       user && {
