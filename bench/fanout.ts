@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { isServiceBusError, ServiceBusClient } from '@azure/service-bus';
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { startAzurite } from '../dev/azurite';
@@ -421,14 +421,9 @@ async function shardedRuns(
   }
 }
 
-/** A stable spread of user i's first slot over their interval (FNV-1a of the index). */
+/** A stable spread of user i's first slot over their interval, independent of the shard hash. */
 function phase(i: number): number {
-  let hash = 0x811c9dc5;
-  for (const ch of String(i)) {
-    hash ^= ch.charCodeAt(0);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash;
+  return createHash('sha256').update(`phase:${i}`).digest().readUInt32BE(0);
 }
 
 const round2 = (n: number) => Math.round(n * 100) / 100;

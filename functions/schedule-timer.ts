@@ -14,7 +14,8 @@ export const scheduleTimer = (getServices: GetServices) =>
         r.busy
           ? 'scheduleTimer: another run holds the schedule; nothing to do'
           : r.slots
-            ? `scheduleTimer: slots ${r.slots.from}..${r.slots.through}, ${r.shards} shards queued`
+            ? `scheduleTimer: slots ${r.slots.from}..${r.slots.through}, ${r.shards} shards queued` +
+              (r.migrated ? `, ${r.migrated} rows moved from the earlier layout` : '')
             : 'scheduleTimer: nothing new since the last run',
       );
     },
