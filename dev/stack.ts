@@ -43,7 +43,7 @@ export interface Stack {
   microsoft: MicrosoftSimulator;
   /** Oro's OAuth2 and tasks API, simulated. */
   oro: OroSimulator;
-  /** The local Service Bus (queues calendar-sync and task-sync), for inspection in tests. */
+  /** The local Service Bus (queues calendar-sync, task-sync and schedule-shards), for inspection in tests. */
   serviceBus: ServiceBusEmulator;
   services: Services;
   /** The timer functions of the function table, on their NCRONTAB schedules. */
