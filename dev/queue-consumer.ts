@@ -36,7 +36,17 @@ export interface QueueConsumers {
  */
 export function startQueueConsumers(options: QueueConsumerOptions): QueueConsumers {
   const log = options.log ?? (() => undefined);
-  const client = new ServiceBusClient(options.connectionString);
+  // A connection per function, as each trigger has its own listener in the Functions host:
+  // an idle queue's failed session accepts never touch another queue's sessions.
+  const clients = new Map<string, ServiceBusClient>();
+  const clientFor = (fn: QueueFunctionDefinition): ServiceBusClient => {
+    let c = clients.get(fn.name);
+    if (!c) {
+      c = new ServiceBusClient(options.connectionString);
+      clients.set(fn.name, c);
+    }
+    return c;
+  };
   const abort = new AbortController();
   const functions = options.functions.filter(
     (f): f is QueueFunctionDefinition => f.kind === 'serviceBusQueue',
@@ -70,7 +80,7 @@ export function startQueueConsumers(options: QueueConsumerOptions): QueueConsume
     try {
       // Not aborted on close: an accept cut off mid-open leaves the SDK's connection (and its
       // heartbeat timer) behind; the emulator answers at once, and close() waits for it.
-      return await client.acceptNextSession(fn.queueName, {
+      return await clientFor(fn).acceptNextSession(fn.queueName, {
         maxAutoLockRenewalDurationInMs: options.maxAutoLockRenewalDurationMs ?? 5 * 60_000,
       });
     } catch (error) {
@@ -145,7 +155,9 @@ export function startQueueConsumers(options: QueueConsumerOptions): QueueConsume
     async close() {
       abort.abort();
       await Promise.all(running);
-      await client.close();
+      for (const c of clients.values()) {
+        await c.close();
+      }
     },
   };
 }

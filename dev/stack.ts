@@ -3,6 +3,7 @@ import { buildFunctionTable } from '../functions/index';
 import { createServices, type Services } from '../shared/app/services';
 import { loadConfig } from '../shared/config/config';
 import { QUEUES } from '../shared/messaging/messages';
+import { SCHEDULE_QUEUE } from '../shared/messaging/schedule-queue';
 import { startAzurite, type Azurite } from './azurite';
 import { startDevHost, type DevHost } from './host';
 import { startDevTimers, type DevTimers } from './timers';
@@ -30,6 +31,8 @@ export interface StackOptions {
   log?: (line: string) => void;
   /** Fire timer functions on their schedules (default true); tests fire them with `timers.fire`. */
   timers?: boolean;
+  /** Shards of the schedule (SCHEDULE_SHARDS; 4 by default here, for a handful of users). */
+  scheduleShards?: number;
   /** The services' clock; tests move it on to reach the next schedule slot. */
   clock?: () => Date;
 }
@@ -40,7 +43,7 @@ export interface Stack {
   microsoft: MicrosoftSimulator;
   /** Oro's OAuth2 and tasks API, simulated. */
   oro: OroSimulator;
-  /** The local Service Bus (queues calendar-sync and task-sync), for inspection in tests. */
+  /** The local Service Bus (queues calendar-sync, task-sync and schedule-shards), for inspection in tests. */
   serviceBus: ServiceBusEmulator;
   services: Services;
   /** The dev host serving the function table (loopback only). */
@@ -109,9 +112,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       // The simulator POSTs change notifications to the dev host, as Graph would to Azure.
       PUBLIC_BASE_URL: host.url,
       SERVICEBUS_CONNECTION_STRING: serviceBus.connectionString,
+      // A handful of users: a few shards keep each timer run's work items few (docs/scheduling.md).
+      SCHEDULE_SHARDS: String(options.scheduleShards ?? 4),
     });
     const services = createServices(config, options.clock ? { clock: options.clock } : {});
-    started.push(services.syncQueue);
+    started.push(services.syncQueue, services.shardQueue);
     late.services = services;
     await services.tables.ready();
     // As the Functions host would: the queue functions of the table take messages from Service Bus.
@@ -165,8 +170,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
 }
 
-/** The queues as DESIGN.md (Messages) configures them: sessions keyed by user, duplicate detection on, poison dead-lettered after 5 deliveries. */
-const SYNC_QUEUES = Object.values(QUEUES).map((name) => ({
+/**
+ * The queues as deployed: the sync queues (sessions keyed by user) and the schedule's shard
+ * queue (sessions keyed by shard), duplicate detection on, poison dead-lettered after 5 deliveries.
+ */
+const SYNC_QUEUES = [...Object.values(QUEUES), SCHEDULE_QUEUE].map((name) => ({
   name,
   requiresSession: true,
   maxDeliveryCount: 5,

@@ -26,7 +26,7 @@ Oro ⇄ Microsoft 365 sync is running (local stack, no Azure account needed).
   Health       ${stack.url}/api/health
   Microsoft    ${stack.microsoft.url}  (Entra ID + Graph simulator)
   Oro          ${stack.oro.url}  (Oro API simulator)
-  Service Bus  sb://localhost:${stack.serviceBus.port}  (queues calendar-sync, task-sync; emulator)
+  Service Bus  sb://localhost:${stack.serviceBus.port}  (queues calendar-sync, task-sync, schedule-shards; emulator)
 
 Demo data: organization "${DEMO.organizationId}", user ${DEMO.inheritingUserId} (inherits everything),
 user ${DEMO.overridingUserId} (overrides some fields).

@@ -13,6 +13,7 @@ import { taskSync } from './task-sync';
 import { calendarSync } from './calendar-sync';
 import { openApi } from './openapi';
 import { scheduleTimer } from './schedule-timer';
+import { scheduleShard } from './schedule-shard';
 import { notificationFunctions } from './notifications';
 import { subscriptionRenewalTimer } from './subscription-timer';
 
@@ -35,6 +36,7 @@ export function buildFunctionTable(getServices: GetServices): FunctionDefinition
     calendarSync(getServices),
     taskSync(getServices),
     scheduleTimer(getServices),
+    scheduleShard(getServices),
     ...notificationFunctions(getServices),
     subscriptionRenewalTimer(getServices),
     housekeepingTimer(getServices),

@@ -18,7 +18,8 @@ for (const fn of buildFunctionTable(getServices)) {
   } else if (fn.kind === 'timer') {
     app.timer(fn.name, { schedule: fn.schedule, handler: fn.handler });
   } else {
-    // Sessions (sessionId = userId) keep one user's runs in order; see host.json for concurrency.
+    // Sessions keep one user's runs (sessionId = userId), and one schedule shard's work
+    // (sessionId = shard-<n>), in order; see host.json for concurrency.
     app.serviceBusQueue(fn.name, {
       queueName: fn.queueName,
       connection: 'SERVICEBUS_CONNECTION',

@@ -102,7 +102,7 @@ function deliveryCount(context: InvocationContext): number {
   return Number.isInteger(value) && value >= 1 ? value : 1;
 }
 
-function safeJson(text: string): unknown {
+export function safeJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {

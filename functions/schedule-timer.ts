@@ -1,7 +1,7 @@
 import type { GetServices } from './http';
 import type { TimerFunctionDefinition } from './timer';
 
-/** Every minute: one queued run per user and entity that came due (shared/scheduling/scheduler.ts). */
+/** Every minute: one work item per shard of the schedule (shared/scheduling/scheduler.ts, docs/scheduling.md). */
 export const scheduleTimer = (getServices: GetServices) =>
   ({
     kind: 'timer',
@@ -10,15 +10,13 @@ export const scheduleTimer = (getServices: GetServices) =>
     handler: async (_timer, context) => {
       const services = getServices();
       const r = await services.scheduler.fanOut(services.now());
-      const skipped = Object.entries(r.skipped)
-        .filter(([, n]) => n > 0)
-        .map(([reason, n]) => `${reason} ${n}`);
       context.log(
         r.busy
           ? 'scheduleTimer: another run holds the schedule; nothing to do'
-          : `scheduleTimer: ${r.slots ? `slots ${r.slots.from}..${r.slots.through}, ` : ''}` +
-              `${r.read} due, ${r.enqueued} queued` +
-              (skipped.length > 0 ? `, skipped: ${skipped.join(', ')}` : ''),
+          : r.slots
+            ? `scheduleTimer: slots ${r.slots.from}..${r.slots.through}, ${r.shards} shards queued` +
+              (r.migrated ? `, ${r.migrated} rows moved from the earlier layout` : '')
+            : 'scheduleTimer: nothing new since the last run',
       );
     },
   }) satisfies TimerFunctionDefinition;

@@ -17,6 +17,7 @@ import { SettingsRepository } from '../storage/settings-repository';
 import { createTableStore, type TableStore } from '../storage/tables';
 import { FleetStatusRepository } from '../storage/fleet-status-repository';
 import type { SyncQueue } from '../messaging/sync-queue';
+import { createServiceBusShardQueue, type ShardQueue } from '../messaging/schedule-queue';
 import { Scheduler } from '../scheduling/scheduler';
 import { SyncWorker } from '../scheduling/sync-worker';
 import { ScheduleRepository } from '../storage/schedule-repository';
@@ -37,6 +38,8 @@ export interface Services {
   notifications: NotificationService;
   /** Service Bus: where sync runs are queued (the connection opens on first use). */
   syncQueue: SyncQueue;
+  /** Service Bus: the timer's work items, one per shard and minute. */
+  shardQueue: ShardQueue;
   /** The timer's fan-out and the schedule's lifecycle (connect, disconnect). */
   scheduler: Scheduler;
   /** Retries and dead-letter status around each queued run. */
@@ -52,8 +55,9 @@ export interface Services {
 export function createServices(config: AppConfig, parts: { clock?: () => Date } = {}): Services {
   const tables = createTableStore(tableConnection(config.storage), config.storage.tablePrefix);
   const syncQueue = createServiceBusQueue(serviceBusConnection(config.serviceBus));
+  const shardQueue = createServiceBusShardQueue(serviceBusConnection(config.serviceBus));
   const now = parts.clock ?? (() => new Date());
-  const schedule = new ScheduleRepository(tables);
+  const schedule = new ScheduleRepository(tables, { shards: config.schedule.shards });
   const states = new SyncStateRepository(tables);
   const connectionRepository = new ConnectionRepository(tables);
   const secrets = new SecretBox(config.secretKeys);
@@ -61,10 +65,12 @@ export function createServices(config: AppConfig, parts: { clock?: () => Date } 
   const scheduler = new Scheduler({
     schedule,
     settings,
-    connections: connectionRepository,
     states,
     queue: syncQueue,
+    shardQueue,
+    partitionOpsPerSecond: config.schedule.partitionOpsPerSecond,
   });
+  settings.listeners.push(scheduler);
   const connections = new ConnectionService(
     settings,
     connectionRepository,
@@ -110,6 +116,7 @@ export function createServices(config: AppConfig, parts: { clock?: () => Date } 
       now,
     }),
     syncQueue,
+    shardQueue,
     scheduler,
     syncWorker: new SyncWorker({ states, queue: syncQueue, now }),
     fleet: new FleetStatusRepository(tables),

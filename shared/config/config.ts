@@ -80,6 +80,8 @@ const envSchema = z.object({
   SERVICEBUS_CONNECTION__clientId: clientIdSetting,
   CALENDAR_WINDOW_PAST_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
   CALENDAR_WINDOW_FUTURE_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
+  SCHEDULE_SHARDS: z.coerce.number().int().min(1).max(1000).default(32),
+  SCHEDULE_PARTITION_OPS_PER_SECOND: z.coerce.number().int().min(50).max(2000).default(800),
 });
 
 /**
@@ -114,6 +116,11 @@ export interface AppConfig {
   serviceBus: ServiceBusConfig;
   /** Days before and after today that calendar sync covers. */
   calendarWindow: { pastDays: number; futureDays: number };
+  /**
+   * Shards of a new schedule (fixed once the schedule exists), and the table operations per
+   * second a shard worker makes on its partition (docs/scheduling.md).
+   */
+  schedule: { shards: number; partitionOpsPerSecond: number };
 }
 
 export class ConfigError extends Error {
@@ -164,6 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       (e.WEBSITE_HOSTNAME ? `https://${e.WEBSITE_HOSTNAME}` : undefined),
     serviceBus: serviceBus as ServiceBusConfig,
     calendarWindow: { pastDays: e.CALENDAR_WINDOW_PAST_DAYS, futureDays: e.CALENDAR_WINDOW_FUTURE_DAYS },
+    schedule: { shards: e.SCHEDULE_SHARDS, partitionOpsPerSecond: e.SCHEDULE_PARTITION_OPS_PER_SECOND },
   };
 }
 

@@ -25,6 +25,16 @@ export interface ServiceBusSyncQueue extends SyncQueue {
  */
 export type ServiceBusConnection = string | { fullyQualifiedNamespace: string; credential: TokenCredential };
 
+/** An SDK client for the namespace, by connection string or by identity. */
+export function serviceBusClient(
+  connection: ServiceBusConnection,
+  clientOptions: ServiceBusClientOptions = {},
+): ServiceBusClient {
+  return typeof connection === 'string'
+    ? new ServiceBusClient(connection, clientOptions)
+    : new ServiceBusClient(connection.fullyQualifiedNamespace, connection.credential, clientOptions);
+}
+
 /**
  * The SyncQueue on Service Bus: one sender per queue, sessionId = userId so one user's runs
  * never overlap, messageId for duplicate detection, scheduledAt through scheduleMessages.
@@ -34,10 +44,7 @@ export function createServiceBusQueue(
   /** The SDK's own (retries, timeouts); its defaults when omitted. */
   clientOptions: ServiceBusClientOptions = {},
 ): ServiceBusSyncQueue {
-  const client =
-    typeof connection === 'string'
-      ? new ServiceBusClient(connection, clientOptions)
-      : new ServiceBusClient(connection.fullyQualifiedNamespace, connection.credential, clientOptions);
+  const client = serviceBusClient(connection, clientOptions);
   const senders = new Map<QueueName, ServiceBusSender>();
   const senderFor = (queue: QueueName): ServiceBusSender => {
     let sender = senders.get(queue);
@@ -129,7 +136,7 @@ function toServiceBusMessage(m: OutgoingSync): ServiceBusMessage {
 }
 
 /** As few sends as the batch size allows; a message too large for an empty batch is an error. */
-async function sendInBatches(
+export async function sendInBatches(
   sender: ServiceBusSender,
   messages: readonly ServiceBusMessage[],
 ): Promise<void> {

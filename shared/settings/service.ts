@@ -8,6 +8,7 @@ import {
   resolve,
   SECRET_SECTIONS,
   type LeafPath,
+  type FlatOverrides,
   type ResolvedSettings,
   type SecretSection,
   type StoredOverrides,
@@ -60,8 +61,15 @@ export interface SettingsView<T> {
 
 export type WriteResult = SettingsView<SettingsLevelRead> & { created: boolean };
 
+/** Told after a level was written or deleted (the schedule carries a user's own settings). */
+export interface SettingsListener {
+  settingsChanged(level: Level, id: string): Promise<void>;
+}
+
 /** The settings use cases of API.md: read, replace, merge and delete a level; resolve a user. */
 export class SettingsService {
+  readonly listeners: SettingsListener[] = [];
+
   constructor(
     private readonly repository: SettingsRepository,
     private readonly secrets: SecretBox,
@@ -82,7 +90,7 @@ export class SettingsService {
     mode: WriteMode,
     preconditions: Preconditions,
   ): Promise<WriteResult> {
-    return retryLostRaces(describe(level, id), isConditional(preconditions), async () => {
+    const result = await retryLostRaces(describe(level, id), isConditional(preconditions), async () => {
       const current = await this.load(level, id);
       checkPreconditions(current, preconditions);
       const organizationId = await this.organizationFor(level, current, body);
@@ -107,6 +115,18 @@ export class SettingsService {
       }
       return { body: toRead(level, saved), etag: toHttpEtag(saved.etag), created: !current };
     });
+    await this.notify(level, id);
+    return result;
+  }
+
+  /**
+   * After the write: a listener that fails fails the request (the write stands), so the
+   * caller's retry of the same write brings the listener up to date.
+   */
+  private async notify(level: Level, id: string): Promise<void> {
+    for (const listener of this.listeners) {
+      await listener.settingsChanged(level, id);
+    }
   }
 
   async remove(level: Exclude<Level, 'global'>, id: string, preconditions: Preconditions): Promise<void> {
@@ -122,6 +142,7 @@ export class SettingsService {
       }
       await deleteOrganization(this.repository, id, current);
     });
+    await this.notify(level, id);
   }
 
   /** Every leaf with its value and the level it came from. */
@@ -137,6 +158,31 @@ export class SettingsService {
     if (!(await this.repository.get('user', userId))) {
       throw notFound(`${describe('user', userId)} does not exist`);
     }
+  }
+
+  /** A user's own level (overrides and organization), undefined when the user does not exist. */
+  async userLevel(
+    userId: string,
+  ): Promise<{ overrides: FlatOverrides; organizationId?: string } | undefined> {
+    const user = await this.repository.get('user', userId);
+    return (
+      user && {
+        overrides: flatten(user.overrides),
+        ...(user.organizationId === undefined ? {} : { organizationId: user.organizationId }),
+      }
+    );
+  }
+
+  /** The global level (defaults included) and every organization's overrides, in one read. */
+  async sharedLevels(): Promise<{ global: ResolvedSettings; organizations: Map<string, FlatOverrides> }> {
+    const rows = await this.repository.listShared();
+    const global = rows.find((r) => r.level === 'global')?.record.overrides ?? {};
+    return {
+      global: resolve({ global: flatten(global) }),
+      organizations: new Map(
+        rows.filter((r) => r.level === 'organization').map((r) => [r.id, flatten(r.record.overrides)]),
+      ),
+    };
   }
 
   /** Resolved settings of one user, secrets still sealed, with where each level came from. */

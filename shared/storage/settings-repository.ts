@@ -74,6 +74,19 @@ export class SettingsRepository {
     }
   }
 
+  /** The global row and every organization's, in one listing (the schedule timer's read per minute). */
+  async listShared(): Promise<{ level: 'global' | 'organization'; id: string; record: SettingsRecord }[]> {
+    await this.tables.ready();
+    const out: { level: 'global' | 'organization'; id: string; record: SettingsRecord }[] = [];
+    for await (const e of this.table.listEntities<SettingsEntity>({
+      queryOptions: { filter: odata`PartitionKey eq ${'global'} or PartitionKey eq ${'organization'}` },
+    })) {
+      const level = e.partitionKey === 'global' ? 'global' : 'organization';
+      out.push({ level, id: e.rowKey, record: toRecord(e, e.etag) });
+    }
+    return out;
+  }
+
   async hasUsersInOrganization(organizationId: string): Promise<boolean> {
     await this.tables.ready();
     const pages = this.table

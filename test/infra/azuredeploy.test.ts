@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { buildFunctionTable } from '../../functions/index';
 import { loadConfig } from '../../shared/config/config';
 import { QUEUES } from '../../shared/messaging/messages';
+import { SCHEDULE_QUEUE } from '../../shared/messaging/schedule-queue';
 import { MAX_DELIVERY_COUNT } from '../../shared/scheduling/sync-worker';
 import {
   evaluateTemplate,
@@ -174,8 +175,11 @@ describe('infra/azuredeploy.json: the Function App', () => {
   });
 });
 
+/** Every queue the code sends to: the sync queues and the schedule's shard work. */
+const ALL_QUEUES = [...Object.values(QUEUES), SCHEDULE_QUEUE];
+
 describe('infra/azuredeploy.json: queues', () => {
-  it.each(Object.values(QUEUES))(
+  it.each(ALL_QUEUES)(
     '%s: sessions, duplicate detection ≥ 10 minutes, max delivery count as the sync worker expects',
     (queue) => {
       const found = ofType('Microsoft.ServiceBus/namespaces/queues').find(
@@ -288,7 +292,7 @@ describe('infra/azuredeploy.json: alerts', () => {
     throw new Error('no services: the table is only listed');
   }).map((f) => f.name);
 
-  it('dead-lettered sync messages: a metric alert on both queues of the namespace', () => {
+  it('dead-lettered messages: a metric alert on every queue of the namespace', () => {
     const alert = one('Microsoft.Insights/metricAlerts');
     const p = props(alert);
     expect(p.scopes).toEqual([namespace.id]);
@@ -301,7 +305,7 @@ describe('infra/azuredeploy.json: alerts', () => {
     expect((criterion?.dimensions as Props[])[0]).toEqual({
       name: 'EntityName',
       operator: 'Include',
-      values: Object.values(QUEUES),
+      values: ALL_QUEUES,
     });
   });
 

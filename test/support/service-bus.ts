@@ -1,6 +1,7 @@
 import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service-bus';
 import { startServiceBusEmulator, type ServiceBusEmulator } from '../../dev/servicebus';
 import { QUEUES } from '../../shared/messaging/messages';
+import { SCHEDULE_QUEUE } from '../../shared/messaging/schedule-queue';
 import { createServiceBusQueue, type ServiceBusSyncQueue } from '../../shared/messaging/service-bus-queue';
 import { MAX_DELIVERY_COUNT } from '../../shared/scheduling/sync-worker';
 
@@ -42,7 +43,7 @@ export async function drainSession(
 /** The local Service Bus with the deployed queue settings, the SyncQueue on it, and an SDK client to look. */
 export async function startTestServiceBus(): Promise<TestServiceBus> {
   const emulator = await startServiceBusEmulator({
-    queues: Object.values(QUEUES).map((name) => ({
+    queues: [...Object.values(QUEUES), SCHEDULE_QUEUE].map((name) => ({
       name,
       requiresSession: true,
       maxDeliveryCount: MAX_DELIVERY_COUNT,

@@ -17,13 +17,26 @@ describe('scheduled sync end to end', () => {
   let offset = 0;
   const advance = (minutes: number) => (offset += minutes * 60_000);
   const logs: string[] = [];
-  /** Fires the schedule timer; returns how many runs it queued (its log line says). */
+  /**
+   * Fires the schedule timer and waits for the shard work it queued (the dev host's queue
+   * consumer runs the scheduleShard function); returns how many runs the shards queued.
+   */
   const fireTimer = async () => {
     const from = logs.length;
     await stack.timers.fire('scheduleTimer');
-    const line = logs.slice(from).find((l) => l.includes('scheduleTimer: '));
-    const queued = / (\d+) queued/.exec(line ?? '')?.[1];
-    return queued === undefined ? 0 : Number(queued);
+    const line = logs.slice(from).find((l) => l.includes('scheduleTimer: ')) ?? '';
+    const timer = /slots \d{12}\.\.(\d{12}), (\d+) shards queued/.exec(line);
+    if (!timer) {
+      return 0;
+    }
+    const [, through, shards] = timer;
+    const done = await until(() => {
+      const lines = logs
+        .slice(from)
+        .filter((l) => l.includes(`scheduleShard: scheduleShard `) && l.includes(` through ${through}:`));
+      return lines.length >= Number(shards) ? lines : undefined;
+    });
+    return done.reduce((n, l) => n + Number(/ (\d+) queued/.exec(l)?.[1] ?? 0), 0);
   };
   const todoTitles = () =>
     stack.microsoft

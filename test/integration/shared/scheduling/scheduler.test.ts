@@ -2,51 +2,92 @@ import { randomBytes } from 'node:crypto';
 import { SecretBox } from '../../../../shared/crypto/secret-box';
 import type { SyncQueue } from '../../../../shared/messaging/sync-queue';
 import { QUEUES } from '../../../../shared/messaging/messages';
-import { Scheduler } from '../../../../shared/scheduling/scheduler';
-import { SettingsService } from '../../../../shared/settings/service';
 import {
-  ConnectionRepository,
-  type ConnectionStatus,
-} from '../../../../shared/storage/connection-repository';
-import { ScheduleRepository, type DueRow } from '../../../../shared/storage/schedule-repository';
+  createServiceBusShardQueue,
+  SCHEDULE_QUEUE,
+  shardWork,
+  type ShardQueue,
+  type ShardWork,
+} from '../../../../shared/messaging/schedule-queue';
+import { Scheduler, type SchedulerDeps, type ShardResult } from '../../../../shared/scheduling/scheduler';
+import { SettingsService } from '../../../../shared/settings/service';
+import { ScheduleRepository, shardOf, type DueRow } from '../../../../shared/storage/schedule-repository';
 import { GLOBAL_ID, SettingsRepository } from '../../../../shared/storage/settings-repository';
 import { SyncStateRepository } from '../../../../shared/storage/sync-state-repository';
 import { createTableStore } from '../../../../shared/storage/tables';
+import { countingTableStore, TableTraffic } from '../../../support/counting-tables';
 import { testConnectionString, uniquePrefix } from '../../../support/storage';
 import { startTestServiceBus, type TestServiceBus } from '../../../support/service-bus';
 
 const at = (hhmm: string, seconds = 30) =>
   new Date(`2026-11-24T${hhmm}:${String(seconds).padStart(2, '0')}Z`);
+const SHARDS = 4;
 
 const buses: TestServiceBus[] = [];
+const closing: { close(): Promise<void> }[] = [];
 afterEach(async () => {
+  for (const c of closing.splice(0)) {
+    await c.close();
+  }
   for (const bus of buses.splice(0)) {
     await bus.close();
   }
 });
 
-async function world() {
+async function world(options: { traffic?: TableTraffic; deps?: Partial<SchedulerDeps> } = {}) {
   const bus = await startTestServiceBus();
   buses.push(bus);
-  const tables = createTableStore(testConnectionString(), uniquePrefix());
+  const prefix = uniquePrefix();
+  const tables = options.traffic
+    ? countingTableStore(testConnectionString(), prefix, options.traffic)
+    : createTableStore(testConnectionString(), prefix);
   const settings = new SettingsService(
     new SettingsRepository(tables),
     new SecretBox([{ id: 'k', key: randomBytes(32) }]),
   );
-  const connections = new ConnectionRepository(tables);
-  const schedule = new ScheduleRepository(tables);
+  const schedule = new ScheduleRepository(tables, { shards: SHARDS });
   const states = new SyncStateRepository(tables);
-  const queue = bus.queue;
-  const scheduler = new Scheduler({ schedule, settings, connections, states, queue, pageSize: 3 });
-  /** What reached Service Bus for these users (task-sync), received and completed. */
-  const received = async (...users: string[]) => {
-    const got = [];
-    for (const u of users) {
-      got.push(...(await bus.drain(QUEUES.tasks, u)));
+  const shardQueue = createServiceBusShardQueue(bus.emulator.connectionString);
+  closing.push(shardQueue);
+  const deps: SchedulerDeps = { schedule, settings, states, queue: bus.queue, shardQueue, pageSize: 3 };
+  const scheduler = new Scheduler({ ...deps, ...options.deps });
+  settings.listeners.push(scheduler);
+  /** Shard work waiting on Service Bus, received and completed (one session per shard). */
+  const shardWorkQueued = async (): Promise<ShardWork[]> => {
+    const work: ShardWork[] = [];
+    for (let shard = 0; shard < SHARDS; shard++) {
+      for (const m of await bus.drain(SCHEDULE_QUEUE, `shard-${shard}`)) {
+        work.push(shardWork.parse(m.body));
+      }
     }
-    return got.map((m) => ({ messageId: m.messageId as string, body: m.body as unknown }));
+    return work;
   };
-  const ids = async (...users: string[]) => (await received(...users)).map((m) => m.messageId).sort();
+  /** One timer run and the shard work it queued, as the shard function runs it. */
+  const tick = async (now: Date, runner: Scheduler = scheduler) => {
+    const timer = await runner.fanOut(now);
+    const shards: ShardResult[] = [];
+    for (const work of await shardWorkQueued()) {
+      shards.push(await runner.runShard(work, now));
+    }
+    const sum = (key: 'read' | 'enqueued' | 'disabled' | 'movedMeanwhile') =>
+      shards.reduce((n, r) => n + r[key], 0);
+    return {
+      timer,
+      shards,
+      read: sum('read'),
+      enqueued: sum('enqueued'),
+      disabled: sum('disabled'),
+      movedMeanwhile: sum('movedMeanwhile'),
+    };
+  };
+  /** What reached Service Bus for these users (task-sync), received and completed. */
+  const ids = async (...users: string[]) => {
+    const got: string[] = [];
+    for (const u of users) {
+      got.push(...(await bus.drain(QUEUES.tasks, u)).map((m) => m.messageId as string));
+    }
+    return got.sort();
+  };
   await settings.write(
     'global',
     GLOBAL_ID,
@@ -55,95 +96,101 @@ async function world() {
     {},
   );
   await settings.write('organization', 'acme', { syncIntervalMinutes: 15 }, 'replace', {});
-  const user = async (
-    id: string,
-    overrides: Record<string, unknown> = {},
-    status: ConnectionStatus | null = 'connected',
-  ) => {
+  /** A user of acme, connected (on the schedule) at `connectedAt`'s next minute. */
+  const user = async (id: string, overrides: Record<string, unknown> = {}, connectedAt?: Date) => {
     await settings.write('user', id, { organizationId: 'acme', ...overrides }, 'replace', {});
-    if (status) {
-      const stamp = '2026-11-24T18:00:00Z';
-      await connections.saveAccount(id, {
-        status,
-        homeAccountId: `h-${id}`,
-        username: `${id}@contoso.example`,
-        displayName: id,
-        tenantId: 't',
-        scopes: [],
-        connectedAt: stamp,
-        updatedAt: stamp,
-      });
+    if (connectedAt) {
+      await scheduler.connected(id, connectedAt);
     }
   };
   const slots = async () => {
     const rows: DueRow[] = [];
-    for await (const page of schedule.due('000000000000', '209912312359', 100)) {
-      rows.push(...page);
+    for (let shard = 0; shard < SHARDS; shard++) {
+      for await (const page of schedule.due(shard, '209912312359', 100)) {
+        rows.push(...page);
+      }
     }
     return rows.map((r) => `${r.userId}/${r.entity}@${r.slot.slice(8)}`).sort();
   };
+  /** Only tasks: calendar stays disabled (global default) and is left out of `slots`. */
+  const taskSlots = async () => (await slots()).filter((s) => s.includes('/tasks@'));
   return {
     tables,
     settings,
-    connections,
     schedule,
     states,
-    queue,
     scheduler,
+    deps,
     user,
     slots,
-    received,
+    taskSlots,
     ids,
+    tick,
+    shardWorkQueued,
     bus,
   };
 }
 
-describe('Scheduler.fanOut (Azurite)', () => {
-  it('queues the due users only, one message each with the slot in its id, and moves them on by their interval', async () => {
+describe('Scheduler.fanOut and runShard (Azurite, Service Bus emulator)', () => {
+  it('queues one work item per shard, and the due users only, one message each with the slot in its id', async () => {
     const w = await world();
-    await w.user('a');
-    await w.user('b', { syncIntervalMinutes: 5 });
-    await w.user('c');
-    await w.schedule.place('a', 'tasks', '202611241900');
-    await w.schedule.place('b', 'tasks', '202611241901');
-    await w.schedule.place('c', 'tasks', '202611241910');
+    await w.user('a', {}, at('18:59')); // 19:00, acme: 15 minutes
+    await w.user('b', { syncIntervalMinutes: 5 }, at('19:00')); // 19:01, own interval 5
+    await w.user('c', {}, at('19:09')); // 19:10, not due
     await w.schedule.saveCursor({ through: '202611241859' });
 
-    const r = await w.scheduler.fanOut(at('19:01'));
+    const r = await w.tick(at('19:01'));
 
-    expect(r).toMatchObject({
-      read: 2,
-      enqueued: 2,
+    expect(r.timer).toMatchObject({
+      busy: false,
+      shards: SHARDS,
       slots: { from: '202611241900', through: '202611241901' },
     });
-    const got = await w.received('a', 'b', 'c');
-    expect(got.map((m) => m.messageId).sort()).toEqual([
+    expect(r.shards.map((s) => s.shard).sort()).toEqual([0, 1, 2, 3]);
+    expect(r).toMatchObject({ read: 4, enqueued: 2, disabled: 2 }); // calendar: disabled everywhere
+    expect(await w.ids('a', 'b', 'c')).toEqual([
       'schedule:a:tasks:202611241900',
       'schedule:b:tasks:202611241901',
     ]);
-    expect(got[0]!.body).toMatchObject({
-      entity: 'tasks',
-      reason: 'schedule',
-      requestedAt: at('19:01').toISOString(),
-    });
     // a: organization interval 15; b: own interval 5; c: not due, untouched
-    expect(await w.slots()).toEqual(['a/tasks@1915', 'b/tasks@1906', 'c/tasks@1910']);
-    expect((await w.states.get('a', 'tasks'))?.state.queuedAt).toBe(at('19:01').toISOString());
-    expect(await w.states.get('c', 'tasks')).toBeUndefined();
+    expect(await w.taskSlots()).toEqual(['a/tasks@1915', 'b/tasks@1906', 'c/tasks@1910']);
   });
 
-  it('does nothing on a re-run of the same minute, and one of two overlapping runs gets the work', async () => {
+  it('reads nothing but the due rows: per due user-entity at most 1.1 entities and 0.2 requests', async () => {
+    const traffic = new TableTraffic();
+    const w = await world({ traffic, deps: { pageSize: 100 } });
+    const users = Array.from({ length: 120 }, (_, i) => `u${i}`);
+    for (const u of users) {
+      await w.user(u, u.endsWith('0') ? { syncIntervalMinutes: 5 } : {}, at('18:59'));
+    }
+    await w.schedule.saveCursor({ through: '202611241859' });
+    await w.shardWorkQueued();
+    traffic.reset();
+    const r = await w.tick(at('19:00'));
+    expect(r).toMatchObject({ read: 240, enqueued: 120, disabled: 120 });
+    expect(traffic.entitiesRead / r.read).toBeLessThanOrEqual(1.1);
+    expect(traffic.requests / r.read).toBeLessThanOrEqual(0.2);
+    // every shard's work stayed in its own partition
+    const partitions = new Set(traffic.operations.map((o) => o.partition));
+    expect([...partitions].filter((p) => p.startsWith('shard-')).length).toBe(SHARDS);
+  });
+
+  it('does nothing on a re-run of the same minute; of two overlapping runs one gets the work; a repeated work item doubles nobody', async () => {
     const w = await world();
     for (const id of ['a', 'b', 'c', 'd']) {
-      await w.user(id);
-      await w.schedule.place(id, 'tasks', '202611241900');
+      await w.user(id, {}, at('18:59'));
     }
     await w.schedule.saveCursor({ through: '202611241859' });
     const [one, two] = await Promise.all([w.scheduler.fanOut(at('19:00')), w.scheduler.fanOut(at('19:00'))]);
     expect([one.busy, two.busy].sort()).toEqual([false, true]);
-    expect(one.enqueued + two.enqueued).toBe(4);
-    const again = await w.scheduler.fanOut(at('19:00', 50));
-    expect(again).toMatchObject({ busy: false, read: 0, enqueued: 0 });
+    const work = await w.shardWorkQueued();
+    expect(work).toHaveLength(SHARDS);
+    const first = await Promise.all(work.map((item) => w.scheduler.runShard(item, at('19:00'))));
+    const again = await Promise.all(work.map((item) => w.scheduler.runShard(item, at('19:00', 40))));
+    expect(first.reduce((n, r) => n + r.enqueued, 0)).toBe(4);
+    expect(again.reduce((n, r) => n + r.read + r.enqueued, 0)).toBe(0);
+    expect(await w.scheduler.fanOut(at('19:00', 50))).toMatchObject({ busy: false, shards: 0 });
+    expect(await w.shardWorkQueued()).toEqual([]);
     expect(await w.ids('a', 'b', 'c', 'd')).toEqual(
       ['a', 'b', 'c', 'd'].map((u) => `schedule:${u}:tasks:202611241900`),
     );
@@ -151,114 +198,217 @@ describe('Scheduler.fanOut (Azurite)', () => {
 
   it('catches up missed minutes in one run, keeping each user on their cadence', async () => {
     const w = await world();
-    await w.user('a');
-    await w.user('b', { syncIntervalMinutes: 1 });
-    await w.schedule.place('a', 'tasks', '202611241902');
-    await w.schedule.place('b', 'tasks', '202611241905');
+    await w.user('a', {}, at('19:01')); // 19:02
+    await w.user('b', { syncIntervalMinutes: 1 }, at('19:04')); // 19:05
     await w.schedule.saveCursor({ through: '202611241900' });
-    const r = await w.scheduler.fanOut(at('19:20'));
-    expect(r).toMatchObject({
-      read: 2,
-      enqueued: 2,
-      slots: { from: '202611241901', through: '202611241920' },
-    });
+    const r = await w.tick(at('19:20'));
+    expect(r.timer.slots).toEqual({ from: '202611241901', through: '202611241920' });
+    expect(r.enqueued).toBe(2);
     // a: 19:02 + 15 = 19:17 is past, so 19:32; b: every minute, so 19:21
-    expect(await w.slots()).toEqual(['a/tasks@1932', 'b/tasks@1921']);
+    expect(await w.taskSlots()).toEqual(['a/tasks@1932', 'b/tasks@1921']);
   });
 
-  it('reads the interval at due time: a change at user or organization level applies from the next slot', async () => {
+  it('applies an interval change at user or organization level from the next slot', async () => {
     const w = await world();
-    await w.user('a');
-    await w.user('b');
-    await w.schedule.place('a', 'tasks', '202611241900');
-    await w.schedule.place('b', 'tasks', '202611241900');
+    await w.user('a', {}, at('18:59'));
+    await w.user('b', {}, at('18:59'));
     await w.schedule.saveCursor({ through: '202611241859' });
-    await w.scheduler.fanOut(at('19:00'));
-    expect(await w.slots()).toEqual(['a/tasks@1915', 'b/tasks@1915']);
+    await w.tick(at('19:00'));
+    expect(await w.taskSlots()).toEqual(['a/tasks@1915', 'b/tasks@1915']);
     expect(await w.ids('a', 'b')).toHaveLength(2);
 
     await w.settings.write('user', 'a', { syncIntervalMinutes: 5 }, 'merge', {});
     await w.settings.write('organization', 'acme', { syncIntervalMinutes: 60 }, 'merge', {});
     // the pending slot stays: nothing moves before it comes due
-    expect(await w.slots()).toEqual(['a/tasks@1915', 'b/tasks@1915']);
-    await w.scheduler.fanOut(at('19:15'));
-    expect(await w.slots()).toEqual(['a/tasks@1920', 'b/tasks@2015']);
+    expect(await w.taskSlots()).toEqual(['a/tasks@1915', 'b/tasks@1915']);
+    await w.tick(at('19:15'));
+    expect(await w.taskSlots()).toEqual(['a/tasks@1920', 'b/tasks@2015']);
     expect(await w.ids('a', 'b')).toEqual(['schedule:a:tasks:202611241915', 'schedule:b:tasks:202611241915']);
+    // back to inheriting: the organization's 60 minutes from the next slot
+    await w.settings.write('user', 'a', { syncIntervalMinutes: null }, 'merge', {});
+    await w.tick(at('19:20'));
+    expect(await w.taskSlots()).toEqual(['a/tasks@2020', 'b/tasks@2015']);
   });
 
-  it('does not queue disabled or unconnected users: disabled move on, disconnected leave the schedule', async () => {
+  it('moves disabled users on without a run, enables from the next slot, and drops disconnected and deleted users', async () => {
     const w = await world();
-    await w.user('on');
-    await w.user('off', { tasks: { enabled: false } });
-    await w.user('gone', {}, 'disconnected');
-    await w.user('expired', {}, 'reconnect-required');
-    await w.user('never', {}, null);
-    for (const id of ['on', 'off', 'gone', 'expired', 'never']) {
-      await w.scheduler.connected(id, at('18:59'));
-    }
+    await w.user('on', {}, at('18:59'));
+    await w.user('off', { tasks: { enabled: false } }, at('18:59'));
+    await w.user('gone', {}, at('18:59'));
+    await w.user('deleted', {}, at('18:59'));
+    await w.scheduler.disconnected('gone');
+    await w.settings.remove('user', 'deleted', {});
     await w.schedule.saveCursor({ through: '202611241859' });
 
-    const r = await w.scheduler.fanOut(at('19:00'));
+    const r = await w.tick(at('19:00'));
 
-    const everyone = ['on', 'off', 'gone', 'expired', 'never'];
+    const everyone = ['on', 'off', 'gone', 'deleted'];
     expect(await w.ids(...everyone)).toEqual(['schedule:on:tasks:202611241900']);
-    // calendar is disabled for everyone (global default)
-    expect(r.skipped).toMatchObject({ disabled: 3, 'not-connected': 6 });
+    expect(r).toMatchObject({ read: 4, enqueued: 1, disabled: 3 }); // off's tasks, both calendars
     expect(await w.slots()).toEqual([
-      'expired/calendar@1915',
-      'expired/tasks@1915',
       'off/calendar@1915',
       'off/tasks@1915',
       'on/calendar@1915',
       'on/tasks@1915',
     ]);
-    // enabling takes effect at the next slot
     await w.settings.write('user', 'off', { tasks: { enabled: true } }, 'merge', {});
-    await w.scheduler.fanOut(at('19:15'));
+    await w.tick(at('19:15'));
     expect(await w.ids(...everyone)).toEqual([
       'schedule:off:tasks:202611241915',
       'schedule:on:tasks:202611241915',
     ]);
   });
 
-  it('drops a row left behind by a move that died halfway, without queueing it', async () => {
-    const w = await world();
-    await w.user('a');
-    await w.schedule.place('a', 'tasks', '202611241900');
-    const pointer = await w.schedule.get('a', 'tasks');
-    await w.schedule.place('a', 'tasks', '202611241930');
-    // a mover that read the pointer before: writes its new row, then loses at the pointer
-    await expect(
-      w.schedule.move({ userId: 'a', entity: 'tasks', slot: '202611241900' }, pointer!.etag, '202611241905'),
-    ).rejects.toMatchObject({ code: 'precondition-failed' });
+  it("keeps a user's change made while their shard is at work: re-decided, never lost or doubled", async () => {
+    let changed = false;
+    const w = await world({
+      deps: {
+        pageSize: 100,
+        // Before the first move in a's shard (reads pace 100, moves 3 per row): the user turns
+        // tasks off and shortens the interval.
+        paceFor: (shard) => async (n) => {
+          if (shard === shardOf('a', 'tasks', SHARDS) && n < 100 && !changed) {
+            changed = true;
+            await w.settings.write(
+              'user',
+              'a',
+              { syncIntervalMinutes: 5, tasks: { enabled: false } },
+              'merge',
+              {},
+            );
+          }
+        },
+      },
+    });
+    await w.user('a', {}, at('18:59'));
+    await w.user('b', {}, at('18:59'));
     await w.schedule.saveCursor({ through: '202611241859' });
-    const r = await w.scheduler.fanOut(at('19:10'));
-    expect(r).toMatchObject({ read: 1, enqueued: 0, skipped: { stale: 1 } });
-    expect(await w.slots()).toEqual(['a/tasks@1930']);
-    expect(await w.ids('a')).toEqual([]);
+    const r = await w.tick(at('19:00'));
+    expect(changed).toBe(true);
+    // a was queued before the change (a run that finds tasks disabled does nothing), once
+    expect(await w.ids('a', 'b')).toEqual(['schedule:a:tasks:202611241900', 'schedule:b:tasks:202611241900']);
+    expect(r.movedMeanwhile).toBe(0);
+    // a's new interval counts from this slot; one slot row each
+    expect(await w.taskSlots()).toEqual(['a/tasks@1905', 'b/tasks@1915']);
+    expect(await w.schedule.get('a', 'tasks')).toMatchObject({ intervalMinutes: 5, enabled: false });
   });
 
-  it('leaves the cursor and the rows when sending fails, and the next run sends the same ids', async () => {
+  it('spreads users over the shards and queues each exactly once across them', async () => {
     const w = await world();
-    await w.user('a');
-    await w.schedule.place('a', 'tasks', '202611241900');
+    const users = Array.from({ length: 24 }, (_, i) => `user-${i}`);
+    for (const u of users) {
+      await w.user(u, {}, at('18:59'));
+    }
+    await w.schedule.saveCursor({ through: '202611241859' });
+    const r = await w.tick(at('19:00'));
+    const perShard = r.shards.map((s) => s.enqueued);
+    expect(perShard.filter((n) => n > 0).length).toBe(SHARDS);
+    for (const s of r.shards) {
+      expect(s.enqueued).toBe(users.filter((u) => shardOf(u, 'tasks', SHARDS) === s.shard).length);
+    }
+    // on the queue: each once, nothing dropped as a duplicate
+    const queued = (await w.bus.peek(QUEUES.tasks)).map((m) => m.messageId as string).sort();
+    expect(queued).toEqual(users.map((u) => `schedule:${u}:tasks:202611241900`).sort());
+    expect(w.bus.emulator.sent(QUEUES.tasks)).toMatchObject({ accepted: users.length, duplicatesDropped: 0 });
+  });
+
+  it('continues a long backlog in new work items within the time budget, queueing everyone once', async () => {
+    const w = await world({ deps: { pageSize: 2, workBudgetMs: 0 } });
+    const users = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+    for (const u of users) {
+      await w.user(u, {}, at('18:59'));
+    }
+    await w.schedule.saveCursor({ through: '202611241859' });
+    await w.scheduler.fanOut(at('19:00'));
+    let work = await w.shardWorkQueued();
+    const parts: (number | undefined)[] = [];
+    let read = 0;
+    while (work.length > 0) {
+      for (const item of work) {
+        parts.push(item.part);
+        read += (await w.scheduler.runShard(item, at('19:00'))).read;
+      }
+      work = await w.shardWorkQueued();
+    }
+    expect(read).toBe(users.length * 2); // calendar rows too (disabled)
+    expect(Math.max(...parts.map((p) => p ?? 0))).toBeGreaterThanOrEqual(1);
+    expect(await w.ids(...users)).toEqual(users.map((u) => `schedule:${u}:tasks:202611241900`));
+    expect((await w.taskSlots()).every((s) => s.endsWith('@1915'))).toBe(true);
+  });
+
+  it('leaves the rows when sending fails, and the next work item sends the same ids', async () => {
+    const w = await world();
+    await w.user('a', {}, at('18:59'));
     await w.schedule.saveCursor({ through: '202611241859' });
     const down: SyncQueue = {
       send: () => Promise.reject(new Error('Service Bus unavailable')),
       close: () => Promise.resolve(),
     };
-    const outage = new Scheduler({ ...w, connections: w.connections, queue: down });
-    await expect(outage.fanOut(at('19:00'))).rejects.toThrow('Service Bus unavailable');
-    expect(await w.slots()).toEqual(['a/tasks@1900']);
-    expect(await w.scheduler.fanOut(at('19:01'))).toMatchObject({ busy: true }); // lease of the failed run
-    const r = await w.scheduler.fanOut(at('19:03'));
-    expect(r).toMatchObject({ enqueued: 1, slots: { from: '202611241900', through: '202611241903' } });
+    await w.scheduler.fanOut(at('19:00'));
+    const work = await w.shardWorkQueued();
+    const outage = new Scheduler({ ...w.deps, queue: down });
+    const mine = work.find((item) => item.shard === shardOf('a', 'tasks', SHARDS))!;
+    await expect(outage.runShard(mine, at('19:00'))).rejects.toThrow('Service Bus unavailable');
+    expect(await w.taskSlots()).toEqual(['a/tasks@1900']);
+    const r = await w.scheduler.runShard({ ...mine, through: '202611241901' }, at('19:01'));
+    expect(r).toMatchObject({ enqueued: 1 });
     expect(await w.ids('a')).toEqual(['schedule:a:tasks:202611241900']);
-    expect(await w.slots()).toEqual(['a/tasks@1915']);
+    expect(await w.taskSlots()).toEqual(['a/tasks@1915']);
+  });
+
+  it('keeps the cursor when the shard work cannot be queued, and queues the same minutes after the lease', async () => {
+    const w = await world();
+    await w.user('a', {}, at('18:59'));
+    await w.schedule.saveCursor({ through: '202611241859' });
+    const down: ShardQueue = {
+      send: () => Promise.reject(new Error('Service Bus unavailable')),
+      close: () => Promise.resolve(),
+    };
+    await expect(new Scheduler({ ...w.deps, shardQueue: down }).fanOut(at('19:00'))).rejects.toThrow(
+      'Service Bus unavailable',
+    );
+    expect(await w.scheduler.fanOut(at('19:01'))).toMatchObject({ busy: true }); // the failed run's lease
+    const r = await w.tick(at('19:03'));
+    expect(r.timer.slots).toEqual({ from: '202611241900', through: '202611241903' });
+    expect(await w.ids('a')).toEqual(['schedule:a:tasks:202611241900']);
   });
 });
 
 describe('Scheduler lifecycle (Azurite)', () => {
+  it('moves rows of the layout before sharding to the shards, keeping their slot, once', async () => {
+    const w = await world();
+    await w.user('old', { syncIntervalMinutes: 5 });
+    await w.user('both');
+    await w.scheduler.connected('both', at('19:10')); // reconnected after the upgrade: stays at 19:11
+    const table = w.tables.client('schedule');
+    await w.tables.ready();
+    for (const [id, slot] of [
+      ['old', '202611241858'],
+      ['both', '202611241930'],
+      ['nobody', '202611241900'],
+    ] as const) {
+      await table.createEntity({ partitionKey: slot, rowKey: `${id}:tasks`, userId: id, entity: 'tasks' });
+      await table.createEntity({ partitionKey: `user:${id}`, rowKey: `${id}:tasks`, slot });
+    }
+    await w.schedule.saveCursor({ through: '202611241859' });
+    const r = await w.tick(at('19:00'));
+    expect(r.timer.migrated).toBe(3);
+    expect(await w.schedule.get('both', 'tasks')).toMatchObject({ slot: '202611241911' });
+    expect(await w.schedule.get('nobody', 'tasks')).toBeUndefined();
+    const left: string[] = [];
+    for await (const e of table.listEntities()) {
+      if (/^\d{12}$|^user:/.test(e.partitionKey!)) {
+        left.push(`${e.partitionKey}/${e.rowKey}`);
+      }
+    }
+    expect(left).toEqual([]);
+    // old's overdue slot comes due with the next work item, on its own cadence (5 minutes)
+    await w.tick(at('19:01'));
+    expect(await w.ids('old')).toEqual(['schedule:old:tasks:202611241858']);
+    expect(await w.schedule.get('old', 'tasks')).toMatchObject({ slot: '202611241903', intervalMinutes: 5 });
+    expect((await w.scheduler.fanOut(at('19:02'))).migrated).toBeUndefined();
+  });
+
   it('schedules both entities at the next minute on connect, and removes them on disconnect', async () => {
     const w = await world();
     await w.user('a');
@@ -270,6 +420,18 @@ describe('Scheduler lifecycle (Azurite)', () => {
     await w.scheduler.disconnected('a');
     expect(await w.slots()).toEqual([]);
     expect(await w.scheduler.nextDue('a', 'tasks')).toBeNull();
+  });
+
+  it("carries the user's own settings and organization on the rows, kept current by every write", async () => {
+    const w = await world();
+    await w.settings.write('organization', 'beta', {}, 'replace', {});
+    await w.user('a', { syncIntervalMinutes: 5 }, at('19:04'));
+    expect(await w.schedule.get('a', 'tasks')).toMatchObject({ organizationId: 'acme', intervalMinutes: 5 });
+    await w.settings.write('user', 'a', { organizationId: 'beta', tasks: { enabled: false } }, 'replace', {});
+    const row = await w.schedule.get('a', 'tasks');
+    expect(row).toMatchObject({ organizationId: 'beta', enabled: false, slot: '202611241905' });
+    expect(row).not.toHaveProperty('intervalMinutes');
+    expect(await w.schedule.get('a', 'calendar')).not.toHaveProperty('enabled');
   });
 
   it('queues "sync now" per enabled entity with a fresh id per request, carrying confirmMassDelete', async () => {
@@ -285,7 +447,7 @@ describe('Scheduler lifecycle (Azurite)', () => {
     expect(first.skipped).toEqual([{ entity: 'calendar', reason: 'disabled' }]);
     expect(first.queued).toHaveLength(1);
     expect(second.queued[0]!.messageId).not.toBe(first.queued[0]!.messageId);
-    expect((await w.received('a')).map((m) => m.body)).toEqual([
+    expect((await w.bus.drain(QUEUES.tasks, 'a')).map((m) => m.body as unknown)).toEqual([
       {
         userId: 'a',
         entity: 'tasks',
@@ -295,6 +457,7 @@ describe('Scheduler lifecycle (Azurite)', () => {
       },
       { userId: 'a', entity: 'tasks', reason: 'manual', requestedAt: '2026-11-24T19:04:30.000Z' },
     ]);
+    expect((await w.states.get('a', 'tasks'))?.state.queuedAt).toBe(at('19:04').toISOString());
     await expect(w.scheduler.requestNow('nobody', ['tasks'], {}, at('19:04'))).rejects.toMatchObject({
       code: 'not-found',
     });

@@ -1,4 +1,4 @@
-import { nextSlot } from '../../../../shared/scheduling/scheduler';
+import { nextSlot } from '../../../../shared/scheduling/cadence';
 import { addMinutes, slotOf, slotTime } from '../../../../shared/storage/schedule-repository';
 
 describe('schedule slots', () => {
