@@ -141,13 +141,13 @@ export function startQueueConsumers(options: QueueConsumerOptions): QueueConsume
         await receiver.completeMessage(message);
       } else {
         log(
-          `[error] ${fn.name}: message ${message.messageId} failed (delivery ${message.deliveryCount! + 1}): ${reason(failure)}`,
+          `[error] ${fn.name}: message ${String(message.messageId)} failed (delivery ${message.deliveryCount! + 1}): ${reason(failure)}`,
         );
         await receiver.abandonMessage(message);
       }
     } catch (error) {
       // The lock was lost meanwhile: Service Bus delivers the message again, as in Azure.
-      log(`[warning] ${fn.name}: settling message ${message.messageId} failed: ${reason(error)}`);
+      log(`[warning] ${fn.name}: settling message ${String(message.messageId)} failed: ${reason(error)}`);
     }
   }
 

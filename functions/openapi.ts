@@ -27,9 +27,9 @@ export const openApi = (getServices: GetServices, describe: () => readonly HttpF
       security: 'none',
       responses: { 200: { description: 'OpenAPI 3.1 document' } },
     },
-    run: async () => {
+    run: () => {
       document ??= apiDocument(describe());
-      return json(200, document);
+      return Promise.resolve(json(200, document));
     },
   });
 };

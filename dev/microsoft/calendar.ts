@@ -14,6 +14,7 @@ import {
 import type { SimAccount } from './accounts';
 import { EXPIRED_TOKEN_410, expiredToken, graphError, type ExpiredTokenAnswer } from './respond';
 import type { GraphAnswer } from './todo';
+import { textOf } from '../text-of';
 
 /**
  * One mailbox's calendar as Exchange keeps it: single events, series masters with a
@@ -400,7 +401,7 @@ export class CalendarStore {
         continue;
       }
       const t = input[key] as { dateTime?: unknown; timeZone?: unknown } | undefined;
-      const zone = zoneOf(String(t?.timeZone ?? ''));
+      const zone = zoneOf(textOf(t?.timeZone ?? ''));
       if (typeof t?.dateTime !== 'string' || !zone || !DATE_TIME.test(t.dateTime)) {
         return { error: `Invalid ${key}.` };
       }
@@ -492,7 +493,7 @@ export class CalendarStore {
         }
         attendees.push({
           type: a.type === 'optional' || a.type === 'resource' ? a.type : 'required',
-          emailAddress: { name: String(a.emailAddress.name ?? ''), address: a.emailAddress.address },
+          emailAddress: { name: textOf(a.emailAddress.name ?? ''), address: a.emailAddress.address },
           status: { response: 'none', time: '0001-01-01T00:00:00Z' },
         });
       }
@@ -1041,13 +1042,13 @@ function setContent(
       }
       target.body = {
         contentType: b.contentType === 'html' ? 'html' : 'text',
-        content: String(b.content ?? ''),
+        content: textOf(b.content ?? ''),
       };
       return undefined;
     }
     case 'location': {
       const l = value as { displayName?: unknown } | null;
-      target.location = { displayName: String(l?.displayName ?? '') };
+      target.location = { displayName: textOf(l?.displayName ?? '') };
       return undefined;
     }
     case 'isReminderOn':

@@ -276,7 +276,7 @@ export function parseEventBody(
           /^[^@\s]+@[^@\s]+$/.test(a.email) &&
           (a.type === undefined ||
             a.type === null ||
-            ['organizer', 'required', 'optional'].includes(String(a.type))),
+            (typeof a.type === 'string' && ['organizer', 'required', 'optional'].includes(a.type))),
       );
     if (!ok) {
       bad('attendees', 'This value is not valid.');

@@ -21,6 +21,7 @@ import {
 } from './amqp';
 import { ManagementError, handleManagement, withBrokerAnnotations } from './management';
 import { LOCK_LOST, Queue, SESSION_LOCK_LOST, SettleError, type QueueOptions } from './queue-store';
+import { textOf } from '../text-of';
 
 export type { QueueOptions } from './queue-store';
 
@@ -330,7 +331,7 @@ export async function startServiceBusEmulator(options: {
     }
     if (found.rest === '$management') {
       delivery.accept();
-      const operation = String(asRecord(request.application_properties).operation ?? '');
+      const operation = textOf(asRecord(request.application_properties).operation ?? '');
       try {
         const result = handleManagement(operation, request.body, {
           queue: found.queue,
@@ -407,7 +408,7 @@ export async function startServiceBusEmulator(options: {
     settle(context, (q, token, t) => {
       if (error.condition !== DEAD_LETTER_CONDITION && error.condition !== undefined) {
         // Any other rejection is also a dead-letter, with the condition as its reason.
-        q.deadLetterMessage(token, t, String(error.condition), stringOrUndefined(error.description));
+        q.deadLetterMessage(token, t, textOf(error.condition), stringOrUndefined(error.description));
         return;
       }
       q.deadLetterMessage(
@@ -499,7 +500,7 @@ function setAttach(link: Sender | Receiver, fields: Record<string, unknown>): vo
 }
 
 function stringOrUndefined(value: unknown): string | undefined {
-  return value === undefined || value === null ? undefined : String(value);
+  return value === undefined || value === null ? undefined : textOf(value);
 }
 
 /** The SDK sends a JSON body as one data section of UTF-8 JSON; shown decoded when it is. */

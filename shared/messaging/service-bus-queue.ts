@@ -147,12 +147,12 @@ export async function sendInBatches(
       continue;
     }
     if (batch.count === 0) {
-      throw new Error(`Message ${message.messageId} is larger than a Service Bus batch.`);
+      throw new Error(`Message ${String(message.messageId)} is larger than a Service Bus batch.`);
     }
     await sender.sendMessages(batch);
     batch = await sender.createMessageBatch();
     if (!batch.tryAddMessage(message)) {
-      throw new Error(`Message ${message.messageId} is larger than a Service Bus batch.`);
+      throw new Error(`Message ${String(message.messageId)} is larger than a Service Bus batch.`);
     }
   }
   if (batch && batch.count > 0) {

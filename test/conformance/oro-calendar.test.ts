@@ -158,7 +158,7 @@ describe('Oro calendar REST API: the simulator answers as the published examples
     const post = created.body as Json;
     expect(Object.keys(post).sort()).toEqual(WRITE_KEYS);
     expect(post).toMatchObject({
-      id: expect.any(Number),
+      id: expect.any(Number) as unknown,
       invitationStatus: 'none',
       editableInvitationStatus: false,
       organizerDisplayName: 'Billy Wilf',
@@ -224,7 +224,7 @@ describe('Oro calendar REST API: the simulator answers as the published examples
     // A series' GET carries its recurrence (RestCalendarEventWithRecurrentEventTest.php:
     // `$result['recurrence']['id']`), the zone spelt as UserCalendarEventNormalizer::serializeRecurrence does.
     expect(after.recurrence).toMatchObject({
-      id: expect.any(Number),
+      id: expect.any(Number) as unknown,
       recurrenceType: 'daily',
       interval: 2,
       startTime: '2016-10-14T22:00:00+00:00',
@@ -496,8 +496,8 @@ describe('Oro calendar REST API: the simulator answers as the published examples
         start: '2016-10-20T10:00:00+00:00',
         end: '2016-10-20T10:30:00+00:00',
         allDay: false,
-        createdAt: expect.stringMatching(ORO_DATE),
-        updatedAt: expect.stringMatching(ORO_DATE),
+        createdAt: expect.stringMatching(ORO_DATE) as unknown,
+        updatedAt: expect.stringMatching(ORO_DATE) as unknown,
         editable: false,
         removable: false,
         calendarAlias: 'tasks',

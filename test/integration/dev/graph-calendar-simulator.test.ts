@@ -397,9 +397,24 @@ describe('Graph simulator: calendar', () => {
     const adele = sim.accounts.find((a) => a.username === USER)!;
     expect(new Set(everywhere.map((c) => c.accountOid))).toEqual(new Set([adele.oid]));
     expect(changes.slice(0, 3)).toEqual([
-      { accountOid: expect.any(String), resource: 'events', changeType: 'created', id: solo.body.id },
-      { accountOid: expect.any(String), resource: 'events', changeType: 'updated', id: solo.body.id },
-      { accountOid: expect.any(String), resource: 'events', changeType: 'deleted', id: solo.body.id },
+      {
+        accountOid: expect.any(String) as unknown,
+        resource: 'events',
+        changeType: 'created',
+        id: solo.body.id,
+      },
+      {
+        accountOid: expect.any(String) as unknown,
+        resource: 'events',
+        changeType: 'updated',
+        id: solo.body.id,
+      },
+      {
+        accountOid: expect.any(String) as unknown,
+        resource: 'events',
+        changeType: 'deleted',
+        id: solo.body.id,
+      },
     ]);
   });
 
@@ -433,7 +448,10 @@ describe('Graph simulator: calendar', () => {
     const count = sim.calendar(USER).all().length;
     const noStart = await api('POST', '/me/events', { subject: 'x' });
     expect(noStart.status).toBe(400);
-    expect(noStart.body.error).toMatchObject({ code: expect.any(String), message: expect.any(String) });
+    expect(noStart.body.error).toMatchObject({
+      code: expect.any(String) as unknown,
+      message: expect.any(String) as unknown,
+    });
     const badZone = await api('POST', '/me/events', {
       subject: 'x',
       start: at('2026-12-01T10:00:00', 'Mars/Olympus'),

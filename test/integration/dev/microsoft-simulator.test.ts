@@ -24,8 +24,8 @@ describe('Microsoft simulator wire behaviour', () => {
     expect(await none.json()).toEqual({
       error: {
         code: 'InvalidAuthenticationToken',
-        message: expect.any(String),
-        innerError: { 'request-id': expect.any(String), date: expect.any(String) },
+        message: expect.any(String) as unknown,
+        innerError: { 'request-id': expect.any(String) as unknown, date: expect.any(String) as unknown },
       },
     });
     const wrongAudience = await sim.issueToken({ audience: 'api://oro-m365-sync', roles: ['Sync.Admin'] });

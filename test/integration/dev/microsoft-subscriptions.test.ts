@@ -136,10 +136,15 @@ describe('Microsoft simulator: change-notification subscriptions', () => {
       subscriptionId: id,
       subscriptionExpirationDateTime: created.body.expirationDateTime,
       changeType: 'created',
-      resource: expect.stringMatching(new RegExp(`^Users/[^/]+/todo/lists/${todo.listId}/tasks/${task.id}$`)),
-      resourceData: expect.objectContaining({ '@odata.type': '#Microsoft.Graph.todoTask', id: task.id }),
+      resource: expect.stringMatching(
+        new RegExp(`^Users/[^/]+/todo/lists/${todo.listId}/tasks/${task.id}$`),
+      ) as unknown,
+      resourceData: expect.objectContaining({
+        '@odata.type': '#Microsoft.Graph.todoTask',
+        id: task.id,
+      }) as unknown,
       clientState: 'c'.repeat(128),
-      tenantId: expect.any(String),
+      tenantId: expect.any(String) as unknown,
     });
 
     sim.subscriptions.autoNotify = false;
@@ -182,8 +187,11 @@ describe('Microsoft simulator: change-notification subscriptions', () => {
       expect.objectContaining({
         subscriptionId: created.body.id,
         changeType: 'created',
-        resource: expect.stringMatching(new RegExp(`/events/${event.id}$`)),
-        resourceData: expect.objectContaining({ '@odata.type': '#Microsoft.Graph.Event', id: event.id }),
+        resource: expect.stringMatching(new RegExp(`/events/${event.id}$`)) as unknown,
+        resourceData: expect.objectContaining({
+          '@odata.type': '#Microsoft.Graph.Event',
+          id: event.id,
+        }) as unknown,
       }),
     ]);
   });

@@ -1,5 +1,20 @@
 import { startOroSimulator, type OroSimulator } from '../../../dev/oro/simulator';
 
+/** The part of a created row (or a PUT's answer) these tests read. */
+interface Row {
+  id: number;
+  uid: string;
+}
+/** FOSRestBundle's form error tree, as Oro answers a 400. */
+interface FormErrors {
+  errors?: string[];
+  children: Record<string, FormErrors>;
+}
+interface Invalid {
+  message: string;
+  errors: FormErrors;
+}
+
 /** The Oro simulator's calendar endpoints over real HTTP, as the adapter sees them. */
 describe('Oro simulator: calendar events (REST), as stock Oro 6.1 answers them', () => {
   let oro: OroSimulator;
@@ -7,7 +22,12 @@ describe('Oro simulator: calendar events (REST), as stock Oro 6.1 answers them',
   let token = '';
   const REST = '/api/rest/latest';
 
-  const call = async (method: string, path: string, body?: unknown, type = 'application/json') => {
+  const call = async <T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    type = 'application/json',
+  ) => {
     const res = await fetch(`${oro.url}${path}`, {
       method,
       headers: {
@@ -20,7 +40,7 @@ describe('Oro simulator: calendar events (REST), as stock Oro 6.1 answers them',
     return {
       status: res.status,
       type: res.headers.get('content-type'),
-      body: text ? JSON.parse(text) : undefined,
+      body: (text ? JSON.parse(text) : undefined) as T,
     };
   };
 
@@ -108,11 +128,11 @@ describe('Oro simulator: calendar events (REST), as stock Oro 6.1 answers them',
       uid: 'link-1',
       notifyAttendees: 'none',
     };
-    const created = await call('POST', `${REST}/calendarevents`, body);
+    const created = await call<Row>('POST', `${REST}/calendarevents`, body);
     expect(created.status).toBe(201);
     // BasicCrudTest::getResponseArray
     expect(created.body).toEqual({
-      id: expect.any(Number),
+      id: expect.any(Number) as unknown,
       uid: 'link-1',
       invitationStatus: 'none',
       editableInvitationStatus: false,
@@ -127,7 +147,7 @@ describe('Oro simulator: calendar events (REST), as stock Oro 6.1 answers them',
       message: 'Validation Failed',
       errors: { children: { uid: { errors: ['This value is already used.'] } } },
     });
-    const generated = await call('POST', `${REST}/calendarevents`, { ...body, uid: undefined });
+    const generated = await call<Row>('POST', `${REST}/calendarevents`, { ...body, uid: undefined });
     expect(generated.body.uid).toMatch(/^[0-9a-f-]{36}$/);
 
     const read = await call('GET', `${REST}/calendarevents/${created.body.id}`);
@@ -152,7 +172,10 @@ describe('Oro simulator: calendar events (REST), as stock Oro 6.1 answers them',
       end: '2026-05-05T09:30:00Z',
     });
     clock += 60_000;
-    const put = await call('PUT', `${REST}/calendarevents/${e.id}`, { title: 'B', notifyAttendees: 'none' });
+    const put = await call<Partial<Row>>('PUT', `${REST}/calendarevents/${e.id}`, {
+      title: 'B',
+      notifyAttendees: 'none',
+    });
     expect(put.status).toBe(200);
     expect(put.body.id).toBeUndefined();
     expect(oro.calendar.event(e.id)).toMatchObject({
@@ -238,13 +261,13 @@ describe('Oro simulator: calendar events (REST), as stock Oro 6.1 answers them',
       ],
     ];
     for (const [body, field] of cases) {
-      const res = await call('POST', `${REST}/calendarevents`, body);
+      const res = await call<Invalid>('POST', `${REST}/calendarevents`, body);
       expect(res.status).toBe(400);
-      expect(res.body.errors.children.recurrence.children[field].errors).toHaveLength(1);
+      expect(res.body.errors.children.recurrence!.children[field]!.errors).toHaveLength(1);
     }
-    const blank = await call('POST', `${REST}/calendarevents`, { ...base, title: ' ' });
+    const blank = await call<Invalid>('POST', `${REST}/calendarevents`, { ...base, title: ' ' });
     expect(blank.body.errors.children.title).toEqual({ errors: ['This value should not be blank.'] });
-    const extra = await call('POST', `${REST}/calendarevents`, { ...base, colour: 'red' });
+    const extra = await call<Invalid>('POST', `${REST}/calendarevents`, { ...base, colour: 'red' });
     expect(extra.body.errors.children.colour).toBeDefined();
     const backwards = await call('POST', `${REST}/calendarevents`, { ...base, end: '2026-05-04T08:00:00Z' });
     expect(backwards.status).toBe(400);
@@ -267,19 +290,19 @@ describe('Oro simulator: calendar events (REST), as stock Oro 6.1 answers them',
       }),
     );
     const since = encodeURIComponent(new Date(clock - 5_000).toISOString().replace('.000Z', '+00:00'));
-    const all = await call(
+    const all = await call<Row[]>(
       'GET',
       `${REST}/calendarevents?calendar=${cal}&page=1&limit=100&updatedAt%3E${since}`,
     );
     expect(all.status).toBe(200);
     expect(Array.isArray(all.body)).toBe(true);
-    expect(all.body.map((e: { id: number }) => e.id).sort()).toEqual(fresh.map((e) => e.id).sort());
+    expect(all.body.map((e) => e.id).sort()).toEqual(fresh.map((e) => e.id).sort());
     const pages = [1, 2].map((page) =>
-      call('GET', `${REST}/calendarevents?calendar=${cal}&limit=2&page=${page}`),
+      call<Row[]>('GET', `${REST}/calendarevents?calendar=${cal}&limit=2&page=${page}`),
     );
     const [p1, p2] = await Promise.all(pages);
     expect(p1!.body).toHaveLength(2);
-    expect(new Set([...p1!.body, ...p2!.body].map((e: { id: number }) => e.id))).toEqual(
+    expect(new Set([...p1!.body, ...p2!.body].map((e) => e.id))).toEqual(
       new Set([old.id, ...fresh.map((e) => e.id)]),
     );
     const paged = `${REST}/calendarevents?calendar=${cal}&page=1&limit=10`;
@@ -287,7 +310,7 @@ describe('Oro simulator: calendar events (REST), as stock Oro 6.1 answers them',
     expect((await call('GET', `${paged}&colour=red`)).status).toBe(400);
     expect((await call('GET', `${REST}/calendarevents`)).status).toBe(400);
     // cgetAction: neither start/end nor page/limit is a 400; a calendar nobody owns lists nothing.
-    const neither = await call('GET', `${REST}/calendarevents?calendar=${cal}`);
+    const neither = await call<Invalid>('GET', `${REST}/calendarevents?calendar=${cal}`);
     expect(neither.status).toBe(400);
     expect(neither.body.message).toContain('"page" and "limit"');
     expect((await call('GET', `${REST}/calendarevents?calendar=999999&page=1&limit=10`)).body).toEqual([]);
@@ -333,16 +356,16 @@ describe('Oro simulator: calendar events (REST), as stock Oro 6.1 answers them',
     ]);
     // CalendarEventRepository::addRecurringEventFilter: "… OR e.id = :recurringEventId" — the
     // series itself comes with its two exception rows.
-    const exceptions = await call(
+    const exceptions = await call<Row[]>(
       'GET',
       `${REST}/calendarevents?calendar=${cal}&recurringEventId=${series.id}&page=1&limit=50`,
     );
-    expect(exceptions.body.map((r: { id: number }) => r.id).sort((a: number, b: number) => a - b)).toEqual(
+    expect(exceptions.body.map((r) => r.id).sort((a, b) => a - b)).toEqual(
       [series.id, moved.id, cancelled.id].sort((a, b) => a - b),
     );
     expect(exceptions.body).toHaveLength(3);
     // An exception must sit on an occurrence of the pattern.
-    const off = await call('POST', `${REST}/calendarevents`, {
+    const off = await call<Invalid>('POST', `${REST}/calendarevents`, {
       calendar: cal,
       title: 'x',
       start: '2026-06-02T07:00:00Z',
@@ -385,14 +408,14 @@ describe('Oro simulator: calendar events (REST), as stock Oro 6.1 answers them',
       allDay: false,
       attendees,
     };
-    const quiet = await call('POST', `${REST}/calendarevents`, { ...base, notifyAttendees: 'none' });
+    const quiet = await call<Row>('POST', `${REST}/calendarevents`, { ...base, notifyAttendees: 'none' });
     await call('PUT', `${REST}/calendarevents/${quiet.body.id}`, {
       title: 'Meet 2',
       notifyAttendees: 'none',
     });
     await call('DELETE', `${REST}/calendarevents/${quiet.body.id}?notifyAttendees=none`);
     expect(oro.calendar.notifications()).toBe(before);
-    const loud = await call('POST', `${REST}/calendarevents`, base);
+    const loud = await call<Row>('POST', `${REST}/calendarevents`, base);
     await call('PUT', `${REST}/calendarevents/${loud.body.id}`, { title: 'Meet 3' });
     await call('DELETE', `${REST}/calendarevents/${loud.body.id}`);
     expect(oro.calendar.notifications()).toBe(before + 3);

@@ -33,7 +33,7 @@ describe('NCRONTAB', () => {
 });
 
 describe('dev timers', () => {
-  const recorder = (schedule: string, work: () => Promise<void> = async () => undefined) => {
+  const recorder = (schedule: string, work: () => Promise<void> = () => Promise.resolve()) => {
     const calls: { timer: Timer; context: InvocationContext }[] = [];
     const fn: TimerFunctionDefinition = {
       kind: 'timer',

@@ -49,10 +49,10 @@ it('sends each message to its entity queue with sessionId = userId, the messageI
   ]);
   const tasks = await drainSession(client, QUEUES.tasks, '201');
   const calendar = await drainSession(client, QUEUES.calendar, '201');
-  expect(tasks.map((m) => [m.messageId, m.sessionId, m.body])).toEqual([
+  expect(tasks.map((m) => [m.messageId, m.sessionId, m.body as unknown])).toEqual([
     ['manual:201:tasks:a', '201', body('201', 'tasks')],
   ]);
-  expect(calendar.map((m) => [m.messageId, m.body])).toEqual([
+  expect(calendar.map((m) => [m.messageId, m.body as unknown])).toEqual([
     ['manual:201:calendar:a', body('201', 'calendar')],
   ]);
   expect(tasks[0]?.contentType).toBe('application/json');
@@ -123,7 +123,7 @@ it('reports an unreachable namespace as dependency-unavailable', async () => {
     expect(error).toBeInstanceOf(AppError);
     expect(error).toMatchObject({
       code: 'dependency-unavailable',
-      message: expect.stringContaining('task-sync'),
+      message: expect.stringContaining('task-sync') as unknown,
     });
   } finally {
     await unreachable.close();

@@ -45,8 +45,9 @@ describe('Microsoft calendar side against the Graph simulator', () => {
       createGraphClient(sim.graphUrl, () => sim.graphToken(USER)),
       {
         now: () => new Date(now),
-        sleep: async (ms) => {
+        sleep: (ms) => {
           sleeps.push(ms);
+          return Promise.resolve();
         },
         pageSize: 25,
       },
@@ -140,7 +141,7 @@ describe('Microsoft calendar side against the Graph simulator', () => {
     const read = await s.read(undefined, new Set());
     expect(upserts(read.changes).map((u) => u.fields.title)).toEqual(['fine']);
     expect(read.unmapped).toEqual([
-      { id: custom.id, reason: expect.stringContaining('tzone://Microsoft/Custom') },
+      { id: custom.id, reason: expect.stringContaining('tzone://Microsoft/Custom') as unknown },
     ]);
   });
 
@@ -321,7 +322,7 @@ describe('Microsoft calendar side against the Graph simulator', () => {
     expect(refused).toMatchObject({
       ok: false,
       retryable: false,
-      error: expect.stringContaining('cancelled'),
+      error: expect.stringContaining('cancelled') as unknown,
     });
   });
 
@@ -379,8 +380,8 @@ describe('Microsoft calendar side against the Graph simulator', () => {
               expect.objectContaining({ originalStart: '2026-12-01T15:00:00Z' }),
               { originalStart: '2026-12-08T15:00:00Z', cancelled: true },
             ],
-          }),
-        }),
+          }) as unknown,
+        }) as unknown,
       },
     ]);
     expect(upserts(cancelled.changes)[0]!.version).not.toBe(upserts(moved.changes)[0]!.version);
@@ -559,7 +560,7 @@ describe('Microsoft calendar side against the Graph simulator', () => {
     const read = await s.read(undefined, new Set([id]));
     const items = new Map(upserts(read.changes).map((u) => [u.id, u]));
     expect(items.get(invitation.id)).toMatchObject({
-      readOnly: expect.stringContaining('Boss'),
+      readOnly: expect.stringContaining('Boss') as unknown,
       fields: { organizer: { email: 'boss@fabrikam.example', name: 'Boss' } },
     });
     expect(items.get(id)).toMatchObject({ fields: copy });

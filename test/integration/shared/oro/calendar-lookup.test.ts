@@ -49,7 +49,7 @@ describe("Oro calendar side: finding the user's calendar", () => {
     });
     const read = await side(stock, '21', stock.calendar.defaultCalendar('21')).read(undefined, new Set());
     expect(read.changes).toEqual([
-      { type: 'upsert', item: expect.objectContaining({ id: String(mine.id) }) },
+      { type: 'upsert', item: expect.objectContaining({ id: String(mine.id) }) as unknown },
     ]);
   });
 
@@ -77,7 +77,9 @@ describe("Oro calendar side: finding the user's calendar", () => {
     });
     open.calendar.defaultCalendar('24');
     const read = await side(open, '23').read(undefined, new Set());
-    expect(read.changes).toEqual([{ type: 'upsert', item: expect.objectContaining({ id: String(ev.id) }) }]);
+    expect(read.changes).toEqual([
+      { type: 'upsert', item: expect.objectContaining({ id: String(ev.id) }) as unknown },
+    ]);
     expect(JSON.parse(read.cursor)).toMatchObject({ calendar: open.calendar.defaultCalendar('23') });
   });
 
@@ -103,7 +105,9 @@ describe("Oro calendar side: finding the user's calendar", () => {
         { type: 'delete', id: String(first.id) },
         {
           type: 'upsert',
-          item: expect.objectContaining({ fields: expect.objectContaining({ title: 'new calendar' }) }),
+          item: expect.objectContaining({
+            fields: expect.objectContaining({ title: 'new calendar' }) as unknown,
+          }) as unknown,
         },
       ]),
     );
@@ -119,16 +123,16 @@ describe("Oro calendar side: finding the user's calendar", () => {
     expect(stock.requestCounts()).toEqual({ 'GET /api/rest/latest/calendarevents': 1 });
     await expect(checkCalendar(client(stock), '27', undefined)).resolves.toEqual({
       ok: false,
-      detail: expect.stringContaining('set calendar.oroCalendarId in the settings of user "27"'),
+      detail: expect.stringContaining('set calendar.oroCalendarId in the settings of user "27"') as unknown,
     });
     await expect(checkCalendar(client(stock), '27', 987_654)).resolves.toEqual({
       ok: true,
-      detail: expect.stringContaining('no events yet'),
+      detail: expect.stringContaining('no events yet') as unknown,
     });
     stock.failNext('error-500');
     await expect(checkCalendar(client(stock), '21', calendar)).resolves.toEqual({
       ok: false,
-      detail: expect.stringContaining('Oro answered 500'),
+      detail: expect.stringContaining('Oro answered 500') as unknown,
     });
   });
 });

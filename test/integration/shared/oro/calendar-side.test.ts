@@ -54,8 +54,9 @@ describe('Oro calendar side against the Oro simulator', () => {
     return new OroCalendarSide(
       new OroClient(conn(oro), tokens, {
         timeoutMs,
-        sleep: async (ms) => {
+        sleep: (ms) => {
           sleeps.push(ms);
+          return Promise.resolve();
         },
       }),
       userId,
@@ -118,7 +119,7 @@ describe('Oro calendar side against the Oro simulator', () => {
         start: '2026-05-06',
         end: '2026-05-08',
         reminderMinutes: null,
-      }),
+      }) as unknown,
     });
     expect(items.every((i) => i.readOnly === undefined)).toBe(true);
   });
@@ -353,8 +354,10 @@ describe('Oro calendar side against the Oro simulator', () => {
     const id = written((await s.write([{ op: 'create', side: 'oro', linkId: 'I-1', fields: copy }]))[0]!);
     const items = upserts(await s.read(undefined, new Set()));
     expect(items.find((i) => i.id === String(invited.id))).toMatchObject({
-      readOnly: expect.stringContaining('The Boss'),
-      fields: expect.objectContaining({ organizer: { email: 'boss@example.com', name: 'The Boss' } }),
+      readOnly: expect.stringContaining('The Boss') as unknown,
+      fields: expect.objectContaining({
+        organizer: { email: 'boss@example.com', name: 'The Boss' },
+      }) as unknown,
     });
     expect(items.find((i) => i.id === id)?.readOnly).toEqual(expect.any(String));
     expect(items.find((i) => i.id === id)?.fields).toEqual(copy);
@@ -369,7 +372,11 @@ describe('Oro calendar side against the Oro simulator', () => {
     const [item] = upserts(await side('13').read(undefined, new Set()));
     expect(item).toMatchObject({ id, linkId: 'crash-1' });
     const [again] = await s.write([{ op: 'create', side: 'oro', linkId: 'crash-1', fields: event() }]);
-    expect(again).toMatchObject({ ok: false, retryable: false, error: expect.stringContaining('uid') });
+    expect(again).toMatchObject({
+      ok: false,
+      retryable: false,
+      error: expect.stringContaining('uid') as unknown,
+    });
     expect(oro.calendar.events('13')).toHaveLength(1);
   });
 
@@ -547,7 +554,7 @@ describe('Oro calendar side against the Oro simulator', () => {
     const full = await s.read(undefined, linked);
     expect(full.changes).toEqual([]);
     expect(full.unmapped).toEqual([
-      { id: String(single.id), reason: expect.stringContaining('allDay') },
+      { id: String(single.id), reason: expect.stringContaining('allDay') as unknown },
       { id: String(master.id), reason: 'one of its exception rows could not be read' },
     ]);
     expect(s.readNotes).toHaveLength(3);
@@ -573,7 +580,7 @@ describe('Oro calendar side against the Oro simulator', () => {
     expect(refused).toMatchObject({
       ok: false,
       retryable: false,
-      error: expect.stringContaining('originalStart'),
+      error: expect.stringContaining('originalStart') as unknown,
     });
 
     oro.failNext('apply-then-drop');
@@ -627,7 +634,7 @@ describe('Oro calendar side against the Oro simulator', () => {
     expect(refused).toMatchObject({
       ok: false,
       retryable: false,
-      error: expect.stringContaining('one week day'),
+      error: expect.stringContaining('one week day') as unknown,
     });
     expect(oro.calendar.events('18')).toEqual([]);
     // Written behind the API's back: a yearly interval Oro's own form would refuse.
@@ -647,7 +654,9 @@ describe('Oro calendar side against the Oro simulator', () => {
     });
     const read = await s.read(undefined, new Set());
     expect(read.changes).toEqual([]);
-    expect(read.unmapped).toEqual([{ id: String(odd.id), reason: expect.stringContaining('18 months') }]);
+    expect(read.unmapped).toEqual([
+      { id: String(odd.id), reason: expect.stringContaining('18 months') as unknown },
+    ]);
     expect(s.readNotes).toEqual([expect.stringMatching(new RegExp(`${odd.id}.*18 months`))]);
   });
 

@@ -106,14 +106,14 @@ describe('SyncWorker (Azurite)', () => {
   it('keeps a newer queued mark: another run is still pending', async () => {
     const w = world();
     await w.states.markQueued('101', 'tasks', at(30));
-    await w.worker.handle(message(), { count: 1 }, async () => ok);
+    await w.worker.handle(message(), { count: 1 }, () => Promise.resolve(ok));
     expect((await w.states.get('101', 'tasks'))?.state.queuedAt).toBe(at(30).toISOString());
   });
 
   it('turns a throttled run into a scheduled retry after Retry-After, marked queued, and a redelivery does not add one', async () => {
     const w = world();
     const m = message({ confirmMassDelete: true });
-    const handled = await w.worker.handle(m, { count: 1 }, async () => throttled(300_000));
+    const handled = await w.worker.handle(m, { count: 1 }, () => Promise.resolve(throttled(300_000)));
     expect(handled).toMatchObject({ outcome: 'retry', attempt: 1, at: at(300) });
     expect(await onQueue()).toEqual([
       {
@@ -125,21 +125,21 @@ describe('SyncWorker (Azurite)', () => {
     ]);
     expect(bus.emulator.counts(QUEUES.tasks).scheduled).toBe(1);
     expect((await w.states.get('101', 'tasks'))?.state.queuedAt).toBe(NOW.toISOString());
-    await w.worker.handle(m, { count: 2 }, async () => throttled(300_000));
+    await w.worker.handle(m, { count: 2 }, () => Promise.resolve(throttled(300_000)));
     expect(await onQueue()).toHaveLength(1);
     expect(bus.emulator.sent(QUEUES.tasks).duplicatesDropped).toBe(1);
   });
 
   it('backs off exponentially over retries and gives up after the last one, saying so in the status', async () => {
     const w = world();
-    const third = await w.worker.handle(message({ reason: 'retry', attempt: 2 }), { count: 1 }, async () =>
-      throttled(),
+    const third = await w.worker.handle(message({ reason: 'retry', attempt: 2 }), { count: 1 }, () =>
+      Promise.resolve(throttled()),
     );
     expect(third).toMatchObject({ outcome: 'retry', attempt: 3, at: new Date(NOW.getTime() + 120_000) });
     const last = await w.worker.handle(
       message({ reason: 'retry', attempt: RETRY_POLICY.maxRetries }),
       { count: 1 },
-      async () => throttled(),
+      () => Promise.resolve(throttled()),
     );
     expect(last).toMatchObject({ outcome: 'gave-up', attempts: RETRY_POLICY.maxRetries });
     expect(await onQueue()).toHaveLength(1);
@@ -157,7 +157,7 @@ describe('SyncWorker (Azurite)', () => {
       result: EMPTY,
       requests: { oro: 0, microsoft: 0 },
     };
-    expect(await w.worker.handle(message(), { count: 1 }, async () => busy)).toMatchObject({
+    expect(await w.worker.handle(message(), { count: 1 }, () => Promise.resolve(busy))).toMatchObject({
       outcome: 'retry',
     });
   });
@@ -175,10 +175,10 @@ describe('SyncWorker (Azurite)', () => {
       result: { ...EMPTY, errors: 2 },
       error: '2 item(s) failed',
     };
-    expect(await w.worker.handle(message(), { count: 1 }, async () => notReady)).toMatchObject({
+    expect(await w.worker.handle(message(), { count: 1 }, () => Promise.resolve(notReady))).toMatchObject({
       outcome: 'done',
     });
-    expect(await w.worker.handle(message(), { count: 1 }, async () => itemFailed)).toMatchObject({
+    expect(await w.worker.handle(message(), { count: 1 }, () => Promise.resolve(itemFailed))).toMatchObject({
       outcome: 'done',
     });
     expect(await onQueue()).toEqual([]);
@@ -186,9 +186,7 @@ describe('SyncWorker (Azurite)', () => {
 
   it('rethrows an unexpected failure; on the last delivery it first records it so the dead-lettered run shows', async () => {
     const w = world();
-    const boom = async (): Promise<EntityRun> => {
-      throw new Error('table storage timed out');
-    };
+    const boom = (): Promise<EntityRun> => Promise.reject(new Error('table storage timed out'));
     await expect(w.worker.handle(message(), { count: 4 }, boom)).rejects.toThrow('table storage timed out');
     expect(await w.states.get('101', 'tasks')).toBeUndefined();
     await expect(w.worker.handle(message(), { count: 5 }, boom)).rejects.toThrow('table storage timed out');

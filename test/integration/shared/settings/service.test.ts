@@ -104,7 +104,7 @@ describe('SettingsService (Azurite)', () => {
       service.write('user', 'u1', { syncIntervalMinutes: 3 }, 'replace', {}),
     ).rejects.toMatchObject({
       code: 'validation',
-      fieldErrors: [{ path: 'organizationId', message: expect.any(String) }],
+      fieldErrors: [{ path: 'organizationId', message: expect.any(String) as unknown }],
     });
     await service.write('organization', 'home', {}, 'replace', {});
     const created = await service.write('user', 'u1', { organizationId: 'home' }, 'replace', {});

@@ -13,7 +13,7 @@ describe('SettingsRepository (Azurite)', () => {
       organizationId: 'org-1',
     });
     const read = await repo.get('user', 'u-round');
-    expect(read).toEqual({ ...created, updatedAt: expect.any(String) });
+    expect(read).toEqual({ ...created, updatedAt: expect.any(String) as unknown });
     expect(read?.overrides).toEqual({ calendar: { enabled: true }, syncIntervalMinutes: 7 });
     expect(read?.organizationId).toBe('org-1');
     expect(read?.etag).toBe(created.etag);

@@ -139,7 +139,7 @@ describe('calendar sync runs over both simulators and Azurite', () => {
     expect(log[0]).toMatchObject({
       action: 'skip',
       outcome: 'skipped',
-      detail: expect.stringContaining('Boss'),
+      detail: expect.stringContaining('Boss') as unknown,
     });
   });
 

@@ -108,7 +108,9 @@ describe('applyWrite', () => {
       const outcome = applyWrite({}, { oro: { clientSecretSet: true } }, 'merge', seal);
       expect(outcome).toEqual({
         ok: false,
-        errors: [{ path: 'oro.clientSecretSet', message: expect.stringContaining('no secret is stored') }],
+        errors: [
+          { path: 'oro.clientSecretSet', message: expect.stringContaining('no secret is stored') as unknown },
+        ],
       });
     });
 

@@ -162,7 +162,7 @@ describe('Oro exceptions ⇄ neutral', () => {
       expect.objectContaining({
         op: 'update',
         id: 10,
-        body: expect.objectContaining({ isCancelled: false, title: 'Back' }),
+        body: expect.objectContaining({ isCancelled: false, title: 'Back' }) as unknown,
       }),
     ]);
   });
