@@ -36,8 +36,10 @@ describe('Connect in a real browser', () => {
 
     await page.click('#check');
     await page.waitForSelector('#checks li:nth-child(4)');
-    const checks = await page.$$eval('#checks li', (items) =>
-      items.map((li) => [li.className, li.textContent]),
+    const checks = await page.$$eval(
+      '#checks li',
+      (items: { className: string; textContent: string | null }[]) =>
+        items.map((li) => [li.className, li.textContent]),
     );
     expect(checks).toEqual([
       ['ok', '✔ Microsoft account: Signed in as Adele Vance <adele.vance@contoso.example>'],

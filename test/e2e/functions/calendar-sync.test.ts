@@ -78,11 +78,14 @@ describe('calendar sync end to end through the dev host and the calendar-sync qu
     });
     expect(cleared.status).toBe(200);
     const run = await t.stack.services.sync.run(USER, 'calendar');
-    expect(run).toMatchObject({ status: 'failed', error: expect.stringContaining('calendar.oroCalendarId') });
+    expect(run).toMatchObject({
+      status: 'failed',
+      error: expect.stringContaining('calendar.oroCalendarId') as unknown,
+    });
     expect(run).not.toHaveProperty('transient'); // nothing for the worker to retry
     expect(await statusOf()).toMatchObject({
       state: 'error',
-      lastError: expect.stringContaining('No Oro calendar is known for user "101"'),
+      lastError: expect.stringContaining('No Oro calendar is known for user "101"') as unknown,
     });
     const restored = await t.api('PATCH', `/api/settings/users/${USER}`, {
       body: { calendar: { oroCalendarId: t.stack.oro.calendar.defaultCalendar(USER) } },

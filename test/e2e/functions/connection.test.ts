@@ -46,7 +46,7 @@ describe('Microsoft account connection', () => {
     expect((await openCallback(callback)).message.ok).toBe(true);
     const replay = await openCallback(callback);
     expect(replay.status).toBe(400);
-    expect(replay.message).toMatchObject({ ok: false, error: expect.stringMatching(/already/) });
+    expect(replay.message).toMatchObject({ ok: false, error: expect.stringMatching(/already/) as unknown });
   });
 });
 
@@ -73,7 +73,10 @@ describe('Microsoft account connection: what goes wrong', () => {
 
   it('names the permissions the user did not grant', async () => {
     const page = await connect(t.api, USER, { granted: ['User.Read', 'Calendars.ReadWrite'] });
-    expect(page.message).toMatchObject({ ok: false, error: expect.stringContaining('Tasks.ReadWrite') });
+    expect(page.message).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('Tasks.ReadWrite') as unknown,
+    });
     // The status says why the last sign-in failed.
     expect(await status(USER)).toEqual({
       status: 'disconnected',
@@ -83,7 +86,10 @@ describe('Microsoft account connection: what goes wrong', () => {
 
   it('refuses an account of another directory', async () => {
     const page = await connect(t.api, USER, { account: 'guest@fabrikam.example' });
-    expect(page.message).toMatchObject({ ok: false, error: expect.stringContaining('another directory') });
+    expect(page.message).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('another directory') as unknown,
+    });
     // The status says why the last sign-in failed.
     expect(await status(USER)).toEqual({
       status: 'disconnected',
@@ -100,7 +106,7 @@ describe('Microsoft account connection: what goes wrong', () => {
     expect(page.message).toMatchObject({
       ok: false,
       userId: USER,
-      error: expect.stringContaining('expired'),
+      error: expect.stringContaining('expired') as unknown,
     });
   });
 
@@ -108,7 +114,7 @@ describe('Microsoft account connection: what goes wrong', () => {
     const unknown = await openCallback(`${t.stack.url}/api/oauth/callback?code=x&state=not-a-state`);
     expect(unknown).toMatchObject({
       status: 400,
-      message: { ok: false, error: expect.stringContaining('unknown') },
+      message: { ok: false, error: expect.stringContaining('unknown') as unknown },
     });
     const none = await openCallback(`${t.stack.url}/api/oauth/callback?code=x`);
     expect(none.message.ok).toBe(false);
@@ -125,7 +131,10 @@ describe('Microsoft account connection: what goes wrong', () => {
     // The code of sign-in A, delivered with the state (and so the verifier) of sign-in B.
     callbackA.searchParams.set('state', new URL(b.authorizeUrl).searchParams.get('state') ?? '');
     const page = await openCallback(callbackA.toString());
-    expect(page.message).toMatchObject({ ok: false, error: expect.stringContaining('Code_Verifier') });
+    expect(page.message).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('Code_Verifier') as unknown,
+    });
     // The status says why the last sign-in failed.
     expect(await status(USER)).toEqual({
       status: 'disconnected',
@@ -172,7 +181,7 @@ describe('Microsoft account connection: what goes wrong', () => {
       expect(await status(user)).toMatchObject({
         status: 'reconnect-required',
         accountName: 'adele.vance@contoso.example',
-        reason: expect.stringContaining('revoked'),
+        reason: expect.stringContaining('revoked') as unknown,
       });
       await expect(t.stack.services.connections.graphAccessToken(user)).rejects.toMatchObject({
         code: 'not-connected',

@@ -153,7 +153,7 @@ describe('scheduled sync end to end', () => {
     expect(dead?.deliveryCount).toBe(5);
     expect(await status()).toMatchObject({
       state: 'error',
-      lastError: expect.stringContaining('failed on each of 5 deliveries and was dead-lettered'),
+      lastError: expect.stringContaining('failed on each of 5 deliveries and was dead-lettered') as unknown,
     });
     await stack.services.tables.client('links').deleteEntity(linkPartition(USER, 'tasks'), 'corrupt');
   });
@@ -189,7 +189,7 @@ describe('scheduled sync end to end', () => {
       state: 'queued',
       nextRetryAt: retry.scheduledEnqueueTimeUtc!.toISOString(),
       retryAttempt: 1,
-      retryReason: expect.stringContaining('429'),
+      retryReason: expect.stringContaining('429') as unknown,
     });
     const log = (await api('GET', `/api/users/${USER}/sync/log?entity=tasks&limit=50`)).body as {
       entries: { outcome: string; detail?: string }[];

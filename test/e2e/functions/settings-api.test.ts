@@ -168,7 +168,7 @@ describe('settings API over the dev host', () => {
         await t.api('PUT', '/api/settings/users/u1', { body: { syncIntervalMinutes: 5 } }),
         400,
       );
-      expect(missing.errors).toEqual([{ path: 'organizationId', message: expect.any(String) }]);
+      expect(missing.errors).toEqual([{ path: 'organizationId', message: expect.any(String) as unknown }]);
       expectProblem(
         await t.api('PUT', '/api/settings/users/u1', { body: { organizationId: 'nowhere' } }),
         404,

@@ -93,9 +93,9 @@ describe('task sync end to end through the dev host', () => {
       enabled: true,
       direction: 'bidirectional',
       state: 'idle',
-      lastSyncAt: expect.any(String),
+      lastSyncAt: expect.any(String) as unknown,
       // connected a moment ago: both entities are on the schedule from the next minute
-      nextSyncAt: expect.stringMatching(/:00\.000Z$/),
+      nextSyncAt: expect.stringMatching(/:00\.000Z$/) as unknown,
       lastResult: { created: 0, updated: 2, deleted: 0, conflicts: 0, errors: 0 },
     });
 
