@@ -34,6 +34,12 @@ export interface OroSimulator {
   createTask(ownerId: string, fields: Partial<Omit<OroTaskRecord, 'id' | 'ownerId'>>): OroTaskRecord;
   editTask(id: string, fields: Partial<Omit<OroTaskRecord, 'id' | 'ownerId'>>): OroTaskRecord;
   deleteTask(id: string): void;
+  /**
+   * Turns Oro's task workflow (OroCRMTaskBundle `task_flow`, active by default in stock
+   * Oro) on or off: while on, the status field is workflow-restricted, so an API write
+   * that changes a task's status, or creates one in a status other than open, is refused.
+   */
+  setTaskWorkflow(active: boolean): void;
   /** The next `count` API requests (not token requests) fail as `fault` says. */
   failNext(fault: OroFault, count?: number): void;
   /** Requests per "METHOD /path" (ids replaced by {id}). */
@@ -61,6 +67,7 @@ export async function startOroSimulator(
   const faults: OroFault[] = [];
   let nextId = 1;
   let base = '';
+  let taskWorkflow = false;
   const calendar = createOroCalendar(clock);
 
   const touch = () => nowSeconds(clock);
@@ -289,6 +296,25 @@ export async function startOroSimulator(
         }
         fields[field] = id;
       }
+      // task_flow's entity restrictions (Resources/config/oro/workflows/task_flow/
+      // entity_restrictions.yml): a create may only be open; in any step the status is
+      // read-only. The refusal as in TaskTest::testTryToUpdateRelationshipForStatus.
+      const current = idMatch?.[1] ? tasks.get(idMatch[1]) : undefined;
+      if (
+        taskWorkflow &&
+        fields.status !== undefined &&
+        (method === 'POST'
+          ? fields.status !== 'open'
+          : current !== undefined && fields.status !== current.status)
+      ) {
+        return error(
+          res,
+          400,
+          'workflow entity constraint',
+          'Field could not be edited because of workflow restrictions.',
+          '/data/relationships/status/data',
+        );
+      }
       const blank = (pointer: string) =>
         error(res, 400, 'not blank constraint', 'This value should not be blank.', pointer);
       const owner = r.owner?.data?.id;
@@ -363,6 +389,9 @@ export async function startOroSimulator(
     editTask: (id, fields) => ({ ...edit(id, fields) }),
     deleteTask: (id) => {
       tasks.delete(id);
+    },
+    setTaskWorkflow: (active) => {
+      taskWorkflow = active;
     },
     failNext: (fault, count = 1) => {
       for (let i = 0; i < count; i++) {

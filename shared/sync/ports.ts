@@ -15,7 +15,8 @@ export interface ReadResult<F extends Fields> {
 }
 
 export type WriteResult =
-  | { ok: true; id: string; version: string }
+  /** `note`: what the side did not take of an otherwise applied write (logged with it). */
+  | { ok: true; id: string; version: string; note?: string }
   /** `status`: the side's HTTP status, when it answered one (404 on an update: the item is gone). */
   | { ok: false; error: string; retryable: boolean; status?: number };
 

@@ -157,7 +157,7 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
             microsoftId: w.side === 'microsoft' && o.ok ? o.id : item.microsoftId,
             outcome: o.ok ? 'ok' : 'failed',
             detail: o.ok
-              ? item.cell
+              ? `${item.cell}${o.note ? `; ${o.note}` : ''}`
               : `${item.cell}: ${o.error}${recreate ? '; it is gone there and is created again on the next run' : ''}`,
           }),
         );
