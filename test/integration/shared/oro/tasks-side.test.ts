@@ -235,8 +235,8 @@ describe('Oro tasks side against the Oro simulator', () => {
       expect(updated).toMatchObject({
         ok: true,
         id: task.id,
-        note: expect.stringContaining('status "closed"'),
       });
+      expect(updated?.ok && updated.note).toContain('status "closed"');
       expect(oro.tasks('7').find((t) => t.id === task.id)).toMatchObject({
         subject: 'Workflow v2',
         priority: 'high',
@@ -251,7 +251,7 @@ describe('Oro tasks side against the Oro simulator', () => {
       const [created] = await side().write([
         { op: 'create', side: 'oro', linkId: 'W2', fields: { ...fields('Born closed'), status: 'closed' } },
       ]);
-      expect(created).toMatchObject({ ok: true, note: expect.stringContaining('status "closed"') });
+      expect(created?.ok && created.note).toContain('status "closed"');
       expect(oro.tasks('7').find((t) => t.subject === 'Born closed')).toMatchObject({ status: 'open' });
     } finally {
       oro.setTaskWorkflow(false);

@@ -132,11 +132,8 @@ describe('sync runner with both simulators and Azurite', () => {
         status: oroTask.status,
       });
       const [entry] = await new SyncLogRepository(h.tables).list(ORO_OWNER, { entity: 'tasks', limit: 1 });
-      expect(entry).toMatchObject({
-        action: 'update',
-        outcome: 'ok',
-        detail: expect.stringContaining('Oro refused status "in_progress"'),
-      });
+      expect(entry).toMatchObject({ action: 'update', outcome: 'ok' });
+      expect(entry?.detail).toContain('Oro refused status "in_progress"');
 
       h.oro.resetCounts();
       const next = await h.run(BI);
