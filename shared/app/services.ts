@@ -20,6 +20,7 @@ import { Scheduler } from '../scheduling/scheduler';
 import { SyncWorker } from '../scheduling/sync-worker';
 import { ScheduleRepository } from '../storage/schedule-repository';
 import { checkHealth, type HealthReport } from './health';
+import { createSideFactory } from './sides';
 
 /** Everything a function needs, built once per process from validated config. */
 export interface Services {
@@ -96,10 +97,12 @@ export function createServices(config: AppConfig, parts: { clock?: () => Date } 
       tables,
       states,
       log: new SyncLogRepository(tables),
-      oroTokens: new OroTokenCache(),
-      graphBaseUrl: config.microsoft.graphBaseUrl,
+      sides: createSideFactory({
+        oroTokens: new OroTokenCache(),
+        graphBaseUrl: config.microsoft.graphBaseUrl,
+        calendarWindow: config.calendarWindow,
+      }),
       schedule,
-      calendarWindow: config.calendarWindow,
       now,
     }),
     syncQueue,
