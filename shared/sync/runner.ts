@@ -61,7 +61,11 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
     const links = await deps.links.list(userId, entity);
     const linked = (side: Side, only?: (l: Link<F>) => boolean) =>
       new Set(links.flatMap((l) => (only && !only(l) ? [] : (idOn(l, side) ?? []))));
-    const unconfirmed = (side: Side) => linked(side, (l) => l.unconfirmed === side);
+    // Ids the change feed, read from the saved cursor, may never mention (an item created
+    // after the cursor and deleted again is no net change): our creates since it, and the
+    // other side's item of a create still pending (read by a run that saved no cursor).
+    const unconfirmed = (side: Side) =>
+      linked(side, (l) => l.unconfirmed === side || (l.pending !== undefined && l.pending.side !== side));
     const [oroRead, msRead] = await Promise.all([
       deps.sides.oro.read(lease.state.cursors.oro, linked('oro'), unconfirmed('oro')),
       deps.sides.microsoft.read(lease.state.cursors.microsoft, linked('microsoft'), unconfirmed('microsoft')),
@@ -224,7 +228,15 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
       const { unconfirmed: _checked, ...confirmed } = l;
       upserts.push(confirmed);
     }
-    await deps.links.save(userId, entity, upserts, deletes);
+    // Without a new cursor the next read starts before this run's items: they are unconfirmed.
+    const saved =
+      retryable === 0
+        ? upserts
+        : upserts.map((l) => {
+            const side = ([...confirming] as Side[]).find((c) => idOn(l, c) !== null && !l.pending);
+            return side && !l.unconfirmed ? { ...l, unconfirmed: side } : l;
+          });
+    await deps.links.save(userId, entity, saved, deletes);
     deps.crash?.('after-links');
 
     // Cursors move only when every change they cover was applied or refused for good;
