@@ -99,26 +99,48 @@ export async function startOroSimulator(
     return next;
   }
 
-  const resource = (t: OroTaskRecord, idOnly = false) =>
-    idOnly
-      ? { type: 'tasks', id: t.id }
-      : {
-          type: 'tasks',
-          id: t.id,
-          links: { self: `${base}/api/tasks/${t.id}` },
-          attributes: {
-            subject: t.subject,
-            description: t.description,
-            dueDate: t.dueDate,
-            createdAt: t.createdAt,
-            updatedAt: t.updatedAt,
-          },
-          relationships: {
-            status: { data: { type: 'taskstatuses', id: t.status } },
-            taskPriority: { data: { type: 'taskpriorities', id: t.priority } },
-            owner: { data: { type: 'users', id: t.ownerId } },
-          },
-        };
+  /**
+   * A task's JSON:API resource; `fields`: a sparse fieldset (`fields[tasks]=`), as in
+   * oroinc/platform ApiBundle Tests/Functional/RestJsonApi/GetWithIncludeFieldsTest: only
+   * the named attributes and relationships (unknown names ignored), none for an empty one.
+   */
+  const resource = (t: OroTaskRecord, fields?: readonly string[]) => {
+    const attributes: Record<string, unknown> = {
+      subject: t.subject,
+      description: t.description,
+      dueDate: t.dueDate,
+      createdAt: t.createdAt,
+      updatedAt: t.updatedAt,
+    };
+    const relationships: Record<string, unknown> = {
+      status: { data: { type: 'taskstatuses', id: t.status } },
+      taskPriority: { data: { type: 'taskpriorities', id: t.priority } },
+      owner: { data: { type: 'users', id: t.ownerId } },
+    };
+    const pick = (all: Record<string, unknown>) =>
+      fields ? Object.fromEntries(Object.entries(all).filter(([k]) => fields.includes(k))) : all;
+    const a = pick(attributes);
+    const r = pick(relationships);
+    return {
+      type: 'tasks',
+      id: t.id,
+      ...(fields ? {} : { links: { self: `${base}/api/tasks/${t.id}` } }),
+      ...(Object.keys(a).length > 0 ? { attributes: a } : {}),
+      ...(Object.keys(r).length > 0 ? { relationships: r } : {}),
+    };
+  };
+
+  /** `fields[tasks]`: undefined when absent; a starting or ending comma is refused as Oro does. */
+  const fieldset = (url: URL): readonly string[] | undefined | 'bad' => {
+    const raw = url.searchParams.get('fields[tasks]');
+    if (raw === null) {
+      return undefined;
+    }
+    if (raw.startsWith(',') || raw.endsWith(',')) {
+      return 'bad';
+    }
+    return raw === '' ? [] : raw.split(',');
+  };
 
   const send = (res: ServerResponse, status: number, body?: unknown, type = JSON_API) => {
     if (body === undefined) {
@@ -132,6 +154,18 @@ export async function startOroSimulator(
   const error = (res: ServerResponse, status: number, title: string, detail: string, pointer?: string) =>
     send(res, status, {
       errors: [{ status: String(status), title, detail, ...(pointer ? { source: { pointer } } : {}) }],
+    });
+
+  const badFieldset = (res: ServerResponse, url: URL) =>
+    send(res, 400, {
+      errors: [
+        {
+          status: '400',
+          title: 'filter constraint',
+          detail: `Expected an array of strings. Given "${url.searchParams.get('fields[tasks]') ?? ''}".`,
+          source: { parameter: 'fields[tasks]' },
+        },
+      ],
     });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -229,8 +263,12 @@ export async function startOroSimulator(
     }
     if (idMatch?.[1] && method === 'GET') {
       const task = tasks.get(idMatch[1]);
+      const fields = fieldset(url);
+      if (fields === 'bad') {
+        return badFieldset(res, url);
+      }
       return task
-        ? send(res, 200, { data: resource(task) })
+        ? send(res, 200, { data: resource(task, fields) })
         : error(res, 404, 'not found exception', 'The entity does not exist.');
     }
     if (idMatch?.[1] && method === 'DELETE') {
@@ -350,7 +388,10 @@ export async function startOroSimulator(
     const q = url.searchParams;
     const owner = q.get('filter[owner]');
     const gt = q.get('filter[updatedAt][gt]');
-    const idOnly = q.get('fields[tasks]') === 'id';
+    const fields = fieldset(url);
+    if (fields === 'bad') {
+      return badFieldset(res, url);
+    }
     let items = [...tasks.values()].filter((t) => (owner ? t.ownerId === owner : true));
     if (gt) {
       items = items.filter((t) => Date.parse(t.updatedAt) > Date.parse(gt));
@@ -368,7 +409,7 @@ export async function startOroSimulator(
     const next = new URL(url.toString());
     next.searchParams.set('page[number]', String(number + 1));
     send(res, 200, {
-      data: page.map((t) => resource(t, idOnly)),
+      data: page.map((t) => resource(t, fields)),
       links: { self: url.toString(), ...(hasNext ? { next: next.toString() } : {}) },
     });
   }
