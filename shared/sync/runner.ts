@@ -219,23 +219,23 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
         upserts.push(finalLink(item, outcomes, confirming));
       }
     }
-    // The read checked the creates no read had shown yet: they are confirmed now.
-    const touched = new Set([...upserts.map((l) => l.linkId), ...deletes]);
-    for (const l of links) {
-      if (!l.unconfirmed || l.pending || touched.has(l.linkId)) {
-        continue;
+    // Creates no read had shown yet were checked by this read; they are confirmed only once
+    // this run's cursor is saved (a crash before that leaves the next read starting before
+    // them again). Until then every link keeps its flag, and a run that saves no cursor
+    // (retryable failures) leaves all links it saved unconfirmed.
+    const before = new Map(links.map((l) => [l.linkId, l]));
+    const stillUnconfirmed = (l: Link<F>): Link<F> => {
+      const was = before.get(l.linkId);
+      if (!l.unconfirmed && was?.unconfirmed && idOn(l, was.unconfirmed) === idOn(was, was.unconfirmed)) {
+        return { ...l, unconfirmed: was.unconfirmed };
       }
-      const { unconfirmed: _checked, ...confirmed } = l;
-      upserts.push(confirmed);
-    }
-    // Without a new cursor the next read starts before this run's items: they are unconfirmed.
-    const saved =
-      retryable === 0
-        ? upserts
-        : upserts.map((l) => {
-            const side = ([...confirming] as Side[]).find((c) => idOn(l, c) !== null && !l.pending);
-            return side && !l.unconfirmed ? { ...l, unconfirmed: side } : l;
-          });
+      if (retryable > 0 && !l.unconfirmed && !l.pending) {
+        const side = ([...confirming] as Side[]).find((c) => idOn(l, c) !== null);
+        return side ? { ...l, unconfirmed: side } : l;
+      }
+      return l;
+    };
+    const saved = upserts.map(stillUnconfirmed);
     await deps.links.save(userId, entity, saved, deletes);
     deps.crash?.('after-links');
 
@@ -253,6 +253,22 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
         ? { lastError: undefined }
         : { lastError: `${result.errors} item(s) failed; see the sync log` }),
     });
+    if (retryable === 0) {
+      const latest = new Map(saved.map((l) => [l.linkId, l]));
+      const gone = new Set(deletes);
+      const confirmations = links.flatMap((l) => {
+        const now = latest.get(l.linkId) ?? l;
+        const side = l.unconfirmed;
+        if (!side || l.pending || gone.has(l.linkId) || now.pending || idOn(now, side) !== idOn(l, side)) {
+          return [];
+        }
+        const { unconfirmed: _checked, ...confirmed } = now;
+        return [confirmed];
+      });
+      if (confirmations.length > 0) {
+        await deps.links.save(userId, entity, confirmations, []);
+      }
+    }
     await deps.log.append(userId, logs);
     return {
       status: result.errors === 0 ? 'ok' : 'failed',

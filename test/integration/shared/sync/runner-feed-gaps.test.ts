@@ -76,4 +76,27 @@ describe('sync runner: items a change feed never mentions', () => {
       await h.close();
     }
   });
+
+  it('a create checked by a run that crashed before saving its cursor stays unconfirmed', async () => {
+    const h = await startSyncHarness();
+    try {
+      h.oro.createTask(ORO_OWNER, { subject: 'Offer' });
+      await h.run(BI); // the To Do copy is created after this run's read: unconfirmed
+      h.advance(600_000);
+      await expect(h.run(BI, 'after-links')).rejects.toThrow('after-links');
+      h.advance(600_000);
+      // The user deletes the copy; the saved cursor is still from before its create.
+      h.microsoft.todo(MS_USER).remove(h.microsoft.todo(MS_USER).all()[0]!.id);
+      for (let i = 0; i < 3; i++) {
+        await h.run(BI);
+        h.advance(600_000);
+      }
+      // The deletion reached Oro; no link points at the deleted copy.
+      expect(h.microsoft.todo(MS_USER).all()).toEqual([]);
+      expect(h.oro.tasks(ORO_OWNER)).toEqual([]);
+      expect(await h.links()).toEqual([]);
+    } finally {
+      await h.close();
+    }
+  });
 });
