@@ -41,6 +41,27 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': 'off' },
   },
   {
+    // The engine knows sides only as SidePorts; the concrete ones are composed in shared/app/.
+    files: ['shared/sync/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/functions/**', '**/dev/**'],
+              message: 'shared/ must not depend on functions/ or dev/',
+            },
+            {
+              group: ['**/oro', '**/oro/**', '**/microsoft', '**/microsoft/**'],
+              message: 'the sync engine imports no adapter: compose sides in shared/app/',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.cjs', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
   },

@@ -4,6 +4,8 @@ export interface SimAccount {
   username: string;
   displayName: string;
   tenantId: string;
+  /** The mailbox's time zone (mailboxSettings.timeZone), a Windows name as Exchange defaults to. */
+  timeZone: string;
 }
 
 export interface SimApp {
@@ -22,17 +24,20 @@ export const DEMO_ACCOUNTS: readonly SimAccount[] = [
     username: 'megan.bowen@contoso.example',
     displayName: 'Megan Bowen',
     tenantId: DEV_TENANT_ID,
+    timeZone: 'Pacific Standard Time',
   },
   {
     oid: '0b3a9e52-7c1d-4f8e-b2a4-6d5c3e1f7a02',
     username: 'adele.vance@contoso.example',
     displayName: 'Adele Vance',
     tenantId: DEV_TENANT_ID,
+    timeZone: 'W. Europe Standard Time',
   },
   {
     oid: 'c4d2e8f1-5a6b-4c7d-9e0f-1a2b3c4d5e03',
     username: 'guest@fabrikam.example',
     displayName: 'Fabrikam Guest',
     tenantId: OTHER_TENANT_ID,
+    timeZone: 'UTC',
   },
 ];

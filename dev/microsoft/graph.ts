@@ -3,7 +3,7 @@ import type { JWTPayload } from 'jose';
 import type { SimAccount } from './accounts';
 import { graphError, sendJson } from './respond';
 import type { SimulatorContext } from './simulator';
-import type { GraphAnswer, TodoStore } from './todo';
+import { graphDueDateTime, type GraphAnswer, type TodoStore } from './todo';
 
 const MAX_BATCH = 20;
 
@@ -76,6 +76,9 @@ async function route(
       return answer;
     }
   }
+  if (path === '/me/mailboxSettings' || path.startsWith('/me/mailboxSettings/')) {
+    return mailboxSettings(method, path, url, claims, sim.mailboxTimeZone(account));
+  }
   return resource(method, path, url, claims, account, sim.todo(account), json, sim.base);
 }
 
@@ -106,6 +109,76 @@ function canonicalQuery(url: URL): void {
       url.searchParams.set(canonical, value);
     }
   }
+}
+
+/**
+ * GET /me/mailboxSettings (with `$select`) and /me/mailboxSettings/timeZone, as in Graph
+ * v1.0 "Get user mailbox settings": MailboxSettings.Read or .ReadWrite is required (no
+ * other scope reads it); the zone is in the format the admin set up (Windows by default).
+ */
+function mailboxSettings(
+  method: string,
+  path: string,
+  url: URL,
+  claims: JWTPayload,
+  zone: string,
+): GraphAnswer {
+  if (method !== 'GET') {
+    return graphError(405, 'BadRequest', `Method ${method} is not supported on ${path}.`);
+  }
+  if (!hasScope(claims, 'MailboxSettings.Read', 'MailboxSettings.ReadWrite')) {
+    return graphError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
+  }
+  if (path === '/me/mailboxSettings/timeZone') {
+    return {
+      status: 200,
+      body: {
+        '@odata.context': "https://graph.microsoft.com/v1.0/$metadata#users('me')/mailboxSettings/timeZone",
+        value: zone,
+      },
+    };
+  }
+  if (path !== '/me/mailboxSettings') {
+    return graphError(
+      400,
+      'BadRequest',
+      `Resource not found for the segment '${path.split('/').pop() ?? ''}'.`,
+    );
+  }
+  const all: Record<string, unknown> = {
+    timeZone: zone,
+    language: { locale: 'en-US', displayName: 'English (United States)' },
+    dateFormat: 'MM/dd/yyyy',
+    timeFormat: 'hh:mm tt',
+    delegateMeetingMessageDeliveryOptions: 'sendToDelegateOnly',
+    userPurpose: { value: 'user' },
+  };
+  const select = (url.searchParams.get('$select') ?? '').split(',').filter(Boolean);
+  const picked =
+    select.length > 0 ? Object.fromEntries(Object.entries(all).filter(([k]) => select.includes(k))) : all;
+  return {
+    status: 200,
+    body: {
+      '@odata.context': "https://graph.microsoft.com/v1.0/$metadata#users('me')/mailboxSettings",
+      ...picked,
+    },
+  };
+}
+
+/** A dueDateTime Graph would refuse (unknown zone, not a date-time): its error, else undefined. */
+function badDueDateTime(body: Record<string, unknown>): GraphAnswer | undefined {
+  const due = body.dueDateTime as { dateTime?: unknown; timeZone?: unknown } | null | undefined;
+  if (due === undefined || due === null) {
+    return undefined;
+  }
+  if (
+    typeof due.dateTime !== 'string' ||
+    typeof due.timeZone !== 'string' ||
+    !graphDueDateTime({ dateTime: due.dateTime, timeZone: due.timeZone })
+  ) {
+    return graphError(400, 'invalidRequest', 'A valid TimeZone value must be specified.');
+  }
+  return undefined;
 }
 
 const hasScope = (claims: JWTPayload, ...scopes: string[]): boolean => {
@@ -189,6 +262,10 @@ function resource(
       if (typeof body.title !== 'string') {
         return graphError(400, 'invalidRequest', 'Invalid request: title is required.');
       }
+      const bad = badDueDateTime(body);
+      if (bad) {
+        return bad;
+      }
       return { status: 201, body: todo.render(todo.create(body), true) };
     }
     if (taskId && method === 'GET') {
@@ -198,6 +275,10 @@ function resource(
         : graphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
     }
     if (taskId && method === 'PATCH') {
+      const bad = badDueDateTime(body);
+      if (bad) {
+        return bad;
+      }
       const task = todo.update(taskId, body);
       return task
         ? { status: 200, body: todo.render(task, expand) }

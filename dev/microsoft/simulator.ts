@@ -41,6 +41,8 @@ export interface MicrosoftSimulator {
   resetCounts(): void;
   /** One account's Microsoft To Do (tests read and edit it directly). */
   todo(username: string): TodoStore;
+  /** Sets an account's mailbox time zone (mailboxSettings.timeZone; Windows or IANA name). */
+  setMailboxTimeZone(username: string, zone: string): void;
   /** One account's calendar (tests read and edit it directly, as the user would in Outlook). */
   calendar(username: string): CalendarStore;
   /** Every calendar change of every account (what change notifications are made from). */
@@ -108,6 +110,7 @@ export interface SimulatorContext {
   accountByOid(oid: string): SimAccount | undefined;
   todo(account: SimAccount): TodoStore;
   calendar(account: SimAccount): CalendarStore;
+  mailboxTimeZone(account: SimAccount): string;
   /** Seconds of Retry-After when this request is to be throttled. */
   takeThrottle(): number | undefined;
   /** The error this request is to answer, when a test asked for one. */
@@ -132,6 +135,7 @@ export async function startMicrosoftSimulator(
   const counts: Record<string, number> = {};
   let accessTokenLifetime = 3600;
   const todos = new Map<string, TodoStore>();
+  const mailboxZones = new Map<string, string>();
   const throttles: number[] = [];
   const faults: { status: number; code: string }[] = [];
   const subscriptions = new SubscriptionHub({
@@ -195,6 +199,7 @@ export async function startMicrosoftSimulator(
     accountByOid: (oid) => accounts.find((a) => a.oid === oid),
     todo: todoOf,
     calendar: calendarOf,
+    mailboxTimeZone: (account) => mailboxZones.get(account.oid) ?? account.timeZone,
     takeThrottle: () => throttles.shift(),
     takeFault: () => faults.shift(),
     subscriptions,
@@ -545,6 +550,13 @@ ${requested.map((s) => `<label><input type="checkbox" name="granted" value="${es
         throw new Error(`no account ${username}`);
       }
       return todoOf(account);
+    },
+    setMailboxTimeZone: (username, zone) => {
+      const account = accounts.find((a) => a.username === username);
+      if (!account) {
+        throw new Error(`no account ${username}`);
+      }
+      mailboxZones.set(account.oid, zone);
     },
     calendar: (username) => {
       const account = accounts.find((a) => a.username === username);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EXPIRED_TOKEN_410, expiredToken, type ExpiredTokenAnswer } from './respond';
+import { toIana, utcToZoned, zonedToUtc } from '../../shared/sync/calendar/time-zones';
 
 /** A To Do task as the simulator stores it (Graph's todoTask shape). */
 export interface SimTodoTask {
@@ -21,11 +22,32 @@ export interface SimTodoTask {
   etag: string;
   /** Change sequence number of the last change, for delta. */
   seq: number;
+  createdSeq: number;
+}
+
+/**
+ * Graph keeps a To Do due date as the date in the zone it was given and answers it as that
+ * local midnight in UTC: the "Update todoTask" example (Graph v1.0 docs) sends
+ * `{ dateTime: "…T16:00:00", timeZone: "Eastern Standard Time" }` and gets back
+ * `{ dateTime: "…T04:00:00.0000000", timeZone: "UTC" }`. Undefined: a zone Graph refuses.
+ */
+export function graphDueDateTime(input: {
+  dateTime: string;
+  timeZone: string;
+}): { dateTime: string; timeZone: 'UTC' } | undefined {
+  const zone = toIana(input.timeZone);
+  if (!zone || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?$/.test(input.dateTime)) {
+    return undefined;
+  }
+  const midnight = zonedToUtc(`${input.dateTime.slice(0, 10)}T00:00:00`, zone);
+  return { dateTime: `${utcToZoned(midnight, 'UTC')}.0000000`, timeZone: 'UTC' };
 }
 
 interface Tombstone {
   id: string;
   seq: number;
+  /** Sequence number of the task's creation: a delta round that never saw it is not told. */
+  createdSeq: number;
 }
 
 export interface GraphAnswer {
@@ -96,6 +118,7 @@ export class TodoStore {
       lastModifiedDateTime: now,
       etag: '',
       seq: 0,
+      createdSeq: this.seq + 1,
     };
     this.apply(task, input);
     if (Array.isArray(input.linkedResources)) {
@@ -125,10 +148,11 @@ export class TodoStore {
   }
 
   remove(id: string): boolean {
-    if (!this.tasks.delete(id)) {
+    const task = this.tasks.get(id);
+    if (!task || !this.tasks.delete(id)) {
       return false;
     }
-    this.tombstones.push({ id, seq: ++this.seq });
+    this.tombstones.push({ id, seq: ++this.seq, createdSeq: task.createdSeq });
     this.onChange?.('deleted', id);
     return true;
   }
@@ -155,7 +179,8 @@ export class TodoStore {
       task.status = input.status;
     }
     if ('dueDateTime' in input) {
-      task.dueDateTime = (input.dueDateTime as SimTodoTask['dueDateTime']) ?? null;
+      const due = input.dueDateTime as SimTodoTask['dueDateTime'] | undefined;
+      task.dueDateTime = due ? (graphDueDateTime(due) ?? null) : null;
     }
   }
 
@@ -233,7 +258,8 @@ export class TodoStore {
       ...(state.since < 0
         ? []
         : this.tombstones
-            .filter((t) => t.seq > state.since)
+            // Net changes: a task created and deleted again since the token is not mentioned.
+            .filter((t) => t.seq > state.since && t.createdSeq <= state.since)
             .map((t) => ({ id: t.id, '@removed': { reason: 'deleted' } }))),
     ];
     const page = changed.slice(state.offset, state.offset + PAGE);

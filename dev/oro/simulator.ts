@@ -34,6 +34,12 @@ export interface OroSimulator {
   createTask(ownerId: string, fields: Partial<Omit<OroTaskRecord, 'id' | 'ownerId'>>): OroTaskRecord;
   editTask(id: string, fields: Partial<Omit<OroTaskRecord, 'id' | 'ownerId'>>): OroTaskRecord;
   deleteTask(id: string): void;
+  /**
+   * Turns Oro's task workflow (OroCRMTaskBundle `task_flow`, active by default in stock
+   * Oro) on or off: while on, the status field is workflow-restricted, so an API write
+   * that changes a task's status, or creates one in a status other than open, is refused.
+   */
+  setTaskWorkflow(active: boolean): void;
   /** The next `count` API requests (not token requests) fail as `fault` says. */
   failNext(fault: OroFault, count?: number): void;
   /** Requests per "METHOD /path" (ids replaced by {id}). */
@@ -70,6 +76,7 @@ export async function startOroSimulator(
   const faults: OroFault[] = [];
   let nextId = 1;
   let base = '';
+  let taskWorkflow = false;
   // The calendar listing mixes in the calling user's tasks, as Oro's task provider does.
   const calendar = createOroCalendar(clock, {
     ...(options.integrationUserId ? { integrationUserId: options.integrationUserId } : {}),
@@ -106,26 +113,48 @@ export async function startOroSimulator(
     return next;
   }
 
-  const resource = (t: OroTaskRecord, idOnly = false) =>
-    idOnly
-      ? { type: 'tasks', id: t.id }
-      : {
-          type: 'tasks',
-          id: t.id,
-          links: { self: `${base}/api/tasks/${t.id}` },
-          attributes: {
-            subject: t.subject,
-            description: t.description,
-            dueDate: t.dueDate,
-            createdAt: t.createdAt,
-            updatedAt: t.updatedAt,
-          },
-          relationships: {
-            status: { data: { type: 'taskstatuses', id: t.status } },
-            taskPriority: { data: { type: 'taskpriorities', id: t.priority } },
-            owner: { data: { type: 'users', id: t.ownerId } },
-          },
-        };
+  /**
+   * A task's JSON:API resource; `fields`: a sparse fieldset (`fields[tasks]=`), as in
+   * oroinc/platform ApiBundle Tests/Functional/RestJsonApi/GetWithIncludeFieldsTest: only
+   * the named attributes and relationships (unknown names ignored), none for an empty one.
+   */
+  const resource = (t: OroTaskRecord, fields?: readonly string[]) => {
+    const attributes: Record<string, unknown> = {
+      subject: t.subject,
+      description: t.description,
+      dueDate: t.dueDate,
+      createdAt: t.createdAt,
+      updatedAt: t.updatedAt,
+    };
+    const relationships: Record<string, unknown> = {
+      status: { data: { type: 'taskstatuses', id: t.status } },
+      taskPriority: { data: { type: 'taskpriorities', id: t.priority } },
+      owner: { data: { type: 'users', id: t.ownerId } },
+    };
+    const pick = (all: Record<string, unknown>) =>
+      fields ? Object.fromEntries(Object.entries(all).filter(([k]) => fields.includes(k))) : all;
+    const a = pick(attributes);
+    const r = pick(relationships);
+    return {
+      type: 'tasks',
+      id: t.id,
+      ...(fields ? {} : { links: { self: `${base}/api/tasks/${t.id}` } }),
+      ...(Object.keys(a).length > 0 ? { attributes: a } : {}),
+      ...(Object.keys(r).length > 0 ? { relationships: r } : {}),
+    };
+  };
+
+  /** `fields[tasks]`: undefined when absent; a starting or ending comma is refused as Oro does. */
+  const fieldset = (url: URL): readonly string[] | undefined | 'bad' => {
+    const raw = url.searchParams.get('fields[tasks]');
+    if (raw === null) {
+      return undefined;
+    }
+    if (raw.startsWith(',') || raw.endsWith(',')) {
+      return 'bad';
+    }
+    return raw === '' ? [] : raw.split(',');
+  };
 
   const send = (res: ServerResponse, status: number, body?: unknown, type = JSON_API) => {
     if (body === undefined) {
@@ -139,6 +168,18 @@ export async function startOroSimulator(
   const error = (res: ServerResponse, status: number, title: string, detail: string, pointer?: string) =>
     send(res, status, {
       errors: [{ status: String(status), title, detail, ...(pointer ? { source: { pointer } } : {}) }],
+    });
+
+  const badFieldset = (res: ServerResponse, url: URL) =>
+    send(res, 400, {
+      errors: [
+        {
+          status: '400',
+          title: 'filter constraint',
+          detail: `Expected an array of strings. Given "${url.searchParams.get('fields[tasks]') ?? ''}".`,
+          source: { parameter: 'fields[tasks]' },
+        },
+      ],
     });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -236,8 +277,12 @@ export async function startOroSimulator(
     }
     if (idMatch?.[1] && method === 'GET') {
       const task = tasks.get(idMatch[1]);
+      const fields = fieldset(url);
+      if (fields === 'bad') {
+        return badFieldset(res, url);
+      }
       return task
-        ? send(res, 200, { data: resource(task) })
+        ? send(res, 200, { data: resource(task, fields) })
         : error(res, 404, 'not found exception', 'The entity does not exist.');
     }
     if (idMatch?.[1] && method === 'DELETE') {
@@ -303,6 +348,25 @@ export async function startOroSimulator(
         }
         fields[field] = id;
       }
+      // task_flow's entity restrictions (Resources/config/oro/workflows/task_flow/
+      // entity_restrictions.yml): a create may only be open; in any step the status is
+      // read-only. The refusal as in TaskTest::testTryToUpdateRelationshipForStatus.
+      const current = idMatch?.[1] ? tasks.get(idMatch[1]) : undefined;
+      if (
+        taskWorkflow &&
+        fields.status !== undefined &&
+        (method === 'POST'
+          ? fields.status !== 'open'
+          : current !== undefined && fields.status !== current.status)
+      ) {
+        return error(
+          res,
+          400,
+          'workflow entity constraint',
+          'Field could not be edited because of workflow restrictions.',
+          '/data/relationships/status/data',
+        );
+      }
       const blank = (pointer: string) =>
         error(res, 400, 'not blank constraint', 'This value should not be blank.', pointer);
       const owner = r.owner?.data?.id;
@@ -338,7 +402,10 @@ export async function startOroSimulator(
     const q = url.searchParams;
     const owner = q.get('filter[owner]');
     const gt = q.get('filter[updatedAt][gt]');
-    const idOnly = q.get('fields[tasks]') === 'id';
+    const fields = fieldset(url);
+    if (fields === 'bad') {
+      return badFieldset(res, url);
+    }
     let items = [...tasks.values()].filter((t) => (owner ? t.ownerId === owner : true));
     if (gt) {
       items = items.filter((t) => Date.parse(t.updatedAt) > Date.parse(gt));
@@ -356,7 +423,7 @@ export async function startOroSimulator(
     const next = new URL(url.toString());
     next.searchParams.set('page[number]', String(number + 1));
     send(res, 200, {
-      data: page.map((t) => resource(t, idOnly)),
+      data: page.map((t) => resource(t, fields)),
       links: { self: url.toString(), ...(hasNext ? { next: next.toString() } : {}) },
     });
   }
@@ -377,6 +444,9 @@ export async function startOroSimulator(
     editTask: (id, fields) => ({ ...edit(id, fields) }),
     deleteTask: (id) => {
       tasks.delete(id);
+    },
+    setTaskWorkflow: (active) => {
+      taskWorkflow = active;
     },
     failNext: (fault, count = 1) => {
       for (let i = 0; i < count; i++) {

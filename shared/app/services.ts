@@ -24,6 +24,7 @@ import { ScheduleRepository } from '../storage/schedule-repository';
 import { checkHealth, type HealthReport } from './health';
 import { oroCalendarCheck } from './oro-calendar-check';
 import { serviceBusConnection, tableConnection } from './azure-credential';
+import { createSideFactory } from './sides';
 
 /** Everything a function needs, built once per process from validated config. */
 export interface Services {
@@ -109,10 +110,12 @@ export function createServices(config: AppConfig, parts: { clock?: () => Date } 
       tables,
       states,
       log: new SyncLogRepository(tables),
-      oroTokens,
-      graphBaseUrl: config.microsoft.graphBaseUrl,
+      sides: createSideFactory({
+        oroTokens,
+        graphBaseUrl: config.microsoft.graphBaseUrl,
+        calendarWindow: config.calendarWindow,
+      }),
       schedule,
-      calendarWindow: config.calendarWindow,
       now,
     }),
     syncQueue,

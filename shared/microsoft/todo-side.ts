@@ -20,7 +20,16 @@ import {
   type BatchStep,
 } from './graph-client';
 
-const cursorSchema = z.object({ listId: z.string().optional(), deltaLink: z.string().optional() });
+const cursorSchema = z.object({
+  listId: z.string().optional(),
+  deltaLink: z.string().optional(),
+  /** The mailbox's time zone (null: not readable) and when it was read. */
+  zone: z.string().nullable().optional(),
+  zoneAt: z.string().optional(),
+});
+/** How long a mailbox time zone read is trusted: a user who moves is seen within a day. */
+const ZONE_TTL_MS = 24 * 3600_000;
+const mailboxSettings = z.object({ timeZone: z.string().nullable().optional() }).loose();
 
 const todoTask = z
   .object({
@@ -49,13 +58,13 @@ const lists = z.object({
 
 const idOf = (c: Change<TaskFields>): string => (c.type === 'upsert' ? c.item.id : c.id);
 
-function snapshot(raw: z.infer<typeof todoTask>): Snapshot<TaskFields> {
+function snapshot(raw: z.infer<typeof todoTask>, zone: string | undefined): Snapshot<TaskFields> {
   const task = raw as unknown as TodoTask;
   const linkId = linkIdOf(task);
   return {
     id: task.id,
     version: task['@odata.etag'] ?? task.lastModifiedDateTime,
-    fields: todoToFields(task),
+    fields: todoToFields(task, zone),
     modifiedAt: task.lastModifiedDateTime,
     ...(linkId ? { linkId } : {}),
   };
@@ -69,12 +78,15 @@ export class TodoTasksSide implements SidePort<TaskFields> {
   readonly side = 'microsoft' as const;
   requests = 0;
   private listId: string | undefined;
+  /** The mailbox's zone as read (null: unknown, due dates then fall back to UTC). */
+  private zone: { name: string | null; at: string } | undefined;
 
   constructor(
     private readonly client: Client,
     private readonly options: {
       sleep?: (ms: number) => Promise<void>;
       webUrl?: (linkId: string) => string;
+      now?: () => Date;
     } = {},
   ) {}
 
@@ -87,6 +99,10 @@ export class TodoTasksSide implements SidePort<TaskFields> {
   ): Promise<ReadResult<TaskFields>> {
     const parsed = cursorSchema.parse(cursor ? JSON.parse(cursor) : {});
     this.listId = parsed.listId ?? (await this.defaultListId());
+    if (parsed.zoneAt !== undefined && parsed.zone !== undefined) {
+      this.zone = { name: parsed.zone, at: parsed.zoneAt };
+    }
+    const zone = (await this.userZone()) ?? undefined;
     let full = !parsed.deltaLink;
     let pages: z.infer<typeof deltaPage>[];
     try {
@@ -109,24 +125,30 @@ export class TodoTasksSide implements SidePort<TaskFields> {
         if ('@removed' in item) {
           changes.push({ type: 'delete', id: item.id });
         } else {
-          changes.push({ type: 'upsert', item: snapshot(item) });
+          changes.push({ type: 'upsert', item: snapshot(item, zone) });
           seen.add(item.id);
         }
       }
     }
     if (full) {
+      // A full read saw every task: a linked one it did not see is gone.
       for (const id of linkedIds) {
         if (!seen.has(id)) {
           changes.push({ type: 'delete', id });
-        } else {
-          changes.push(...(await this.goneOf(unconfirmed, new Set(changes.map(idOf)))));
         }
       }
+    } else {
+      // A delta read may never mention our creates since the token: check those directly.
+      changes.push(...(await this.goneOf(unconfirmed, new Set(changes.map(idOf)))));
     }
     const deltaLink = pages.at(-1)?.['@odata.deltaLink'];
     return {
       changes,
-      cursor: JSON.stringify({ listId: this.listId, ...(deltaLink ? { deltaLink } : {}) }),
+      cursor: JSON.stringify({
+        listId: this.listId,
+        ...(deltaLink ? { deltaLink } : {}),
+        ...(this.zone ? { zone: this.zone.name, zoneAt: this.zone.at } : {}),
+      }),
       full,
     };
   }
@@ -168,15 +190,44 @@ export class TodoTasksSide implements SidePort<TaskFields> {
       return [];
     }
     this.listId ??= await this.defaultListId();
+    const zone = (await this.userZone()) ?? undefined;
     const answers = await batchWithRetry(
       this.client,
-      writes.map((w, i) => this.step(w, String(i))),
+      writes.map((w, i) => this.step(w, String(i), zone)),
       { onRequest: () => this.requests++, ...(this.options.sleep ? { sleep: this.options.sleep } : {}) },
     );
-    return answers.map((a, i) => this.outcome(writes[i]!, a.status, a.body));
+    return answers.map((a, i) => this.outcome(writes[i]!, a.status, a.body, zone));
   }
 
-  private step(w: Write<TaskFields>, id: string): BatchStep {
+  /**
+   * The mailbox's time zone, read at most once a day (kept on the cursor). Reading it needs
+   * MailboxSettings.Read; without that grant (403) or any other permanent refusal due dates
+   * fall back to UTC midnight (see dueDateFromTodo for how they are read then).
+   */
+  private async userZone(): Promise<string | null> {
+    const now = (this.options.now ?? (() => new Date()))();
+    if (this.zone && now.getTime() - Date.parse(this.zone.at) < ZONE_TTL_MS) {
+      return this.zone.name;
+    }
+    this.requests++;
+    let name: string | null;
+    try {
+      const body = mailboxSettings.parse(await this.client.api('/me/mailboxSettings?$select=timeZone').get());
+      name = body.timeZone ?? null;
+    } catch (error) {
+      // Only a refusal of this one resource falls back; a transient failure or a refused
+      // token stops the run as any other request would.
+      const kind = error instanceof GraphError ? graphErrorClass(error) : 'retryable';
+      if (kind === 'retryable' || kind === 'auth') {
+        throw asSideError(error);
+      }
+      name = null;
+    }
+    this.zone = { name, at: now.toISOString() };
+    return name;
+  }
+
+  private step(w: Write<TaskFields>, id: string, zone: string | undefined): BatchStep {
     const tasks = `/me/todo/lists/${encodeURIComponent(this.listId ?? '')}/tasks`;
     if (w.op === 'delete') {
       return { id, method: 'DELETE', url: `${tasks}/${encodeURIComponent(w.id ?? '')}` };
@@ -186,7 +237,7 @@ export class TodoTasksSide implements SidePort<TaskFields> {
         id,
         method: 'PATCH',
         url: `${tasks}/${encodeURIComponent(w.id ?? '')}`,
-        body: fieldsToTodo(w.fields!, w.changed),
+        body: fieldsToTodo(w.fields!, w.changed, zone),
       };
     }
     return {
@@ -194,7 +245,7 @@ export class TodoTasksSide implements SidePort<TaskFields> {
       method: 'POST',
       url: tasks,
       body: {
-        ...fieldsToTodo(w.fields!),
+        ...fieldsToTodo(w.fields!, undefined, zone),
         // Our link id rides on the task: a create retried after a crash finds its first copy.
         linkedResources: [
           {
@@ -208,14 +259,19 @@ export class TodoTasksSide implements SidePort<TaskFields> {
     };
   }
 
-  private outcome(w: Write<TaskFields>, status: number, body: unknown): WriteResult {
+  private outcome(
+    w: Write<TaskFields>,
+    status: number,
+    body: unknown,
+    zone: string | undefined,
+  ): WriteResult {
     if (w.op === 'delete' && (status === 204 || status === 404)) {
       return { ok: true, id: w.id ?? '', version: '' };
     }
     if ((status === 200 || status === 201) && w.op !== 'delete') {
       const parsed = todoTask.safeParse(body);
       if (parsed.success) {
-        const s = snapshot(parsed.data);
+        const s = snapshot(parsed.data, zone);
         return { ok: true, id: s.id, version: s.version };
       }
       return writeFailure('Graph answered an unexpected task document', 'permanent');

@@ -106,6 +106,16 @@ export function plan<F extends Fields>(input: PlanInput<F>): Plan<F> {
     microsoft: new Map(input.changes.microsoft.map((c) => [idOf(c), c])) as ChangeIndex<F>,
   };
   const consumed = { oro: new Set<string>(), microsoft: new Set<string>() };
+  // Every item a link holds is taken before any pending create looks for its item by
+  // content: an item with the same content that another link holds is never adopted.
+  for (const l of input.links) {
+    if (l.oroId) {
+      consumed.oro.add(l.oroId);
+    }
+    if (l.microsoftId) {
+      consumed.microsoft.add(l.microsoftId);
+    }
+  }
   const items: ItemPlan<F>[] = [];
   const { settings } = input;
 

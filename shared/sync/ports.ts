@@ -16,7 +16,8 @@ export interface ReadResult<F extends Fields> {
 }
 
 export type WriteResult =
-  | { ok: true; id: string; version: string }
+  /** `note`: what the side did not take of an otherwise applied write (logged with it). */
+  | { ok: true; id: string; version: string; note?: string }
   /**
    * `kind`: what the answer means (shared/errors/classify.ts); `retryable` follows from it.
    * `status`: the side's HTTP status, when it answered one (404 on an update: the item is gone).

@@ -89,8 +89,12 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
     const links = await deps.links.list(userId, entity);
     const linked = (side: Side, only?: (l: Link<F>) => boolean) =>
       new Set(links.flatMap((l) => (only && !only(l) ? [] : (idOn(l, side) ?? []))));
-    const unconfirmed = (side: Side) => linked(side, (l) => l.unconfirmed === side);
     const startCursors = cursorsFor(lease.state, deps.settings.direction);
+    // Ids the change feed, read from the saved cursor, may never mention (an item created
+    // after the cursor and deleted again is no net change): our creates since it, and the
+    // other side's item of a create still pending (read by a run that saved no cursor).
+    const unconfirmed = (side: Side) =>
+      linked(side, (l) => l.unconfirmed === side || (l.pending !== undefined && l.pending.side !== side));
     const [oroRead, msRead] = await Promise.all([
       deps.sides.oro.read(startCursors.oro, linked('oro'), unconfirmed('oro')),
       deps.sides.microsoft.read(startCursors.microsoft, linked('microsoft'), unconfirmed('microsoft')),
@@ -184,7 +188,7 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
             microsoftId: w.side === 'microsoft' && o.ok ? o.id : item.microsoftId,
             outcome: o.ok ? 'ok' : 'failed',
             detail: o.ok
-              ? item.cell
+              ? `${item.cell}${o.note ? `; ${o.note}` : ''}`
               : `${item.cell}: ${o.error}${recreate ? '; it is gone there and is created again on the next run' : ''}`,
           }),
         );
@@ -245,23 +249,31 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
         upserts.push(finalLink(item, outcomes, confirming));
       }
     }
-    // The read checked the creates no read had shown yet: they are confirmed now.
-    const touched = new Set([...upserts.map((l) => l.linkId), ...deletes]);
-    for (const l of links) {
-      if (!l.unconfirmed || l.pending || touched.has(l.linkId)) {
-        continue;
+    // Creates no read had shown yet were checked by this read; they are confirmed only once
+    // this run's cursor is saved (a crash before that leaves the next read starting before
+    // them again). Until then every link keeps its flag, and a run that saves no cursor
+    // (retryable failures) leaves all links it saved unconfirmed.
+    const before = new Map(links.map((l) => [l.linkId, l]));
+    const stillUnconfirmed = (l: Link<F>): Link<F> => {
+      const was = before.get(l.linkId);
+      if (!l.unconfirmed && was?.unconfirmed && idOn(l, was.unconfirmed) === idOn(was, was.unconfirmed)) {
+        return { ...l, unconfirmed: was.unconfirmed };
       }
-      const { unconfirmed: _checked, ...confirmed } = l;
-      upserts.push(confirmed);
-    }
-    await deps.links.save(userId, entity, upserts, deletes);
+      if (retryable > 0 && !l.unconfirmed && !l.pending) {
+        const side = ([...confirming] as Side[]).find((c) => idOn(l, c) !== null);
+        return side ? { ...l, unconfirmed: side } : l;
+      }
+      return l;
+    };
+    const saved = upserts.map(stillUnconfirmed);
+    await deps.links.save(userId, entity, saved, deletes);
     await step('after-links');
 
     // Cursors move only when every change they cover was applied or refused for good;
     // otherwise the next run re-reads them.
     const cursors = retryable === 0 ? { oro: oroRead.cursor, microsoft: msRead.cursor } : startCursors;
     const status = result.errors === 0 ? 'idle' : 'error';
-    lease = await finish(keeper, {
+    const final: Leased['state'] = {
       ...lease.state,
       cursors,
       status,
@@ -273,7 +285,30 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
       ...(result.errors === 0
         ? { lastError: undefined }
         : { lastError: `${result.errors} item(s) failed; see the sync log` }),
-    });
+    };
+    const confirmations: Link<F>[] = [];
+    if (retryable === 0) {
+      const latest = new Map(saved.map((l) => [l.linkId, l]));
+      const gone = new Set(deletes);
+      confirmations.push(
+        ...links.flatMap((l) => {
+          const now = latest.get(l.linkId) ?? l;
+          const side = l.unconfirmed;
+          if (!side || l.pending || gone.has(l.linkId) || now.pending || idOn(now, side) !== idOn(l, side)) {
+            return [];
+          }
+          const { unconfirmed: _checked, ...confirmed } = now;
+          return [confirmed];
+        }),
+      );
+    }
+    if (confirmations.length > 0) {
+      // The cursor is saved first, still under the lease, so no other run writes these
+      // links between the two; only then are the checked creates confirmed.
+      lease = await keeper.update(final);
+      await deps.links.save(userId, entity, confirmations, []);
+    }
+    lease = await finish(keeper, final);
     await deps.log.append(userId, logs);
     return {
       status: result.errors === 0 ? 'ok' : 'failed',

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ConnectionService } from '../connection/connection-service';
 import { AppError, isAppError } from '../errors/app-error';
-import { createGraphClient } from '../microsoft/graph-client';
-import { OroClient, type OroTokenCache } from '../oro/client';
 import type { Direction } from '../settings/schema';
-import type { MicrosoftApp, SettingsService } from '../settings/service';
+import type { MicrosoftApp, OroConnectionSettings, SettingsService } from '../settings/service';
 import { LinkRepository } from '../storage/link-repository';
 import type { SyncLogEntry, SyncLogRepository } from '../storage/sync-log-repository';
 import {
@@ -16,10 +14,28 @@ import {
 import { slotTime, type ScheduleRepository } from '../storage/schedule-repository';
 import type { TableStore } from '../storage/tables';
 import type { Fields, SyncSettings } from './model';
-import { SideError } from './ports';
+import { SideError, type SidePort } from './ports';
 import { runSync, type RunReport } from './runner';
-import type { CalendarWindow } from './calendar/window';
-import { SIDES } from './sides';
+
+export interface SidePair {
+  oro: SidePort<Fields>;
+  microsoft: SidePort<Fields>;
+}
+
+/** What a run hands the composition (shared/app/) to get its two sides. */
+export interface SideRequest {
+  userId: string;
+  entity: SyncEntity;
+  oro: OroConnectionSettings;
+  /** The user's Oro calendar (setting `calendar.oroCalendarId`), when set. */
+  oroCalendarId?: number | undefined;
+  /** The user's Graph access token, reused for the run. */
+  graphToken: () => Promise<string>;
+  now: () => Date;
+}
+
+/** Builds the concrete sides of a run; the engine knows them only as SidePorts. */
+export type SideFactory = (request: SideRequest) => SidePair;
 
 export type SyncReason = 'schedule' | 'notification' | 'manual' | 'retry';
 
@@ -65,11 +81,9 @@ export class SyncService {
       tables: TableStore;
       states: SyncStateRepository;
       log: SyncLogRepository;
-      oroTokens: OroTokenCache;
-      graphBaseUrl: string;
+      sides: SideFactory;
       /** The schedule index: where nextSyncAt comes from. */
       schedule?: ScheduleRepository;
-      calendarWindow: CalendarWindow;
       now?: () => Date;
     },
   ) {}
@@ -114,7 +128,7 @@ export class SyncService {
     }
     // One token per run (MSAL hands out the cached one until 5 minutes before it expires);
     // asked again only for a run longer than TOKEN_REUSE_MS, instead of on every request.
-    const graph = createGraphClient(this.deps.graphBaseUrl, async () => {
+    const graphToken = async () => {
       if (Date.now() - token.at > TOKEN_REUSE_MS) {
         const access = await this.deps.connections.graphAccess(userId, app);
         if (access.homeAccountId !== account) {
@@ -129,20 +143,19 @@ export class SyncService {
         token = { value: access.token, at: Date.now() };
       }
       return token.value;
-    });
+    };
     try {
       const report = await runSync<Fields>({
         userId,
         entity,
         settings,
-        sides: SIDES[entity]({
+        sides: this.deps.sides({
           userId,
-          oro: new OroClient(oro, this.deps.oroTokens),
-          oroBaseUrl: oro.baseUrl,
+          entity,
+          oro,
           oroCalendarId: (resolved['calendar.oroCalendarId'].value as number | null) ?? undefined,
-          graph,
+          graphToken,
           now: () => this.now(),
-          calendarWindow: this.deps.calendarWindow,
         }),
         links: new LinkRepository<Fields>(this.deps.tables),
         states: this.deps.states,

@@ -5,6 +5,43 @@ import type { Fields, SyncSettings } from '../../shared/sync/model';
 import type { CrashPoint, RunReport } from '../../shared/sync/runner';
 import type { SyncHarness } from './sync-harness';
 
+/**
+ * Cases per property: `SYNC_PROPERTY_RUNS` when set, at least 1,000 on CI (`CI=true`),
+ * else `laptop` (a quick local run).
+ */
+export function propertyRuns(laptop: number): number {
+  const chosen = process.env.SYNC_PROPERTY_RUNS;
+  if (chosen !== undefined && chosen !== '') {
+    const runs = Number(chosen);
+    if (!Number.isInteger(runs) || runs < 1) {
+      throw new Error(`SYNC_PROPERTY_RUNS must be a positive integer, not ${chosen}`);
+    }
+    return runs;
+  }
+  return process.env.CI === 'true' ? 1000 : laptop;
+}
+
+/** A test timeout for `runs` cases of about `perRunMs` each, never under `floorMs`. */
+export const propertyTimeout = (runs: number, perRunMs: number, floorMs = 300_000): number =>
+  Math.max(floorMs, runs * perRunMs);
+
+/**
+ * Mailbox time zones east and west of UTC (Windows and IANA names, as Graph answers
+ * either), for task due dates.
+ */
+export const MAILBOX_ZONES = [
+  'UTC',
+  'W. Europe Standard Time',
+  'Tokyo Standard Time',
+  'Asia/Kolkata',
+  'New Zealand Standard Time',
+  'Pacific Standard Time',
+  'Eastern Standard Time',
+  'America/Sao_Paulo',
+  'Hawaiian Standard Time',
+] as const;
+export const mailboxZoneArb: fc.Arbitrary<string> = fc.constantFrom(...MAILBOX_ZONES);
+
 /** Faults the model-based tests inject between user actions. */
 export type Fault =
   | { type: 'crash'; at: CrashPoint }

@@ -85,9 +85,13 @@ const calendar = (window?: CalendarWindow): SideFactory<EventFields> => ({
 });
 
 /** `oroTimeoutMs`: 200 by default, so tests of hanging requests stay short; benchmarks give more. */
+/**
+ * `msTimeZone`: the Microsoft user's mailbox zone, readable by the sync (its token then
+ * carries MailboxSettings.Read); without it the mailbox zone cannot be read (403).
+ */
 export function startSyncHarness(
   userId = ORO_OWNER,
-  options: { oroClock?: () => number; oroTimeoutMs?: number } = {},
+  options: { oroClock?: () => number; oroTimeoutMs?: number; msTimeZone?: string } = {},
 ): Promise<SyncHarness<TaskFields>> {
   return startHarness(TASKS, userId, options);
 }
@@ -106,7 +110,7 @@ export function startCalendarHarness(
 async function startHarness<F extends Fields>(
   factory: SideFactory<F>,
   userId: string,
-  options: { oroClock?: () => number; oroTimeoutMs?: number },
+  options: { oroClock?: () => number; oroTimeoutMs?: number; msTimeZone?: string },
 ): Promise<SyncHarness<F>> {
   const oro = await startOroSimulator(options.oroClock ? { clock: options.oroClock } : {});
   oro.registerClient('sync', 'pw');
@@ -117,7 +121,15 @@ async function startHarness<F extends Fields>(
   let offset = 0;
   let lastLinks: LinkRepository<F> | undefined;
   let graphToken: Promise<string> | undefined;
-  const token = () => (graphToken ??= microsoft.graphToken(MS_USER));
+  if (options.msTimeZone !== undefined) {
+    microsoft.setMailboxTimeZone(MS_USER, options.msTimeZone);
+  }
+  const scopes = ['User.Read', 'Calendars.ReadWrite', 'Tasks.ReadWrite'];
+  const token = () =>
+    (graphToken ??= microsoft.graphToken(
+      MS_USER,
+      options.msTimeZone === undefined ? scopes : [...scopes, 'MailboxSettings.Read'],
+    ));
   const now = () => new Date(Date.now() + offset);
 
   const sides = () =>

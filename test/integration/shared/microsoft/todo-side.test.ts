@@ -189,4 +189,87 @@ describe('To Do side against the Graph simulator', () => {
       { ok: true, id: task.id, version: '' },
     ]);
   });
+
+  it('sees our own create deleted before the next delta read (defect: goneOf never ran on delta reads)', async () => {
+    const s = side();
+    const first = await s.read(undefined, new Set());
+    const [made] = await s.write([create('short-lived')]);
+    if (!made?.ok) {
+      throw new Error('create failed');
+    }
+    sim.todo(USER).remove(made.id);
+    // Graph's delta reports net changes: a task created and deleted since the token is not mentioned.
+    const next = await side().read(first.cursor, new Set([made.id]), new Set([made.id]));
+    expect(next.full).toBe(false);
+    expect(next.changes).toEqual([{ type: 'delete', id: made.id }]);
+  });
+});
+
+describe('To Do due dates in the mailbox time zone', () => {
+  const ADELE = 'adele.vance@contoso.example';
+  const WITH_MAILBOX = ['User.Read', 'Calendars.ReadWrite', 'Tasks.ReadWrite', 'MailboxSettings.Read'];
+  let sim: MicrosoftSimulator;
+  const side = (scopes = WITH_MAILBOX) =>
+    new TodoTasksSide(
+      createGraphClient(sim.graphUrl, () => sim.graphToken(ADELE, scopes)),
+      {
+        sleep: () => Promise.resolve(),
+      },
+    );
+  const due = (title: string, dueDate: string): Write<TaskFields> => ({
+    op: 'create',
+    side: 'microsoft',
+    linkId: `Z-${title}`,
+    fields: { ...fields(title), dueDate },
+  });
+  const stored = (title: string) =>
+    sim
+      .todo(ADELE)
+      .all()
+      .find((t) => t.title === title)?.dueDateTime;
+  const readDue = async (s: TodoTasksSide, title: string) => {
+    const result = await s.read(undefined, new Set());
+    const item = result.changes.find((c) => c.type === 'upsert' && c.item.fields.title === title);
+    return item?.type === 'upsert' ? item.item.fields.dueDate : undefined;
+  };
+
+  beforeAll(async () => {
+    sim = await startMicrosoftSimulator();
+    trustInThisProcess(sim.certificate);
+  });
+  afterAll(() => sim.close());
+
+  it.each([
+    ['W. Europe Standard Time', '2026-06-30T22:00:00.0000000'],
+    ['Pacific Standard Time', '2026-07-01T07:00:00.0000000'],
+    ['Asia/Tokyo', '2026-06-30T15:00:00.0000000'],
+    ['America/Sao_Paulo', '2026-07-01T03:00:00.0000000'],
+  ])('writes and reads a due date as a date in %s', async (zone, utc) => {
+    sim.setMailboxTimeZone(ADELE, zone);
+    const title = `due ${zone}`;
+    expect(await side().write([due(title, '2026-07-01')])).toEqual([expect.objectContaining({ ok: true })]);
+    expect(stored(title)).toEqual({ dateTime: utc, timeZone: 'UTC' });
+    expect(await readDue(side(), title)).toBe('2026-07-01');
+  });
+
+  it('reads a due date set in the To Do app in Berlin as that date, not the UTC day before', async () => {
+    sim.setMailboxTimeZone(ADELE, 'W. Europe Standard Time');
+    sim.todo(ADELE).create({
+      title: 'set in the app',
+      dueDateTime: { dateTime: '2026-03-12T00:00:00', timeZone: 'W. Europe Standard Time' },
+    });
+    expect(stored('set in the app')).toEqual({ dateTime: '2026-03-11T23:00:00.0000000', timeZone: 'UTC' });
+    expect(await readDue(side(), 'set in the app')).toBe('2026-03-12');
+    // Without MailboxSettings.Read (403) the instant is rounded to the nearest midnight.
+    expect(await readDue(side(['Tasks.ReadWrite']), 'set in the app')).toBe('2026-03-12');
+  });
+
+  it('reads the mailbox zone once a day, keeping it on the cursor', async () => {
+    sim.resetCounts();
+    const first = await side().read(undefined, new Set());
+    const again = await side().read(first.cursor, new Set());
+    await side().read(again.cursor, new Set());
+    expect(sim.requestCounts()['GET /v1.0/me/mailboxSettings']).toBe(1);
+    expect(JSON.parse(again.cursor)).toMatchObject({ zone: 'W. Europe Standard Time' });
+  });
 });

@@ -232,4 +232,44 @@ describe('Oro tasks side against the Oro simulator', () => {
       /refused the integration credentials: Client authentication failed/,
     );
   });
+
+  it('lands the other fields when Oro’s task workflow refuses the status, and says so', async () => {
+    const task = oro.createTask('7', { subject: 'Workflow', status: 'open', priority: 'low' });
+    oro.setTaskWorkflow(true);
+    try {
+      const [updated] = await side().write([
+        {
+          op: 'update',
+          side: 'oro',
+          linkId: 'W',
+          id: task.id,
+          fields: { ...fields('Workflow v2'), status: 'closed', priority: 'high' },
+          changed: ['title', 'status', 'priority'],
+        },
+      ]);
+      expect(updated).toMatchObject({
+        ok: true,
+        id: task.id,
+      });
+      expect(updated?.ok && updated.note).toContain('status "closed"');
+      expect(oro.tasks('7').find((t) => t.id === task.id)).toMatchObject({
+        subject: 'Workflow v2',
+        priority: 'high',
+        status: 'open',
+      });
+      // The version is Oro's actual state: the next read finds it unchanged.
+      const read = await side().read(undefined, new Set());
+      const item = read.changes.find((c) => c.type === 'upsert' && c.item.id === task.id);
+      expect(item?.type === 'upsert' && item.item.version).toBe(updated?.ok && updated.version);
+
+      // A create in a status the workflow does not allow at creation is made open.
+      const [created] = await side().write([
+        { op: 'create', side: 'oro', linkId: 'W2', fields: { ...fields('Born closed'), status: 'closed' } },
+      ]);
+      expect(created?.ok && created.note).toContain('status "closed"');
+      expect(oro.tasks('7').find((t) => t.subject === 'Born closed')).toMatchObject({ status: 'open' });
+    } finally {
+      oro.setTaskWorkflow(false);
+    }
+  });
 });

@@ -124,6 +124,34 @@ describe('sync runner with both simulators and Azurite', () => {
     expect(oroTitles()).toContain('Named at last');
   });
 
+  it('a status Oro’s task workflow refuses does not throw away the other fields, is logged, and is not retried', async () => {
+    const oroTask = h.oro.tasks(ORO_OWNER).find((t) => t.subject === 'Send offer')!;
+    const msTask = h.microsoft
+      .todo(MS_USER)
+      .all()
+      .find((t) => t.title === 'Send offer')!;
+    h.oro.setTaskWorkflow(true);
+    try {
+      h.microsoft.todo(MS_USER).update(msTask.id, { title: 'Send offer v2', status: 'inProgress' });
+      const report = await h.run(BI);
+      expect(report).toMatchObject({ status: 'ok', result: { updated: 1, errors: 0 } });
+      expect(h.oro.tasks(ORO_OWNER).find((t) => t.id === oroTask.id)).toMatchObject({
+        subject: 'Send offer v2',
+        status: oroTask.status,
+      });
+      const [entry] = await new SyncLogRepository(h.tables).list(ORO_OWNER, { entity: 'tasks', limit: 1 });
+      expect(entry).toMatchObject({ action: 'update', outcome: 'ok' });
+      expect(entry?.detail).toContain('Oro refused status "in_progress"');
+
+      h.oro.resetCounts();
+      const next = await h.run(BI);
+      expect(next.result).toEqual({ created: 0, updated: 0, deleted: 0, conflicts: 0, errors: 0 });
+      expect(Object.keys(h.oro.requestCounts()).filter((k) => k.startsWith('PATCH'))).toEqual([]);
+    } finally {
+      h.oro.setTaskWorkflow(false);
+    }
+  });
+
   it('an item deleted while the run was under way is created again, not lost, and the log says so', async () => {
     h.oro.createTask(ORO_OWNER, { subject: 'Deleted meanwhile' });
     await h.run(BI);

@@ -6,6 +6,8 @@ import {
   armFault,
   checkedSync,
   faultArb,
+  propertyRuns,
+  propertyTimeout,
   settingsArb,
   syncUntilQuiet,
   type Fault,
@@ -255,7 +257,8 @@ const sync = (h: SyncHarness<EventFields>, settings: SyncSettings, crash?: Crash
   checkedSync(h, settings, (which) => sideState(h, which), crash);
 
 describe('calendar sync (model-based, with faults)', () => {
-  jest.setTimeout(600_000);
+  const runs = propertyRuns(25);
+  jest.setTimeout(propertyTimeout(runs, 6_000, 600_000));
 
   it('converges without duplicates, lost updates, notifications or writes against the direction', async () => {
     await fc.assert(
@@ -317,7 +320,7 @@ describe('calendar sync (model-based, with faults)', () => {
         }
       }),
       {
-        numRuns: Number(process.env.CALENDAR_PROPERTY_RUNS ?? process.env.SYNC_PROPERTY_RUNS ?? 25),
+        numRuns: runs,
         verbose: 1,
       },
     );

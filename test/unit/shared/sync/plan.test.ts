@@ -365,6 +365,22 @@ describe('plan: crash recovery of creates', () => {
     expect(item).toMatchObject({ cell: 'pending/adopted', oroId: 'o-created', writes: [] });
   });
 
+  it('never adopts an item another link holds, whatever the order of the links (found by the task property test)', () => {
+    const pendingOro = link('2', f('made'), {
+      oroId: null,
+      oroVersion: null,
+      pending: { side: 'oro', hash: hashFields(f('made')), since: '2026-01-01T00:00:00Z' },
+    });
+    // o1 has the same content but is linked already (listed after the pending link); o-created is ours.
+    const held = link('1', f('made'));
+    const { items } = run([pendingOro, held], [up('o1', f('made')), up('o-created', f('made'))], []);
+    expect(items.find((i) => i.linkId === 'L2')).toMatchObject({
+      cell: 'pending/adopted',
+      oroId: 'o-created',
+    });
+    expect(items.filter((i) => i.oroId === 'o1').map((i) => i.linkId)).toEqual(['L1']);
+  });
+
   it('re-pairs a To Do copy by the link id it carries when its link was lost, updating it if the task moved on', () => {
     const copy = up('m-copy', f('old'), 'mv', undefined, linkIdFor('oro', 'o8'));
     const item = only(run([], [up('o8', f('new'))], [copy]).items);

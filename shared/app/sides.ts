@@ -1,0 +1,61 @@
+import type { Client } from '@microsoft/microsoft-graph-client';
+import { GraphCalendarSide } from '../microsoft/calendar-side';
+import { createGraphClient } from '../microsoft/graph-client';
+import { TodoTasksSide } from '../microsoft/todo-side';
+import { OroCalendarSide } from '../oro/calendar-side';
+import { OroClient, type OroTokenCache } from '../oro/client';
+import { OroTasksSide } from '../oro/tasks-side';
+import type { SyncEntity } from '../storage/sync-state-repository';
+import type { CalendarWindow } from '../sync/calendar/window';
+import type { SideFactory, SidePair } from '../sync/sync-service';
+
+/** What each entity's sides are built from. */
+interface SideContext {
+  userId: string;
+  oro: OroClient;
+  oroBaseUrl: string;
+  oroCalendarId?: number | undefined;
+  graph: Client;
+  now: () => Date;
+  calendarWindow: CalendarWindow;
+}
+
+/** Each entity's pair of sides; the engine is the same for all of them. */
+const SIDES: Record<SyncEntity, (context: SideContext) => SidePair> = {
+  tasks: (c) => ({
+    oro: new OroTasksSide(c.oro, c.userId),
+    microsoft: new TodoTasksSide(c.graph, {
+      webUrl: () => `${c.oroBaseUrl.replace(/\/+$/, '')}/task`,
+      now: c.now,
+    }),
+  }),
+  calendar: (c) => ({
+    oro: new OroCalendarSide(c.oro, c.userId, {
+      window: c.calendarWindow,
+      now: c.now,
+      calendarId: c.oroCalendarId,
+    }),
+    microsoft: new GraphCalendarSide(c.graph, { window: c.calendarWindow, now: c.now }),
+  }),
+};
+
+/**
+ * The composition of concrete sides (Oro's APIs and Microsoft Graph) that the sync engine
+ * runs: the engine itself (shared/sync/) imports no adapter.
+ */
+export function createSideFactory(deps: {
+  oroTokens: OroTokenCache;
+  graphBaseUrl: string;
+  calendarWindow: CalendarWindow;
+}): SideFactory {
+  return (request) =>
+    SIDES[request.entity]({
+      userId: request.userId,
+      oro: new OroClient(request.oro, deps.oroTokens),
+      oroBaseUrl: request.oro.baseUrl,
+      oroCalendarId: request.oroCalendarId,
+      graph: createGraphClient(deps.graphBaseUrl, request.graphToken),
+      now: request.now,
+      calendarWindow: deps.calendarWindow,
+    });
+}
