@@ -2,10 +2,18 @@ import type { LinkRepository } from '../storage/link-repository';
 import type { SyncLogEntry, SyncLogRepository } from '../storage/sync-log-repository';
 import type { Leased, RunResult, SyncEntity, SyncStateRepository } from '../storage/sync-state-repository';
 import { LeaseKeeper, LeaseLost, type Heartbeat } from './lease';
-import { hashFields, type Change, type Fields, type Link, type Side, type SyncSettings } from './model';
+import type { Fields, Link, Side, SyncSettings } from './model';
 import { adoptAccount } from './account-switch';
 import { cursorsFor } from './cursors';
-import { plan, type ItemPlan, type Write } from './plan';
+import { plan, type Write } from './plan';
+import {
+  completeFromLinks,
+  confirmedCreates,
+  finalLink,
+  idOn,
+  keepUnconfirmed,
+  pendingLink,
+} from './run-links';
 import { writeFailure, type SidePort, type WriteResult } from './ports';
 
 /** Named points between the writes of a run, where tests make it crash. */
@@ -249,23 +257,7 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
         upserts.push(finalLink(item, outcomes, confirming));
       }
     }
-    // Creates no read had shown yet were checked by this read; they are confirmed only once
-    // this run's cursor is saved (a crash before that leaves the next read starting before
-    // them again). Until then every link keeps its flag, and a run that saves no cursor
-    // (retryable failures) leaves all links it saved unconfirmed.
-    const before = new Map(links.map((l) => [l.linkId, l]));
-    const stillUnconfirmed = (l: Link<F>): Link<F> => {
-      const was = before.get(l.linkId);
-      if (!l.unconfirmed && was?.unconfirmed && idOn(l, was.unconfirmed) === idOn(was, was.unconfirmed)) {
-        return { ...l, unconfirmed: was.unconfirmed };
-      }
-      if (retryable > 0 && !l.unconfirmed && !l.pending) {
-        const side = ([...confirming] as Side[]).find((c) => idOn(l, c) !== null);
-        return side ? { ...l, unconfirmed: side } : l;
-      }
-      return l;
-    };
-    const saved = upserts.map(stillUnconfirmed);
+    const saved = keepUnconfirmed(links, upserts, retryable > 0, confirming);
     await deps.links.save(userId, entity, saved, deletes);
     await step('after-links');
 
@@ -286,22 +278,7 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
         ? { lastError: undefined }
         : { lastError: `${result.errors} item(s) failed; see the sync log` }),
     };
-    const confirmations: Link<F>[] = [];
-    if (retryable === 0) {
-      const latest = new Map(saved.map((l) => [l.linkId, l]));
-      const gone = new Set(deletes);
-      confirmations.push(
-        ...links.flatMap((l) => {
-          const now = latest.get(l.linkId) ?? l;
-          const side = l.unconfirmed;
-          if (!side || l.pending || gone.has(l.linkId) || now.pending || idOn(now, side) !== idOn(l, side)) {
-            return [];
-          }
-          const { unconfirmed: _checked, ...confirmed } = now;
-          return [confirmed];
-        }),
-      );
-    }
+    const confirmations = retryable === 0 ? confirmedCreates(links, saved, deletes) : [];
     if (confirmations.length > 0) {
       // The cursor is saved first, still under the lease, so no other run writes these
       // links between the two; only then are the checked creates confirmed.
@@ -353,33 +330,6 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
   }
 }
 
-const idOn = <F extends Fields>(l: Link<F>, side: Side): string | null =>
-  side === 'oro' ? l.oroId : l.microsoftId;
-
-/** A linked item's fields, with what its side cannot store taken from the link's base. */
-function completeFromLinks<F extends Fields>(
-  side: SidePort<F>,
-  links: readonly Link<F>[],
-  changes: readonly Change<F>[],
-): readonly Change<F>[] {
-  const complete = side.complete?.bind(side);
-  if (!complete) {
-    return changes;
-  }
-  const byId = new Map(
-    links.flatMap((l) => {
-      const id = idOn(l, side.side);
-      return id ? [[id, l.base] as const] : [];
-    }),
-  );
-  return changes.map((c) => {
-    const base = c.type === 'upsert' ? byId.get(c.item.id) : undefined;
-    return c.type === 'upsert' && base
-      ? { ...c, item: { ...c.item, fields: complete(c.item.fields, base) } }
-      : c;
-  });
-}
-
 /** The class of a failed write (shared/errors/classify.ts); `gone`: the item is not there any more. */
 const kindOf = (o: WriteResult | undefined) => (o && !o.ok ? o.kind : undefined);
 
@@ -397,62 +347,6 @@ async function finish(keeper: LeaseKeeper, state: Leased['state']): Promise<Leas
     Object.entries({ ...rest, runs: state.runs + 1 }).filter(([, v]) => v !== undefined),
   );
   return keeper.save(clean as Leased['state']);
-}
-
-function pendingLink<F extends Fields>(item: ItemPlan<F>, w: Write<F>, now: Date): Link<F> {
-  const fields = w.fields!;
-  const versions = item.outcome.type === 'link' ? item.outcome.versions : { oro: null, microsoft: null };
-  return {
-    linkId: item.linkId,
-    oroId: w.side === 'oro' ? null : item.oroId,
-    microsoftId: w.side === 'microsoft' ? null : item.microsoftId,
-    oroVersion: w.side === 'oro' ? null : versions.oro,
-    microsoftVersion: w.side === 'microsoft' ? null : versions.microsoft,
-    base: fields,
-    baseHash: hashFields(fields),
-    pending: {
-      side: w.side,
-      hash: hashFields(fields),
-      since: now.toISOString(),
-      ...(w.attempt ? { attempt: w.attempt } : {}),
-    },
-    ...(item.readOnly ? { readOnly: item.readOnly } : {}),
-  };
-}
-
-function finalLink<F extends Fields>(
-  item: ItemPlan<F>,
-  outcomes: Map<Write<F>, WriteResult>,
-  confirming: ReadonlySet<Side>,
-): Link<F> {
-  if (item.outcome.type !== 'link') {
-    throw new Error('not a link outcome');
-  }
-  const ids = { oro: item.oroId, microsoft: item.microsoftId };
-  const versions = { ...item.outcome.versions };
-  let created: Side | undefined;
-  for (const w of item.writes) {
-    const o = outcomes.get(w);
-    if (!o?.ok) {
-      continue;
-    }
-    ids[w.side] = o.id;
-    versions[w.side] = o.version;
-    if (w.op === 'create' && confirming.has(w.side)) {
-      created = w.side;
-    }
-  }
-  return {
-    linkId: item.linkId,
-    oroId: ids.oro,
-    microsoftId: ids.microsoft,
-    oroVersion: versions.oro,
-    microsoftVersion: versions.microsoft,
-    base: item.outcome.base,
-    baseHash: hashFields(item.outcome.base),
-    ...(item.readOnly ? { readOnly: item.readOnly } : {}),
-    ...(created ? { unconfirmed: created } : {}),
-  };
 }
 
 function entry<F extends Fields>(deps: RunDeps<F>, e: Omit<SyncLogEntry, 'time' | 'entity'>): SyncLogEntry {
