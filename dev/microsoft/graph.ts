@@ -1,3 +1,4 @@
+import { textOf } from '../text-of';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JWTPayload } from 'jose';
 import type { SimAccount } from './accounts';
@@ -64,7 +65,7 @@ async function route(
     }
   }
   if (path === '/subscriptions' || path.startsWith('/subscriptions/')) {
-    return sim.subscriptions.handle(method, path, account, String(claims.scp ?? '').split(' '), json);
+    return sim.subscriptions.handle(method, path, account, textOf(claims.scp ?? '').split(' '), json);
   }
   if (/^\/me\/(calendar\/)?(events|calendarView)\b/.test(path)) {
     const write = method !== 'GET';
@@ -182,7 +183,7 @@ function badDueDateTime(body: Record<string, unknown>): GraphAnswer | undefined 
 }
 
 const hasScope = (claims: JWTPayload, ...scopes: string[]): boolean => {
-  const granted = String(claims.scp ?? '').split(' ');
+  const granted = textOf(claims.scp ?? '').split(' ');
   return scopes.some((s) => granted.includes(s));
 };
 
@@ -329,12 +330,12 @@ async function batch(
     body?: unknown;
     headers?: Record<string, unknown>;
   }[]) {
-    const relative = String(r.url ?? '');
+    const relative = textOf(r.url ?? '');
     const subUrl = new URL(`/v1.0${relative.startsWith('/') ? relative : `/${relative}`}`, url);
     const subBody = r.body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(r.body));
     const result = await route(
       sim,
-      String(r.method ?? 'GET').toUpperCase(),
+      textOf(r.method ?? 'GET').toUpperCase(),
       subUrl,
       authorization,
       subBody,
@@ -345,7 +346,7 @@ async function batch(
         .join(', '),
     );
     responses.push({
-      id: String(r.id ?? ''),
+      id: textOf(r.id ?? ''),
       status: result.status,
       headers: { 'Content-Type': 'application/json', ...(result.headers ?? {}) },
       ...(result.body === undefined ? {} : { body: result.body }),

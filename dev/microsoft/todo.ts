@@ -1,3 +1,4 @@
+import { textOf } from '../text-of';
 import { randomBytes } from 'node:crypto';
 import { EXPIRED_TOKEN_410, expiredToken, type ExpiredTokenAnswer } from './respond';
 import { toIana, utcToZoned, zonedToUtc } from '../../shared/sync/calendar/time-zones';
@@ -168,7 +169,7 @@ export class TodoStore {
     if (input.body && typeof input.body === 'object') {
       const b = input.body as { content?: unknown; contentType?: unknown };
       task.body = {
-        content: String(b.content ?? ''),
+        content: textOf(b.content ?? ''),
         contentType: b.contentType === 'html' ? 'html' : 'text',
       };
     }

@@ -1,3 +1,4 @@
+import { textOf } from '../text-of';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readBody } from '../microsoft/respond';
@@ -321,13 +322,13 @@ export async function startOroSimulator(
       const r = data.relationships ?? {};
       const fields: Partial<OroTaskRecord> = {};
       if ('subject' in a) {
-        fields.subject = String(a.subject ?? '');
+        fields.subject = textOf(a.subject ?? '');
       }
       if ('description' in a) {
-        fields.description = a.description === null ? null : String(a.description);
+        fields.description = a.description === null ? null : textOf(a.description);
       }
       if ('dueDate' in a) {
-        fields.dueDate = a.dueDate === null ? null : String(a.dueDate);
+        fields.dueDate = a.dueDate === null ? null : textOf(a.dueDate);
       }
       for (const [relation, allowed, field] of [
         ['status', STATUSES, 'status'],

@@ -105,7 +105,7 @@ export class OroTasksSide implements SidePort<TaskFields> {
     let latest = watermark ? Date.parse(watermark) : 0;
     let serverTime: number | undefined;
     const seen = new Set<string>();
-    for (let path: string | undefined = `/api/tasks?${query}`; path;) {
+    for (let path: string | undefined = `/api/tasks?${query.toString()}`; path;) {
       const res = await this.get(path);
       serverTime ??= res.serverTime;
       const page = taskList.parse(res.body);
@@ -141,7 +141,7 @@ export class OroTasksSide implements SidePort<TaskFields> {
       'fields[tasks]': 'id',
       'page[size]': '-1',
     });
-    for (let path: string | undefined = `/api/tasks?${query}`; path;) {
+    for (let path: string | undefined = `/api/tasks?${query.toString()}`; path;) {
       const page = idList.parse((await this.get(path)).body);
       for (const r of page.data) {
         ids.add(r.id);

@@ -3,13 +3,16 @@ import { htmlToText } from '../text';
 import type { TaskFields, TaskPriority, TaskStatus } from './fields';
 
 /** A Microsoft To Do task (todoTask) as Graph returns it (the parts we sync). */
+/** A value Graph may add to an enumeration later: read, kept, never assumed away. */
+type OtherValue = string & Record<never, never>;
+
 export interface TodoTask {
   id: string;
   title: string;
   body?: { content?: string; contentType?: string };
   dueDateTime?: { dateTime: string; timeZone: string } | null;
-  status: 'notStarted' | 'inProgress' | 'completed' | 'waitingOnOthers' | 'deferred' | string;
-  importance: 'low' | 'normal' | 'high' | string;
+  status: 'notStarted' | 'inProgress' | 'completed' | 'waitingOnOthers' | 'deferred' | OtherValue;
+  importance: 'low' | 'normal' | 'high' | OtherValue;
   lastModifiedDateTime: string;
   '@odata.etag'?: string;
   linkedResources?: {

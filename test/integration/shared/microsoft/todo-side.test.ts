@@ -27,8 +27,9 @@ describe('To Do side against the Graph simulator', () => {
     new TodoTasksSide(
       createGraphClient(sim.graphUrl, () => sim.graphToken(USER)),
       {
-        sleep: async (ms) => {
+        sleep: (ms) => {
           sleeps.push(ms);
+          return Promise.resolve();
         },
       },
     );
@@ -76,7 +77,10 @@ describe('To Do side against the Graph simulator', () => {
     expect(next.changes).toEqual([
       {
         type: 'upsert',
-        item: expect.objectContaining({ id: one!.id, fields: expect.objectContaining({ title: 'renamed' }) }),
+        item: expect.objectContaining({
+          id: one!.id,
+          fields: expect.objectContaining({ title: 'renamed' }) as unknown,
+        }) as unknown,
       },
       { type: 'delete', id: two!.id },
     ]);

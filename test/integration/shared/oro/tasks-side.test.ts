@@ -17,7 +17,7 @@ describe('Oro tasks side against the Oro simulator', () => {
   let clock = Date.parse('2026-05-01T10:00:00Z');
   const tokens = new OroTokenCache();
   const side = () =>
-    new OroTasksSide(new OroClient(conn(oro), tokens, { sleep: async () => undefined }), '7');
+    new OroTasksSide(new OroClient(conn(oro), tokens, { sleep: () => Promise.resolve() }), '7');
 
   beforeAll(async () => {
     oro = await startOroSimulator({ clock: () => clock });
@@ -36,7 +36,7 @@ describe('Oro tasks side against the Oro simulator', () => {
         item: expect.objectContaining({
           id: a.id,
           fields: { title: 'A', description: '', dueDate: '2026-05-02', status: 'open', priority: 'high' },
-        }),
+        }) as unknown,
       },
     ]);
     const ids = (r: typeof first) => r.changes.map((c) => (c.type === 'upsert' ? c.item.id : c.id));
@@ -56,8 +56,8 @@ describe('Oro tasks side against the Oro simulator', () => {
         type: 'upsert',
         item: expect.objectContaining({
           id: b.id,
-          fields: expect.objectContaining({ title: 'B, same second' }),
-        }),
+          fields: expect.objectContaining({ title: 'B, same second' }) as unknown,
+        }) as unknown,
       },
     ]);
 
@@ -147,7 +147,7 @@ describe('Oro tasks side against the Oro simulator', () => {
     expect(result).toMatchObject({
       ok: false,
       retryable: true,
-      error: expect.stringContaining('did not answer'),
+      error: expect.stringContaining('did not answer') as unknown,
     });
     expect(oro.tasks('7')).toHaveLength(count);
   });

@@ -176,7 +176,7 @@ describe('sync runner with both simulators and Azurite', () => {
     expect(entry).toMatchObject({
       action: 'update',
       outcome: 'failed',
-      detail: expect.stringContaining('created again'),
+      detail: expect.stringContaining('created again') as unknown,
     });
 
     expect((await h.run(BI)).result).toMatchObject({ created: 1, errors: 0 });
@@ -207,7 +207,10 @@ describe('sync runner: mass-delete guard', () => {
     }
 
     const blocked = await h.run(BI);
-    expect(blocked).toMatchObject({ status: 'blocked', error: expect.stringContaining('12 of 14') });
+    expect(blocked).toMatchObject({
+      status: 'blocked',
+      error: expect.stringContaining('12 of 14') as unknown,
+    });
     expect(h.microsoft.todo(MS_USER).all()).toHaveLength(14);
     // Still blocked next time: nothing was forgotten.
     expect((await h.run(BI)).status).toBe('blocked');
