@@ -4,6 +4,7 @@ import { TodoTasksSide } from '../microsoft/todo-side';
 import { OroCalendarSide } from '../oro/calendar-side';
 import type { OroClient } from '../oro/client';
 import { OroTasksSide } from '../oro/tasks-side';
+import type { PrivateEvents } from '../settings/schema';
 import type { SyncEntity } from '../storage/sync-state-repository';
 import type { CalendarWindow } from './calendar/window';
 import type { Fields } from './model';
@@ -19,6 +20,8 @@ export interface SideContext {
   graph: Client;
   now: () => Date;
   calendarWindow: CalendarWindow;
+  /** Setting calendar.privateEvents: what Outlook's private events become in Oro. */
+  privateEvents?: PrivateEvents | undefined;
 }
 
 type Sides = { oro: SidePort<Fields>; microsoft: SidePort<Fields> };
@@ -35,6 +38,10 @@ export const SIDES: Record<SyncEntity, (context: SideContext) => Sides> = {
       now: c.now,
       calendarId: c.oroCalendarId,
     }),
-    microsoft: new GraphCalendarSide(c.graph, { window: c.calendarWindow, now: c.now }),
+    microsoft: new GraphCalendarSide(c.graph, {
+      window: c.calendarWindow,
+      now: c.now,
+      ...(c.privateEvents ? { privateEvents: c.privateEvents } : {}),
+    }),
   }),
 };

@@ -3,7 +3,7 @@ import type { ConnectionService } from '../connection/connection-service';
 import { AppError, isAppError } from '../errors/app-error';
 import { createGraphClient } from '../microsoft/graph-client';
 import { OroClient, type OroTokenCache } from '../oro/client';
-import type { Direction } from '../settings/schema';
+import type { Direction, PrivateEvents } from '../settings/schema';
 import type { MicrosoftApp, SettingsService } from '../settings/service';
 import { LinkRepository } from '../storage/link-repository';
 import type { SyncLogEntry, SyncLogRepository } from '../storage/sync-log-repository';
@@ -143,6 +143,7 @@ export class SyncService {
           graph,
           now: () => this.now(),
           calendarWindow: this.deps.calendarWindow,
+          privateEvents: resolved['calendar.privateEvents'].value as PrivateEvents,
         }),
         links: new LinkRepository<Fields>(this.deps.tables),
         states: this.deps.states,

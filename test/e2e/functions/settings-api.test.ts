@@ -206,6 +206,7 @@ describe('settings API over the dev host', () => {
         enabled: { value: true, source: 'organization' },
         direction: { value: 'oro-to-microsoft', source: 'organization' },
         conflictResolution: { value: 'most-recent-wins', source: 'user' },
+        privateEvents: { value: 'busy-only', source: 'global' },
         oroCalendarId: { value: null, source: 'global' },
       });
       expect(effective.syncIntervalMinutes).toEqual({ value: 20, source: 'organization' });
