@@ -78,7 +78,12 @@ describe('settings API over the dev host', () => {
       expect(res.headers.get('etag')).toMatch(/^"[A-Za-z0-9_-]+"$/);
       expect(settingsLevelRead.parse(res.body)).toMatchObject({
         syncIntervalMinutes: 30,
-        calendar: { enabled: false, direction: 'bidirectional', conflictResolution: 'oro-wins' },
+        calendar: {
+          enabled: false,
+          direction: 'bidirectional',
+          conflictResolution: 'oro-wins',
+          privateEvents: 'busy-only',
+        },
         tasks: { enabled: false, direction: 'bidirectional', conflictResolution: 'oro-wins' },
       });
     });
