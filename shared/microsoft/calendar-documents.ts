@@ -141,13 +141,18 @@ export function versionOf(doc: EventDoc): string {
  * A private event (Outlook's Private flag) under the setting `calendar.privateEvents`:
  * `busy-only` maps it to busy time and makes it the source of its pair (an Oro edit of the
  * copy never reaches the real subject or body); `skip` does not map it (`private` says why);
- * `full` maps it as any other event.
+ * `full` maps it as any other event. An event the sync created from Oro is never masked.
  */
 export function snapshot(
   doc: EventDoc,
   privateEvents: PrivateEvents = 'busy-only',
 ): { item: Snapshot<EventFields>; notes: string[] } | { unsupported: string } | { private: string } {
-  const secret = isPrivate(doc.sensitivity) && privateEvents !== 'full';
+  const props = doc.singleValueExtendedProperties ?? [];
+  const prop = (id: string) => props.find((p) => p.id.toLowerCase() === id.toLowerCase())?.value;
+  const linkId = prop(LINK_PROPERTY);
+  // Only our creates carry a link id: an event that came from Oro is there in full already,
+  // and stays an ordinary pair when the user marks it private in Outlook.
+  const secret = isPrivate(doc.sensitivity) && privateEvents !== 'full' && !linkId;
   if (secret && privateEvents === 'skip') {
     return { private: 'private in Outlook: not copied (setting calendar.privateEvents is skip)' };
   }
@@ -166,9 +171,6 @@ export function snapshot(
     return { unsupported: mapped.unsupported };
   }
   let fields = mapped.ok;
-  const props = doc.singleValueExtendedProperties ?? [];
-  const prop = (id: string) => props.find((p) => p.id.toLowerCase() === id.toLowerCase())?.value;
-  const linkId = prop(LINK_PROPERTY);
   const copied = prop(COPY_PROPERTY);
   if (copied && doc.isOrganizer !== false) {
     const parsed = attendance.safeParse(safeJson(copied));

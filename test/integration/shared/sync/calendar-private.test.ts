@@ -17,6 +17,7 @@ const at = (days: number, hour: number) => {
   d.setUTCHours(hour, 0, 0, 0);
   return d;
 };
+const oroTime = (d: Date) => d.toISOString().replace('.000Z', '+00:00');
 const graphTime = (d: Date) => ({
   dateTime: d.toISOString().replace('Z', '').replace('.000', '.0000000'),
   timeZone: 'UTC',
@@ -95,6 +96,29 @@ describe('private events and free/busy, over both simulators', () => {
       .all()
       .find((e) => e.subject.startsWith('Team lunch'))!;
     expect(outlook).toMatchObject({ subject: 'Team lunch (Italian)', showAs: 'free' });
+  });
+
+  it('an Oro event marked private later in Outlook stays a full pair: Oro keeps its content, its edits reach Outlook', async () => {
+    const start = at(6, 10);
+    h.oro.calendar.createEvent(ORO_OWNER, {
+      title: 'Budget talk',
+      description: 'Q1 numbers',
+      start: oroTime(start),
+      end: oroTime(at(6, 11)),
+    });
+    expect((await h.run(BI)).result).toMatchObject({ created: 1, errors: 0 });
+    const outlook = cal()
+      .all()
+      .find((e) => e.subject === 'Budget talk')!;
+    cal().update(outlook.id, { sensitivity: 'private' });
+    await h.run(BI);
+    expect(oroAt(start)).toMatchObject([{ title: 'Budget talk', description: 'Q1 numbers' }]);
+    h.oro.calendar.editEvent(oroAt(start)[0]!.id, { title: 'Budget talk (moved to Q2)' });
+    expect((await h.run(BI)).result).toMatchObject({ updated: 1, errors: 0 });
+    expect(cal().get(outlook.id)).toMatchObject({
+      subject: 'Budget talk (moved to Q2)',
+      sensitivity: 'private',
+    });
   });
 
   it('full: after the setting changes, the copy shows the private event as it is', async () => {

@@ -1,4 +1,9 @@
-import { eventDoc, snapshot, versionOf } from '../../../../shared/microsoft/calendar-documents';
+import {
+  eventDoc,
+  LINK_PROPERTY,
+  snapshot,
+  versionOf,
+} from '../../../../shared/microsoft/calendar-documents';
 import { PRIVATE_TITLE } from '../../../../shared/sync/calendar/event-mapping';
 
 /** An event document as Graph answers it (learn.microsoft.com/graph/api/resources/event, v1.0). */
@@ -85,5 +90,14 @@ describe('Graph event document → snapshot, private events and free/busy', () =
     );
     expect(s.fields).toMatchObject({ title: PRIVATE_TITLE, organizer: null });
     expect(s.readOnly).toMatch(/^private in Outlook/);
+  });
+
+  it('an event the sync created from Oro (it carries our link id) is never masked: Oro has it in full', () => {
+    const ours = doc({ singleValueExtendedProperties: [{ id: LINK_PROPERTY, value: 'o-abc' }] });
+    for (const mode of ['busy-only', 'skip'] as const) {
+      const s = item(snapshot(ours, mode));
+      expect(s).toMatchObject({ linkId: 'o-abc', version: versionOf(ours), fields: { title: 'Therapy' } });
+      expect(s.readOnly).toBeUndefined();
+    }
   });
 });
