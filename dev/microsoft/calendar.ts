@@ -265,7 +265,8 @@ export class CalendarStore {
       organizer: me,
       isOrganizer: true,
       recurrence: null,
-      // A new event is normal and busy unless the POST says otherwise (Graph's defaults).
+      // A new event is normal and busy unless the POST says otherwise
+      // (learn.microsoft.com/graph/api/user-post-events, Response 1).
       sensitivity: 'normal',
       showAs: 'busy',
       iCalUId: `040000008200E00074C5B7101A82E008${randomBytes(24).toString('hex').toUpperCase()}`,
