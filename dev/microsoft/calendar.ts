@@ -66,6 +66,14 @@ export interface SimEvent extends Content {
   organizer: Person;
   isOrganizer: boolean;
   recurrence: GraphRecurrence | null;
+  /**
+   * Graph v1.0 event `sensitivity` (normal | personal | private | confidential) and `showAs`
+   * (free | tentative | busy | oof | workingElsewhere | unknown),
+   * learn.microsoft.com/graph/api/resources/event. Kept per series: an occurrence shows its
+   * series' values (the sync never writes them on an occurrence).
+   */
+  sensitivity: (typeof SENSITIVITIES)[number];
+  showAs: (typeof SHOW_AS_VALUES)[number];
   iCalUId: string;
   transactionId?: string;
   extendedProperties: { id: string; value: string }[];
@@ -130,6 +138,9 @@ const zoneOf = (name: string): string | undefined => (name === CUSTOM_ZONE ? 'UT
 const KEPT_TOKENS = 200;
 const DEFAULT_PAGE = 10;
 const FAR = Date.parse('3000-01-01T00:00:00Z');
+
+const SENSITIVITIES = ['normal', 'personal', 'private', 'confidential'] as const;
+const SHOW_AS_VALUES = ['free', 'tentative', 'busy', 'oof', 'workingElsewhere', 'unknown'] as const;
 
 const CONTENT_KEYS = ['subject', 'body', 'location', 'isReminderOn', 'reminderMinutesBeforeStart'] as const;
 
@@ -255,6 +266,10 @@ export class CalendarStore {
       organizer: me,
       isOrganizer: true,
       recurrence: null,
+      // A new event is normal and busy unless the POST says otherwise
+      // (learn.microsoft.com/graph/api/user-post-events, Response 1).
+      sensitivity: 'normal',
+      showAs: 'busy',
       iCalUId: `040000008200E00074C5B7101A82E008${randomBytes(24).toString('hex').toUpperCase()}`,
       extendedProperties: [],
       createdDateTime: now,
@@ -456,6 +471,20 @@ export class CalendarStore {
           return error;
         }
       }
+    }
+    if ('sensitivity' in input) {
+      const v = SENSITIVITIES.find((x) => x === input.sensitivity);
+      if (!v) {
+        return `Invalid sensitivity: one of ${SENSITIVITIES.join(', ')}.`;
+      }
+      e.sensitivity = v;
+    }
+    if ('showAs' in input) {
+      const v = SHOW_AS_VALUES.find((x) => x === input.showAs);
+      if (!v) {
+        return `Invalid showAs: one of ${SHOW_AS_VALUES.join(', ')}.`;
+      }
+      e.showAs = v;
     }
     if ('isAllDay' in input) {
       e.isAllDay = input.isAllDay === true;
@@ -674,14 +703,14 @@ export class CalendarStore {
       subject: e.subject,
       bodyPreview: e.body.content.slice(0, 255),
       importance: 'normal',
-      sensitivity: 'normal',
+      sensitivity: e.sensitivity,
       isAllDay: e.isAllDay,
       isCancelled: false,
       isDraft: false,
       isOrganizer: e.isOrganizer,
       responseRequested: true,
       seriesMasterId: null,
-      showAs: 'busy',
+      showAs: e.showAs,
       type: e.type,
       webLink: `https://outlook.office365.com/owa/?itemid=${encodeURIComponent(e.id)}`,
       onlineMeetingUrl: null,
@@ -769,6 +798,8 @@ export class CalendarStore {
       isReminderOn: content('isReminderOn'),
       subject: content('subject'),
       bodyPreview: body.content.slice(0, 255),
+      sensitivity: e.sensitivity,
+      showAs: e.showAs,
       isAllDay: e.isAllDay,
       isCancelled: false,
       isDraft: false,

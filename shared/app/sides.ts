@@ -5,6 +5,7 @@ import { TodoTasksSide } from '../microsoft/todo-side';
 import { OroCalendarSide } from '../oro/calendar-side';
 import { OroClient, type OroTokenCache } from '../oro/client';
 import { OroTasksSide } from '../oro/tasks-side';
+import type { PrivateEvents } from '../settings/schema';
 import type { SyncEntity } from '../storage/sync-state-repository';
 import type { CalendarWindow } from '../sync/calendar/window';
 import type { SideFactory, SidePair } from '../sync/sync-service';
@@ -15,6 +16,7 @@ interface SideContext {
   oro: OroClient;
   oroBaseUrl: string;
   oroCalendarId?: number | undefined;
+  privateEvents?: PrivateEvents | undefined;
   graph: Client;
   now: () => Date;
   calendarWindow: CalendarWindow;
@@ -35,7 +37,11 @@ const SIDES: Record<SyncEntity, (context: SideContext) => SidePair> = {
       now: c.now,
       calendarId: c.oroCalendarId,
     }),
-    microsoft: new GraphCalendarSide(c.graph, { window: c.calendarWindow, now: c.now }),
+    microsoft: new GraphCalendarSide(c.graph, {
+      window: c.calendarWindow,
+      now: c.now,
+      ...(c.privateEvents ? { privateEvents: c.privateEvents } : {}),
+    }),
   }),
 };
 
@@ -54,6 +60,7 @@ export function createSideFactory(deps: {
       oro: new OroClient(request.oro, deps.oroTokens),
       oroBaseUrl: request.oro.baseUrl,
       oroCalendarId: request.oroCalendarId,
+      privateEvents: request.privateEvents,
       graph: createGraphClient(deps.graphBaseUrl, request.graphToken),
       now: request.now,
       calendarWindow: deps.calendarWindow,

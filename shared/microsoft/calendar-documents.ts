@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { ErrorClass } from '../errors/classify';
-import { graphEventToFields, type EventFields, type GraphEvent } from '../sync/calendar/event-mapping';
+import type { PrivateEvents } from '../settings/schema';
+import {
+  busyOnly,
+  graphEventToFields,
+  isPrivate,
+  type EventFields,
+  type GraphEvent,
+} from '../sync/calendar/event-mapping';
 import { readGraphExceptions, type GraphSeriesMaster } from '../sync/calendar/graph-exceptions';
 import type { Snapshot } from '../sync/model';
 import type { Write } from '../sync/plan';
@@ -43,6 +50,8 @@ const SELECT = [
   'changeKey',
   'lastModifiedDateTime',
   'cancelledOccurrences',
+  'sensitivity',
+  'showAs',
 ].join(',');
 const EXPAND = `exceptionOccurrences,singleValueExtendedProperties($filter=id eq '${LINK_PROPERTY}' or id eq '${COPY_PROPERTY}')`;
 export const eventUrl = (id: string) =>
@@ -76,6 +85,7 @@ export const eventDoc = z
     changeKey: z.string().optional(),
     lastModifiedDateTime: z.string().optional(),
     isOrganizer: z.boolean().optional(),
+    sensitivity: z.string().nullable().optional(),
     originalStartTimeZone: z.string().nullable().optional(),
     recurrence: z
       .object({ pattern: z.object({}).loose(), range: z.object({ startDate: z.string() }).loose() })
@@ -127,9 +137,25 @@ export function versionOf(doc: EventDoc): string {
     .slice(0, 22);
 }
 
+/**
+ * A private event (Outlook's Private flag) under the setting `calendar.privateEvents`:
+ * `busy-only` maps it to busy time and makes it the source of its pair (an Oro edit of the
+ * copy never reaches the real subject or body); `skip` does not map it (`private` says why);
+ * `full` maps it as any other event. An event the sync created from Oro is never masked.
+ */
 export function snapshot(
   doc: EventDoc,
-): { item: Snapshot<EventFields>; notes: string[] } | { unsupported: string } {
+  privateEvents: PrivateEvents = 'busy-only',
+): { item: Snapshot<EventFields>; notes: string[] } | { unsupported: string } | { private: string } {
+  const props = doc.singleValueExtendedProperties ?? [];
+  const prop = (id: string) => props.find((p) => p.id.toLowerCase() === id.toLowerCase())?.value;
+  const linkId = prop(LINK_PROPERTY);
+  // Only our creates carry a link id: an event that came from Oro is there in full already,
+  // and stays an ordinary pair when the user marks it private in Outlook.
+  const secret = isPrivate(doc.sensitivity) && privateEvents !== 'full' && !linkId;
+  if (secret && privateEvents === 'skip') {
+    return { private: 'private in Outlook: not copied (setting calendar.privateEvents is skip)' };
+  }
   const g = doc as unknown as GraphSeriesMaster;
   const range = g.recurrence?.range;
   // A series written without a recurrence zone recurs in its start zone.
@@ -145,9 +171,6 @@ export function snapshot(
     return { unsupported: mapped.unsupported };
   }
   let fields = mapped.ok;
-  const props = doc.singleValueExtendedProperties ?? [];
-  const prop = (id: string) => props.find((p) => p.id.toLowerCase() === id.toLowerCase())?.value;
-  const linkId = prop(LINK_PROPERTY);
   const copied = prop(COPY_PROPERTY);
   if (copied && doc.isOrganizer !== false) {
     const parsed = attendance.safeParse(safeJson(copied));
@@ -169,6 +192,22 @@ export function snapshot(
   const modifiedAt =
     stamps.length > 0 ? new Date(Math.max(...stamps.map((s) => Date.parse(s)))).toISOString() : '';
   const organizer = mapped.ok.organizer;
+  if (secret) {
+    return {
+      notes,
+      item: {
+        id: doc.id,
+        // The same Graph version maps to other fields under another setting: a setting
+        // change must read as a change, or the copy would keep what the old setting made.
+        version: `${version}~busy-only`,
+        fields: busyOnly(fields),
+        modifiedAt,
+        ...(linkId ? { linkId } : {}),
+        readOnly:
+          'private in Outlook: only its time is copied to Oro, and edits of the copy are not sent back (setting calendar.privateEvents)',
+      },
+    };
+  }
   return {
     notes,
     item: {

@@ -54,7 +54,11 @@ export async function writeSeriesExceptions(
       results[i] = a.status === 200 ? badDocument(w) : failure(w, a);
       return;
     }
-    const mapped = snapshot(parsed.data);
+    // The series as it is (a write reaches a private event only when it is copied in full).
+    const mapped = snapshot(parsed.data, 'full');
+    if ('private' in mapped) {
+      return;
+    }
     if ('unsupported' in mapped) {
       results[i] = refused(mapped.unsupported);
       return;

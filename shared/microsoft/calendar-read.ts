@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { GraphError } from '@microsoft/microsoft-graph-client';
 import { z } from 'zod';
+import type { PrivateEvents } from '../settings/schema';
 import type { EventFields } from '../sync/calendar/event-mapping';
 import type { Change } from '../sync/model';
 import { SideError, type ReadResult } from '../sync/ports';
@@ -25,6 +26,8 @@ const cursorSchema = z.object({
   window: z.object({ start: z.string(), end: z.string() }),
   /** Short hashes of the series masters we have seen (a cancelled occurrence names none). */
   series: z.array(z.string()),
+  /** The setting calendar.privateEvents the round was mapped under. */
+  privateEvents: z.string().optional(),
 });
 type Cursor = z.infer<typeof cursorSchema>;
 
@@ -41,11 +44,18 @@ export async function readCalendar(
   wanted: { start: string; end: string },
   linkedIds: ReadonlySet<string>,
   unconfirmed: ReadonlySet<string>,
+  privateEvents: PrivateEvents = 'busy-only',
 ): Promise<{ result: ReadResult<EventFields>; notes: string[] }> {
   const notes: string[] = [];
   const saved = parseCursor(cursor);
   // The window moves in coarse steps (sync/calendar/window.ts): each move is a new round.
-  let full = !saved?.deltaLink || saved.window.start !== wanted.start || saved.window.end !== wanted.end;
+  // So does a change of calendar.privateEvents: the private events already read must be
+  // mapped again (their versions carry the setting, so the plan sees them change).
+  let full =
+    !saved?.deltaLink ||
+    saved.window.start !== wanted.start ||
+    saved.window.end !== wanted.end ||
+    saved.privateEvents !== privateEvents;
   let window = full || !saved ? wanted : saved.window;
   let pages: DeltaPage[] | undefined;
   if (!full && saved?.deltaLink) {
@@ -150,7 +160,17 @@ export async function readCalendar(
     if (doc.type === 'seriesMaster') {
       knownSeries.add(seriesKey(doc.id));
     }
-    const mapped = snapshot(doc);
+    const mapped = snapshot(doc, privateEvents);
+    if ('private' in mapped) {
+      // Skipped: a copy made before (under another setting, or before it was made private)
+      // is removed from Oro; the Outlook event itself is never touched.
+      if (linkedIds.has(doc.id)) {
+        changes.push({ type: 'delete', id: doc.id });
+      } else {
+        unmapped.push({ id: doc.id, reason: mapped.private });
+      }
+      return;
+    }
     if ('unsupported' in mapped) {
       unmapped.push({ id: doc.id, reason: mapped.unsupported });
       return;
@@ -168,7 +188,12 @@ export async function readCalendar(
   });
 
   const deltaLink = pages.at(-1)?.['@odata.deltaLink'];
-  const next: Cursor = { ...(deltaLink ? { deltaLink } : {}), window, series: [...knownSeries].sort() };
+  const next: Cursor = {
+    ...(deltaLink ? { deltaLink } : {}),
+    window,
+    series: [...knownSeries].sort(),
+    privateEvents,
+  };
   return {
     notes,
     result: { changes, cursor: JSON.stringify(next), full, ...(unmapped.length > 0 ? { unmapped } : {}) },

@@ -1,4 +1,5 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
+import type { PrivateEvents } from '../settings/schema';
 import type { EventFields } from '../sync/calendar/event-mapping';
 import {
   DEFAULT_CALENDAR_WINDOW,
@@ -24,6 +25,8 @@ export interface CalendarSideOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Delta page size (Prefer: odata.maxpagesize). */
   pageSize?: number;
+  /** What events marked private in Outlook become (setting calendar.privateEvents). */
+  privateEvents?: PrivateEvents;
 }
 
 /**
@@ -57,7 +60,14 @@ export class GraphCalendarSide implements SidePort<EventFields>, CalendarIo {
   ): Promise<ReadResult<EventFields>> {
     this.readNotes = [];
     const wanted = syncWindowAt(this.now(), this.window, this.options.windowStepDays ?? WINDOW_STEP_DAYS);
-    const { result, notes } = await readCalendar(this, cursor, wanted, linkedIds, unconfirmed);
+    const { result, notes } = await readCalendar(
+      this,
+      cursor,
+      wanted,
+      linkedIds,
+      unconfirmed,
+      this.options.privateEvents ?? 'busy-only',
+    );
     this.readNotes = notes;
     return result;
   }

@@ -147,6 +147,7 @@ const PATCH_KEYS: Record<string, string[]> = {
   location: ['location'],
   attendees: ['attendees'],
   recurrence: ['recurrence', 'start', 'end'],
+  showAs: ['showAs'],
 };
 
 /** Exceptions must be (re)written: they changed, or Graph dropped them with a new pattern or time. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { conflictResolution, direction, type Level } from './schema';
+import { conflictResolution, direction, privateEvents, type Level } from './schema';
 
 /** A secret as it rests in storage (see shared/crypto/secret-box.ts). */
 export const sealedSecret = z.strictObject({
@@ -34,7 +34,12 @@ export const storedOverrides = z.strictObject({
     })
     .optional(),
   syncIntervalMinutes: z.number().int().optional(),
-  calendar: entitySync.extend({ oroCalendarId: z.number().int().positive().optional() }).optional(),
+  calendar: entitySync
+    .extend({
+      privateEvents: privateEvents.optional(),
+      oroCalendarId: z.number().int().positive().optional(),
+    })
+    .optional(),
   tasks: entitySync.optional(),
 });
 
@@ -59,6 +64,8 @@ export const LEAF_DEFAULTS = {
   'calendar.enabled': false,
   'calendar.direction': 'bidirectional',
   'calendar.conflictResolution': 'oro-wins',
+  /** Outlook events marked private arrive in Oro as busy time only (docs/calendar.md). */
+  'calendar.privateEvents': 'busy-only',
   /** User level only (schema.ts): the user's Oro calendar. */
   'calendar.oroCalendarId': null,
   'tasks.enabled': false,

@@ -19,6 +19,16 @@ export const conflictResolution = z
   .enum(CONFLICT_RESOLUTIONS)
   .meta({ description: 'Who wins when both sides changed an item; used only when bidirectional.' });
 export const level = z.enum(LEVELS);
+/**
+ * What an Outlook event marked private (Graph `sensitivity: private`) becomes in Oro:
+ * busy time with a neutral title (default), nothing, or a full copy. docs/calendar.md.
+ */
+export const PRIVATE_EVENT_MODES = ['busy-only', 'skip', 'full'] as const;
+export const privateEvents = z.enum(PRIVATE_EVENT_MODES).meta({
+  description:
+    'Outlook events marked private: busy-only (time only, neutral title), skip (not copied) or full (copied as they are).',
+});
+export type PrivateEvents = z.infer<typeof privateEvents>;
 
 export type Direction = z.infer<typeof direction>;
 export type ConflictResolution = z.infer<typeof conflictResolution>;
@@ -101,12 +111,15 @@ export const oroCalendarId = z
   .max(Number.MAX_SAFE_INTEGER)
   .meta({ description: "The user's Oro calendar id, where calendar sync reads and writes events." });
 
-/** The calendar section of a user: the sync options, and which Oro calendar is the user's. */
-const userCalendarWrite = entitySyncWrite.extend({ oroCalendarId: opt(oroCalendarId) });
+/** The calendar section at every level: the sync options, and what private events become. */
+const calendarWrite = entitySyncWrite.extend({ privateEvents: opt(privateEvents) });
+
+/** The calendar section of a user: also which Oro calendar is the user's. */
+const userCalendarWrite = calendarWrite.extend({ oroCalendarId: opt(oroCalendarId) });
 
 const commonWriteFields = {
   syncIntervalMinutes: opt(interval),
-  calendar: opt(entitySyncWrite),
+  calendar: opt(calendarWrite),
   tasks: opt(entitySyncWrite),
 };
 
@@ -164,7 +177,9 @@ export const settingsLevelRead = z
     microsoftApp: microsoftAppRead.optional(),
     oro: oroRead.optional(),
     syncIntervalMinutes: z.number().int().optional(),
-    calendar: entitySyncRead.extend({ oroCalendarId: z.number().int().optional() }).optional(),
+    calendar: entitySyncRead
+      .extend({ privateEvents: privateEvents.optional(), oroCalendarId: z.number().int().optional() })
+      .optional(),
     tasks: entitySyncRead.optional(),
   })
   .meta({ id: 'SettingsLevel' });
@@ -191,7 +206,10 @@ export const effectiveSettingsRead = z
       clientSecretSet: leaf(z.boolean()),
     }),
     syncIntervalMinutes: leaf(z.number().int()),
-    calendar: entitySyncEffective.extend({ oroCalendarId: leaf(z.number().int()) }),
+    calendar: entitySyncEffective.extend({
+      privateEvents: leaf(privateEvents),
+      oroCalendarId: leaf(z.number().int()),
+    }),
     tasks: entitySyncEffective,
   })
   .meta({ id: 'EffectiveSettings' });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ConnectionService } from '../connection/connection-service';
 import { AppError, isAppError } from '../errors/app-error';
-import type { Direction } from '../settings/schema';
+import type { Direction, PrivateEvents } from '../settings/schema';
 import type { MicrosoftApp, OroConnectionSettings, SettingsService } from '../settings/service';
 import { LinkRepository } from '../storage/link-repository';
 import type { SyncLogEntry, SyncLogRepository } from '../storage/sync-log-repository';
@@ -29,6 +29,8 @@ export interface SideRequest {
   oro: OroConnectionSettings;
   /** The user's Oro calendar (setting `calendar.oroCalendarId`), when set. */
   oroCalendarId?: number | undefined;
+  /** Setting calendar.privateEvents: what Outlook's private events become in Oro. */
+  privateEvents?: PrivateEvents | undefined;
   /** The user's Graph access token, reused for the run. */
   graphToken: () => Promise<string>;
   now: () => Date;
@@ -156,6 +158,7 @@ export class SyncService {
           oroCalendarId: (resolved['calendar.oroCalendarId'].value as number | null) ?? undefined,
           graphToken,
           now: () => this.now(),
+          privateEvents: resolved['calendar.privateEvents'].value as PrivateEvents,
         }),
         links: new LinkRepository<Fields>(this.deps.tables),
         states: this.deps.states,

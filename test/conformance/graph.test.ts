@@ -145,6 +145,17 @@ describe('Graph simulator answers as the Graph v1.0 docs show', () => {
     });
   });
 
+  it('/graph/api/user-post-events: an event created without them answers sensitivity normal and showAs busy', async () => {
+    // Request 1 of the page (no sensitivity, no showAs in the body) answers both, as here.
+    const made = sim.calendar(USER).create({
+      subject: "Let's go brunch",
+      start: { dateTime: '2017-04-15T11:00:00', timeZone: 'Pacific Standard Time' },
+      end: { dateTime: '2017-04-15T12:00:00', timeZone: 'Pacific Standard Time' },
+    });
+    const { body } = await get(`/me/events/${'id' in made ? made.id : ''}`);
+    expect(body).toMatchObject({ importance: 'normal', sensitivity: 'normal', showAs: 'busy' });
+  });
+
   it('/graph/query-parameters ($select): only the selected properties, id and @odata.etag always', async () => {
     const any = sim.calendar(USER).all()[0]!;
     const { body } = await get(`/me/events/${any.id}?$select=subject,start`);

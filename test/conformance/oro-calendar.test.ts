@@ -743,6 +743,7 @@ describe('Oro calendar REST API: the adapter reads and writes as the published e
       },
       exceptions: [],
       organizer: null,
+      showAs: 'busy',
     };
     const [ok] = await side().write([{ op: 'create', side: 'oro', linkId: 'link-1', fields }]);
     expect(ok).toMatchObject({ ok: true, id: '41' });

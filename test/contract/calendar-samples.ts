@@ -15,6 +15,7 @@ export const calendarSample = (i: number): EventFields => ({
   recurrence: null,
   exceptions: [],
   organizer: null,
+  showAs: 'busy',
 });
 
 /** What both calendars store as written. */

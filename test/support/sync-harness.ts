@@ -9,6 +9,7 @@ import { TodoTasksSide } from '../../shared/microsoft/todo-side';
 import { OroCalendarSide } from '../../shared/oro/calendar-side';
 import { OroClient, OroTokenCache } from '../../shared/oro/client';
 import { OroTasksSide } from '../../shared/oro/tasks-side';
+import type { PrivateEvents } from '../../shared/settings/schema';
 import { LinkRepository } from '../../shared/storage/link-repository';
 import { SyncLogRepository } from '../../shared/storage/sync-log-repository';
 import { SyncStateRepository, type SyncEntity } from '../../shared/storage/sync-state-repository';
@@ -72,7 +73,11 @@ const TASKS: SideFactory<TaskFields> = {
   }),
 };
 
-const calendar = (window?: CalendarWindow): SideFactory<EventFields> => ({
+/** `privateEvents`: the setting calendar.privateEvents, asked at each run (tests change it between runs). */
+const calendar = (
+  window?: CalendarWindow,
+  privateEvents?: () => PrivateEvents,
+): SideFactory<EventFields> => ({
   entity: 'calendar',
   sides: (c) => ({
     oro: new OroCalendarSide(c.oro, c.userId, {
@@ -80,7 +85,12 @@ const calendar = (window?: CalendarWindow): SideFactory<EventFields> => ({
       calendarId: c.oroCalendarId,
       ...(window ? { window } : {}),
     }),
-    microsoft: new GraphCalendarSide(c.graph, { now: c.now, sleep: fast, ...(window ? { window } : {}) }),
+    microsoft: new GraphCalendarSide(c.graph, {
+      now: c.now,
+      sleep: fast,
+      ...(window ? { window } : {}),
+      ...(privateEvents ? { privateEvents: privateEvents() } : {}),
+    }),
   }),
 });
 
@@ -99,9 +109,14 @@ export function startSyncHarness(
 /** The same, for calendar events: Oro's REST calendar and the Graph calendar. */
 export function startCalendarHarness(
   userId = ORO_OWNER,
-  options: { oroClock?: () => number; oroTimeoutMs?: number; window?: CalendarWindow } = {},
+  options: {
+    oroClock?: () => number;
+    oroTimeoutMs?: number;
+    window?: CalendarWindow;
+    privateEvents?: () => PrivateEvents;
+  } = {},
 ): Promise<SyncHarness<EventFields>> {
-  return startHarness(calendar(options.window), userId, options).then((h) => {
+  return startHarness(calendar(options.window, options.privateEvents), userId, options).then((h) => {
     h.oro.calendar.defaultCalendar(userId); // every Oro user has one
     return h;
   });

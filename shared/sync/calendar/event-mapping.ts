@@ -40,7 +40,20 @@ export type EventFields = {
    * user owned it, and is never given attendees on Microsoft (that would send invitations).
    */
   organizer: { email: string; name: string } | null;
+  /**
+   * Free/busy as Microsoft shows it (Graph `showAs`). Oro has no such field: its side keeps
+   * the agreed value (completeOroFields), so an Oro edit never clears it.
+   */
+  showAs: ShowAs;
 };
+
+/** Graph's freeBusyStatus values (learn.microsoft.com/graph/api/resources/event, v1.0). */
+export const SHOW_AS = ['free', 'tentative', 'busy', 'oof', 'workingElsewhere', 'unknown'] as const;
+export type ShowAs = (typeof SHOW_AS)[number];
+/** What Exchange gives a new event without a showAs, and what an event from Oro starts as. */
+export const DEFAULT_SHOW_AS: ShowAs = 'busy';
+const showAsOf = (v: string | null | undefined): ShowAs =>
+  (SHOW_AS as readonly (string | null | undefined)[]).includes(v) ? (v as ShowAs) : DEFAULT_SHOW_AS;
 
 /**
  * One occurrence of a series that differs from the pattern. `originalStart` is where the
@@ -132,6 +145,8 @@ export function oroEventToFields(e: OroEvent): EventMapped<EventFields> {
         e.isOrganizer === false && e.organizerEmail
           ? { email: e.organizerEmail.toLowerCase(), name: e.organizerDisplayName ?? '' }
           : null,
+      // Oro has no free/busy: the side completes it from the agreed version.
+      showAs: DEFAULT_SHOW_AS,
     },
     notes,
   };
@@ -184,6 +199,8 @@ export function completeOroFields(fields: EventFields, base: EventFields): Event
   return {
     ...fields,
     location: base.location,
+    // A link saved before showAs was synced has none: Oro's default stands in.
+    showAs: base.showAs ?? fields.showAs,
     attendees: fields.attendees.map((a) =>
       a.type === 'required' && baseTypes.get(a.email) === 'resource' ? { ...a, type: 'resource' } : a,
     ),
@@ -210,6 +227,9 @@ export interface GraphEvent {
   recurrence?: GraphRecurrence | null;
   isOrganizer?: boolean;
   organizer?: { emailAddress?: { name?: string; address?: string } } | null;
+  showAs?: string | null;
+  /** normal | personal | private | confidential (Graph v1.0). */
+  sensitivity?: string | null;
 }
 
 export function graphEventToFields(e: GraphEvent): EventMapped<EventFields> {
@@ -255,6 +275,7 @@ export function graphEventToFields(e: GraphEvent): EventMapped<EventFields> {
               name: e.organizer.emailAddress.name ?? '',
             }
           : null,
+      showAs: showAsOf(e.showAs),
     },
     notes: [],
   };
@@ -282,6 +303,38 @@ export function fieldsToGraphEvent(f: EventFields): Record<string, unknown> {
     location: { displayName: f.location },
     attendees: f.attendees.map((a) => ({ type: a.type, emailAddress: { address: a.email, name: a.name } })),
     recurrence: f.recurrence ? toGraph(f.recurrence) : null,
+    // "unknown" is what Graph reports when it does not know; it is never ours to write.
+    ...(f.showAs === 'unknown' ? {} : { showAs: f.showAs }),
+  };
+}
+
+// ---- Private events ---------------------------------------------------------------
+
+/** The title a private event's busy-only copy carries in Oro. */
+export const PRIVATE_TITLE = 'Private appointment';
+
+/**
+ * Whether Outlook shows the event to others as private. Outlook's "Private" flag is
+ * `sensitivity: private`; `confidential` is treated the same (it is no less restricted).
+ */
+export const isPrivate = (sensitivity: string | null | undefined): boolean =>
+  sensitivity === 'private' || sensitivity === 'confidential';
+
+/**
+ * A private event as busy time: its times, recurrence, cancelled occurrences, reminder and
+ * free/busy, with a neutral title and no body, location, attendees or organizer.
+ */
+export function busyOnly(f: EventFields): EventFields {
+  return {
+    ...f,
+    title: PRIVATE_TITLE,
+    description: '',
+    location: '',
+    attendees: [],
+    organizer: null,
+    exceptions: f.exceptions.map((x) =>
+      x.cancelled ? x : { ...x, title: PRIVATE_TITLE, description: '', location: '' },
+    ),
   };
 }
 

@@ -78,7 +78,12 @@ describe('settings API over the dev host', () => {
       expect(res.headers.get('etag')).toMatch(/^"[A-Za-z0-9_-]+"$/);
       expect(settingsLevelRead.parse(res.body)).toMatchObject({
         syncIntervalMinutes: 30,
-        calendar: { enabled: false, direction: 'bidirectional', conflictResolution: 'oro-wins' },
+        calendar: {
+          enabled: false,
+          direction: 'bidirectional',
+          conflictResolution: 'oro-wins',
+          privateEvents: 'busy-only',
+        },
         tasks: { enabled: false, direction: 'bidirectional', conflictResolution: 'oro-wins' },
       });
     });
@@ -206,6 +211,7 @@ describe('settings API over the dev host', () => {
         enabled: { value: true, source: 'organization' },
         direction: { value: 'oro-to-microsoft', source: 'organization' },
         conflictResolution: { value: 'most-recent-wins', source: 'user' },
+        privateEvents: { value: 'busy-only', source: 'global' },
         oroCalendarId: { value: null, source: 'global' },
       });
       expect(effective.syncIntervalMinutes).toEqual({ value: 20, source: 'organization' });

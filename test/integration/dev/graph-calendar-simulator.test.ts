@@ -16,6 +16,8 @@ interface Ev {
   exceptionOccurrences?: Ev[];
   singleValueExtendedProperties?: unknown;
   seriesMasterId?: string;
+  sensitivity?: string;
+  showAs?: string;
   '@removed'?: unknown;
 }
 interface Answer extends Ev {
@@ -302,6 +304,41 @@ describe('Graph simulator: calendar', () => {
     const lost = await api('GET', next.deltaLink);
     expect(lost.status).toBe(410);
     expect(lost.body.error.code).toBe('syncStateNotFound');
+  });
+
+  it('stores sensitivity and showAs as Graph does: normal and busy by default, each PATCHable, occurrences show their series', async () => {
+    // learn.microsoft.com/graph/api/resources/event (v1.0): sensitivity normal | personal |
+    // private | confidential; showAs free | tentative | busy | oof | workingElsewhere | unknown.
+    const plain = await api('POST', '/me/events', {
+      subject: 'plain',
+      start: at('2026-12-21T10:00:00'),
+      end: at('2026-12-21T11:00:00'),
+    });
+    expect(plain.body).toMatchObject({ sensitivity: 'normal', showAs: 'busy' });
+    const secret = await series('secret', '2026-12-22T08:00:00', '2026-12-22T09:00:00', 'UTC', {
+      pattern: { type: 'daily', interval: 1 },
+      range: { type: 'numbered', startDate: '2026-12-22', numberOfOccurrences: 2 },
+    });
+    const patched = await api('PATCH', `/me/events/${secret.body.id}`, {
+      sensitivity: 'private',
+      showAs: 'oof',
+    });
+    expect(patched.body).toMatchObject({ sensitivity: 'private', showAs: 'oof' });
+    const selected = await api('GET', `/me/events/${secret.body.id}?$select=subject,sensitivity,showAs`);
+    expect(selected.body).toMatchObject({ subject: 'secret', sensitivity: 'private', showAs: 'oof' });
+    const occurrences = await instances(secret.body.id, '2026-12-22T00:00:00Z', '2026-12-24T00:00:00Z');
+    expect(occurrences.map((o) => [o.sensitivity, o.showAs])).toEqual([
+      ['private', 'oof'],
+      ['private', 'oof'],
+    ]);
+    for (const bad of [{ sensitivity: 'secret' }, { showAs: 'away' }]) {
+      const refused = await api('PATCH', `/me/events/${plain.body.id}`, bad);
+      expect(refused.status).toBe(400);
+    }
+    expect((await api('GET', `/me/events/${plain.body.id}`)).body).toMatchObject({
+      sensitivity: 'normal',
+      showAs: 'busy',
+    });
   });
 
   it('returns the first event for a retried transactionId, and keeps extended properties', async () => {

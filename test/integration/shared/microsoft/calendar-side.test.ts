@@ -24,6 +24,7 @@ const ev = (over: Partial<EventFields> = {}): EventFields => ({
   recurrence: null,
   exceptions: [],
   organizer: null,
+  showAs: 'busy',
   ...over,
 });
 const create = (fields: EventFields, linkId: string): Write<EventFields> => ({

@@ -19,6 +19,7 @@ const event = (over: Partial<EventFields> = {}): EventFields => ({
   recurrence: null,
   exceptions: [],
   organizer: null,
+  showAs: 'busy',
   ...over,
 });
 const series = (r: Partial<Recurrence>, over: Partial<EventFields> = {}): EventFields =>

@@ -137,7 +137,7 @@ describe('SettingsService (Azurite)', () => {
     await service.write(
       'organization',
       'res',
-      { calendar: { direction: 'oro-to-microsoft' } },
+      { calendar: { direction: 'oro-to-microsoft', privateEvents: 'skip' } },
       'replace',
       {},
     );
@@ -154,8 +154,13 @@ describe('SettingsService (Azurite)', () => {
       enabled: { value: true, source: 'global' },
       direction: { value: 'oro-to-microsoft', source: 'organization' },
       conflictResolution: { value: 'field-merge', source: 'user' },
+      privateEvents: { value: 'skip', source: 'organization' },
       oroCalendarId: { value: 42, source: 'user' },
     });
+    expect((await service.read('global', GLOBAL_ID)).body.calendar).toHaveProperty(
+      'privateEvents',
+      'busy-only',
+    );
     // The user's own calendar is no default anyone inherits: the global level does not show it.
     expect((await service.read('global', GLOBAL_ID)).body.calendar).not.toHaveProperty('oroCalendarId');
     expect(body.tasks.enabled).toEqual({ value: false, source: 'global' });

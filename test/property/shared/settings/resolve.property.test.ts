@@ -8,7 +8,12 @@ import {
   type FlatOverrides,
   type LeafPath,
 } from '../../../../shared/settings/model';
-import { CONFLICT_RESOLUTIONS, DIRECTIONS, type Level } from '../../../../shared/settings/schema';
+import {
+  CONFLICT_RESOLUTIONS,
+  DIRECTIONS,
+  PRIVATE_EVENT_MODES,
+  type Level,
+} from '../../../../shared/settings/schema';
 
 const sealed = fc.record({
   v: fc.constant(1 as const),
@@ -31,6 +36,7 @@ const leafValue: Record<LeafPath, fc.Arbitrary<unknown>> = {
   'calendar.enabled': fc.boolean(),
   'calendar.direction': fc.constantFrom(...DIRECTIONS),
   'calendar.conflictResolution': fc.constantFrom(...CONFLICT_RESOLUTIONS),
+  'calendar.privateEvents': fc.constantFrom(...PRIVATE_EVENT_MODES),
   'calendar.oroCalendarId': fc.integer({ min: 1, max: 1_000_000 }),
   'tasks.enabled': fc.boolean(),
   'tasks.direction': fc.constantFrom(...DIRECTIONS),

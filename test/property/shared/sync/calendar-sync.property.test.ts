@@ -1,5 +1,10 @@
 import fc from 'fast-check';
-import { completeOroFields, type EventFields } from '../../../../shared/sync/calendar/event-mapping';
+import { PRIVATE_EVENT_MODES } from '../../../../shared/settings/schema';
+import {
+  completeOroFields,
+  PRIVATE_TITLE,
+  type EventFields,
+} from '../../../../shared/sync/calendar/event-mapping';
 import type { SyncSettings } from '../../../../shared/sync/model';
 import type { CrashPoint } from '../../../../shared/sync/runner';
 import {
@@ -26,7 +31,17 @@ import { MS_USER, ORO_OWNER, startCalendarHarness, type SyncHarness } from '../.
 
 type SideName = 'oro' | 'ms';
 type Op =
-  | { kind: 'create'; side: SideName; series: boolean; day: number; hour: number; title: string }
+  | {
+      kind: 'create';
+      side: SideName;
+      series: boolean;
+      day: number;
+      hour: number;
+      title: string;
+      /** Microsoft only: marked private in Outlook, and its free/busy. */
+      secret: boolean;
+      showAs: 'busy' | 'free' | 'oof';
+    }
   | { kind: 'edit'; side: SideName; pick: number; what: 'title' | 'time' | 'description'; value: number }
   | { kind: 'occurrence'; side: SideName; pick: number; nth: number; cancel: boolean }
   | { kind: 'delete'; side: SideName; pick: number }
@@ -44,6 +59,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
       day: fc.integer({ min: 1, max: 14 }),
       hour: fc.integer({ min: 7, max: 16 }),
       title: fc.constantFrom('Call', 'Review', 'Lunch', 'Demo'),
+      secret: fc.boolean(),
+      showAs: fc.constantFrom('busy' as const, 'free' as const, 'oof' as const),
     }),
     weight: 3,
   },
@@ -97,9 +114,14 @@ const pick = <T>(list: T[], n: number): T | undefined => list[n % Math.max(1, li
 function apply(h: SyncHarness<EventFields>, o: Op): void {
   const oro = h.oro.calendar;
   const cal = h.microsoft.calendar(MS_USER);
-  // Edits and deletions are the user's own events: invitations are someone else's.
+  // Edits and deletions are the user's own events: invitations are someone else's, and so
+  // is a private event's busy-only copy (Outlook leads it, as an organizer does).
   const oroOwn = () =>
-    oro.events(ORO_OWNER).filter((r) => r.recurringEventId === null && r.organizerEmail === MS_USER);
+    oro
+      .events(ORO_OWNER)
+      .filter(
+        (r) => r.recurringEventId === null && r.organizerEmail === MS_USER && r.title !== PRIVATE_TITLE,
+      );
   const msOwn = () => cal.all().filter((e) => e.isOrganizer);
   try {
     if (o.kind === 'create') {
@@ -126,6 +148,8 @@ function apply(h: SyncHarness<EventFields>, o: Op): void {
           subject: o.title,
           start: graphTime(start),
           end: graphTime(start + HOUR),
+          showAs: o.showAs,
+          ...(o.secret ? { sensitivity: 'private' } : {}),
           ...(o.series
             ? {
                 recurrence: {
@@ -262,63 +286,72 @@ describe('calendar sync (model-based, with faults)', () => {
 
   it('converges without duplicates, lost updates, notifications or writes against the direction', async () => {
     await fc.assert(
-      fc.asyncProperty(settingsArb, fc.array(op, { minLength: 4, maxLength: 16 }), async (settings, ops) => {
-        const clock = { offset: 0 };
-        const h = await startCalendarHarness(ORO_OWNER, { oroClock: () => Date.now() + clock.offset });
-        const advance = h.advance.bind(h);
-        h.advance = (ms) => {
-          advance(ms);
-          clock.offset += ms;
-        };
-        h.oro.calendar.setUser(ORO_OWNER, { email: MS_USER, name: 'Megan Bowen' });
-        try {
-          let pendingCrash: CrashPoint | undefined;
-          for (const o of ops) {
-            if (o.kind === 'fault') {
-              pendingCrash =
-                armFault(h, o.fault, (a) => h.microsoft.calendar(MS_USER).expireDeltaTokens(a)) ??
-                pendingCrash;
-            } else if (o.kind === 'sync') {
-              await sync(h, settings, pendingCrash);
-              pendingCrash = undefined;
-            } else {
-              apply(h, o);
-              h.advance(15_000);
+      fc.asyncProperty(
+        settingsArb,
+        fc.constantFrom(...PRIVATE_EVENT_MODES),
+        fc.array(op, { minLength: 4, maxLength: 16 }),
+        async (settings, privateEvents, ops) => {
+          const clock = { offset: 0 };
+          const h = await startCalendarHarness(ORO_OWNER, {
+            oroClock: () => Date.now() + clock.offset,
+            privateEvents: () => privateEvents,
+          });
+          const advance = h.advance.bind(h);
+          h.advance = (ms) => {
+            advance(ms);
+            clock.offset += ms;
+          };
+          h.oro.calendar.setUser(ORO_OWNER, { email: MS_USER, name: 'Megan Bowen' });
+          try {
+            let pendingCrash: CrashPoint | undefined;
+            for (const o of ops) {
+              if (o.kind === 'fault') {
+                pendingCrash =
+                  armFault(h, o.fault, (a) => h.microsoft.calendar(MS_USER).expireDeltaTokens(a)) ??
+                  pendingCrash;
+              } else if (o.kind === 'sync') {
+                await sync(h, settings, pendingCrash);
+                pendingCrash = undefined;
+              } else {
+                apply(h, o);
+                h.advance(15_000);
+              }
             }
-          }
 
-          // Faults stop; sync until a run changes nothing.
-          expect(await syncUntilQuiet(() => sync(h, settings))).toBe(true);
-          expect(h.oro.calendar.notifications()).toBe(0);
+            // Faults stop; sync until a run changes nothing.
+            expect(await syncUntilQuiet(() => sync(h, settings))).toBe(true);
+            expect(h.oro.calendar.notifications()).toBe(0);
 
-          const links = await h.links();
-          expect(links.filter((l) => l.pending)).toEqual([]);
-          const oroIds = links.map((l) => l.oroId);
-          const msIds = links.map((l) => l.microsoftId);
-          expect(new Set(oroIds).size).toBe(oroIds.length);
-          expect(new Set(msIds).size).toBe(msIds.length);
-          const now = await h.readAll();
-          for (const l of links) {
-            expect(now.oro.has(l.oroId ?? '')).toBe(true);
-            expect(now.microsoft.has(l.microsoftId ?? '')).toBe(true);
-          }
-
-          if (settings.direction === 'bidirectional') {
-            // Everything linked, and each pair equal (what Oro cannot hold taken from Microsoft).
-            expect(links).toHaveLength(now.oro.size);
-            expect(links).toHaveLength(now.microsoft.size);
+            const links = await h.links();
+            expect(links.filter((l) => l.pending)).toEqual([]);
+            const oroIds = links.map((l) => l.oroId);
+            const msIds = links.map((l) => l.microsoftId);
+            expect(new Set(oroIds).size).toBe(oroIds.length);
+            expect(new Set(msIds).size).toBe(msIds.length);
+            const now = await h.readAll();
             for (const l of links) {
-              const ms = now.microsoft.get(l.microsoftId!)!.fields;
-              expect(completeOroFields(now.oro.get(l.oroId!)!.fields, ms)).toEqual(ms);
+              expect(now.oro.has(l.oroId ?? '')).toBe(true);
+              expect(now.microsoft.has(l.microsoftId ?? '')).toBe(true);
             }
-          } else {
-            const sourceCount = settings.direction === 'oro-to-microsoft' ? now.oro.size : now.microsoft.size;
-            expect(links.length).toBeLessThanOrEqual(sourceCount);
+
+            if (settings.direction === 'bidirectional') {
+              // Everything linked, and each pair equal (what Oro cannot hold taken from Microsoft).
+              expect(links).toHaveLength(now.oro.size);
+              expect(links).toHaveLength(now.microsoft.size);
+              for (const l of links) {
+                const ms = now.microsoft.get(l.microsoftId!)!.fields;
+                expect(completeOroFields(now.oro.get(l.oroId!)!.fields, ms)).toEqual(ms);
+              }
+            } else {
+              const sourceCount =
+                settings.direction === 'oro-to-microsoft' ? now.oro.size : now.microsoft.size;
+              expect(links.length).toBeLessThanOrEqual(sourceCount);
+            }
+          } finally {
+            await h.close();
           }
-        } finally {
-          await h.close();
-        }
-      }),
+        },
+      ),
       {
         numRuns: runs,
         verbose: 1,

@@ -1,9 +1,12 @@
 import {
+  busyOnly,
   completeOroFields,
   fieldsToGraphEvent,
   fieldsToOroEvent,
   graphEventToFields,
+  isPrivate,
   oroEventToFields,
+  PRIVATE_TITLE,
   type EventFields,
   type GraphEvent,
   type OroEvent,
@@ -49,6 +52,7 @@ describe('event mapping', () => {
       recurrence: null,
       exceptions: [],
       organizer: null,
+      showAs: 'busy',
     });
   });
 
@@ -249,5 +253,63 @@ describe('event mapping', () => {
       exceptions: agreed.exceptions.map((e) => ({ ...e, location: '' }) as typeof e),
     };
     expect(completeOroFields(fromOro, agreed)).toEqual({ ...agreed, title: 'Renamed in Oro' });
+  });
+
+  it('maps showAs from Graph, writes it back (never "unknown"), and Oro, which has no free/busy, keeps the agreed one', () => {
+    const g = (showAs: string | undefined): GraphEvent => ({
+      id: 'AAMk1',
+      subject: 'Offsite',
+      start: { dateTime: '2026-03-12T09:00:00.0000000', timeZone: 'UTC' },
+      end: { dateTime: '2026-03-12T10:00:00.0000000', timeZone: 'UTC' },
+      ...(showAs === undefined ? {} : { showAs }),
+    });
+    for (const v of ['free', 'tentative', 'busy', 'oof', 'workingElsewhere'] as const) {
+      const fields = ok(graphEventToFields(g(v)));
+      expect(fields.showAs).toBe(v);
+      expect(fieldsToGraphEvent(fields)).toMatchObject({ showAs: v });
+    }
+    expect(ok(graphEventToFields(g(undefined))).showAs).toBe('busy');
+    expect(ok(graphEventToFields(g('somethingNew'))).showAs).toBe('busy');
+    expect(fieldsToGraphEvent(ok(graphEventToFields(g('unknown'))))).not.toHaveProperty('showAs');
+    // Oro reads every event as busy; the side completes it from the agreed version.
+    const fromOro = ok(oroEventToFields(oroTimed));
+    expect(fromOro.showAs).toBe('busy');
+    expect(completeOroFields(fromOro, { ...fromOro, showAs: 'oof' }).showAs).toBe('oof');
+    expect(ok(fieldsToOroEvent({ ...fromOro, showAs: 'oof' }))).not.toHaveProperty('showAs');
+  });
+
+  it('reduces a private event to busy time: its times, recurrence and free/busy, nothing it says', () => {
+    expect(['private', 'confidential'].map(isPrivate)).toEqual([true, true]);
+    expect(['normal', 'personal', undefined, null].map(isPrivate)).toEqual([false, false, false, false]);
+    const secret: EventFields = {
+      ...ok(oroEventToFields(oroTimed)),
+      location: 'Clinic',
+      organizer: { email: 'dr@example.com', name: 'Dr. Who' },
+      showAs: 'oof',
+      exceptions: [
+        {
+          originalStart: '2026-03-19T09:00:00Z',
+          cancelled: false,
+          title: 'Therapy (moved)',
+          description: 'room 2',
+          start: '2026-03-19T11:00:00Z',
+          end: '2026-03-19T12:30:00Z',
+          location: 'Clinic B',
+        },
+        { originalStart: '2026-03-26T09:00:00Z', cancelled: true },
+      ],
+    };
+    expect(busyOnly(secret)).toEqual({
+      ...secret,
+      title: PRIVATE_TITLE,
+      description: '',
+      location: '',
+      attendees: [],
+      organizer: null,
+      exceptions: [
+        { ...secret.exceptions[0], title: PRIVATE_TITLE, description: '', location: '' },
+        secret.exceptions[1],
+      ],
+    });
   });
 });

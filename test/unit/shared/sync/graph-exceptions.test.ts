@@ -29,6 +29,7 @@ const timed: EventFields = {
   },
   exceptions: [],
   organizer: null,
+  showAs: 'busy',
 };
 const allDay: EventFields = {
   ...timed,

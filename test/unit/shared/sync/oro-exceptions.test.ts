@@ -28,6 +28,7 @@ const series: EventFields = {
   },
   exceptions: [],
   organizer: null,
+  showAs: 'busy',
 };
 const allDaySeries: EventFields = { ...series, allDay: true, start: '2026-06-01', end: '2026-06-03' };
 
