@@ -5,6 +5,8 @@ import { join } from 'node:path';
 export interface FunctionsCoreSeen {
   model: string | undefined;
   registered: Array<{ name: string; bindings: Record<string, Record<string, unknown>> }>;
+  /** Packages Node loaded from a node_modules folder by the time the process exits (bundled code is not). */
+  packages: string[];
   /** With $INVOKE_HTTP=<function name>: what its handler answered to a GET without headers. */
   invoked?: { status?: number; headers?: Record<string, string>; body?: string; error?: string };
 }
@@ -12,8 +14,8 @@ export interface FunctionsCoreSeen {
 /**
  * Writes a preload script (`node -r <it> <app>`) standing in for "@azure/functions-core",
  * the module the Azure Functions Node worker gives @azure/functions: it records the
- * programming model and every function registered, and writes them to $SEEN_FILE (if set)
- * when the process exits. With $INVOKE_HTTP set to an HTTP function's name, once the app
+ * programming model, every function registered and the packages loaded from node_modules,
+ * and writes them to $SEEN_FILE (if set) when the process exits. With $INVOKE_HTTP set to an HTTP function's name, once the app
  * has loaded it calls the handler @azure/functions registered for it, as the worker would,
  * with a GET request (no headers, no body) and records the answer. The app under it is
  * unmodified.
@@ -23,7 +25,7 @@ export function writeFunctionsCoreStub(dir: string): string {
   writeFileSync(
     stub,
     `const Module = require('module');
-const seen = { model: undefined, registered: [] };
+const seen = { model: undefined, registered: [], packages: [] };
 const handlers = new Map();
 const core = {
   version: '3.10.0',
@@ -75,7 +77,14 @@ if (name) {
   });
 }
 if (process.env.SEEN_FILE) {
-  process.on('exit', () => require('fs').writeFileSync(process.env.SEEN_FILE, JSON.stringify(seen)));
+  process.on('exit', () => {
+    const names = Object.keys(require.cache)
+      .map((file) => /[/]node_modules[/]((@[^/]+[/])?[^/]+)/.exec(file))
+      .filter(Boolean)
+      .map((match) => match[1]);
+    seen.packages = [...new Set(names)].sort();
+    require('fs').writeFileSync(process.env.SEEN_FILE, JSON.stringify(seen));
+  });
 }
 `,
   );

@@ -112,6 +112,22 @@ it('loads in a fresh process and registers every function of the table with its 
   }
 });
 
+it('loads no package from node_modules to register the table; with Application Insights, the distro', () => {
+  // The SDKs are bundled into app.js, required on the first invocation: none is loaded here.
+  expect(loadUnderWorker(join(dir, 'app')).packages).toEqual([]);
+  const configured = loadUnderWorker(join(dir, 'app'), {
+    // An ingestion endpoint nothing listens on: the process only starts the distro and ends.
+    APPLICATIONINSIGHTS_CONNECTION_STRING:
+      'InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=http://127.0.0.1:9/',
+  });
+  expect(configured.packages).toContain('@azure/monitor-opentelemetry');
+  expect(configured.registered).toHaveLength(
+    buildFunctionTable(() => {
+      throw new Error('no services: the table is only listed');
+    }).length,
+  );
+});
+
 it('runs a handler inside the bundle: the OpenAPI document, built by the bundled app with its services', () => {
   // A complete configuration, as the Function App's settings give it (nothing is contacted:
   // the services connect on use, and this operation uses none).
