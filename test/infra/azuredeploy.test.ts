@@ -145,8 +145,8 @@ describe('infra/azuredeploy.json: the Function App', () => {
   });
 
   it('gives every connection a trigger binding names its identity settings (host storage and Service Bus)', () => {
-    // functions/main.ts registers the queue triggers; their `connection` is the settings prefix.
-    const main = readFileSync(join(__dirname, '../../functions/main.ts'), 'utf8');
+    // functions/register.ts registers the queue triggers; their `connection` is the settings prefix.
+    const main = readFileSync(join(__dirname, '../../functions/register.ts'), 'utf8');
     const connections = [...main.matchAll(/connection:\s*'([A-Za-z0-9_]+)'/g)].map((m) => m[1] ?? '');
     expect(connections.length).toBeGreaterThan(0);
     for (const name of [...connections, 'AzureWebJobsStorage']) {
