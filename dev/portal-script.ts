@@ -7,7 +7,7 @@
 export const PORTAL_SCRIPT = String.raw`
 const $ = (id) => document.getElementById(id);
 const KEYS = ['syncIntervalMinutes', 'calendar.enabled', 'calendar.direction', 'calendar.conflictResolution',
-  'tasks.enabled', 'tasks.direction', 'tasks.conflictResolution'];
+  'calendar.privateEvents', 'tasks.enabled', 'tasks.direction', 'tasks.conflictResolution'];
 const ENTITIES = ['calendar', 'tasks'];
 const LABELS = { calendar: 'Calendar', tasks: 'Tasks' };
 const LEVEL_NAMES = { global: 'Global', organization: 'Organization', user: 'User' };

@@ -25,6 +25,12 @@ const CONFLICT_OPTIONS = [
   ['field-merge', 'Field merge'],
 ] as const;
 
+const PRIVATE_EVENT_OPTIONS = [
+  ['busy-only', 'Busy time only'],
+  ['skip', 'Not synced'],
+  ['full', 'Full details'],
+] as const;
+
 const options = (list: readonly (readonly [string, string])[]) =>
   list.map(([value, label]) => `<option value="${value}">${label}</option>`).join('');
 
@@ -45,6 +51,16 @@ function entitySection(entity: string, label: string): string {
 ${row(`${entity}.enabled`, 'Enabled', `<input type="checkbox" id="f-${entity}-enabled">`)}
 ${row(`${entity}.direction`, 'Sync Direction', `<select id="f-${entity}-direction">${options(DIRECTION_OPTIONS)}</select>`)}
 ${row(`${entity}.conflictResolution`, 'Conflict Resolution', `<select id="f-${entity}-conflictResolution">${options(CONFLICT_OPTIONS)}</select>`)}
+${
+  // What Outlook's private events become in Oro (docs/calendar.md).
+  entity === 'calendar'
+    ? row(
+        'calendar.privateEvents',
+        'Private Events',
+        `<select id="f-calendar-privateEvents">${options(PRIVATE_EVENT_OPTIONS)}</select>`,
+      )
+    : ''
+}
 </fieldset>`;
 }
 

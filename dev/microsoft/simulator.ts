@@ -74,7 +74,7 @@ export interface TokenOptions {
 }
 
 export const GRAPH_AUDIENCE = 'https://graph.microsoft.com';
-const GRAPH_SCOPES = ['User.Read', 'Calendars.ReadWrite', 'Tasks.ReadWrite'];
+const GRAPH_SCOPES = ['User.Read', 'Calendars.ReadWrite', 'Tasks.ReadWrite', 'MailboxSettings.Read'];
 const OIDC_SCOPES = ['openid', 'profile', 'offline_access', 'email'];
 
 interface PendingAuthorization {

@@ -1,15 +1,29 @@
 import { ConfidentialClientApplication, type ICachePlugin } from '@azure/msal-node';
 import type { MicrosoftApp } from '../settings/service';
 
-/** Delegated permissions the sync needs; MSAL adds openid and profile itself. */
+/**
+ * Delegated permissions the sync needs; MSAL adds openid and profile itself.
+ * MailboxSettings.Read: To Do answers a due date as an instant, and only the mailbox's time
+ * zone says which day it is (a due date set in Berlin is 22:00 UTC the day before).
+ */
 export const GRAPH_SCOPES = [
   'offline_access',
   'User.Read',
   'Calendars.ReadWrite',
   'Tasks.ReadWrite',
+  'MailboxSettings.Read',
 ] as const;
-/** The ones that must have been granted for the product to work. */
-export const REQUIRED_SCOPES = ['User.Read', 'Calendars.ReadWrite', 'Tasks.ReadWrite'] as const;
+/**
+ * The ones that must have been granted for the product to work: all of them. A silent
+ * refresh asks for every scope, and Entra ID refuses a refresh that asks for one never
+ * consented to, so an optional scope would turn into a reconnect later.
+ */
+export const REQUIRED_SCOPES = [
+  'User.Read',
+  'Calendars.ReadWrite',
+  'Tasks.ReadWrite',
+  'MailboxSettings.Read',
+] as const;
 
 /**
  * A confidential client for one user's effective Entra app; made per invocation (the app

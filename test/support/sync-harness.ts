@@ -139,7 +139,7 @@ async function startHarness<F extends Fields>(
   if (options.msTimeZone !== undefined) {
     microsoft.setMailboxTimeZone(MS_USER, options.msTimeZone);
   }
-  const scopes = ['User.Read', 'Calendars.ReadWrite', 'Tasks.ReadWrite'];
+  const scopes = ['User.Read', 'Calendars.ReadWrite', 'Tasks.ReadWrite', 'MailboxSettings.Read'];
   const token = () =>
     (graphToken ??= microsoft.graphToken(
       MS_USER,

@@ -66,6 +66,11 @@ describe('the Microsoft Settings screen in a real browser', () => {
       value: 'oro-to-microsoft',
       source: 'from Organization acme',
     });
+    expect(await field('calendar.privateEvents')).toMatchObject({
+      value: 'busy-only',
+      inherited: true,
+      source: 'from Global',
+    });
     expect(await page.isVisible('#row-calendar-conflictResolution')).toBe(true);
     expect(await page.isVisible('#row-tasks-conflictResolution')).toBe(false);
     expect(await page.textContent('#row-tasks-direction .use-label')).toBe('Use Organization');

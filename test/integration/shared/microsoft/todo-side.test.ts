@@ -54,7 +54,9 @@ describe('To Do side against the Graph simulator', () => {
     expect(stored[0]).toMatchObject({
       title: 't0',
       importance: 'high',
-      dueDateTime: { dateTime: '2026-07-01T00:00:00.0000000', timeZone: 'UTC' },
+      // Megan's mailbox is in Pacific time: the due day starts at 07:00 UTC in July, which is
+      // how To Do stores a date set in the app (Graph "Update todoTask" example).
+      dueDateTime: { dateTime: '2026-07-01T07:00:00.0000000', timeZone: 'UTC' },
       linkedResources: [expect.objectContaining({ applicationName: 'Oro CRM', externalId: 'L-t0' })],
     });
   });

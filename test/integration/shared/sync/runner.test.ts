@@ -39,7 +39,8 @@ describe('sync runner with both simulators and Azurite', () => {
         .find((t) => t.title === 'Call Acme'),
     ).toMatchObject({
       importance: 'high',
-      dueDateTime: { dateTime: '2026-06-01T00:00:00.0000000' },
+      // The mailbox is in Pacific time: 1 June starts at 07:00 UTC (To Do stores the instant).
+      dueDateTime: { dateTime: '2026-06-01T07:00:00.0000000' },
     });
     expect(await h.links()).toHaveLength(3);
   });
