@@ -197,6 +197,11 @@ function planLinked<F extends Fields>(
   };
   // A read-only item is the source of its pair: the pair runs one way, from it.
   const settings = readOnly ? readOnlySettings(syncSettings, readOnly) : syncSettings;
+  // Nothing to write, and the pair stays as it was; an adopted create still records the
+  // item it found, or its link would stay pending (and be created again) for ever.
+  const keep: ItemPlan<F>['outcome'] = adopted
+    ? { type: 'link', base: link.base, versions: { oro: link.oroVersion, microsoft: link.microsoftVersion } }
+    : { type: 'keep' };
 
   // Both unchanged: remember new versions of echoes, else nothing to do.
   if (state.oro === 'unchanged' && state.microsoft === 'unchanged') {
@@ -213,8 +218,7 @@ function planLinked<F extends Fields>(
     return {
       ...base,
       writes: [],
-      outcome:
-        state.oro === 'deleted' || state.microsoft === 'deleted' ? { type: 'unlink' } : { type: 'keep' },
+      outcome: state.oro === 'deleted' || state.microsoft === 'deleted' ? { type: 'unlink' } : keep,
       skipped: readOnly!.reason,
     };
   }
@@ -232,7 +236,7 @@ function planLinked<F extends Fields>(
       return {
         ...base,
         writes: [],
-        outcome: state[side] === 'deleted' ? { type: 'unlink' } : { type: 'keep' },
+        outcome: state[side] === 'deleted' ? { type: 'unlink' } : keep,
         skipped: readOnly?.side === other ? readOnly.reason : oneWayNote(settings, other),
       };
     }

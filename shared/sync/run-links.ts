@@ -26,8 +26,17 @@ export function completeFromLinks<F extends Fields>(
       return id ? [[id, l.base] as const] : [];
     }),
   );
+  // The item a pending create made before a crash is known only by the link id it carries:
+  // it is completed from what was written, or it reads as changed and is never adopted.
+  const byPendingLink = new Map(
+    links.flatMap((l) => (l.pending?.side === side.side ? [[l.linkId, l.base] as const] : [])),
+  );
   return changes.map((c) => {
-    const base = c.type === 'upsert' ? byId.get(c.item.id) : undefined;
+    const base =
+      c.type === 'upsert'
+        ? (byId.get(c.item.id) ??
+          (c.item.linkId === undefined ? undefined : byPendingLink.get(c.item.linkId)))
+        : undefined;
     return c.type === 'upsert' && base
       ? { ...c, item: { ...c.item, fields: complete(c.item.fields, base) } }
       : c;

@@ -211,3 +211,32 @@ describe('calendar sync runs over both simulators and Azurite', () => {
     expect((await h.links()).filter((l) => l.pending)).toEqual([]);
   });
 });
+
+describe('calendar sync: a create lost to a crash is adopted on the next run', () => {
+  it('adopts the Oro copy of a "free" Outlook event (Oro keeps no free/busy) instead of trying to create it for ever (found by the calendar property test)', async () => {
+    const h = await startCalendarHarness();
+    try {
+      h.oro.calendar.setUser(ORO_OWNER, { email: MS_USER, name: 'Megan Bowen' });
+      const M2O: SyncSettings = { direction: 'microsoft-to-oro', conflictResolution: 'oro-wins' };
+      h.microsoft.calendar(MS_USER).create({
+        subject: 'Call',
+        start: graphTime(at(1, 7)),
+        end: graphTime(at(1, 8)),
+        showAs: 'free',
+      });
+      // The Oro create lands, then the run dies before it records the link.
+      await expect(h.run(M2O, 'after-microsoft-writes')).rejects.toThrow('after-microsoft-writes');
+      h.advance(61_000);
+      expect(await h.run(M2O)).toMatchObject({ status: 'ok' });
+      const links = await h.links();
+      expect(links).toHaveLength(1);
+      expect(links[0]).toMatchObject({ oroId: String(h.oro.calendar.events(ORO_OWNER)[0]?.id) });
+      expect(links[0]?.pending).toBeUndefined();
+      expect(h.oro.calendar.events(ORO_OWNER)).toHaveLength(1);
+      // Quiet afterwards: nothing written on either side.
+      expect(await h.run(M2O)).toMatchObject({ result: { created: 0, updated: 0, errors: 0 } });
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -365,6 +365,26 @@ describe('plan: crash recovery of creates', () => {
     expect(item).toMatchObject({ cell: 'pending/adopted', oroId: 'o-created', writes: [] });
   });
 
+  it('records the adopted item even when the receiving side changed it before the next run (one-way; found by the calendar property test)', () => {
+    // Oro → Microsoft crashed after creating in Oro; the user edited that copy in Oro before
+    // the next run. Microsoft → Oro does not copy the edit back, but the link must record the
+    // item it found: kept pending, the create would be tried again every run.
+    const pendingOro = link('3', f('made'), {
+      oroId: null,
+      oroVersion: null,
+      pending: { side: 'oro', hash: hashFields(f('made')), since: '2026-01-01T00:00:00Z' },
+    });
+    const item = only(
+      run([pendingOro], [up('o-created', f('edited'), 'ov', undefined, 'L3')], [], M2O).items,
+    );
+    expect(item).toMatchObject({
+      cell: 'pending/adopted',
+      oroId: 'o-created',
+      writes: [],
+      outcome: { type: 'link', base: f('made'), versions: { oro: null, microsoft: 'mv1' } },
+    });
+  });
+
   it('never adopts an item another link holds, whatever the order of the links (found by the task property test)', () => {
     const pendingOro = link('2', f('made'), {
       oroId: null,
