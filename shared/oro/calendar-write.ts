@@ -1,11 +1,10 @@
-import { z } from 'zod';
 import { fieldsToOroEvent, type EventFields } from '../sync/calendar/event-mapping';
 import { exceptionWrites, type OroExceptionRow } from '../sync/calendar/oro-exceptions';
 import { hashFields } from '../sync/model';
 import type { Write } from '../sync/plan';
 import type { ErrorClass } from '../errors/classify';
-import { SideError, writeFailure, type WriteResult } from '../sync/ports';
-import { oroAnswerClass, type OroClient, type OroResponse } from './client';
+import { writeFailure, type WriteResult } from '../sync/ports';
+import { oroAnswerClass, oroWriteFailure, type OroClient, type OroResponse } from './client';
 import { listExceptionRows } from './calendar-exceptions';
 import { created, each, EVENTS, exceptionRow, oroRestErrorDetail, type OroEventRows } from './calendar-rows';
 
@@ -103,13 +102,7 @@ export class OroCalendarWriter {
         ? writeFailure(`Oro event ${id} was updated, but ${failed.error}`, failed.kind)
         : { ok: true, id: String(id), version };
     } catch (error) {
-      if (error instanceof SideError) {
-        return writeFailure(error.message, error.kind, error.status);
-      }
-      if (error instanceof z.ZodError) {
-        return writeFailure(`Oro answered an unexpected document: ${error.message}`, 'permanent');
-      }
-      throw error;
+      return oroWriteFailure(error);
     }
   }
 

@@ -1,7 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { classifyAnswer, type ErrorClass } from '../errors/classify';
 import { networkFailure, safeBaseUrl } from '../http/network-failure';
-import { SideError } from '../sync/ports';
+import { z } from 'zod';
+import { SideError, writeFailure, type WriteResult } from '../sync/ports';
 
 export interface OroConnection {
   baseUrl: string;
@@ -250,6 +251,20 @@ export class OroClient {
  * error bodies carry no code that changes what the status says.
  */
 export const oroAnswerClass = (res: { status: number }): ErrorClass => classifyAnswer(res.status);
+
+/**
+ * What became of a write that threw: a side's error keeps its class, a document that does
+ * not parse is refused for good; anything else is a bug of ours and is thrown on.
+ */
+export function oroWriteFailure(error: unknown): WriteResult {
+  if (error instanceof SideError) {
+    return writeFailure(error.message, error.kind, error.status);
+  }
+  if (error instanceof z.ZodError) {
+    return writeFailure(`Oro answered an unexpected document: ${error.message}`, 'permanent');
+  }
+  throw error;
+}
 
 /** The first JSON:API error of a response, as text. */
 export function oroErrorDetail(body: unknown): string {

@@ -4,7 +4,7 @@ import type { Write } from '../sync/plan';
 import { SideError, writeFailure, type ReadResult, type SidePort, type WriteResult } from '../sync/ports';
 import type { TaskFields } from '../sync/tasks/fields';
 import { dueDateToOro, oroToFields, type OroTask } from '../sync/tasks/oro-mapping';
-import { oroAnswerClass, oroErrorDetail, type OroClient, type OroResponse } from './client';
+import { oroAnswerClass, oroErrorDetail, oroWriteFailure, type OroClient, type OroResponse } from './client';
 
 /**
  * How late an update may become visible to a listing (clock skew between Oro's servers,
@@ -213,13 +213,7 @@ export class OroTasksSide implements SidePort<TaskFields> {
       const s = snapshot(single.parse(res.body).data);
       return { ok: true, id: s.id, version: s.version, ...(note ? { note } : {}) };
     } catch (error) {
-      if (error instanceof SideError) {
-        return writeFailure(error.message, error.kind, error.status);
-      }
-      if (error instanceof z.ZodError) {
-        return writeFailure(`Oro answered an unexpected document: ${error.message}`, 'permanent');
-      }
-      throw error;
+      return oroWriteFailure(error);
     }
   }
 
