@@ -2,6 +2,7 @@ import type { PrivateEvents } from '../../../../shared/settings/schema';
 import { SyncLogRepository } from '../../../../shared/storage/sync-log-repository';
 import { PRIVATE_TITLE, type EventFields } from '../../../../shared/sync/calendar/event-mapping';
 import type { SyncSettings } from '../../../../shared/sync/model';
+import { at, graphTime, oroTime } from '../../../support/calendar-time';
 import { MS_USER, ORO_OWNER, startCalendarHarness, type SyncHarness } from '../../../support/sync-harness';
 
 /**
@@ -11,17 +12,6 @@ import { MS_USER, ORO_OWNER, startCalendarHarness, type SyncHarness } from '../.
  * as an admin would change it.
  */
 const BI: SyncSettings = { direction: 'bidirectional', conflictResolution: 'oro-wins' };
-const DAY = 86_400_000;
-const at = (days: number, hour: number) => {
-  const d = new Date(Date.now() + days * DAY);
-  d.setUTCHours(hour, 0, 0, 0);
-  return d;
-};
-const oroTime = (d: Date) => d.toISOString().replace('.000Z', '+00:00');
-const graphTime = (d: Date) => ({
-  dateTime: d.toISOString().replace('Z', '').replace('.000', '.0000000'),
-  timeZone: 'UTC',
-});
 
 describe('private events and free/busy, over both simulators', () => {
   let h: SyncHarness<EventFields>;

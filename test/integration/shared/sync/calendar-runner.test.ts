@@ -1,22 +1,11 @@
 import type { SyncSettings } from '../../../../shared/sync/model';
 import { SyncLogRepository } from '../../../../shared/storage/sync-log-repository';
 import { SETTLE_MS } from '../../../../shared/oro/tasks-side';
+import { at, graphTime, oroTime } from '../../../support/calendar-time';
 import { MS_USER, ORO_OWNER, startCalendarHarness, type SyncHarness } from '../../../support/sync-harness';
 import type { EventFields } from '../../../../shared/sync/calendar/event-mapping';
 
 const BI: SyncSettings = { direction: 'bidirectional', conflictResolution: 'oro-wins' };
-const DAY = 86_400_000;
-/** A date-time n days from today at hh:00 UTC, in Oro's and Graph's formats. */
-const at = (days: number, hour: number) => {
-  const d = new Date(Date.now() + days * DAY);
-  d.setUTCHours(hour, 0, 0, 0);
-  return d;
-};
-const oroTime = (d: Date) => d.toISOString().replace('.000Z', '+00:00');
-const graphTime = (d: Date) => ({
-  dateTime: d.toISOString().replace('Z', '').replace('.000', '.0000000'),
-  timeZone: 'UTC',
-});
 const settle = () => new Promise((r) => setTimeout(r, SETTLE_MS + 1100));
 
 describe('calendar sync runs over both simulators and Azurite', () => {
