@@ -110,19 +110,29 @@ export function keepUnconfirmed<F extends Fields>(
   upserts: readonly Link<F>[],
   savesNoCursor: boolean,
   confirming: ReadonlySet<Side>,
-): Link<F>[] {
+): { saved: Link<F>[]; provisional: Set<string> } {
   const before = new Map(links.map((l) => [l.linkId, l]));
-  return upserts.map((l) => {
+  // Links to items this run's read found new: until the cursor past them is saved, a feed
+  // read from the old cursor may never mention them again (created and deleted since is no
+  // net change), so they carry the flag until then (found by the calendar property test,
+  // a crash between the links and the cursor).
+  const provisional = new Set<string>();
+  const saved = upserts.map((l) => {
     const was = before.get(l.linkId);
     if (!l.unconfirmed && was?.unconfirmed && idOn(l, was.unconfirmed) === idOn(was, was.unconfirmed)) {
       return { ...l, unconfirmed: was.unconfirmed };
     }
-    if (savesNoCursor && !l.unconfirmed && !l.pending) {
+    const isNew = !was || was.pending !== undefined;
+    if ((savesNoCursor || isNew) && !l.unconfirmed && !l.pending) {
       const side = ([...confirming] as Side[]).find((c) => idOn(l, c) !== null);
+      if (side && !savesNoCursor) {
+        provisional.add(l.linkId);
+      }
       return side ? { ...l, unconfirmed: side } : l;
     }
     return l;
   });
+  return { saved, provisional };
 }
 
 /**
@@ -133,16 +143,30 @@ export function confirmedCreates<F extends Fields>(
   links: readonly Link<F>[],
   saved: readonly Link<F>[],
   deletes: readonly string[],
+  provisional: ReadonlySet<string>,
 ): Link<F>[] {
   const latest = new Map(saved.map((l) => [l.linkId, l]));
   const gone = new Set(deletes);
-  return links.flatMap((l) => {
+  const unflag = (l: Link<F>): Link<F> => {
+    const { unconfirmed: _checked, ...confirmed } = l;
+    return confirmed;
+  };
+  const checked = links.flatMap((l) => {
     const now = latest.get(l.linkId) ?? l;
     const side = l.unconfirmed;
-    if (!side || l.pending || gone.has(l.linkId) || now.pending || idOn(now, side) !== idOn(l, side)) {
+    if (
+      !side ||
+      l.pending ||
+      gone.has(l.linkId) ||
+      now.pending ||
+      idOn(now, side) !== idOn(l, side) ||
+      provisional.has(l.linkId)
+    ) {
       return [];
     }
-    const { unconfirmed: _checked, ...confirmed } = now;
-    return [confirmed];
+    return [unflag(now)];
   });
+  // The cursor past them is saved now: the feed will report whatever becomes of them.
+  const found = saved.filter((l) => provisional.has(l.linkId) && !gone.has(l.linkId)).map(unflag);
+  return [...checked, ...found];
 }

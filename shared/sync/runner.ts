@@ -257,7 +257,7 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
         upserts.push(finalLink(item, outcomes, confirming));
       }
     }
-    const saved = keepUnconfirmed(links, upserts, retryable > 0, confirming);
+    const { saved, provisional } = keepUnconfirmed(links, upserts, retryable > 0, confirming);
     await deps.links.save(userId, entity, saved, deletes);
     await step('after-links');
 
@@ -278,7 +278,7 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
         ? { lastError: undefined }
         : { lastError: `${result.errors} item(s) failed; see the sync log` }),
     };
-    const confirmations = retryable === 0 ? confirmedCreates(links, saved, deletes) : [];
+    const confirmations = retryable === 0 ? confirmedCreates(links, saved, deletes, provisional) : [];
     if (confirmations.length > 0) {
       // The cursor is saved first, still under the lease, so no other run writes these
       // links between the two; only then are the checked creates confirmed.
