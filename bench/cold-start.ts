@@ -1,9 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildPackage } from '../dev/package';
+import { completeAppEnv } from '../test/support/app-env';
 import { writeFunctionsCoreStub, type FunctionsCoreSeen } from '../test/support/functions-core-stub';
 import { writeSection } from './sections';
 
@@ -17,17 +17,7 @@ import { writeSection } from './sections';
  */
 const RUNS = Number(process.env.BENCH_COLD_RUNS ?? 15);
 
-/** A complete configuration; nothing is contacted (the services connect on use). */
-const APP_ENV = {
-  STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true',
-  SERVICEBUS_CONNECTION_STRING:
-    'Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=c2VjcmV0',
-  SECRET_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-  AUTH_ISSUER: 'https://login.microsoftonline.com/t/v2.0',
-  AUTH_AUDIENCE: 'api://x',
-  AUTH_JWKS_URI: 'https://login.microsoftonline.com/t/discovery/v2.0/keys',
-  PORTAL_ORIGIN: 'https://crm.example.com',
-};
+const APP_ENV = completeAppEnv();
 
 export function runColdStartBench(): void {
   const dir = mkdtempSync(join(tmpdir(), 'cold-start-'));

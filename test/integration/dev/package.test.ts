@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { buildPackage } from '../../../dev/package';
 import { buildFunctionTable } from '../../../functions/index';
 import { apiDocument } from '../../../functions/openapi';
 import type { HttpFunctionDefinition } from '../../../functions/http';
+import { completeAppEnv } from '../../support/app-env';
 import { writeFunctionsCoreStub, type FunctionsCoreSeen } from '../../support/functions-core-stub';
 
 // `npm run package` builds the zip the Function App runs: two esbuild bundles (dev/package.ts).
@@ -131,17 +131,7 @@ it('loads no package from node_modules to register the table; with Application I
 it('runs a handler inside the bundle: the OpenAPI document, built by the bundled app with its services', () => {
   // A complete configuration, as the Function App's settings give it (nothing is contacted:
   // the services connect on use, and this operation uses none).
-  const env = {
-    STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true',
-    SERVICEBUS_CONNECTION_STRING:
-      'Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=c2VjcmV0',
-    SECRET_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-    AUTH_ISSUER: 'https://login.microsoftonline.com/t/v2.0',
-    AUTH_AUDIENCE: 'api://x',
-    AUTH_JWKS_URI: 'https://login.microsoftonline.com/t/discovery/v2.0/keys',
-    PORTAL_ORIGIN: 'https://crm.example.com',
-    INVOKE_HTTP: 'openApi',
-  };
+  const env = { ...completeAppEnv(), INVOKE_HTTP: 'openApi' };
   const { invoked } = loadUnderWorker(join(dir, 'app'), env);
   expect(invoked?.error).toBeUndefined();
   expect(invoked?.status).toBe(200);
