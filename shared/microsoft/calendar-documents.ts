@@ -12,7 +12,7 @@ import {
 import { readGraphExceptions, type GraphSeriesMaster } from '../sync/calendar/graph-exceptions';
 import type { Snapshot } from '../sync/model';
 import type { Write } from '../sync/plan';
-import { writeFailure, type WriteResult } from '../sync/ports';
+import { writeFailure, type WriteFailure } from '../sync/ports';
 import { graphAnswerClass, graphErrorMessage, type BatchResult, type BatchStep } from './graph-client';
 
 /**
@@ -236,7 +236,7 @@ export function safeJson(text: string): unknown {
 }
 
 /** A write Graph refused (or never answered: status 0), classified by its status and error code. */
-export function failure(w: Write<EventFields>, a: BatchResult): WriteResult {
+export function failure(w: Write<EventFields>, a: BatchResult): WriteFailure {
   return writeFailure(
     `Graph answered ${a.status} to ${w.op}: ${graphErrorMessage(a.body)}`,
     graphAnswerClass(a),
@@ -244,9 +244,9 @@ export function failure(w: Write<EventFields>, a: BatchResult): WriteResult {
   );
 }
 
-export const badDocument = (w: Write<EventFields>): WriteResult =>
+export const badDocument = (w: Write<EventFields>): WriteFailure =>
   writeFailure(`Graph answered the ${w.op} with an unexpected event document`, 'permanent');
 
 /** A failed write that no answer caused: the write itself cannot be made. */
-export const refused = (error: string, kind: ErrorClass = 'permanent'): WriteResult =>
+export const refused = (error: string, kind: ErrorClass = 'permanent'): WriteFailure =>
   writeFailure(error, kind);

@@ -42,7 +42,7 @@ export async function writeSeriesExceptions(
   io: CalendarIo,
   writes: readonly Write<EventFields>[],
   series: readonly SeriesWrite[],
-  results: (WriteResult | undefined)[],
+  results: (WriteResult<EventFields> | undefined)[],
   done: { id: string; version: string }[],
 ): Promise<Map<number, string[]>> {
   const current = new Map<number, { exceptions: EventException[]; ids: Map<string, string> }>();

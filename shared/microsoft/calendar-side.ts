@@ -1,6 +1,7 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import type { PrivateEvents } from '../settings/schema';
 import type { EventFields } from '../sync/calendar/event-mapping';
+import { keepCancelledOccurrences } from '../sync/calendar/graph-exceptions';
 import {
   DEFAULT_CALENDAR_WINDOW,
   syncWindowAt,
@@ -72,8 +73,12 @@ export class GraphCalendarSide implements SidePort<EventFields>, CalendarIo {
     return result;
   }
 
-  write(writes: readonly Write<EventFields>[]): Promise<WriteResult[]> {
+  write(writes: readonly Write<EventFields>[]): Promise<WriteResult<EventFields>[]> {
     return writeCalendar(this, writes);
+  }
+
+  keeps(current: EventFields, wanted: EventFields, base: EventFields): EventFields {
+    return keepCancelledOccurrences(current, wanted, base);
   }
 
   /** Any number of requests in $batch of 20, 429s waited out per step; never throws. */

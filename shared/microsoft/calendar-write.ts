@@ -24,8 +24,8 @@ import type { BatchStep } from './graph-client';
 export async function writeCalendar(
   io: CalendarIo,
   writes: readonly Write<EventFields>[],
-): Promise<WriteResult[]> {
-  const results: (WriteResult | undefined)[] = writes.map(() => undefined);
+): Promise<WriteResult<EventFields>[]> {
+  const results: (WriteResult<EventFields> | undefined)[] = writes.map(() => undefined);
   const done: { id: string; version: string }[] = writes.map((w) => ({ id: w.id ?? '', version: '' }));
 
   // 1. The items themselves: create, patch, delete.
@@ -72,12 +72,29 @@ export async function writeCalendar(
     }
     const lost = impossible.get(i);
     if (lost) {
-      return refused(
-        `Microsoft cannot bring back a cancelled occurrence (${lost.join(', ')}); the rest of the series was written`,
-      );
+      // Applied but for those occurrences: what Microsoft holds is recorded, so its next read
+      // is no change, and the occurrence Oro brought back stays in Oro (found by the calendar
+      // property test: the failure was retried and copied back each run).
+      return {
+        ok: true,
+        id: done[i]!.id,
+        version: done[i]!.version,
+        note: `Microsoft cannot bring back a cancelled occurrence (${lost.join(', ')}); it stays cancelled there, the rest of the series was written`,
+        held: withCancelled(w.fields!, lost),
+      };
     }
     return { ok: true, id: done[i]!.id, version: done[i]!.version };
   });
+}
+
+/** `fields` with the occurrences at `keys` cancelled, as the exceptions are listed (by original start). */
+function withCancelled(fields: EventFields, keys: readonly string[]): EventFields {
+  const cancelled = new Set(keys);
+  const exceptions = [
+    ...fields.exceptions.filter((x) => !cancelled.has(x.originalStart)),
+    ...keys.map((originalStart) => ({ originalStart, cancelled: true as const })),
+  ].sort((a, b) => a.originalStart.localeCompare(b.originalStart));
+  return { ...fields, exceptions };
 }
 
 function itemStep(w: Write<EventFields>, id: string): BatchStep | undefined {

@@ -185,7 +185,7 @@ export class TodoTasksSide implements SidePort<TaskFields> {
     });
   }
 
-  async write(writes: readonly Write<TaskFields>[]): Promise<WriteResult[]> {
+  async write(writes: readonly Write<TaskFields>[]): Promise<WriteResult<TaskFields>[]> {
     if (writes.length === 0) {
       return [];
     }
@@ -264,7 +264,7 @@ export class TodoTasksSide implements SidePort<TaskFields> {
     status: number,
     body: unknown,
     zone: string | undefined,
-  ): WriteResult {
+  ): WriteResult<TaskFields> {
     if (w.op === 'delete' && (status === 204 || status === 404)) {
       return { ok: true, id: w.id ?? '', version: '' };
     }

@@ -335,7 +335,7 @@ export class OroCalendarSide implements SidePort<EventFields> {
   }
 
   /** One item per write (a series with its exception rows), a few at a time; results keep the order of `writes`. */
-  write(writes: readonly Write<EventFields>[]): Promise<WriteResult[]> {
+  write(writes: readonly Write<EventFields>[]): Promise<WriteResult<EventFields>[]> {
     return this.writer.write(writes);
   }
 }

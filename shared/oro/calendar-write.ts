@@ -3,7 +3,7 @@ import { exceptionWrites, type OroExceptionRow } from '../sync/calendar/oro-exce
 import { hashFields } from '../sync/model';
 import type { Write } from '../sync/plan';
 import type { ErrorClass } from '../errors/classify';
-import { writeFailure, type WriteResult } from '../sync/ports';
+import { writeFailure, type WriteFailure, type WriteResult } from '../sync/ports';
 import { oroAnswerClass, oroWriteFailure, type OroClient, type OroResponse } from './client';
 import { listExceptionRows } from './calendar-exceptions';
 import { created, each, EVENTS, exceptionRow, oroRestErrorDetail, type OroEventRows } from './calendar-rows';
@@ -26,8 +26,8 @@ export class OroCalendarWriter {
   ) {}
 
   /** Results keep the order of `writes`. */
-  async write(writes: readonly Write<EventFields>[]): Promise<WriteResult[]> {
-    const results = new Array<WriteResult>(writes.length);
+  async write(writes: readonly Write<EventFields>[]): Promise<WriteResult<EventFields>[]> {
+    const results = new Array<WriteResult<EventFields>>(writes.length);
     await each(
       writes.map((w, i) => [w, i] as const),
       WRITE_CONCURRENCY,
@@ -38,7 +38,7 @@ export class OroCalendarWriter {
     return results;
   }
 
-  private async writeOne(w: Write<EventFields>): Promise<WriteResult> {
+  private async writeOne(w: Write<EventFields>): Promise<WriteResult<EventFields>> {
     try {
       if (w.op === 'delete') {
         const res = await this.send(
@@ -181,7 +181,7 @@ function changedBody(
   return body;
 }
 
-function failure(res: OroResponse): WriteResult {
+function failure(res: OroResponse): WriteFailure {
   return writeFailure(
     `Oro answered ${res.status}: ${oroRestErrorDetail(res.body)}`,
     oroAnswerClass(res),

@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { classifyAnswer, type ErrorClass } from '../errors/classify';
 import { networkFailure, safeBaseUrl } from '../http/network-failure';
 import { z } from 'zod';
-import { SideError, writeFailure, type WriteResult } from '../sync/ports';
+import { SideError, writeFailure, type WriteFailure } from '../sync/ports';
 
 export interface OroConnection {
   baseUrl: string;
@@ -256,7 +256,7 @@ export const oroAnswerClass = (res: { status: number }): ErrorClass => classifyA
  * What became of a write that threw: a side's error keeps its class, a document that does
  * not parse is refused for good; anything else is a bug of ours and is thrown on.
  */
-export function oroWriteFailure(error: unknown): WriteResult {
+export function oroWriteFailure(error: unknown): WriteFailure {
   if (error instanceof SideError) {
     return writeFailure(error.message, error.kind, error.status);
   }

@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { hashFields, type Change, type Snapshot } from '../sync/model';
 import type { Write } from '../sync/plan';
-import { SideError, writeFailure, type ReadResult, type SidePort, type WriteResult } from '../sync/ports';
+import {
+  SideError,
+  writeFailure,
+  type ReadResult,
+  type SidePort,
+  type WriteFailure,
+  type WriteResult,
+} from '../sync/ports';
 import type { TaskFields } from '../sync/tasks/fields';
 import { dueDateToOro, oroToFields, type OroTask } from '../sync/tasks/oro-mapping';
 import { oroAnswerClass, oroErrorDetail, oroWriteFailure, type OroClient, type OroResponse } from './client';
@@ -152,8 +159,8 @@ export class OroTasksSide implements SidePort<TaskFields> {
   }
 
   /** One request per write (JSON:API has no batch), a few at a time; results keep the order of `writes`. */
-  async write(writes: readonly Write<TaskFields>[]): Promise<WriteResult[]> {
-    const results = new Array<WriteResult>(writes.length);
+  async write(writes: readonly Write<TaskFields>[]): Promise<WriteResult<TaskFields>[]> {
+    const results = new Array<WriteResult<TaskFields>>(writes.length);
     let next = 0;
     const worker = async () => {
       for (let i = next++; i < writes.length; i = next++) {
@@ -164,7 +171,7 @@ export class OroTasksSide implements SidePort<TaskFields> {
     return results;
   }
 
-  private async writeOne(w: Write<TaskFields>): Promise<WriteResult> {
+  private async writeOne(w: Write<TaskFields>): Promise<WriteResult<TaskFields>> {
     try {
       if (w.op === 'delete') {
         const res = await this.client.request('DELETE', `/api/tasks/${encodeURIComponent(w.id ?? '')}`);
@@ -276,7 +283,7 @@ function statusRefused(res: OroResponse): boolean {
   );
 }
 
-function failure(res: { status: number; body: unknown }): WriteResult {
+function failure(res: { status: number; body: unknown }): WriteFailure {
   return writeFailure(
     `Oro answered ${res.status}: ${oroErrorDetail(res.body)}`,
     oroAnswerClass(res),

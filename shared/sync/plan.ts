@@ -86,6 +86,8 @@ export interface PlanInput<F extends Fields> {
   links: readonly Link<F>[];
   changes: { oro: readonly Change<F>[]; microsoft: readonly Change<F>[] };
   settings: SyncSettings;
+  /** Each side's `SidePort.keeps`: what its current state keeps whatever is written. */
+  keeps?: Partial<Record<Side, (current: F, wanted: F, base: F) => F>>;
 }
 
 /** Stop instead of deleting more than this share of linked items, when more than MASS_DELETE_MIN. */
@@ -135,7 +137,7 @@ export function plan<F extends Fields>(input: PlanInput<F>): Plan<F> {
     if (link.microsoftId) {
       consumed.microsoft.add(link.microsoftId);
     }
-    const item = planLinked(link, changes, settings, link !== stored);
+    const item = planLinked(link, changes, settings, link !== stored, input.keeps);
     if (item) {
       items.push(item);
     }
@@ -172,6 +174,7 @@ function planLinked<F extends Fields>(
   changes: { oro: ChangeIndex<F>; microsoft: ChangeIndex<F> },
   syncSettings: SyncSettings,
   adopted: boolean,
+  keeps: PlanInput<F>['keeps'] = {},
 ): ItemPlan<F> | undefined {
   const oroChange = link.oroId ? changes.oro.get(link.oroId) : undefined;
   const msChange = link.microsoftId ? changes.microsoft.get(link.microsoftId) : undefined;
@@ -307,10 +310,15 @@ function planLinked<F extends Fields>(
   }
   const resolved =
     settings.direction === 'bidirectional'
-      ? {
-          ...CONFLICT_STRATEGIES[settings.conflictResolution]({ base: link.base, oro, microsoft }),
-          strategy: settings.conflictResolution,
-        }
+      ? keepIrreversible(
+          {
+            ...CONFLICT_STRATEGIES[settings.conflictResolution]({ base: link.base, oro, microsoft }),
+            strategy: settings.conflictResolution,
+          },
+          { oro, microsoft },
+          link.base,
+          keeps,
+        )
       : {
           fields: sourceOf(settings.direction) === 'oro' ? oro.fields : microsoft.fields,
           winner: sourceOf(settings.direction),
@@ -370,6 +378,28 @@ function readOnlySettings(settings: SyncSettings, readOnly: ReadOnly): SyncSetti
 /** Why a change stayed where it was, in the admin's words. */
 const oneWayNote = (settings: SyncSettings, target: Side): string =>
   `not copied to ${SIDE_NAMES[target]}: this sync runs one way (${settings.direction})`;
+
+/**
+ * A resolution with what each side cannot undo kept where the winner did not touch it (a
+ * series' occurrence cancelled in Outlook, which Graph cannot bring back, while Oro won
+ * with edits elsewhere): both sides then get it, instead of a write Outlook cannot take
+ * (found by the calendar property test). Bidirectional only: a one-way sync never writes
+ * its source.
+ */
+function keepIrreversible<F extends Fields, R extends { fields: F; winner: ConflictRecord<F>['winner'] }>(
+  resolved: R,
+  current: Record<Side, Snapshot<F>>,
+  base: F,
+  keeps: NonNullable<PlanInput<F>['keeps']>,
+): R {
+  let fields = resolved.fields;
+  for (const side of ['oro', 'microsoft'] as const) {
+    fields = keeps[side]?.(current[side].fields, fields, base) ?? fields;
+  }
+  return hashFields(fields) === hashFields(resolved.fields)
+    ? resolved
+    : { ...resolved, fields, winner: 'merged' };
+}
 
 function updateWrite<F extends Fields>(
   side: Side,

@@ -15,17 +15,30 @@ export interface ReadResult<F extends Fields> {
   unmapped?: { id: string; reason: string }[];
 }
 
-export type WriteResult =
-  /** `note`: what the side did not take of an otherwise applied write (logged with it). */
-  | { ok: true; id: string; version: string; note?: string }
-  /**
-   * `kind`: what the answer means (shared/errors/classify.ts); `retryable` follows from it.
-   * `status`: the side's HTTP status, when it answered one (404 on an update: the item is gone).
-   */
-  | { ok: false; error: string; kind: ErrorClass; retryable: boolean; status?: number };
+/**
+ * `note`: what the side did not take of an otherwise applied write (logged with it).
+ * `held`: what the side holds after a write it could take only in part (Microsoft cannot
+ * bring back a cancelled occurrence): the link's base records it, so the next read of
+ * this side is no change and the other side's version stands. The other side keeps what
+ * it has; the pair differs there, and the note says why.
+ */
+export type WriteResult<F extends Fields = Fields> =
+  { ok: true; id: string; version: string; note?: string; held?: F } | WriteFailure;
+
+/**
+ * `kind`: what the answer means (shared/errors/classify.ts); `retryable` follows from it.
+ * `status`: the side's HTTP status, when it answered one (404 on an update: the item is gone).
+ */
+export interface WriteFailure {
+  ok: false;
+  error: string;
+  kind: ErrorClass;
+  retryable: boolean;
+  status?: number;
+}
 
 /** A failed write of this class; `retryable` is derived, never decided again. */
-export function writeFailure(error: string, kind: ErrorClass, status?: number): WriteResult {
+export function writeFailure(error: string, kind: ErrorClass, status?: number): WriteFailure {
   return {
     ok: false,
     error,
@@ -49,7 +62,7 @@ export interface SidePort<F extends Fields> {
     unconfirmed?: ReadonlySet<string>,
   ): Promise<ReadResult<F>>;
   /** Results in the order of `writes`; a failed write does not stop the others. */
-  write(writes: readonly Write<F>[]): Promise<WriteResult[]>;
+  write(writes: readonly Write<F>[]): Promise<WriteResult<F>[]>;
   /** Requests made so far, for logs and the benchmark. */
   readonly requests: number;
   /**
@@ -63,6 +76,13 @@ export interface SidePort<F extends Fields> {
    * changed here nor overwritten from here.
    */
   complete?(fields: F, base: F): F;
+  /**
+   * What no write can undo on this side (Graph cannot bring back a cancelled occurrence):
+   * `wanted` with those parts of `current` kept where the winner of a conflict left them as
+   * they were in `base`. A part the winner changed stays as wanted; the write then says
+   * what the side could not take.
+   */
+  keeps?(current: F, wanted: F, base: F): F;
 }
 
 /** A side that answered with an error the run cannot work around. */

@@ -66,7 +66,7 @@ export function pendingLink<F extends Fields>(item: ItemPlan<F>, w: Write<F>, no
 
 export function finalLink<F extends Fields>(
   item: ItemPlan<F>,
-  outcomes: Map<Write<F>, WriteResult>,
+  outcomes: Map<Write<F>, WriteResult<F>>,
   confirming: ReadonlySet<Side>,
 ): Link<F> {
   if (item.outcome.type !== 'link') {
@@ -74,6 +74,7 @@ export function finalLink<F extends Fields>(
   }
   const ids = { oro: item.oroId, microsoft: item.microsoftId };
   const versions = { ...item.outcome.versions };
+  let base = item.outcome.base;
   let created: Side | undefined;
   for (const w of item.writes) {
     const o = outcomes.get(w);
@@ -82,6 +83,7 @@ export function finalLink<F extends Fields>(
     }
     ids[w.side] = o.id;
     versions[w.side] = o.version;
+    base = o.held ?? base;
     if (w.op === 'create' && confirming.has(w.side)) {
       created = w.side;
     }
@@ -92,8 +94,8 @@ export function finalLink<F extends Fields>(
     microsoftId: ids.microsoft,
     oroVersion: versions.oro,
     microsoftVersion: versions.microsoft,
-    base: item.outcome.base,
-    baseHash: hashFields(item.outcome.base),
+    base,
+    baseHash: hashFields(base),
     ...(item.readOnly ? { readOnly: item.readOnly } : {}),
     ...(created ? { unconfirmed: created } : {}),
   };

@@ -133,6 +133,12 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
         microsoft: completeFromLinks(deps.sides.microsoft, links, msRead.changes),
       },
       settings: deps.settings,
+      keeps: {
+        ...(deps.sides.oro.keeps ? { oro: deps.sides.oro.keeps.bind(deps.sides.oro) } : {}),
+        ...(deps.sides.microsoft.keeps
+          ? { microsoft: deps.sides.microsoft.keeps.bind(deps.sides.microsoft) }
+          : {}),
+      },
     });
     if (p.blocked && !deps.confirmMassDelete) {
       logs.push(
@@ -165,7 +171,7 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
     await deps.links.save(userId, entity, pending, []);
     await step('after-pending-links');
 
-    const outcomes = new Map<Write<F>, WriteResult>();
+    const outcomes = new Map<Write<F>, WriteResult<F>>();
     for (const side of ['oro', 'microsoft'] as const) {
       const writes = p.items.flatMap((i) => i.writes.filter((w) => w.side === side));
       const results = writes.length > 0 ? await deps.sides[side].write(writes) : [];

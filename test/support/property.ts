@@ -21,6 +21,28 @@ export function propertyRuns(laptop: number): number {
   return process.env.CI === 'true' ? 1000 : laptop;
 }
 
+/**
+ * fast-check parameters for a property: `runs` cases, or the one failing case CI printed
+ * when `SYNC_PROPERTY_SEED` (and optionally `SYNC_PROPERTY_PATH`) are set, so a failure
+ * seen once can be replayed exactly.
+ */
+export function propertyParameters(runs: number): fc.Parameters<unknown> {
+  const seed = process.env.SYNC_PROPERTY_SEED;
+  if (seed === undefined || seed === '') {
+    return { numRuns: runs, verbose: 1 };
+  }
+  if (!/^-?\d+$/.test(seed)) {
+    throw new Error(`SYNC_PROPERTY_SEED must be an integer, not ${seed}`);
+  }
+  const path = process.env.SYNC_PROPERTY_PATH;
+  return {
+    seed: Number(seed),
+    ...(path !== undefined && path !== '' ? { path, endOnFailure: true } : {}),
+    numRuns: runs,
+    verbose: 1,
+  };
+}
+
 /** A test timeout for `runs` cases of about `perRunMs` each, never under `floorMs`. */
 export const propertyTimeout = (runs: number, perRunMs: number, floorMs = 300_000): number =>
   Math.max(floorMs, runs * perRunMs);

@@ -192,3 +192,40 @@ const sameException = (a: EventException, b: EventException): boolean =>
   a.start === b.start &&
   a.end === b.end &&
   a.location === b.location;
+
+/**
+ * `SidePort.keeps` for Outlook: an occurrence cancelled there stays cancelled in `wanted`
+ * where `wanted` says of it what `base` said (the winner of a conflict did not touch it).
+ * Only while the series keeps its shape: a new pattern or time brings new occurrences.
+ */
+export function keepCancelledOccurrences(
+  current: EventFields,
+  wanted: EventFields,
+  base: EventFields,
+): EventFields {
+  const sameShape = (a: EventFields, b: EventFields) =>
+    a.start === b.start &&
+    a.end === b.end &&
+    a.allDay === b.allDay &&
+    JSON.stringify(a.recurrence) === JSON.stringify(b.recurrence);
+  if (!wanted.recurrence || !sameShape(current, wanted) || !sameShape(base, wanted)) {
+    return wanted;
+  }
+  const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  const inWanted = new Map(wanted.exceptions.map((x) => [x.originalStart, x]));
+  const inBase = new Map(base.exceptions.map((x) => [x.originalStart, x]));
+  const kept = current.exceptions.filter(
+    (x) =>
+      x.cancelled &&
+      !inWanted.get(x.originalStart)?.cancelled &&
+      same(inWanted.get(x.originalStart), inBase.get(x.originalStart)),
+  );
+  if (kept.length === 0) {
+    return wanted;
+  }
+  const keys = new Set(kept.map((x) => x.originalStart));
+  const exceptions = [...wanted.exceptions.filter((x) => !keys.has(x.originalStart)), ...kept].sort((a, b) =>
+    a.originalStart.localeCompare(b.originalStart),
+  );
+  return { ...wanted, exceptions };
+}

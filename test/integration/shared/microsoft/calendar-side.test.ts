@@ -309,8 +309,9 @@ describe('Microsoft calendar side against the Graph simulator', () => {
     const second = await s.read(first.cursor, new Set([id]));
     expect(upserts(second.changes).map((u) => u.fields)).toEqual([changed]);
 
-    // Graph cannot bring back a cancelled occurrence: the write says so, for good.
-    const [refused] = await s.write([
+    // Graph cannot bring back a cancelled occurrence: the rest is written, the note says so,
+    // and `held` is what the next read reports (so the link's base matches it).
+    const [partial] = await s.write([
       {
         op: 'update',
         side: 'microsoft',
@@ -320,11 +321,16 @@ describe('Microsoft calendar side against the Graph simulator', () => {
         changed: ['exceptions'],
       },
     ]);
-    expect(refused).toMatchObject({
-      ok: false,
-      retryable: false,
-      error: expect.stringContaining('cancelled') as unknown,
+    expect(partial).toMatchObject({
+      ok: true,
+      id,
+      note: expect.stringContaining(
+        'cannot bring back a cancelled occurrence (2026-12-11T08:00:00Z)',
+      ) as unknown,
+      held: changed,
     });
+    const third = await s.read(undefined, new Set([id]));
+    expect(upserts(third.changes).map((u) => u.fields)).toEqual([changed]);
   });
 
   it('reports exceptions the user makes in Outlook as changes of their series', async () => {

@@ -147,6 +147,40 @@ describe('calendar sync runs over both simulators and Azurite', () => {
     expect(h.oro.calendar.notifications()).toBe(0);
   });
 
+  it('an occurrence restored in Oro that Outlook cancelled stays restored in Oro; the log says why, and the next run writes nothing (found by the calendar property test)', async () => {
+    const series = oroRows().find((r) => r.title === 'Pipeline review' && r.recurringEventId === null)!;
+    const cancelled = oroRows().find(
+      (r) => r.recurringEventId === series.id && r.isCancelled && r.originalStart === oroTime(at(6, 8)),
+    )!;
+    // Graph deletes a cancelled occurrence's instance; no write brings it back.
+    h.oro.calendar.editEvent(cancelled.id, {
+      isCancelled: false,
+      start: oroTime(at(6, 10)),
+      end: oroTime(at(6, 11)),
+      title: 'Pipeline review (restored)',
+    });
+    const report = await h.run(BI);
+    expect(report).toMatchObject({ status: 'ok', result: { updated: 1, errors: 0 } });
+    const [entry] = await new SyncLogRepository(h.tables).list(ORO_OWNER, { entity: 'calendar', limit: 1 });
+    expect(entry).toMatchObject({
+      direction: 'oro-to-microsoft',
+      outcome: 'ok',
+      detail: expect.stringContaining(
+        `Microsoft cannot bring back a cancelled occurrence (${at(6, 8).toISOString().replace('.000Z', 'Z')})`,
+      ) as unknown,
+    });
+    const quiet = await h.run(BI);
+    expect(quiet).toMatchObject({ status: 'ok', result: { created: 0, updated: 0, deleted: 0, errors: 0 } });
+    expect(h.oro.calendar.event(cancelled.id)).toMatchObject({
+      isCancelled: false,
+      title: 'Pipeline review (restored)',
+    });
+    const copy = cal()
+      .all()
+      .find((e) => e.subject === 'Pipeline review')!;
+    expect(cal().occurrenceId(copy.id, at(6, 8).toISOString().replace('.000Z', 'Z'))).toBeUndefined();
+  });
+
   it('a deletion in Microsoft deletes the Oro event with notifyAttendees=none', async () => {
     const call = cal()
       .all()

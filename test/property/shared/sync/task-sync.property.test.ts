@@ -8,6 +8,7 @@ import {
   checkedSync,
   faultArb,
   mailboxZoneArb,
+  propertyParameters,
   propertyRuns,
   propertyTimeout,
   settingsArb,
@@ -244,7 +245,7 @@ describe('task sync (model-based, with faults)', () => {
           }
         },
       ),
-      { numRuns: runs, verbose: 1 },
+      propertyParameters(runs),
     );
   });
 });

@@ -2,6 +2,7 @@ import type { EventException, EventFields } from '../../../../shared/sync/calend
 import {
   exceptionToGraph,
   isPatternOccurrence,
+  keepCancelledOccurrences,
   originalStartKey,
   patternOccurrence,
   planExceptions,
@@ -208,5 +209,42 @@ describe('Graph exceptions ⇄ neutral exceptions', () => {
       impossible: ['E'],
     });
     expect(planExceptions(wanted, wanted)).toEqual({ patch: [], cancel: [], revert: [], impossible: [] });
+  });
+});
+
+describe('what Outlook keeps whatever is written (keepCancelledOccurrences)', () => {
+  const cancelled = (originalStart: string): EventException => ({ originalStart, cancelled: true });
+  const moved = (originalStart: string): EventException => ({
+    originalStart,
+    cancelled: false,
+    title: 'Standup (late)',
+    description: 'daily',
+    location: 'Room 1',
+    start: originalStart.replace('T08:00', 'T10:00'),
+    end: originalStart.replace('T08:00', 'T10:15'),
+  });
+  const with_ = (...exceptions: EventException[]): EventFields => ({ ...timed, exceptions });
+  const X = '2027-01-06T08:00:00Z';
+  const Y = '2027-01-07T08:00:00Z';
+
+  it('keeps an occurrence cancelled in Outlook that the winner left as it was', () => {
+    // Oro won with a move of Y; it never touched X, which Outlook cancelled since.
+    expect(keepCancelledOccurrences(with_(cancelled(X)), with_(moved(Y)), with_())).toEqual(
+      with_(cancelled(X), moved(Y)),
+    );
+  });
+
+  it('leaves what the winner changed: a restored or moved occurrence is written (and refused)', () => {
+    // Restored in Oro after both had it cancelled.
+    expect(keepCancelledOccurrences(with_(cancelled(X)), with_(), with_(cancelled(X)))).toEqual(with_());
+    // Moved in Oro while cancelled in Outlook.
+    expect(keepCancelledOccurrences(with_(cancelled(X)), with_(moved(X)), with_())).toEqual(with_(moved(X)));
+  });
+
+  it('keeps nothing once the series changes shape (new pattern or times bring new occurrences)', () => {
+    const later = { ...with_(), start: '2027-01-04T09:00:00Z', end: '2027-01-04T09:15:00Z' };
+    expect(keepCancelledOccurrences(with_(cancelled(X)), later, with_())).toEqual(later);
+    const single = { ...timed, recurrence: null, exceptions: [] };
+    expect(keepCancelledOccurrences(with_(cancelled(X)), single, with_())).toEqual(single);
   });
 });
