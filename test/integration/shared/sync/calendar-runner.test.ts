@@ -265,6 +265,54 @@ describe('calendar sync: a create lost to a crash is adopted on the next run', (
 });
 
 describe('calendar sync: an item read by a run that died before its cursor', () => {
+  it('an occurrence cancelled in Outlook survives Oro winning a conflict over other changes of the series (found by the calendar property test)', async () => {
+    const h = await startCalendarHarness();
+    try {
+      h.oro.calendar.setUser(ORO_OWNER, { email: MS_USER, name: 'Megan Bowen' });
+      const series = h.oro.calendar.createEvent(ORO_OWNER, {
+        title: 'Call',
+        start: oroTime(at(1, 7)),
+        end: oroTime(at(1, 8)),
+        recurrence: {
+          recurrenceType: 'daily',
+          interval: 1,
+          startTime: oroTime(at(1, 7)),
+          occurrences: 5,
+          timeZone: 'UTC',
+        },
+      });
+      expect(await h.run(BI)).toMatchObject({ status: 'ok', result: { created: 1 } });
+      const copy = h.microsoft.calendar(MS_USER).all()[0]!;
+      // Outlook cancels the second occurrence; Oro renames the series and moves the third.
+      h.microsoft
+        .calendar(MS_USER)
+        .remove(
+          h.microsoft.calendar(MS_USER).occurrenceId(copy.id, at(2, 7).toISOString().replace('.000Z', 'Z'))!,
+        );
+      h.oro.calendar.editEvent(series.id, { title: 'Call v2' }, { keepExceptions: true });
+      h.oro.calendar.createException(series.id, {
+        originalStart: oroTime(at(3, 7)),
+        start: oroTime(at(3, 9)),
+        end: oroTime(at(3, 10)),
+        title: 'Call v2 (moved)',
+      });
+      const report = await h.run(BI);
+      expect(report).toMatchObject({ status: 'ok', result: { errors: 0, conflicts: 1 } });
+      const cancelled = h.oro.calendar
+        .events(ORO_OWNER)
+        .filter((r) => r.recurringEventId === series.id && r.isCancelled)
+        .map((r) => r.originalStart);
+      expect(cancelled).toEqual([oroTime(at(2, 7))]);
+      expect(h.microsoft.calendar(MS_USER).get(copy.id)).toMatchObject({ subject: 'Call v2' });
+      expect(await h.run(BI)).toMatchObject({
+        status: 'ok',
+        result: { created: 0, updated: 0, deleted: 0, errors: 0 },
+      });
+    } finally {
+      await h.close();
+    }
+  });
+
   it('sees the item deleted afterwards, although the feed from the old cursor never mentions it again (found by the calendar property test)', async () => {
     const h = await startCalendarHarness();
     try {
