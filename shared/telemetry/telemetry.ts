@@ -27,10 +27,38 @@ const createInstruments = () => {
     deadLetters: m.createCounter('sync.dead_letters', {
       description: 'Sync messages that failed on their last delivery: Service Bus dead-letters them',
     }),
+    throttled: m.createCounter('sync.throttled', {
+      description:
+        'Answers of Oro or Graph that asked to slow down (429, or 503 with Retry-After), by service',
+    }),
+    fanOutDue: m.createCounter('sync.fanout.due', {
+      description: 'Due schedule rows (one per user and entity) a shard worker read, by shard',
+    }),
+    fanOutEnqueued: m.createCounter('sync.fanout.enqueued', {
+      description: 'Sync messages a shard worker queued, by shard',
+    }),
   };
 };
 /** Instruments are made on first use, from the meter provider registered by then. */
 const instrumentsNow = () => (instruments ??= createInstruments());
+
+/** The service an outbound request went to. */
+export type OutboundService = 'oro' | 'microsoft';
+
+/** Counts answers that asked to slow down (a whole request's, or a $batch step's). */
+export function recordThrottled(service: OutboundService, count = 1): void {
+  if (count > 0) {
+    instrumentsNow().throttled.add(count, { 'sync.service': service });
+  }
+}
+
+/** One shard work item's fan-out: due rows read and messages queued (docs/deploy.md, Telemetry). */
+export function recordFanOut(r: { shard: number; read: number; enqueued: number }): void {
+  const attributes = { 'sync.shard': r.shard };
+  const i = instrumentsNow();
+  i.fanOutDue.add(r.read, attributes);
+  i.fanOutEnqueued.add(r.enqueued, attributes);
+}
 
 /** For tests that register a fresh meter provider: the next record makes new instruments. */
 export function resetTelemetryInstruments(): void {
