@@ -97,6 +97,15 @@ describe('traces of HTTP calls, queued runs and their requests to Graph and Oro'
     const http = byId(consumer && parentOf(consumer));
     expect(http?.name).toBe('POST /api/users/{userId}/sync');
     expect(run.spanContext().traceId).toBe(http?.spanContext().traceId);
+    // The run's structured log record: the invocation of the queue function is its run id.
+    expect(run.attributes['sync.run_id']).toBe(consumer?.attributes['faas.invocation_id']);
+    expect(run.events.find((e) => e.name === 'sync run')?.attributes).toMatchObject({
+      'sync.user_id': USER,
+      'sync.entity': 'tasks',
+      'sync.run_id': run.attributes['sync.run_id'],
+      'messaging.message.id': consumer?.attributes['messaging.message.id'],
+      'sync.outcome': 'ok',
+    });
 
     const requests = under(run).filter((s) => s.kind === SpanKind.CLIENT);
     const services = new Set(requests.map((s) => s.attributes['sync.service']));
@@ -173,10 +182,14 @@ describe('traces of HTTP calls, queued runs and their requests to Graph and Oro'
     expect(marked.map((s) => s.attributes['sync.service']).sort()).toEqual(expect.arrayContaining(['oro']));
   });
 
-  it('records no token, secret, query string or item content in any span attribute', () => {
+  it('records no token, secret, query string or item content in any span attribute or log record', () => {
     const spans = telemetry.spans();
     expect(spans.length).toBeGreaterThan(20);
-    const values = spans.flatMap((s) => Object.values(s.attributes).map(String));
+    const values = spans.flatMap((s) =>
+      [...Object.values(s.attributes), ...s.events.flatMap((e) => Object.values(e.attributes ?? {}))].map(
+        String,
+      ),
+    );
     for (const value of values) {
       expect(value).not.toMatch(/eyJ|Bearer|secret|token=|\?|\$deltatoken|\$skiptoken|Berlin|@contoso/i);
     }
