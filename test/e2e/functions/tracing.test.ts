@@ -1,7 +1,9 @@
+import { ServiceBusClient } from '@azure/service-bus';
 import { SpanKind } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { DEMO } from '../../../dev/seed';
 import type { Stack } from '../../../dev/stack';
+import { QUEUES } from '../../../shared/messaging/messages';
 import { connect } from '../../support/sign-in';
 import { apiClient, startTestStack } from '../../support/stack';
 import { inMemoryTelemetry } from '../../support/telemetry';
@@ -163,6 +165,39 @@ describe('traces of HTTP calls, queued runs and their requests to Graph and Oro'
     expect(sum(due)).toBeGreaterThanOrEqual(2);
     expect(sum(enqueued)).toBeGreaterThanOrEqual(2);
     expect(due.every((p) => typeof p.attributes['sync.shard'] === 'number')).toBe(true);
+  });
+
+  it('takes a traceparent from a message only in its strict W3C form', async () => {
+    const foreign = '0af7651916cd43dd8448eb211c80319c';
+    const client = new ServiceBusClient(stack.serviceBus.connectionString);
+    try {
+      const sender = client.createSender(QUEUES.tasks);
+      for (const [id, traceparent] of [
+        ['valid', `00-${foreign}-b7ad6b7169203331-01`],
+        ['forged', `00-${foreign.toUpperCase()}-b7ad6b7169203331-01`],
+      ]) {
+        await sender.sendMessages({
+          body: { userId: USER, entity: 'tasks', reason: 'manual', requestedAt: new Date().toISOString() },
+          contentType: 'application/json',
+          messageId: `manual:${USER}:tasks:trace-${id}`,
+          sessionId: USER,
+          applicationProperties: { traceparent },
+        });
+      }
+      await sender.close();
+    } finally {
+      await client.close();
+    }
+    const consumerOf = (id: string) =>
+      named('process task-sync').find(
+        (s) => s.attributes['messaging.message.id'] === `manual:${USER}:tasks:trace-${id}`,
+      );
+    const valid = await until('the valid message', () => consumerOf('valid'));
+    const forged = await until('the forged message', () => consumerOf('forged'));
+    expect(valid.spanContext().traceId).toBe(foreign);
+    expect(parentOf(valid)).toBe('b7ad6b7169203331');
+    expect(forged.spanContext().traceId).not.toBe(foreign);
+    expect(parentOf(forged)).toBeUndefined();
   });
 
   it('counts throttled answers by service, and marks the request that was throttled', async () => {
