@@ -16,6 +16,7 @@ import { scheduleTimer } from './schedule-timer';
 import { scheduleShard } from './schedule-shard';
 import { notificationFunctions } from './notifications';
 import { subscriptionRenewalTimer } from './subscription-timer';
+import { traced } from './telemetry';
 
 export type FunctionDefinition = HttpFunctionDefinition | QueueFunctionDefinition | TimerFunctionDefinition;
 
@@ -41,5 +42,6 @@ export function buildFunctionTable(getServices: GetServices): FunctionDefinition
     subscriptionRenewalTimer(getServices),
     housekeepingTimer(getServices),
   ];
-  return table;
+  // Every invocation in a span (functions/telemetry.ts); the OpenAPI document reads `table`.
+  return table.map(traced);
 }

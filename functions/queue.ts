@@ -56,6 +56,7 @@ export function syncQueueFunction(
             reason: message.reason,
             messageId: typeof messageId === 'string' ? messageId : undefined,
             deliveryCount: count,
+            runId: context.invocationId,
           },
           () => runOnce(def.name, message, context, services),
         ),

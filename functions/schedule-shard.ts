@@ -1,6 +1,7 @@
 import { AppError } from '../shared/errors/app-error';
 import { toFieldErrors } from '../shared/http/validation';
 import { SCHEDULE_QUEUE, shardWork } from '../shared/messaging/schedule-queue';
+import { recordFanOut } from '../shared/telemetry/telemetry';
 import type { GetServices } from './http';
 import { safeJson, type QueueFunctionDefinition } from './queue';
 
@@ -21,6 +22,7 @@ export const scheduleShard = (getServices: GetServices): QueueFunctionDefinition
     }
     const services = getServices();
     const r = await services.scheduler.runShard(parsed.data, services.now());
+    recordFanOut(r);
     const skipped = [
       ...(r.disabled > 0 ? [`disabled ${r.disabled}`] : []),
       ...(r.movedMeanwhile > 0 ? [`moved-meanwhile ${r.movedMeanwhile}`] : []),

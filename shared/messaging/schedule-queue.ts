@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AppError } from '../errors/app-error';
 import { entityId } from '../settings/schema';
 import { MAX_SHARDS } from '../storage/schedule-repository';
+import { traceProperties } from '../telemetry/trace-context';
 import { sendInBatches, serviceBusClient, type ServiceBusConnection } from './service-bus-queue';
 
 /** The queue of the timer's work items: one message per shard and minute. */
@@ -68,6 +69,7 @@ export function createServiceBusShardQueue(connection: ServiceBusConnection): Sh
         messageId: `shard:${w.shard}:${w.through}${w.part ? `:${w.part}` : ''}`,
         sessionId: `shard-${w.shard}`,
         subject: 'schedule',
+        applicationProperties: traceProperties(),
       }));
       client ??= serviceBusClient(connection);
       sender ??= client.createSender(SCHEDULE_QUEUE);

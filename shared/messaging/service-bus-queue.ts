@@ -8,6 +8,7 @@ import {
 } from '@azure/service-bus';
 import { AppError, validationError } from '../errors/app-error';
 import { toFieldErrors } from '../http/validation';
+import { traceProperties } from '../telemetry/trace-context';
 import { QUEUES, syncMessage } from './messages';
 import type { OutgoingSync, SyncQueue } from './sync-queue';
 
@@ -132,6 +133,8 @@ function toServiceBusMessage(m: OutgoingSync): ServiceBusMessage {
     messageId: m.messageId,
     sessionId: m.body.userId,
     subject: m.body.reason,
+    // The sender's trace, so the run is traced under what queued it (trace-context.ts).
+    applicationProperties: traceProperties(),
   };
 }
 

@@ -1,6 +1,7 @@
-import { Client, GraphError } from '@microsoft/microsoft-graph-client';
+import { Client, GraphError, MiddlewareFactory } from '@microsoft/microsoft-graph-client';
 import { classifyAnswer, type ErrorClass } from '../errors/classify';
 import { SideError } from '../sync/ports';
+import { withGraphTelemetry } from './graph-telemetry';
 
 /** One sub-request of a JSON $batch (at most 20 per batch). */
 export interface BatchStep {
@@ -27,7 +28,8 @@ export function createGraphClient(baseUrl: string, getAccessToken: () => Promise
   const host = new URL(baseUrl).hostname;
   return Client.initWithMiddleware({
     baseUrl,
-    authProvider: { getAccessToken },
+    // The SDK's default chain, with a span per request sent (graph-telemetry.ts).
+    middleware: withGraphTelemetry(MiddlewareFactory.getDefaultMiddlewareChain({ getAccessToken })),
     ...(host === 'graph.microsoft.com' ? {} : { customHosts: new Set([host]) }),
   });
 }

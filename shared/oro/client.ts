@@ -3,6 +3,7 @@ import { classifyAnswer, type ErrorClass } from '../errors/classify';
 import { networkFailure, safeBaseUrl } from '../http/network-failure';
 import { z } from 'zod';
 import { SideError, writeFailure, type WriteFailure } from '../sync/ports';
+import { traceOutbound } from '../telemetry/outbound';
 
 export interface OroConnection {
   baseUrl: string;
@@ -169,7 +170,9 @@ export class OroClient {
     try {
       // Redirects are never followed by fetch itself: it would re-send the Authorization
       // header, or the client secret, to wherever a 307/308 points.
-      const res = await fetch(url, { ...init, redirect: 'manual', signal: controller.signal });
+      const res = await traceOutbound('oro', init.method ?? 'GET', url, () =>
+        fetch(url, { ...init, redirect: 'manual', signal: controller.signal }),
+      );
       return { res, text: await res.text() };
     } catch (error) {
       const reason = controller.signal.aborted ? `timeout: no answer within ${ms} ms` : networkFailure(error);

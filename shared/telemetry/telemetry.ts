@@ -27,10 +27,38 @@ const createInstruments = () => {
     deadLetters: m.createCounter('sync.dead_letters', {
       description: 'Sync messages that failed on their last delivery: Service Bus dead-letters them',
     }),
+    throttled: m.createCounter('sync.throttled', {
+      description:
+        'Answers of Oro or Graph that asked to slow down (429, or 503 with Retry-After), by service',
+    }),
+    fanOutDue: m.createCounter('sync.fanout.due', {
+      description: 'Due schedule rows (one per user and entity) a shard worker read, by shard',
+    }),
+    fanOutEnqueued: m.createCounter('sync.fanout.enqueued', {
+      description: 'Sync messages a shard worker queued, by shard',
+    }),
   };
 };
 /** Instruments are made on first use, from the meter provider registered by then. */
 const instrumentsNow = () => (instruments ??= createInstruments());
+
+/** The service an outbound request went to. */
+export type OutboundService = 'oro' | 'microsoft';
+
+/** Counts answers that asked to slow down (a whole request's, or a $batch step's). */
+export function recordThrottled(service: OutboundService, count = 1): void {
+  if (count > 0) {
+    instrumentsNow().throttled.add(count, { 'sync.service': service });
+  }
+}
+
+/** One shard work item's fan-out: due rows read and messages queued (docs/deploy.md, Telemetry). */
+export function recordFanOut(r: { shard: number; read: number; enqueued: number }): void {
+  const attributes = { 'sync.shard': r.shard };
+  const i = instrumentsNow();
+  i.fanOutDue.add(r.read, attributes);
+  i.fanOutEnqueued.add(r.enqueued, attributes);
+}
 
 /** For tests that register a fresh meter provider: the next record makes new instruments. */
 export function resetTelemetryInstruments(): void {
@@ -44,6 +72,8 @@ export interface RunAttributes {
   reason: string;
   messageId?: string | undefined;
   deliveryCount?: number | undefined;
+  /** The invocation of the queue function that runs it: the Functions host's own log lines carry it too. */
+  runId?: string | undefined;
 }
 
 const spanAttributes = (a: RunAttributes): Attributes => ({
@@ -52,7 +82,35 @@ const spanAttributes = (a: RunAttributes): Attributes => ({
   'sync.reason': a.reason,
   ...(a.messageId === undefined ? {} : { 'messaging.message.id': a.messageId }),
   ...(a.deliveryCount === undefined ? {} : { 'messaging.servicebus.delivery_count': a.deliveryCount }),
+  ...(a.runId === undefined ? {} : { 'sync.run_id': a.runId }),
 });
+
+/**
+ * The structured log record of a run: an event on its span, which Azure Monitor exports as
+ * a `traces` row (message "sync run") with these fields in customDimensions, numbers in
+ * customMeasurements, under the run's operation id. Ids, outcome and counts only: never a
+ * token, secret, item content or the error text (which can quote what a side answered).
+ */
+function logRun(span: Span, a: RunAttributes, outcome: string, durationMs: number, run?: EntityRun): void {
+  span.addEvent('sync run', {
+    'sync.user_id': a.userId,
+    'sync.entity': a.entity,
+    'sync.reason': a.reason,
+    ...(a.runId === undefined ? {} : { 'sync.run_id': a.runId }),
+    ...(a.messageId === undefined ? {} : { 'messaging.message.id': a.messageId }),
+    'sync.outcome': outcome,
+    'sync.duration_ms': Math.round(durationMs),
+    ...(run && 'result' in run
+      ? {
+          'sync.created': run.result.created,
+          'sync.updated': run.result.updated,
+          'sync.deleted': run.result.deleted,
+          'sync.conflicts': run.result.conflicts,
+          'sync.item_errors': run.result.errors,
+        }
+      : {}),
+  });
+}
 
 /** The outcome a run is counted under: the run's status (ok, failed, busy, blocked, not-ready, disabled, …). */
 export const runOutcome = (run: EntityRun): string => run.status;
@@ -73,14 +131,18 @@ export async function traceSyncRun(a: RunAttributes, run: () => Promise<EntityRu
         if (result.status === 'failed' || result.status === 'not-ready') {
           span.setStatus({ code: SpanStatusCode.ERROR, message: result.error ?? result.status });
         }
-        recordRun(a.entity, result, performance.now() - started);
+        const ms = performance.now() - started;
+        recordRun(a.entity, result, ms);
+        logRun(span, a, runOutcome(result), ms, result);
         return result;
       } catch (error) {
         span.setStatus({
           code: SpanStatusCode.ERROR,
           message: error instanceof Error ? error.message : String(error),
         });
-        recordOutcome(a.entity, 'error', performance.now() - started);
+        const ms = performance.now() - started;
+        recordOutcome(a.entity, 'error', ms);
+        logRun(span, a, 'error', ms);
         // The error leaves the queue function (sync-worker.ts): on the last delivery the
         // message is dead-lettered.
         if (a.deliveryCount !== undefined && a.deliveryCount >= MAX_DELIVERY_COUNT) {

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { INSTRUMENTATION_OPTIONS } from '../../../../shared/telemetry/azure-monitor';
 
 // In a fresh process (Jest's module registry has no require.cache to look at): the distro
 // is loaded and registered only when Application Insights is configured.
@@ -32,4 +33,8 @@ it('with it (and the identity of APPLICATIONINSIGHTS_AUTHENTICATION_STRING) load
   });
   expect(result.started).toBe(true);
   expect(result.loaded).toBeGreaterThan(0);
+});
+
+it("leaves the distro's http instrumentation off: it records URLs with their query", () => {
+  expect(INSTRUMENTATION_OPTIONS.http.enabled).toBe(false);
 });

@@ -96,3 +96,57 @@ describe('authenticationClientId', () => {
     expect(authenticationClientId(undefined)).toBeUndefined();
   });
 });
+
+describe('the structured log record of a run', () => {
+  it('is an event on the run span with the ids, outcome and counts, and no error text', async () => {
+    await traceSyncRun(
+      {
+        userId: '105',
+        entity: 'tasks',
+        reason: 'notification',
+        messageId: 'notification:105:tasks:x',
+        deliveryCount: 1,
+        runId: 'invocation-1',
+      },
+      () =>
+        Promise.resolve({
+          entity: 'tasks' as const,
+          status: 'failed' as const,
+          result: { ...result, errors: 1 },
+          error: 'Oro refused "Quarterly review with Contoso": validation failed',
+          requests: { oro: 1, microsoft: 1 },
+        }),
+    );
+    const span = telemetry.spans().find((s) => s.attributes['sync.user_id'] === '105');
+    expect(span?.attributes['sync.run_id']).toBe('invocation-1');
+    expect(span?.events.map((e) => e.name)).toEqual(['sync run']);
+    expect(span?.events[0]?.attributes).toEqual({
+      'sync.user_id': '105',
+      'sync.entity': 'tasks',
+      'sync.reason': 'notification',
+      'sync.run_id': 'invocation-1',
+      'messaging.message.id': 'notification:105:tasks:x',
+      'sync.outcome': 'failed',
+      'sync.duration_ms': expect.any(Number) as unknown,
+      'sync.created': 2,
+      'sync.updated': 1,
+      'sync.deleted': 0,
+      'sync.conflicts': 1,
+      'sync.item_errors': 1,
+    });
+    expect(JSON.stringify(span?.events)).not.toContain('Quarterly');
+  });
+
+  it('is written for a run that throws too, with the outcome "error"', async () => {
+    await expect(
+      traceSyncRun({ userId: '106', entity: 'calendar', reason: 'manual', runId: 'invocation-2' }, () =>
+        Promise.reject(new Error('boom')),
+      ),
+    ).rejects.toThrow('boom');
+    const span = telemetry.spans().find((s) => s.attributes['sync.user_id'] === '106');
+    expect(span?.events[0]?.attributes).toMatchObject({
+      'sync.run_id': 'invocation-2',
+      'sync.outcome': 'error',
+    });
+  });
+});
