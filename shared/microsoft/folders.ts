@@ -154,6 +154,10 @@ export const FOLDER_SETTING = {
   'task list': 'tasks.microsoftListId',
 } as const;
 
+/** What a chosen calendar or list that Graph no longer has (404) means, and what to do. */
+export const goneFolderMessage = (kind: 'calendar' | 'task list'): string =>
+  `The ${kind} chosen for sync (setting ${FOLDER_SETTING[kind]}) is not in the Microsoft account any more: choose another, or clear the setting for the default ${kind}.`;
+
 /** A failed read of a calendar or list, classified once (shared/errors/classify.ts). */
 export function folderError(
   error: unknown,
@@ -166,7 +170,7 @@ export function folderError(
   const errorClass = graphErrorClass(error);
   const message =
     errorClass === 'gone' && chosen !== undefined
-      ? `The ${kind} chosen for sync (setting ${FOLDER_SETTING[kind]}) is not in the Microsoft account any more: choose another, or clear the setting for the default ${kind}.`
+      ? goneFolderMessage(kind)
       : `Graph answered ${error.statusCode} reading the ${kind}: ${error.message}`;
   return new SideError(
     'microsoft',
@@ -182,7 +186,11 @@ export function folderError(
  * A failed change-feed read of a chosen calendar or list: a 404 there means the calendar or
  * list itself is gone, said with the setting to change; anything else as Graph answered.
  */
-export function feedError(error: unknown, chosen: string | undefined, kind: 'calendar' | 'task list'): unknown {
+export function feedError(
+  error: unknown,
+  chosen: string | undefined,
+  kind: 'calendar' | 'task list',
+): unknown {
   return chosen !== undefined && error instanceof GraphError && graphErrorClass(error) === 'gone'
     ? folderError(error, chosen, kind)
     : asSideError(error);

@@ -153,4 +153,26 @@ describe('which Outlook calendar and which To Do list sync, through the dev host
     expect(next).toMatchObject({ status: 'ok', result: { created: 0, updated: 0, deleted: 0 } });
     expect(work.all()).toHaveLength(6);
   });
+
+  it('Check Connection checks the chosen calendar and list, and names the setting of one that is gone', async () => {
+    await t.api('PATCH', `/api/settings/users/${USER}`, {
+      body: { tasks: { microsoftListId: 'AAMkAD-gone' } },
+    });
+    const check = (await t.api('POST', `/api/users/${USER}/connection/check`)).body as {
+      ok: boolean;
+      checks: { name: string; ok: boolean; detail?: string }[];
+    };
+    expect(check.ok).toBe(false);
+    expect(check.checks.find((c) => c.name === 'calendar')).toEqual({
+      name: 'calendar',
+      ok: true,
+      detail: 'Calendar "Work" can be written',
+    });
+    expect(check.checks.find((c) => c.name === 'tasks')).toEqual({
+      name: 'tasks',
+      ok: false,
+      detail:
+        'The task list chosen for sync (setting tasks.microsoftListId) is not in the Microsoft account any more: choose another, or clear the setting for the default task list.',
+    });
+  });
 });
