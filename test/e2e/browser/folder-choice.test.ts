@@ -84,11 +84,13 @@ describe('choosing the calendar and the task list on the settings screen', () =>
     expect(await optionsOf('f-calendar-microsoftCalendarId')).toEqual([
       ['', 'Default calendar'],
       [stack.microsoft.calendar(MEGAN).info.id, 'Calendar (default)'],
+      [stack.microsoft.calendars(MEGAN)[1]!.info.id, 'Holidays'],
       [work.info.id, 'Work'],
     ]);
     expect(await optionsOf('f-tasks-microsoftListId')).toEqual([
       ['', 'Default list'],
       [stack.microsoft.todo(MEGAN).listId, 'Tasks (default)'],
+      [stack.microsoft.todoLists(MEGAN)[1]!.listId, 'Groceries'],
       [errands.listId, 'Errands'],
     ]);
     expect(await page.textContent('#src-tasks-microsoftListId')).toBe('not set: the default task list');

@@ -30,6 +30,7 @@ describe('which Outlook calendar and which To Do list sync, through the dev host
     }
 
     expect((await connect(t.api, USER)).message.ok).toBe(true);
+    // The demo mailbox: the default calendar and "Holidays"; the default list and "Groceries".
     const one = await t.api('GET', `/api/users/${USER}/microsoft/calendars`);
     expect(one.status).toBe(200);
     expect(one.body).toEqual({
@@ -41,24 +42,36 @@ describe('which Outlook calendar and which To Do list sync, through the dev host
           canEdit: true,
           owner: MEGAN,
         },
+        {
+          id: t.stack.microsoft.calendars(MEGAN)[1]!.info.id,
+          name: 'Holidays',
+          isDefault: false,
+          canEdit: true,
+          owner: MEGAN,
+        },
       ],
     });
     const work = t.stack.microsoft.addCalendar(MEGAN, 'Work');
-    const two = (await t.api('GET', `/api/users/${USER}/microsoft/calendars`)).body as {
+    const three = (await t.api('GET', `/api/users/${USER}/microsoft/calendars`)).body as {
       value: { id: string; name: string; isDefault: boolean }[];
     };
-    expect(two.value.map((c) => [c.name, c.isDefault])).toEqual([
+    expect(three.value.map((c) => [c.name, c.isDefault])).toEqual([
       ['Calendar', true],
+      ['Holidays', false],
       ['Work', false],
     ]);
-    expect(two.value[1]!.id).toBe(work.info.id);
+    expect(three.value[2]!.id).toBe(work.info.id);
 
-    const groceries = t.stack.microsoft.addTodoList(MEGAN, 'Groceries');
     const lists = await t.api('GET', `/api/users/${USER}/microsoft/task-lists`);
     expect(lists.body).toEqual({
       value: [
         { id: t.stack.microsoft.todo(MEGAN).listId, name: 'Tasks', isDefault: true, isShared: false },
-        { id: groceries.listId, name: 'Groceries', isDefault: false, isShared: false },
+        {
+          id: t.stack.microsoft.todoLists(MEGAN)[1]!.listId,
+          name: 'Groceries',
+          isDefault: false,
+          isShared: false,
+        },
       ],
     });
 
