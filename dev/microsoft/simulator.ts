@@ -154,7 +154,7 @@ export async function startMicrosoftSimulator(
   const faults: { status: number; code: string }[] = [];
   const subscriptions = new SubscriptionHub({
     accountByOid: (oid) => accounts.find((a) => a.oid === oid),
-    todoListId: (account) => todoOf(account).listId,
+    todoListIds: (account) => todoListsOf(account).map((l) => l.listId),
   });
   const newTodoList = (account: SimAccount, info?: TodoStore['info']) => {
     const created: TodoStore = new TodoStore(
@@ -183,12 +183,10 @@ export async function startMicrosoftSimulator(
   const calendarListeners: ((change: CalendarChange) => void)[] = [];
   const newCalendar = (account: SimAccount, info?: Partial<SimCalendarInfo>) => {
     const store = new CalendarStore(account, Date.now, info);
-    // A change in another than the default calendar is notified to subscriptions on that
-    // calendar's events (resource /me/calendars/{id}/events); whether Graph also tells
-    // /me/events subscribers is not documented, so the simulator does not.
-    const resource = store.info.isDefault ? '/me/events' : `/me/calendars/${store.info.id}/events`;
+    // A `/me/events` subscription is told of "changes to all events in a user's mailbox"
+    // (Graph v1.0 subscription resource type, supported resources), in any calendar.
     store.onChange((change) => {
-      subscriptions.notify(change.accountOid, resource, change.changeType, change.id);
+      subscriptions.notify(change.accountOid, '/me/events', change.changeType, change.id);
       for (const listener of [...calendarListeners]) {
         listener(change);
       }

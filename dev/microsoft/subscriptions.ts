@@ -60,7 +60,8 @@ export class SubscriptionHub {
   constructor(
     private readonly deps: {
       accountByOid(oid: string): SimAccount | undefined;
-      todoListId(account: SimAccount): string;
+      /** The account's To Do lists: a subscription may watch any of them. */
+      todoListIds(account: SimAccount): string[];
       clock?: () => number;
     },
   ) {}
@@ -128,7 +129,7 @@ export class SubscriptionHub {
     if (normalized !== '/me/events' && !todo) {
       return graphError(400, 'InvalidRequest', `Resource '${resource}' is not supported.`);
     }
-    if (todo && todo[1] !== this.deps.todoListId(account)) {
+    if (todo && !this.deps.todoListIds(account).includes(todo[1]!)) {
       return graphError(404, 'ResourceNotFound', 'The requested To Do list does not exist.');
     }
     const needed = todo ? ['Tasks.Read', 'Tasks.ReadWrite'] : ['Calendars.Read', 'Calendars.ReadWrite'];

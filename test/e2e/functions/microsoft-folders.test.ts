@@ -188,4 +188,24 @@ describe('which Outlook calendar and which To Do list sync, through the dev host
         'The task list chosen for sync (setting tasks.microsoftListId) is not in the Microsoft account any more: choose another, or clear the setting for the default task list.',
     });
   });
+
+  it('the To Do change notifications follow the chosen list; events need none (/me/events covers every calendar)', async () => {
+    const resources = () =>
+      t.stack.microsoft.subscriptions
+        .all()
+        .map((s) => s.resource)
+        .sort();
+    const groceries = t.stack.microsoft.todoLists(MEGAN)[1]!.listId;
+    await t.api('PATCH', `/api/settings/users/${USER}`, { body: { tasks: { microsoftListId: groceries } } });
+    expect(await t.stack.services.subscriptions.ensure(USER)).toEqual({ calendar: 'kept', tasks: 'created' });
+    expect(resources()).toEqual(['/me/events', `/me/todo/lists/${groceries}/tasks`]);
+    expect(await t.stack.services.subscriptions.ensure(USER)).toEqual({ calendar: 'kept', tasks: 'kept' });
+
+    await t.api('PATCH', `/api/settings/users/${USER}`, { body: { tasks: { microsoftListId: null } } });
+    expect(await t.stack.services.subscriptions.ensure(USER)).toEqual({ calendar: 'kept', tasks: 'created' });
+    expect(resources()).toEqual([
+      '/me/events',
+      `/me/todo/lists/${t.stack.microsoft.todo(MEGAN).listId}/tasks`,
+    ]);
+  });
 });
