@@ -308,7 +308,8 @@ function describe(e) {
     case 'blocked': return 'not run: ' + reasonOf(e.detail);
     case 'error': return 'the run failed: ' + reasonOf(e.detail);
     case 'link': return 'paired with an existing item';
-    case 'unlink': return 'no longer paired';
+    // A run that started afresh (another calendar, list or account) says why in its detail.
+    case 'unlink': return e.oroId === null && e.microsoftId === null && e.detail ? e.detail : 'no longer paired';
     default: return e.action + (e.detail ? ': ' + reasonOf(e.detail) : '');
   }
 }

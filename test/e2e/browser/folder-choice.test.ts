@@ -75,6 +75,8 @@ describe('choosing the calendar and the task list on the settings screen', () =>
 
   it('lists the connected account calendars and lists, the default marked; saving stores the choice with If-Match', async () => {
     expect((await connect(api, USER)).message.ok).toBe(true);
+    // Tasks synced once with the default list, so that choosing another is a switch.
+    expect(await stack.services.sync.run(USER, 'tasks')).toMatchObject({ status: 'ok' });
     const work = stack.microsoft.addCalendar(MEGAN, 'Work');
     const errands = stack.microsoft.addTodoList(MEGAN, 'Errands');
     await page.reload();
@@ -127,6 +129,14 @@ describe('choosing the calendar and the task list on the settings screen', () =>
     expect(await page.inputValue('#f-calendar-microsoftCalendarId')).toBe(work.info.id);
     expect(await page.inputValue('#f-tasks-microsoftListId')).toBe(errands.listId);
     expect(await page.textContent('#src-calendar-microsoftCalendarId')).toBe('set for this user');
+
+    // The next run switches, and the log says so in words.
+    expect(await stack.services.sync.run(USER, 'tasks')).toMatchObject({ status: 'ok' });
+    await page.reload();
+    await page.waitForSelector('#tasks-log li');
+    const log = await page.locator('#tasks-log li').allTextContents();
+    expect(log.some((line) => line.includes('switched to task list "Errands": '))).toBe(true);
+    expect(log.some((line) => line.includes('nothing deleted in it'))).toBe(true);
   });
 
   it('"Default calendar" removes the choice; a new Oro calendar id is saved as a number', async () => {
