@@ -39,7 +39,20 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 const DELIVERY_TIMEOUT_MS = 15_000;
 const TODO_TASKS = /^\/me\/todo\/lists\/([^/]+)\/tasks$/;
 
-const normalize = (resource: string): string => `/${resource.replace(/^\/+/, '').replace(/\/+$/, '')}`;
+/** A resource path without its outer slashes' variations, each segment decoded (ids are sent encoded). */
+const normalize = (resource: string): string =>
+  `/${resource
+    .replace(/^\/+/, '')
+    .replace(/\/+$/, '')
+    .split('/')
+    .map((segment) => {
+      try {
+        return decodeURIComponent(segment);
+      } catch {
+        return segment;
+      }
+    })
+    .join('/')}`;
 
 /**
  * Graph's change-notification subscriptions over the simulated stores: create (with the

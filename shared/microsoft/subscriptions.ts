@@ -230,7 +230,7 @@ export class SubscriptionService implements ConnectionListener {
     const resource =
       entity === 'calendar'
         ? '/me/events'
-        : `/me/todo/lists/${chosen ?? (await this.defaultListId(client))}/tasks`;
+        : `/me/todo/lists/${chosen === undefined ? await this.defaultListId(client) : encodeURIComponent(chosen)}/tasks`;
     const clientState = randomBytes(32).toString('base64url');
     let created: z.infer<typeof createdSubscription>;
     try {
