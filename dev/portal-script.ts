@@ -8,6 +8,13 @@ export const PORTAL_SCRIPT = String.raw`
 const $ = (id) => document.getElementById(id);
 const KEYS = ['syncIntervalMinutes', 'calendar.enabled', 'calendar.direction', 'calendar.conflictResolution',
   'calendar.privateEvents', 'tasks.enabled', 'tasks.direction', 'tasks.conflictResolution'];
+/** User-level-only settings: no inheritance, shown and saved at user level only. */
+const USER_KEYS = ['calendar.oroCalendarId', 'calendar.microsoftCalendarId', 'tasks.microsoftListId'];
+/** The choices a select offers, from the connected account: GET /users/{id}/microsoft/{path}. */
+const CHOICES = {
+  'calendar.microsoftCalendarId': { path: 'calendars', unset: 'Default calendar', what: 'calendar' },
+  'tasks.microsoftListId': { path: 'task-lists', unset: 'Default list', what: 'task list' },
+};
 const ENTITIES = ['calendar', 'tasks'];
 const LABELS = { calendar: 'Calendar', tasks: 'Tasks' };
 const LEVEL_NAMES = { global: 'Global', organization: 'Organization', user: 'User' };
@@ -78,7 +85,59 @@ async function loadSettings() {
     showUse(key);
     $('err-' + idOf(key)).textContent = '';
   }
+  if (view.level === 'user') {
+    for (const key of USER_KEYS) $('err-' + idOf(key)).textContent = '';
+    await loadChoices(true);
+  }
   showConflictRows();
+}
+
+/** Why a select lists no choices (not connected…), per setting; shown beside it. */
+const choiceNotes = {};
+function option(value, label) {
+  const o = document.createElement('option');
+  o.value = value;
+  o.textContent = label;
+  return o;
+}
+/**
+ * Fills the Calendar and Task list selects from the connected account (the default one
+ * marked), then shows the user's own values. fromSettings: show the saved values; else keep
+ * what is selected on screen (the account was connected meanwhile).
+ */
+async function loadChoices(fromSettings) {
+  for (const key of Object.keys(CHOICES)) {
+    const c = CHOICES[key];
+    const el = $('f-' + idOf(key));
+    const own = get(view.own, key);
+    const selected = fromSettings ? (own == null ? '' : own) : el.value;
+    let listed = [];
+    choiceNotes[key] = '';
+    try {
+      listed = (await call('GET', userPath() + '/microsoft/' + c.path)).body.value;
+    } catch (e) {
+      choiceNotes[key] = e.status === 409 ? 'connect the Microsoft account to choose a ' + c.what : e.message;
+    }
+    el.textContent = '';
+    el.appendChild(option('', c.unset));
+    for (const item of listed) {
+      el.appendChild(option(item.id, item.name + (item.isDefault ? ' (default)' : '') + (item.canEdit === false ? ' (read-only)' : '')));
+    }
+    if (selected && !listed.some((item) => item.id === selected)) {
+      el.appendChild(option(selected, selected + ' (not in the connected account)'));
+    }
+    el.value = selected;
+  }
+  if (fromSettings) setField('calendar.oroCalendarId', get(view.own, 'calendar.oroCalendarId'));
+  for (const key of USER_KEYS) showUserSource(key);
+}
+function showUserSource(key) {
+  const own = get(view.own, key);
+  const unset = key === 'calendar.oroCalendarId'
+    ? 'not set: calendar sync cannot start'
+    : 'not set: the default ' + CHOICES[key].what;
+  $('src-' + idOf(key)).textContent = (own == null ? unset : 'set for this user') +
+    (choiceNotes[key] ? '; ' + choiceNotes[key] : '');
 }
 
 function setField(key, value) {
@@ -89,7 +148,7 @@ function setField(key, value) {
 function fieldValue(key) {
   const el = $('f-' + idOf(key));
   if (el.type === 'checkbox') return el.checked;
-  if (key === 'syncIntervalMinutes') {
+  if (key === 'syncIntervalMinutes' || key === 'calendar.oroCalendarId') {
     const n = Number(el.value);
     // Anything that is not a number goes as typed: the API names what is wrong with it.
     return el.value.trim() !== '' && Number.isFinite(n) ? n : el.value;
@@ -123,16 +182,34 @@ function patchBody() {
     if (b === undefined) body[a] = value;
     else (body[a] = body[a] || {})[b] = value;
   }
+  if (view.level === 'user') {
+    // Empty: not set (the default calendar or list), which null says in a merge patch.
+    for (const key of USER_KEYS) {
+      const value = fieldValue(key);
+      const [a, b] = key.split('.');
+      (body[a] = body[a] || {})[b] = value === '' ? null : value;
+    }
+  }
   return body;
+}
+/** A changed calendar or list: the next run pairs the new one afresh (nothing deleted in the old). */
+function switchedChoices(body) {
+  return Object.keys(CHOICES).filter((key) => {
+    const [a, b] = key.split('.');
+    return (get(view.own, key) == null ? null : get(view.own, key)) !== body[a][b];
+  }).map((key) => CHOICES[key].what);
 }
 
 async function save(event) {
   event.preventDefault();
-  for (const key of KEYS) $('err-' + idOf(key)).textContent = '';
+  for (const key of KEYS.concat(USER_KEYS)) $('err-' + idOf(key)).textContent = '';
   try {
-    await call('PATCH', view.path, patchBody(), { 'If-Match': view.etag });
+    const body = patchBody();
+    const switched = view.level === 'user' ? switchedChoices(body) : [];
+    await call('PATCH', view.path, body, { 'If-Match': view.etag });
     await loadSettings();
-    say('Settings saved.', true);
+    say('Settings saved.' + switched.map((what) => ' The next run pairs the new ' + what +
+      ' afresh; nothing in the old ' + what + ' is deleted.').join(''), true);
   } catch (e) {
     if (e.status === 412) {
       say('', false);
@@ -164,6 +241,7 @@ window.addEventListener('message', (event) => {
   say(event.data.ok ? 'Connected as ' + event.data.accountName : 'Not connected: ' + event.data.error, event.data.ok);
   refreshConnection();
   refreshStatus();
+  loadChoices(false);
 });
 $('connect').onclick = async () => {
   try {
@@ -194,6 +272,7 @@ $('disconnect').onclick = async () => {
   say('Disconnected.', true);
   refreshConnection();
   refreshStatus();
+  loadChoices(false);
 };
 
 // ---- status and log ------------------------------------------------------------------
@@ -229,7 +308,8 @@ function describe(e) {
     case 'blocked': return 'not run: ' + reasonOf(e.detail);
     case 'error': return 'the run failed: ' + reasonOf(e.detail);
     case 'link': return 'paired with an existing item';
-    case 'unlink': return 'no longer paired';
+    // A run that started afresh (another calendar, list or account) says why in its detail.
+    case 'unlink': return e.oroId === null && e.microsoftId === null && e.detail ? e.detail : 'no longer paired';
     default: return e.action + (e.detail ? ': ' + reasonOf(e.detail) : '');
   }
 }

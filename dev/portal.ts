@@ -46,6 +46,42 @@ function row(key: string, label: string, control: string): string {
 </div>`;
 }
 
+/**
+ * A user-level-only setting (the user's Oro calendar, the Outlook calendar and To Do list
+ * chosen): nothing to inherit, so no "Use Organization" checkbox; shown at user level only.
+ */
+function userRow(key: string, label: string, control: string): string {
+  const id = key.replace('.', '-');
+  return `<div class="row user-only" id="row-${id}">
+<label for="f-${id}">${label}</label>
+<span class="control">${control}</span>
+<span></span>
+<span class="source" id="src-${id}"></span>
+<span class="error" id="err-${id}" role="alert"></span>
+</div>`;
+}
+
+/** The user's own choices in each entity's section; the selects are filled from the API. */
+const USER_ROWS: Record<string, string> = {
+  calendar: [
+    userRow(
+      'calendar.oroCalendarId',
+      'Oro calendar id',
+      '<input type="text" inputmode="numeric" id="f-calendar-oroCalendarId" size="8">',
+    ),
+    userRow(
+      'calendar.microsoftCalendarId',
+      'Calendar',
+      '<select id="f-calendar-microsoftCalendarId"><option value="">Default calendar</option></select>',
+    ),
+  ].join('\n'),
+  tasks: userRow(
+    'tasks.microsoftListId',
+    'Task list',
+    '<select id="f-tasks-microsoftListId"><option value="">Default list</option></select>',
+  ),
+};
+
 function entitySection(entity: string, label: string): string {
   return `<fieldset><legend>${label} Synchronization</legend>
 ${row(`${entity}.enabled`, 'Enabled', `<input type="checkbox" id="f-${entity}-enabled">`)}
@@ -61,6 +97,7 @@ ${
       )
     : ''
 }
+${USER_ROWS[entity] ?? ''}
 </fieldset>`;
 }
 

@@ -89,6 +89,8 @@ export function seedDemoTasks(oro: OroSimulator, microsoft: MicrosoftSimulator):
   microsoft
     .todo('megan.bowen@contoso.example')
     .create({ title: 'Book the flight to Berlin', importance: 'normal' });
+  // A list of her own beside the default one: not synced unless chosen (docs/folders.md).
+  microsoft.addTodoList('megan.bowen@contoso.example', 'Groceries').create({ title: 'Buy coffee beans' });
   microsoft
     .todo('adele.vance@contoso.example')
     .create({ title: 'Review the partner proposal', importance: 'high' });
@@ -154,6 +156,10 @@ export function seedDemoEvents(oro: OroSimulator, microsoft: MicrosoftSimulator)
     end: graphTime(day(5, 15)),
     location: { displayName: 'Main Street 7' },
   });
+  // A second calendar: not synced unless chosen (setting calendar.microsoftCalendarId).
+  microsoft
+    .addCalendar('megan.bowen@contoso.example', 'Holidays')
+    .create({ subject: 'Family trip', start: graphTime(day(20, 8)), end: graphTime(day(20, 18)) });
   megan.receiveInvitation(
     { subject: 'Partner briefing', start: graphTime(day(6, 13)), end: graphTime(day(6, 14)) },
     { name: 'Alex Wilber', address: 'alex.wilber@fabrikam.example' },

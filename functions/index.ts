@@ -1,4 +1,5 @@
 import { connectionFunctions } from './connection';
+import { microsoftFolderFunctions } from './microsoft-folders';
 import { oauthCallback } from './oauth-callback';
 import { settingsEffective } from './settings/effective';
 import { LEVEL_ROUTES, settingsLevelFunctions } from './settings/levels';
@@ -31,6 +32,7 @@ export function buildFunctionTable(getServices: GetServices): FunctionDefinition
     ...LEVEL_ROUTES.flatMap((route) => settingsLevelFunctions(getServices, route)),
     settingsEffective(getServices),
     ...connectionFunctions(getServices),
+    ...microsoftFolderFunctions(getServices),
     oauthCallback(getServices),
     ...syncFunctions(getServices),
     fleetStatusFunction(getServices),

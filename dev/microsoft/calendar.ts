@@ -144,7 +144,20 @@ const SHOW_AS_VALUES = ['free', 'tentative', 'busy', 'oof', 'workingElsewhere', 
 
 const CONTENT_KEYS = ['subject', 'body', 'location', 'isReminderOn', 'reminderMinutesBeforeStart'] as const;
 
+/**
+ * A calendar of a mailbox as Graph's calendar resource describes it (v1.0 "calendar
+ * resource type": `isDefaultCalendar` marks the one new events go to by default). A mailbox
+ * has one default calendar and any number of others ("List calendars": GET /me/calendars).
+ */
+export interface SimCalendarInfo {
+  id: string;
+  name: string;
+  isDefault: boolean;
+  color: string;
+}
+
 export class CalendarStore {
+  readonly info: SimCalendarInfo;
   private readonly events = new Map<string, SimEvent>();
   /** transactionId → the event its first POST made; kept after that event is deleted. */
   private readonly transactions = new Map<string, string>();
@@ -162,7 +175,43 @@ export class CalendarStore {
   constructor(
     private readonly account: SimAccount,
     private readonly clock: () => number = Date.now,
-  ) {}
+    info: Partial<SimCalendarInfo> = {},
+  ) {
+    this.info = {
+      id: info.id ?? `AAMkAGI2-calendar-${account.oid}`,
+      name: info.name ?? 'Calendar',
+      isDefault: info.isDefault ?? true,
+      color: info.color ?? 'auto',
+    };
+  }
+
+  /**
+   * The calendar resource as "List calendars" and "Get calendar" answer it (the v1.0
+   * examples' fields; `isDefaultCalendar` and `isRemovable` tell the default one).
+   */
+  renderCalendar(): Record<string, unknown> {
+    return {
+      id: this.info.id,
+      name: this.info.name,
+      color: this.info.color,
+      hexColor: '',
+      isDefaultCalendar: this.info.isDefault,
+      changeKey: 'nfZyf7VcrEKLNoU37KWlkQAAA0x0+w==',
+      canShare: true,
+      canViewPrivateItems: true,
+      canEdit: true,
+      allowedOnlineMeetingProviders: ['teamsForBusiness'],
+      defaultOnlineMeetingProvider: 'teamsForBusiness',
+      isTallyingResponses: this.info.isDefault,
+      isRemovable: !this.info.isDefault,
+      owner: { name: this.account.displayName, address: this.account.username },
+    };
+  }
+
+  /** Whether this calendar holds the event, series occurrence or exception with this id. */
+  holds(id: string): boolean {
+    return this.locate(id) !== undefined;
+  }
 
   // ---- test and Outlook-user helpers ------------------------------------------------
 
@@ -824,7 +873,10 @@ export class CalendarStore {
 
   // ---- Graph routes -------------------------------------------------------------------
 
-  /** The calendar routes; undefined when the path is not one of them. */
+  /**
+   * The calendar routes; undefined when the path is not one of them. A request for another
+   * than the default calendar (`/me/calendars/{id}/…`) comes here as `/me/calendar/…`.
+   */
   route(
     method: string,
     path: string,
@@ -924,6 +976,10 @@ export class CalendarStore {
     return methodNotAllowed(method, path);
   }
 
+  private eventsPath(): string {
+    return this.info.isDefault ? '/me/events' : `/me/calendars/${encodeURIComponent(this.info.id)}/events`;
+  }
+
   /** GET /me/events: singles and series masters (no occurrences), $top/$skip paging. */
   private list(url: URL, zone: string, options: RenderOptions, base: string): GraphAnswer {
     const top = Math.min(1000, Number(url.searchParams.get('$top') ?? 10) || 10);
@@ -934,7 +990,9 @@ export class CalendarStore {
       status: 200,
       body: {
         value: all.slice(skip, skip + top).map((e) => this.render(e, zone, options)),
-        ...(next ? { '@odata.nextLink': `${base}/v1.0/me/events?$top=${top}&$skip=${skip + top}` } : {}),
+        ...(next
+          ? { '@odata.nextLink': `${base}/v1.0${this.eventsPath()}?$top=${top}&$skip=${skip + top}` }
+          : {}),
       },
     };
   }
@@ -947,7 +1005,11 @@ export class CalendarStore {
   private delta(url: URL, zone: string, prefer: string, base: string): GraphAnswer {
     const gone = () => expiredToken(this.expired);
     const pageSize = Math.max(1, Number(/odata\.maxpagesize=(\d+)/.exec(prefer)?.[1] ?? DEFAULT_PAGE));
-    const path = `${base}/v1.0/me/calendarView/delta`;
+    // A calendar's own view is tracked at its own path (learn.microsoft.com/graph/delta-query-events:
+    // "specific to a calendar"); the default calendar's at /me/calendarView/delta.
+    const path = this.info.isDefault
+      ? `${base}/v1.0/me/calendarView/delta`
+      : `${base}/v1.0/me/calendars/${encodeURIComponent(this.info.id)}/calendarView/delta`;
     const skip = url.searchParams.get('$skiptoken');
     if (skip) {
       const [roundId, offsetText] = skip.split('~');

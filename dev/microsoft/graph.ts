@@ -4,7 +4,8 @@ import type { JWTPayload } from 'jose';
 import type { SimAccount } from './accounts';
 import { graphError, sendJson } from './respond';
 import type { SimulatorContext } from './simulator';
-import { graphDueDateTime, type GraphAnswer, type TodoStore } from './todo';
+import { calendarFolders, calendarFor, todoFolders, todoList } from './folders';
+import { graphDueDateTime, type GraphAnswer } from './todo';
 
 const MAX_BATCH = 20;
 
@@ -67,12 +68,20 @@ async function route(
   if (path === '/subscriptions' || path.startsWith('/subscriptions/')) {
     return sim.subscriptions.handle(method, path, account, textOf(claims.scp ?? '').split(' '), json);
   }
-  if (/^\/me\/(calendar\/)?(events|calendarView)\b/.test(path)) {
+  if (/^\/me\/(calendar|calendars|events|calendarView)(\/|$)/.test(path)) {
     const write = method !== 'GET';
     if (!hasScope(claims, ...(write ? ['Calendars.ReadWrite'] : ['Calendars.Read', 'Calendars.ReadWrite']))) {
       return graphError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
     }
-    const answer = sim.calendar(account).route(method, path, url, json, prefer, sim.base);
+    const folder = calendarFolders(sim, account, method, path, json);
+    if (folder) {
+      return folder;
+    }
+    const target = calendarFor(sim, account, path);
+    if (!('store' in target)) {
+      return target;
+    }
+    const answer = target.store.route(method, target.path, url, json, prefer, sim.base);
     if (answer) {
       return answer;
     }
@@ -80,7 +89,7 @@ async function route(
   if (path === '/me/mailboxSettings' || path.startsWith('/me/mailboxSettings/')) {
     return mailboxSettings(method, path, url, claims, sim.mailboxTimeZone(account));
   }
-  return resource(method, path, url, claims, account, sim.todo(account), json, sim.base);
+  return resource(sim, method, path, url, claims, account, json);
 }
 
 /** The query parameters the routes read, in the spelling they read them in. */
@@ -188,15 +197,15 @@ const hasScope = (claims: JWTPayload, ...scopes: string[]): boolean => {
 };
 
 function resource(
+  sim: SimulatorContext,
   method: string,
   path: string,
   url: URL,
   claims: JWTPayload,
   account: SimAccount,
-  todo: TodoStore,
   body: Record<string, unknown>,
-  base: string,
 ): GraphAnswer {
+  const base = sim.base;
   const denied = () =>
     graphError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
   if (method === 'GET' && path === '/me') {
@@ -218,37 +227,18 @@ function resource(
       },
     };
   }
-  if (method === 'GET' && path === '/me/calendar') {
-    if (!hasScope(claims, 'Calendars.Read', 'Calendars.ReadWrite')) {
-      return denied();
-    }
-    return {
-      status: 200,
-      body: {
-        '@odata.context': "https://graph.microsoft.com/v1.0/$metadata#users('me')/calendar/$entity",
-        id: `AAMkAGI2-calendar-${account.oid}`,
-        name: 'Calendar',
-        canEdit: true,
-        owner: { name: account.displayName, address: account.username },
-      },
-    };
-  }
   if (path.startsWith('/me/todo/')) {
     const write = method !== 'GET';
     if (!hasScope(claims, ...(write ? ['Tasks.ReadWrite'] : ['Tasks.Read', 'Tasks.ReadWrite']))) {
       return denied();
     }
-    if (method === 'GET' && path === '/me/todo/lists') {
-      return {
-        status: 200,
-        body: {
-          '@odata.context': "https://graph.microsoft.com/v1.0/$metadata#users('me')/todo/lists",
-          value: [todo.list()],
-        },
-      };
+    const folder = todoFolders(sim, account, method, path, body);
+    if (folder) {
+      return folder;
     }
     const m = /^\/me\/todo\/lists\/([^/]+)\/tasks(?:\/([^/]+))?$/.exec(path);
-    if (!m || m[1] !== todo.listId) {
+    const todo = m ? todoList(sim, account, decodeURIComponent(m[1]!)) : undefined;
+    if (!m || !todo) {
       return graphError(404, 'ResourceNotFound', 'The requested resource does not exist.');
     }
     const expand = (url.searchParams.get('$expand') ?? '').includes('linkedResources');

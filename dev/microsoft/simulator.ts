@@ -7,7 +7,7 @@ import { devCertificate, type Certificate } from './certificate';
 import { handleGraph } from './graph';
 import { escapeHtml, readBody, sendJson } from './respond';
 import { SubscriptionHub } from './subscriptions';
-import { CalendarStore, type CalendarChange } from './calendar';
+import { CalendarStore, type CalendarChange, type SimCalendarInfo } from './calendar';
 import { TodoStore } from './todo';
 import { closeNow, listen } from '../ports';
 
@@ -43,8 +43,16 @@ export interface MicrosoftSimulator {
   todo(username: string): TodoStore;
   /** Sets an account's mailbox time zone (mailboxSettings.timeZone; Windows or IANA name). */
   setMailboxTimeZone(username: string, zone: string): void;
-  /** One account's calendar (tests read and edit it directly, as the user would in Outlook). */
+  /** One account's default calendar (tests read and edit it directly, as the user would in Outlook). */
   calendar(username: string): CalendarStore;
+  /** Every calendar of an account, the default one first. */
+  calendars(username: string): CalendarStore[];
+  /** Adds a calendar to an account's mailbox, as the user would in Outlook ("New calendar"). */
+  addCalendar(username: string, name: string): CalendarStore;
+  /** Every To Do list of an account, the default one first. */
+  todoLists(username: string): TodoStore[];
+  /** Adds a To Do list, as the user would in the To Do app ("New list"). */
+  addTodoList(username: string, displayName: string): TodoStore;
   /** Every calendar change of every account (what change notifications are made from). */
   onCalendarChange(listener: (change: CalendarChange) => void): () => void;
   /** The next `count` Graph requests (batch steps included) answer 429 with Retry-After `seconds`. */
@@ -109,7 +117,13 @@ export interface SimulatorContext {
   verifyAccessToken(token: string): Promise<JWTPayload | undefined>;
   accountByOid(oid: string): SimAccount | undefined;
   todo(account: SimAccount): TodoStore;
+  /** Every To Do list of the account, the default one first. */
+  todoLists(account: SimAccount): TodoStore[];
+  addTodoList(account: SimAccount, displayName: string): TodoStore;
   calendar(account: SimAccount): CalendarStore;
+  /** Every calendar of the account, the default one first. */
+  calendars(account: SimAccount): CalendarStore[];
+  addCalendar(account: SimAccount, name: string): CalendarStore;
   mailboxTimeZone(account: SimAccount): string;
   /** Seconds of Retry-After when this request is to be throttled. */
   takeThrottle(): number | undefined;
@@ -134,42 +148,78 @@ export async function startMicrosoftSimulator(
   const refreshTokens = new Map<string, RefreshGrant>();
   const counts: Record<string, number> = {};
   let accessTokenLifetime = 3600;
-  const todos = new Map<string, TodoStore>();
+  const todos = new Map<string, TodoStore[]>();
   const mailboxZones = new Map<string, string>();
   const throttles: number[] = [];
   const faults: { status: number; code: string }[] = [];
   const subscriptions = new SubscriptionHub({
     accountByOid: (oid) => accounts.find((a) => a.oid === oid),
-    todoListId: (account) => todoOf(account).listId,
+    todoListIds: (account) => todoListsOf(account).map((l) => l.listId),
   });
-  const todoOf = (account: SimAccount) => {
-    let store = todos.get(account.oid);
-    if (!store) {
-      const created: TodoStore = new TodoStore(Date.now, (type, id) =>
-        subscriptions.notify(account.oid, `/me/todo/lists/${created.listId}/tasks`, type, id),
-      );
-      store = created;
-      todos.set(account.oid, store);
+  const newTodoList = (account: SimAccount, info?: TodoStore['info']) => {
+    const created: TodoStore = new TodoStore(
+      Date.now,
+      (type, id) => subscriptions.notify(account.oid, `/me/todo/lists/${created.listId}/tasks`, type, id),
+      info,
+    );
+    return created;
+  };
+  /** An account's To Do lists, the default one first. */
+  const todoListsOf = (account: SimAccount): TodoStore[] => {
+    let stores = todos.get(account.oid);
+    if (!stores) {
+      stores = [newTodoList(account)];
+      todos.set(account.oid, stores);
     }
+    return stores;
+  };
+  const todoOf = (account: SimAccount) => todoListsOf(account)[0]!;
+  const addTodoList = (account: SimAccount, displayName: string) => {
+    const store = newTodoList(account, { displayName, wellknownListName: 'none' });
+    todoListsOf(account).push(store);
     return store;
   };
-  const calendars = new Map<string, CalendarStore>();
+  const calendars = new Map<string, CalendarStore[]>();
   const calendarListeners: ((change: CalendarChange) => void)[] = [];
-  const calendarOf = (account: SimAccount) => {
-    let store = calendars.get(account.oid);
-    if (!store) {
-      store = new CalendarStore(account);
-      store.onChange((change) => {
-        subscriptions.notify(change.accountOid, '/me/events', change.changeType, change.id);
-        for (const listener of [...calendarListeners]) {
-          listener(change);
-        }
-      });
-      calendars.set(account.oid, store);
+  const newCalendar = (account: SimAccount, info?: Partial<SimCalendarInfo>) => {
+    const store = new CalendarStore(account, Date.now, info);
+    // A `/me/events` subscription is told of "changes to all events in a user's mailbox"
+    // (Graph v1.0 subscription resource type, supported resources), in any calendar.
+    store.onChange((change) => {
+      subscriptions.notify(change.accountOid, '/me/events', change.changeType, change.id);
+      for (const listener of [...calendarListeners]) {
+        listener(change);
+      }
+    });
+    return store;
+  };
+  /** An account's calendars, the default one first. */
+  const calendarsOf = (account: SimAccount): CalendarStore[] => {
+    let stores = calendars.get(account.oid);
+    if (!stores) {
+      stores = [newCalendar(account)];
+      calendars.set(account.oid, stores);
     }
+    return stores;
+  };
+  const calendarOf = (account: SimAccount) => calendarsOf(account)[0]!;
+  const addCalendar = (account: SimAccount, name: string) => {
+    const store = newCalendar(account, {
+      id: `AAMkAGI2-calendar-${randomBytes(9).toString('base64url').replace(/[-_]/g, 'x')}`,
+      name,
+      isDefault: false,
+    });
+    calendarsOf(account).push(store);
     return store;
   };
   let base = '';
+  const accountNamed = (username: string): SimAccount => {
+    const account = accounts.find((a) => a.username === username);
+    if (!account) {
+      throw new Error(`no account ${username}`);
+    }
+    return account;
+  };
 
   const issuerFor = (tenant: string) => `${base}/${tenant}/v2.0`;
   const sign = (claims: JWTPayload, audience: string, issuer: string, expiresIn: number) => {
@@ -198,7 +248,11 @@ export async function startMicrosoftSimulator(
     },
     accountByOid: (oid) => accounts.find((a) => a.oid === oid),
     todo: todoOf,
+    todoLists: todoListsOf,
+    addTodoList,
     calendar: calendarOf,
+    calendars: calendarsOf,
+    addCalendar,
     mailboxTimeZone: (account) => mailboxZones.get(account.oid) ?? account.timeZone,
     takeThrottle: () => throttles.shift(),
     takeFault: () => faults.shift(),
@@ -558,13 +612,11 @@ ${requested.map((s) => `<label><input type="checkbox" name="granted" value="${es
       }
       mailboxZones.set(account.oid, zone);
     },
-    calendar: (username) => {
-      const account = accounts.find((a) => a.username === username);
-      if (!account) {
-        throw new Error(`no account ${username}`);
-      }
-      return calendarOf(account);
-    },
+    calendar: (username) => calendarOf(accountNamed(username)),
+    calendars: (username) => [...calendarsOf(accountNamed(username))],
+    addCalendar: (username, name) => addCalendar(accountNamed(username), name),
+    todoLists: (username) => [...todoListsOf(accountNamed(username))],
+    addTodoList: (username, displayName) => addTodoList(accountNamed(username), displayName),
     onCalendarChange: (listener) => {
       calendarListeners.push(listener);
       return () => {

@@ -39,7 +39,20 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 const DELIVERY_TIMEOUT_MS = 15_000;
 const TODO_TASKS = /^\/me\/todo\/lists\/([^/]+)\/tasks$/;
 
-const normalize = (resource: string): string => `/${resource.replace(/^\/+/, '').replace(/\/+$/, '')}`;
+/** A resource path without its outer slashes' variations, each segment decoded (ids are sent encoded). */
+const normalize = (resource: string): string =>
+  `/${resource
+    .replace(/^\/+/, '')
+    .replace(/\/+$/, '')
+    .split('/')
+    .map((segment) => {
+      try {
+        return decodeURIComponent(segment);
+      } catch {
+        return segment;
+      }
+    })
+    .join('/')}`;
 
 /**
  * Graph's change-notification subscriptions over the simulated stores: create (with the
@@ -60,7 +73,8 @@ export class SubscriptionHub {
   constructor(
     private readonly deps: {
       accountByOid(oid: string): SimAccount | undefined;
-      todoListId(account: SimAccount): string;
+      /** The account's To Do lists: a subscription may watch any of them. */
+      todoListIds(account: SimAccount): string[];
       clock?: () => number;
     },
   ) {}
@@ -128,7 +142,7 @@ export class SubscriptionHub {
     if (normalized !== '/me/events' && !todo) {
       return graphError(400, 'InvalidRequest', `Resource '${resource}' is not supported.`);
     }
-    if (todo && todo[1] !== this.deps.todoListId(account)) {
+    if (todo && !this.deps.todoListIds(account).includes(todo[1]!)) {
       return graphError(404, 'ResourceNotFound', 'The requested To Do list does not exist.');
     }
     const needed = todo ? ['Tasks.Read', 'Tasks.ReadWrite'] : ['Calendars.Read', 'Calendars.ReadWrite'];

@@ -82,16 +82,24 @@ export class TodoStore {
     private readonly clock: () => number = Date.now,
     /** Told of every change, whoever made it (Graph notifies for the app's own writes too). */
     private readonly onChange?: (changeType: 'created' | 'updated' | 'deleted', id: string) => void,
+    /**
+     * The list's name and kind: a user has one `defaultList` ("Tasks") and any number of
+     * lists of their own (`none`), as in Graph v1.0 "List lists" and "Create todoTaskList".
+     */
+    readonly info: { displayName: string; wellknownListName: 'defaultList' | 'none' } = {
+      displayName: 'Tasks',
+      wellknownListName: 'defaultList',
+    },
   ) {}
 
   list() {
     return {
       '@odata.etag': 'W/"m1fdwWoFiE2YS9yegTKoYwAA/ZGlLQ=="',
       id: this.listId,
-      displayName: 'Tasks',
+      displayName: this.info.displayName,
       isOwner: true,
       isShared: false,
-      wellknownListName: 'defaultList',
+      wellknownListName: this.info.wellknownListName,
     };
   }
 

@@ -2,6 +2,7 @@ import { createAdminAuthenticator, type AuthenticateAdmin } from '../auth/admin-
 import type { AppConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
 import { ConnectionService } from '../connection/connection-service';
+import { MicrosoftFolders } from '../connection/folders';
 import { OroTokenCache } from '../oro/client';
 import { NotificationService } from '../microsoft/notifications';
 import { SubscriptionService } from '../microsoft/subscriptions';
@@ -32,6 +33,8 @@ export interface Services {
   tables: TableStore;
   settings: SettingsService;
   connections: ConnectionService;
+  /** The connected account's Outlook calendars and To Do lists, to choose which one syncs. */
+  folders: MicrosoftFolders;
   sync: SyncService;
   /** Graph change-notification subscriptions of each connected user. */
   subscriptions: SubscriptionService;
@@ -102,6 +105,7 @@ export function createServices(config: AppConfig, parts: { clock?: () => Date } 
     tables,
     settings,
     connections,
+    folders: new MicrosoftFolders({ settings, connections, graphBaseUrl: config.microsoft.graphBaseUrl }),
     subscriptions,
     notifications,
     sync: new SyncService({

@@ -17,6 +17,8 @@ interface SideContext {
   oroBaseUrl: string;
   oroCalendarId?: number | undefined;
   privateEvents?: PrivateEvents | undefined;
+  microsoftCalendarId?: string | undefined;
+  microsoftListId?: string | undefined;
   graph: Client;
   now: () => Date;
   calendarWindow: CalendarWindow;
@@ -29,6 +31,7 @@ const SIDES: Record<SyncEntity, (context: SideContext) => SidePair> = {
     microsoft: new TodoTasksSide(c.graph, {
       webUrl: () => `${c.oroBaseUrl.replace(/\/+$/, '')}/task`,
       now: c.now,
+      listId: c.microsoftListId,
     }),
   }),
   calendar: (c) => ({
@@ -41,6 +44,7 @@ const SIDES: Record<SyncEntity, (context: SideContext) => SidePair> = {
       window: c.calendarWindow,
       now: c.now,
       ...(c.privateEvents ? { privateEvents: c.privateEvents } : {}),
+      calendarId: c.microsoftCalendarId,
     }),
   }),
 };
@@ -61,6 +65,8 @@ export function createSideFactory(deps: {
       oroBaseUrl: request.oro.baseUrl,
       oroCalendarId: request.oroCalendarId,
       privateEvents: request.privateEvents,
+      microsoftCalendarId: request.microsoftCalendarId,
+      microsoftListId: request.microsoftListId,
       graph: createGraphClient(deps.graphBaseUrl, request.graphToken),
       now: request.now,
       calendarWindow: deps.calendarWindow,

@@ -4,6 +4,7 @@ import { createMsalClient, GRAPH_SCOPES } from '../auth/msal';
 import { TableTokenCache, TokenCacheConflict } from '../auth/token-cache';
 import type { SecretBox } from '../crypto/secret-box';
 import { AppError, isAppErrorCode } from '../errors/app-error';
+import { goneFolderMessage } from '../microsoft/folders';
 import { batch, createGraphClient, graphErrorMessage } from '../microsoft/graph-client';
 import type { MicrosoftApp, SettingsService } from '../settings/service';
 import type { ConnectionRepository, StoredAccount } from '../storage/connection-repository';
@@ -255,10 +256,22 @@ export class ConnectionService {
       };
     }
     const client = createGraphClient(this.microsoft.graphBaseUrl, () => Promise.resolve(token));
+    // The calendar and list the user chose for sync, else the defaults (docs/folders.md).
+    const { resolved } = await this.settings.resolveUser(userId);
+    const calendarId = resolved['calendar.microsoftCalendarId'].value as string | null;
+    const listId = resolved['tasks.microsoftListId'].value as string | null;
     const [profile, calendar, tasks] = await batch(client, [
       { id: 'profile', method: 'GET', url: '/me?$select=displayName,userPrincipalName' },
-      { id: 'calendar', method: 'GET', url: '/me/calendar?$select=name,canEdit' },
-      { id: 'tasks', method: 'GET', url: '/me/todo/lists?$select=displayName,wellknownListName' },
+      {
+        id: 'calendar',
+        method: 'GET',
+        url: `${calendarId === null ? '/me/calendar' : `/me/calendars/${encodeURIComponent(calendarId)}`}?$select=name,canEdit`,
+      },
+      {
+        id: 'tasks',
+        method: 'GET',
+        url: `${listId === null ? '/me/todo/lists' : `/me/todo/lists/${encodeURIComponent(listId)}`}?$select=displayName,wellknownListName`,
+      },
     ]);
     const checks: CheckResult['checks'] = [
       report(
@@ -272,11 +285,26 @@ export class ConnectionService {
           ? `Calendar "${b.name ?? '?'}" is read-only`
           : `Calendar "${b.name ?? '?'}" can be written`,
       ),
-      report('tasks', tasks, (b: { value?: { displayName?: string; wellknownListName?: string }[] }) => {
-        const list = b.value?.find((l) => l.wellknownListName === 'defaultList') ?? b.value?.[0];
-        return list ? `To Do list "${list.displayName ?? '?'}" found` : 'No To Do list found';
-      }),
+      report(
+        'tasks',
+        tasks,
+        (b: { displayName?: string; value?: { displayName?: string; wellknownListName?: string }[] }) => {
+          const list = b.value
+            ? (b.value.find((l) => l.wellknownListName === 'defaultList') ?? b.value[0])
+            : b;
+          return list ? `To Do list "${list.displayName ?? '?'}" found` : 'No To Do list found';
+        },
+      ),
     ];
+    // A chosen calendar or list Graph no longer has: say which setting to change.
+    for (const [i, kind, chosen, answer] of [
+      [1, 'calendar', calendarId, calendar],
+      [2, 'task list', listId, tasks],
+    ] as const) {
+      if (chosen !== null && answer?.status === 404) {
+        checks[i] = { ...checks[i]!, detail: goneFolderMessage(kind) };
+      }
+    }
     if (calendar?.status === 200 && (calendar.body as { canEdit?: boolean }).canEdit === false) {
       checks[1] = { ...checks[1]!, ok: false };
     }

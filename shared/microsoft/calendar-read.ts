@@ -7,18 +7,40 @@ import type { Change } from '../sync/model';
 import { SideError, type ReadResult } from '../sync/ports';
 import { DAY, eventDoc, readStep, safeJson, snapshot, type DeltaPage } from './calendar-documents';
 import {
-  asSideError,
   graphAnswerClass,
   graphErrorClass,
   graphErrorMessage,
   type BatchResult,
   type BatchStep,
 } from './graph-client';
+import { feedError } from './folders';
 
 /** What a calendar read needs of its side: Graph requests, counted there. */
 export interface CalendarIo {
   batch(steps: readonly BatchStep[]): Promise<BatchResult[]>;
   deltaRound(first: string): Promise<DeltaPage[]>;
+  /**
+   * The calendar read and written: its calendarView/delta and where events are created
+   * (`/me/calendarView/delta` and `/me/events` for the default calendar,
+   * `/me/calendars/{id}/…` for a chosen one); items by id are `/me/events/{id}` in any.
+   */
+  readonly paths: CalendarPaths;
+}
+
+export interface CalendarPaths {
+  delta: string;
+  create: string;
+  /** The chosen calendar's id (undefined: the default calendar). */
+  chosen?: string | undefined;
+}
+
+/** The paths of the default calendar, or of the calendar chosen by id. */
+export function calendarPaths(chosen: string | undefined): CalendarPaths {
+  if (chosen === undefined) {
+    return { delta: '/me/calendarView/delta', create: '/me/events' };
+  }
+  const calendar = `/me/calendars/${encodeURIComponent(chosen)}`;
+  return { delta: `${calendar}/calendarView/delta`, create: `${calendar}/events`, chosen };
 }
 
 const cursorSchema = z.object({
@@ -28,6 +50,8 @@ const cursorSchema = z.object({
   series: z.array(z.string()),
   /** The setting calendar.privateEvents the round was mapped under. */
   privateEvents: z.string().optional(),
+  /** The chosen calendar the round reads (absent: the default calendar). */
+  calendar: z.string().optional(),
 });
 type Cursor = z.infer<typeof cursorSchema>;
 
@@ -55,7 +79,9 @@ export async function readCalendar(
     !saved?.deltaLink ||
     saved.window.start !== wanted.start ||
     saved.window.end !== wanted.end ||
-    saved.privateEvents !== privateEvents;
+    saved.privateEvents !== privateEvents ||
+    // A token of another calendar is no token of this one (a choice changed under a crash).
+    saved.calendar !== io.paths.chosen;
   let window = full || !saved ? wanted : saved.window;
   let pages: DeltaPage[] | undefined;
   if (!full && saved?.deltaLink) {
@@ -64,16 +90,16 @@ export async function readCalendar(
     } catch (error) {
       // A lost delta token: drop it and read the window again; links re-match by id and link id.
       if (!(error instanceof GraphError) || graphErrorClass(error) !== 'resync') {
-        throw asSideError(error);
+        throw feedError(error, io.paths.chosen, 'calendar');
       }
       full = true;
       window = wanted;
     }
   }
   pages ??= await io
-    .deltaRound(`/me/calendarView/delta?startDateTime=${window.start}&endDateTime=${window.end}`)
+    .deltaRound(`${io.paths.delta}?startDateTime=${window.start}&endDateTime=${window.end}`)
     .catch((e: unknown) => {
-      throw asSideError(e);
+      throw feedError(e, io.paths.chosen, 'calendar');
     });
 
   const singles = new Set<string>();
@@ -193,6 +219,7 @@ export async function readCalendar(
     window,
     series: [...knownSeries].sort(),
     privateEvents,
+    ...(io.paths.chosen === undefined ? {} : { calendar: io.paths.chosen }),
   };
   return {
     notes,

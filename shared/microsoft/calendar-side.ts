@@ -9,9 +9,10 @@ import {
   type CalendarWindow,
 } from '../sync/calendar/window';
 import type { Write } from '../sync/plan';
-import { SideError, type ReadResult, type SidePort, type WriteResult } from '../sync/ports';
+import { SideError, type ReadResult, type SideFolder, type SidePort, type WriteResult } from '../sync/ports';
 import { deltaPage, PREFER, type DeltaPage } from './calendar-documents';
-import { readCalendar, type CalendarIo } from './calendar-read';
+import { calendarPaths, readCalendar, type CalendarIo, type CalendarPaths } from './calendar-read';
+import { describeCalendar } from './folders';
 import { writeCalendar } from './calendar-write';
 import { batchWithRetry, type BatchResult, type BatchStep } from './graph-client';
 
@@ -28,6 +29,8 @@ export interface CalendarSideOptions {
   pageSize?: number;
   /** What events marked private in Outlook become (setting calendar.privateEvents). */
   privateEvents?: PrivateEvents;
+  /** The calendar chosen for sync (setting calendar.microsoftCalendarId); unset: the default one. */
+  calendarId?: string | undefined;
 }
 
 /**
@@ -43,6 +46,8 @@ export class GraphCalendarSide implements SidePort<EventFields>, CalendarIo {
   readNotes: string[] = [];
   private readonly window: CalendarWindow;
   private readonly now: () => Date;
+  readonly paths: CalendarPaths;
+  readonly folder: SideFolder;
 
   constructor(
     private readonly client: Client,
@@ -50,6 +55,15 @@ export class GraphCalendarSide implements SidePort<EventFields>, CalendarIo {
   ) {
     this.window = options.window ?? DEFAULT_CALENDAR_WINDOW;
     this.now = options.now ?? (() => new Date());
+    this.paths = calendarPaths(options.calendarId);
+    this.folder = {
+      kind: 'calendar',
+      chosen: options.calendarId,
+      describe: (chosen) => {
+        this.requests++;
+        return describeCalendar(this.client, chosen);
+      },
+    };
   }
 
   readonly confirmsCreates = true;

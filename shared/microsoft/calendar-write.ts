@@ -36,7 +36,7 @@ export async function writeCalendar(
       results[i] = refused(`a ${w.op} without its ${missing}`);
       return;
     }
-    const step = itemStep(w, String(i));
+    const step = itemStep(w, String(i), io.paths.create);
     if (step) {
       first.push({ i, step });
     }
@@ -97,7 +97,7 @@ function withCancelled(fields: EventFields, keys: readonly string[]): EventField
   return { ...fields, exceptions };
 }
 
-function itemStep(w: Write<EventFields>, id: string): BatchStep | undefined {
+function itemStep(w: Write<EventFields>, id: string, createPath: string): BatchStep | undefined {
   if (w.op === 'delete') {
     return {
       id,
@@ -112,7 +112,7 @@ function itemStep(w: Write<EventFields>, id: string): BatchStep | undefined {
     return {
       id,
       method: 'POST',
-      url: '/me/events',
+      url: createPath,
       headers: { Prefer: PREFER },
       body: {
         ...full,

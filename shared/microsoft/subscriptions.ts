@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { ConnectionListener, ConnectionService } from '../connection/connection-service';
 import { isAppError, isAppErrorCode } from '../errors/app-error';
 import type { SettingsService } from '../settings/service';
+import type { ResolvedSettings } from '../settings/model';
 import {
   hashClientState,
   type SubscriptionRepository,
@@ -93,16 +94,22 @@ export class SubscriptionService implements ConnectionListener {
         out[entity] = current ? 'removed' : 'disabled';
         continue;
       }
-      if (current && Date.parse(current.value.expiresAt) > this.now().getTime()) {
+      const chosen = chosenList(resolved, entity);
+      if (
+        current &&
+        Date.parse(current.value.expiresAt) > this.now().getTime() &&
+        current.value.chosen === chosen
+      ) {
         out[entity] = 'kept';
         continue;
       }
       try {
-        // An expired row: Graph has dropped the subscription already; start over.
+        // An expired row (Graph has dropped the subscription already), or one on a To Do
+        // list no longer chosen (tasks.microsoftListId): start over.
         if (current) {
           await this.drop(current, graph);
         }
-        out[entity] = await this.create(userId, entity, await graph());
+        out[entity] = await this.create(userId, entity, await graph(), chosen);
       } catch (error) {
         if (!isAppErrorCode(error, 'not-connected')) {
           throw error;
@@ -190,7 +197,7 @@ export class SubscriptionService implements ConnectionListener {
         throw asSideError(error, 'renew');
       }
       await this.forget(sub);
-      await this.create(userId, entity, client);
+      await this.create(userId, entity, client, chosenList(resolved, entity));
       return 'recreated';
     }
     try {
@@ -209,10 +216,21 @@ export class SubscriptionService implements ConnectionListener {
     return (await this.ensure(sub.value.userId))[sub.value.entity];
   }
 
-  private async create(userId: string, entity: SyncEntity, client: Client): Promise<'created' | 'kept'> {
+  /**
+   * `chosen`: the To Do list chosen for sync (else the default list). Events need no choice:
+   * `/me/events` tells of "changes to all events in a user's mailbox", any calendar.
+   */
+  private async create(
+    userId: string,
+    entity: SyncEntity,
+    client: Client,
+    chosen?: string,
+  ): Promise<'created' | 'kept'> {
     const base = this.deps.publicBaseUrl ?? '';
     const resource =
-      entity === 'calendar' ? '/me/events' : `/me/todo/lists/${await this.defaultListId(client)}/tasks`;
+      entity === 'calendar'
+        ? '/me/events'
+        : `/me/todo/lists/${chosen === undefined ? await this.defaultListId(client) : encodeURIComponent(chosen)}/tasks`;
     const clientState = randomBytes(32).toString('base64url');
     let created: z.infer<typeof createdSubscription>;
     try {
@@ -236,6 +254,7 @@ export class SubscriptionService implements ConnectionListener {
         userId,
         entity,
         resource,
+        ...(chosen === undefined ? {} : { chosen }),
         expiresAt: new Date(created.expirationDateTime).toISOString(),
         clientStateHash: hashClientState(clientState),
         createdAt: this.now().toISOString(),
@@ -369,4 +388,11 @@ function asSideError(error: unknown, what: string): unknown {
       cause: error,
     },
   );
+}
+
+/** The To Do list chosen for sync (tasks.microsoftListId), for the tasks subscription; else undefined. */
+function chosenList(resolved: ResolvedSettings, entity: SyncEntity): string | undefined {
+  return entity === 'tasks'
+    ? ((resolved['tasks.microsoftListId'].value as string | null) ?? undefined)
+    : undefined;
 }

@@ -2,7 +2,14 @@ import { GraphError, type Client } from '@microsoft/microsoft-graph-client';
 import { z } from 'zod';
 import type { Change, Snapshot } from '../sync/model';
 import type { Write } from '../sync/plan';
-import { SideError, writeFailure, type ReadResult, type SidePort, type WriteResult } from '../sync/ports';
+import {
+  SideError,
+  writeFailure,
+  type ReadResult,
+  type SideFolder,
+  type SidePort,
+  type WriteResult,
+} from '../sync/ports';
 import type { TaskFields } from '../sync/tasks/fields';
 import {
   fieldsToTodo,
@@ -19,6 +26,7 @@ import {
   graphErrorMessage,
   type BatchStep,
 } from './graph-client';
+import { describeTaskList, feedError } from './folders';
 
 const cursorSchema = z.object({
   listId: z.string().optional(),
@@ -87,10 +95,22 @@ export class TodoTasksSide implements SidePort<TaskFields> {
       sleep?: (ms: number) => Promise<void>;
       webUrl?: (linkId: string) => string;
       now?: () => Date;
+      /** The list chosen for sync (setting tasks.microsoftListId); unset: the default list. */
+      listId?: string | undefined;
     } = {},
-  ) {}
+  ) {
+    this.folder = {
+      kind: 'task list',
+      chosen: options.listId,
+      describe: (chosen) => {
+        this.requests++;
+        return describeTaskList(this.client, chosen);
+      },
+    };
+  }
 
   readonly confirmsCreates = true;
+  readonly folder: SideFolder;
 
   async read(
     cursor: string | undefined,
@@ -98,7 +118,11 @@ export class TodoTasksSide implements SidePort<TaskFields> {
     unconfirmed: ReadonlySet<string> = new Set(),
   ): Promise<ReadResult<TaskFields>> {
     const parsed = cursorSchema.parse(cursor ? JSON.parse(cursor) : {});
-    this.listId = parsed.listId ?? (await this.defaultListId());
+    this.listId = this.options.listId ?? parsed.listId ?? (await this.defaultListId());
+    if (parsed.listId !== undefined && parsed.listId !== this.listId) {
+      // A token of another list is no token of this one (a choice changed under a crash).
+      delete parsed.deltaLink;
+    }
     if (parsed.zoneAt !== undefined && parsed.zone !== undefined) {
       this.zone = { name: parsed.zone, at: parsed.zoneAt };
     }
@@ -111,11 +135,11 @@ export class TodoTasksSide implements SidePort<TaskFields> {
       // A lost or expired delta token (410, or a 400/404 whose code says so): drop it and
       // read everything again; links re-match by id.
       if (!(error instanceof GraphError) || graphErrorClass(error) !== 'resync') {
-        throw asSideError(error);
+        throw feedError(error, this.options.listId, 'task list');
       }
       full = true;
       pages = await this.deltaRound(this.initialDelta()).catch((e: unknown) => {
-        throw asSideError(e);
+        throw feedError(e, this.options.listId, 'task list');
       });
     }
     const changes: Change<TaskFields>[] = [];
@@ -189,7 +213,7 @@ export class TodoTasksSide implements SidePort<TaskFields> {
     if (writes.length === 0) {
       return [];
     }
-    this.listId ??= await this.defaultListId();
+    this.listId ??= this.options.listId ?? (await this.defaultListId());
     const zone = (await this.userZone()) ?? undefined;
     const answers = await batchWithRetry(
       this.client,

@@ -38,9 +38,10 @@ export const storedOverrides = z.strictObject({
     .extend({
       privateEvents: privateEvents.optional(),
       oroCalendarId: z.number().int().positive().optional(),
+      microsoftCalendarId: z.string().optional(),
     })
     .optional(),
-  tasks: entitySync.optional(),
+  tasks: entitySync.extend({ microsoftListId: z.string().optional() }).optional(),
 });
 
 export type StoredOverrides = z.infer<typeof storedOverrides>;
@@ -68,14 +69,22 @@ export const LEAF_DEFAULTS = {
   'calendar.privateEvents': 'busy-only',
   /** User level only (schema.ts): the user's Oro calendar. */
   'calendar.oroCalendarId': null,
+  /** User level only: the Outlook calendar synced (null: the default calendar). */
+  'calendar.microsoftCalendarId': null,
   'tasks.enabled': false,
   'tasks.direction': 'bidirectional',
   'tasks.conflictResolution': 'oro-wins',
+  /** User level only: the To Do list synced (null: the default list). */
+  'tasks.microsoftListId': null,
 } as const satisfies Record<string, unknown>;
 
 export type LeafPath = keyof typeof LEAF_DEFAULTS;
 /** Leaves only a user can set: the global level does not show them among its defaults. */
-export const USER_ONLY_LEAVES: ReadonlySet<LeafPath> = new Set<LeafPath>(['calendar.oroCalendarId']);
+export const USER_ONLY_LEAVES: ReadonlySet<LeafPath> = new Set<LeafPath>([
+  'calendar.oroCalendarId',
+  'calendar.microsoftCalendarId',
+  'tasks.microsoftListId',
+]);
 export const LEAF_PATHS = Object.keys(LEAF_DEFAULTS) as LeafPath[];
 
 export type FlatOverrides = Partial<Record<LeafPath, unknown>>;

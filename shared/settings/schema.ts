@@ -111,11 +111,46 @@ export const oroCalendarId = z
   .max(Number.MAX_SAFE_INTEGER)
   .meta({ description: "The user's Oro calendar id, where calendar sync reads and writes events." });
 
+/**
+ * A Microsoft Graph id (of a calendar or a To Do list): opaque, in Graph's base64 alphabet.
+ * It goes into request paths (encoded), so nothing outside that alphabet is taken.
+ */
+const graphId = (what: string, route: string) =>
+  z
+    .string()
+    .min(1, `must be the id of ${what}, as ${route} lists it`)
+    .max(512, `must be the id of ${what}, as ${route} lists it (at most 512 characters)`)
+    .regex(/^[A-Za-z0-9+/=_-]+$/, `must be the id of ${what}, as ${route} lists it`);
+
+/**
+ * The user's Outlook calendar that calendar sync reads and writes: an id from `GET
+ * /api/users/{id}/microsoft/calendars`. User level only; unset: the default calendar.
+ */
+export const microsoftCalendarId = graphId(
+  'an Outlook calendar',
+  'GET /api/users/{id}/microsoft/calendars',
+).meta({
+  description:
+    "The user's Outlook calendar that calendar sync reads and writes (unset: the default calendar). Changing it starts a clean pairing with the new calendar; nothing is deleted in the old one.",
+});
+
+/** The user's To Do list that task sync reads and writes; unset: the default list. */
+export const microsoftListId = graphId('a To Do list', 'GET /api/users/{id}/microsoft/task-lists').meta({
+  description:
+    "The user's Microsoft To Do list that task sync reads and writes (unset: the default list). Changing it starts a clean pairing with the new list; nothing is deleted in the old one.",
+});
+
 /** The calendar section at every level: the sync options, and what private events become. */
 const calendarWrite = entitySyncWrite.extend({ privateEvents: opt(privateEvents) });
 
-/** The calendar section of a user: also which Oro calendar is the user's. */
-const userCalendarWrite = calendarWrite.extend({ oroCalendarId: opt(oroCalendarId) });
+/** The calendar section of a user: also which Oro calendar and which Outlook calendar are the user's. */
+const userCalendarWrite = calendarWrite.extend({
+  oroCalendarId: opt(oroCalendarId),
+  microsoftCalendarId: opt(microsoftCalendarId),
+});
+
+/** The tasks section of a user: also which To Do list is synced. */
+const userTasksWrite = entitySyncWrite.extend({ microsoftListId: opt(microsoftListId) });
 
 const commonWriteFields = {
   syncIntervalMinutes: opt(interval),
@@ -138,6 +173,7 @@ export const userSettingsWrite = z
     organizationId: entityId.optional().meta({ description: "Required on the user's first write." }),
     ...commonWriteFields,
     calendar: opt(userCalendarWrite),
+    tasks: opt(userTasksWrite),
   })
   .meta({ id: 'UserSettingsWrite' });
 
@@ -147,6 +183,7 @@ export type UserSettingsWrite = z.infer<typeof userSettingsWrite>;
 export type SettingsWrite = ScopeSettingsWrite & {
   organizationId?: string | undefined;
   calendar?: UserSettingsWrite['calendar'];
+  tasks?: UserSettingsWrite['tasks'];
 };
 
 // ---- reads ----------------------------------------------------------------------
@@ -178,9 +215,13 @@ export const settingsLevelRead = z
     oro: oroRead.optional(),
     syncIntervalMinutes: z.number().int().optional(),
     calendar: entitySyncRead
-      .extend({ privateEvents: privateEvents.optional(), oroCalendarId: z.number().int().optional() })
+      .extend({
+        privateEvents: privateEvents.optional(),
+        oroCalendarId: z.number().int().optional(),
+        microsoftCalendarId: z.string().optional(),
+      })
       .optional(),
-    tasks: entitySyncRead.optional(),
+    tasks: entitySyncRead.extend({ microsoftListId: z.string().optional() }).optional(),
   })
   .meta({ id: 'SettingsLevel' });
 
@@ -209,8 +250,9 @@ export const effectiveSettingsRead = z
     calendar: entitySyncEffective.extend({
       privateEvents: leaf(privateEvents),
       oroCalendarId: leaf(z.number().int()),
+      microsoftCalendarId: leaf(z.string()),
     }),
-    tasks: entitySyncEffective,
+    tasks: entitySyncEffective.extend({ microsoftListId: leaf(z.string()) }),
   })
   .meta({ id: 'EffectiveSettings' });
 

@@ -11,6 +11,8 @@ export const storedSubscription = z.object({
   userId: z.string().min(1),
   entity: z.enum(SYNC_ENTITIES),
   resource: z.string().min(1),
+  /** The To Do list chosen for sync when it was made (tasks.microsoftListId); absent: the default. */
+  chosen: z.string().optional(),
   /** ISO 8601 UTC (toISOString), so string order is time order in a table filter. */
   expiresAt: z.string(),
   /** SHA-256 (hex) of the clientState; the clear value exists only at Graph and in its notifications. */
@@ -175,6 +177,7 @@ function toStored(row: SubscriptionEntity): StoredSubscription {
     userId: row.userId,
     entity: row.entity,
     resource: row.resource,
+    ...(row.chosen === undefined ? {} : { chosen: row.chosen }),
     expiresAt: row.expiresAt,
     clientStateHash: row.clientStateHash,
     createdAt: row.createdAt,

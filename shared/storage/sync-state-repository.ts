@@ -21,6 +21,11 @@ export const syncState = z.object({
    * rows written before it was recorded, whose cursors are taken as the current account's.
    */
   account: z.string().optional(),
+  /**
+   * The Microsoft calendar or To Do list the cursors and links belong to, once one was
+   * chosen (`chosen`: the setting's id; absent: the account's default). Absent: the default.
+   */
+  folder: z.object({ chosen: z.string().optional(), id: z.string(), name: z.string() }).optional(),
   lease: z.object({ owner: z.string(), until: z.string() }).optional(),
   status: z.enum(['idle', 'running', 'error']),
   /** The direction of the last completed run: a side that starts sending is read in full once. */

@@ -48,6 +48,19 @@ export function writeFailure(error: string, kind: ErrorClass, status?: number): 
   };
 }
 
+/**
+ * Which of the account's calendars or lists a side reads and writes: the user's choice
+ * (`chosen`; undefined: the account's default one). A run compares it with the one its
+ * links and cursors belong to (sync/folder-switch.ts).
+ */
+export interface SideFolder {
+  /** What it is, for the log: "calendar", "task list". */
+  readonly kind: string;
+  readonly chosen: string | undefined;
+  /** The real id and name of the chosen one, or of the default one for `undefined`. */
+  describe(chosen: string | undefined): Promise<{ id: string; name: string }>;
+}
+
 /** One side of a sync, as the engine sees it: changes since a cursor, and writes. */
 export interface SidePort<F extends Fields> {
   readonly side: Side;
@@ -83,6 +96,8 @@ export interface SidePort<F extends Fields> {
    * what the side could not take.
    */
   keeps?(current: F, wanted: F, base: F): F;
+  /** The calendar or list this side syncs, when the account has several to choose from. */
+  readonly folder?: SideFolder;
 }
 
 /** A side that answered with an error the run cannot work around. */

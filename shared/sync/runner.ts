@@ -4,6 +4,7 @@ import type { Leased, RunResult, SyncEntity, SyncStateRepository } from '../stor
 import { LeaseKeeper, LeaseLost, type Heartbeat } from './lease';
 import type { Fields, Link, Side, SyncSettings } from './model';
 import { adoptAccount } from './account-switch';
+import { adoptFolder } from './folder-switch';
 import { cursorsFor } from './cursors';
 import { plan, type Write } from './plan';
 import {
@@ -43,6 +44,11 @@ export interface RunDeps<F extends Fields> {
    * cursors and links belong to, the run starts that account afresh (see adoptAccount).
    */
   account?: string;
+  /**
+   * The calendar or list chosen in the settings now (read again when the run finds the
+   * choice changed): a run built from an older read does not switch (folder-switch.ts).
+   */
+  folderChoice?: () => Promise<string | undefined>;
 }
 
 export interface RunReport {
@@ -94,6 +100,12 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
         (state) => keeper.update(state),
       );
     }
+    lease = await adoptFolder(
+      deps,
+      lease,
+      (e) => logs.push(entry(deps, e)),
+      (state) => keeper.update(state),
+    );
     const links = await deps.links.list(userId, entity);
     const linked = (side: Side, only?: (l: Link<F>) => boolean) =>
       new Set(links.flatMap((l) => (only && !only(l) ? [] : (idOn(l, side) ?? []))));

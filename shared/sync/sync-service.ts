@@ -31,6 +31,10 @@ export interface SideRequest {
   oroCalendarId?: number | undefined;
   /** Setting calendar.privateEvents: what Outlook's private events become in Oro. */
   privateEvents?: PrivateEvents | undefined;
+  /** The Outlook calendar chosen (calendar.microsoftCalendarId); unset: the default calendar. */
+  microsoftCalendarId?: string | undefined;
+  /** The To Do list chosen (tasks.microsoftListId); unset: the default list. */
+  microsoftListId?: string | undefined;
   /** The user's Graph access token, reused for the run. */
   graphToken: () => Promise<string>;
   now: () => Date;
@@ -159,12 +163,19 @@ export class SyncService {
           graphToken,
           now: () => this.now(),
           privateEvents: resolved['calendar.privateEvents'].value as PrivateEvents,
+          microsoftCalendarId: (resolved['calendar.microsoftCalendarId'].value as string | null) ?? undefined,
+          microsoftListId: (resolved['tasks.microsoftListId'].value as string | null) ?? undefined,
         }),
         links: new LinkRepository<Fields>(this.deps.tables),
         states: this.deps.states,
         log: this.deps.log,
         runId: randomUUID(),
         account,
+        folderChoice: async () => {
+          const now = (await this.deps.settings.resolveUser(userId)).resolved;
+          const leaf = now[entity === 'calendar' ? 'calendar.microsoftCalendarId' : 'tasks.microsoftListId'];
+          return (leaf.value as string | null) ?? undefined;
+        },
         now: () => this.now(),
         ...(options.confirmMassDelete ? { confirmMassDelete: true } : {}),
       });

@@ -41,6 +41,8 @@ export interface SyncHarness<F extends Fields = TaskFields> {
       during?: (point: CrashPoint) => void | Promise<void>;
       /** Drives the lease's renewals (tests tick it with the run clock instead of real time). */
       heartbeat?: Heartbeat;
+      /** The choice of list or calendar in the settings now (RunDeps.folderChoice). */
+      folderChoice?: () => Promise<string | undefined>;
     },
   ): Promise<RunReport>;
   links(): Promise<Link<F>[]>;
@@ -57,7 +59,15 @@ export interface SyncHarness<F extends Fields = TaskFields> {
 
 interface SideFactory<F extends Fields> {
   entity: SyncEntity;
-  sides(c: { oro: OroClient; graph: Client; userId: string; now: () => Date; oroCalendarId: number }): {
+  sides(c: {
+    oro: OroClient;
+    graph: Client;
+    userId: string;
+    now: () => Date;
+    oroCalendarId: number;
+    /** The Microsoft calendar or list chosen (settings calendar.microsoftCalendarId, tasks.microsoftListId). */
+    folder: string | undefined;
+  }): {
     oro: SidePort<F>;
     microsoft: SidePort<F>;
   };
@@ -69,7 +79,7 @@ const TASKS: SideFactory<TaskFields> = {
   entity: 'tasks',
   sides: (c) => ({
     oro: new OroTasksSide(c.oro, c.userId),
-    microsoft: new TodoTasksSide(c.graph, { sleep: fast }),
+    microsoft: new TodoTasksSide(c.graph, { sleep: fast, listId: c.folder }),
   }),
 };
 
@@ -90,6 +100,7 @@ const calendar = (
       sleep: fast,
       ...(window ? { window } : {}),
       ...(privateEvents ? { privateEvents: privateEvents() } : {}),
+      calendarId: c.folder,
     }),
   }),
 });
@@ -101,7 +112,13 @@ const calendar = (
  */
 export function startSyncHarness(
   userId = ORO_OWNER,
-  options: { oroClock?: () => number; oroTimeoutMs?: number; msTimeZone?: string } = {},
+  options: {
+    oroClock?: () => number;
+    oroTimeoutMs?: number;
+    msTimeZone?: string;
+    /** The To Do list chosen, asked at each run (tests change it between runs). */
+    folder?: () => string | undefined;
+  } = {},
 ): Promise<SyncHarness<TaskFields>> {
   return startHarness(TASKS, userId, options);
 }
@@ -114,6 +131,8 @@ export function startCalendarHarness(
     oroTimeoutMs?: number;
     window?: CalendarWindow;
     privateEvents?: () => PrivateEvents;
+    /** The Outlook calendar chosen, asked at each run (tests change it between runs). */
+    folder?: () => string | undefined;
   } = {},
 ): Promise<SyncHarness<EventFields>> {
   return startHarness(calendar(options.window, options.privateEvents), userId, options).then((h) => {
@@ -125,7 +144,12 @@ export function startCalendarHarness(
 async function startHarness<F extends Fields>(
   factory: SideFactory<F>,
   userId: string,
-  options: { oroClock?: () => number; oroTimeoutMs?: number; msTimeZone?: string },
+  options: {
+    oroClock?: () => number;
+    oroTimeoutMs?: number;
+    msTimeZone?: string;
+    folder?: () => string | undefined;
+  },
 ): Promise<SyncHarness<F>> {
   const oro = await startOroSimulator(options.oroClock ? { clock: options.oroClock } : {});
   oro.registerClient('sync', 'pw');
@@ -158,6 +182,7 @@ async function startHarness<F extends Fields>(
       now,
       // The user's calendar id, as the admin sets it (setting calendar.oroCalendarId).
       oroCalendarId: oro.calendar.defaultCalendar(userId),
+      folder: options.folder?.(),
     });
   const links = () => new LinkRepository<F>(tables).list(userId, factory.entity);
 

@@ -34,6 +34,7 @@ describe('API fuzz', () => {
     id.map((i) => `/api/users/${i}/connection`),
     id.map((i) => `/api/users/${i}/connection/check`),
     id.map((i) => `/api/users/${i}/connection/authorize`),
+    id.map((i) => `/api/users/${i}/microsoft/${i.length % 2 ? 'calendars' : 'task-lists'}`),
     id.map((i) => `/api/users/${i}/sync`),
     id.map(
       (i) => `/api/users/${i}/sync/log?limit=${i.length % 600}&entity=${i.length % 2 ? 'tasks' : 'contacts'}`,

@@ -213,6 +213,7 @@ describe('settings API over the dev host', () => {
         conflictResolution: { value: 'most-recent-wins', source: 'user' },
         privateEvents: { value: 'busy-only', source: 'global' },
         oroCalendarId: { value: null, source: 'global' },
+        microsoftCalendarId: { value: null, source: 'global' },
       });
       expect(effective.syncIntervalMinutes).toEqual({ value: 20, source: 'organization' });
       // The user's Oro calendar is set on the user only.

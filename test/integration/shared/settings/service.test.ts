@@ -156,6 +156,7 @@ describe('SettingsService (Azurite)', () => {
       conflictResolution: { value: 'field-merge', source: 'user' },
       privateEvents: { value: 'skip', source: 'organization' },
       oroCalendarId: { value: 42, source: 'user' },
+      microsoftCalendarId: { value: null, source: 'global' },
     });
     expect((await service.read('global', GLOBAL_ID)).body.calendar).toHaveProperty(
       'privateEvents',
@@ -163,6 +164,9 @@ describe('SettingsService (Azurite)', () => {
     );
     // The user's own calendar is no default anyone inherits: the global level does not show it.
     expect((await service.read('global', GLOBAL_ID)).body.calendar).not.toHaveProperty('oroCalendarId');
+    // Nor is the choice of Outlook calendar or To Do list (user level only, like the Oro calendar).
+    expect((await service.read('global', GLOBAL_ID)).body.calendar).not.toHaveProperty('microsoftCalendarId');
+    expect((await service.read('global', GLOBAL_ID)).body.tasks).not.toHaveProperty('microsoftListId');
     expect(body.tasks.enabled).toEqual({ value: false, source: 'global' });
   });
 });

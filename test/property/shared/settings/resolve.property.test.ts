@@ -38,9 +38,11 @@ const leafValue: Record<LeafPath, fc.Arbitrary<unknown>> = {
   'calendar.conflictResolution': fc.constantFrom(...CONFLICT_RESOLUTIONS),
   'calendar.privateEvents': fc.constantFrom(...PRIVATE_EVENT_MODES),
   'calendar.oroCalendarId': fc.integer({ min: 1, max: 1_000_000 }),
+  'calendar.microsoftCalendarId': fc.base64String({ minLength: 4, maxLength: 64 }),
   'tasks.enabled': fc.boolean(),
   'tasks.direction': fc.constantFrom(...DIRECTIONS),
   'tasks.conflictResolution': fc.constantFrom(...CONFLICT_RESOLUTIONS),
+  'tasks.microsoftListId': fc.base64String({ minLength: 4, maxLength: 64 }),
 };
 
 /** Any subset of leaves, each with a random value: one level's overrides. */
