@@ -1,0 +1,171 @@
+/**
+ * The arithmetic of a shared concurrency budget (docs/budgets.md), kept pure so every
+ * rule is unit- and property-tested without storage. One row per budget (an Oro base URL,
+ * a mailbox) lists its holders: each Functions instance that sends requests under it,
+ * with how many permits it holds, how many it wants, the most it allows and when its
+ * lease lapses. Every holder computes the same allocation from the same row; the row is
+ * written only at the ETag it was read at, so the sum of what holders hold never exceeds
+ * the budget.
+ */
+
+export interface HolderEntry {
+  /** Permits this holder may have in flight (its requests never exceed it). */
+  held: number;
+  /** Permits it would use: in flight plus waiting. */
+  want: number;
+  /** The budget this holder's settings allow (the lowest among live holders applies). */
+  max: number;
+  /** Epoch ms: past this, the holder counts as dead and its permits are free. */
+  until: number;
+}
+
+export interface BudgetRow {
+  holders: Record<string, HolderEntry>;
+  /** The budget after throttling cut it (AIMD); absent: the configured maximum. */
+  limit?: number | undefined;
+  /** When the last cut happened (a cut per window, however many 429s it saw). */
+  cutAt: number;
+  /** When the budget last grew by one. */
+  raisedAt: number;
+  /** No holder starts a request before this (a Retry-After any holder saw). */
+  slowUntil: number;
+}
+
+export const EMPTY_ROW: BudgetRow = { holders: {}, cutAt: 0, raisedAt: 0, slowUntil: 0 };
+
+/** AIMD parameters: halve on throttling at most once per window, add one per quiet period. */
+export interface AimdRules {
+  /** A cut is not repeated within this window (requests in flight at the old budget still answer). */
+  cutWindowMs: number;
+  /** One more permit after this long without throttling. */
+  raiseEveryMs: number;
+  /** Longest Retry-After honoured as a shared pause. */
+  maxSlowMs: number;
+}
+
+export const DEFAULT_AIMD: AimdRules = { cutWindowMs: 2_000, raiseEveryMs: 5_000, maxSlowMs: 30_000 };
+
+/** Holders whose lease has not lapsed. */
+export function liveHolders(row: BudgetRow, now: number): Record<string, HolderEntry> {
+  return Object.fromEntries(Object.entries(row.holders).filter(([, h]) => h.until > now));
+}
+
+/** The budget in force: the lowest maximum among live holders, lowered by a throttling cut. */
+export function budgetOf(row: BudgetRow, live: Record<string, HolderEntry>): number {
+  const maxima = Object.values(live).map((h) => h.max);
+  const configured = maxima.length > 0 ? Math.min(...maxima) : 0;
+  return Math.max(0, Math.min(configured, row.limit ?? configured));
+}
+
+/**
+ * Max-min fair shares of `budget` among holders' wants: nobody gets more than it wants, and
+ * whatever one does not want is shared by the others. Ties in the last permits go to the
+ * lowest ids, so every holder computes the same answer.
+ */
+export function allocate(budget: number, wants: Record<string, number>): Record<string, number> {
+  const ids = Object.keys(wants).sort();
+  const given: Record<string, number> = Object.fromEntries(ids.map((id) => [id, 0]));
+  let remaining = Math.max(0, Math.floor(budget));
+  for (;;) {
+    const hungry = ids.filter((id) => given[id]! < wants[id]!);
+    if (remaining === 0 || hungry.length === 0) {
+      return given;
+    }
+    const share = Math.floor(remaining / hungry.length);
+    if (share === 0) {
+      for (const id of hungry.slice(0, remaining)) {
+        given[id]! += 1;
+      }
+      return given;
+    }
+    for (const id of hungry) {
+      const take = Math.min(share, wants[id]! - given[id]!);
+      given[id]! += take;
+      remaining -= take;
+    }
+  }
+}
+
+/** What a holder may do after reading the row: the entry to write and how many it may run. */
+export interface HolderDecision {
+  entry: HolderEntry;
+  /** Requests it may have in flight from now on (0 while a shared pause lasts). */
+  allowed: number;
+}
+
+/**
+ * One holder's next entry. It grows only into permits nobody holds (so the written sum
+ * stays within the budget), never below what it has in flight (those requests are on the
+ * wire), and shrinks toward its fair share as others come to want permits.
+ */
+export function decide(
+  row: BudgetRow,
+  self: string,
+  local: { inFlight: number; want: number; max: number },
+  now: number,
+  leaseMs: number,
+): HolderDecision {
+  const live = liveHolders(row, now);
+  const mine: HolderEntry = { held: 0, want: local.want, max: local.max, until: now + leaseMs };
+  const all = { ...live, [self]: mine };
+  const budget = budgetOf(row, all);
+  const share = allocate(budget, Object.fromEntries(Object.entries(all).map(([id, h]) => [id, h.want])))[
+    self
+  ]!;
+  const othersHeld = Object.entries(live)
+    .filter(([id]) => id !== self)
+    .reduce((sum, [, h]) => sum + h.held, 0);
+  const free = Math.max(0, budget - othersHeld);
+  const paused = now < row.slowUntil;
+  const held = Math.max(local.inFlight, paused ? 0 : Math.min(share, free));
+  return { entry: { ...mine, held }, allowed: paused ? 0 : Math.min(held, share) };
+}
+
+/** The row with dead holders dropped and `self` set (or removed when undefined). */
+export function withHolder(
+  row: BudgetRow,
+  self: string,
+  entry: HolderEntry | undefined,
+  now: number,
+): BudgetRow {
+  const holders = liveHolders(row, now);
+  if (entry) {
+    holders[self] = entry;
+  } else {
+    delete holders[self];
+  }
+  return { ...row, holders };
+}
+
+/**
+ * Multiplicative decrease: a 429, 503 or timeout halves the budget (at least 1) once per
+ * window, and a Retry-After pauses every holder until it has passed.
+ */
+export function cut(
+  row: BudgetRow,
+  now: number,
+  retryAfterMs: number | undefined,
+  rules: AimdRules,
+): BudgetRow {
+  const live = liveHolders(row, now);
+  const next = { ...row };
+  if (now - row.cutAt >= rules.cutWindowMs) {
+    next.limit = Math.max(1, Math.floor(budgetOf(row, live) / 2));
+    next.cutAt = now;
+  }
+  if (retryAfterMs !== undefined && retryAfterMs > 0) {
+    next.slowUntil = Math.max(row.slowUntil, now + Math.min(retryAfterMs, rules.maxSlowMs));
+  }
+  return next;
+}
+
+/** Additive increase: one permit more per quiet period, until the configured maximum is back. */
+export function raise(row: BudgetRow, now: number, rules: AimdRules): BudgetRow {
+  if (row.limit === undefined || now - Math.max(row.cutAt, row.raisedAt) < rules.raiseEveryMs) {
+    return row;
+  }
+  const maxima = Object.values(liveHolders(row, now)).map((h) => h.max);
+  const configured = maxima.length > 0 ? Math.min(...maxima) : row.limit + 1;
+  const limit = row.limit + 1;
+  return { ...row, limit: limit >= configured ? undefined : limit, raisedAt: now };
+}
