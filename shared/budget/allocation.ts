@@ -169,3 +169,69 @@ export function raise(row: BudgetRow, now: number, rules: AimdRules): BudgetRow 
   const limit = row.limit + 1;
   return { ...row, limit: limit >= configured ? undefined : limit, raisedAt: now };
 }
+
+/** One holder's read-decide-write, as BudgetHolder runs it (pure, for the property test too). */
+export interface SyncPlan {
+  /** The row to write at the ETag read; undefined: nothing changed, no write. */
+  next: BudgetRow | undefined;
+  /** What the holder may run while the write is on its way (a shrink applies at once). */
+  allowedNow: number;
+  /** Once the write landed (or at once when there is none). */
+  after: { allowed: number; until: number };
+}
+
+export function planSync(
+  row: BudgetRow,
+  self: string,
+  local: { inFlight: number; want: number; max: number; allowed: number; leaving: boolean },
+  now: number,
+  rules: { leaseMs: number; safetyMs: number; aimd: AimdRules },
+  throttle: { retryAfterMs?: number | undefined } | undefined,
+): SyncPlan {
+  const adjusted = throttle ? cut(row, now, throttle.retryAfterMs, rules.aimd) : raise(row, now, rules.aimd);
+  const decision = local.leaving
+    ? undefined
+    : decide(
+        adjusted,
+        self,
+        { inFlight: local.inFlight, want: local.want, max: local.max },
+        now,
+        rules.leaseMs,
+      );
+  const mine = row.holders[self];
+  // Renewed halfway through the part of the lease the holder may start requests in.
+  const renewBelow = rules.safetyMs + (rules.leaseMs - rules.safetyMs) / 2;
+  if (unchanged(row, adjusted, mine, decision?.entry, now, renewBelow)) {
+    const allowed = Math.min(decision?.allowed ?? 0, mine?.held ?? 0);
+    return { next: undefined, allowedNow: allowed, after: { allowed, until: mine?.until ?? 0 } };
+  }
+  // Shrink before the write lands, grow only after: what runs never exceeds the row.
+  return {
+    next: withHolder(adjusted, self, decision?.entry, now),
+    allowedNow: Math.min(local.allowed, decision?.allowed ?? 0),
+    after: { allowed: decision?.allowed ?? 0, until: decision?.entry.until ?? 0 },
+  };
+}
+
+/** Nothing to write: the entry is as stored, its lease is fresh and the budget did not move. */
+function unchanged(
+  row: BudgetRow,
+  adjusted: BudgetRow,
+  mine: HolderEntry | undefined,
+  entry: HolderEntry | undefined,
+  now: number,
+  renewBelowMs: number,
+): boolean {
+  if (adjusted !== row) {
+    return false;
+  }
+  if (!entry || !mine) {
+    return !entry && !mine;
+  }
+  return (
+    mine.held === entry.held &&
+    mine.want === entry.want &&
+    mine.max === entry.max &&
+    mine.until - now > renewBelowMs
+  );
+}

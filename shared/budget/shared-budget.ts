@@ -1,21 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { BudgetRepository } from '../storage/budget-repository';
 import { SideError } from '../sync/ports';
-import {
-  cut,
-  decide,
-  DEFAULT_AIMD,
-  raise,
-  withHolder,
-  type AimdRules,
-  type BudgetRow,
-  type HolderEntry,
-} from './allocation';
+import { DEFAULT_AIMD, planSync, type AimdRules } from './allocation';
 
 export interface BudgetTimings {
   /** A holder's lease: others count its permits free this long after its last write. */
   leaseMs: number;
-  /** A holder starts nothing in the last part of its lease it could not renew (clock skew). */
+  /**
+   * A holder that could not renew starts nothing in this last part of its lease: longer
+   * than a request may take (the Oro client's 30 s timeout) plus clock skew between
+   * instances, so a lapsed holder has nothing in flight when others take its permits.
+   */
   safetyMs: number;
   /** How often a holder with waiting requests reads the row again. */
   pollMs: number;
@@ -29,8 +24,8 @@ export interface BudgetTimings {
 }
 
 export const DEFAULT_TIMINGS: BudgetTimings = {
-  leaseMs: 30_000,
-  safetyMs: 5_000,
+  leaseMs: 60_000,
+  safetyMs: 35_000,
   pollMs: 250,
   checkMs: 1_000,
   lingerMs: 2_000,
@@ -227,68 +222,38 @@ export class BudgetHolder {
       const { row, etag } = await this.store.read(this.scope);
       const now = this.clock();
       const throttle = this.throttle;
-      const adjusted: BudgetRow = throttle
-        ? cut(row, now, throttle.retryAfterMs, this.timings.aimd)
-        : raise(row, now, this.timings.aimd);
       const want = this.inFlight + this.queue.reduce((sum, w) => sum + w.need, 0);
-      const idle =
-        leaving ||
-        (want === 0 && this.idleSince !== undefined && now - this.idleSince >= this.timings.lingerMs);
-      const decision = idle
-        ? undefined
-        : decide(
-            adjusted,
-            this.id,
-            { inFlight: this.inFlight, want, max: this.max },
-            now,
-            this.timings.leaseMs,
-          );
-      const mine = row.holders[this.id];
-      if (unchanged(row, adjusted, mine, decision?.entry, now, this.timings.leaseMs)) {
-        this.allowed = Math.min(decision?.allowed ?? 0, mine?.held ?? 0);
-        this.until = mine?.until ?? 0;
-        return;
+      const plan = planSync(
+        row,
+        this.id,
+        {
+          inFlight: this.inFlight,
+          want,
+          max: this.max,
+          allowed: this.allowed,
+          leaving:
+            leaving ||
+            (want === 0 && this.idleSince !== undefined && now - this.idleSince >= this.timings.lingerMs),
+        },
+        now,
+        this.timings,
+        throttle,
+      );
+      this.allowed = plan.allowedNow;
+      if (plan.next) {
+        this.stats.writes++;
+        if ((await this.store.write(this.scope, plan.next, etag)) === undefined) {
+          continue;
+        }
+        if (this.throttle === throttle) {
+          this.throttle = undefined;
+        }
       }
-      // Shrink before the write lands, grow only after: what runs here never exceeds the row.
-      this.allowed = Math.min(this.allowed, decision?.allowed ?? 0);
-      const next = withHolder(adjusted, this.id, decision?.entry, now);
-      this.stats.writes++;
-      const written = await this.store.write(this.scope, next, etag);
-      if (written === undefined) {
-        continue;
-      }
-      if (this.throttle === throttle) {
-        this.throttle = undefined;
-      }
-      this.allowed = decision?.allowed ?? 0;
-      this.until = decision?.entry.until ?? 0;
+      this.allowed = plan.after.allowed;
+      this.until = plan.after.until;
       return;
     }
   }
-}
-
-/** Nothing to write: the entry is as stored, its lease is fresh and the budget did not move. */
-function unchanged(
-  row: BudgetRow,
-  adjusted: BudgetRow,
-  mine: HolderEntry | undefined,
-  entry: HolderEntry | undefined,
-  now: number,
-  leaseMs: number,
-): boolean {
-  if (adjusted !== row) {
-    return false;
-  }
-  if (!entry || !mine) {
-    return !entry && !mine;
-  }
-  return (
-    mine.until > now &&
-    mine.held === entry.held &&
-    mine.want === entry.want &&
-    mine.max === entry.max &&
-    mine.until - now > leaseMs / 2
-  );
 }
 
 /**

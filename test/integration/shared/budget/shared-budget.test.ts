@@ -29,10 +29,10 @@ function service(ms: number) {
     now: 0,
     peak: 0,
     served: 0,
-    async call() {
+    async call(took = ms) {
       s.now++;
       s.peak = Math.max(s.peak, s.now);
-      await sleep(ms);
+      await sleep(took);
       s.now--;
       s.served++;
     },
@@ -71,15 +71,29 @@ describe('shared budget: two instances on one table (Azurite)', () => {
 
   it('spells one Oro instance one way: two organizations on one base URL share its budget, the lowest setting applies', async () => {
     expect(oroScope('https://ORO.example.com/')).toBe(oroScope('https://oro.example.com'));
-    const oro = service(10);
+    const oro = service(30);
     const [a, b] = [instance(), instance()];
-    // The organization set to 3 is working when one set to 6 joins: 3 holds for both.
-    const low = Array.from({ length: 30 }, () => b.oro('https://ORO.example.com', 3).run(() => oro.call()));
-    await sleep(50);
-    const high = Array.from({ length: 30 }, () => a.oro('https://oro.example.com/', 6).run(() => oro.call()));
-    await Promise.all([...low, ...high]);
+    // The organization set to 3 is syncing when one set to 6 joins: 3 holds for both. (A
+    // holder set higher that came first would keep its in-flight requests until they answer.)
+    let lowDone = 0;
+    const low = Array.from({ length: 60 }, () =>
+      b
+        .oro('https://ORO.example.com', 3)
+        .run(() => oro.call())
+        .then(() => lowDone++),
+    );
+    while (oro.served === 0) {
+      await sleep(5);
+    }
+    const high = Array.from({ length: 30 }, () =>
+      a.oro('https://oro.example.com/', 6).run(() => oro.call(10)),
+    );
+    await Promise.all(high);
+    const highDoneWhileLowBusy = lowDone < 60;
+    await Promise.all(low);
+    expect(highDoneWhileLowBusy).toBe(true);
     expect(oro.peak).toBeLessThanOrEqual(3);
-    expect(oro.served).toBe(60);
+    expect(oro.served).toBe(90);
   });
 
   it("frees a dead holder's permits once its lease lapses", async () => {
