@@ -68,6 +68,8 @@ export interface OroCapacity {
 export interface OroLoad {
   /** Most API requests being served at once (refused ones are answered at once and not counted). */
   peak: number;
+  /** Most API requests that wanted serving at once: those in progress plus the one arriving. */
+  peakOffered: number;
   inProgress: number;
   served: number;
   refused: number;
@@ -455,13 +457,14 @@ export async function startOroSimulator(
     });
   }
 
-  const load: OroLoad = { peak: 0, inProgress: 0, served: 0, refused: 0 };
+  const load: OroLoad = { peak: 0, peakOffered: 0, inProgress: 0, served: 0, refused: 0 };
   const capacity = options.capacity;
   const server: Server = createServer((req, res) => {
     if (!capacity || !(req.url ?? '').startsWith('/api/')) {
       handle(req, res).catch((e: unknown) => error(res, 500, 'runtime exception', String(e)));
       return;
     }
+    load.peakOffered = Math.max(load.peakOffered, load.inProgress + 1);
     if (load.inProgress >= capacity.concurrent) {
       load.refused++;
       const status = capacity.refuseStatus ?? 429;

@@ -33,8 +33,10 @@ export interface BudgetRow {
 
 export const EMPTY_ROW: BudgetRow = { holders: {}, cutAt: 0, raisedAt: 0, slowUntil: 0 };
 
-/** AIMD parameters: halve on throttling at most once per window, add one per quiet period. */
+/** AIMD parameters: cut by a share on throttling at most once per window, add one per quiet period. */
 export interface AimdRules {
+  /** What a cut keeps of the budget (0.75: a quarter off, as gentler than halving keeps a sawtooth near capacity). */
+  keep: number;
   /** A cut is not repeated within this window (requests in flight at the old budget still answer). */
   cutWindowMs: number;
   /** One more permit after this long without throttling. */
@@ -43,7 +45,12 @@ export interface AimdRules {
   maxSlowMs: number;
 }
 
-export const DEFAULT_AIMD: AimdRules = { cutWindowMs: 2_000, raiseEveryMs: 5_000, maxSlowMs: 30_000 };
+export const DEFAULT_AIMD: AimdRules = {
+  keep: 0.75,
+  cutWindowMs: 2_000,
+  raiseEveryMs: 1_000,
+  maxSlowMs: 30_000,
+};
 
 /** Holders whose lease has not lapsed. */
 export function liveHolders(row: BudgetRow, now: number): Record<string, HolderEntry> {
@@ -91,6 +98,8 @@ export interface HolderDecision {
   entry: HolderEntry;
   /** Requests it may have in flight from now on (0 while a shared pause lasts). */
   allowed: number;
+  /** Below its fair share (others must yield first): worth reading the row again soon. */
+  short: boolean;
 }
 
 /**
@@ -106,7 +115,13 @@ export function decide(
   leaseMs: number,
 ): HolderDecision {
   const live = liveHolders(row, now);
-  const mine: HolderEntry = { held: 0, want: local.want, max: local.max, until: now + leaseMs };
+  // Wants beyond the maximum change no share: capped, they need no write as they move.
+  const mine: HolderEntry = {
+    held: 0,
+    want: Math.min(local.want, local.max),
+    max: local.max,
+    until: now + leaseMs,
+  };
   const all = { ...live, [self]: mine };
   const budget = budgetOf(row, all);
   const share = allocate(budget, Object.fromEntries(Object.entries(all).map(([id, h]) => [id, h.want])))[
@@ -118,7 +133,7 @@ export function decide(
   const free = Math.max(0, budget - othersHeld);
   const paused = now < row.slowUntil;
   const held = Math.max(local.inFlight, paused ? 0 : Math.min(share, free));
-  return { entry: { ...mine, held }, allowed: paused ? 0 : Math.min(held, share) };
+  return { entry: { ...mine, held }, allowed: paused ? 0 : Math.min(held, share), short: held < share };
 }
 
 /** The row with dead holders dropped and `self` set (or removed when undefined). */
@@ -138,8 +153,8 @@ export function withHolder(
 }
 
 /**
- * Multiplicative decrease: a 429, 503 or timeout halves the budget (at least 1) once per
- * window, and a Retry-After pauses every holder until it has passed.
+ * Multiplicative decrease: a 429, 503 or timeout cuts the budget to `keep` of itself (at
+ * least 1) once per window, and a Retry-After pauses every holder until it has passed.
  */
 export function cut(
   row: BudgetRow,
@@ -150,7 +165,7 @@ export function cut(
   const live = liveHolders(row, now);
   const next = { ...row };
   if (now - row.cutAt >= rules.cutWindowMs) {
-    next.limit = Math.max(1, Math.floor(budgetOf(row, live) / 2));
+    next.limit = Math.max(1, Math.floor(budgetOf(row, live) * rules.keep));
     next.cutAt = now;
   }
   if (retryAfterMs !== undefined && retryAfterMs > 0) {
@@ -176,8 +191,8 @@ export interface SyncPlan {
   next: BudgetRow | undefined;
   /** What the holder may run while the write is on its way (a shrink applies at once). */
   allowedNow: number;
-  /** Once the write landed (or at once when there is none). */
-  after: { allowed: number; until: number };
+  /** Once the write landed (or at once when there is none); `short`: below its fair share. */
+  after: { allowed: number; until: number; short: boolean };
 }
 
 export function planSync(
@@ -203,13 +218,21 @@ export function planSync(
   const renewBelow = rules.safetyMs + (rules.leaseMs - rules.safetyMs) / 2;
   if (unchanged(row, adjusted, mine, decision?.entry, now, renewBelow)) {
     const allowed = Math.min(decision?.allowed ?? 0, mine?.held ?? 0);
-    return { next: undefined, allowedNow: allowed, after: { allowed, until: mine?.until ?? 0 } };
+    return {
+      next: undefined,
+      allowedNow: allowed,
+      after: { allowed, until: mine?.until ?? 0, short: decision?.short ?? false },
+    };
   }
   // Shrink before the write lands, grow only after: what runs never exceeds the row.
   return {
     next: withHolder(adjusted, self, decision?.entry, now),
     allowedNow: Math.min(local.allowed, decision?.allowed ?? 0),
-    after: { allowed: decision?.allowed ?? 0, until: decision?.entry.until ?? 0 },
+    after: {
+      allowed: decision?.allowed ?? 0,
+      until: decision?.entry.until ?? 0,
+      short: decision?.short ?? false,
+    },
   };
 }
 

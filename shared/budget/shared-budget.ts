@@ -12,7 +12,7 @@ export interface BudgetTimings {
    * instances, so a lapsed holder has nothing in flight when others take its permits.
    */
   safetyMs: number;
-  /** How often a holder with waiting requests reads the row again. */
+  /** How often a holder below its fair share, with requests waiting, reads the row again. */
   pollMs: number;
   /** How often a busy holder reads the row (to yield to newcomers, to see cuts and pauses). */
   checkMs: number;
@@ -64,6 +64,8 @@ export class BudgetHolder {
   private timerAt = Infinity;
   private throttle: { retryAfterMs?: number | undefined } | undefined;
   private idleSince: number | undefined;
+  /** Below its fair share at the last read: others are yielding permits it waits for. */
+  private short = false;
   private closed = false;
   readonly stats: BudgetStats = { reads: 0, writes: 0 };
 
@@ -197,7 +199,7 @@ export class BudgetHolder {
     const t = this.timings;
     if (this.throttle) {
       this.kick(0);
-    } else if (this.queue.length > 0) {
+    } else if (this.queue.length > 0 && (this.short || this.allowed === 0)) {
       this.kick(Math.round(t.pollMs * (0.5 + Math.random())));
     } else if (this.inFlight > 0 || this.until > 0) {
       this.kick(this.idleSince === undefined ? t.checkMs : Math.min(t.checkMs, t.lingerMs));
@@ -251,6 +253,7 @@ export class BudgetHolder {
       }
       this.allowed = plan.after.allowed;
       this.until = plan.after.until;
+      this.short = plan.after.short;
       return;
     }
   }

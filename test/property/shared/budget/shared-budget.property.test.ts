@@ -31,7 +31,7 @@ interface Instance {
   until: number;
   crashed: boolean;
   throttle?: { retryAfterMs?: number };
-  pending?: { plan: SyncPlan; version: number; throttle?: { retryAfterMs?: number } | undefined };
+  pending?: { plan: SyncPlan; version: number; throttle?: { retryAfterMs?: number } | undefined } | undefined;
 }
 
 type Op =

@@ -50,8 +50,10 @@ describe('budgetOf', () => {
 describe('decide', () => {
   it('takes the whole budget when alone, no more than it wants', () => {
     expect(decide(EMPTY_ROW, 'a', { inFlight: 0, want: 20, max: 8 }, NOW, LEASE)).toEqual({
-      entry: { held: 8, want: 20, max: 8, until: NOW + LEASE },
+      // A want beyond the maximum changes no share: it is written capped.
+      entry: { held: 8, want: 8, max: 8, until: NOW + LEASE },
       allowed: 8,
+      short: false,
     });
     expect(decide(EMPTY_ROW, 'a', { inFlight: 0, want: 3, max: 8 }, NOW, LEASE).allowed).toBe(3);
   });
@@ -60,11 +62,12 @@ describe('decide', () => {
     const r = row({ a: entry(8, 20) });
     const b = decide(r, 'b', { inFlight: 0, want: 20, max: 8 }, NOW, LEASE);
     expect(b.allowed).toBe(0);
-    expect(b.entry.want).toBe(20);
+    expect(b.short).toBe(true);
+    expect(b.entry.want).toBe(8);
     // a sees b waiting: its fair share is 4, but the 6 in flight stay held until they answer.
     const withB = withHolder(r, 'b', b.entry, NOW);
     const a = decide(withB, 'a', { inFlight: 6, want: 20, max: 8 }, NOW, LEASE);
-    expect(a).toEqual({ entry: { held: 6, want: 20, max: 8, until: NOW + LEASE }, allowed: 4 });
+    expect(a).toEqual({ entry: { held: 6, want: 8, max: 8, until: NOW + LEASE }, allowed: 4, short: false });
     const later = decide(
       withHolder(withB, 'a', { ...a.entry, held: 4 }, NOW),
       'b',
@@ -86,6 +89,7 @@ describe('decide', () => {
     expect(decide(r, 'a', { inFlight: 2, want: 5, max: 8 }, NOW, LEASE)).toEqual({
       entry: { held: 2, want: 5, max: 8, until: NOW + LEASE },
       allowed: 0,
+      short: true,
     });
   });
 });
@@ -93,12 +97,12 @@ describe('decide', () => {
 describe('AIMD', () => {
   const busy = row({ a: entry(8, 8) });
 
-  it('halves the budget on throttling, once per window, and pauses for a Retry-After', () => {
+  it('cuts the budget by a quarter on throttling, once per window, and pauses for a Retry-After', () => {
     const once = cut(busy, NOW, 2000, DEFAULT_AIMD);
-    expect(once.limit).toBe(4);
+    expect(once.limit).toBe(6);
     expect(once.slowUntil).toBe(NOW + 2000);
-    expect(cut(once, NOW + 10, undefined, DEFAULT_AIMD).limit).toBe(4);
-    expect(cut(once, NOW + DEFAULT_AIMD.cutWindowMs, undefined, DEFAULT_AIMD).limit).toBe(2);
+    expect(cut(once, NOW + 10, undefined, DEFAULT_AIMD).limit).toBe(6);
+    expect(cut(once, NOW + DEFAULT_AIMD.cutWindowMs, undefined, DEFAULT_AIMD).limit).toBe(4);
   });
 
   it('never cuts below one permit and caps the pause', () => {
@@ -112,7 +116,7 @@ describe('AIMD', () => {
     let r = cut(busy, NOW, undefined, DEFAULT_AIMD);
     expect(raise(r, NOW + 1, DEFAULT_AIMD)).toBe(r);
     let t = NOW;
-    for (const expected of [5, 6, 7, undefined]) {
+    for (const expected of [7, undefined]) {
       t += DEFAULT_AIMD.raiseEveryMs;
       r = raise(r, t, DEFAULT_AIMD);
       expect(r.limit).toBe(expected);
