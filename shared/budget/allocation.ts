@@ -25,6 +25,8 @@ export interface BudgetRow {
   limit?: number | undefined;
   /** When the last cut happened (a cut per window, however many 429s it saw). */
   cutAt: number;
+  /** The budget the last cut was made at: growing back to it again is slow (a probe). */
+  ceiling?: number | undefined;
   /** When the budget last grew by one. */
   raisedAt: number;
   /** No holder starts a request before this (a Retry-After any holder saw). */
@@ -41,6 +43,8 @@ export interface AimdRules {
   cutWindowMs: number;
   /** One more permit after this long without throttling. */
   raiseEveryMs: number;
+  /** At the budget that was last refused, one more permit only after this long (a probe). */
+  probeEveryMs: number;
   /** Longest Retry-After honoured as a shared pause. */
   maxSlowMs: number;
 }
@@ -49,6 +53,7 @@ export const DEFAULT_AIMD: AimdRules = {
   keep: 0.75,
   cutWindowMs: 2_000,
   raiseEveryMs: 1_000,
+  probeEveryMs: 30_000,
   maxSlowMs: 30_000,
 };
 
@@ -165,7 +170,9 @@ export function cut(
   const live = liveHolders(row, now);
   const next = { ...row };
   if (now - row.cutAt >= rules.cutWindowMs) {
-    next.limit = Math.max(1, Math.floor(budgetOf(row, live) * rules.keep));
+    const budget = budgetOf(row, live);
+    next.ceiling = budget;
+    next.limit = Math.max(1, Math.floor(budget * rules.keep));
     next.cutAt = now;
   }
   if (retryAfterMs !== undefined && retryAfterMs > 0) {
@@ -174,9 +181,18 @@ export function cut(
   return next;
 }
 
-/** Additive increase: one permit more per quiet period, until the configured maximum is back. */
+/**
+ * Additive increase: one permit more per quiet second back up to just below the budget the
+ * last cut was made at, then one per probe period past it, until the configured maximum is
+ * back. The sawtooth stays near the capacity instead of meeting it every few seconds.
+ */
 export function raise(row: BudgetRow, now: number, rules: AimdRules): BudgetRow {
-  if (row.limit === undefined || now - Math.max(row.cutAt, row.raisedAt) < rules.raiseEveryMs) {
+  if (row.limit === undefined) {
+    return row;
+  }
+  const probing = row.ceiling !== undefined && row.limit + 1 >= row.ceiling;
+  const every = probing ? rules.probeEveryMs : rules.raiseEveryMs;
+  if (now - Math.max(row.cutAt, row.raisedAt) < every) {
     return row;
   }
   const maxima = Object.values(liveHolders(row, now)).map((h) => h.max);

@@ -66,6 +66,8 @@ export class BudgetHolder {
   private idleSince: number | undefined;
   /** Below its fair share at the last read: others are yielding permits it waits for. */
   private short = false;
+  /** Why the last read or write of the row failed, until one succeeds (said when a wait times out). */
+  private storageError: string | undefined;
   private closed = false;
   readonly stats: BudgetStats = { reads: 0, writes: 0 };
 
@@ -115,6 +117,7 @@ export class BudgetHolder {
   /** A 429/503/timeout from the service: every holder of the budget slows down (AIMD). */
   report(retryAfterMs?: number): void {
     this.throttle = { retryAfterMs: Math.max(retryAfterMs ?? 0, this.throttle?.retryAfterMs ?? 0) };
+    // At once, before the shared cut is read back: this instance halves its own allowance.
     this.allowed = Math.min(this.allowed, Math.max(1, Math.floor(this.allowed / 2)));
     this.kick(0);
   }
@@ -181,9 +184,12 @@ export class BudgetHolder {
         this.again = false;
         try {
           await this.syncOnce(false);
-        } catch {
+          this.storageError = undefined;
+        } catch (error) {
           // Storage did not answer: the permits held stay usable until the lease's safety
-          // margin, then nothing starts; the next sync tries again.
+          // margin, then nothing starts; the next sync tries again, and a request that
+          // waits too long fails with this reason (expireWaiters).
+          this.storageError = error instanceof Error ? error.message : String(error);
         }
       } while (this.again && !this.closed);
     })().finally(() => {
@@ -212,7 +218,11 @@ export class BudgetHolder {
       const w = this.queue[i]!;
       if (now - w.since >= this.timings.maxWaitMs) {
         this.queue.splice(i, 1);
-        w.reject(this.refusal(now - w.since));
+        const refusal = this.refusal(now - w.since);
+        if (this.storageError !== undefined) {
+          refusal.message += ` (the budgets table did not answer: ${this.storageError})`;
+        }
+        w.reject(refusal);
       }
     }
   }

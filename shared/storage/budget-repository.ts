@@ -20,6 +20,7 @@ interface StoredBudget {
   scope: string;
   holders: string;
   limit?: number;
+  ceiling?: number;
   cutAt: number;
   raisedAt: number;
   slowUntil: number;
@@ -52,6 +53,7 @@ export class BudgetRepository {
         row: {
           holders: parsed.success ? parsed.data : {},
           ...(typeof e.limit === 'number' ? { limit: e.limit } : {}),
+          ...(typeof e.ceiling === 'number' ? { ceiling: e.ceiling } : {}),
           cutAt: Number(e.cutAt) || 0,
           raisedAt: Number(e.raisedAt) || 0,
           slowUntil: Number(e.slowUntil) || 0,
@@ -74,6 +76,7 @@ export class BudgetRepository {
       scope,
       holders: JSON.stringify(row.holders),
       ...(row.limit === undefined ? {} : { limit: row.limit }),
+      ...(row.ceiling === undefined ? {} : { ceiling: row.ceiling }),
       cutAt: row.cutAt,
       raisedAt: row.raisedAt,
       slowUntil: row.slowUntil,

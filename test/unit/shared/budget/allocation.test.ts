@@ -112,14 +112,15 @@ describe('AIMD', () => {
     expect(next.slowUntil).toBe(NOW + DEFAULT_AIMD.maxSlowMs);
   });
 
-  it('adds one permit per quiet period until the configured maximum is back', () => {
-    let r = cut(busy, NOW, undefined, DEFAULT_AIMD);
+  it('adds one permit per quiet second up to just below the refused budget, then probes past it slowly', () => {
+    let r = cut(busy, NOW, undefined, DEFAULT_AIMD); // refused at 8: 6, ceiling 8
+    expect(r.ceiling).toBe(8);
     expect(raise(r, NOW + 1, DEFAULT_AIMD)).toBe(r);
-    let t = NOW;
-    for (const expected of [7, undefined]) {
-      t += DEFAULT_AIMD.raiseEveryMs;
-      r = raise(r, t, DEFAULT_AIMD);
-      expect(r.limit).toBe(expected);
-    }
+    r = raise(r, NOW + DEFAULT_AIMD.raiseEveryMs, DEFAULT_AIMD);
+    expect(r.limit).toBe(7);
+    // 8 was refused: the next permit only after a probe period.
+    expect(raise(r, NOW + 2 * DEFAULT_AIMD.raiseEveryMs, DEFAULT_AIMD).limit).toBe(7);
+    r = raise(r, NOW + DEFAULT_AIMD.raiseEveryMs + DEFAULT_AIMD.probeEveryMs, DEFAULT_AIMD);
+    expect(r.limit).toBeUndefined(); // the configured 8 is back
   });
 });
