@@ -120,6 +120,56 @@ describe('shared budget: two instances on one table (Azurite)', () => {
     expect(Object.keys(row.holders)).not.toContain('dead');
   });
 
+  it('fails a request that waited past its bound as retryable, naming the Oro instance', async () => {
+    const repo = new BudgetRepository(tables);
+    const scope = oroScope('https://oro.example.com');
+    await repo.write(
+      scope,
+      {
+        holders: { stuck: { held: 2, want: 2, max: 2, until: Date.now() + 60_000 } },
+        cutAt: 0,
+        raisedAt: 0,
+        slowUntil: 0,
+      },
+      undefined,
+    );
+    const patient = new SharedBudgets(new BudgetRepository(tables), { ...FAST, maxWaitMs: 300 });
+    instances.push(patient);
+    const waited = patient.oro('https://oro.example.com', 2).run(() => Promise.resolve('never'));
+    await expect(waited).rejects.toMatchObject({
+      name: 'SideError',
+      side: 'oro',
+      retryable: true,
+      message: expect.stringContaining(
+        'Oro at https://oro.example.com is at its concurrency budget',
+      ) as unknown,
+    });
+  });
+
+  it('a request Oro did not answer in time cuts the budget for every instance', async () => {
+    const sim: OroSimulator = await startOroSimulator();
+    try {
+      sim.registerClient('sync', 'pw');
+      const budgets = instance();
+      const client = new OroClient(
+        { baseUrl: sim.url, clientId: 'sync', clientSecret: 'pw' },
+        new OroTokenCache(),
+        {
+          budget: budgets.oro(sim.url, 8),
+          timeoutMs: 200,
+        },
+      );
+      await client.request('GET', '/api/tasks');
+      sim.failNext('hang');
+      await expect(client.request('GET', '/api/tasks')).rejects.toMatchObject({ retryable: true });
+      await sleep(200);
+      const { row } = await new BudgetRepository(tables).read(oroScope(sim.url));
+      expect(row.limit).toBe(6);
+    } finally {
+      await sim.close();
+    }
+  });
+
   it('a 429 seen by one run slows the runs of another instance on the same base URL', async () => {
     const sim: OroSimulator = await startOroSimulator();
     try {
