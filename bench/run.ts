@@ -7,6 +7,7 @@ import { runCalendarBench } from './calendar';
 import { runCalendarWindowBench } from './calendar-window';
 import { runFanOutBench } from './fanout';
 import { runColdStartBench } from './cold-start';
+import { runBackpressureBench } from './backpressure';
 import { measure, table, type Row } from './measure';
 import { writeSection } from './sections';
 
@@ -60,8 +61,11 @@ function changeOro(h: SyncHarness, count: number) {
 
 async function main() {
   const only = process.env.BENCH;
-  if (only && !['tasks', 'calendar', 'calendar-window', 'fanout', 'coldstart'].includes(only)) {
-    throw new Error(`BENCH=${only}: tasks, calendar, calendar-window, fanout or coldstart`);
+  if (
+    only &&
+    !['tasks', 'calendar', 'calendar-window', 'fanout', 'coldstart', 'backpressure'].includes(only)
+  ) {
+    throw new Error(`BENCH=${only}: tasks, calendar, calendar-window, fanout, coldstart or backpressure`);
   }
   if (!only || only === 'tasks') {
     await runTaskBench();
@@ -77,6 +81,9 @@ async function main() {
   }
   if (!only || only === 'coldstart') {
     runColdStartBench();
+  }
+  if (!only || only === 'backpressure') {
+    await runBackpressureBench();
   }
   console.log('BENCHMARKS.md written');
 }

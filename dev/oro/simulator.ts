@@ -45,8 +45,34 @@ export interface OroSimulator {
   failNext(fault: OroFault, count?: number): void;
   /** Requests per "METHOD /path" (ids replaced by {id}). */
   requestCounts(): Record<string, number>;
+  /** With the `capacity` option: the load the API saw (peak concurrency, served, refused). */
+  load(): OroLoad;
   resetCounts(): void;
   close(): Promise<void>;
+}
+
+/**
+ * A test double of load, not a claim about Oro: a fixed pool of workers (as PHP-FPM's
+ * `pm.max_children` gives a real instance) each taking `serviceMs` per API request. A
+ * request that finds every worker busy is refused at once with `refuseStatus` (429 or 503)
+ * and `Retry-After`, as a front proxy's connection limit answers (nginx `limit_conn`).
+ * Token requests are not counted.
+ */
+export interface OroCapacity {
+  concurrent: number;
+  serviceMs: number;
+  refuseStatus?: 429 | 503;
+  retryAfterSeconds?: number;
+}
+
+export interface OroLoad {
+  /** Most API requests being served at once (refused ones are answered at once and not counted). */
+  peak: number;
+  /** Most API requests that wanted serving at once: those in progress plus the one arriving. */
+  peakOffered: number;
+  inProgress: number;
+  served: number;
+  refused: number;
 }
 
 const JSON_API = 'application/vnd.api+json';
@@ -67,6 +93,8 @@ export async function startOroSimulator(
     clock?: () => number;
     calendarsJsonApi?: boolean;
     integrationUserId?: string;
+    /** Load testing only (bench/backpressure.ts): see OroCapacity. */
+    capacity?: OroCapacity;
   } = {},
 ): Promise<OroSimulator> {
   const clock = options.clock ?? Date.now;
@@ -429,8 +457,34 @@ export async function startOroSimulator(
     });
   }
 
+  const load: OroLoad = { peak: 0, peakOffered: 0, inProgress: 0, served: 0, refused: 0 };
+  const capacity = options.capacity;
   const server: Server = createServer((req, res) => {
-    handle(req, res).catch((e: unknown) => error(res, 500, 'runtime exception', String(e)));
+    if (!capacity || !(req.url ?? '').startsWith('/api/')) {
+      handle(req, res).catch((e: unknown) => error(res, 500, 'runtime exception', String(e)));
+      return;
+    }
+    load.peakOffered = Math.max(load.peakOffered, load.inProgress + 1);
+    if (load.inProgress >= capacity.concurrent) {
+      load.refused++;
+      const status = capacity.refuseStatus ?? 429;
+      res.writeHead(status, {
+        'Content-Type': JSON_API,
+        'Retry-After': String(capacity.retryAfterSeconds ?? 1),
+      });
+      res.end(JSON.stringify({ errors: [{ status: String(status), title: 'too many requests' }] }));
+      return;
+    }
+    load.inProgress++;
+    load.peak = Math.max(load.peak, load.inProgress);
+    setTimeout(() => {
+      handle(req, res)
+        .catch((e: unknown) => error(res, 500, 'runtime exception', String(e)))
+        .finally(() => {
+          load.inProgress--;
+          load.served++;
+        });
+    }, capacity.serviceMs);
   });
   const port = await listen(server, options.port ?? 0);
   base = `http://localhost:${port}`;
@@ -455,6 +509,7 @@ export async function startOroSimulator(
       }
     },
     requestCounts: () => ({ ...counts }),
+    load: () => ({ ...load }),
     resetCounts: () => {
       for (const k of Object.keys(counts)) {
         delete counts[k];

@@ -26,6 +26,8 @@ import { checkHealth, type HealthReport } from './health';
 import { oroCalendarCheck } from './oro-calendar-check';
 import { serviceBusConnection, tableConnection } from './azure-credential';
 import { createSideFactory } from './sides';
+import { SharedBudgets } from '../budget/shared-budget';
+import { BudgetRepository } from '../storage/budget-repository';
 
 /** Everything a function needs, built once per process from validated config. */
 export interface Services {
@@ -118,6 +120,7 @@ export function createServices(config: AppConfig, parts: { clock?: () => Date } 
         oroTokens,
         graphBaseUrl: config.microsoft.graphBaseUrl,
         calendarWindow: config.calendarWindow,
+        budgets: new SharedBudgets(new BudgetRepository(tables)),
       }),
       schedule,
       now,

@@ -5,7 +5,9 @@ import { TodoTasksSide } from '../microsoft/todo-side';
 import { OroCalendarSide } from '../oro/calendar-side';
 import { OroClient, type OroTokenCache } from '../oro/client';
 import { OroTasksSide } from '../oro/tasks-side';
+import { LEAF_DEFAULTS } from '../settings/model';
 import type { PrivateEvents } from '../settings/schema';
+import type { SharedBudgets } from '../budget/shared-budget';
 import type { SyncEntity } from '../storage/sync-state-repository';
 import type { CalendarWindow } from '../sync/calendar/window';
 import type { SideFactory, SidePair } from '../sync/sync-service';
@@ -23,6 +25,9 @@ interface SideContext {
   now: () => Date;
   calendarWindow: CalendarWindow;
 }
+
+/** The built-in oro.maxConcurrentRequests (shared/settings/model.ts), for callers without settings. */
+const DEFAULT_ORO_BUDGET = LEAF_DEFAULTS['oro.maxConcurrentRequests'];
 
 /** Each entity's pair of sides; the engine is the same for all of them. */
 const SIDES: Record<SyncEntity, (context: SideContext) => SidePair> = {
@@ -57,17 +62,24 @@ export function createSideFactory(deps: {
   oroTokens: OroTokenCache;
   graphBaseUrl: string;
   calendarWindow: CalendarWindow;
+  /** Shared concurrency budgets (docs/budgets.md): Oro per base URL, Graph per mailbox. */
+  budgets?: SharedBudgets | undefined;
 }): SideFactory {
   return (request) =>
     SIDES[request.entity]({
       userId: request.userId,
-      oro: new OroClient(request.oro, deps.oroTokens),
+      oro: new OroClient(request.oro, deps.oroTokens, {
+        budget: deps.budgets?.oro(
+          request.oro.baseUrl,
+          request.oro.maxConcurrentRequests ?? DEFAULT_ORO_BUDGET,
+        ),
+      }),
       oroBaseUrl: request.oro.baseUrl,
       oroCalendarId: request.oroCalendarId,
       privateEvents: request.privateEvents,
       microsoftCalendarId: request.microsoftCalendarId,
       microsoftListId: request.microsoftListId,
-      graph: createGraphClient(deps.graphBaseUrl, request.graphToken),
+      graph: createGraphClient(deps.graphBaseUrl, request.graphToken, deps.budgets?.mailbox(request.userId)),
       now: request.now,
       calendarWindow: deps.calendarWindow,
     });

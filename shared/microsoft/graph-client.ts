@@ -2,6 +2,8 @@ import { Client, GraphError, MiddlewareFactory } from '@microsoft/microsoft-grap
 import { classifyAnswer, type ErrorClass } from '../errors/classify';
 import { SideError } from '../sync/ports';
 import { withGraphTelemetry } from './graph-telemetry';
+import type { BudgetHolder } from '../budget/shared-budget';
+import { mailboxClient, mailboxTurn, PERMITS_HELD } from './mailbox-limit';
 
 /** One sub-request of a JSON $batch (at most 20 per batch). */
 export interface BatchStep {
@@ -22,26 +24,41 @@ export interface BatchResult {
 
 /**
  * A Graph client for one user. `baseUrl` points at Graph (or the local simulator; its host
- * is then one the auth handler may attach the token to).
+ * is then one the auth handler may attach the token to). `mailbox`: the user's shared
+ * mailbox budget (4 concurrent requests, docs/budgets.md); every request waits its turn.
  */
-export function createGraphClient(baseUrl: string, getAccessToken: () => Promise<string>): Client {
+export function createGraphClient(
+  baseUrl: string,
+  getAccessToken: () => Promise<string>,
+  mailbox?: BudgetHolder,
+): Client {
   const host = new URL(baseUrl).hostname;
+  const hosts = host === 'graph.microsoft.com' ? {} : { customHosts: new Set([host]) };
+  // The SDK's default chain, with a span per request sent (graph-telemetry.ts) and, for a
+  // run, the mailbox limit before it (mailbox-limit.ts).
+  if (mailbox) {
+    return mailboxClient(baseUrl, getAccessToken, mailbox, hosts, withGraphTelemetry);
+  }
   return Client.initWithMiddleware({
     baseUrl,
-    // The SDK's default chain, with a span per request sent (graph-telemetry.ts).
     middleware: withGraphTelemetry(MiddlewareFactory.getDefaultMiddlewareChain({ getAccessToken })),
-    ...(host === 'graph.microsoft.com' ? {} : { customHosts: new Set([host]) }),
+    ...hosts,
   });
 }
 
 export const MAX_BATCH_STEPS = 20;
 
 /** Sends up to 20 requests in one round trip; each answer is reported on its own. */
-export async function batch(client: Client, steps: readonly BatchStep[]): Promise<BatchResult[]> {
+export async function batch(
+  client: Client,
+  steps: readonly BatchStep[],
+  permitsHeld = false,
+): Promise<BatchResult[]> {
   if (steps.length === 0 || steps.length > MAX_BATCH_STEPS) {
     throw new RangeError(`A batch takes 1 to ${MAX_BATCH_STEPS} steps, not ${steps.length}`);
   }
-  const response = (await client.api('/$batch').post({
+  const request = client.api('/$batch');
+  const response = (await (permitsHeld ? request.middlewareOptions([PERMITS_HELD]) : request).post({
     requests: steps.map((s) => ({
       id: s.id,
       method: s.method,
@@ -109,13 +126,19 @@ export async function batchWithRetry(
   const results: BatchResult[] = new Array<BatchResult>(steps.length);
   for (let start = 0; start < steps.length; start += MAX_BATCH_STEPS) {
     let pending = steps.slice(start, start + MAX_BATCH_STEPS).map((step, k) => ({ i: start + k, step }));
-    for (let round = 0; pending.length > 0; round++) {
+    for (let round = 0; pending.length > 0;) {
+      // With a mailbox budget, a batch is as wide as the permits it got (Outlook runs up
+      // to 4 of its steps at once): below 4, only that many steps go in this round.
+      const turn = await mailboxTurn(client, pending.length);
+      const sending = pending.slice(0, turn.steps);
+      const later = pending.slice(turn.steps);
       options.onRequest?.();
       let answers: BatchResult[];
       try {
         answers = await batch(
           client,
-          pending.map((p) => ({ ...p.step, id: String(p.i) })),
+          sending.map((p) => ({ ...p.step, id: String(p.i) })),
+          turn.held,
         );
       } catch (error) {
         const status = error instanceof GraphError ? error.statusCode : 0;
@@ -129,11 +152,13 @@ export async function batchWithRetry(
           };
         }
         break;
+      } finally {
+        turn.release();
       }
       const throttled: typeof pending = [];
       let wait = 0;
       answers.forEach((a, k) => {
-        const p = pending[k]!;
+        const p = sending[k]!;
         if ((a.status === 429 || a.status === 503) && round < MAX_THROTTLE_ROUNDS) {
           throttled.push(p);
           wait = Math.max(wait, retryAfterMs(a.headers) ?? 1000 * 2 ** round);
@@ -143,8 +168,9 @@ export async function batchWithRetry(
       });
       if (throttled.length > 0) {
         await (options.sleep ?? sleep)(Math.min(wait, MAX_RETRY_AFTER_MS));
+        round++;
       }
-      pending = throttled;
+      pending = [...throttled, ...later];
     }
   }
   return results;

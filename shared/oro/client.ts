@@ -4,6 +4,7 @@ import { networkFailure, safeBaseUrl } from '../http/network-failure';
 import { z } from 'zod';
 import { SideError, writeFailure, type WriteFailure } from '../sync/ports';
 import { traceOutbound } from '../telemetry/outbound';
+import { limited, type BudgetHolder } from '../budget/shared-budget';
 
 export interface OroConnection {
   baseUrl: string;
@@ -75,7 +76,12 @@ export class OroClient {
   constructor(
     private readonly conn: OroConnection,
     private readonly tokens: OroTokenCache,
-    private readonly options: { timeoutMs?: number; sleep?: (ms: number) => Promise<void> } = {},
+    private readonly options: {
+      timeoutMs?: number;
+      sleep?: (ms: number) => Promise<void>;
+      /** The Oro instance's shared concurrency budget (docs/budgets.md); none: unbounded. */
+      budget?: BudgetHolder | undefined;
+    } = {},
   ) {}
 
   /** `format`: JSON:API (tasks, calendars) or the older REST API's plain JSON (calendar events). */
@@ -87,7 +93,9 @@ export class OroClient {
   ): Promise<OroResponse> {
     for (let attempt = 0; ; attempt++) {
       const token = await this.tokens.get(this.conn, () => this.fetchToken());
-      const res = await this.send(method, path, token, body, format === 'json' ? JSON_PLAIN : JSON_API);
+      const res = await limited(this.options.budget, () =>
+        this.send(method, path, token, body, format === 'json' ? JSON_PLAIN : JSON_API),
+      );
       if (res.status === 401 && attempt === 0) {
         this.tokens.forget(this.conn);
         continue;

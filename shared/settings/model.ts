@@ -31,6 +31,7 @@ export const storedOverrides = z.strictObject({
       baseUrl: z.string().optional(),
       clientId: z.string().optional(),
       clientSecret: sealedSecret.optional(),
+      maxConcurrentRequests: z.number().int().min(1).optional(),
     })
     .optional(),
   syncIntervalMinutes: z.number().int().optional(),
@@ -61,6 +62,8 @@ export const LEAF_DEFAULTS = {
   'oro.baseUrl': null,
   'oro.clientId': null,
   'oro.clientSecret': null,
+  /** The Oro instance's shared concurrency budget (docs/budgets.md). */
+  'oro.maxConcurrentRequests': 8,
   syncIntervalMinutes: 30,
   'calendar.enabled': false,
   'calendar.direction': 'bidirectional',

@@ -68,6 +68,11 @@ const secret = z
   .max(1024)
   .meta({ description: 'Write-only; stored encrypted.', writeOnly: true });
 const oroClientId = z.string().min(1).max(200);
+/** The Oro instance's concurrency budget (docs/budgets.md): per base URL, the lowest setting applies. */
+export const oroMaxConcurrentRequests = z.number().int().min(1).max(256).meta({
+  description:
+    'Most requests in flight to this Oro instance (its base URL) from the whole deployment; organizations sharing a base URL share the budget, and the lowest setting among them applies.',
+});
 const interval = z.number().int().min(1).max(1440).meta({ description: 'Minutes between scheduled syncs.' });
 
 /** A field absent inherits; `null` clears this level's override. */
@@ -97,6 +102,7 @@ const oroWrite = z.strictObject({
   clientId: opt(oroClientId),
   clientSecret: opt(secret),
   clientSecretSet: secretSetEcho,
+  maxConcurrentRequests: opt(oroMaxConcurrentRequests),
 });
 
 /**
@@ -205,6 +211,7 @@ const oroRead = z.object({
   baseUrl: z.string().nullable().optional(),
   clientId: z.string().nullable().optional(),
   clientSecretSet: z.boolean(),
+  maxConcurrentRequests: z.number().int().optional(),
 });
 
 /** One level as stored: only the fields this level overrides (global: every field, with defaults). */
@@ -245,6 +252,7 @@ export const effectiveSettingsRead = z
       baseUrl: leaf(z.string()),
       clientId: leaf(z.string()),
       clientSecretSet: leaf(z.boolean()),
+      maxConcurrentRequests: leaf(z.number().int()),
     }),
     syncIntervalMinutes: leaf(z.number().int()),
     calendar: entitySyncEffective.extend({

@@ -32,6 +32,8 @@ export interface OroConnectionSettings {
   baseUrl: string;
   clientId: string;
   clientSecret: string;
+  /** Setting oro.maxConcurrentRequests: the instance's shared budget (docs/budgets.md). */
+  maxConcurrentRequests?: number;
 }
 
 /** One user's settings resolved across the three levels, secrets still sealed. */
@@ -236,13 +238,15 @@ export class SettingsService {
 
   /** The Oro API and integration client the sync uses for this user; 409 naming what is missing. */
   async oroConnection(user: string | ResolvedUser): Promise<OroConnectionSettings> {
-    const c = this.credentials(
-      typeof user === 'string' ? await this.resolveUser(user) : user,
-      'oro',
-      ['baseUrl', 'clientId'],
-      'The Oro API connection',
-    );
-    return { baseUrl: c.baseUrl!, clientId: c.clientId!, clientSecret: c.clientSecret };
+    const resolvedUser = typeof user === 'string' ? await this.resolveUser(user) : user;
+    const c = this.credentials(resolvedUser, 'oro', ['baseUrl', 'clientId'], 'The Oro API connection');
+    const max = resolvedUser.resolved['oro.maxConcurrentRequests'].value;
+    return {
+      baseUrl: c.baseUrl!,
+      clientId: c.clientId!,
+      clientSecret: c.clientSecret,
+      ...(typeof max === 'number' ? { maxConcurrentRequests: max } : {}),
+    };
   }
 
   private credentials(

@@ -17,6 +17,8 @@ export const TABLE_NAMES = [
   'synclog',
   'schedule',
   'subscriptions',
+  /** Shared concurrency budgets: Oro base URLs and mailboxes (shared/budget/). */
+  'budgets',
 ] as const;
 export type TableName = (typeof TABLE_NAMES)[number];
 

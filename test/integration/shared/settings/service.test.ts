@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { SecretBox } from '../../../../shared/crypto/secret-box';
 import { parseEtagCondition } from '../../../../shared/http/etag';
+import { scopeSettingsWrite, userSettingsWrite } from '../../../../shared/settings/schema';
 import { secretContext, SettingsService } from '../../../../shared/settings/service';
 import { GLOBAL_ID, SettingsRepository } from '../../../../shared/storage/settings-repository';
 import { createTableStore } from '../../../../shared/storage/tables';
@@ -115,6 +116,26 @@ describe('SettingsService (Azurite)', () => {
       body: { organizationId: 'home', syncIntervalMinutes: 3 },
     });
     expect(await repo.get('user', 'ghost')).toBeUndefined();
+  });
+
+  it("hands the run its organization's Oro budget (oro.maxConcurrentRequests), the default 8 where none is set", async () => {
+    const oro = { baseUrl: 'https://oro.example.com', clientId: 'sync', clientSecret: 'pw' };
+    await service.write(
+      'organization',
+      'budget-low',
+      { oro: { ...oro, maxConcurrentRequests: 3 } },
+      'replace',
+      {},
+    );
+    await service.write('organization', 'budget-default', { oro }, 'replace', {});
+    await service.write('user', 'budget-u1', { organizationId: 'budget-low' }, 'replace', {});
+    await service.write('user', 'budget-u2', { organizationId: 'budget-default' }, 'replace', {});
+    expect(await service.oroConnection('budget-u1')).toMatchObject({ maxConcurrentRequests: 3 });
+    expect(await service.oroConnection('budget-u2')).toMatchObject({ maxConcurrentRequests: 8 });
+    // The API's schema takes 1 to 256 at global and organization level, none at user level.
+    expect(scopeSettingsWrite.safeParse({ oro: { maxConcurrentRequests: 0 } }).success).toBe(false);
+    expect(scopeSettingsWrite.safeParse({ oro: { maxConcurrentRequests: 256 } }).success).toBe(true);
+    expect(userSettingsWrite.safeParse({ oro: { maxConcurrentRequests: 4 } }).success).toBe(false);
   });
 
   it('refuses to delete an organization that still has users', async () => {

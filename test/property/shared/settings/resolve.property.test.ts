@@ -32,6 +32,7 @@ const leafValue: Record<LeafPath, fc.Arbitrary<unknown>> = {
   'oro.baseUrl': fc.webUrl(),
   'oro.clientId': fc.string({ minLength: 1 }),
   'oro.clientSecret': sealed,
+  'oro.maxConcurrentRequests': fc.integer({ min: 1, max: 256 }),
   syncIntervalMinutes: fc.integer({ min: 1, max: 1440 }),
   'calendar.enabled': fc.boolean(),
   'calendar.direction': fc.constantFrom(...DIRECTIONS),
