@@ -116,6 +116,10 @@ export function createServices(config: AppConfig, parts: { clock?: () => Date } 
         calendarWindow: config.calendarWindow,
       }),
       schedule,
+      notifications: {
+        subscriptions: subscriptionRepository,
+        pollSafetyMs: config.notificationPollSafetyMinutes * 60_000,
+      },
       now,
     }),
     syncQueue,

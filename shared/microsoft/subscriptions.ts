@@ -40,6 +40,9 @@ export interface RenewalReport {
  * Each has its own random clientState; only its SHA-256 is stored.
  */
 export class SubscriptionService implements ConnectionListener {
+  /** The Microsoft account each lazily made client's token belongs to: recorded on the subscriptions it creates. */
+  private readonly accounts = new WeakMap<Client, string>();
+
   constructor(
     private readonly deps: {
       repository: SubscriptionRepository;
@@ -239,6 +242,7 @@ export class SubscriptionService implements ConnectionListener {
         expiresAt: new Date(created.expirationDateTime).toISOString(),
         clientStateHash: hashClientState(clientState),
         createdAt: this.now().toISOString(),
+        ...(this.accounts.has(client) ? { account: this.accounts.get(client) } : {}),
       });
       return 'created';
     } catch (error) {
@@ -325,9 +329,11 @@ export class SubscriptionService implements ConnectionListener {
   private lazyClient(userId: string): () => Promise<Client> {
     let client: Promise<Client> | undefined;
     return () => {
-      client ??= this.deps.connections
-        .graphAccessToken(userId)
-        .then((token) => createGraphClient(this.deps.graphBaseUrl, () => Promise.resolve(token)));
+      client ??= this.deps.connections.graphAccess(userId).then(({ token, homeAccountId }) => {
+        const made = createGraphClient(this.deps.graphBaseUrl, () => Promise.resolve(token));
+        this.accounts.set(made, homeAccountId);
+        return made;
+      });
       return client;
     };
   }

@@ -6,6 +6,7 @@ import type { Fields, Link, Side, SyncSettings } from './model';
 import { adoptAccount } from './account-switch';
 import { cursorsFor } from './cursors';
 import { plan, type Write } from './plan';
+import { markAfter, microsoftQuiet, type NotificationWatch } from './quiet';
 import {
   completeFromLinks,
   confirmedCreates,
@@ -43,6 +44,11 @@ export interface RunDeps<F extends Fields> {
    * cursors and links belong to, the run starts that account afresh (see adoptAccount).
    */
   account?: string;
+  /**
+   * What Graph change notifications say about the Microsoft side: a quiet one is not read
+   * when the Oro read finds nothing either (see quiet.ts); its cursor stays where it was.
+   */
+  notifications?: NotificationWatch;
 }
 
 export interface RunReport {
@@ -50,6 +56,8 @@ export interface RunReport {
   result: RunResult;
   error?: string;
   requests: { oro: number; microsoft: number };
+  /** The Microsoft read was left out: its subscription had notified nothing since the last one. */
+  microsoftSkipped?: boolean;
 }
 
 const changedSomething = (r: RunResult): boolean => r.created + r.updated + r.deleted + r.conflicts > 0;
@@ -103,10 +111,29 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
     // other side's item of a create still pending (read by a run that saved no cursor).
     const unconfirmed = (side: Side) =>
       linked(side, (l) => l.unconfirmed === side || (l.pending !== undefined && l.pending.side !== side));
-    const [oroRead, msRead] = await Promise.all([
-      deps.sides.oro.read(startCursors.oro, linked('oro'), unconfirmed('oro')),
-      deps.sides.microsoft.read(startCursors.microsoft, linked('microsoft'), unconfirmed('microsoft')),
-    ]);
+    const readAt = deps.now();
+    const readMicrosoft = () =>
+      deps.sides.microsoft.read(startCursors.microsoft, linked('microsoft'), unconfirmed('microsoft'));
+    const quiet =
+      deps.notifications !== undefined &&
+      microsoftQuiet(lease.state, deps.notifications, startCursors.microsoft, links, readAt);
+    // A quiet Microsoft side is read only when Oro has something to apply (its items are then
+    // compared with Graph's current state); otherwise the run ends on the Oro read alone.
+    const oroFirst = quiet
+      ? await deps.sides.oro.read(startCursors.oro, linked('oro'), unconfirmed('oro'))
+      : undefined;
+    const skipped = oroFirst !== undefined && oroFirst.changes.length === 0;
+    const [oroRead, msRead] = oroFirst
+      ? [
+          oroFirst,
+          skipped
+            ? { changes: [], cursor: startCursors.microsoft ?? '', full: false }
+            : await readMicrosoft(),
+        ]
+      : await Promise.all([
+          deps.sides.oro.read(startCursors.oro, linked('oro'), unconfirmed('oro')),
+          readMicrosoft(),
+        ]);
     await step('after-read');
     for (const [side, read] of [
       ['oro', oroRead],
@@ -278,6 +305,11 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
       direction: deps.settings.direction,
       lastSyncAt: deps.now().toISOString(),
       lastResult: result,
+      microsoftMark: markAfter(lease.state, deps.notifications, {
+        microsoft: !skipped,
+        cursorSaved: retryable === 0,
+        at: readAt,
+      }),
       // Kept until a later run changes something: an idle or echo run does not hide it.
       ...(changedSomething(result) ? { lastChange: { at: deps.now().toISOString(), result } } : {}),
       ...(result.errors === 0
@@ -298,6 +330,7 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
       result,
       requests: requests(),
       ...(result.errors ? { error: `${result.errors} item(s) failed` } : {}),
+      ...(skipped ? { microsoftSkipped: true } : {}),
     };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

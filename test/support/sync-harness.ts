@@ -20,6 +20,7 @@ import type { Fields, Link, Snapshot, SyncSettings } from '../../shared/sync/mod
 import type { SidePort } from '../../shared/sync/ports';
 import type { Heartbeat } from '../../shared/sync/lease';
 import { runSync, SimulatedCrash, type CrashPoint, type RunReport } from '../../shared/sync/runner';
+import type { NotificationWatch } from '../../shared/sync/quiet';
 import type { TaskFields } from '../../shared/sync/tasks/fields';
 import { testConnectionString, uniquePrefix } from './storage';
 
@@ -41,6 +42,8 @@ export interface SyncHarness<F extends Fields = TaskFields> {
       during?: (point: CrashPoint) => void | Promise<void>;
       /** Drives the lease's renewals (tests tick it with the run clock instead of real time). */
       heartbeat?: Heartbeat;
+      /** What Graph change notifications say about the Microsoft side (a scheduled run's trust). */
+      notifications?: NotificationWatch;
     },
   ): Promise<RunReport>;
   links(): Promise<Link<F>[]>;
