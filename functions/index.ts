@@ -16,6 +16,7 @@ import { scheduleTimer } from './schedule-timer';
 import { scheduleShard } from './schedule-shard';
 import { notificationFunctions } from './notifications';
 import { subscriptionRenewalTimer } from './subscription-timer';
+import { oroWebhookFunctions } from './oro-webhooks';
 
 export type FunctionDefinition = HttpFunctionDefinition | QueueFunctionDefinition | TimerFunctionDefinition;
 
@@ -38,6 +39,7 @@ export function buildFunctionTable(getServices: GetServices): FunctionDefinition
     scheduleTimer(getServices),
     scheduleShard(getServices),
     ...notificationFunctions(getServices),
+    ...oroWebhookFunctions(getServices),
     subscriptionRenewalTimer(getServices),
     housekeepingTimer(getServices),
   ];

@@ -4,6 +4,8 @@ import { SecretBox } from '../crypto/secret-box';
 import { ConnectionService } from '../connection/connection-service';
 import { OroTokenCache } from '../oro/client';
 import { NotificationService } from '../microsoft/notifications';
+import { OroWebhookService } from '../oro/webhook-receiver';
+import { OroWebhookRepository } from '../storage/oro-webhook-repository';
 import { SubscriptionService } from '../microsoft/subscriptions';
 import { SettingsService } from '../settings/service';
 import { SubscriptionRepository } from '../storage/subscription-repository';
@@ -37,6 +39,8 @@ export interface Services {
   subscriptions: SubscriptionService;
   /** The webhook use cases: change and lifecycle notifications. */
   notifications: NotificationService;
+  /** Oro's webhooks of tasks and calendar events, per organization (secret, receipt). */
+  oroWebhooks: OroWebhookService;
   /** Service Bus: where sync runs are queued (the connection opens on first use). */
   syncQueue: SyncQueue;
   /** Service Bus: the timer's work items, one per shard and minute. */
@@ -104,6 +108,13 @@ export function createServices(config: AppConfig, parts: { clock?: () => Date } 
     connections,
     subscriptions,
     notifications,
+    oroWebhooks: new OroWebhookService({
+      repository: new OroWebhookRepository(tables),
+      secrets,
+      settings,
+      queue: () => syncQueue,
+      now,
+    }),
     sync: new SyncService({
       settings,
       connections,
