@@ -22,7 +22,7 @@ export interface NotificationWatch {
  * Whether this run may skip reading Microsoft: trusted, the subscription is the one the last
  * read recorded with the same count, that read is younger than the safety interval, and the
  * state needs nothing only a read gives (a Microsoft cursor to continue from, no pending
- * create to retry).
+ * create to retry, no create of ours at Microsoft waiting for a read to confirm it).
  */
 export function microsoftQuiet<F extends Fields>(
   state: SyncState,
@@ -40,7 +40,9 @@ export function microsoftQuiet<F extends Fields>(
     last.notified === watch.mark.notified &&
     now.getTime() - Date.parse(last.readAt) < watch.pollSafetyMs &&
     microsoftCursor !== undefined &&
-    links.every((l) => l.pending === undefined)
+    // A pending create is retried by a full run; our own create at Microsoft is confirmed only
+    // by a Microsoft read (the feed from the saved cursor may never mention it again).
+    links.every((l) => l.pending === undefined && l.unconfirmed !== 'microsoft')
   );
 }
 

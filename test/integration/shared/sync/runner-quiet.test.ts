@@ -146,4 +146,19 @@ describe('runner: a quiet Graph subscription stands in for the Microsoft read', 
     expect(report.microsoftSkipped).toBeUndefined();
     expect(report.requests.microsoft).toBeGreaterThan(0);
   });
+
+  it('a create at Microsoft that no read has confirmed yet makes the next scheduled run read Graph', async () => {
+    // The Oro task settles before the run that copies it, so the run after reads Oro idle.
+    h.oro.createTask(ORO_OWNER, { subject: 'Copied to To Do' });
+    advance(60_000);
+    await h.run(BI, undefined, { notifications: watch(false) });
+    expect((await h.links()).some((l) => l.unconfirmed === 'microsoft')).toBe(true);
+    advance(60_000);
+    // No notification of our own create has arrived (yet, or ever: To Do has no "missed").
+    const next = await h.run(BI, undefined, { notifications: watch(true) });
+    expect(next.microsoftSkipped).toBeUndefined();
+    expect((await h.links()).some((l) => l.unconfirmed === 'microsoft')).toBe(false);
+    const quiet = await h.run(BI, undefined, { notifications: watch(true) });
+    expect(quiet.microsoftSkipped).toBe(true);
+  });
 });
