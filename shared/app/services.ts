@@ -127,10 +127,15 @@ export function createServices(config: AppConfig, parts: { clock?: () => Date } 
         calendarWindow: config.calendarWindow,
       }),
       schedule,
-      notifications: {
-        subscriptions: subscriptionRepository,
-        pollSafetyMs: config.notificationPollSafetyMinutes * 60_000,
-      },
+      // Without a public URL nothing is subscribed: no subscription row to read per run.
+      ...(subscriptions.enabled
+        ? {
+            notifications: {
+              subscriptions: subscriptionRepository,
+              pollSafetyMs: config.notificationPollSafetyMinutes * 60_000,
+            },
+          }
+        : {}),
       now,
     }),
     syncQueue,
