@@ -196,11 +196,18 @@ export class SubscriptionService implements ConnectionListener {
       await this.create(userId, entity, client);
       return 'recreated';
     }
-    try {
-      await this.deps.repository.renewed(sub, expiresAt);
-    } catch (error) {
-      if (!isAppErrorCode(error, 'precondition-failed')) {
-        throw error;
+    // The row also changes with every notification counted (its `notified`): a write that
+    // loses to one is made again on the fresh row, so the new expiry is not lost.
+    let current: VersionedSubscription | undefined = sub;
+    for (let attempt = 1; current && attempt <= 3; attempt++) {
+      try {
+        await this.deps.repository.renewed(current, expiresAt);
+        break;
+      } catch (error) {
+        if (!isAppErrorCode(error, 'precondition-failed')) {
+          throw error;
+        }
+        current = await this.deps.repository.get(sub.value.subscriptionId);
       }
     }
     return 'renewed';

@@ -139,4 +139,16 @@ describe('a scheduled run with a live, quiet subscription', () => {
     await repository.renewed(current, new Date(Date.now() - 1000));
     expect(await quietRun()).toBeGreaterThan(0);
   });
+
+  it('a renewal that loses to a counted notification is written again on the fresh row', async () => {
+    const repository = new SubscriptionRepository(t.stack.services.tables);
+    const current = (await repository.forEntity(USER, 'tasks'))!;
+    // Due for renewal: an hour left.
+    const stale = await repository.renewed(current, new Date(Date.now() + 3600_000));
+    const noticed = (await repository.notice(stale.value.subscriptionId))!;
+    expect(await t.stack.services.subscriptions.renew(stale)).toBe('renewed');
+    const after = (await repository.forEntity(USER, 'tasks'))!.value;
+    expect(Date.parse(after.expiresAt)).toBeGreaterThan(Date.now() + 24 * 3600_000);
+    expect(after.notified).toBe(noticed.value.notified);
+  });
 });
