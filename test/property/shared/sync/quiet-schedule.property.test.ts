@@ -26,7 +26,7 @@ type Op =
   /** The user deletes in To Do the copy a sync just made (a delta from before never mentions it). */
   | { kind: 'delete-new-copy' }
   /** `notifyOurs`: Graph notifies what this run wrote to To Do (false: dropped, or not arrived yet). */
-  | { kind: 'run'; scheduled: boolean; notifyOurs: boolean; crash?: CrashPoint }
+  | { kind: 'run'; scheduled: boolean; notifyOurs: boolean; crash?: CrashPoint | undefined }
   | { kind: 'wait'; seconds: number };
 
 const side = fc.constantFrom('oro' as const, 'ms' as const);
