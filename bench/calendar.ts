@@ -278,6 +278,11 @@ against both simulators and an in-memory Azurite. The engine reads Graph through
 naive baseline lists every event on both sides (100 a page), matches by title and writes one
 request per missing item (series as plain events, no exceptions, no links).
 
-${table(rows)}`,
+${table(rows)}
+
+The idle scheduled run with a quiet subscription reads no Graph at all (docs/push.md); Oro
+still takes 2 requests (the \`updatedAt>\` listing and the window's listing for deletions:
+Oro hides a cancelled occurrence from the window's listing, so it cannot stand in for the
+first).`,
   );
 }
