@@ -1,5 +1,6 @@
 import type { MicrosoftMark, SyncState } from '../storage/sync-state-repository';
 import type { Fields, Link } from './model';
+import type { ReadResult } from './ports';
 
 /**
  * What Graph change notifications tell a run about the Microsoft side. A live subscription
@@ -60,4 +61,25 @@ export function markAfter(
     return state.microsoftMark;
   }
   return watch.mark && { ...watch.mark, readAt: read.at.toISOString() };
+}
+
+/**
+ * Both sides' reads: at once, or, when the Microsoft side is quiet (`quietCursor`: its saved
+ * cursor), Oro first and Microsoft only if Oro has something to apply (its items are then
+ * compared with Graph's current state). A skipped read reports no change and keeps the cursor.
+ */
+export async function readSides<F extends Fields>(
+  readOro: () => Promise<ReadResult<F>>,
+  readMicrosoft: () => Promise<ReadResult<F>>,
+  quietCursor: string | undefined,
+): Promise<{ oro: ReadResult<F>; microsoft: ReadResult<F>; skipped: boolean }> {
+  if (quietCursor === undefined) {
+    const [oro, microsoft] = await Promise.all([readOro(), readMicrosoft()]);
+    return { oro, microsoft, skipped: false };
+  }
+  const oro = await readOro();
+  if (oro.changes.length > 0) {
+    return { oro, microsoft: await readMicrosoft(), skipped: false };
+  }
+  return { oro, microsoft: { changes: [], cursor: quietCursor, full: false }, skipped: true };
 }

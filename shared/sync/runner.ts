@@ -6,7 +6,7 @@ import type { Fields, Link, Side, SyncSettings } from './model';
 import { adoptAccount } from './account-switch';
 import { cursorsFor } from './cursors';
 import { plan, type Write } from './plan';
-import { markAfter, microsoftQuiet, type NotificationWatch } from './quiet';
+import { markAfter, microsoftQuiet, readSides, type NotificationWatch } from './quiet';
 import {
   completeFromLinks,
   confirmedCreates,
@@ -112,28 +112,18 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
     const unconfirmed = (side: Side) =>
       linked(side, (l) => l.unconfirmed === side || (l.pending !== undefined && l.pending.side !== side));
     const readAt = deps.now();
-    const readMicrosoft = () =>
-      deps.sides.microsoft.read(startCursors.microsoft, linked('microsoft'), unconfirmed('microsoft'));
     const quiet =
       deps.notifications !== undefined &&
       microsoftQuiet(lease.state, deps.notifications, startCursors.microsoft, links, readAt);
-    // A quiet Microsoft side is read only when Oro has something to apply (its items are then
-    // compared with Graph's current state); otherwise the run ends on the Oro read alone.
-    const oroFirst = quiet
-      ? await deps.sides.oro.read(startCursors.oro, linked('oro'), unconfirmed('oro'))
-      : undefined;
-    const skipped = oroFirst !== undefined && oroFirst.changes.length === 0;
-    const [oroRead, msRead] = oroFirst
-      ? [
-          oroFirst,
-          skipped
-            ? { changes: [], cursor: startCursors.microsoft ?? '', full: false }
-            : await readMicrosoft(),
-        ]
-      : await Promise.all([
-          deps.sides.oro.read(startCursors.oro, linked('oro'), unconfirmed('oro')),
-          readMicrosoft(),
-        ]);
+    const {
+      oro: oroRead,
+      microsoft: msRead,
+      skipped,
+    } = await readSides(
+      () => deps.sides.oro.read(startCursors.oro, linked('oro'), unconfirmed('oro')),
+      () => deps.sides.microsoft.read(startCursors.microsoft, linked('microsoft'), unconfirmed('microsoft')),
+      quiet ? startCursors.microsoft : undefined,
+    );
     await step('after-read');
     for (const [side, read] of [
       ['oro', oroRead],
