@@ -1,4 +1,4 @@
-import { measure, table, type Row } from './measure';
+import { measure, quietSubscription, table, type Row } from './measure';
 import { writeSection } from './sections';
 import { startAzurite } from '../dev/azurite';
 import { SETTLE_MS } from '../shared/oro/tasks-side';
@@ -106,9 +106,14 @@ function change(h: SyncHarness<EventFields>, where: 'oro' | 'ms', count: number)
   }
 }
 
-async function engine(label: string, h: SyncHarness<EventFields>, rows: Row[]) {
+async function engine(
+  label: string,
+  h: SyncHarness<EventFields>,
+  rows: Row[],
+  options: Parameters<SyncHarness<EventFields>['run']>[2] = quietSubscription(false),
+) {
   const r = await measure(h, async () => {
-    const report = await h.run(BI);
+    const report = await h.run(BI, undefined, options);
     if (report.status !== 'ok') {
       throw new Error(`${label}: ${report.status} ${report.error ?? ''}`);
     }
@@ -239,6 +244,12 @@ async function calendarRows(): Promise<Row[]> {
     await engine(`next run: reads its own writes back once`, h, rows);
     await settle();
     await engine(`idle incremental sync (${N} linked)`, h, rows);
+    await engine(
+      `idle scheduled run, Graph subscription quiet (${N} linked)`,
+      h,
+      rows,
+      quietSubscription(true),
+    );
     change(h, where, CHANGES);
     await engine(`${CHANGES} changes (${N} linked)`, h, rows);
     await h.close();
@@ -267,6 +278,11 @@ against both simulators and an in-memory Azurite. The engine reads Graph through
 naive baseline lists every event on both sides (100 a page), matches by title and writes one
 request per missing item (series as plain events, no exceptions, no links).
 
-${table(rows)}`,
+${table(rows)}
+
+The idle scheduled run with a quiet subscription reads no Graph at all (docs/push.md); Oro
+still takes 2 requests (the \`updatedAt>\` listing and the window's listing for deletions:
+Oro hides a cancelled occurrence from the window's listing, so it cannot stand in for the
+first).`,
   );
 }

@@ -1,5 +1,6 @@
 import type { MicrosoftSimulator } from '../dev/microsoft/simulator';
 import type { OroSimulator } from '../dev/oro/simulator';
+import type { NotificationWatch } from '../shared/sync/quiet';
 
 /** One measured scenario of a sync benchmark. */
 export interface Row {
@@ -47,3 +48,16 @@ export const table = (rows: readonly Row[]): string =>
         `| ${r.scenario} | ${r.engine} | ${r.seconds} | ${r.graph} | ${r.oro} | ${r.tableOps} | ${r.peakRssMb} |`,
     ),
   ].join('\n');
+
+/**
+ * A live Graph subscription that has notified nothing since the run before: what the queue
+ * function hands the run (shared/sync/quiet.ts). `scheduled`: a scheduled run, which trusts it;
+ * the runs before it (trust false) read Graph and record the subscription's count.
+ */
+export const quietSubscription = (scheduled: boolean): { notifications: NotificationWatch } => ({
+  notifications: {
+    mark: { subscriptionId: 'bench-subscription', notified: 0 },
+    trust: scheduled,
+    pollSafetyMs: 6 * 3600_000,
+  },
+});

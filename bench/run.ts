@@ -8,7 +8,7 @@ import { runCalendarWindowBench } from './calendar-window';
 import { runFanOutBench } from './fanout';
 import { runColdStartBench } from './cold-start';
 import { runBackpressureBench } from './backpressure';
-import { measure, table, type Row } from './measure';
+import { measure, quietSubscription, table, type Row } from './measure';
 import { writeSection } from './sections';
 
 /**
@@ -20,9 +20,14 @@ const N = Number(process.env.BENCH_TASKS ?? 10_000);
 const CHANGES = 100;
 const BI: SyncSettings = { direction: 'bidirectional', conflictResolution: 'oro-wins' };
 
-async function engineScenario(label: string, h: SyncHarness, rows: Row[]) {
+async function engineScenario(
+  label: string,
+  h: SyncHarness,
+  rows: Row[],
+  options: Parameters<SyncHarness['run']>[2] = quietSubscription(false),
+) {
   const r = await measure(h, async () => {
-    const report = await h.run(BI);
+    const report = await h.run(BI, undefined, options);
     if (report.status !== 'ok') {
       throw new Error(`${label}: ${report.status} ${report.error ?? ''}`);
     }
@@ -112,6 +117,12 @@ async function runTaskBench() {
       await engineScenario(`next run: reads its own ${N} writes back once`, h, rows);
       await settle();
       await engineScenario(`idle incremental sync (${N} linked)`, h, rows);
+      await engineScenario(
+        `idle scheduled run, Graph subscription quiet (${N} linked)`,
+        h,
+        rows,
+        quietSubscription(true),
+      );
       changeOro(h, CHANGES);
       await engineScenario(`${CHANGES} changes (${N} linked)`, h, rows);
       await h.close();
@@ -145,6 +156,11 @@ does); the engine re-reads a 5-second window before its watermark. The naive bas
 title and writes one request per item; it keeps no links.
 
 ${table(rows)}
+
+The idle scheduled run with a quiet subscription is the same idle run as queued by the timer
+while the user's Graph subscription is live and has notified nothing since the last Microsoft
+read: Graph is not read at all (docs/push.md). Oro token requests are cached per instance, so
+a warm run's Oro request is the one listing of ids and update times.
 
 Targets of the issue: idle sync ≤ 1 Graph + ≤ 2 Oro requests; writes batched 20 per Graph
 request; table writes batched per partition (100 per transaction). Oro's JSON:API has no

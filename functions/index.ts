@@ -18,6 +18,7 @@ import { scheduleShard } from './schedule-shard';
 import { notificationFunctions } from './notifications';
 import { subscriptionRenewalTimer } from './subscription-timer';
 import { traced } from './telemetry';
+import { oroWebhookFunctions } from './oro-webhooks';
 
 export type FunctionDefinition = HttpFunctionDefinition | QueueFunctionDefinition | TimerFunctionDefinition;
 
@@ -41,6 +42,7 @@ export function buildFunctionTable(getServices: GetServices): FunctionDefinition
     scheduleTimer(getServices),
     scheduleShard(getServices),
     ...notificationFunctions(getServices),
+    ...oroWebhookFunctions(getServices),
     subscriptionRenewalTimer(getServices),
     housekeepingTimer(getServices),
   ];

@@ -84,14 +84,16 @@ async function runOnce(
   context: InvocationContext,
   services: Services,
 ): Promise<EntityRun> {
-  const run = await services.sync.run(
-    message.userId,
-    message.entity,
-    message.confirmMassDelete ? { confirmMassDelete: true } : {},
-  );
+  const run = await services.sync.run(message.userId, message.entity, {
+    reason: message.reason,
+    ...(message.confirmMassDelete ? { confirmMassDelete: true } : {}),
+  });
   context.log(
     `${name} ${message.userId} (${message.reason}): ${run.status}` +
       ('result' in run ? ` ${JSON.stringify(run.result)}` : '') +
+      ('microsoftSkipped' in run && run.microsoftSkipped
+        ? '; Microsoft not read: its change notifications reported nothing since the last read'
+        : '') +
       (run.error ? `: ${run.error}` : ''),
   );
   return run;

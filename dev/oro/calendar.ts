@@ -99,6 +99,8 @@ export interface OroCalendarOptions {
   calendarsJsonApi?: boolean;
   /** Tasks of a user (the task provider lists the calling user's). */
   tasksOf?: (userId: string) => CalendarTask[];
+  /** A row was created or updated, by the API or a test (Oro's webhooks, dev/oro/webhooks.ts). */
+  onChange?: (event: 'created' | 'updated', row: OroCalendarEventRecord, ownerId: string) => void;
 }
 
 export function createOroCalendar(clock: () => number, options: OroCalendarOptions = {}) {
@@ -154,6 +156,7 @@ export function createOroCalendar(clock: () => number, options: OroCalendarOptio
       updatedAt: stamp,
     };
     rows.set(row.id, row);
+    options.onChange?.('created', row, owners.get(calendar) ?? '');
     return row;
   }
 
@@ -181,6 +184,7 @@ export function createOroCalendar(clock: () => number, options: OroCalendarOptio
     }
     next.updatedAt = oroDate(clock());
     rows.set(id, next);
+    options.onChange?.('updated', next, owners.get(next.calendar) ?? '');
     const pattern = JSON.stringify(next.recurrence) !== JSON.stringify(row.recurrence);
     const shape =
       pattern ||

@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readBody } from '../microsoft/respond';
 import { closeNow, listen } from '../ports';
-import { createOroCalendar, type OroCalendarSimulator } from './calendar';
+import { createOroCalendar, type OroCalendarEventRecord, type OroCalendarSimulator } from './calendar';
+import { createOroWebhooks, type OroWebhooks } from './webhooks';
 
 /**
  * A local stand-in for Oro's APIs as the sync uses them: OAuth2 client credentials at
@@ -31,6 +32,8 @@ export interface OroSimulator {
   registerClient(clientId: string, clientSecret: string): void;
   /** Calendar events (dev/oro/calendar.ts). */
   calendar: OroCalendarSimulator;
+  /** Outgoing webhooks of task and calendar event changes (dev/oro/webhooks.ts). */
+  webhooks: OroWebhooks;
   tasks(ownerId?: string): OroTaskRecord[];
   createTask(ownerId: string, fields: Partial<Omit<OroTaskRecord, 'id' | 'ownerId'>>): OroTaskRecord;
   editTask(id: string, fields: Partial<Omit<OroTaskRecord, 'id' | 'ownerId'>>): OroTaskRecord;
@@ -106,11 +109,14 @@ export async function startOroSimulator(
   let nextId = 1;
   let base = '';
   let taskWorkflow = false;
+  const webhooks = createOroWebhooks(clock);
   // The calendar listing mixes in the calling user's tasks, as Oro's task provider does.
   const calendar = createOroCalendar(clock, {
     ...(options.integrationUserId ? { integrationUserId: options.integrationUserId } : {}),
     ...(options.calendarsJsonApi ? { calendarsJsonApi: true } : {}),
     tasksOf: (owner) => [...tasks.values()].filter((t) => t.ownerId === owner),
+    onChange: (event, row, owner) =>
+      webhooks.emit(`calendarevent.${event}`, () => calendarEventData(row, owner)),
   });
 
   const touch = () => nowSeconds(clock);
@@ -129,6 +135,7 @@ export async function startOroSimulator(
       updatedAt: stamp,
     };
     tasks.set(task.id, task);
+    webhooks.emit('task.created', () => ({ data: resource(task) }));
     return task;
   }
 
@@ -139,6 +146,7 @@ export async function startOroSimulator(
     }
     const next = { ...task, ...fields, id, ownerId: task.ownerId, updatedAt: touch() };
     tasks.set(id, next);
+    webhooks.emit('task.updated', () => ({ data: resource(next) }));
     return next;
   }
 
@@ -491,6 +499,7 @@ export async function startOroSimulator(
 
   return {
     url: base,
+    webhooks,
     registerClient: (id, secret) => clients.set(id, secret),
     calendar: calendar.api,
     tasks: (ownerId) =>
@@ -516,5 +525,36 @@ export async function startOroSimulator(
       }
     },
     close: () => closeNow(server),
+  };
+}
+
+/**
+ * A calendar event as a webhook's eventData: the JSON:API `calendarevents` resource with its
+ * calendar, and the calendar with its owner in `included` (the entity config
+ * `webhook_relations_includes: calendar`, which a calendar event needs to name its user).
+ */
+function calendarEventData(row: OroCalendarEventRecord, ownerId: string) {
+  return {
+    data: {
+      type: 'calendarevents',
+      id: String(row.id),
+      attributes: {
+        title: row.title,
+        description: row.description,
+        start: row.start,
+        end: row.end,
+        allDay: row.allDay,
+        createdAt: row.createdAt,
+        updatedAt: row.updatedAt,
+      },
+      relationships: { calendar: { data: { type: 'calendars', id: String(row.calendar) } } },
+    },
+    included: [
+      {
+        type: 'calendars',
+        id: String(row.calendar),
+        relationships: { owner: { data: { type: 'users', id: ownerId } } },
+      },
+    ],
   };
 }

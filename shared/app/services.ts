@@ -5,6 +5,8 @@ import { ConnectionService } from '../connection/connection-service';
 import { MicrosoftFolders } from '../connection/folders';
 import { OroTokenCache } from '../oro/client';
 import { NotificationService } from '../microsoft/notifications';
+import { OroWebhookService } from '../oro/webhook-receiver';
+import { OroWebhookRepository } from '../storage/oro-webhook-repository';
 import { SubscriptionService } from '../microsoft/subscriptions';
 import { SettingsService } from '../settings/service';
 import { SubscriptionRepository } from '../storage/subscription-repository';
@@ -42,6 +44,8 @@ export interface Services {
   subscriptions: SubscriptionService;
   /** The webhook use cases: change and lifecycle notifications. */
   notifications: NotificationService;
+  /** Oro's webhooks of tasks and calendar events, per organization (secret, receipt). */
+  oroWebhooks: OroWebhookService;
   /** Service Bus: where sync runs are queued (the connection opens on first use). */
   syncQueue: SyncQueue;
   /** Service Bus: the timer's work items, one per shard and minute. */
@@ -110,6 +114,13 @@ export function createServices(config: AppConfig, parts: { clock?: () => Date } 
     folders: new MicrosoftFolders({ settings, connections, graphBaseUrl: config.microsoft.graphBaseUrl }),
     subscriptions,
     notifications,
+    oroWebhooks: new OroWebhookService({
+      repository: new OroWebhookRepository(tables),
+      secrets,
+      settings,
+      queue: () => syncQueue,
+      now,
+    }),
     sync: new SyncService({
       settings,
       connections,
@@ -123,6 +134,15 @@ export function createServices(config: AppConfig, parts: { clock?: () => Date } 
         budgets: new SharedBudgets(new BudgetRepository(tables)),
       }),
       schedule,
+      // Without a public URL nothing is subscribed: no subscription row to read per run.
+      ...(subscriptions.enabled
+        ? {
+            notifications: {
+              subscriptions: subscriptionRepository,
+              pollSafetyMs: config.notificationPollSafetyMinutes * 60_000,
+            },
+          }
+        : {}),
       now,
     }),
     syncQueue,

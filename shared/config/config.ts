@@ -82,6 +82,7 @@ const envSchema = z.object({
   CALENDAR_WINDOW_FUTURE_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
   SCHEDULE_SHARDS: z.coerce.number().int().min(1).max(1000).default(32),
   SCHEDULE_PARTITION_OPS_PER_SECOND: z.coerce.number().int().min(50).max(2000).default(800),
+  NOTIFICATION_POLL_SAFETY_MINUTES: z.coerce.number().int().min(0).max(10_080).default(360),
 });
 
 /**
@@ -121,6 +122,11 @@ export interface AppConfig {
    * second a shard worker makes on its partition (docs/scheduling.md).
    */
   schedule: { shards: number; partitionOpsPerSecond: number };
+  /**
+   * A scheduled run whose Graph subscription is live and has notified nothing since the last
+   * Microsoft read skips that read, until the last read is this old (0: never skips).
+   */
+  notificationPollSafetyMinutes: number;
 }
 
 export class ConfigError extends Error {
@@ -172,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     serviceBus: serviceBus as ServiceBusConfig,
     calendarWindow: { pastDays: e.CALENDAR_WINDOW_PAST_DAYS, futureDays: e.CALENDAR_WINDOW_FUTURE_DAYS },
     schedule: { shards: e.SCHEDULE_SHARDS, partitionOpsPerSecond: e.SCHEDULE_PARTITION_OPS_PER_SECOND },
+    notificationPollSafetyMinutes: e.NOTIFICATION_POLL_SAFETY_MINUTES,
   };
 }
 

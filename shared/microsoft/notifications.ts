@@ -103,6 +103,8 @@ export class NotificationService {
     for (const { sub } of await this.authentic(items, report, false)) {
       const messageId = `notification:${sub.value.subscriptionId}:${bucket}`;
       if (!messages.has(messageId)) {
+        // Counted before the run is queued: a scheduled run then reads Graph (quiet.ts).
+        await this.notice(sub.value.subscriptionId);
         messages.set(messageId, {
           messageId,
           body: this.message(sub, now),
@@ -124,8 +126,14 @@ export class NotificationService {
     const removed: VersionedSubscription[] = [];
     for (const { item, sub } of await this.authentic(parsed.items, report, true)) {
       try {
+        // Every lifecycle event ends the subscription's word that Graph is quiet; until a
+        // renewal succeeds, reauthorizationRequired keeps it from vouching at all.
+        const noticed = await this.notice(
+          sub.value.subscriptionId,
+          item.lifecycleEvent === 'reauthorizationRequired' ? { reauthorize: now } : {},
+        );
         if (item.lifecycleEvent === 'reauthorizationRequired') {
-          const outcome = await this.deps.subscriptions.renew(sub);
+          const outcome = await this.deps.subscriptions.renew(noticed ?? sub);
           if (outcome === 'recreated') {
             report.recreated++;
           } else if (outcome === 'renewed') {
@@ -206,6 +214,24 @@ export class NotificationService {
       }
     }
     return out;
+  }
+
+  private async notice(
+    subscriptionId: string,
+    options: { reauthorize?: Date } = {},
+  ): Promise<VersionedSubscription | undefined> {
+    try {
+      return await this.deps.repository.notice(subscriptionId, options);
+    } catch (error) {
+      // A 5xx makes Graph deliver again; nothing was queued yet.
+      throw new AppError(
+        'dependency-unavailable',
+        'The subscription could not be updated; try again later.',
+        {
+          cause: error,
+        },
+      );
+    }
   }
 
   private message(sub: VersionedSubscription, now: Date): OutgoingSync['body'] {

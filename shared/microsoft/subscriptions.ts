@@ -41,6 +41,9 @@ export interface RenewalReport {
  * Each has its own random clientState; only its SHA-256 is stored.
  */
 export class SubscriptionService implements ConnectionListener {
+  /** The Microsoft account each lazily made client's token belongs to: recorded on the subscriptions it creates. */
+  private readonly accounts = new WeakMap<Client, string>();
+
   constructor(
     private readonly deps: {
       repository: SubscriptionRepository;
@@ -200,11 +203,18 @@ export class SubscriptionService implements ConnectionListener {
       await this.create(userId, entity, client, chosenList(resolved, entity));
       return 'recreated';
     }
-    try {
-      await this.deps.repository.renewed(sub, expiresAt);
-    } catch (error) {
-      if (!isAppErrorCode(error, 'precondition-failed')) {
-        throw error;
+    // The row also changes with every notification counted (its `notified`): a write that
+    // loses to one is made again on the fresh row, so the new expiry is not lost.
+    let current: VersionedSubscription | undefined = sub;
+    for (let attempt = 1; current && attempt <= 3; attempt++) {
+      try {
+        await this.deps.repository.renewed(current, expiresAt);
+        break;
+      } catch (error) {
+        if (!isAppErrorCode(error, 'precondition-failed')) {
+          throw error;
+        }
+        current = await this.deps.repository.get(sub.value.subscriptionId);
       }
     }
     return 'renewed';
@@ -258,6 +268,7 @@ export class SubscriptionService implements ConnectionListener {
         expiresAt: new Date(created.expirationDateTime).toISOString(),
         clientStateHash: hashClientState(clientState),
         createdAt: this.now().toISOString(),
+        ...(this.accounts.has(client) ? { account: this.accounts.get(client) } : {}),
       });
       return 'created';
     } catch (error) {
@@ -344,9 +355,11 @@ export class SubscriptionService implements ConnectionListener {
   private lazyClient(userId: string): () => Promise<Client> {
     let client: Promise<Client> | undefined;
     return () => {
-      client ??= this.deps.connections
-        .graphAccessToken(userId)
-        .then((token) => createGraphClient(this.deps.graphBaseUrl, () => Promise.resolve(token)));
+      client ??= this.deps.connections.graphAccess(userId).then(({ token, homeAccountId }) => {
+        const made = createGraphClient(this.deps.graphBaseUrl, () => Promise.resolve(token));
+        this.accounts.set(made, homeAccountId);
+        return made;
+      });
       return client;
     };
   }

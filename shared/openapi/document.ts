@@ -35,6 +35,8 @@ const HEADER_DESCRIPTIONS: Record<string, string> = {
   'If-None-Match': '`*`: only create, never overwrite (412 if it exists).',
   Location: 'The created resource.',
   Allow: 'Methods the route accepts.',
+  'Webhook-Signature':
+    "Oro's signature: hex HMAC-SHA256 of the raw body under the organization's webhook secret.",
 };
 
 function schemaRef(schema: z.ZodType, io: 'input' | 'output'): unknown {

@@ -47,8 +47,14 @@ const taskList = z.object({
   data: z.array(taskResource),
   links: z.object({ next: z.string().optional() }).loose().optional(),
 });
-const idList = z.object({
-  data: z.array(z.object({ id: z.string() })),
+/** Every task's id and update time (`fields[tasks]=updatedAt`); a resource without it is read in full. */
+const stampList = z.object({
+  data: z.array(
+    z.object({
+      id: z.string(),
+      attributes: z.object({ updatedAt: z.string().nullable().optional() }).loose().optional(),
+    }),
+  ),
   links: z.object({ next: z.string().optional() }).loose().optional(),
 });
 const single = z.object({ data: taskResource });
@@ -98,37 +104,49 @@ export class OroTasksSide implements SidePort<TaskFields> {
     return this.client.requests;
   }
 
+  /**
+   * With a watermark, one listing of every task's id and update time comes first: it says
+   * which linked tasks still exist and whether any task is newer than the watermark, so an
+   * idle run costs that one request. Only when something is newer (or Oro did not say when a
+   * task changed) are the changed tasks listed in full, from the watermark.
+   */
   async read(cursor: string | undefined, linkedIds: ReadonlySet<string>): Promise<ReadResult<TaskFields>> {
     const { watermark } = cursorSchema.parse(cursor ? JSON.parse(cursor) : {});
-    const query = new URLSearchParams({
-      'filter[owner]': this.ownerId,
-      sort: 'updatedAt',
-      'page[size]': String(PAGE_SIZE),
-    });
-    if (watermark) {
-      query.set('filter[updatedAt][gt]', watermark);
-    }
+    const stamps = watermark ? await this.stamps() : undefined;
+    const since = watermark ? Date.parse(watermark) : 0;
+    const newer =
+      !stamps || [...stamps.updated.values()].some((at) => at === undefined || !(Date.parse(at) <= since));
     const changes: Change<TaskFields>[] = [];
-    let latest = watermark ? Date.parse(watermark) : 0;
-    let serverTime: number | undefined;
+    let latest = since;
+    let serverTime = stamps?.serverTime;
     const seen = new Set<string>();
-    for (let path: string | undefined = `/api/tasks?${query.toString()}`; path;) {
-      const res = await this.get(path);
-      serverTime ??= res.serverTime;
-      const page = taskList.parse(res.body);
-      for (const r of page.data) {
-        const s = snapshot(r);
-        changes.push({ type: 'upsert', item: s });
-        seen.add(s.id);
-        latest = Math.max(latest, Date.parse(s.modifiedAt) || 0);
+    if (newer) {
+      const query = new URLSearchParams({
+        'filter[owner]': this.ownerId,
+        sort: 'updatedAt',
+        'page[size]': String(PAGE_SIZE),
+      });
+      if (watermark) {
+        query.set('filter[updatedAt][gt]', watermark);
       }
-      path = page.links?.next;
+      for (let path: string | undefined = `/api/tasks?${query.toString()}`; path;) {
+        const res = await this.get(path);
+        serverTime ??= res.serverTime;
+        const page = taskList.parse(res.body);
+        for (const r of page.data) {
+          const s = snapshot(r);
+          changes.push({ type: 'upsert', item: s });
+          seen.add(s.id);
+          latest = Math.max(latest, Date.parse(s.modifiedAt) || 0);
+        }
+        path = page.links?.next;
+      }
     }
     // Seconds older than the settle time are final; a more recent one may still gain updates.
     const settled = Math.floor(((serverTime ?? Date.now()) - SETTLE_MS) / 1000) * 1000 - 1000;
     const next = latest > 0 ? new Date(Math.min(latest, settled)).toISOString() : undefined;
-    // A full read saw every task; otherwise ask which linked ones still exist.
-    const existing = watermark ? await this.existingIds(linkedIds) : seen;
+    // A full read saw every task; otherwise the stamp listing says which linked ones still exist.
+    const existing = stamps ? new Set(stamps.updated.keys()) : seen;
     for (const id of linkedIds) {
       if (!existing.has(id)) {
         changes.push({ type: 'delete', id });
@@ -137,25 +155,25 @@ export class OroTasksSide implements SidePort<TaskFields> {
     return { changes, cursor: JSON.stringify(next ? { watermark: next } : {}), full: !watermark };
   }
 
-  /** All of the owner's task ids in one request (page[size]=-1); none when nothing is linked. */
-  private async existingIds(linkedIds: ReadonlySet<string>): Promise<Set<string>> {
-    const ids = new Set<string>();
-    if (linkedIds.size === 0) {
-      return ids;
-    }
+  /** All of the owner's task ids with their update times, in one request (page[size]=-1). */
+  private async stamps(): Promise<{ updated: Map<string, string | undefined>; serverTime?: number }> {
+    const updated = new Map<string, string | undefined>();
+    let serverTime: number | undefined;
     const query = new URLSearchParams({
       'filter[owner]': this.ownerId,
-      'fields[tasks]': 'id',
+      'fields[tasks]': 'updatedAt',
       'page[size]': '-1',
     });
     for (let path: string | undefined = `/api/tasks?${query.toString()}`; path;) {
-      const page = idList.parse((await this.get(path)).body);
+      const res = await this.get(path);
+      serverTime ??= res.serverTime;
+      const page = stampList.parse(res.body);
       for (const r of page.data) {
-        ids.add(r.id);
+        updated.set(r.id, r.attributes?.updatedAt ?? undefined);
       }
       path = page.links?.next;
     }
-    return ids;
+    return serverTime === undefined ? { updated } : { updated, serverTime };
   }
 
   /** One request per write (JSON:API has no batch), a few at a time; results keep the order of `writes`. */

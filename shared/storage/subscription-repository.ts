@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { odata } from '@azure/data-tables';
 import { z } from 'zod';
-import { AppError } from '../errors/app-error';
+import { AppError, isAppErrorCode } from '../errors/app-error';
 import { SYNC_ENTITIES, type SyncEntity } from './sync-state-repository';
 import { isRestStatus, mapStorageError, readRow, writeRow, type TableStore } from './tables';
 
@@ -18,8 +18,19 @@ export const storedSubscription = z.object({
   /** SHA-256 (hex) of the clientState; the clear value exists only at Graph and in its notifications. */
   clientStateHash: z.string().regex(/^[0-9a-f]{64}$/),
   createdAt: z.string(),
+  /** The Microsoft account (MSAL home account id) whose token created it; absent in older rows. */
+  account: z.string().optional(),
+  /**
+   * Authentic notifications and lifecycle events received, counted up (at the ETag read) before
+   * the run they queue: a run records the count it saw before reading Graph, so an equal count
+   * later means nothing was notified since (docs/scheduling.md, "Quiet subscriptions").
+   */
+  notified: z.number().int().nonnegative().default(0),
+  /** Set by `reauthorizationRequired` (Graph may hold notifications back) until a renewal succeeds. */
+  reauthorizeSince: z.string().optional(),
 });
 export type StoredSubscription = z.infer<typeof storedSubscription>;
+export type NewSubscription = z.input<typeof storedSubscription>;
 
 export interface VersionedSubscription {
   value: StoredSubscription;
@@ -27,6 +38,8 @@ export interface VersionedSubscription {
 }
 
 const SUBSCRIPTION_ROW = 'subscription';
+/** Concurrent notices of one subscription retry this often before the webhook answers 503. */
+const NOTICE_ATTEMPTS = 5;
 const userPartition = (userId: string) => `user:${userId}`;
 
 type SubscriptionEntity = StoredSubscription & { partitionKey: string; rowKey: string };
@@ -83,7 +96,7 @@ export class SubscriptionRepository {
    * has one for that entity (a concurrent ensure won), the new row is taken back and
    * `conflict` is thrown, so the caller deletes its Graph subscription.
    */
-  async add(subscription: StoredSubscription): Promise<VersionedSubscription> {
+  async add(subscription: NewSubscription): Promise<VersionedSubscription> {
     const value = storedSubscription.parse(subscription);
     const etag = await writeRow<SubscriptionEntity>(
       this.tables,
@@ -111,17 +124,65 @@ export class SubscriptionRepository {
     return { value, etag };
   }
 
+  /** The user's subscription of one entity: the index entry, then the row (two point reads). */
+  async forEntity(userId: string, entity: SyncEntity): Promise<VersionedSubscription | undefined> {
+    const index = await readRow<IndexEntity>(this.tables, 'subscriptions', userPartition(userId), entity);
+    const sub = index && (await this.get(index.subscriptionId));
+    return sub && sub.value.userId === userId && sub.value.entity === entity ? sub : undefined;
+  }
+
+  /**
+   * Counts a notification or lifecycle event of the subscription (`reauthorize`: Graph asked
+   * for a renewal, so it vouches for nothing until one succeeds). Read and written at its ETag,
+   * again while another write wins; undefined when the subscription is gone.
+   */
+  async notice(
+    subscriptionId: string,
+    options: { reauthorize?: Date } = {},
+  ): Promise<VersionedSubscription | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.get(subscriptionId);
+      if (!current) {
+        return undefined;
+      }
+      const value: StoredSubscription = {
+        ...current.value,
+        notified: current.value.notified + 1,
+        ...(options.reauthorize ? { reauthorizeSince: options.reauthorize.toISOString() } : {}),
+      };
+      try {
+        return { value, etag: await this.write(value, current.etag) };
+      } catch (error) {
+        if (!isAppErrorCode(error, 'precondition-failed') || attempt >= NOTICE_ATTEMPTS) {
+          throw error;
+        }
+      }
+    }
+  }
+
   /** A new expiry, at the ETag read (precondition-failed when it changed or vanished meanwhile). */
   async renewed(current: VersionedSubscription, expiresAt: Date): Promise<VersionedSubscription> {
-    const value = { ...current.value, expiresAt: expiresAt.toISOString() };
-    const etag = await writeRow<SubscriptionEntity>(
+    // A renewal that succeeded answers Graph's reauthorizationRequired.
+    const { reauthorizeSince: _answered, ...rest } = current.value;
+    const value: StoredSubscription = { ...rest, expiresAt: expiresAt.toISOString() };
+    return { value, etag: await this.write(value, current.etag) };
+  }
+
+  private async write(value: StoredSubscription, etag: string): Promise<string> {
+    return writeRow<SubscriptionEntity>(
       this.tables,
       'subscriptions',
-      { partitionKey: value.subscriptionId, rowKey: SUBSCRIPTION_ROW, ...value },
-      current.etag,
+      {
+        partitionKey: value.subscriptionId,
+        rowKey: SUBSCRIPTION_ROW,
+        // An absent optional field is no column (the table client refuses undefined).
+        ...(Object.fromEntries(
+          Object.entries(value).filter(([, v]) => v !== undefined),
+        ) as StoredSubscription),
+      },
+      etag,
       `subscription "${value.subscriptionId}"`,
     );
-    return { value, etag };
   }
 
   /**
@@ -181,5 +242,8 @@ function toStored(row: SubscriptionEntity): StoredSubscription {
     expiresAt: row.expiresAt,
     clientStateHash: row.clientStateHash,
     createdAt: row.createdAt,
+    account: row.account,
+    notified: row.notified,
+    reauthorizeSince: row.reauthorizeSince,
   });
 }

@@ -42,10 +42,19 @@ export const syncState = z.object({
    * what just happened.
    */
   lastChange: z.object({ at: z.string(), result: runResult }).optional(),
+  /**
+   * What the last Microsoft read covered: the Graph subscription and its notification count,
+   * read before that read, and when it ran. A scheduled run whose subscription still shows that
+   * count (and is live) has nothing new at Graph to read (docs/scheduling.md, "Quiet subscriptions").
+   */
+  microsoftMark: z
+    .object({ subscriptionId: z.string(), notified: z.number().int(), readAt: z.string() })
+    .optional(),
   /** A failed run waits for its retry: when it runs, which retry it is, and why. */
   retry: z.object({ at: z.string(), attempt: z.number().int(), reason: z.string() }).optional(),
 });
 export type RetryNote = NonNullable<SyncState['retry']>;
+export type MicrosoftMark = NonNullable<SyncState['microsoftMark']>;
 export type SyncState = z.infer<typeof syncState>;
 
 /** `status` is the state's, as a column too: the fleet view filters on it (fleet-status-repository.ts). */

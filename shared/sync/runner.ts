@@ -7,6 +7,7 @@ import { adoptAccount } from './account-switch';
 import { adoptFolder } from './folder-switch';
 import { cursorsFor } from './cursors';
 import { plan, type Write } from './plan';
+import { markAfter, microsoftQuiet, readSides, type NotificationWatch } from './quiet';
 import {
   completeFromLinks,
   confirmedCreates,
@@ -49,6 +50,11 @@ export interface RunDeps<F extends Fields> {
    * choice changed): a run built from an older read does not switch (folder-switch.ts).
    */
   folderChoice?: () => Promise<string | undefined>;
+  /**
+   * What Graph change notifications say about the Microsoft side: a quiet one is not read
+   * when the Oro read finds nothing either (see quiet.ts); its cursor stays where it was.
+   */
+  notifications?: NotificationWatch;
 }
 
 export interface RunReport {
@@ -56,6 +62,8 @@ export interface RunReport {
   result: RunResult;
   error?: string;
   requests: { oro: number; microsoft: number };
+  /** The Microsoft read was left out: its subscription had notified nothing since the last one. */
+  microsoftSkipped?: boolean;
 }
 
 const changedSomething = (r: RunResult): boolean => r.created + r.updated + r.deleted + r.conflicts > 0;
@@ -115,10 +123,19 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
     // other side's item of a create still pending (read by a run that saved no cursor).
     const unconfirmed = (side: Side) =>
       linked(side, (l) => l.unconfirmed === side || (l.pending !== undefined && l.pending.side !== side));
-    const [oroRead, msRead] = await Promise.all([
-      deps.sides.oro.read(startCursors.oro, linked('oro'), unconfirmed('oro')),
-      deps.sides.microsoft.read(startCursors.microsoft, linked('microsoft'), unconfirmed('microsoft')),
-    ]);
+    const readAt = deps.now();
+    const quiet =
+      deps.notifications !== undefined &&
+      microsoftQuiet(lease.state, deps.notifications, startCursors.microsoft, links, readAt);
+    const {
+      oro: oroRead,
+      microsoft: msRead,
+      skipped,
+    } = await readSides(
+      () => deps.sides.oro.read(startCursors.oro, linked('oro'), unconfirmed('oro')),
+      () => deps.sides.microsoft.read(startCursors.microsoft, linked('microsoft'), unconfirmed('microsoft')),
+      quiet ? startCursors.microsoft : undefined,
+    );
     await step('after-read');
     for (const [side, read] of [
       ['oro', oroRead],
@@ -290,6 +307,11 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
       direction: deps.settings.direction,
       lastSyncAt: deps.now().toISOString(),
       lastResult: result,
+      microsoftMark: markAfter(lease.state, deps.notifications, {
+        microsoft: !skipped,
+        cursorSaved: retryable === 0,
+        at: readAt,
+      }),
       // Kept until a later run changes something: an idle or echo run does not hide it.
       ...(changedSomething(result) ? { lastChange: { at: deps.now().toISOString(), result } } : {}),
       ...(result.errors === 0
@@ -310,6 +332,7 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
       result,
       requests: requests(),
       ...(result.errors ? { error: `${result.errors} item(s) failed` } : {}),
+      ...(skipped ? { microsoftSkipped: true } : {}),
     };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

@@ -12,9 +12,11 @@ import {
   type SyncStateRepository,
 } from '../storage/sync-state-repository';
 import { slotTime, type ScheduleRepository } from '../storage/schedule-repository';
+import type { SubscriptionRepository } from '../storage/subscription-repository';
 import type { TableStore } from '../storage/tables';
 import type { Fields, SyncSettings } from './model';
 import { SideError, type SidePort } from './ports';
+import type { NotificationWatch } from './quiet';
 import { runSync, type RunReport } from './runner';
 
 export interface SidePair {
@@ -90,6 +92,11 @@ export class SyncService {
       sides: SideFactory;
       /** The schedule index: where nextSyncAt comes from. */
       schedule?: ScheduleRepository;
+      /**
+       * Graph change-notification subscriptions, and how long a quiet one may stand in for
+       * reading Graph in a scheduled run (see quiet.ts). Absent: every run reads Graph.
+       */
+      notifications?: { subscriptions: SubscriptionRepository; pollSafetyMs: number };
       now?: () => Date;
     },
   ) {}
@@ -101,7 +108,7 @@ export class SyncService {
   async run(
     userId: string,
     entity: SyncEntity,
-    options: { confirmMassDelete?: boolean } = {},
+    options: { confirmMassDelete?: boolean; reason?: SyncReason } = {},
   ): Promise<EntityRun> {
     // Settings are resolved once per run; credentials and the token come from that one read.
     const user = await this.deps.settings.resolveUser(userId);
@@ -178,6 +185,7 @@ export class SyncService {
         },
         now: () => this.now(),
         ...(options.confirmMassDelete ? { confirmMassDelete: true } : {}),
+        ...(await this.watch(userId, entity, account, options.reason)),
       });
       return { entity, ...report };
     } catch (error) {
@@ -202,6 +210,37 @@ export class SyncService {
       }
       throw error;
     }
+  }
+
+  /**
+   * What the user's subscription says about Graph, read before the run reads it. It vouches
+   * only while live: made with this account's token, not expired, and no
+   * reauthorizationRequired waiting for a renewal. Only a scheduled run trusts it; a run
+   * queued by a notification, by the user or as a retry always reads Graph.
+   */
+  private async watch(
+    userId: string,
+    entity: SyncEntity,
+    account: string,
+    reason: SyncReason | undefined,
+  ): Promise<{ notifications?: NotificationWatch }> {
+    const n = this.deps.notifications;
+    if (!n) {
+      return {};
+    }
+    const sub = await n.subscriptions.forEntity(userId, entity);
+    const live =
+      sub !== undefined &&
+      sub.value.account === account &&
+      sub.value.reauthorizeSince === undefined &&
+      Date.parse(sub.value.expiresAt) > this.now().getTime();
+    return {
+      notifications: {
+        mark: live ? { subscriptionId: sub.value.subscriptionId, notified: sub.value.notified } : undefined,
+        trust: reason === 'schedule',
+        pollSafetyMs: n.pollSafetyMs,
+      },
+    };
   }
 
   /**

@@ -20,6 +20,7 @@ import type { Fields, Link, Snapshot, SyncSettings } from '../../shared/sync/mod
 import type { SidePort } from '../../shared/sync/ports';
 import type { Heartbeat } from '../../shared/sync/lease';
 import { runSync, SimulatedCrash, type CrashPoint, type RunReport } from '../../shared/sync/runner';
+import type { NotificationWatch } from '../../shared/sync/quiet';
 import type { TaskFields } from '../../shared/sync/tasks/fields';
 import { testConnectionString, uniquePrefix } from './storage';
 
@@ -43,6 +44,8 @@ export interface SyncHarness<F extends Fields = TaskFields> {
       heartbeat?: Heartbeat;
       /** The choice of list or calendar in the settings now (RunDeps.folderChoice). */
       folderChoice?: () => Promise<string | undefined>;
+      /** What Graph change notifications say about the Microsoft side (a scheduled run's trust). */
+      notifications?: NotificationWatch;
     },
   ): Promise<RunReport>;
   links(): Promise<Link<F>[]>;

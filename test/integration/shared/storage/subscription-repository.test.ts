@@ -16,6 +16,7 @@ const sub = (over: Partial<StoredSubscription> = {}): StoredSubscription => ({
   expiresAt: '2026-11-26T10:00:00.000Z',
   clientStateHash: hashClientState('secret-state'),
   createdAt: '2026-11-24T10:00:00.000Z',
+  notified: 0,
   ...over,
 });
 
