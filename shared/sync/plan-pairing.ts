@@ -176,14 +176,19 @@ function settle<F extends Fields>(
 
 /**
  * The base a conflict strategy compares with when the two items never shared a version:
- * what both hold, and null where they differ (so a field merge counts it as changed on both).
+ * what both hold; where they differ, the empty value when one side has nothing there (so
+ * the other side's value counts as the only change, and a field merge keeps it), else null
+ * (changed on both: the strategy's fallback decides).
  */
 function noAncestor<F extends Fields>(oro: F, microsoft: F): F {
+  const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  const empty = (v: unknown) =>
+    v === null || v === undefined || v === '' || (Array.isArray(v) && v.length === 0);
   const keys = new Set([...Object.keys(oro), ...Object.keys(microsoft)]);
   return Object.fromEntries(
-    [...keys].map((k) => [
-      k,
-      JSON.stringify(oro[k] ?? null) === JSON.stringify(microsoft[k] ?? null) ? oro[k] : null,
-    ]),
+    [...keys].map((k) => {
+      const [o, m] = [oro[k], microsoft[k]];
+      return [k, same(o, m) || empty(o) ? o : empty(m) ? m : null];
+    }),
   ) as F;
 }

@@ -41,6 +41,8 @@ export interface SyncHarness<F extends Fields = TaskFields> {
       during?: (point: CrashPoint) => void | Promise<void>;
       /** Drives the lease's renewals (tests tick it with the run clock instead of real time). */
       heartbeat?: Heartbeat;
+      /** The Microsoft account the run's token is for (another one: an account switch). */
+      account?: string;
     },
   ): Promise<RunReport>;
   links(): Promise<Link<F>[]>;
