@@ -1,7 +1,7 @@
 import { CONFLICT_STRATEGIES } from './conflict';
-import { hashFields, linkIdFor, sourceOf, type Fields, type Side, type Snapshot } from './model';
+import { hashFields, sourceOf, type Fields, type Side, type Snapshot } from './model';
 import type { ConflictRecord, ItemPlan, PairingKey, PlanInput, Write } from './plan';
-import { keepIrreversible, readOnlyOf, readOnlySettings, updateWrite } from './plan-rules';
+import { keepIrreversible, newLinkId, readOnlyOf, readOnlySettings, updateWrite } from './plan-rules';
 
 /*
  * The first sync of a user and entity meets items both sides already hold (entered twice
@@ -30,6 +30,8 @@ export function pairExisting<F extends Fields>(
   microsoft: readonly Snapshot<F>[],
   input: PlanInput<F>,
   pairing: PairingKey<F>,
+  /** Link ids stored links hold: a new link never reuses one. */
+  linkIds: ReadonlySet<string> = new Set(),
 ): { items: ItemPlan<F>[]; oro: Set<string>; microsoft: Set<string> } {
   const taken = { oro: new Set<string>(), microsoft: new Set<string>() };
   const items: ItemPlan<F>[] = [];
@@ -38,7 +40,7 @@ export function pairExisting<F extends Fields>(
   const pair = (o: Snapshot<F>, m: Snapshot<F>, by: string) => {
     taken.oro.add(o.id);
     taken.microsoft.add(m.id);
-    items.push(settle(o, m, by, input));
+    items.push(settle(o, m, by, input, newLinkId(o, 'oro', linkIds)));
   };
 
   // 1. The same iCalendar UID on both sides.
@@ -106,9 +108,9 @@ function settle<F extends Fields>(
   m: Snapshot<F>,
   by: string,
   input: PlanInput<F>,
+  linkId: string,
 ): ItemPlan<F> {
   const current = completed(o, m, input);
-  const linkId = o.linkId ?? linkIdFor('oro', o.id);
   const readOnly = readOnlyOf(o, m);
   const versions = { oro: o.version, microsoft: m.version };
   const base = {

@@ -88,3 +88,33 @@ export function retryCreate<F extends Fields>(
     },
   };
 }
+
+/**
+ * A link whose Microsoft item is gone while an unlinked Microsoft item carries the link's
+ * id: the copy a re-create (an update that won over the deletion) made before a crash.
+ * Microsoft creates record no pending link (the copy carries its link id), so it is
+ * adopted here in place of the gone item; else the run would create it once more, and
+ * copy the leftover back as a new item under the same link id (found by the task
+ * property test: one link row dropped and written again in one batch).
+ */
+export function adoptRecreated<F extends Fields>(
+  link: Link<F>,
+  changes: Changes<F>,
+  consumed: Consumed,
+): Link<F> {
+  const gone = link.microsoftId;
+  if (!gone || changes.microsoft.get(gone)?.type !== 'delete') {
+    return link;
+  }
+  for (const change of changes.microsoft.values()) {
+    if (
+      change.type === 'upsert' &&
+      change.item.linkId === link.linkId &&
+      !consumed.microsoft.has(change.item.id)
+    ) {
+      consumed.microsoft.add(change.item.id);
+      return { ...link, microsoftId: change.item.id, microsoftVersion: null };
+    }
+  }
+  return link;
+}

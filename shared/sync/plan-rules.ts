@@ -1,5 +1,6 @@
 import {
   hashFields,
+  linkIdFor,
   otherSide,
   writable,
   type Change,
@@ -88,3 +89,14 @@ export function updateWrite<F extends Fields>(
   );
   return { op: 'update', side, linkId, ...(id ? { id } : {}), fields, changed };
 }
+
+/**
+ * The link id of a new link from an unlinked item: the one it carries (our copy, an Oro
+ * event's uid), unless a stored link has that id already (a leftover copy of a link this
+ * run keeps or drops): then one derived from the item, so no link row is written twice.
+ */
+export const newLinkId = <F extends Fields>(
+  item: Snapshot<F>,
+  side: Side,
+  taken: ReadonlySet<string>,
+): string => (item.linkId !== undefined && !taken.has(item.linkId) ? item.linkId : linkIdFor(side, item.id));

@@ -1,7 +1,7 @@
-import { hashFields, linkIdFor, otherSide, writable, type Fields, type Side, type Snapshot } from './model';
+import { hashFields, otherSide, writable, type Fields, type Side, type Snapshot } from './model';
 import type { Cell, ItemPlan, PlanInput } from './plan';
 import { pairExisting } from './plan-pairing';
-import { oneWayNote, readOnlyOf, updateWrite, type Changes, type Consumed } from './plan-rules';
+import { newLinkId, oneWayNote, readOnlyOf, updateWrite, type Changes, type Consumed } from './plan-rules';
 
 /*
  * Items no link holds: a copy we made before a crash (it carries its link id), an item
@@ -15,6 +15,7 @@ export function planUnlinked<F extends Fields>(
   input: PlanInput<F>,
 ): ItemPlan<F>[] {
   const { settings } = input;
+  const taken = new Set(input.links.map((l) => l.linkId));
   const unlinked = (side: Side): Snapshot<F>[] =>
     [...changes[side].values()].flatMap((c) =>
       c.type === 'upsert' && !consumed[side].has(c.item.id) ? [c.item] : [],
@@ -29,7 +30,7 @@ export function planUnlinked<F extends Fields>(
   const matchedMs = new Set<string>();
   const oroUnpaired: Snapshot<F>[] = [];
   for (const o of oroNew) {
-    const linkId = o.linkId ?? linkIdFor('oro', o.id);
+    const linkId = newLinkId(o, 'oro', taken);
     const copy = msByLinkId.get(linkId);
     if (!copy) {
       oroUnpaired.push(o);
@@ -65,6 +66,7 @@ export function planUnlinked<F extends Fields>(
       msNew.filter((m) => !matchedMs.has(m.id)),
       input,
       input.pairing,
+      taken,
     );
     items.push(...paired.items);
     paired.microsoft.forEach((id) => matchedMs.add(id));
@@ -89,7 +91,7 @@ export function planUnlinked<F extends Fields>(
     const readOnly = readOnlyOf(o, twin);
     items.push({
       cell: 'created/created-same',
-      linkId: o.linkId ?? linkIdFor('oro', o.id),
+      linkId: newLinkId(o, 'oro', taken),
       oroId: o.id,
       microsoftId: twin.id,
       ...(readOnly ? { readOnly } : {}),
@@ -104,7 +106,7 @@ export function planUnlinked<F extends Fields>(
   ] as const) {
     const target = otherSide(side);
     for (const item of created) {
-      const linkId = item.linkId ?? linkIdFor(side, item.id);
+      const linkId = newLinkId(item, side, taken);
       const ids =
         side === 'oro' ? { oroId: item.id, microsoftId: null } : { oroId: null, microsoftId: item.id };
       const cell: Cell = side === 'oro' ? 'created/absent' : 'absent/created';

@@ -1,6 +1,6 @@
 import type { Change, Fields, Link, ReadOnly, Side, SyncSettings } from './model';
 import { planLinked } from './plan-linked';
-import { adoptPending, retryCreate } from './plan-pending';
+import { adoptPending, adoptRecreated, retryCreate } from './plan-pending';
 import type { Changes, Consumed } from './plan-rules';
 import { planUnlinked } from './plan-unlinked';
 
@@ -135,7 +135,9 @@ export function plan<F extends Fields>(input: PlanInput<F>): Plan<F> {
   const { settings } = input;
 
   for (const stored of input.links) {
-    const link = stored.pending ? adoptPending(stored, changes, consumed) : stored;
+    const link = stored.pending
+      ? adoptPending(stored, changes, consumed)
+      : adoptRecreated(stored, changes, consumed);
     if (!link) {
       continue;
     }
