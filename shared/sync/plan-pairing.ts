@@ -84,7 +84,12 @@ function groupBy<T>(list: readonly T[], key: (x: T) => string | undefined): Map<
   for (const x of list) {
     const k = key(x);
     if (k !== undefined) {
-      groups.set(k, [...(groups.get(k) ?? []), x]);
+      const group = groups.get(k);
+      if (group) {
+        group.push(x);
+      } else {
+        groups.set(k, [x]);
+      }
     }
   }
   return groups;
