@@ -298,8 +298,10 @@ function reasonOf(detail) {
 function describe(e) {
   const place = PLACES[e.entity][e.direction];
   if (DONE[e.action]) {
+    // An applied write may carry a note of what the side could not take ("updated/unchanged; …").
+    const note = e.outcome === 'ok' ? reasonOf(e.detail).replace(/^; /, '') : '';
     return e.outcome === 'ok'
-      ? DONE[e.action] + ' in ' + place
+      ? DONE[e.action] + ' in ' + place + (note ? ' (' + note + ')' : '')
       : 'could not be ' + DONE[e.action] + ' in ' + place + ': ' + reasonOf(e.detail);
   }
   switch (e.action) {

@@ -267,6 +267,19 @@ export class CalendarStore {
     return structuredClone(e);
   }
 
+  /**
+   * An event that came into this calendar with an iCalendar UID of its own (an .ics file
+   * imported, an invitation sent from another system): Graph answers that UID as its
+   * `iCalUId`, which no request can set (read-only, learn.microsoft.com/graph/api/resources/event).
+   */
+  keepICalUId(id: string, uid: string): void {
+    const e = this.events.get(id);
+    if (!e) {
+      throw new Error(`no event ${id}`);
+    }
+    e.iCalUId = uid;
+  }
+
   /** The id of a series' occurrence by the instant the pattern puts it at (cancelled: none). */
   occurrenceId(masterId: string, originalStart: string): string | undefined {
     const id = instanceId(masterId, Date.parse(originalStart));

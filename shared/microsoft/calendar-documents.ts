@@ -52,6 +52,9 @@ const SELECT = [
   'cancelledOccurrences',
   'sensitivity',
   'showAs',
+  // The event's iCalendar UID across calendars, read-only (Graph v1.0 event resource,
+  // learn.microsoft.com/graph/api/resources/event): a first sync pairs it with Oro's `uid`.
+  'iCalUId',
 ].join(',');
 const EXPAND = `exceptionOccurrences,singleValueExtendedProperties($filter=id eq '${LINK_PROPERTY}' or id eq '${COPY_PROPERTY}')`;
 export const eventUrl = (id: string) =>
@@ -86,6 +89,7 @@ export const eventDoc = z
     lastModifiedDateTime: z.string().optional(),
     isOrganizer: z.boolean().optional(),
     sensitivity: z.string().nullable().optional(),
+    iCalUId: z.string().nullable().optional(),
     originalStartTimeZone: z.string().nullable().optional(),
     recurrence: z
       .object({ pattern: z.object({}).loose(), range: z.object({ startDate: z.string() }).loose() })
@@ -216,6 +220,7 @@ export function snapshot(
       fields,
       modifiedAt,
       ...(linkId ? { linkId } : {}),
+      ...(doc.iCalUId ? { uid: doc.iCalUId } : {}),
       ...(doc.isOrganizer === false
         ? {
             readOnly: `an invitation from ${organizer?.name || organizer?.email || 'another organizer'}: only the organizer can change it`,

@@ -235,7 +235,10 @@ export class OroCalendarSide implements SidePort<EventFields> {
       version: `${createHash('sha256').update(stamps.join(',')).digest('base64url').slice(0, 16)}#${hashFields(fields)}`,
       fields,
       modifiedAt: new Date(newest).toISOString(),
-      ...(master.uid ? { linkId: master.uid } : {}),
+      // The event's iCalendar UID (OroCalendarBundle CalendarEvent `uid`, doc.oroinc.com
+      // bundles/platform/CalendarBundle/uid): our link id on events we created, and what a
+      // first sync pairs with Graph's `iCalUId`.
+      ...(master.uid ? { linkId: master.uid, uid: master.uid } : {}),
       ...(master.isOrganizer === false
         ? {
             readOnly: `the user attends this event; ${fields.organizer?.name || master.organizerEmail || 'someone else'} organizes it`,

@@ -19,6 +19,12 @@ export interface Snapshot<F extends Fields> {
   /** Our link id, when the item carries one (To Do linkedResources, event extended property, Oro uid). */
   linkId?: string;
   /**
+   * The iCalendar UID (RFC 5545) the item carries: Oro calendar event `uid`, Graph event
+   * `iCalUId`. Not a synced field (each side keeps its own); the first sync pairs items
+   * whose UIDs match (plan-pairing.ts).
+   */
+  uid?: string;
+  /**
    * Why the sync must not update or delete this item on its side (the user only attends an
    * event someone else organizes). Changes still flow from it to the other side.
    */

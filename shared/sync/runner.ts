@@ -6,6 +6,7 @@ import type { Fields, Link, Side, SyncSettings } from './model';
 import { adoptAccount } from './account-switch';
 import { adoptFolder } from './folder-switch';
 import { cursorsFor } from './cursors';
+import { PAIRING } from './pair-keys';
 import { plan, type Write } from './plan';
 import { markAfter, microsoftQuiet, readSides, type NotificationWatch } from './quiet';
 import {
@@ -168,6 +169,16 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
           ? { microsoft: deps.sides.microsoft.keeps.bind(deps.sides.microsoft) }
           : {}),
       },
+      // No cursor saved yet: no run completed for this user and entity (or an account switch
+      // cleared them); what both sides already hold is paired, not copied (plan-pairing.ts).
+      firstSync: startCursors.oro === undefined && startCursors.microsoft === undefined,
+      pairing: PAIRING[entity],
+      complete: {
+        ...(deps.sides.oro.complete ? { oro: deps.sides.oro.complete.bind(deps.sides.oro) } : {}),
+        ...(deps.sides.microsoft.complete
+          ? { microsoft: deps.sides.microsoft.complete.bind(deps.sides.microsoft) }
+          : {}),
+      },
     });
     if (p.blocked && !deps.confirmMassDelete) {
       logs.push(
@@ -233,6 +244,18 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
             detail: o.ok
               ? `${item.cell}${o.note ? `; ${o.note}` : ''}`
               : `${item.cell}: ${o.error}${recreate ? '; it is gone there and is created again on the next run' : ''}`,
+          }),
+        );
+      }
+      if (item.paired) {
+        logs.push(
+          entry(deps, {
+            action: 'link',
+            direction: 'none',
+            oroId: item.oroId,
+            microsoftId: item.microsoftId,
+            outcome: 'ok',
+            detail: `paired with an existing item (${item.paired})${item.writes.length > 0 ? '; the fields that differed are settled as a conflict' : ''}`,
           }),
         );
       }

@@ -46,6 +46,8 @@ export interface SyncHarness<F extends Fields = TaskFields> {
       folderChoice?: () => Promise<string | undefined>;
       /** What Graph change notifications say about the Microsoft side (a scheduled run's trust). */
       notifications?: NotificationWatch;
+      /** The Microsoft account the run's token is for (another one: an account switch). */
+      account?: string;
     },
   ): Promise<RunReport>;
   links(): Promise<Link<F>[]>;

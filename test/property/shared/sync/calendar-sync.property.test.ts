@@ -313,6 +313,100 @@ function sideState(h: SyncHarness<EventFields>, which: SideName): string {
 const sync = (h: SyncHarness<EventFields>, settings: SyncSettings, crash?: CrashPoint) =>
   checkedSync(h, settings, (which) => sideState(h, which), crash);
 
+/**
+ * Events both sides hold before the first sync: `equal` (the same content), `near` (same
+ * title, start and end; other description and a location only Outlook can hold), `uid`
+ * (the same iCalendar UID, renamed and moved in Outlook), `dup` (the key twice in Oro,
+ * once in Outlook) and `invite` (someone else's meeting and the user's own entry of it in
+ * Oro with other notes). Days 15-20: beyond where the random actions put events.
+ */
+type Existing = { kind: 'equal' | 'near' | 'uid' | 'dup' | 'invite'; series: boolean; hour: number };
+const existingArb: fc.Arbitrary<Existing[]> = fc.array(
+  fc.record({
+    kind: fc.constantFrom(
+      'equal' as const,
+      'near' as const,
+      'uid' as const,
+      'dup' as const,
+      'invite' as const,
+    ),
+    series: fc.boolean(),
+    hour: fc.integer({ min: 7, max: 16 }),
+  }),
+  { maxLength: 3 },
+);
+
+/** Creates them; answers, per entry, the ids each side holds. */
+function createExisting(h: SyncHarness<EventFields>, existing: Existing[]): { oro: string[]; ms: string }[] {
+  const cal = h.microsoft.calendar(MS_USER);
+  return existing.map((e, i) => {
+    const start = BASE + (15 + 2 * i) * DAY + e.hour * HOUR;
+    const series = e.series && e.kind !== 'invite';
+    const title = `Existing ${i}`;
+    const uid = `0f0e0d0c-0b0a-4909-8807-06050403020${i}`;
+    const oroEvent = (description: string | null) =>
+      String(
+        h.oro.calendar.createEvent(ORO_OWNER, {
+          title,
+          description,
+          start: oroTime(start),
+          end: oroTime(start + HOUR),
+          ...(e.kind === 'uid' ? { uid } : {}),
+          ...(series
+            ? {
+                recurrence: {
+                  recurrenceType: 'daily',
+                  interval: 1,
+                  startTime: oroTime(start),
+                  occurrences: 6,
+                  timeZone: 'UTC',
+                },
+              }
+            : {}),
+        }).id,
+      );
+    const oro = [oroEvent(e.kind === 'near' || e.kind === 'invite' ? 'from Oro' : null)];
+    if (e.kind === 'dup') {
+      oro.push(oroEvent('the second'));
+    }
+    const moved = e.kind === 'uid' ? 2 * HOUR : 0;
+    const input = {
+      subject: e.kind === 'uid' ? `${title} (Outlook)` : title,
+      start: graphTime(start + moved),
+      end: graphTime(start + moved + HOUR),
+      // Oro's entries have no reminder.
+      isReminderOn: false,
+      ...(e.kind === 'near' || e.kind === 'invite'
+        ? { body: { contentType: 'text', content: 'from Outlook' }, location: { displayName: 'Room 1' } }
+        : {}),
+      ...(series
+        ? {
+            recurrence: {
+              pattern: { type: 'daily', interval: 1 },
+              range: {
+                type: 'numbered',
+                startDate: new Date(start).toISOString().slice(0, 10),
+                numberOfOccurrences: 6,
+                recurrenceTimeZone: 'UTC',
+              },
+            },
+          }
+        : {}),
+    };
+    if (e.kind === 'invite') {
+      return { oro, ms: cal.receiveInvitation(input, { name: 'Boss', address: 'boss@fabrikam.example' }).id };
+    }
+    const created = cal.create(input);
+    if ('error' in created) {
+      throw new Error(created.error);
+    }
+    if (e.kind === 'uid') {
+      cal.keepICalUId(created.id, uid);
+    }
+    return { oro, ms: created.id };
+  });
+}
+
 describe('calendar sync (model-based, with faults)', () => {
   const runs = propertyRuns(25);
   jest.setTimeout(propertyTimeout(runs, 6_000, 600_000));
@@ -323,7 +417,9 @@ describe('calendar sync (model-based, with faults)', () => {
         settingsArb,
         fc.constantFrom(...PRIVATE_EVENT_MODES),
         fc.array(op, { minLength: 4, maxLength: 16 }),
-        async (settings, privateEvents, ops) => {
+        existingArb,
+        fc.option(faultArb, { nil: undefined }),
+        async (settings, privateEvents, ops, existing, firstFault) => {
           const clock = { offset: 0 };
           const h = await startCalendarHarness(ORO_OWNER, {
             oroClock: () => Date.now() + clock.offset,
@@ -336,6 +432,52 @@ describe('calendar sync (model-based, with faults)', () => {
           };
           h.oro.calendar.setUser(ORO_OWNER, { email: MS_USER, name: 'Megan Bowen' });
           try {
+            if (existing.length > 0) {
+              // The first sync (perhaps under a fault) meets what both sides already hold.
+              const held = createExisting(h, existing);
+              const invitations = () =>
+                JSON.stringify(
+                  h.microsoft
+                    .calendar(MS_USER)
+                    .all()
+                    .filter((e) => !e.isOrganizer)
+                    .map((e) => [e.id, e.changeKey]),
+                );
+              const before = invitations();
+              const crash = firstFault
+                ? armFault(h, firstFault, (a) => h.microsoft.calendar(MS_USER).expireDeltaTokens(a))
+                : undefined;
+              await sync(h, settings, crash);
+              expect(await syncUntilQuiet(() => sync(h, settings))).toBe(true);
+              // Each Outlook event is paired with its Oro event (of a `dup`, one of the two);
+              // none of them is copied, and someone else's meeting is never written.
+              const links = await h.links();
+              for (const { oro, ms } of held) {
+                expect(oro).toContain(links.find((l) => l.microsoftId === ms)?.oroId);
+              }
+              const named = (titles: string[]) => titles.filter((t) => t.startsWith('Existing ')).length;
+              const extra =
+                settings.direction === 'microsoft-to-oro'
+                  ? 0
+                  : existing.filter((e) => e.kind === 'dup').length;
+              expect(
+                named(
+                  h.microsoft
+                    .calendar(MS_USER)
+                    .all()
+                    .map((e) => String(e.subject)),
+                ),
+              ).toBe(existing.length + extra);
+              expect(
+                named(
+                  h.oro.calendar
+                    .events(ORO_OWNER)
+                    .filter((r) => r.recurringEventId === null)
+                    .map((r) => r.title),
+                ),
+              ).toBe(held.reduce((n, e) => n + e.oro.length, 0));
+              expect(invitations()).toBe(before);
+            }
             let pendingCrash: CrashPoint | undefined;
             for (const o of ops) {
               if (o.kind === 'fault') {

@@ -122,6 +122,56 @@ function sideState(h: SyncHarness, which: 'oro' | 'ms'): string {
 const sync = (h: SyncHarness, settings: SyncSettings, crash?: CrashPoint) =>
   checkedSync(h, settings, (which) => sideState(h, which), crash);
 
+/**
+ * Tasks both sides hold before the first sync (entered twice by hand): `equal` in every
+ * field, `near` with the same title and due date but other notes, priority or status, and
+ * `dup` with that key twice in Oro and once in To Do. The first sync must pair them.
+ */
+type Existing = {
+  kind: 'equal' | 'near' | 'dup';
+  due: number | null;
+  differs: 'description' | 'priority' | 'status';
+};
+const existingArb: fc.Arbitrary<Existing[]> = fc.array(
+  fc.record({
+    kind: fc.constantFrom('equal' as const, 'near' as const, 'dup' as const),
+    due: fc.option(fc.integer({ min: 1, max: 9 }), { nil: null }),
+    differs: fc.constantFrom('description' as const, 'priority' as const, 'status' as const),
+  }),
+  { maxLength: 3 },
+);
+
+/** Creates the pre-existing tasks; answers, per entry, the ids each side holds. */
+function createExisting(h: SyncHarness, existing: Existing[], zone: string): { oro: string[]; ms: string }[] {
+  return existing.map((e, i) => {
+    const subject = `Existing ${i}`;
+    const oroDue = e.due === null ? null : `2026-0${e.due}-0${e.due}T08:30:00Z`;
+    // As the To Do app sets a due date: the user's local midnight.
+    const msDue = e.due === null ? null : { dateTime: `2026-0${e.due}-0${e.due}T00:00:00`, timeZone: zone };
+    const near = e.kind === 'near';
+    const oro = [
+      h.oro.createTask(ORO_OWNER, {
+        subject,
+        dueDate: oroDue,
+        description: near && e.differs === 'description' ? 'from Oro' : null,
+      }).id,
+    ];
+    if (e.kind === 'dup') {
+      oro.push(h.oro.createTask(ORO_OWNER, { subject, dueDate: oroDue, priority: 'high' }).id);
+    }
+    const ms = h.microsoft.todo(MS_USER).create({
+      title: subject,
+      dueDateTime: msDue,
+      ...(near && e.differs === 'description'
+        ? { body: { content: 'from To Do', contentType: 'text' } }
+        : {}),
+      ...(near && e.differs === 'priority' ? { importance: 'high' } : {}),
+      ...(near && e.differs === 'status' ? { status: 'inProgress' } : {}),
+    }).id;
+    return { oro, ms };
+  });
+}
+
 describe('task sync (model-based, with faults)', () => {
   const runs = propertyRuns(40);
   jest.setTimeout(propertyTimeout(runs, 3_000));
@@ -136,7 +186,8 @@ describe('task sync (model-based, with faults)', () => {
         mailboxZoneArb,
         // Oro's task_flow workflow (active in stock Oro): status changes through the API are refused.
         fc.boolean(),
-        async (settings, oroStart, msStart, ops, zone, workflow) => {
+        existingArb,
+        async (settings, oroStart, msStart, ops, zone, workflow, existing) => {
           const h = await startSyncHarness(ORO_OWNER, { msTimeZone: zone });
           h.oro.setTaskWorkflow(workflow);
           try {
@@ -147,7 +198,30 @@ describe('task sync (model-based, with faults)', () => {
             for (let i = 0; i < msStart; i++) {
               h.microsoft.todo(MS_USER).create({ title: `To Do ${i}` });
             }
+            const held = createExisting(h, existing, zone);
             await sync(h, settings);
+
+            // The first sync paired what both sides held: each To Do task with its Oro
+            // task (of a `dup`, one of the two), and none copied to the other side.
+            const firstLinks = await h.links();
+            for (const { oro, ms } of held) {
+              const link = firstLinks.find((l) => l.microsoftId === ms);
+              expect(oro).toContain(link?.oroId);
+            }
+            const named = (titles: string[]) => titles.filter((t) => t.startsWith('Existing ')).length;
+            expect(
+              named(
+                h.microsoft
+                  .todo(MS_USER)
+                  .all()
+                  .map((t) => t.title),
+              ),
+            ).toBe(
+              held.reduce((n, e) => n + (settings.direction === 'microsoft-to-oro' ? 1 : e.oro.length), 0),
+            );
+            expect(named(h.oro.tasks(ORO_OWNER).map((t) => t.subject))).toBe(
+              held.reduce((n, e) => n + e.oro.length, 0),
+            );
 
             let pendingCrash: CrashPoint | undefined;
             for (const o of ops) {
