@@ -101,6 +101,24 @@ describe('choosing another To Do list (tasks.microsoftListId)', () => {
     expect(listSnapshot(defaultList)).toEqual(before);
   });
 
+  it('switching back to the list synced before pairs what both still hold: nothing twice', async () => {
+    chosen = defaultList;
+    const report = await h.run(BI);
+    expect(report).toMatchObject({ status: 'ok', result: { deleted: 0, errors: 0 } });
+    // 'Book flight' is in both and pairs; the old list's 'Call Acme' (deleted in Oro while the
+    // other list was chosen) comes back to Oro as any unpaired task would; 'Order paper' is new there.
+    expect(listSnapshot(defaultList).map((t) => t.title)).toEqual([
+      'Book flight',
+      'Call Acme',
+      'Order paper',
+    ]);
+    expect(oroTitles()).toEqual(['Book flight', 'Call Acme', 'Order paper']);
+    expect(
+      (await log()).some((e) => e.action === 'link' && e.detail?.includes('paired with an existing item')),
+    ).toBe(true);
+    expect(await h.run(BI)).toMatchObject({ status: 'ok', result: { created: 0, updated: 0, deleted: 0 } });
+  });
+
   it('a chosen list that is gone fails the run with the setting to change, and retires nothing', async () => {
     chosen = 'AAMkAD-tasks-no-such-list';
     const links = await h.links();
