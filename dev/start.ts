@@ -1,9 +1,12 @@
 import { DEMO } from './seed';
 import { startStack } from './stack';
+import { startLocalTelemetry } from './telemetry';
 
 /** `npm start`: the whole system locally with a seeded demo. Ctrl-C stops everything. */
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 7071);
+  // Before the stack: the function table's spans and metrics go where TELEMETRY says.
+  const telemetry = startLocalTelemetry(process.env.TELEMETRY);
   const stack = await startStack({
     port,
     seed: true,
@@ -27,6 +30,7 @@ Oro ⇄ Microsoft 365 sync is running (local stack, no Azure account needed).
   Microsoft    ${stack.microsoft.url}  (Entra ID + Graph simulator)
   Oro          ${stack.oro.url}  (Oro API simulator)
   Service Bus  sb://localhost:${stack.serviceBus.port}  (queues calendar-sync, task-sync, schedule-shards; emulator)
+  Telemetry    ${telemetry ? `spans and metrics as JSON lines to ${telemetry.target}` : 'off (TELEMETRY=console or TELEMETRY=file:<path>)'}
 
 Demo data: organization "${DEMO.organizationId}", user ${DEMO.inheritingUserId} (inherits everything),
 user ${DEMO.overridingUserId} (overrides some fields).
@@ -47,7 +51,7 @@ Press Ctrl-C to stop.`);
     }
     stopping = true;
     console.log(`\n${signal}: stopping…`);
-    stack.close().then(
+    Promise.all([stack.close(), telemetry?.shutdown()]).then(
       () => process.exit(0),
       (error: unknown) => {
         console.error(error);
