@@ -83,14 +83,16 @@ async function runOnce(
   context: InvocationContext,
   services: Services,
 ): Promise<EntityRun> {
-  const run = await services.sync.run(
-    message.userId,
-    message.entity,
-    message.confirmMassDelete ? { confirmMassDelete: true } : {},
-  );
+  const run = await services.sync.run(message.userId, message.entity, {
+    ...(message.confirmMassDelete ? { confirmMassDelete: true } : {}),
+    ...(message.continues !== undefined ? { continues: message.continues } : {}),
+  });
   context.log(
     `${name} ${message.userId} (${message.reason}): ${run.status}` +
       ('result' in run ? ` ${JSON.stringify(run.result)}` : '') +
+      ('continuation' in run && run.continuation
+        ? `; continues: ${run.continuation.done} of ${run.continuation.planned} items done`
+        : '') +
       (run.error ? `: ${run.error}` : ''),
   );
   return run;

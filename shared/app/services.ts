@@ -117,6 +117,7 @@ export function createServices(config: AppConfig, parts: { clock?: () => Date } 
       }),
       schedule,
       now,
+      bounds: config.runBounds,
     }),
     syncQueue,
     shardQueue,

@@ -82,6 +82,10 @@ const envSchema = z.object({
   CALENDAR_WINDOW_FUTURE_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
   SCHEDULE_SHARDS: z.coerce.number().int().min(1).max(1000).default(32),
   SCHEDULE_PARTITION_OPS_PER_SECOND: z.coerce.number().int().min(50).max(2000).default(800),
+  /** Writes one sync run makes before it saves its progress and queues its continuation. */
+  SYNC_RUN_MAX_WRITES: z.coerce.number().int().min(1).max(100_000).default(1000),
+  /** Seconds after which a sync run starts no more writes (the queue lock lasts 5 minutes). */
+  SYNC_RUN_MAX_SECONDS: z.coerce.number().int().min(10).max(270).default(180),
 });
 
 /**
@@ -121,6 +125,11 @@ export interface AppConfig {
    * second a shard worker makes on its partition (docs/scheduling.md).
    */
   schedule: { shards: number; partitionOpsPerSecond: number };
+  /**
+   * How much one sync run writes, and for how long, before it saves its progress and queues
+   * its continuation (docs/bounded-runs.md).
+   */
+  runBounds: { maxWrites: number; maxRunMs: number };
 }
 
 export class ConfigError extends Error {
@@ -172,6 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     serviceBus: serviceBus as ServiceBusConfig,
     calendarWindow: { pastDays: e.CALENDAR_WINDOW_PAST_DAYS, futureDays: e.CALENDAR_WINDOW_FUTURE_DAYS },
     schedule: { shards: e.SCHEDULE_SHARDS, partitionOpsPerSecond: e.SCHEDULE_PARTITION_OPS_PER_SECOND },
+    runBounds: { maxWrites: e.SYNC_RUN_MAX_WRITES, maxRunMs: e.SYNC_RUN_MAX_SECONDS * 1000 },
   };
 }
 

@@ -37,6 +37,11 @@ export const syncState = z.object({
    * what just happened.
    */
   lastChange: z.object({ at: z.string(), result: runResult }).optional(),
+  /**
+   * A bounded run stopped with items still to apply (they wait in the backlog beside the
+   * links): items applied since the first run of the chain, and those plus the ones left.
+   */
+  continuing: z.object({ done: z.number().int(), planned: z.number().int() }).optional(),
   /** A failed run waits for its retry: when it runs, which retry it is, and why. */
   retry: z.object({ at: z.string(), attempt: z.number().int(), reason: z.string() }).optional(),
 });

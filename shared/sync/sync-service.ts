@@ -16,6 +16,7 @@ import type { TableStore } from '../storage/tables';
 import type { Fields, SyncSettings } from './model';
 import { SideError, type SidePort } from './ports';
 import { runSync, type RunReport } from './runner';
+import type { Continuing, RunBounds } from './bounded';
 
 export interface SidePair {
   oro: SidePort<Fields>;
@@ -39,12 +40,14 @@ export interface SideRequest {
 /** Builds the concrete sides of a run; the engine knows them only as SidePorts. */
 export type SideFactory = (request: SideRequest) => SidePair;
 
-export type SyncReason = 'schedule' | 'notification' | 'manual' | 'retry';
+export type SyncReason = 'schedule' | 'notification' | 'manual' | 'retry' | 'continue';
 
 export interface EntityStatus {
   enabled: boolean;
   direction: Direction;
-  state: 'idle' | 'queued' | 'running' | 'error' | 'disabled';
+  state: 'idle' | 'queued' | 'running' | 'continuing' | 'error' | 'disabled';
+  /** While a sync goes on over several bounded runs: items applied so far, of those planned. */
+  progress?: Continuing;
   lastSyncAt: string | null;
   nextSyncAt: string | null;
   lastResult: RunResult;
@@ -65,7 +68,9 @@ export interface Transient {
 
 export type EntityRun =
   | ({ entity: SyncEntity; transient?: Transient } & RunReport)
-  | { entity: SyncEntity; status: 'disabled' | 'unsupported' | 'not-ready'; error?: string };
+  | { entity: SyncEntity; status: 'disabled' | 'unsupported' | 'not-ready'; error?: string }
+  /** A continuation queued before a later run: that run went on with the work and queued its own. */
+  | { entity: SyncEntity; status: 'superseded'; error?: string };
 
 const TOKEN_REUSE_MS = 5 * 60_000;
 const EMPTY: RunResult = { created: 0, updated: 0, deleted: 0, conflicts: 0, errors: 0 };
@@ -87,6 +92,8 @@ export class SyncService {
       /** The schedule index: where nextSyncAt comes from. */
       schedule?: ScheduleRepository;
       now?: () => Date;
+      /** How much one run may do before it continues in another (config SYNC_RUN_MAX_*). */
+      bounds?: RunBounds;
     },
   ) {}
 
@@ -97,8 +104,20 @@ export class SyncService {
   async run(
     userId: string,
     entity: SyncEntity,
-    options: { confirmMassDelete?: boolean } = {},
+    options: {
+      confirmMassDelete?: boolean;
+      /** A continuation: the state's run count when it was queued (see RunReport.continuation). */
+      continues?: number;
+    } = {},
   ): Promise<EntityRun> {
+    if (options.continues !== undefined) {
+      // Any run goes on with the backlog; a continuation another run has overtaken has
+      // nothing of its own to do (that run queued the next one when it left work).
+      const current = await this.deps.states.get(userId, entity);
+      if (current?.state.runs !== options.continues) {
+        return { entity, status: 'superseded' };
+      }
+    }
     // Settings are resolved once per run; credentials and the token come from that one read.
     const user = await this.deps.settings.resolveUser(userId);
     const { resolved } = user;
@@ -167,6 +186,7 @@ export class SyncService {
         account,
         now: () => this.now(),
         ...(options.confirmMassDelete ? { confirmMassDelete: true } : {}),
+        ...(this.deps.bounds ? { bounds: this.deps.bounds } : {}),
       });
       return { entity, ...report };
     } catch (error) {
@@ -230,9 +250,12 @@ export class SyncService {
             ? 'running'
             : s?.queuedAt
               ? 'queued'
-              : s?.status === 'error'
-                ? 'error'
-                : 'idle',
+              : s?.continuing
+                ? 'continuing'
+                : s?.status === 'error'
+                  ? 'error'
+                  : 'idle',
+        ...(enabled && s?.continuing ? { progress: s.continuing } : {}),
         lastSyncAt,
         nextSyncAt: !enabled ? null : await this.nextSyncAt(userId, entity, lastSyncAt, interval, now),
         lastResult: s?.lastResult ?? EMPTY,

@@ -19,6 +19,7 @@ import type { CalendarWindow } from '../../shared/sync/calendar/window';
 import type { Fields, Link, Snapshot, SyncSettings } from '../../shared/sync/model';
 import type { SidePort } from '../../shared/sync/ports';
 import type { Heartbeat } from '../../shared/sync/lease';
+import type { RunBounds } from '../../shared/sync/bounded';
 import { runSync, SimulatedCrash, type CrashPoint, type RunReport } from '../../shared/sync/runner';
 import type { TaskFields } from '../../shared/sync/tasks/fields';
 import { testConnectionString, uniquePrefix } from './storage';
@@ -41,6 +42,8 @@ export interface SyncHarness<F extends Fields = TaskFields> {
       during?: (point: CrashPoint) => void | Promise<void>;
       /** Drives the lease's renewals (tests tick it with the run clock instead of real time). */
       heartbeat?: Heartbeat;
+      /** The run's bound (shared/sync/bounded.ts); unbounded when absent. */
+      bounds?: RunBounds;
     },
   ): Promise<RunReport>;
   links(): Promise<Link<F>[]>;
