@@ -7,6 +7,7 @@ import { runCalendarBench } from './calendar';
 import { runCalendarWindowBench } from './calendar-window';
 import { runFanOutBench } from './fanout';
 import { runColdStartBench } from './cold-start';
+import { runBoundedBench } from './bounded';
 import { measure, table, type Row } from './measure';
 import { writeSection } from './sections';
 
@@ -60,8 +61,8 @@ function changeOro(h: SyncHarness, count: number) {
 
 async function main() {
   const only = process.env.BENCH;
-  if (only && !['tasks', 'calendar', 'calendar-window', 'fanout', 'coldstart'].includes(only)) {
-    throw new Error(`BENCH=${only}: tasks, calendar, calendar-window, fanout or coldstart`);
+  if (only && !['tasks', 'calendar', 'calendar-window', 'fanout', 'coldstart', 'bounded'].includes(only)) {
+    throw new Error(`BENCH=${only}: tasks, calendar, calendar-window, fanout, coldstart or bounded`);
   }
   if (!only || only === 'tasks') {
     await runTaskBench();
@@ -74,6 +75,9 @@ async function main() {
   }
   if (!only || only === 'fanout') {
     await runFanOutBench();
+  }
+  if (!only || only === 'bounded') {
+    await runBoundedBench();
   }
   if (!only || only === 'coldstart') {
     runColdStartBench();
