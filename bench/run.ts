@@ -144,8 +144,15 @@ title and writes one request per item; it keeps no links.
 ${table(rows)}
 
 Targets of the issue: idle sync ≤ 1 Graph + ≤ 2 Oro requests; writes batched 20 per Graph
-request; table writes batched per partition (100 per transaction). Oro's JSON:API has no
-batch endpoint, so Oro writes are one request each in both implementations.
+request; table writes batched per partition (100 per transaction, 4 transactions in
+flight). A first sync writes each link twice (pending before its Oro create, final after),
+the next group's pending links during the current group's Oro writes; links to what a
+read with no cursor found need no confirming pass after the cursor.
+
+Oro's JSON:API has a Batch API (\`PATCH /api/tasks\` with a list), but only for resources
+whose \`update_list\` action is enabled, and it is disabled for every resource by default
+(ApiBundle's batch API documentation); OroCRMTaskBundle's \`api.yml\` does not enable it
+for tasks, so stock Oro 6.1 answers tasks one request each, in both implementations.
 `;
 }
 

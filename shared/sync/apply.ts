@@ -6,6 +6,9 @@ import { writeFailure, type WriteResult } from './ports';
 import { finalLink, pendingLink } from './run-links';
 import type { CrashPoint, RunDeps } from './runner';
 
+/** Oro writes per group: the pending links of the next group are saved during this one's writes. */
+const ORO_GROUP = 500;
+
 /** What applying some of a plan's items leaves to save. */
 export interface Applied<F extends Fields> {
   upserts: Link<F>[];
@@ -38,22 +41,47 @@ export async function applyItems<F extends Fields>(
   const { deps, result, logs } = ctx;
   const { userId, entity } = deps;
   // Before an Oro create: record it as pending, so a crash after the create cannot
-  // duplicate it. (A To Do copy carries its link id itself and is re-paired by it.)
-  const pending = items.flatMap((item) =>
-    item.writes
-      .filter((w) => w.op === 'create' && w.side === 'oro')
-      .map((w) => pendingLink(item, w, deps.now())),
+  // duplicate it. (A To Do copy carries its link id itself and is re-paired by it.) The Oro
+  // writes go in groups: the next group's pending links are saved while this one writes.
+  const oroWrites = items.flatMap((item) =>
+    item.writes.filter((w) => w.side === 'oro').map((w) => ({ item, w })),
   );
-  await deps.links.save(userId, entity, pending, []);
+  const groups: (typeof oroWrites)[] = [];
+  for (let i = 0; i < oroWrites.length; i += ORO_GROUP) {
+    groups.push(oroWrites.slice(i, i + ORO_GROUP));
+  }
+  const savePending = (group: typeof oroWrites = []) =>
+    deps.links.save(
+      userId,
+      entity,
+      group.filter(({ w }) => w.op === 'create').map(({ item, w }) => pendingLink(item, w, deps.now())),
+      [],
+    );
+  await savePending(groups[0]);
   await ctx.step('after-pending-links');
 
   const outcomes = new Map<Write<F>, WriteResult<F>>();
-  for (const side of ['oro', 'microsoft'] as const) {
-    const writes = items.flatMap((i) => i.writes.filter((w) => w.side === side));
-    const results = writes.length > 0 ? await deps.sides[side].write(writes) : [];
+  const record = (writes: readonly Write<F>[], results: readonly WriteResult<F>[]) =>
     writes.forEach((w, k) => outcomes.set(w, results[k] ?? writeFailure('no answer', 'retryable')));
-    await ctx.step(side === 'oro' ? 'after-oro-writes' : 'after-microsoft-writes');
+  for (const [k, group] of groups.entries()) {
+    const writes = group.map(({ w }) => w);
+    // Both settle before anything else happens: a failed save never leaves writes running.
+    const [written, saved] = await Promise.allSettled([
+      deps.sides.oro.write(writes),
+      savePending(groups[k + 1]),
+    ]);
+    if (written.status === 'rejected') {
+      throw written.reason;
+    }
+    if (saved.status === 'rejected') {
+      throw saved.reason;
+    }
+    record(writes, written.value);
   }
+  await ctx.step('after-oro-writes');
+  const msWrites = items.flatMap((i) => i.writes.filter((w) => w.side === 'microsoft'));
+  record(msWrites, msWrites.length > 0 ? await deps.sides.microsoft.write(msWrites) : []);
+  await ctx.step('after-microsoft-writes');
 
   const applied: Applied<F> = { upserts: [], deletes: [], retryable: 0, settled: [] };
   for (const item of items) {

@@ -210,7 +210,8 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
     }
 
     const { upserts, deletes, retryable } = await applyItems(ctx, p.items);
-    const { saved, provisional } = keepUnconfirmed(links, upserts, retryable > 0, confirming);
+    const fromScratch = new Set((['oro', 'microsoft'] as const).filter((s) => startCursors[s] === undefined));
+    const { saved, provisional } = keepUnconfirmed(links, upserts, retryable > 0, confirming, fromScratch);
     await deps.links.save(userId, entity, saved, deletes);
     await step('after-links');
 
