@@ -104,7 +104,13 @@ const calendar = (
  */
 export function startSyncHarness(
   userId = ORO_OWNER,
-  options: { oroClock?: () => number; oroTimeoutMs?: number; msTimeZone?: string } = {},
+  options: {
+    oroClock?: () => number;
+    oroTimeoutMs?: number;
+    msTimeZone?: string;
+    /** Where runs reach Oro (asked at each run): a proxy in front of the simulator (bench/latency.ts). */
+    oroBaseUrl?: () => string | undefined;
+  } = {},
 ): Promise<SyncHarness<TaskFields>> {
   return startHarness(TASKS, userId, options);
 }
@@ -128,7 +134,12 @@ export function startCalendarHarness(
 async function startHarness<F extends Fields>(
   factory: SideFactory<F>,
   userId: string,
-  options: { oroClock?: () => number; oroTimeoutMs?: number; msTimeZone?: string },
+  options: {
+    oroClock?: () => number;
+    oroTimeoutMs?: number;
+    msTimeZone?: string;
+    oroBaseUrl?: () => string | undefined;
+  },
 ): Promise<SyncHarness<F>> {
   const oro = await startOroSimulator(options.oroClock ? { clock: options.oroClock } : {});
   oro.registerClient('sync', 'pw');
@@ -152,10 +163,14 @@ async function startHarness<F extends Fields>(
 
   const sides = () =>
     factory.sides({
-      oro: new OroClient({ baseUrl: oro.url, clientId: 'sync', clientSecret: 'pw' }, tokens, {
-        sleep: fast,
-        timeoutMs: options.oroTimeoutMs ?? 200,
-      }),
+      oro: new OroClient(
+        { baseUrl: options.oroBaseUrl?.() ?? oro.url, clientId: 'sync', clientSecret: 'pw' },
+        tokens,
+        {
+          sleep: fast,
+          timeoutMs: options.oroTimeoutMs ?? 200,
+        },
+      ),
       graph: createGraphClient(microsoft.graphUrl, token),
       userId,
       now,
