@@ -21,7 +21,7 @@ export interface RunBounds {
   chunkWrites?: number;
 }
 
-export const DEFAULT_CHUNK_WRITES = 100;
+export const DEFAULT_CHUNK_WRITES = 250;
 
 /** Progress of a run that continues in the next ones (the status shows it). */
 export interface Continuing {
