@@ -11,7 +11,8 @@ import { writeSection } from './sections';
  * its queued continuation would be, beside one unbounded run of the same data, in the same
  * process: max run duration and writes per run, total time.
  */
-const N = Number(process.env.BENCH_BOUNDED_ITEMS ?? 10_000);
+/** Sizes to measure, comma-separated (`10000,100000`). */
+const SIZES = (process.env.BENCH_BOUNDED_ITEMS ?? '10000').split(',').map(Number);
 const MAX_WRITES = Number(process.env.BENCH_BOUNDED_WRITES ?? 1000);
 const BOUNDS: RunBounds = { maxWrites: MAX_WRITES, maxRunMs: 180_000 };
 const BI: SyncSettings = { direction: 'bidirectional', conflictResolution: 'oro-wins' };
@@ -29,8 +30,8 @@ interface Measured {
   tableOps: number;
 }
 
-function seed(h: SyncHarness, where: 'oro' | 'ms') {
-  for (let i = 0; i < N; i++) {
+function seed(h: SyncHarness, where: 'oro' | 'ms', n: number) {
+  for (let i = 0; i < n; i++) {
     if (where === 'oro') {
       h.oro.createTask(ORO_OWNER, { subject: `Oro task ${i}` });
     } else {
@@ -41,7 +42,7 @@ function seed(h: SyncHarness, where: 'oro' | 'ms') {
 
 const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
-async function chain(scenario: string, h: SyncHarness, bounds?: RunBounds): Promise<Measured> {
+async function chain(scenario: string, h: SyncHarness, n: number, bounds?: RunBounds): Promise<Measured> {
   h.oro.resetCounts();
   h.microsoft.resetCounts();
   const started = performance.now();
@@ -65,7 +66,7 @@ async function chain(scenario: string, h: SyncHarness, bounds?: RunBounds): Prom
     }
   }
   const links = await new LinkRepository(h.tables).listAll(ORO_OWNER, 'tasks');
-  if (links.backlog.length > 0 || links.links.length !== N) {
+  if (links.backlog.length > 0 || links.links.length !== n) {
     throw new Error(`${scenario}: ${links.links.length} links and ${links.backlog.length} backlog rows`);
   }
   const m = {
@@ -89,15 +90,17 @@ export async function runBoundedBench(): Promise<void> {
   process.env.TEST_STORAGE_CONNECTION_STRING = azurite.connectionString;
   const rows: Measured[] = [];
   try {
-    for (const [direction, where] of [
-      ['Oro → Microsoft', 'oro'],
-      ['Microsoft → Oro', 'ms'],
-    ] as const) {
-      for (const bounds of [undefined, BOUNDS]) {
-        const h = await startSyncHarness(ORO_OWNER, { oroTimeoutMs: 30_000 });
-        seed(h, where);
-        rows.push(await chain(`initial sync, ${N} tasks ${direction}`, h, bounds));
-        await h.close();
+    for (const n of SIZES) {
+      for (const [direction, where] of [
+        ['Oro → Microsoft', 'oro'],
+        ['Microsoft → Oro', 'ms'],
+      ] as const) {
+        for (const bounds of [undefined, BOUNDS]) {
+          const h = await startSyncHarness(ORO_OWNER, { oroTimeoutMs: 30_000 });
+          seed(h, where, n);
+          rows.push(await chain(`initial sync, ${n} tasks ${direction}`, h, n, bounds));
+          await h.close();
+        }
       }
     }
   } finally {
@@ -107,7 +110,7 @@ export async function runBoundedBench(): Promise<void> {
     'bounded',
     `## Bounded runs
 
-An initial sync of ${N} tasks, once as one unbounded run and once across bounded runs of
+An initial sync of ${SIZES.join(' and of ')} tasks, once as one unbounded run and once across bounded runs of
 ${MAX_WRITES} writes (\`SYNC_RUN_MAX_WRITES\`, the deployed default), each run continued at
 once as its queued continuation would be (docs/bounded-runs.md); measured on
 ${new Date().toISOString().slice(0, 10)} against both simulators and an in-memory Azurite, in
