@@ -10,7 +10,7 @@ Written by \`npm run bench\`, one section per part; \`BENCH=tasks\`, \`BENCH=cal
 
 /** Replaces (or appends) one section of BENCHMARKS.md between its markers, keeping the rest. */
 export function writeSection(
-  name: 'tasks' | 'calendar' | 'calendar-window' | 'fanout' | 'coldstart' | 'backpressure',
+  name: 'tasks' | 'calendar' | 'calendar-window' | 'fanout' | 'coldstart' | 'backpressure' | 'bounded',
   markdown: string,
 ): void {
   const section = `<!-- ${name} -->\n${markdown.trim()}\n<!-- /${name} -->\n`;

@@ -322,7 +322,8 @@ async function refreshStatus() {
   const s = (await call('GET', userPath() + '/sync')).body;
   for (const entity of ENTITIES) {
     const t = s[entity];
-    $(entity + '-state').textContent = t.state + (t.enabled ? ' (' + DIRECTIONS[t.direction] + ')' : '');
+    $(entity + '-state').textContent = t.state + (t.enabled ? ' (' + DIRECTIONS[t.direction] + ')' : '') +
+      (t.progress ? ': ' + t.progress.done + ' of ' + t.progress.planned + ' items done' : '');
     $(entity + '-error').textContent = t.lastError ? t.lastError : '';
     $(entity + '-last').textContent = t.lastSyncAt
       ? 'Last run ' + when(t.lastSyncAt) + ': ' + (nothing(t.lastResult) ? 'nothing to change' : counts(t.lastResult))
@@ -357,7 +358,7 @@ for (const entity of ENTITIES) {
     for (let i = 0; queued && i < 60; i++) {
       await new Promise((done) => setTimeout(done, 500));
       const t = (await call('GET', userPath() + '/sync')).body[entity];
-      if (t.state !== 'queued' && t.state !== 'running') break;
+      if (t.state !== 'queued' && t.state !== 'running' && t.state !== 'continuing') break;
     }
     refreshStatus();
   };

@@ -35,6 +35,8 @@ export interface StackOptions {
   scheduleShards?: number;
   /** The services' clock; tests move it on to reach the next schedule slot. */
   clock?: () => Date;
+  /** Writes per sync run before it continues in another (SYNC_RUN_MAX_WRITES); the default when absent. */
+  runMaxWrites?: number;
 }
 
 export interface Stack {
@@ -114,6 +116,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       SERVICEBUS_CONNECTION_STRING: serviceBus.connectionString,
       // A handful of users: a few shards keep each timer run's work items few (docs/scheduling.md).
       SCHEDULE_SHARDS: String(options.scheduleShards ?? 4),
+      ...(options.runMaxWrites ? { SYNC_RUN_MAX_WRITES: String(options.runMaxWrites) } : {}),
     });
     const services = createServices(config, options.clock ? { clock: options.clock } : {});
     started.push(services.syncQueue, services.shardQueue);

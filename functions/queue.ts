@@ -87,12 +87,16 @@ async function runOnce(
   const run = await services.sync.run(message.userId, message.entity, {
     reason: message.reason,
     ...(message.confirmMassDelete ? { confirmMassDelete: true } : {}),
+    ...(message.continues !== undefined ? { continues: message.continues } : {}),
   });
   context.log(
     `${name} ${message.userId} (${message.reason}): ${run.status}` +
       ('result' in run ? ` ${JSON.stringify(run.result)}` : '') +
       ('microsoftSkipped' in run && run.microsoftSkipped
         ? '; Microsoft not read: its change notifications reported nothing since the last read'
+        : '') +
+      ('continuation' in run && run.continuation
+        ? `; continues: ${run.continuation.done} of ${run.continuation.planned} items done`
         : '') +
       (run.error ? `: ${run.error}` : ''),
   );

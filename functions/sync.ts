@@ -16,7 +16,11 @@ import {
 const entityStatus = z.object({
   enabled: z.boolean(),
   direction: z.enum(['oro-to-microsoft', 'microsoft-to-oro', 'bidirectional']),
-  state: z.enum(['idle', 'queued', 'running', 'error', 'disabled']),
+  state: z.enum(['idle', 'queued', 'running', 'continuing', 'error', 'disabled']),
+  progress: z.object({ done: z.number().int(), planned: z.number().int() }).optional().meta({
+    description:
+      'While a sync goes on over several bounded runs ("continuing", or "running" meanwhile): items applied so far, of those planned',
+  }),
   lastSyncAt: z.string().nullable(),
   nextSyncAt: z.string().nullable(),
   lastResult: runResult.meta({ description: 'Counts of the last run, even when it found nothing to do' }),

@@ -144,6 +144,7 @@ export function createServices(config: AppConfig, parts: { clock?: () => Date } 
           }
         : {}),
       now,
+      bounds: config.runBounds,
     }),
     syncQueue,
     shardQueue,

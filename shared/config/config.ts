@@ -83,6 +83,10 @@ const envSchema = z.object({
   SCHEDULE_SHARDS: z.coerce.number().int().min(1).max(1000).default(32),
   SCHEDULE_PARTITION_OPS_PER_SECOND: z.coerce.number().int().min(50).max(2000).default(800),
   NOTIFICATION_POLL_SAFETY_MINUTES: z.coerce.number().int().min(0).max(10_080).default(360),
+  /** Writes one sync run makes before it saves its progress and queues its continuation. */
+  SYNC_RUN_MAX_WRITES: z.coerce.number().int().min(1).max(100_000).default(1000),
+  /** Seconds after which a sync run starts no more writes (the queue lock lasts 5 minutes). */
+  SYNC_RUN_MAX_SECONDS: z.coerce.number().int().min(10).max(270).default(180),
 });
 
 /**
@@ -127,6 +131,11 @@ export interface AppConfig {
    * Microsoft read skips that read, until the last read is this old (0: never skips).
    */
   notificationPollSafetyMinutes: number;
+  /**
+   * How much one sync run writes, and for how long, before it saves its progress and queues
+   * its continuation (docs/bounded-runs.md).
+   */
+  runBounds: { maxWrites: number; maxRunMs: number };
 }
 
 export class ConfigError extends Error {
@@ -179,6 +188,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     calendarWindow: { pastDays: e.CALENDAR_WINDOW_PAST_DAYS, futureDays: e.CALENDAR_WINDOW_FUTURE_DAYS },
     schedule: { shards: e.SCHEDULE_SHARDS, partitionOpsPerSecond: e.SCHEDULE_PARTITION_OPS_PER_SECOND },
     notificationPollSafetyMinutes: e.NOTIFICATION_POLL_SAFETY_MINUTES,
+    runBounds: { maxWrites: e.SYNC_RUN_MAX_WRITES, maxRunMs: e.SYNC_RUN_MAX_SECONDS * 1000 },
   };
 }
 

@@ -7,10 +7,15 @@ export const syncMessage = z
   .strictObject({
     userId: entityId,
     entity: z.enum(SYNC_ENTITIES),
-    reason: z.enum(['schedule', 'notification', 'manual', 'retry']),
+    reason: z.enum(['schedule', 'notification', 'manual', 'retry', 'continue']),
     requestedAt: z.iso.datetime({ offset: true }),
     /** Retries only: how many times this run was retried so far, this one included. */
     attempt: z.number().int().min(1).max(100).optional(),
+    /**
+     * Continuations only: the user-entity's run count after the run that queued it; a later
+     * run meanwhile supersedes it (that run queued its own when it left work).
+     */
+    continues: z.number().int().min(0).optional(),
     /** Manual only: run even though it deletes more than half of the linked items. */
     confirmMassDelete: z.boolean().optional(),
   })

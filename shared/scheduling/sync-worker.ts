@@ -25,8 +25,15 @@ export function retryAt(attempt: number, now: Date, retryAfterMs?: number): Date
 /** One id per failed message: a redelivery of the same message schedules the same retry, which is dropped as a duplicate. */
 export const retryMessageId = (m: SyncMessage): string => `retry:${m.userId}:${m.entity}:${m.requestedAt}`;
 
+/**
+ * One id per continuation: the run count it continues from. A redelivered message whose run
+ * is sent again sends the same id (dropped as a duplicate); a later run has a later count.
+ */
+export const continuationMessageId = (m: SyncMessage, runs: number): string =>
+  `continue:${m.userId}:${m.entity}:${runs}`;
+
 export type Handled =
-  | { outcome: 'done'; run: EntityRun }
+  | { outcome: 'done'; run: EntityRun; continuation?: { messageId: string } }
   | { outcome: 'retry'; run: EntityRun; attempt: number; at: Date; messageId: string }
   | { outcome: 'gave-up'; run: EntityRun; attempts: number };
 
@@ -74,7 +81,24 @@ export class SyncWorker {
     await this.deps.states.clearQueued(userId, entity, message.requestedAt, this.now());
     const transient = 'transient' in result ? result.transient : undefined;
     if (!transient && result.status !== 'busy') {
-      return { outcome: 'done', run: result };
+      const continuation = 'continuation' in result ? result.continuation : undefined;
+      if (!continuation) {
+        return { outcome: 'done', run: result };
+      }
+      // The run stopped at its bound with its progress saved: the next one goes on at once,
+      // in the user's session. A failure to send is thrown: the message is delivered again,
+      // and that run goes on with the backlog and queues the continuation itself.
+      const messageId = continuationMessageId(message, continuation.runs);
+      const body: SyncMessage = {
+        userId,
+        entity,
+        reason: 'continue',
+        requestedAt: this.now().toISOString(),
+        continues: continuation.runs,
+        ...(message.confirmMassDelete ? { confirmMassDelete: true } : {}),
+      };
+      await this.deps.queue.send([{ body, messageId }]);
+      return { outcome: 'done', run: result, continuation: { messageId } };
     }
 
     const attempt = (message.attempt ?? 0) + 1;

@@ -1,10 +1,14 @@
+import { createHash } from 'node:crypto';
 import type { TransactionAction } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
-import type { Fields, Link } from '../sync/model';
+import type { Change, Fields, Link, Side } from '../sync/model';
 import type { TableStore } from './tables';
 
 /** A batch transaction takes at most 100 operations, all in one partition. */
 export const MAX_BATCH = 100;
+
+/** Transactions of one save in flight at once (a partition serves about 2,000 entities a second). */
+const SAVE_CONCURRENCY = 4;
 
 type LinkEntity = {
   partitionKey: string;
@@ -19,7 +23,25 @@ type LinkEntity = {
   pending: string;
   readOnly?: string;
   unconfirmed?: string;
+  /** Set on backlog rows only (see BacklogEntry): the side, and the change as JSON in `base`. */
+  backlog?: string;
 } & Partial<Record<`base${number}`, string>>;
+
+/**
+ * A change a bounded run read but has not applied yet (shared/sync/backlog.ts). It lives in
+ * the links' partition, beside the links, so it is read with them in the same query and
+ * removed in the same transactions that save the links it became.
+ */
+export interface BacklogEntry<F extends Fields> {
+  side: Side;
+  change: Change<F>;
+}
+
+/** Link ids never start with "~": a backlog row's key cannot be taken for a link's. */
+export const backlogRow = (side: Side, id: string): string =>
+  `~${side === 'oro' ? 'o' : 'm'}-${createHash('sha256').update(id).digest('base64url').slice(0, 27)}`;
+
+const changeId = <F extends Fields>(c: Change<F>): string => (c.type === 'upsert' ? c.item.id : c.id);
 
 /**
  * A string property holds 64 KiB of UTF-16, 32,768 characters; an event's description and
@@ -48,8 +70,14 @@ export class LinkRepository<F extends Fields> {
   }
 
   async list(userId: string, entity: string): Promise<Link<F>[]> {
+    return (await this.listAll(userId, entity)).links;
+  }
+
+  /** The links and the backlog of the user and entity, in one query of their partition. */
+  async listAll(userId: string, entity: string): Promise<{ links: Link<F>[]; backlog: BacklogEntry<F>[] }> {
     await this.tables.ready();
     const links: Link<F>[] = [];
+    const backlog: BacklogEntry<F>[] = [];
     const pages = this.table
       .listEntities<LinkEntity>({
         queryOptions: { filter: odata`PartitionKey eq ${linkPartition(userId, entity)}` },
@@ -58,11 +86,15 @@ export class LinkRepository<F extends Fields> {
     for await (const page of pages) {
       this.operations++;
       for (const e of page) {
-        links.push(fromEntity<F>(e));
         this.etags.set(e.rowKey, e.etag);
+        if (e.backlog === 'oro' || e.backlog === 'microsoft') {
+          backlog.push({ side: e.backlog, change: JSON.parse(baseJson(e)) as Change<F> });
+        } else {
+          links.push(fromEntity<F>(e));
+        }
       }
     }
-    return links;
+    return { links, backlog };
   }
 
   /**
@@ -94,51 +126,96 @@ export class LinkRepository<F extends Fields> {
     return ids.length;
   }
 
-  /** Upserts and deletes in as few transactions as the partition allows. */
+  /**
+   * Upserts and deletes in as few transactions as the partition allows. `backlog`: backlog
+   * rows to write (`put`) and to remove (`drop`, by side and item id), in the same
+   * transactions; removing a row this instance never read is a no-op.
+   */
   async save(
     userId: string,
     entity: string,
     upserts: readonly Link<F>[],
     deletes: readonly string[],
+    backlog: { put?: readonly BacklogEntry<F>[]; drop?: readonly { side: Side; id: string }[] } = {},
   ): Promise<void> {
-    if (upserts.length === 0 && deletes.length === 0) {
+    const put = backlog.put ?? [];
+    const dropped = (backlog.drop ?? []).map((d) => backlogRow(d.side, d.id));
+    if (upserts.length === 0 && deletes.length === 0 && put.length === 0 && dropped.length === 0) {
       return;
     }
     await this.tables.ready();
     const pk = linkPartition(userId, entity);
-    const upserted = new Set(upserts.map((l) => l.linkId));
+    const rows: LinkEntity[] = [
+      ...upserts.map((l) => toEntity(pk, l)),
+      ...put.map((b) => backlogEntity(pk, b)),
+    ];
+    const written = new Set(rows.map((r) => r.rowKey));
     const actions: TransactionAction[] = [
-      ...upserts.map((l): TransactionAction => {
-        const etag = this.etags.get(l.linkId);
-        return etag ? ['update', toEntity(pk, l), 'Replace', { etag }] : ['create', toEntity(pk, l)];
+      ...rows.map((row): TransactionAction => {
+        const etag = this.etags.get(row.rowKey);
+        return etag ? ['update', row, 'Replace', { etag }] : ['create', row];
       }),
-      ...deletes
-        .filter((id) => !upserted.has(id) && this.etags.has(id))
+      ...[...new Set([...deletes, ...dropped])]
+        .filter((id) => !written.has(id) && this.etags.has(id))
         .map((id): TransactionAction => ['delete', { partitionKey: pk, rowKey: id }]),
     ];
+    // Transactions touch distinct rows: a few go at once (each is atomic; a save never was).
+    const chunks: TransactionAction[][] = [];
     for (let i = 0; i < actions.length; i += MAX_BATCH) {
-      this.operations++;
-      const chunk = actions.slice(i, i + MAX_BATCH);
-      const result = await this.table.submitTransaction(chunk);
-      for (const [n, action] of chunk.entries()) {
-        const rowKey = action[1].rowKey;
-        const etag = result.subResponses[n]?.etag;
-        if (action[0] === 'delete') {
-          this.etags.delete(rowKey);
-        } else if (etag) {
-          this.etags.set(rowKey, etag);
+      chunks.push(actions.slice(i, i + MAX_BATCH));
+    }
+    let next = 0;
+    let failed = false;
+    const worker = async () => {
+      for (let k = next++; k < chunks.length && !failed; k = next++) {
+        this.operations++;
+        const chunk = chunks[k]!;
+        const result = await this.table.submitTransaction(chunk).catch((error: unknown) => {
+          failed = true; // the others start no new transaction; the save fails with this error
+          throw error;
+        });
+        for (const [n, action] of chunk.entries()) {
+          const rowKey = action[1].rowKey;
+          const etag = result.subResponses[n]?.etag;
+          if (action[0] === 'delete') {
+            this.etags.delete(rowKey);
+          } else if (etag) {
+            this.etags.set(rowKey, etag);
+          }
         }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(SAVE_CONCURRENCY, chunks.length) }, worker));
   }
 }
 
-function toEntity<F extends Fields>(partitionKey: string, l: Link<F>): LinkEntity {
-  const json = JSON.stringify(l.base);
+/** `json` as the `base` property and its continuations. */
+function chunked(json: string): { base: string } & Record<string, string> {
   const chunks: Record<string, string> = {};
   for (let i = BASE_CHUNK, n = 1; i < json.length; i += BASE_CHUNK, n++) {
     chunks[`base${n}`] = json.slice(i, i + BASE_CHUNK);
   }
+  return { ...chunks, base: json.slice(0, BASE_CHUNK) };
+}
+
+function backlogEntity<F extends Fields>(partitionKey: string, b: BacklogEntry<F>): LinkEntity {
+  return {
+    partitionKey,
+    rowKey: backlogRow(b.side, changeId(b.change)),
+    oroId: '',
+    microsoftId: '',
+    oroVersion: '',
+    microsoftVersion: '',
+    ...chunked(JSON.stringify(b.change)),
+    baseHash: '',
+    pending: '',
+    backlog: b.side,
+  };
+}
+
+function toEntity<F extends Fields>(partitionKey: string, l: Link<F>): LinkEntity {
+  const json = JSON.stringify(l.base);
+  const chunks = chunked(json);
   return {
     partitionKey,
     rowKey: l.linkId,
@@ -146,7 +223,6 @@ function toEntity<F extends Fields>(partitionKey: string, l: Link<F>): LinkEntit
     microsoftId: l.microsoftId ?? '',
     oroVersion: l.oroVersion ?? '',
     microsoftVersion: l.microsoftVersion ?? '',
-    base: json.slice(0, BASE_CHUNK),
     ...chunks,
     baseHash: l.baseHash,
     pending: l.pending ? JSON.stringify(l.pending) : '',

@@ -50,6 +50,11 @@ export const syncState = z.object({
   microsoftMark: z
     .object({ subscriptionId: z.string(), notified: z.number().int(), readAt: z.string() })
     .optional(),
+  /**
+   * A bounded run stopped with items still to apply (they wait in the backlog beside the
+   * links): items applied since the first run of the chain, and those plus the ones left.
+   */
+  continuing: z.object({ done: z.number().int(), planned: z.number().int() }).optional(),
   /** A failed run waits for its retry: when it runs, which retry it is, and why. */
   retry: z.object({ at: z.string(), attempt: z.number().int(), reason: z.string() }).optional(),
 });

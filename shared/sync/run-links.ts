@@ -112,6 +112,12 @@ export function keepUnconfirmed<F extends Fields>(
   upserts: readonly Link<F>[],
   savesNoCursor: boolean,
   confirming: ReadonlySet<Side>,
+  /**
+   * Sides read with no cursor at all: until this run saves one, every run reads them in full
+   * again, and a full read sees every item (one deleted meanwhile is a linked id it does not
+   * see). Links to what such a read found need no flag, and no confirming afterwards.
+   */
+  fromScratch: ReadonlySet<Side> = new Set(),
 ): { saved: Link<F>[]; provisional: Set<string> } {
   const before = new Map(links.map((l) => [l.linkId, l]));
   // Links to items this run's read found new: until the cursor past them is saved, a feed
@@ -127,6 +133,9 @@ export function keepUnconfirmed<F extends Fields>(
     const isNew = !was || was.pending !== undefined;
     if ((savesNoCursor || isNew) && !l.unconfirmed && !l.pending) {
       const side = ([...confirming] as Side[]).find((c) => idOn(l, c) !== null);
+      if (side && !savesNoCursor && fromScratch.has(side)) {
+        return l;
+      }
       if (side && !savesNoCursor) {
         provisional.add(l.linkId);
       }

@@ -7,21 +7,24 @@ import { adoptAccount } from './account-switch';
 import { adoptFolder } from './folder-switch';
 import { cursorsFor } from './cursors';
 import { PAIRING } from './pair-keys';
-import { plan, type Write } from './plan';
+import { plan } from './plan';
 import { markAfter, microsoftQuiet, readSides, type NotificationWatch } from './quiet';
-import {
-  completeFromLinks,
-  confirmedCreates,
-  finalLink,
-  idOn,
-  keepUnconfirmed,
-  pendingLink,
-} from './run-links';
-import { writeFailure, type SidePort, type WriteResult } from './ports';
+import { completeFromLinks, confirmedCreates, idOn, keepUnconfirmed } from './run-links';
+import type { SidePort } from './ports';
+import { applyItems, entry } from './apply';
+import { backlogIds, withBacklog, writesOf } from './backlog';
+import { applyBounded, type Continuing, type RunBounds } from './bounded';
 
 /** Named points between the writes of a run, where tests make it crash. */
 export type CrashPoint =
-  'after-read' | 'after-pending-links' | 'after-oro-writes' | 'after-microsoft-writes' | 'after-links';
+  | 'after-read'
+  | 'after-pending-links'
+  | 'after-oro-writes'
+  | 'after-microsoft-writes'
+  | 'after-links'
+  /** Bounded runs only (bounded.ts): the backlog saved, then the cursor past the read. */
+  | 'after-backlog'
+  | 'after-cursor';
 
 export interface RunDeps<F extends Fields> {
   userId: string;
@@ -56,6 +59,11 @@ export interface RunDeps<F extends Fields> {
    * when the Oro read finds nothing either (see quiet.ts); its cursor stays where it was.
    */
   notifications?: NotificationWatch;
+  /**
+   * How much one run may write, and for how long (bounded.ts): a plan beyond it is applied
+   * over several runs. Unbounded when absent.
+   */
+  bounds?: RunBounds;
 }
 
 export interface RunReport {
@@ -65,6 +73,12 @@ export interface RunReport {
   requests: { oro: number; microsoft: number };
   /** The Microsoft read was left out: its subscription had notified nothing since the last one. */
   microsoftSkipped?: boolean;
+  /**
+   * The run stopped at its bound with items left (in the backlog): queue a continuation.
+   * `runs`: the state's run count after this run (a continuation queued for an older count
+   * was superseded by a later run).
+   */
+  continuation?: Continuing & { runs: number };
 }
 
 const changedSomething = (r: RunResult): boolean => r.created + r.updated + r.deleted + r.conflicts > 0;
@@ -97,6 +111,7 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
     keeper.assertHeld();
   };
 
+  const startedAt = deps.now().getTime();
   const result = emptyResult();
   const logs: SyncLogEntry[] = [];
   try {
@@ -115,9 +130,11 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
       (e) => logs.push(entry(deps, e)),
       (state) => keeper.update(state),
     );
-    const links = await deps.links.list(userId, entity);
+    const { links, backlog } = await deps.links.listAll(userId, entity);
     const linked = (side: Side, only?: (l: Link<F>) => boolean) =>
       new Set(links.flatMap((l) => (only && !only(l) ? [] : (idOn(l, side) ?? []))));
+    // Items waiting in the backlog are checked like linked ones: one deleted meanwhile reads as deleted.
+    const known = (side: Side) => new Set([...linked(side), ...backlogIds(backlog, side)]);
     const startCursors = cursorsFor(lease.state, deps.settings.direction);
     // Ids the change feed, read from the saved cursor, may never mention (an item created
     // after the cursor and deleted again is no net change): our creates since it, and the
@@ -133,10 +150,13 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
       microsoft: msRead,
       skipped,
     } = await readSides(
-      () => deps.sides.oro.read(startCursors.oro, linked('oro'), unconfirmed('oro')),
-      () => deps.sides.microsoft.read(startCursors.microsoft, linked('microsoft'), unconfirmed('microsoft')),
+      () => deps.sides.oro.read(startCursors.oro, known('oro'), unconfirmed('oro')),
+      () => deps.sides.microsoft.read(startCursors.microsoft, known('microsoft'), unconfirmed('microsoft')),
       quiet ? startCursors.microsoft : undefined,
     );
+    // What the state records of the Graph subscription's count once the cursor is saved.
+    const mark = (cursorSaved: boolean) =>
+      markAfter(lease.state, deps.notifications, { microsoft: !skipped, cursorSaved, at: readAt });
     await step('after-read');
     for (const [side, read] of [
       ['oro', oroRead],
@@ -156,19 +176,17 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
       }
     }
 
+    const working = {
+      oro: withBacklog(backlog, 'oro', oroRead),
+      microsoft: withBacklog(backlog, 'microsoft', msRead),
+    };
     const p = plan({
       links,
       changes: {
-        oro: completeFromLinks(deps.sides.oro, links, oroRead.changes),
-        microsoft: completeFromLinks(deps.sides.microsoft, links, msRead.changes),
+        oro: completeFromLinks(deps.sides.oro, links, working.oro),
+        microsoft: completeFromLinks(deps.sides.microsoft, links, working.microsoft),
       },
       settings: deps.settings,
-      keeps: {
-        ...(deps.sides.oro.keeps ? { oro: deps.sides.oro.keeps.bind(deps.sides.oro) } : {}),
-        ...(deps.sides.microsoft.keeps
-          ? { microsoft: deps.sides.microsoft.keeps.bind(deps.sides.microsoft) }
-          : {}),
-      },
       // No cursor saved yet: no run completed for this user and entity (or an account switch
       // cleared them); what both sides already hold is paired, not copied (plan-pairing.ts).
       firstSync: startCursors.oro === undefined && startCursors.microsoft === undefined,
@@ -177,6 +195,12 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
         ...(deps.sides.oro.complete ? { oro: deps.sides.oro.complete.bind(deps.sides.oro) } : {}),
         ...(deps.sides.microsoft.complete
           ? { microsoft: deps.sides.microsoft.complete.bind(deps.sides.microsoft) }
+          : {}),
+      },
+      keeps: {
+        ...(deps.sides.oro.keeps ? { oro: deps.sides.oro.keeps.bind(deps.sides.oro) } : {}),
+        ...(deps.sides.microsoft.keeps
+          ? { microsoft: deps.sides.microsoft.keeps.bind(deps.sides.microsoft) }
           : {}),
       },
     });
@@ -201,145 +225,46 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
       return { status: 'blocked', result, error: p.blocked, requests: requests() };
     }
 
-    // Before an Oro create: record it as pending, so a crash after the create cannot
-    // duplicate it. (A To Do copy carries its link id itself and is re-paired by it.)
-    const pending = p.items.flatMap((item) =>
-      item.writes
-        .filter((w) => w.op === 'create' && w.side === 'oro')
-        .map((w) => pendingLink(item, w, deps.now())),
-    );
-    await deps.links.save(userId, entity, pending, []);
-    await step('after-pending-links');
-
-    const outcomes = new Map<Write<F>, WriteResult<F>>();
-    for (const side of ['oro', 'microsoft'] as const) {
-      const writes = p.items.flatMap((i) => i.writes.filter((w) => w.side === side));
-      const results = writes.length > 0 ? await deps.sides[side].write(writes) : [];
-      writes.forEach((w, k) => outcomes.set(w, results[k] ?? writeFailure('no answer', 'retryable')));
-      await step(side === 'oro' ? 'after-oro-writes' : 'after-microsoft-writes');
-    }
-
-    const upserts: Link<F>[] = [];
-    const deletes: string[] = [];
-    let retryable = 0;
     const confirming = new Set((['oro', 'microsoft'] as const).filter((s) => deps.sides[s].confirmsCreates));
-    for (const item of p.items) {
-      const failed = item.writes.filter((w) => !outcomes.get(w)?.ok);
-      const gone = failed.filter((w) => w.op === 'update' && kindOf(outcomes.get(w)) === 'gone');
-      const recreate = gone.length > 0 && gone.length === failed.length && item.outcome.type === 'link';
-      for (const w of item.writes) {
-        const o = outcomes.get(w)!;
-        if (o.ok) {
-          result[w.op === 'create' ? 'created' : w.op === 'update' ? 'updated' : 'deleted']++;
-        } else {
-          result.errors++;
-        }
-        logs.push(
-          entry(deps, {
-            action: w.op,
-            direction: w.side === 'microsoft' ? 'oro-to-microsoft' : 'microsoft-to-oro',
-            oroId: w.side === 'oro' && o.ok ? o.id : item.oroId,
-            microsoftId: w.side === 'microsoft' && o.ok ? o.id : item.microsoftId,
-            outcome: o.ok ? 'ok' : 'failed',
-            detail: o.ok
-              ? `${item.cell}${o.note ? `; ${o.note}` : ''}`
-              : `${item.cell}: ${o.error}${recreate ? '; it is gone there and is created again on the next run' : ''}`,
-          }),
-        );
-      }
-      if (item.paired) {
-        logs.push(
-          entry(deps, {
-            action: 'link',
-            direction: 'none',
-            oroId: item.oroId,
-            microsoftId: item.microsoftId,
-            outcome: 'ok',
-            detail: `paired with an existing item (${item.paired})${item.writes.length > 0 ? '; the fields that differed are settled as a conflict' : ''}`,
-          }),
-        );
-      }
-      if (item.conflict) {
-        result.conflicts++;
-        logs.push(
-          entry(deps, {
-            action: 'conflict',
-            direction: 'none',
-            oroId: item.oroId,
-            microsoftId: item.microsoftId,
-            outcome: 'ok',
-            detail: JSON.stringify(item.conflict).slice(0, 4000),
-          }),
-        );
-      }
-      if (item.skipped && item.writes.length === 0) {
-        logs.push(
-          entry(deps, {
-            action: 'skip',
-            direction: 'none',
-            oroId: item.oroId,
-            microsoftId: item.microsoftId,
-            outcome: 'skipped',
-            detail: `${item.cell}: ${item.skipped}`,
-          }),
-        );
-      }
-      if (recreate) {
-        // The item vanished before our update reached it (deleted meanwhile, or deleted
-        // since the change feed's last token without showing in it). As for any deletion
-        // met by an update, the update wins: the item is created again, from the next run.
-        for (const w of gone) {
-          // A new create of the link: it replaces the gone item (a new idempotency key).
-          upserts.push(
-            pendingLink(item, { ...w, op: 'create', ...(w.id ? { attempt: w.id } : {}) }, deps.now()),
-          );
-        }
-        continue;
-      }
-      if (failed.length > 0) {
-        // A failed write leaves the link as it was (a failed create stays pending); the next run
-        // tries again. A refusal no retry can fix (an unsupported pattern, a 4xx) is logged and
-        // waits for the item to change again: it neither holds the cursors back nor, as a
-        // pending create, is retried on every run.
-        if (failed.some((w) => retryableFailure(outcomes.get(w)))) {
-          retryable++;
-        } else if (failed.some((w) => w.op === 'create' && w.side === 'oro')) {
-          deletes.push(item.linkId);
-        }
-        continue;
-      }
-      if (item.outcome.type === 'unlink') {
-        deletes.push(item.linkId);
-      }
-      if (item.outcome.type === 'link') {
-        upserts.push(finalLink(item, outcomes, confirming));
-      }
+    const ctx = { deps, step, result, logs, confirming };
+    const cursorsRead = { oro: oroRead.cursor, microsoft: msRead.cursor };
+    if (deps.bounds && (backlog.length > 0 || writesOf(p.items) > deps.bounds.maxWrites)) {
+      const bounded = await applyBounded(ctx, {
+        keeper,
+        lease,
+        startedAt,
+        bounds: deps.bounds,
+        links,
+        backlog,
+        changes: working,
+        items: p.items,
+        cursors: cursorsRead,
+      });
+      const left = bounded.deferred + bounded.retryable;
+      const saved = bounded.lease.state.cursors;
+      lease = await finish(keeper, {
+        ...finalState(deps, bounded.lease.state, saved, result),
+        microsoftMark: mark(saved.microsoft === cursorsRead.microsoft),
+        continuing: left > 0 ? bounded.progress : undefined,
+      });
+      await deps.log.append(userId, logs);
+      return {
+        ...report(result, requests(), skipped),
+        ...(bounded.deferred > 0 ? { continuation: { ...bounded.progress, runs: lease.state.runs } } : {}),
+      };
     }
-    const { saved, provisional } = keepUnconfirmed(links, upserts, retryable > 0, confirming);
+
+    const { upserts, deletes, retryable } = await applyItems(ctx, p.items);
+    const fromScratch = new Set((['oro', 'microsoft'] as const).filter((s) => startCursors[s] === undefined));
+    const { saved, provisional } = keepUnconfirmed(links, upserts, retryable > 0, confirming, fromScratch);
     await deps.links.save(userId, entity, saved, deletes);
     await step('after-links');
 
     // Cursors move only when every change they cover was applied or refused for good;
     // otherwise the next run re-reads them.
-    const cursors = retryable === 0 ? { oro: oroRead.cursor, microsoft: msRead.cursor } : startCursors;
-    const status = result.errors === 0 ? 'idle' : 'error';
-    const final: Leased['state'] = {
-      ...lease.state,
-      cursors,
-      status,
-      direction: deps.settings.direction,
-      lastSyncAt: deps.now().toISOString(),
-      lastResult: result,
-      microsoftMark: markAfter(lease.state, deps.notifications, {
-        microsoft: !skipped,
-        cursorSaved: retryable === 0,
-        at: readAt,
-      }),
-      // Kept until a later run changes something: an idle or echo run does not hide it.
-      ...(changedSomething(result) ? { lastChange: { at: deps.now().toISOString(), result } } : {}),
-      ...(result.errors === 0
-        ? { lastError: undefined }
-        : { lastError: `${result.errors} item(s) failed; see the sync log` }),
+    const final = {
+      ...finalState(deps, lease.state, retryable === 0 ? cursorsRead : startCursors, result),
+      microsoftMark: mark(retryable === 0),
     };
     const confirmations = retryable === 0 ? confirmedCreates(links, saved, deletes, provisional) : [];
     if (confirmations.length > 0) {
@@ -350,13 +275,7 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
     }
     lease = await finish(keeper, final);
     await deps.log.append(userId, logs);
-    return {
-      status: result.errors === 0 ? 'ok' : 'failed',
-      result,
-      requests: requests(),
-      ...(result.errors ? { error: `${result.errors} item(s) failed` } : {}),
-      ...(skipped ? { microsoftSkipped: true } : {}),
-    };
+    return report(result, requests(), skipped);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     logs.push(
@@ -376,8 +295,9 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
     // Record the failure (if the lease is still ours) and the log. The run's own error is
     // what the caller sees; a failure to record it travels with it, not lost.
     const recorded = await Promise.allSettled([
+      // The state as the run last saved it: a bounded run has moved its cursor already.
       finish(keeper, {
-        ...lease.state,
+        ...keeper.leased.state,
         status: 'error',
         lastError: message,
         lastResult: { ...result, errors: result.errors + 1 },
@@ -394,11 +314,6 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
   }
 }
 
-/** The class of a failed write (shared/errors/classify.ts); `gone`: the item is not there any more. */
-const kindOf = (o: WriteResult | undefined) => (o && !o.ok ? o.kind : undefined);
-
-const retryableFailure = (o: WriteResult | undefined): boolean => !o || (!o.ok && o.retryable);
-
 /** Thrown by test crash points: nothing after it runs, as if the process died. */
 export class SimulatedCrash extends Error {
   override readonly name = 'SimulatedCrash';
@@ -413,6 +328,35 @@ async function finish(keeper: LeaseKeeper, state: Leased['state']): Promise<Leas
   return keeper.save(clean as Leased['state']);
 }
 
-function entry<F extends Fields>(deps: RunDeps<F>, e: Omit<SyncLogEntry, 'time' | 'entity'>): SyncLogEntry {
-  return { time: deps.now().toISOString(), entity: deps.entity, ...e };
+/** The state a run ends with: `cursors` as far as its changes were applied or kept. */
+function finalState<F extends Fields>(
+  deps: RunDeps<F>,
+  state: Leased['state'],
+  cursors: Record<string, string>,
+  result: RunResult,
+): Leased['state'] {
+  return {
+    ...state,
+    cursors,
+    status: result.errors === 0 ? 'idle' : 'error',
+    direction: deps.settings.direction,
+    lastSyncAt: deps.now().toISOString(),
+    lastResult: result,
+    continuing: undefined,
+    // Kept until a later run changes something: an idle or echo run does not hide it.
+    ...(changedSomething(result) ? { lastChange: { at: deps.now().toISOString(), result } } : {}),
+    ...(result.errors === 0
+      ? { lastError: undefined }
+      : { lastError: `${result.errors} item(s) failed; see the sync log` }),
+  };
+}
+
+function report(result: RunResult, requests: RunReport['requests'], microsoftSkipped: boolean): RunReport {
+  return {
+    status: result.errors === 0 ? 'ok' : 'failed',
+    result,
+    requests,
+    ...(result.errors ? { error: `${result.errors} item(s) failed` } : {}),
+    ...(microsoftSkipped ? { microsoftSkipped: true } : {}),
+  };
 }

@@ -18,6 +18,7 @@ import type { Fields, SyncSettings } from './model';
 import { SideError, type SidePort } from './ports';
 import type { NotificationWatch } from './quiet';
 import { runSync, type RunReport } from './runner';
+import type { Continuing, RunBounds } from './bounded';
 
 export interface SidePair {
   oro: SidePort<Fields>;
@@ -45,12 +46,14 @@ export interface SideRequest {
 /** Builds the concrete sides of a run; the engine knows them only as SidePorts. */
 export type SideFactory = (request: SideRequest) => SidePair;
 
-export type SyncReason = 'schedule' | 'notification' | 'manual' | 'retry';
+export type SyncReason = 'schedule' | 'notification' | 'manual' | 'retry' | 'continue';
 
 export interface EntityStatus {
   enabled: boolean;
   direction: Direction;
-  state: 'idle' | 'queued' | 'running' | 'error' | 'disabled';
+  state: 'idle' | 'queued' | 'running' | 'continuing' | 'error' | 'disabled';
+  /** While a sync goes on over several bounded runs: items applied so far, of those planned. */
+  progress?: Continuing;
   lastSyncAt: string | null;
   nextSyncAt: string | null;
   lastResult: RunResult;
@@ -71,7 +74,9 @@ export interface Transient {
 
 export type EntityRun =
   | ({ entity: SyncEntity; transient?: Transient } & RunReport)
-  | { entity: SyncEntity; status: 'disabled' | 'unsupported' | 'not-ready'; error?: string };
+  | { entity: SyncEntity; status: 'disabled' | 'unsupported' | 'not-ready'; error?: string }
+  /** A continuation queued before a later run: that run went on with the work and queued its own. */
+  | { entity: SyncEntity; status: 'superseded'; error?: string };
 
 const TOKEN_REUSE_MS = 5 * 60_000;
 const EMPTY: RunResult = { created: 0, updated: 0, deleted: 0, conflicts: 0, errors: 0 };
@@ -98,6 +103,8 @@ export class SyncService {
        */
       notifications?: { subscriptions: SubscriptionRepository; pollSafetyMs: number };
       now?: () => Date;
+      /** How much one run may do before it continues in another (config SYNC_RUN_MAX_*). */
+      bounds?: RunBounds;
     },
   ) {}
 
@@ -108,8 +115,21 @@ export class SyncService {
   async run(
     userId: string,
     entity: SyncEntity,
-    options: { confirmMassDelete?: boolean; reason?: SyncReason } = {},
+    options: {
+      confirmMassDelete?: boolean;
+      reason?: SyncReason;
+      /** A continuation: the state's run count when it was queued (see RunReport.continuation). */
+      continues?: number;
+    } = {},
   ): Promise<EntityRun> {
+    if (options.continues !== undefined) {
+      // Any run goes on with the backlog; a continuation another run has overtaken has
+      // nothing of its own to do (that run queued the next one when it left work).
+      const current = await this.deps.states.get(userId, entity);
+      if (current?.state.runs !== options.continues) {
+        return { entity, status: 'superseded' };
+      }
+    }
     // Settings are resolved once per run; credentials and the token come from that one read.
     const user = await this.deps.settings.resolveUser(userId);
     const { resolved } = user;
@@ -186,6 +206,7 @@ export class SyncService {
         now: () => this.now(),
         ...(options.confirmMassDelete ? { confirmMassDelete: true } : {}),
         ...(await this.watch(userId, entity, account, options.reason)),
+        ...(this.deps.bounds ? { bounds: this.deps.bounds } : {}),
       });
       return { entity, ...report };
     } catch (error) {
@@ -280,9 +301,12 @@ export class SyncService {
             ? 'running'
             : s?.queuedAt
               ? 'queued'
-              : s?.status === 'error'
-                ? 'error'
-                : 'idle',
+              : s?.continuing
+                ? 'continuing'
+                : s?.status === 'error'
+                  ? 'error'
+                  : 'idle',
+        ...(enabled && s?.continuing ? { progress: s.continuing } : {}),
         lastSyncAt,
         nextSyncAt: !enabled ? null : await this.nextSyncAt(userId, entity, lastSyncAt, interval, now),
         lastResult: s?.lastResult ?? EMPTY,

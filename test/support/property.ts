@@ -3,6 +3,7 @@ import type { ExpiredTokenAnswer } from '../../dev/microsoft/respond';
 import { CONFLICT_RESOLUTIONS, DIRECTIONS } from '../../shared/settings/schema';
 import type { Fields, SyncSettings } from '../../shared/sync/model';
 import type { CrashPoint, RunReport } from '../../shared/sync/runner';
+import type { RunBounds } from '../../shared/sync/bounded';
 import type { SyncHarness } from './sync-harness';
 
 /**
@@ -104,6 +105,14 @@ export const faultArb: fc.Arbitrary<Fault> = fc.oneof(
     ),
   }),
 );
+
+/** Tiny run bounds (shared/sync/bounded.ts): 1 to 5 writes a run, chunks of 1 to 3. */
+export const runBoundsArb: fc.Arbitrary<RunBounds> = fc.record({
+  maxWrites: fc.integer({ min: 1, max: 5 }),
+  // 0: out of time after the first chunk, so each run writes one chunk (the time bound).
+  maxRunMs: fc.constantFrom(0, 60_000),
+  chunkWrites: fc.integer({ min: 1, max: 3 }),
+});
 
 export const settingsArb: fc.Arbitrary<SyncSettings> = fc.record({
   direction: fc.constantFrom(...DIRECTIONS),

@@ -19,6 +19,7 @@ import type { CalendarWindow } from '../../shared/sync/calendar/window';
 import type { Fields, Link, Snapshot, SyncSettings } from '../../shared/sync/model';
 import type { SidePort } from '../../shared/sync/ports';
 import type { Heartbeat } from '../../shared/sync/lease';
+import type { RunBounds } from '../../shared/sync/bounded';
 import { runSync, SimulatedCrash, type CrashPoint, type RunReport } from '../../shared/sync/runner';
 import type { NotificationWatch } from '../../shared/sync/quiet';
 import type { TaskFields } from '../../shared/sync/tasks/fields';
@@ -48,6 +49,8 @@ export interface SyncHarness<F extends Fields = TaskFields> {
       notifications?: NotificationWatch;
       /** The Microsoft account the run's token is for (another one: an account switch). */
       account?: string;
+      /** The run's bound (shared/sync/bounded.ts); unbounded when absent. */
+      bounds?: RunBounds;
     },
   ): Promise<RunReport>;
   links(): Promise<Link<F>[]>;
@@ -123,6 +126,8 @@ export function startSyncHarness(
     msTimeZone?: string;
     /** The To Do list chosen, asked at each run (tests change it between runs). */
     folder?: () => string | undefined;
+    /** Where runs reach Oro (asked at each run): a proxy in front of the simulator (bench/latency.ts). */
+    oroBaseUrl?: () => string | undefined;
   } = {},
 ): Promise<SyncHarness<TaskFields>> {
   return startHarness(TASKS, userId, options);
@@ -154,6 +159,7 @@ async function startHarness<F extends Fields>(
     oroTimeoutMs?: number;
     msTimeZone?: string;
     folder?: () => string | undefined;
+    oroBaseUrl?: () => string | undefined;
   },
 ): Promise<SyncHarness<F>> {
   const oro = await startOroSimulator(options.oroClock ? { clock: options.oroClock } : {});
@@ -178,10 +184,14 @@ async function startHarness<F extends Fields>(
 
   const sides = () =>
     factory.sides({
-      oro: new OroClient({ baseUrl: oro.url, clientId: 'sync', clientSecret: 'pw' }, tokens, {
-        sleep: fast,
-        timeoutMs: options.oroTimeoutMs ?? 200,
-      }),
+      oro: new OroClient(
+        { baseUrl: options.oroBaseUrl?.() ?? oro.url, clientId: 'sync', clientSecret: 'pw' },
+        tokens,
+        {
+          sleep: fast,
+          timeoutMs: options.oroTimeoutMs ?? 200,
+        },
+      ),
       graph: createGraphClient(microsoft.graphUrl, token),
       userId,
       now,

@@ -196,4 +196,37 @@ describe('SyncWorker (Azurite)', () => {
     });
     expect(await onQueue()).toEqual([]);
   });
+
+  it('queues the continuation of a run that stopped at its bound, in the user session, once even when the message is delivered again', async () => {
+    const w = world();
+    const bounded: EntityRun = {
+      ...ok,
+      result: { ...EMPTY, created: 2 },
+      continuation: { done: 2, planned: 7, runs: 4 },
+    };
+    const handled = await w.worker.handle(message({ confirmMassDelete: true }), { count: 1 }, () =>
+      Promise.resolve(bounded),
+    );
+    expect(handled).toMatchObject({ outcome: 'done', continuation: { messageId: 'continue:101:tasks:4' } });
+    // The host died before completing the message: its run is sent again with the same id.
+    await w.worker.handle(message({ confirmMassDelete: true }), { count: 2 }, () => Promise.resolve(bounded));
+    expect(await onQueue()).toEqual([
+      {
+        messageId: 'continue:101:tasks:4',
+        sessionId: '101',
+        scheduledAt: undefined,
+        body: {
+          userId: '101',
+          entity: 'tasks',
+          reason: 'continue',
+          requestedAt: NOW.toISOString(),
+          continues: 4,
+          confirmMassDelete: true,
+        },
+      },
+    ]);
+    // A run that left nothing queues nothing.
+    await w.worker.handle(message(), { count: 1 }, () => Promise.resolve(ok));
+    expect(await onQueue()).toHaveLength(1);
+  });
 });

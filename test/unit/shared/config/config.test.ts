@@ -66,6 +66,15 @@ describe('loadConfig', () => {
     );
   });
 
+  it('bounds a sync run to 1,000 writes and 180 s by default, under the 5-minute queue lock', () => {
+    expect(loadConfig(valid).runBounds).toEqual({ maxWrites: 1000, maxRunMs: 180_000 });
+    expect(
+      loadConfig({ ...valid, SYNC_RUN_MAX_WRITES: '200', SYNC_RUN_MAX_SECONDS: '60' }).runBounds,
+    ).toEqual({ maxWrites: 200, maxRunMs: 60_000 });
+    expect(() => loadConfig({ ...valid, SYNC_RUN_MAX_SECONDS: '300' })).toThrow(/SYNC_RUN_MAX_SECONDS/);
+    expect(() => loadConfig({ ...valid, SYNC_RUN_MAX_WRITES: '0' })).toThrow(/SYNC_RUN_MAX_WRITES/);
+  });
+
   it('falls back to AzureWebJobsStorage', () => {
     const { STORAGE_CONNECTION_STRING: _omit, ...rest } = valid;
     expect(loadConfig({ ...rest, AzureWebJobsStorage: 'UseDevelopmentStorage=true' }).storage).toMatchObject({

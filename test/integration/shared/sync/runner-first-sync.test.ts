@@ -1,0 +1,57 @@
+import type { SyncSettings } from '../../../../shared/sync/model';
+import { MS_USER, ORO_OWNER, startSyncHarness } from '../../../support/sync-harness';
+
+const BI: SyncSettings = { direction: 'bidirectional', conflictResolution: 'oro-wins' };
+
+/**
+ * A first sync reads a side with no cursor: until the run saves one, a run after a crash
+ * reads it in full again, and a full read sees every item. Links to what it found need
+ * no "unconfirmed" flag, so the first sync saves no second pass of links after its cursor.
+ */
+describe('sync runner: a first sync from Microsoft to Oro', () => {
+  it('saves its links in one pass after the pending ones: no confirming pass after the cursor', async () => {
+    const h = await startSyncHarness();
+    try {
+      for (let i = 0; i < 150; i++) {
+        h.microsoft.todo(MS_USER).create({ title: `Task ${i}` });
+      }
+      const report = await h.run(BI);
+      expect(report.result.created).toBe(150);
+      // One page read, 2 transactions of pending links, 2 of final links (was 2 more to confirm).
+      expect(h.lastLinkOperations()).toBe(5);
+      expect((await h.links()).filter((l) => l.unconfirmed)).toEqual([]);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a task linked by a first sync that crashed before its cursor, then deleted in To Do, is deleted in Oro', async () => {
+    const h = await startSyncHarness();
+    try {
+      h.microsoft.todo(MS_USER).create({ title: 'Call' });
+      h.microsoft.todo(MS_USER).create({ title: 'Mail' });
+      await expect(h.run(BI, 'after-links')).rejects.toThrow('after-links');
+      h.advance(600_000);
+      expect(await h.links()).toHaveLength(2);
+      const call = h.microsoft
+        .todo(MS_USER)
+        .all()
+        .find((t) => t.title === 'Call')!;
+      h.microsoft.todo(MS_USER).remove(call.id);
+      for (let i = 0; i < 2; i++) {
+        await h.run(BI);
+        h.advance(600_000);
+      }
+      expect(h.oro.tasks(ORO_OWNER).map((t) => t.subject)).toEqual(['Mail']);
+      expect(
+        h.microsoft
+          .todo(MS_USER)
+          .all()
+          .map((t) => t.title),
+      ).toEqual(['Mail']);
+      expect(await h.links()).toHaveLength(1);
+    } finally {
+      await h.close();
+    }
+  });
+});
