@@ -28,6 +28,10 @@ describe('a bounded run continues through Service Bus', () => {
       log: (line) => logs.push(line),
     });
     api = apiClient(stack.url, await stack.adminToken());
+    // Graph's change notifications of our own To Do writes would queue runs of their own that
+    // go on with the backlog first (and supersede the continuation): a race this test does not
+    // measure. Any run continuing is shown by the superseded case below.
+    stack.microsoft.subscriptions.autoNotify = false;
   });
   afterAll(() => stack?.close());
 
