@@ -8,6 +8,7 @@ import {
   type Link,
   type Span,
 } from '@opentelemetry/api';
+import { spanFailed } from '../shared/telemetry/outbound';
 import {
   contextFromProperties,
   contextFromTraceparent,
@@ -129,10 +130,7 @@ function inSpan<T>(
     try {
       return await work(span);
     } catch (error) {
-      const type = error instanceof Error ? error.name : typeof error;
-      span.setAttribute('error.type', type);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: type });
-      throw error;
+      throw spanFailed(span, error);
     } finally {
       span.end();
     }

@@ -22,6 +22,26 @@ export async function adoptAccount<F extends Fields>(
     // A first run, or a row from before accounts were recorded: its cursors are this account's.
     return save({ ...lease.state, account });
   }
+  return startAfresh(
+    deps,
+    log,
+    (retired) =>
+      `another Microsoft account was connected: ${retired} link(s) to the previous account's items retired (no item changed on either side); both sides are read in full`,
+    () => save({ ...lease.state, cursors: {}, account }),
+  );
+}
+
+/**
+ * Retires every link of the user and entity (nothing is written or deleted on either side),
+ * logs why in the admin's words (`detail`, given how many links went), then saves the state
+ * with cleared cursors (`save`): the run reads both sides in full and pairs them afresh.
+ */
+export async function startAfresh<F extends Fields>(
+  deps: RunDeps<F>,
+  log: (e: Omit<SyncLogEntry, 'time' | 'entity'>) => void,
+  detail: (retired: number) => string,
+  save: () => Promise<Leased>,
+): Promise<Leased> {
   const retired = await deps.links.retire(deps.userId, deps.entity);
   log({
     action: 'unlink',
@@ -29,7 +49,7 @@ export async function adoptAccount<F extends Fields>(
     oroId: null,
     microsoftId: null,
     outcome: 'ok',
-    detail: `another Microsoft account was connected: ${retired} link(s) to the previous account's items retired (no item changed on either side); both sides are read in full`,
+    detail: detail(retired),
   });
-  return save({ ...lease.state, cursors: {}, account });
+  return save();
 }

@@ -3,6 +3,7 @@ import type { Leased, SyncState } from '../storage/sync-state-repository';
 import type { Fields } from './model';
 import { SideError } from './ports';
 import type { RunDeps } from './runner';
+import { startAfresh } from './account-switch';
 
 /**
  * The user chose another Outlook calendar or To Do list (calendar.microsoftCalendarId,
@@ -52,14 +53,11 @@ export async function adoptFolder<F extends Fields>(
     // default, or the choice cleared where the default was chosen): nothing to start again.
     return save({ ...lease.state, folder: record });
   }
-  const retired = await deps.links.retire(deps.userId, deps.entity);
-  log({
-    action: 'unlink',
-    direction: 'none',
-    oroId: null,
-    microsoftId: null,
-    outcome: 'ok',
-    detail: `switched to ${folder.kind} "${next.name}": ${retired} link(s) to the old ${folder.kind} "${previous.name}" retired, nothing deleted in it; both sides are read in full and paired with the new ${folder.kind}`,
-  });
-  return save({ ...lease.state, cursors: {}, folder: record });
+  return startAfresh(
+    deps,
+    log,
+    (retired) =>
+      `switched to ${folder.kind} "${next.name}": ${retired} link(s) to the old ${folder.kind} "${previous.name}" retired, nothing deleted in it; both sides are read in full and paired with the new ${folder.kind}`,
+    () => save({ ...lease.state, cursors: {}, folder: record }),
+  );
 }

@@ -105,13 +105,21 @@ export async function traceOutbound(
         }
         return res;
       } catch (error) {
-        const type = error instanceof Error ? error.name : typeof error;
-        span.setAttribute('error.type', type);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: type });
-        throw error;
+        throw spanFailed(span, error);
       } finally {
         span.end();
       }
     },
   );
+}
+
+/**
+ * Marks `span` failed by the error's type only (its message may carry a URL or an item's
+ * content) and returns the error, for `throw spanFailed(span, error)`.
+ */
+export function spanFailed(span: Span, error: unknown): unknown {
+  const type = error instanceof Error ? error.name : typeof error;
+  span.setAttribute('error.type', type);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: type });
+  return error;
 }

@@ -23,14 +23,15 @@ export function propertyRuns(laptop: number): number {
 }
 
 /**
- * fast-check parameters for a property: `runs` cases, or the one failing case CI printed
+ * fast-check parameters for a property: `runs` cases (after `examples`, cases every run
+ * must try), or the one failing case CI printed
  * when `SYNC_PROPERTY_SEED` (and optionally `SYNC_PROPERTY_PATH`) are set, so a failure
  * seen once can be replayed exactly.
  */
-export function propertyParameters(runs: number): fc.Parameters<unknown> {
+export function propertyParameters<Ts>(runs: number, examples: Ts[] = []): fc.Parameters<Ts> {
   const seed = process.env.SYNC_PROPERTY_SEED;
   if (seed === undefined || seed === '') {
-    return { numRuns: runs, verbose: 1 };
+    return { numRuns: runs, verbose: 1, examples };
   }
   if (!/^-?\d+$/.test(seed)) {
     throw new Error(`SYNC_PROPERTY_SEED must be an integer, not ${seed}`);

@@ -2,23 +2,10 @@ import { DEMO } from '../../../dev/seed';
 import { QUEUES } from '../../../shared/messaging/messages';
 import { connect } from '../../support/sign-in';
 import { useTestStack } from '../../support/stack';
+import { until } from '../../support/until';
 
 const USER = DEMO.inheritingUserId;
 const MEGAN = 'megan.bowen@contoso.example';
-
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 20_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) {
-      return value;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('a To Do edit reaches Oro through a change notification, without waiting for the interval', () => {
   const t = useTestStack({ seed: true });

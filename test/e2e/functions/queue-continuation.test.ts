@@ -4,6 +4,7 @@ import { QUEUES } from '../../../shared/messaging/messages';
 import { connect } from '../../support/sign-in';
 import { apiClient, type ApiResponse } from '../../support/stack';
 import { testConnectionString, uniquePrefix } from '../../support/storage';
+import { until as waitUntil } from '../../support/until';
 
 const USER = DEMO.inheritingUserId;
 const MEGAN = 'megan.bowen@contoso.example';
@@ -35,19 +36,8 @@ describe('a bounded run continues through Service Bus', () => {
   });
   afterAll(() => stack?.close());
 
-  async function until<T>(probe: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
-    const end = Date.now() + ms;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) {
-        return value;
-      }
-      if (Date.now() > end) {
-        throw new Error(`timed out; log:\n${logs.join('\n')}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const until = <T>(probe: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> =>
+    waitUntil(() => `timed out; log:\n${logs.join('\n')}`, probe, ms);
 
   const taskStatus = async () =>
     (

@@ -7,6 +7,7 @@ import { QUEUES } from '../../../shared/messaging/messages';
 import { connect } from '../../support/sign-in';
 import { apiClient, startTestStack } from '../../support/stack';
 import { inMemoryTelemetry } from '../../support/telemetry';
+import { until } from '../../support/until';
 
 // Traces of the dev host's function table (the same table Azure runs) with in-memory
 // OpenTelemetry SDKs where Azure Monitor's would be registered: HTTP calls, the trace
@@ -37,20 +38,6 @@ function under(run: ReadableSpan): ReadableSpan[] {
   return found;
 }
 const byId = (id: string | undefined) => telemetry.spans().find((s) => s.spanContext().spanId === id);
-
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 20_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) {
-      return value;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('traces of HTTP calls, queued runs and their requests to Graph and Oro', () => {
   let stack: Stack;

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { LinkRepository } from '../../../../shared/storage/link-repository';
 import type { EventFields } from '../../../../shared/sync/calendar/event-mapping';
 import type { SyncSettings } from '../../../../shared/sync/model';
+import type { RunBounds } from '../../../../shared/sync/bounded';
 import { SimulatedCrash, type RunReport } from '../../../../shared/sync/runner';
 import {
   propertyParameters,
@@ -229,7 +230,19 @@ describe('bounded calendar runs (model-based, with crashes between any two write
           }
         },
       ),
-      propertyParameters(runs),
+      // One case that must continue (3 creates, 1 write a run), so a short local run proves it too.
+      propertyParameters<[SyncSettings, RunBounds, CalendarOp[]]>(runs, [
+        [
+          { direction: 'bidirectional', conflictResolution: 'oro-wins' },
+          { maxWrites: 1, maxRunMs: 60_000, chunkWrites: 1 },
+          [
+            { kind: 'create', side: 'oro', series: false, day: 1, title: 'Call' },
+            { kind: 'create', side: 'oro', series: true, day: 2, title: 'Review' },
+            { kind: 'create', side: 'ms', series: false, day: 3, title: 'Demo' },
+            { kind: 'run', steps: 4 },
+          ],
+        ],
+      ]),
     );
     expect(continued).toBeGreaterThan(0);
   });
