@@ -25,6 +25,7 @@ type LinkEntity = {
   unconfirmed?: string;
   /** Set on backlog rows only (see BacklogEntry): the side, and the change as JSON in `base`. */
   backlog?: string;
+  backlogSeq?: number;
 } & Partial<Record<`base${number}`, string>>;
 
 /**
@@ -35,6 +36,8 @@ type LinkEntity = {
 export interface BacklogEntry<F extends Fields> {
   side: Side;
   change: Change<F>;
+  /** The backlogSeq of the cursor save that follows the put (SyncState.backlogSeq). */
+  seq?: number;
 }
 
 /** Link ids never start with "~": a backlog row's key cannot be taken for a link's. */
@@ -88,7 +91,11 @@ export class LinkRepository<F extends Fields> {
       for (const e of page) {
         this.etags.set(e.rowKey, e.etag);
         if (e.backlog === 'oro' || e.backlog === 'microsoft') {
-          backlog.push({ side: e.backlog, change: JSON.parse(baseJson(e)) as Change<F> });
+          backlog.push({
+            side: e.backlog,
+            change: JSON.parse(baseJson(e)) as Change<F>,
+            ...(typeof e.backlogSeq === 'number' ? { seq: e.backlogSeq } : {}),
+          });
         } else {
           links.push(fromEntity<F>(e));
         }
@@ -210,6 +217,7 @@ function backlogEntity<F extends Fields>(partitionKey: string, b: BacklogEntry<F
     baseHash: '',
     pending: '',
     backlog: b.side,
+    ...(b.seq === undefined ? {} : { backlogSeq: b.seq }),
   };
 }
 

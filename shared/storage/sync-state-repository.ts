@@ -55,6 +55,12 @@ export const syncState = z.object({
    * links): items applied since the first run of the chain, and those plus the ones left.
    */
   continuing: z.object({ done: z.number().int(), planned: z.number().int() }).optional(),
+  /**
+   * The last bounded run whose cursor was saved after its backlog (a count: each such run
+   * saves one more). Backlog rows put with a higher number came from a run that died before
+   * its cursor: the feed from the saved cursor may never mention their items again.
+   */
+  backlogSeq: z.number().int().optional(),
   /** A failed run waits for its retry: when it runs, which retry it is, and why. */
   retry: z.object({ at: z.string(), attempt: z.number().int(), reason: z.string() }).optional(),
 });

@@ -19,6 +19,20 @@ export function backlogIds<F extends Fields>(backlog: readonly BacklogEntry<F>[]
 }
 
 /**
+ * Ids of backlog rows put by a run that died before its cursor save (their `seq` is past the
+ * state's `backlogSeq`): the side checks them directly, as it does our unconfirmed creates.
+ */
+export function unsavedBacklogIds<F extends Fields>(
+  backlog: readonly BacklogEntry<F>[],
+  side: Side,
+  savedSeq: number | undefined,
+): string[] {
+  return backlog.flatMap((b) =>
+    b.side === side && b.seq !== undefined && b.seq > (savedSeq ?? 0) ? [changeId(b.change)] : [],
+  );
+}
+
+/**
  * The changes to plan on one side: the backlog's with this read's on top (newer, so they
  * win). A full read saw the side as it is now: it replaces the backlog's entries of that side.
  */

@@ -70,14 +70,19 @@ export async function applyBounded<F extends Fields>(
   const { keeper, bounds } = input;
   const chunkWrites = Math.max(1, bounds.chunkWrites ?? DEFAULT_CHUNK_WRITES);
 
+  // Rows put now carry the number of the cursor save that follows: until it is saved, the
+  // next run checks their items directly (the calendar and task property tests found an item
+  // created and deleted after the old cursor planned from its row, as a live one).
+  const seq = (input.lease.state.backlogSeq ?? 0) + 1;
   const { put, drop } = backlogFor(input.backlog, input.changes, input.items);
-  await deps.links.save(userId, entity, [], [], { put, drop });
+  await deps.links.save(userId, entity, [], [], { put: put.map((b) => ({ ...b, seq })), drop });
   await ctx.step('after-backlog');
 
   const before = input.lease.state.continuing?.done ?? 0;
   const counted = (items: readonly ItemPlan<F>[]) => items.filter((i) => i.writes.length > 0).length;
   const lease = await keeper.update({
     ...input.lease.state,
+    backlogSeq: seq,
     cursors: input.cursors,
     direction: deps.settings.direction,
     continuing: { done: before, planned: before + counted(input.items) },

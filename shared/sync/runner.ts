@@ -12,7 +12,7 @@ import { markAfter, microsoftQuiet, readSides, type NotificationWatch } from './
 import { completeFromLinks, confirmedCreates, idOn, keepUnconfirmed } from './run-links';
 import type { SidePort } from './ports';
 import { applyItems, entry } from './apply';
-import { backlogIds, withBacklog, writesOf } from './backlog';
+import { backlogIds, unsavedBacklogIds, withBacklog, writesOf } from './backlog';
 import { applyBounded, type Continuing, type RunBounds } from './bounded';
 
 /** Named points between the writes of a run, where tests make it crash. */
@@ -140,10 +140,18 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
     // after the cursor and deleted again is no net change): our creates since it, and the
     // other side's item of a create still pending (read by a run that saved no cursor).
     const unconfirmed = (side: Side) =>
-      linked(side, (l) => l.unconfirmed === side || (l.pending !== undefined && l.pending.side !== side));
+      new Set([
+        ...linked(
+          side,
+          (l) => l.unconfirmed === side || (l.pending !== undefined && l.pending.side !== side),
+        ),
+        ...unsavedBacklogIds(backlog, side, lease.state.backlogSeq),
+      ]);
     const readAt = deps.now();
+    // Items a dead run put in the backlog are checked at Graph first: no quiet skip then.
     const quiet =
       deps.notifications !== undefined &&
+      unsavedBacklogIds(backlog, 'microsoft', lease.state.backlogSeq).length === 0 &&
       microsoftQuiet(lease.state, deps.notifications, startCursors.microsoft, links, readAt);
     const {
       oro: oroRead,
