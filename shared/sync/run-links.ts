@@ -130,9 +130,13 @@ export function keepUnconfirmed<F extends Fields>(
     if (!l.unconfirmed && was?.unconfirmed && idOn(l, was.unconfirmed) === idOn(was, was.unconfirmed)) {
       return { ...l, unconfirmed: was.unconfirmed };
     }
-    const isNew = !was || was.pending !== undefined;
-    if ((savesNoCursor || isNew) && !l.unconfirmed && !l.pending) {
-      const side = ([...confirming] as Side[]).find((c) => idOn(l, c) !== null);
+    // New to this read: a link it made, or an item it adopted in place of a gone one (the
+    // copy a re-create made before a crash; CI, quiet-schedule property, seed 758969358).
+    const isNew = (c: Side) => !was || was.pending !== undefined || idOn(was, c) !== idOn(l, c);
+    if (!l.unconfirmed && !l.pending) {
+      const side = ([...confirming] as Side[]).find(
+        (c) => idOn(l, c) !== null && (savesNoCursor || isNew(c)),
+      );
       if (side && !savesNoCursor && fromScratch.has(side)) {
         return l;
       }

@@ -99,4 +99,39 @@ describe('sync runner: items a change feed never mentions', () => {
       await h.close();
     }
   });
+
+  it('a re-created copy adopted by a run that crashed before saving its cursor, then deleted, is seen gone', async () => {
+    // CI, quiet-schedule property (seed 758969358): the copy the re-create made carried the
+    // link id and was adopted in place of the deleted one, but not flagged as new to the read.
+    const h = await startSyncHarness();
+    try {
+      h.oro.createTask(ORO_OWNER, { subject: 'Offer' });
+      await h.run(BI);
+      h.advance(600_000);
+      await h.run(BI); // the copy's create is confirmed, the cursor is past it
+      h.advance(600_000);
+      // The user deletes the copy in To Do and edits the task in Oro: Oro wins, the copy comes back.
+      h.microsoft.todo(MS_USER).remove(h.microsoft.todo(MS_USER).all()[0]!.id);
+      h.oro.editTask(h.oro.tasks(ORO_OWNER)[0]!.id, { subject: 'Offer v1' });
+      await expect(h.run(BI, 'after-microsoft-writes')).rejects.toThrow('after-microsoft-writes');
+      h.advance(600_000);
+      // The next run adopts the new copy (it carries the link id), then dies before its cursor.
+      await expect(h.run(BI, 'after-links')).rejects.toThrow('after-links');
+      h.advance(600_000);
+      const copy = h.microsoft.todo(MS_USER).all();
+      expect(copy.map((t) => t.title)).toEqual(['Offer v1']);
+      expect((await h.links()).map((l) => l.microsoftId)).toEqual([copy[0]!.id]);
+      // The user deletes the new copy: a delta from the saved cursor never mentions it.
+      h.microsoft.todo(MS_USER).remove(copy[0]!.id);
+      for (let i = 0; i < 3; i++) {
+        await h.run(BI);
+        h.advance(600_000);
+      }
+      expect(h.microsoft.todo(MS_USER).all()).toEqual([]);
+      expect(h.oro.tasks(ORO_OWNER)).toEqual([]);
+      expect(await h.links()).toEqual([]);
+    } finally {
+      await h.close();
+    }
+  });
 });

@@ -31,17 +31,16 @@ type Op =
 
 const side = fc.constantFrom('oro' as const, 'ms' as const);
 /**
- * Where a run may die. Not 'after-microsoft-writes' yet: a re-create at To Do (the copy was
- * deleted, Oro's task updated) that dies there can leave, after more crashes and a deletion
- * in To Do, a link to a task To Do no longer has (CI, 1,000 cases: seed 758969358, path
- * 743:0:9:12:15:16:16:19:20:17:17:22:32:23:20:20:24:21:25:21:21:21:21:21:21:21:21 with that
- * point). That is the engine's re-create after a crash (plan-pending.ts), not the quiet read
- * this property is about; it is open on issue 13.
+ * Where a run may die: at any step. With 'after-microsoft-writes', CI (1,000 cases, seed
+ * 758969358) found a re-created To Do copy adopted by a run that then died before its
+ * cursor: the copy was not flagged new to that read, and once deleted in To Do the link
+ * pointed at nothing (test/integration/shared/sync/runner-feed-gaps.test.ts).
  */
 const crashArb = fc.constantFrom<CrashPoint>(
   'after-read',
   'after-pending-links',
   'after-oro-writes',
+  'after-microsoft-writes',
   'after-links',
 );
 const op: fc.Arbitrary<Op> = fc.oneof(
