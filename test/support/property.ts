@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { ExpiredTokenAnswer } from '../../dev/microsoft/respond';
 import { CONFLICT_RESOLUTIONS, DIRECTIONS } from '../../shared/settings/schema';
 import type { Fields, SyncSettings } from '../../shared/sync/model';
-import type { CrashPoint, RunReport } from '../../shared/sync/runner';
+import { SimulatedCrash, type CrashPoint, type RunReport } from '../../shared/sync/runner';
 import type { RunBounds } from '../../shared/sync/bounded';
 import type { SyncHarness } from './sync-harness';
 
@@ -42,6 +42,8 @@ export function propertyParameters<Ts>(runs: number, examples: Ts[] = []): fc.Pa
     ...(path !== undefined && path !== '' ? { path, endOnFailure: true } : {}),
     numRuns: runs,
     verbose: 1,
+    // A path counts the examples first, as the failing run did.
+    examples,
   };
 }
 
@@ -183,4 +185,70 @@ export async function syncUntilQuiet(
     }
   }
   return false;
+}
+
+/**
+ * Runs of a bounded-run property (shared/sync/bounded.ts). The next run may die at its n-th
+ * step point (`crashNext`); a run that crashed or failed (an Oro fault) returns undefined;
+ * every report is held to the bound, and the clock then moves past a crashed run's lease.
+ */
+export function boundedRuns<F extends Fields>(
+  h: SyncHarness<F>,
+  settings: SyncSettings,
+  bounds: RunBounds,
+  advance: (ms: number) => void,
+) {
+  let crashAt: number | undefined;
+  let continued = 0;
+  const run = async (): Promise<RunReport | undefined> => {
+    let points = 0;
+    const dieAt = crashAt;
+    crashAt = undefined;
+    let report: RunReport;
+    try {
+      report = await h.run(settings, undefined, {
+        bounds,
+        during: (point: CrashPoint) => {
+          if (++points === dieAt) {
+            throw new SimulatedCrash(point);
+          }
+        },
+      });
+    } catch {
+      // A crash, or a side's failure that ended the run: the next one goes on.
+      return undefined;
+    } finally {
+      advance(10 * 60_000);
+    }
+    continued += report.continuation ? 1 : 0;
+    const r = report.result;
+    // Never past the bound; an item is never split, so one item of 2 writes may go alone.
+    expect(r.created + r.updated + r.deleted + r.errors).toBeLessThanOrEqual(Math.max(bounds.maxWrites, 2));
+    return report;
+  };
+  return {
+    crashNext: (at: number) => {
+      crashAt = at;
+    },
+    /** A run and the continuations it queues, up to `steps` runs (the rest of the chain waits). */
+    chain: async (steps: number): Promise<void> => {
+      for (let i = 0; i < steps && (await run())?.continuation; i++) {
+        // each step a continuation of the one before
+      }
+    },
+    /** Faults stop; runs go on until one changes nothing and queues nothing (at most 80). */
+    settle: async (): Promise<boolean> => {
+      crashAt = undefined;
+      for (let i = 0; i < 80; i++) {
+        const report = await run();
+        const r = report?.result;
+        if (report?.status === 'ok' && !report.continuation && r && r.created + r.updated + r.deleted === 0) {
+          return true;
+        }
+      }
+      return false;
+    },
+    /** Runs that stopped at their bound and were continued. */
+    continued: () => continued,
+  };
 }

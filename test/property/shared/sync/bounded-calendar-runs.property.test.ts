@@ -3,8 +3,8 @@ import { LinkRepository } from '../../../../shared/storage/link-repository';
 import type { EventFields } from '../../../../shared/sync/calendar/event-mapping';
 import type { SyncSettings } from '../../../../shared/sync/model';
 import type { RunBounds } from '../../../../shared/sync/bounded';
-import { SimulatedCrash, type RunReport } from '../../../../shared/sync/runner';
 import {
+  boundedRuns,
   propertyParameters,
   propertyRuns,
   propertyTimeout,
@@ -153,40 +153,12 @@ describe('bounded calendar runs (model-based, with crashes between any two write
             clock.offset += ms;
           };
           try {
-            let crashAt: number | undefined;
-            const run = async (): Promise<RunReport | undefined> => {
-              let points = 0;
-              const dieAt = crashAt;
-              crashAt = undefined;
-              let report: RunReport;
-              try {
-                report = await h.run(settings, undefined, {
-                  bounds,
-                  during: (point) => {
-                    if (++points === dieAt) {
-                      throw new SimulatedCrash(point);
-                    }
-                  },
-                });
-              } catch {
-                return undefined;
-              } finally {
-                advance(10 * 60_000);
-              }
-              continued += report.continuation ? 1 : 0;
-              const r = report.result;
-              expect(r.created + r.updated + r.deleted + r.errors).toBeLessThanOrEqual(
-                Math.max(bounds.maxWrites, 2),
-              );
-              return report;
-            };
+            const runs = boundedRuns(h, settings, bounds, advance);
             for (const o of ops) {
               if (o.kind === 'run') {
-                for (let i = 0; i < o.steps && (await run())?.continuation; i++) {
-                  // each step a continuation of the one before
-                }
+                await runs.chain(o.steps);
               } else if (o.kind === 'crash') {
-                crashAt = o.at;
+                runs.crashNext(o.at);
               } else if (o.kind === 'create') {
                 createEvent(h, o);
                 advance(15_000);
@@ -195,17 +167,8 @@ describe('bounded calendar runs (model-based, with crashes between any two write
                 advance(15_000);
               }
             }
-            crashAt = undefined;
-            let quiet = false;
-            for (let i = 0; i < 80 && !quiet; i++) {
-              const report = await run();
-              const r = report?.result;
-              quiet =
-                report?.status === 'ok' &&
-                !report.continuation &&
-                r !== undefined &&
-                r.created + r.updated + r.deleted === 0;
-            }
+            const quiet = await runs.settle();
+            continued += runs.continued();
             expect(quiet).toBe(true);
 
             const all = await new LinkRepository(h.tables).listAll(ORO_OWNER, 'calendar');

@@ -3,10 +3,10 @@ import type { RunBounds } from '../../../../shared/sync/bounded';
 import { LinkRepository } from '../../../../shared/storage/link-repository';
 import { SyncStateRepository } from '../../../../shared/storage/sync-state-repository';
 import type { SyncSettings } from '../../../../shared/sync/model';
-import { SimulatedCrash, type CrashPoint, type RunReport } from '../../../../shared/sync/runner';
 import { oroToFields } from '../../../../shared/sync/tasks/oro-mapping';
 import { todoToFields } from '../../../../shared/sync/tasks/todo-mapping';
 import {
+  boundedRuns,
   propertyParameters,
   propertyRuns,
   propertyTimeout,
@@ -122,70 +122,20 @@ describe('bounded runs (model-based, with crashes between any two writes)', () =
             for (let i = 0; i < msStart; i++) {
               h.microsoft.todo(MS_USER).create({ title: `To Do ${i}` });
             }
-            let crashAt: number | undefined;
-            const run = async (): Promise<RunReport | undefined> => {
-              let points = 0;
-              const dieAt = crashAt;
-              crashAt = undefined;
-              const during = (point: CrashPoint) => {
-                points++;
-                if (points === dieAt) {
-                  throw new SimulatedCrash(point);
-                }
-              };
-              let report: RunReport;
-              try {
-                report = await h.run(settings, undefined, { bounds, during });
-              } catch {
-                // A crash, or a side's failure (an Oro fault) that ended the run: the next one goes on.
-                return undefined;
-              } finally {
-                // A crashed run's lease runs out before the next one.
-                h.advance(10 * 60_000);
-              }
-              continued += report.continuation ? 1 : 0;
-              const r = report.result;
-              // Never past the bound; an item is never split, so one item of 2 writes may go alone.
-              expect(r.created + r.updated + r.deleted + r.errors).toBeLessThanOrEqual(
-                Math.max(bounds.maxWrites, 2),
-              );
-              return report;
-            };
-            /** A run and the continuations it queues, up to `steps` runs. */
-            const chain = async (steps: number) => {
-              for (let i = 0; i < steps; i++) {
-                const report = await run();
-                if (!report?.continuation) {
-                  return report;
-                }
-              }
-              return undefined;
-            };
-
+            const runs = boundedRuns(h, settings, bounds, (ms) => h.advance(ms));
             for (const o of ops) {
               if (o.kind === 'run') {
-                await chain(o.steps);
+                await runs.chain(o.steps);
               } else if (o.kind === 'crash') {
-                crashAt = o.at;
+                runs.crashNext(o.at);
               } else if (o.kind === 'oro-fault') {
                 h.oro.failNext(o.what);
               } else {
                 applyUserOp(h, o);
               }
             }
-
-            // Faults stop; continue until a whole run changes nothing and queues nothing.
-            crashAt = undefined;
-            let quiet = false;
-            for (let i = 0; i < 80 && !quiet; i++) {
-              const report = await run();
-              const r = report?.result;
-              quiet =
-                report?.status === 'ok' &&
-                !report.continuation &&
-                r !== undefined &&
-                r.created + r.updated + r.deleted === 0;
-            }
+            const quiet = await runs.settle();
+            continued += runs.continued();
             expect(quiet).toBe(true);
 
             const all = await new LinkRepository(h.tables).listAll(ORO_OWNER, 'tasks');
