@@ -1,10 +1,7 @@
 import { DEMO } from '../../../dev/seed';
-import { startStack, type Stack } from '../../../dev/stack';
 import { QUEUES } from '../../../shared/messaging/messages';
 import { connect } from '../../support/sign-in';
-import { apiClient, type ApiResponse } from '../../support/stack';
-import { testConnectionString, uniquePrefix } from '../../support/storage';
-import { until as waitUntil } from '../../support/until';
+import { useTestStack } from '../../support/stack';
 
 const USER = DEMO.inheritingUserId;
 const MEGAN = 'megan.bowen@contoso.example';
@@ -15,50 +12,29 @@ const MEGAN = 'megan.bowen@contoso.example';
  * every task is across, once.
  */
 describe('a bounded run continues through Service Bus', () => {
-  let stack: Stack;
-  let api: ReturnType<typeof apiClient>;
-  const logs: string[] = [];
-
-  beforeAll(async () => {
-    stack = await startStack({
-      storageConnectionString: testConnectionString(),
-      tablePrefix: uniquePrefix(),
-      seed: true,
-      timers: false,
-      runMaxWrites: 2,
-      log: (line) => logs.push(line),
-    });
-    api = apiClient(stack.url, await stack.adminToken());
+  const t = useTestStack({ seed: true, runMaxWrites: 2 });
+  beforeAll(() => {
     // Graph's change notifications of our own To Do writes would queue runs of their own that
     // go on with the backlog first (and supersede the continuation): a race this test does not
     // measure. Any run continuing is shown by the superseded case below.
-    stack.microsoft.subscriptions.autoNotify = false;
+    t.stack.microsoft.subscriptions.autoNotify = false;
   });
-  afterAll(() => stack?.close());
-
-  const until = <T>(probe: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> =>
-    waitUntil(() => `timed out; log:\n${logs.join('\n')}`, probe, ms);
-
-  const taskStatus = async () =>
-    (
-      (await api('GET', `/api/users/${USER}/sync`)) as ApiResponse & {
-        body: Record<string, Record<string, unknown>>;
-      }
-    ).body.tasks;
+  const until = <T>(probe: () => Promise<T | undefined> | T | undefined) => t.until(probe, 30_000);
+  const taskStatus = () => t.syncStatus(USER, 'tasks');
 
   it('the continuation is queued and picked up until all 7 tasks are in To Do, each once', async () => {
-    expect((await connect(api, USER)).message.ok).toBe(true);
+    expect((await connect(t.api, USER)).message.ok).toBe(true);
     // The demo's 2 Oro tasks and 5 more: 7 creates, 2 a run.
     for (let i = 1; i <= 5; i++) {
-      stack.oro.createTask(USER, { subject: `Follow-up ${i}` });
+      t.stack.oro.createTask(USER, { subject: `Follow-up ${i}` });
     }
     // A first run, as the queue function would make it: it stops at 2 writes, and the status says so.
-    const first = await stack.services.sync.run(USER, 'tasks');
+    const first = await t.stack.services.sync.run(USER, 'tasks');
     expect(first).toMatchObject({ status: 'ok', continuation: { done: 2, planned: 7 } });
     expect(await taskStatus()).toMatchObject({ state: 'continuing', progress: { done: 2, planned: 7 } });
 
     // Any run goes on with the work: a manual one, then the continuations it queues.
-    await stack.services.syncQueue.send([
+    await t.stack.services.syncQueue.send([
       {
         body: { userId: USER, entity: 'tasks', reason: 'manual', requestedAt: new Date().toISOString() },
         messageId: `manual:${USER}:tasks:continuation-e2e`,
@@ -69,7 +45,7 @@ describe('a bounded run continues through Service Bus', () => {
       return s?.lastSyncAt && s.state === 'idle' && !s.progress ? s : undefined;
     });
     expect(done).toMatchObject({ lastResult: { errors: 0 } });
-    const titles = stack.microsoft
+    const titles = t.stack.microsoft
       .todo(MEGAN)
       .all()
       .map((t) => t.title)
@@ -86,7 +62,7 @@ describe('a bounded run continues through Service Bus', () => {
       'Prepare the Q3 forecast',
     ]);
     // The manual run and 2 continuations, each taken from the queue (reason "continue").
-    const runs = logs.filter((l) => l.includes(`taskSync ${USER} (`) && l.includes('): ok'));
+    const runs = t.logs.filter((l) => l.includes(`taskSync ${USER} (`) && l.includes('): ok'));
     expect(runs.map((l) => /\((\w+)\): ok.*?(continues: .*)?$/.exec(l)?.slice(1))).toEqual([
       ['manual', 'continues: 4 of 7 items done'],
       ['continue', 'continues: 6 of 7 items done'],
@@ -94,7 +70,7 @@ describe('a bounded run continues through Service Bus', () => {
     ]);
 
     // A continuation a later run overtook has nothing of its own to do.
-    await stack.services.syncQueue.send([
+    await t.stack.services.syncQueue.send([
       {
         body: {
           userId: USER,
@@ -106,8 +82,8 @@ describe('a bounded run continues through Service Bus', () => {
         messageId: `continue:${USER}:tasks:1`,
       },
     ]);
-    await until(() => logs.find((l) => l.includes(`taskSync ${USER} (continue): superseded`)));
-    await until(() => (stack.serviceBus.counts(QUEUES.tasks).locked === 0 ? true : undefined));
-    expect(stack.serviceBus.counts(QUEUES.tasks)).toMatchObject({ active: 0, locked: 0, deadLettered: 0 });
+    await until(() => t.logs.find((l) => l.includes(`taskSync ${USER} (continue): superseded`)));
+    await until(() => (t.stack.serviceBus.counts(QUEUES.tasks).locked === 0 ? true : undefined));
+    expect(t.stack.serviceBus.counts(QUEUES.tasks)).toMatchObject({ active: 0, locked: 0, deadLettered: 0 });
   });
 });
