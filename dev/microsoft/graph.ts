@@ -9,16 +9,24 @@ import { graphDueDateTime, type GraphAnswer } from './todo';
 
 const MAX_BATCH = 20;
 
-/** The Graph endpoints the product uses, behind bearer validation. */
+/**
+ * The Graph endpoints the product uses, behind bearer validation. `lost`: the request is
+ * carried out but its answer never arrives (the connection drops first).
+ */
 export async function handleGraph(
   sim: SimulatorContext,
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
   body: Buffer,
+  lost = false,
 ): Promise<void> {
   const prefer = [req.headers.prefer ?? []].flat().join(', ');
   const result = await route(sim, req.method ?? 'GET', url, req.headers.authorization, body, true, prefer);
+  if (lost) {
+    res.destroy();
+    return;
+  }
   sendJson(res, result.status, result.body ?? {}, result.headers ?? {});
 }
 

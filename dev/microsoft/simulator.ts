@@ -63,6 +63,18 @@ export interface MicrosoftSimulator {
    */
   failNext(status: number, code: string, count?: number): void;
   /**
+   * After `after` more Graph requests (a `$batch` counts as one), the next `count` get no
+   * answer at all: the socket stays open until the client gives up, and nothing changes.
+   */
+  hangNext(count?: number, after?: number): void;
+  /**
+   * After `after` more Graph requests, the next one loses its connection: before Graph
+   * carried it out, or (`applied`) after, so its answer never arrives (an ambiguous outcome).
+   */
+  dropNext(after: number, applied: boolean): void;
+  /** Forgets the throttles, failures and hangs asked for and not yet met. */
+  clearFaults(): void;
+  /**
    * Change-notification subscriptions: tests fire lifecycle events, inspect deliveries and
    * turn automatic notifications off; other stores call its `notify` on every change.
    */
@@ -152,6 +164,8 @@ export async function startMicrosoftSimulator(
   const mailboxZones = new Map<string, string>();
   const throttles: number[] = [];
   const faults: { status: number; code: string }[] = [];
+  /** What the next Graph requests meet: answered, or never answered (hangNext). */
+  const graphPlan: ('answer' | 'hang' | 'drop' | 'apply-then-drop')[] = [];
   const subscriptions = new SubscriptionHub({
     accountByOid: (oid) => accounts.find((a) => a.oid === oid),
     todoListIds: (account) => todoListsOf(account).map((l) => l.listId),
@@ -313,7 +327,15 @@ export async function startMicrosoftSimulator(
     counts[key] = (counts[key] ?? 0) + 1;
 
     if (url.pathname.startsWith('/v1.0/')) {
-      return handleGraph(context, req, res, url, await readBody(req));
+      const fate = graphPlan.shift();
+      if (fate === 'hang') {
+        return; // the socket stays open until the client gives up (closeNow ends it)
+      }
+      if (fate === 'drop') {
+        res.destroy();
+        return;
+      }
+      return handleGraph(context, req, res, url, await readBody(req), fate === 'apply-then-drop');
     }
 
     const m =
@@ -630,6 +652,17 @@ ${requested.map((s) => `<label><input type="checkbox" name="granted" value="${es
       for (let i = 0; i < count; i++) {
         throttles.push(seconds);
       }
+    },
+    clearFaults: () => {
+      throttles.length = 0;
+      faults.length = 0;
+      graphPlan.length = 0;
+    },
+    dropNext: (after, applied) => {
+      graphPlan.push(...Array<'answer'>(after).fill('answer'), applied ? 'apply-then-drop' : 'drop');
+    },
+    hangNext: (count = 1, after = 0) => {
+      graphPlan.push(...Array<'answer'>(after).fill('answer'), ...Array<'hang'>(count).fill('hang'));
     },
     failNext: (status, code, count = 1) => {
       for (let i = 0; i < count; i++) {

@@ -1,7 +1,8 @@
-import { Client, GraphError, MiddlewareFactory } from '@microsoft/microsoft-graph-client';
+import { Client, GraphError, MiddlewareFactory, type Middleware } from '@microsoft/microsoft-graph-client';
 import { classifyAnswer, type ErrorClass } from '../errors/classify';
 import { SideError } from '../sync/ports';
 import { withGraphTelemetry } from './graph-telemetry';
+import { GRAPH_TIMEOUT_MS, withTimeout } from './graph-timeout';
 import type { BudgetHolder } from '../budget/shared-budget';
 import { mailboxClient, mailboxTurn, PERMITS_HELD } from './mailbox-limit';
 
@@ -26,22 +27,26 @@ export interface BatchResult {
  * A Graph client for one user. `baseUrl` points at Graph (or the local simulator; its host
  * is then one the auth handler may attach the token to). `mailbox`: the user's shared
  * mailbox budget (4 concurrent requests, docs/budgets.md); every request waits its turn.
+ * `timeoutMs`: how long each attempt may go unanswered (graph-timeout.ts).
  */
 export function createGraphClient(
   baseUrl: string,
   getAccessToken: () => Promise<string>,
   mailbox?: BudgetHolder,
+  timeoutMs = GRAPH_TIMEOUT_MS,
 ): Client {
   const host = new URL(baseUrl).hostname;
   const hosts = host === 'graph.microsoft.com' ? {} : { customHosts: new Set([host]) };
-  // The SDK's default chain, with a span per request sent (graph-telemetry.ts) and, for a
-  // run, the mailbox limit before it (mailbox-limit.ts).
+  // The SDK's default chain, with, nearest the wire, a span per request sent
+  // (graph-telemetry.ts), each attempt's deadline before it (a timeout fails the span) and,
+  // for a run, the mailbox limit before both (the wait for a permit is not the request's).
+  const finish = (chain: Middleware[]) => withGraphTelemetry(withTimeout(chain, timeoutMs));
   if (mailbox) {
-    return mailboxClient(baseUrl, getAccessToken, mailbox, hosts, withGraphTelemetry);
+    return mailboxClient(baseUrl, getAccessToken, mailbox, hosts, finish);
   }
   return Client.initWithMiddleware({
     baseUrl,
-    middleware: withGraphTelemetry(MiddlewareFactory.getDefaultMiddlewareChain({ getAccessToken })),
+    middleware: finish(MiddlewareFactory.getDefaultMiddlewareChain({ getAccessToken })),
     ...hosts,
   });
 }
@@ -196,7 +201,8 @@ export function asSideError(error: unknown): unknown {
   }
   return new SideError(
     'microsoft',
-    `Graph answered ${error.statusCode}: ${error.message}`,
+    // No status: Graph did not answer (a timeout, a connection lost), the message says which.
+    error.statusCode > 0 ? `Graph answered ${error.statusCode}: ${error.message}` : `Graph: ${error.message}`,
     graphErrorClass(error),
     error.statusCode,
     { cause: error, retryAfterMs: retryAfterMs(Object.fromEntries(error.headers?.entries() ?? [])) },

@@ -73,6 +73,13 @@ export type Fault =
   | { type: 'crash'; at: CrashPoint }
   | { type: 'oro'; what: 'error-500' | 'throttle-429' | 'apply-then-drop' | 'hang' }
   | { type: 'ms-throttle' }
+  /**
+   * The Graph request after `after` more loses its connection, before or after Graph carried
+   * it out. (A request never answered is given up by its deadline, as a lost one is: tested
+   * in test/integration/shared/microsoft/graph-timeout.test.ts, not here, where each would
+   * cost the deadline.)
+   */
+  | { type: 'ms-drop'; after: number; applied: boolean }
   /** Graph loses the delta tokens; their next use answers as Graph documents an expired token. */
   | { type: 'ms-expired'; answer: ExpiredTokenAnswer };
 
@@ -97,6 +104,7 @@ export const faultArb: fc.Arbitrary<Fault> = fc.oneof(
     ),
   }),
   fc.constant({ type: 'ms-throttle' as const }),
+  fc.record({ type: fc.constant('ms-drop' as const), after: fc.nat({ max: 4 }), applied: fc.boolean() }),
   fc.record({
     type: fc.constant('ms-expired' as const),
     // The delta overview's 410 Gone, and the "40X-series error" with a code seen for expired tokens.
@@ -136,6 +144,9 @@ export function armFault<F extends Fields>(
   }
   if (fault.type === 'ms-throttle') {
     h.microsoft.throttleNext(2, 0);
+  }
+  if (fault.type === 'ms-drop') {
+    h.microsoft.dropNext(fault.after, fault.applied);
   }
   if (fault.type === 'ms-expired') {
     expireDelta(fault.answer);
