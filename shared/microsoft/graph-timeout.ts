@@ -35,7 +35,7 @@ export class GraphTimeout implements Middleware {
       await next.execute(context);
     } catch (error) {
       if (signal.aborted) {
-        throw new GraphTimeoutError(`Graph did not answer within ${this.ms} ms`, { cause: error });
+        throw new GraphTimeoutError(`no answer within ${this.ms} ms`, { cause: error });
       }
       throw error;
     }
