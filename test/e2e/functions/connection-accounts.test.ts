@@ -206,4 +206,29 @@ describe('one Microsoft account is linked to one Oro user at a time', () => {
       await disconnectAll();
     }
   });
+
+  it('lets exactly one of six users win when all connect the same account at once (5 rounds)', async () => {
+    // Six callbacks of one account at the same moment: their checks of the account's claim
+    // interleave far more often than two do, so a check-then-write claim lets several win.
+    for (let round = 0; round < 5; round++) {
+      const racers = await Promise.all(Array.from({ length: 6 }, () => newUser()));
+      const started = await Promise.all(
+        racers.map(async (u) => {
+          const res = await t.api('POST', `/api/users/${u}/connection/authorize`);
+          return signInAtSimulator((res.body as { authorizeUrl: string }).authorizeUrl, { account: MEGAN });
+        }),
+      );
+      const pages = await Promise.all(started.map((url) => openCallback(url)));
+      const winners = pages.filter((p) => p.message.ok).map((p) => p.message.userId);
+      expect(winners).toHaveLength(1);
+      const connected = [];
+      for (const u of racers) {
+        if ((await status(u)).status === 'connected') {
+          connected.push(u);
+        }
+      }
+      expect(connected).toEqual(winners);
+      await disconnectAll();
+    }
+  });
 });
