@@ -64,6 +64,34 @@ describe('settings under contention', () => {
       }
     });
 
+    it('a deletion that died after marking the organization blocks joins for 3 s at most', async () => {
+      const org = '/api/settings/organizations/half-deleted';
+      await t.api('PUT', org, { body: { syncIntervalMinutes: 9 } });
+      // A deletion's host died between its mark and its delete: the mark stays on the row.
+      await t.stack.services.tables
+        .client('settings')
+        .updateEntity(
+          { partitionKey: 'organization', rowKey: 'half-deleted', deletingSince: new Date().toISOString() },
+          'Merge',
+        );
+      const started = Date.now();
+      const joined = await t.api('PUT', '/api/settings/users/late-joiner', {
+        body: { organizationId: 'half-deleted' },
+      });
+      expect(joined.status).toBe(201);
+      expect(Date.now() - started).toBeLessThan(6_000);
+      expect((await t.api('GET', org)).body).toEqual({ syncIntervalMinutes: 9 });
+      // The dead deletion's mark is gone; a new deletion sees the user.
+      expect((await t.api('DELETE', org)).status).toBe(409);
+      expect(
+        (
+          await t.api('PUT', '/api/settings/users/second-joiner', {
+            body: { organizationId: 'half-deleted' },
+          })
+        ).status,
+      ).toBe(201);
+    });
+
     it('a deletion refused because of users changes nothing (same ETag)', async () => {
       const org = '/api/settings/organizations/kept';
       await t.api('PUT', org, { body: { syncIntervalMinutes: 12 } });
