@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import type { FunctionDefinition } from '../functions/index';
@@ -14,7 +15,7 @@ const ROUTE_PREFIX = '/api/';
 
 export interface DevHost {
   url: string;
-  /** The loopback address it listens on. */
+  /** The address its socket is bound to (read back from the socket, not the option). */
   address: string;
   close(): Promise<void>;
 }
@@ -94,7 +95,7 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
   port = await listen(server, options.port ?? 0, address);
   return {
     url: `http://localhost:${port}`,
-    address,
+    address: (server.address() as AddressInfo).address,
     close: () => closeNow(server),
   };
 }

@@ -1,5 +1,5 @@
 import { isAppErrorCode } from '../errors/app-error';
-import type { ConnectionRepository } from '../storage/connection-repository';
+import type { ConnectionRepository, StoredAccount, Versioned } from '../storage/connection-repository';
 
 /**
  * How long a claim whose user does not (yet) show the account counts as a sign-in still
@@ -71,6 +71,27 @@ export class AccountClaims {
         }
       }
     }
+  }
+
+  /**
+   * A connection written before claims existed (its row has no `claimed` mark) claims its
+   * account on its next use, as a sign-in would; the mark spares later uses the claim's
+   * reads. Returns why it may not (another user claimed the account meanwhile), or
+   * undefined. A mark lost to a concurrent write of the row is put by the next use.
+   */
+  async adopt(userId: string, row: Versioned<StoredAccount>, now: Date): Promise<string | undefined> {
+    const claim = await this.claim(userId, row.value, now);
+    if (!claim.ok) {
+      return claim.error;
+    }
+    try {
+      await this.repository.saveAccount(userId, { ...row.value, claimed: true }, row.etag);
+    } catch (error) {
+      if (!isAppErrorCode(error, 'precondition-failed') && !isAppErrorCode(error, 'conflict')) {
+        throw error;
+      }
+    }
+    return undefined;
   }
 
   /** Gives the account free, if this user still holds it (a claim of another user is left alone). */

@@ -195,6 +195,16 @@ export class ConnectionService {
           : `User "${userId}" has no connected Microsoft account.`,
       );
     }
+    if (row.value.claimed !== true) {
+      const refused = await this.claims.adopt(userId, row, new Date());
+      if (refused !== undefined) {
+        await this.markReconnectRequired(userId, refused);
+        throw new AppError(
+          'not-connected',
+          `The Microsoft account of user "${userId}" is not theirs: ${refused}`,
+        );
+      }
+    }
     const app = knownApp ?? (await this.settings.microsoftApp(userId));
     for (let attempt = 1; ; attempt++) {
       const cache = new TableTokenCache(userId, this.connections, this.secrets);

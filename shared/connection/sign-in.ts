@@ -121,6 +121,7 @@ export class SignInCompletion {
           scopes: result.scopes,
           connectedAt: stamp,
           updatedAt: stamp,
+          claimed: true,
         },
         sealTokenCache(this.deps.secrets, userId, client.getTokenCache().serialize()),
       );

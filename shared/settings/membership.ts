@@ -71,19 +71,8 @@ export async function confirmJoin(
   organizationId: string,
   before: SettingsRecord | undefined,
 ): Promise<void> {
-  const deadline = Date.now() + DELETION_WAIT_MS;
-  for (;;) {
-    const organization = await repository.get('organization', organizationId);
-    if (organization?.deletingSince === undefined) {
-      if (organization) {
-        return;
-      }
-      break;
-    }
-    if (Date.now() > deadline) {
-      break; // a deletion that died after marking: leave rather than risk an orphan
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
+  if (await settledOrganization(repository, organizationId)) {
+    return;
   }
   await retryLostRaces(describe('user', userId), false, async () => {
     const now = await repository.get('user', userId);
@@ -99,6 +88,45 @@ export async function confirmJoin(
     });
   });
   throw notFound(`${describe('organization', organizationId)} does not exist (it was deleted meanwhile)`);
+}
+
+/**
+ * The organization once no deletion is deciding about it (undefined: it is gone). A
+ * deletion's mark is waited out; one that stays DELETION_WAIT_MS (by our clock, so no
+ * clock of another host counts) was left by a deletion that died or stalls, and is
+ * cleared at the marked ETag: that deletion can then no longer delete at it, and its retry
+ * starts over and sees the user. Otherwise a dead deletion would refuse joins for good.
+ */
+export async function settledOrganization(
+  repository: SettingsRepository,
+  organizationId: string,
+): Promise<SettingsRecord | undefined> {
+  let mark: { etag: string; seenAt: number } | undefined;
+  for (;;) {
+    const organization = await repository.get('organization', organizationId);
+    if (organization?.deletingSince === undefined) {
+      return organization;
+    }
+    if (mark?.etag !== organization.etag) {
+      mark = { etag: organization.etag, seenAt: Date.now() };
+    }
+    if (Date.now() - mark.seenAt < DELETION_WAIT_MS) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      continue;
+    }
+    try {
+      return await repository.replace(
+        'organization',
+        organizationId,
+        { overrides: organization.overrides },
+        organization.etag,
+      );
+    } catch (error) {
+      if (!isAppErrorCode(error, 'precondition-failed')) {
+        throw error; // a lost race reads the row again
+      }
+    }
+  }
 }
 
 /** A user's settings never resolve through a missing organization (to global's credentials, say). */

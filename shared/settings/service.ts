@@ -13,7 +13,7 @@ import {
   type SecretSection,
   type StoredOverrides,
 } from './model';
-import { confirmJoin, deleteOrganization, requireOrganization } from './membership';
+import { confirmJoin, deleteOrganization, requireOrganization, settledOrganization } from './membership';
 import { isConditional, raceAware, retryLostRaces } from './races';
 import { describe, toEffectiveRead, toRead } from './read';
 import type { EffectiveSettingsRead, Level, SettingsLevelRead, SettingsWrite } from './schema';
@@ -314,8 +314,7 @@ export class SettingsService {
       ]);
     }
     if (organizationId !== current?.organizationId) {
-      const organization = await this.repository.get('organization', organizationId);
-      if (!organization || organization.deletingSince !== undefined) {
+      if (!(await settledOrganization(this.repository, organizationId))) {
         throw notFound(`${describe('organization', organizationId)} does not exist`);
       }
     }

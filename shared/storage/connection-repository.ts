@@ -18,6 +18,11 @@ export const storedAccount = z.object({
   /** Why the connection needs the user again (reconnect-required). */
   reason: z.string().optional(),
   updatedAt: z.string(),
+  /**
+   * The account's claim (account-claims.ts) is known to be this user's. Missing on a row
+   * written before claims existed: its next use claims the account first.
+   */
+  claimed: z.literal(true).optional(),
 });
 export type StoredAccount = z.infer<typeof storedAccount>;
 

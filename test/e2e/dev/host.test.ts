@@ -1,4 +1,6 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { startTestStack } from '../../support/stack';
 import type { Stack } from '../../../dev/stack';
 
@@ -40,6 +42,18 @@ function send(
   });
 }
 
+/** Opens a TCP connection and closes it at once; rejects with the socket's error. */
+function connectTo(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once('error', reject);
+  });
+}
+
 const message = () =>
   JSON.stringify({
     userId: '101',
@@ -58,10 +72,19 @@ describe('dev host: local only', () => {
   });
   afterAll(() => stack.close());
 
-  it('listens on loopback only', () => {
-    const port = new URL(stack.url).port;
+  it('listens on loopback only', async () => {
+    const port = Number(new URL(stack.url).port);
     expect(stack.url).toBe(`http://localhost:${port}`);
     expect(stack.host.address).toMatch(/^(127\.0\.0\.1|::1)$/);
+    // From this machine's other addresses (another host on the network reaches those) no
+    // connection is taken at all.
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .filter((i) => i !== undefined && !i.internal && i.family === 'IPv4')
+      .map((i) => i!.address);
+    for (const address of external) {
+      await expect(connectTo(address, port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    }
   });
 
   it.each(['localhost', '127.0.0.1', '[::1]'])(

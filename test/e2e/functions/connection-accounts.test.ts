@@ -206,4 +206,80 @@ describe('one Microsoft account is linked to one Oro user at a time', () => {
       await disconnectAll();
     }
   });
+
+  /**
+   * What a connection made before account claims existed looks like in storage: the
+   * account row without its `claimed` mark, and no claim row for the account.
+   */
+  const makeLegacy = async (user: string) => {
+    const table = t.stack.services.tables.client('connections');
+    for await (const row of table.listEntities<{ claim?: string }>({
+      queryOptions: { filter: "PartitionKey ge 'msaccount:' and PartitionKey lt 'msaccount;'" },
+    })) {
+      if (row.claim && (JSON.parse(row.claim) as { userId: string }).userId === user) {
+        await table.deleteEntity(String(row.partitionKey), String(row.rowKey));
+      }
+    }
+    const entity = await table.getEntity<{ account: string }>(user, `account:${user}`);
+    const { claimed: _claimed, ...account } = JSON.parse(entity.account) as Record<string, unknown>;
+    await table.updateEntity(
+      { partitionKey: user, rowKey: `account:${user}`, account: JSON.stringify(account) },
+      'Replace',
+    );
+  };
+
+  it('claims the account of a connection made before claims existed on its next use', async () => {
+    const [a, b] = [await newUser(), await newUser()];
+    expect((await connect(t.api, a, { account: MEGAN })).message.ok).toBe(true);
+    await makeLegacy(a);
+    // Its next use (a run, Check Connection) claims the account for it ...
+    await expect(t.stack.services.connections.graphAccessToken(a)).resolves.toEqual(anyString());
+    // ... so another user asking for the same account is refused.
+    expect((await connect(t.api, b, { account: MEGAN })).message).toMatchObject({
+      ok: false,
+      error: containing(`Oro user "${a}"`),
+    });
+    expect(await status(a)).toMatchObject({ status: 'connected', accountName: MEGAN });
+  });
+
+  it('takes a pre-claim connection out of service when another user claimed its account meanwhile', async () => {
+    const [a, b] = [await newUser(), await newUser()];
+    expect((await connect(t.api, a, { account: MEGAN })).message.ok).toBe(true);
+    await makeLegacy(a);
+    // Nothing in storage said the account was a's: b's sign-in claims it.
+    expect((await connect(t.api, b, { account: MEGAN })).message.ok).toBe(true);
+    // a gets no token for b's account any more: no run of a's reads or writes it.
+    await expect(t.stack.services.connections.graphAccessToken(a)).rejects.toMatchObject({
+      code: 'not-connected',
+      message: containing(`Oro user "${b}"`),
+    });
+    expect(await status(a)).toMatchObject({ status: 'reconnect-required' });
+    expect(await t.stack.services.sync.run(a, 'tasks')).toMatchObject({ status: 'not-ready' });
+    await expect(t.stack.services.connections.graphAccessToken(b)).resolves.toEqual(anyString());
+  });
+
+  it('lets exactly one of six users win when all connect the same account at once (5 rounds)', async () => {
+    // Six callbacks of one account at the same moment: their checks of the account's claim
+    // interleave far more often than two do, so a check-then-write claim lets several win.
+    for (let round = 0; round < 5; round++) {
+      const racers = await Promise.all(Array.from({ length: 6 }, () => newUser()));
+      const started = await Promise.all(
+        racers.map(async (u) => {
+          const res = await t.api('POST', `/api/users/${u}/connection/authorize`);
+          return signInAtSimulator((res.body as { authorizeUrl: string }).authorizeUrl, { account: MEGAN });
+        }),
+      );
+      const pages = await Promise.all(started.map((url) => openCallback(url)));
+      const winners = pages.filter((p) => p.message.ok).map((p) => p.message.userId);
+      expect(winners).toHaveLength(1);
+      const connected = [];
+      for (const u of racers) {
+        if ((await status(u)).status === 'connected') {
+          connected.push(u);
+        }
+      }
+      expect(connected).toEqual(winners);
+      await disconnectAll();
+    }
+  });
 });

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
+import { problemSchema } from '../../../shared/http/problem';
 import { TABLE_NAMES } from '../../../shared/storage/tables';
 import { useTestStack } from '../../support/stack';
 
@@ -78,6 +79,10 @@ describe('API fuzz', () => {
       'redirectUri',
       'baseUrl',
       'nope',
+      // Object.prototype's names: a hint table must not find its members (issue: message `{}`).
+      '__proto__',
+      'constructor',
+      'toString',
     ),
     leafValue,
     { maxKeys: 4 },
@@ -91,6 +96,8 @@ describe('API fuzz', () => {
       'syncIntervalMinutes',
       'organizationId',
       'unknown',
+      '__proto__',
+      'constructor',
     ),
     fc.oneof(section, leafValue, fc.constantFrom('acme', 'ghost')),
     { maxKeys: 5 },
@@ -155,7 +162,7 @@ describe('API fuzz', () => {
   });
   const request = fc.oneof({ arbitrary: chaos, weight: 3 }, { arbitrary: plausibleWrite, weight: 1 });
 
-  it('never answers 5xx and never changes state on a 4xx', async () => {
+  it('never answers 5xx, never changes state on a 4xx, and gives every field error a string message', async () => {
     let before = await snapshot();
     const seen = { changed: 0, refused: 0 };
     await fc.assert(
@@ -182,6 +189,10 @@ describe('API fuzz', () => {
               ? 'text/html'
               : 'application/problem+json';
           expect(res.headers.get('content-type')).toContain(expected);
+          if (expected === 'application/problem+json') {
+            // Every field error names its path and says what is wrong, in words.
+            expect(problemSchema.safeParse(res.body).error).toBeUndefined();
+          }
           expect(after).toEqual(before);
           seen.refused++;
         } else if (!isDeepStrictEqual(after, before)) {

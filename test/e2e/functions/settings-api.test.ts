@@ -57,6 +57,24 @@ describe('settings API over the dev host', () => {
       );
     });
 
+    it('takes the Bearer scheme in any case (RFC 6750 §2.1)', async () => {
+      const token = await t.stack.adminToken();
+      for (const scheme of ['bearer', 'BEARER', 'bEaReR']) {
+        const res = await t.api('GET', '/api/settings/global', {
+          token: null,
+          headers: { Authorization: `${scheme} ${token}` },
+        });
+        expect(res.status).toBe(200);
+      }
+      expectProblem(
+        await t.api('GET', '/api/settings/global', {
+          token: null,
+          headers: { Authorization: `Basic ${token}` },
+        }),
+        401,
+      );
+    });
+
     it('serves health and the OpenAPI document without a token', async () => {
       const health = await t.api('GET', '/api/health', { token: null });
       expect(health.status).toBe(200);

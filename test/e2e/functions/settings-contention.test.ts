@@ -4,6 +4,9 @@ import { useTestStack } from '../../support/stack';
 const CLIENT_ID = '3e9b8c1a-7f21-4d3a-9b57-0c6de1f2a8b4';
 const TENANT_ID = '9a1f0c3e-2b4d-4e6f-8a0b-1c2d3e4f5a6b';
 
+/** Jest's asymmetric matcher, typed so object literals holding it stay typed. */
+const containing = (text: string): unknown => expect.stringContaining(text);
+
 const later = <T>(ms: number, f: () => Promise<T>): Promise<T> =>
   new Promise((resolve) => setTimeout(resolve, ms)).then(f);
 
@@ -61,6 +64,34 @@ describe('settings under contention', () => {
       }
     });
 
+    it('a deletion that died after marking the organization blocks joins for 3 s at most', async () => {
+      const org = '/api/settings/organizations/half-deleted';
+      await t.api('PUT', org, { body: { syncIntervalMinutes: 9 } });
+      // A deletion's host died between its mark and its delete: the mark stays on the row.
+      await t.stack.services.tables
+        .client('settings')
+        .updateEntity(
+          { partitionKey: 'organization', rowKey: 'half-deleted', deletingSince: new Date().toISOString() },
+          'Merge',
+        );
+      const started = Date.now();
+      const joined = await t.api('PUT', '/api/settings/users/late-joiner', {
+        body: { organizationId: 'half-deleted' },
+      });
+      expect(joined.status).toBe(201);
+      expect(Date.now() - started).toBeLessThan(6_000);
+      expect((await t.api('GET', org)).body).toEqual({ syncIntervalMinutes: 9 });
+      // The dead deletion's mark is gone; a new deletion sees the user.
+      expect((await t.api('DELETE', org)).status).toBe(409);
+      expect(
+        (
+          await t.api('PUT', '/api/settings/users/second-joiner', {
+            body: { organizationId: 'half-deleted' },
+          })
+        ).status,
+      ).toBe(201);
+    });
+
     it('a deletion refused because of users changes nothing (same ETag)', async () => {
       const org = '/api/settings/organizations/kept';
       await t.api('PUT', org, { body: { syncIntervalMinutes: 12 } });
@@ -79,6 +110,12 @@ describe('settings under contention', () => {
             clientSecret: 'global-secret',
             redirectUri: 'https://sync.example.com/api/oauth/callback',
           },
+          oro: {
+            baseUrl: 'https://oro.example.com',
+            clientId: 'global-oro',
+            clientSecret: 'global-oro-secret',
+          },
+          tasks: { enabled: true },
         },
       });
       await t.api('PUT', '/api/settings/organizations/gone', { body: { syncIntervalMinutes: 10 } });
@@ -94,6 +131,17 @@ describe('settings under contention', () => {
       const authorize = await t.api('POST', '/api/users/stranded/connection/authorize');
       expect(authorize.status).toBe(409);
       expect(problemSchema.parse(authorize.body).detail).toContain('organization "gone"');
+      // A sync run takes neither the global Oro instance nor the global app: it stops, and
+      // the user's sync status says why.
+      const run = await t.stack.services.sync.run('stranded', 'tasks');
+      expect(run).toMatchObject({
+        status: 'not-ready',
+        error: containing('organization "gone"'),
+      });
+      const status = (await t.api('GET', '/api/users/stranded/sync')).body as {
+        tasks: { lastError?: string };
+      };
+      expect(status.tasks.lastError).toContain('organization "gone"');
 
       // Moving the user to an existing organization repairs it.
       await t.api('PUT', '/api/settings/organizations/home', { body: {} });

@@ -99,6 +99,10 @@ describe('Oro client and redirects: credentials and tokens stay with the configu
         res.writeHead(307, { Location: `${elsewhere.url}/oauth2-token` });
         return res.end();
       }
+      if (req.url === '/same/oauth2-token') {
+        res.writeHead(307, { Location: '/oauth2-token' });
+        return res.end();
+      }
       if (req.url === '/oauth2-token') {
         res.writeHead(200, { 'Content-Type': 'application/json' });
         return res.end(JSON.stringify({ access_token: 'good-token', expires_in: 3600 }));
@@ -134,6 +138,21 @@ describe('Oro client and redirects: credentials and tokens stay with the configu
     expect(error.message).toContain(elsewhere.url);
     expect(elsewhere.seen).toEqual([]);
     expect(JSON.stringify(elsewhere.seen)).not.toContain('the-secret');
+  });
+
+  it('does not follow a redirect of the token request within the same origin either', async () => {
+    // The secret goes to the configured token URL only; the origin may host other apps.
+    const client = new OroClient(
+      { baseUrl: `${oro.url}/same`, clientId: 'id', clientSecret: 'the-secret' },
+      new OroTokenCache(),
+      noSleep,
+    );
+    const before = oro.seen.length;
+    const error = (await client.request('GET', '/api/tasks').catch((e: unknown) => e)) as SideError;
+    expect(error).toBeInstanceOf(SideError);
+    expect(error.retryable).toBe(false);
+    expect(error.message).toMatch(/redirect.*not followed/i);
+    expect(oro.seen.slice(before).map((r) => r.path)).toEqual(['/same/oauth2-token']);
   });
 
   it('does not follow an API redirect to another origin, and says so', async () => {
