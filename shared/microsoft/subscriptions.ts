@@ -12,7 +12,7 @@ import {
 } from '../storage/subscription-repository';
 import { SYNC_ENTITIES, type SyncEntity } from '../storage/sync-state-repository';
 import { SideError } from '../sync/ports';
-import { createGraphClient } from './graph-client';
+import { createGraphClient, graphErrorClass } from './graph-client';
 import {
   CHANGE_TYPES,
   createdSubscription,
@@ -197,7 +197,8 @@ export class SubscriptionService implements ConnectionListener {
         .api(`/subscriptions/${encodeURIComponent(sub.value.subscriptionId)}`)
         .patch({ expirationDateTime: expiresAt.toISOString() });
     } catch (error) {
-      if (!(error instanceof GraphError) || error.statusCode !== 404) {
+      // A subscription Graph no longer has (it lapsed or was removed) is made again.
+      if (!(error instanceof GraphError) || graphErrorClass(error) !== 'gone') {
         throw subscriptionFailure(error, 'renew');
       }
       await this.forget(sub);
