@@ -98,6 +98,12 @@ export async function startOroSimulator(
     integrationUserId?: string;
     /** Load testing only (bench/backpressure.ts): see OroCapacity. */
     capacity?: OroCapacity;
+    /**
+     * Whether Oro's task workflow (`task_flow`) is active: as in stock Oro (its
+     * `defaults: active: true`) unless false, for an Oro whose administrator deactivated it
+     * (System → Workflows) so that statuses set in To Do can land. See setTaskWorkflow.
+     */
+    taskWorkflow?: boolean;
   } = {},
 ): Promise<OroSimulator> {
   const clock = options.clock ?? Date.now;
@@ -108,7 +114,7 @@ export async function startOroSimulator(
   const faults: OroFault[] = [];
   let nextId = 1;
   let base = '';
-  let taskWorkflow = false;
+  let taskWorkflow = options.taskWorkflow ?? true;
   const webhooks = createOroWebhooks(clock);
   // The calendar listing mixes in the calling user's tasks, as Oro's task provider does.
   const calendar = createOroCalendar(clock, {

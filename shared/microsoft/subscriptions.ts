@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { GraphError, type Client } from '@microsoft/microsoft-graph-client';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { ConnectionListener, ConnectionService } from '../connection/connection-service';
 import { isAppError, isAppErrorCode } from '../errors/app-error';
 import type { SettingsService } from '../settings/service';
@@ -13,6 +13,13 @@ import {
 import { SYNC_ENTITIES, type SyncEntity } from '../storage/sync-state-repository';
 import { SideError } from '../sync/ports';
 import { createGraphClient, graphErrorClass } from './graph-client';
+import {
+  CHANGE_TYPES,
+  createdSubscription,
+  defaultTodoListId,
+  deleteSubscriptionAtGraph,
+  subscriptionFailure,
+} from './subscription-requests';
 
 /** Graph's longest subscription lifetimes (minutes): Outlook events, To Do tasks. */
 export const MAX_LIFETIME_MINUTES: Record<SyncEntity, number> = { calendar: 10_080, tasks: 4_230 };
@@ -20,12 +27,6 @@ export const MAX_LIFETIME_MINUTES: Record<SyncEntity, number> = { calendar: 10_0
 const LIFETIME_MARGIN_MINUTES = 5;
 /** The renewal timer renews what expires within this window (it runs every 30 minutes). */
 export const RENEW_WITHIN_MS = 24 * 3600_000;
-const CHANGE_TYPES = 'created,updated,deleted';
-
-const createdSubscription = z.object({ id: z.string().min(1), expirationDateTime: z.string() }).loose();
-const todoLists = z.object({
-  value: z.array(z.object({ id: z.string(), wellknownListName: z.string().optional() }).loose()),
-});
 
 export type EnsureOutcome = 'created' | 'kept' | 'removed' | 'disabled' | 'not-connected' | 'off';
 export interface RenewalReport {
@@ -196,8 +197,9 @@ export class SubscriptionService implements ConnectionListener {
         .api(`/subscriptions/${encodeURIComponent(sub.value.subscriptionId)}`)
         .patch({ expirationDateTime: expiresAt.toISOString() });
     } catch (error) {
-      if (!(error instanceof GraphError) || error.statusCode !== 404) {
-        throw asSideError(error, 'renew');
+      // A subscription Graph no longer has (it lapsed or was removed) is made again.
+      if (!(error instanceof GraphError) || graphErrorClass(error) !== 'gone') {
+        throw subscriptionFailure(error, 'renew');
       }
       await this.forget(sub);
       await this.create(userId, entity, client, chosenList(resolved, entity));
@@ -240,7 +242,7 @@ export class SubscriptionService implements ConnectionListener {
     const resource =
       entity === 'calendar'
         ? '/me/events'
-        : `/me/todo/lists/${chosen === undefined ? await this.defaultListId(client) : encodeURIComponent(chosen)}/tasks`;
+        : `/me/todo/lists/${chosen === undefined ? await defaultTodoListId(client) : encodeURIComponent(chosen)}/tasks`;
     const clientState = randomBytes(32).toString('base64url');
     let created: z.infer<typeof createdSubscription>;
     try {
@@ -256,7 +258,7 @@ export class SubscriptionService implements ConnectionListener {
         }),
       );
     } catch (error) {
-      throw asSideError(error, `create the ${entity} subscription`);
+      throw subscriptionFailure(error, `create the ${entity} subscription`);
     }
     try {
       await this.deps.repository.add({
@@ -276,7 +278,7 @@ export class SubscriptionService implements ConnectionListener {
       if (!isAppErrorCode(error, 'conflict')) {
         throw error;
       }
-      await this.deleteAtGraph(client, created.id);
+      await deleteSubscriptionAtGraph(client, created.id);
       return 'kept';
     }
   }
@@ -293,7 +295,7 @@ export class SubscriptionService implements ConnectionListener {
     }
     if (client) {
       try {
-        await this.deleteAtGraph(client, sub.value.subscriptionId);
+        await deleteSubscriptionAtGraph(client, sub.value.subscriptionId);
       } catch (error) {
         // Forget it anyway: its notifications are ignored once the row is gone, and Graph
         // lets it lapse at its expiry.
@@ -320,33 +322,6 @@ export class SubscriptionService implements ConnectionListener {
     }
   }
 
-  private async deleteAtGraph(client: Client, id: string): Promise<void> {
-    try {
-      await client.api(`/subscriptions/${encodeURIComponent(id)}`).delete();
-    } catch (error) {
-      // Already gone is what we wanted.
-      if (error instanceof GraphError && graphErrorClass(error) === 'gone') {
-        return;
-      }
-      throw asSideError(error, 'delete the subscription');
-    }
-  }
-
-  private async defaultListId(client: Client): Promise<string> {
-    let body: unknown;
-    try {
-      body = await client.api('/me/todo/lists').get();
-    } catch (error) {
-      throw asSideError(error, 'read the To Do lists');
-    }
-    const lists = todoLists.parse(body).value;
-    const list = lists.find((l) => l.wellknownListName === 'defaultList') ?? lists[0];
-    if (!list) {
-      throw new SideError('microsoft', 'The account has no To Do list.', 'permanent');
-    }
-    return list.id;
-  }
-
   private expiry(entity: SyncEntity, now: Date): Date {
     return new Date(now.getTime() + (MAX_LIFETIME_MINUTES[entity] - LIFETIME_MARGIN_MINUTES) * 60_000);
   }
@@ -363,44 +338,6 @@ export class SubscriptionService implements ConnectionListener {
       return client;
     };
   }
-}
-
-function asSideError(error: unknown, what: string): unknown {
-  if (error instanceof GraphError) {
-    return new SideError(
-      'microsoft',
-      `Could not ${what}: Graph answered ${error.statusCode}: ${error.message}`,
-      graphErrorClass(error),
-      error.statusCode,
-      {
-        cause: error,
-      },
-    );
-  }
-  if (error instanceof z.ZodError) {
-    return new SideError(
-      'microsoft',
-      `Could not ${what}: Graph answered an unexpected document`,
-      'permanent',
-      undefined,
-      {
-        cause: error,
-      },
-    );
-  }
-  if (error instanceof SideError || isAppError(error)) {
-    return error;
-  }
-  // Not an answer from Graph at all (the connection failed): another try may get one.
-  return new SideError(
-    'microsoft',
-    `Could not ${what}: ${(error as Error).message}`,
-    'retryable',
-    undefined,
-    {
-      cause: error,
-    },
-  );
 }
 
 /** The To Do list chosen for sync (tasks.microsoftListId), for the tasks subscription; else undefined. */

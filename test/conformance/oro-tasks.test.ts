@@ -167,21 +167,46 @@ describe('Oro tasks conformance: the simulator answers as Oro does', () => {
   });
 
   it('TaskTest::testTryToUpdateRelationshipForStatus: the workflow refuses a status change with a JSON:API error document', async () => {
+    // No switch: task_flow.yml has `defaults: active: true`, so a stock Oro refuses it.
     const t = oro.createTask('5', { subject: 'Flow' });
-    oro.setTaskWorkflow(true);
-    try {
-      const res = await client.request('PATCH', `/api/tasks/${t.id}`, {
+    const res = await client.request('PATCH', `/api/tasks/${t.id}`, {
+      data: {
+        type: 'tasks',
+        id: t.id,
+        relationships: { status: { data: { type: 'taskstatuses', id: 'closed' } } },
+      },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual(WORKFLOW_REFUSAL);
+  });
+
+  it('task_flow/entity_restrictions.yml: a stock Oro creates a task open only, and keeps a status an update leaves alone', async () => {
+    const create = (status: string) =>
+      client.request('POST', '/api/tasks', {
         data: {
           type: 'tasks',
-          id: t.id,
-          relationships: { status: { data: { type: 'taskstatuses', id: 'closed' } } },
+          attributes: { subject: `Born ${status}` },
+          relationships: {
+            status: { data: { type: 'taskstatuses', id: status } },
+            owner: { data: { type: 'users', id: '5' } },
+          },
         },
       });
-      expect(res.status).toBe(400);
-      expect(res.body).toEqual(WORKFLOW_REFUSAL);
-    } finally {
-      oro.setTaskWorkflow(false);
-    }
+    expect((await create('in_progress')).status).toBe(400);
+    const open = await create('open');
+    expect(open.status).toBe(201);
+    const id = (open.body as { data: { id: string } }).data.id;
+    // The status sent unchanged is no change: the rest of the update lands.
+    const same = await client.request('PATCH', `/api/tasks/${id}`, {
+      data: {
+        type: 'tasks',
+        id,
+        attributes: { subject: 'Still open' },
+        relationships: { status: { data: { type: 'taskstatuses', id: 'open' } } },
+      },
+    });
+    expect(same.status).toBe(200);
+    expect(oro.tasks('5').find((x) => x.id === id)).toMatchObject({ subject: 'Still open', status: 'open' });
   });
 
   it('GetWithIncludeFieldsTest testFieldsFilter / testFieldsFilterWithEmptyValue: sparse fieldsets', async () => {

@@ -169,7 +169,12 @@ async function startHarness<F extends Fields>(
     oroBaseUrl?: () => string | undefined;
   },
 ): Promise<SyncHarness<F>> {
-  const oro = await startOroSimulator(options.oroClock ? { clock: options.oroClock } : {});
+  // An Oro whose administrator deactivated task_flow (active in stock Oro), so statuses
+  // converge both ways; a test of the workflow's refusals turns it on (setTaskWorkflow).
+  const oro = await startOroSimulator({
+    ...(options.oroClock ? { clock: options.oroClock } : {}),
+    taskWorkflow: false,
+  });
   oro.registerClient('sync', 'pw');
   const microsoft = await startMicrosoftSimulator();
   trustInThisProcess(microsoft.certificate);

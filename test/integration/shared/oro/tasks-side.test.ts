@@ -20,7 +20,9 @@ describe('Oro tasks side against the Oro simulator', () => {
     new OroTasksSide(new OroClient(conn(oro), tokens, { sleep: () => Promise.resolve() }), '7');
 
   beforeAll(async () => {
-    oro = await startOroSimulator({ clock: () => clock });
+    // task_flow deactivated (stock Oro has it active) so status writes land; the workflow
+    // test below turns it on.
+    oro = await startOroSimulator({ clock: () => clock, taskWorkflow: false });
     oro.registerClient('sync', 'pw');
   });
   afterAll(() => oro.close());
