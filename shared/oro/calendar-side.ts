@@ -121,7 +121,7 @@ export class OroCalendarSide implements SidePort<EventFields> {
     const listing = watermark
       ? await listWindow(this.rows, calendar, syncWindowAt(this.now(), this.window), this.notes)
       : undefined;
-    if (listing && watermark && quiet(listing, state.window, watermark, now, linkedIds.size)) {
+    if (listing && watermark && quiet(listing, state.window, watermark, now)) {
       const unseen = [...linkedIds].filter((id) => !listing.ids.has(id));
       const { deletes, outside } = await this.checkOutside(calendar, unseen, listing.ids, state.outside, now);
       return {

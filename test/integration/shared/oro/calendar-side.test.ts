@@ -552,6 +552,39 @@ describe('Oro calendar side against the Oro simulator', () => {
     }
   });
 
+  it('reads on while the user hid their calendar in Oro (the window listing shows none of it): edits still arrive', async () => {
+    const s = side('44');
+    const e = oro.calendar.createEvent('44', {
+      title: 'v0',
+      start: '2026-05-12T09:00:00Z',
+      end: '2026-05-12T10:00:00Z',
+    });
+    const linked = new Set([String(e.id)]);
+    let cursor = (await s.read(undefined, linked)).cursor;
+    const cost = async () => {
+      settle();
+      const before = s.requests;
+      const r = await s.read(cursor, linked);
+      cursor = r.cursor;
+      return { requests: s.requests - before, titles: upserts(r).map((i) => i.fields.title) };
+    };
+    await cost();
+    expect(await cost()).toEqual({ requests: 1, titles: [] });
+    oro.calendar.setCalendarVisible('44', false);
+    try {
+      // The window listing, the updatedAt> listing, and the linked event not in the window
+      // checked directly (then twice a day).
+      expect(await cost()).toEqual({ requests: 3, titles: [] });
+      expect(await cost()).toEqual({ requests: 2, titles: [] });
+      oro.calendar.editEvent(e.id, { title: 'v1' });
+      expect(await cost()).toEqual({ requests: 2, titles: ['v1'] });
+    } finally {
+      oro.calendar.setCalendarVisible('44', true);
+    }
+    await cost(); // the listing differs from the last full read's: read on, and recorded
+    expect(await cost()).toEqual({ requests: 1, titles: [] });
+  });
+
   it("keeps only the user's own rows of the window listing: a task id of the API user hides no deletion", async () => {
     // The start/end listing runs every calendar provider; the task provider adds the API
     // user's tasks, with task ids (OroCRMTaskBundle Provider/TaskCalendarProvider.php).
