@@ -117,10 +117,12 @@ export class OroCalendarSide implements SidePort<EventFields> {
     const now = this.now().getTime();
     // The window listing comes first: whatever is committed after it changes the next one,
     // so a run that finds it as it was has missed nothing the `updatedAt>` listing after it
-    // did not read.
-    const listing = watermark
-      ? await listWindow(this.rows, calendar, syncWindowAt(this.now(), this.window), this.notes)
-      : undefined;
+    // did not read. A read from scratch makes it too where links exist (the calendar is
+    // unlikely to be empty), so that the next run can be a quiet one.
+    const listing =
+      watermark || linkedIds.size > 0
+        ? await listWindow(this.rows, calendar, syncWindowAt(this.now(), this.window), this.notes)
+        : undefined;
     if (listing && watermark && quiet(listing, state.window, watermark, now)) {
       const unseen = [...linkedIds].filter((id) => !listing.ids.has(id));
       const { deletes, outside } = await this.checkOutside(calendar, unseen, listing.ids, state.outside, now);

@@ -412,6 +412,34 @@ describe('Oro calendar side against the Oro simulator', () => {
     expect(s.requests - before).toBe(1);
   });
 
+  it('is quiet the run after a read from scratch with links (a first sync into an empty calendar read back)', async () => {
+    const s = side('45');
+    const empty = await s.read(undefined, new Set());
+    expect(empty.changes).toEqual([]);
+    // The first sync wrote these into Oro; the next read starts from scratch (no watermark).
+    const linked = new Set(
+      [1, 2, 3].map((i) =>
+        String(
+          oro.calendar.createEvent('45', {
+            title: `w${i}`,
+            start: '2026-05-12T09:00:00Z',
+            end: '2026-05-12T10:00:00Z',
+          }).id,
+        ),
+      ),
+    );
+    settle();
+    let before = s.requests;
+    const back = await s.read(empty.cursor, linked);
+    expect(upserts(back)).toHaveLength(3);
+    // The window listing, then the listing of every row.
+    expect(s.requests - before).toBe(2);
+    settle();
+    before = s.requests;
+    expect((await s.read(back.cursor, linked)).changes).toEqual([]);
+    expect(s.requests - before).toBe(1);
+  });
+
   it('sees an edit, a cancelled occurrence, a deletion and a new event in the window after idle runs of one request', async () => {
     const s = side('41');
     const single = oro.calendar.createEvent('41', {
