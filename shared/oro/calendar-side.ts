@@ -60,8 +60,9 @@ const hashIds = (ids: readonly string[]) =>
  * changes by an `updatedAt>` watermark (as for tasks), a series reported as one item with
  * its exception rows, deletions by a listing of the sync window plus a direct read of any
  * linked event not seen there. A run whose window listing is the last full read's reads
- * nothing more (one request: docs/oro-calendar-read.md). Every write says `notifyAttendees=none`: attendees hear
- * from Microsoft, or from the user, never from the sync.
+ * nothing more (one request: docs/oro-calendar-read.md). Every write says
+ * `notifyAttendees=none`: attendees hear from Microsoft, or from the user, never from the
+ * sync.
  */
 export class OroCalendarSide implements SidePort<EventFields> {
   readonly side = 'oro' as const;
