@@ -274,15 +274,18 @@ ${N} calendar items, ${SERIES} of them weekly series of 20 occurrences, the rest
 events spread over the next 300 days; measured on ${new Date().toISOString().slice(0, 10)}
 against both simulators and an in-memory Azurite. The engine reads Graph through
 \`calendarView/delta\` over its window (30 days back, 365 ahead) and series masters by id in
-\`$batch\`; Oro by an \`updatedAt>\` watermark plus one id listing of the window per run. The
+\`$batch\`; Oro by one listing of the window per run, then an \`updatedAt>\` watermark only when
+that listing differs from the last full read's (docs/oro-calendar-read.md). The
 naive baseline lists every event on both sides (100 a page), matches by title and writes one
 request per missing item (series as plain events, no exceptions, no links).
 
 ${table(rows)}
 
 The idle scheduled run with a quiet subscription reads no Graph at all (docs/push.md); Oro
-still takes 2 requests (the \`updatedAt>\` listing and the window's listing for deletions:
-Oro hides a cancelled occurrence from the window's listing, so it cannot stand in for the
-first).`,
+takes 1 request: the window's listing, the same as the last full read's (same rows, same
+update times; a cancelled occurrence removes its row from it, so a cancellation changes it
+too), says that nothing changed and nothing was deleted, and the \`updatedAt>\` listing is
+skipped. A run with changes makes that listing first and then reads as before; a full read
+at least every 12 hours catches what the window cannot show (an exception row outside it).`,
   );
 }

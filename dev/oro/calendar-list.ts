@@ -8,7 +8,8 @@ import type { OroCalendarEventRecord } from './calendar';
  * - `calendar` is required (digits); a calendar id nobody owns is not refused, its
  *   listing is just empty (the paged query filters on `c.id = :calendarId`).
  * - With `start` and `end`: `CalendarManager::getCalendarEvents` runs every calendar
- *   provider. The user provider (`Provider/UserCalendarProvider.php`,
+ *   provider, over the calendar's visible connections (a calendar its owner hid in the
+ *   calendar view lists none of its events). The user provider (`Provider/UserCalendarProvider.php`,
  *   `AbstractRecurrenceAwareCalendarProvider::getExpandedRecurrences`) expands series into
  *   occurrences that repeat the series' id, replaces an occurrence by its exception row
  *   (hidden when cancelled), and appends every exception row that matched no occurrence of
@@ -40,6 +41,8 @@ export interface ListContext {
   view: (r: OroCalendarEventRecord) => Record<string, unknown>;
   /** Tasks owned by the calling (integration) user. */
   apiUserTasks: () => CalendarTask[];
+  /** Whether the calendar's own CalendarProperty is `visible` (its owner did not hide it). */
+  visible: (calendar: number) => boolean;
 }
 
 type Reply = (status: number, payload?: unknown, type?: string) => void;
@@ -96,7 +99,11 @@ export function listEvents(url: URL, reply: Reply, ctx: ListContext): void {
     if (Number.isNaN(to)) {
       return badParameter(reply, 'end', end);
     }
-    const user = expandRange(items, from, to, ctx).map((r) => ({ ...r, calendarAlias: 'user' }));
+    // UserCalendarProvider::getCalendarEvents selects only calendars whose connection is
+    // visible (CalendarPropertyProvider::getItemsVisibility; without `subordinate`, the
+    // calendar's own property), else `1 = 0`: a calendar its owner hid lists nothing.
+    const shown = ctx.visible(calendar) ? items : [];
+    const user = expandRange(shown, from, to, ctx).map((r) => ({ ...r, calendarAlias: 'user' }));
     return reply(200, [...user, ...taskRows(ctx.apiUserTasks(), from, to)], JSON_TYPE);
   }
   const page = Number(one('page') ?? 0);

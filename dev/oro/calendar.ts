@@ -79,6 +79,11 @@ export interface OroCalendarSimulator {
   deleteEvent(id: number): void;
   /** Attendee notifications Oro would have sent for API writes. */
   notifications(): number;
+  /**
+   * The user hides (or shows) their own calendar in Oro's calendar view: its
+   * CalendarProperty `visible` flag, which a start/end listing honours.
+   */
+  setCalendarVisible(userId: string, visible: boolean): void;
 }
 
 export interface CalendarRequest {
@@ -109,6 +114,8 @@ export function createOroCalendar(clock: () => number, options: OroCalendarOptio
   const owners = new Map<number, string>();
   const users = new Map<string, { email: string; name: string }>();
   const rows = new Map<number, OroCalendarEventRecord>();
+  /** Calendars whose owner hid them (CalendarProperty `visible` false). */
+  const hidden = new Set<number>();
   let nextCalendar = 100;
   let nextId = 1;
   let notified = 0;
@@ -247,6 +254,7 @@ export function createOroCalendar(clock: () => number, options: OroCalendarOptio
         exceptionsOf,
         view: (r) => view(r, 'list'),
         apiUserTasks: () => options.tasksOf?.(integrationUserId) ?? [],
+        visible: (calendar) => !hidden.has(calendar),
       });
       return true;
     }
@@ -336,6 +344,14 @@ export function createOroCalendar(clock: () => number, options: OroCalendarOptio
 
   const api: OroCalendarSimulator = {
     defaultCalendar: calendarOf,
+    setCalendarVisible: (userId, visible) => {
+      const calendar = calendarOf(userId);
+      if (visible) {
+        hidden.delete(calendar);
+      } else {
+        hidden.add(calendar);
+      }
+    },
     setUser: (userId, user) => {
       users.set(userId, user);
     },

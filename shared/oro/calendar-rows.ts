@@ -167,8 +167,8 @@ export class OroEventRows {
     return (await this.listRows(query)).rows;
   }
 
-  /** A bare JSON array of events; an event that does not parse is skipped with a note. */
-  parseRows(body: unknown): EventRow[] {
+  /** A bare JSON array of events; an event that does not parse is skipped with a note (in `notes`, by default the read's). */
+  parseRows(body: unknown, notes: ReadNotes = this.notes()): EventRow[] {
     if (!Array.isArray(body)) {
       throw new SideError(
         'oro',
@@ -176,7 +176,6 @@ export class OroEventRows {
         'permanent',
       );
     }
-    const notes = this.notes();
     return body.flatMap((raw: unknown) => {
       const parsed = eventRow.safeParse(raw);
       if (parsed.success) {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { DEFAULT_CALENDAR_WINDOW, type CalendarWindow } from '../sync/calendar/window';
+import { DEFAULT_CALENDAR_WINDOW, syncWindowAt, type CalendarWindow } from '../sync/calendar/window';
 import { completeOroFields, oroEventToFields, type EventFields } from '../sync/calendar/event-mapping';
 import type { OroRecurrence } from '../sync/calendar/recurrence';
 import { exceptionsFromOro } from '../sync/calendar/oro-exceptions';
@@ -12,7 +12,6 @@ import { listExceptionRows, liveExceptionRows } from './calendar-exceptions';
 import { resolveCalendar } from './calendar-lookup';
 import {
   each,
-  EVENTS,
   exceptionRow,
   OroEventRows,
   PAGE_SIZE,
@@ -20,11 +19,13 @@ import {
   toOroEvent,
   type EventRow,
 } from './calendar-rows';
+import { listWindow, quiet, windowStamp } from './calendar-window';
 import { OroCalendarWriter, WRITE_CONCURRENCY } from './calendar-write';
 import type { OroClient } from './client';
 import { SETTLE_MS } from './tasks-side';
 
 export { oroRestErrorDetail } from './calendar-rows';
+export { QUIET_RECHECK_MS } from './calendar-window';
 
 /**
  * Linked events not seen in the window are checked one GET each up to this many; beyond
@@ -35,7 +36,7 @@ const DAY_MS = 86_400_000;
 /**
  * Linked events outside the window that were confirmed to exist are checked again only
  * after this long while that set stays the same: a deletion far in the past or future
- * reaches the other side within half a day, and an idle read stays at two requests.
+ * reaches the other side within half a day, and an idle read stays at one request.
  */
 export const OUTSIDE_RECHECK_MS = 12 * 3_600_000;
 
@@ -44,7 +45,10 @@ const cursorSchema = z.object({
   calendar: z.number().int().optional(),
   /** Linked events outside the window last confirmed to exist: a hash of their ids, and when. */
   outside: z.object({ hash: z.string(), at: z.string() }).optional(),
+  /** The window listing of the last full read (calendar-window.ts). */
+  window: windowStamp.optional(),
 });
+type Outside = { hash: string; at: string };
 const hashIds = (ids: readonly string[]) =>
   createHash('sha256')
     .update([...ids].sort().join(','))
@@ -55,8 +59,10 @@ const hashIds = (ids: readonly string[]) =>
  * The events of one Oro user's calendar as a sync side, over the older REST API:
  * changes by an `updatedAt>` watermark (as for tasks), a series reported as one item with
  * its exception rows, deletions by a listing of the sync window plus a direct read of any
- * linked event not seen there. Every write says `notifyAttendees=none`: attendees hear
- * from Microsoft, or from the user, never from the sync.
+ * linked event not seen there. A run whose window listing is the last full read's reads
+ * nothing more (one request: docs/oro-calendar-read.md). Every write says
+ * `notifyAttendees=none`: attendees hear from Microsoft, or from the user, never from the
+ * sync.
  */
 export class OroCalendarSide implements SidePort<EventFields> {
   readonly side = 'oro' as const;
@@ -109,6 +115,29 @@ export class OroCalendarSide implements SidePort<EventFields> {
     const calendar = await this.calendar();
     // Another calendar than the cursor's (the setting changed): everything is read again.
     const { watermark } = state.calendar === undefined || state.calendar === calendar ? state : {};
+    const now = this.now().getTime();
+    // The window listing comes first: whatever is committed after it changes the next one,
+    // so a run that finds it as it was has missed nothing the `updatedAt>` listing after it
+    // did not read. A read from scratch makes it too where links exist (the calendar is
+    // unlikely to be empty), so that the next run can be a quiet one.
+    const listing =
+      watermark || linkedIds.size > 0
+        ? await listWindow(this.rows, calendar, syncWindowAt(this.now(), this.window), this.notes)
+        : undefined;
+    if (listing && watermark && quiet(listing, state.window, watermark, now)) {
+      const unseen = [...linkedIds].filter((id) => !listing.ids.has(id));
+      const { deletes, outside } = await this.checkOutside(calendar, unseen, listing.ids, state.outside, now);
+      return {
+        changes: deletes,
+        cursor: JSON.stringify({
+          watermark,
+          calendar,
+          ...(outside ? { outside } : {}),
+          window: state.window,
+        }),
+        full: false,
+      };
+    }
     const query = `calendar=${calendar}&limit=${PAGE_SIZE}${watermark ? `&updatedAt%3E${encodeURIComponent(watermark)}` : ''}`;
     const { rows, serverTime } = await this.rows.listRows(query);
 
@@ -185,21 +214,10 @@ export class OroCalendarSide implements SidePort<EventFields> {
       for (const id of unseen) {
         changes.push({ type: 'delete', id });
       }
-    } else if (unseen.length > 0) {
-      const inWindow = await this.windowIds(calendar);
-      const rest = unseen.filter((id) => !inWindow.has(id));
-      const now = this.now().getTime();
-      const fresh = outside?.hash === hashIds(rest) && now - Date.parse(outside.at) < OUTSIDE_RECHECK_MS;
-      if (rest.length > 0 && !fresh) {
-        const existing = await this.existingIds(calendar, rest);
-        for (const id of rest) {
-          if (!existing.has(id)) {
-            changes.push({ type: 'delete', id });
-          }
-        }
-        const kept = rest.filter((id) => existing.has(id));
-        outside = kept.length > 0 ? { hash: hashIds(kept), at: new Date(now).toISOString() } : undefined;
-      }
+    } else if (unseen.length > 0 && listing) {
+      const checked = await this.checkOutside(calendar, unseen, listing.ids, outside, now);
+      changes.push(...checked.deletes);
+      outside = checked.outside;
     }
     return {
       changes,
@@ -207,9 +225,44 @@ export class OroCalendarSide implements SidePort<EventFields> {
         ...(next ? { watermark: next } : {}),
         calendar,
         ...(outside ? { outside } : {}),
+        ...(listing
+          ? {
+              window: {
+                start: listing.start,
+                end: listing.end,
+                hash: listing.hash,
+                at: new Date(now).toISOString(),
+              },
+            }
+          : {}),
       }),
       full: !watermark,
       ...(this.notes.unmapped.length > 0 ? { unmapped: this.notes.unmapped } : {}),
+    };
+  }
+
+  /**
+   * Linked events a read did not see: those in the window listing exist; the rest (outside
+   * the window) are checked directly, again only after OUTSIDE_RECHECK_MS while that set
+   * stays the same.
+   */
+  private async checkOutside(
+    calendar: number,
+    unseen: readonly string[],
+    inWindow: ReadonlySet<string>,
+    outside: Outside | undefined,
+    now: number,
+  ): Promise<{ deletes: Change<EventFields>[]; outside: Outside | undefined }> {
+    const rest = unseen.filter((id) => !inWindow.has(id));
+    const fresh = outside?.hash === hashIds(rest) && now - Date.parse(outside.at) < OUTSIDE_RECHECK_MS;
+    if (rest.length === 0 || fresh) {
+      return { deletes: [], outside };
+    }
+    const existing = await this.existingIds(calendar, rest);
+    const kept = rest.filter((id) => existing.has(id));
+    return {
+      deletes: rest.filter((id) => !existing.has(id)).map((id) => ({ type: 'delete', id })),
+      outside: kept.length > 0 ? { hash: hashIds(kept), at: new Date(now).toISOString() } : undefined,
     };
   }
 
@@ -280,30 +333,6 @@ export class OroCalendarSide implements SidePort<EventFields> {
       to,
       cancelled.size + 1,
     ).some((o) => !cancelled.has(o.start));
-  }
-
-  /**
-   * Ids of the singles and series with an occurrence in the window (one expanded listing).
-   * The listing runs every calendar provider: only the user provider's rows of this
-   * calendar count (`calendarAlias` 'user'), not the API user's tasks (task ids, calendar
-   * 1), system or public calendar events, nor another connected user's calendar. A
-   * cancelled exception listed on its own (its occurrence is gone) shows nothing.
-   */
-  private async windowIds(calendar: number): Promise<Set<string>> {
-    const { from, to } = this.range();
-    const iso = (ms: number) => encodeURIComponent(new Date(ms).toISOString().replace('.000Z', '+00:00'));
-    const res = await this.rows.get(`${EVENTS}?calendar=${calendar}&start=${iso(from)}&end=${iso(to)}`);
-    const ids = new Set<string>();
-    for (const r of this.rows.parseRows(res.body)) {
-      const own = (r.calendarAlias ?? 'user') === 'user' && (r.calendar ?? calendar) === calendar;
-      if (own && !r.isCancelled) {
-        ids.add(String(r.recurringEventId ?? r.id));
-      }
-    }
-    for (const id of this.notes.unreadable) {
-      ids.add(id);
-    }
-    return ids;
   }
 
   /** Of `ids` (outside the window), those that still exist: direct reads, or one full listing when many. */

@@ -647,6 +647,8 @@ describe('Oro calendar REST API: the adapter reads and writes as the published e
       status: 200,
       body: [seriesRow, changedRow],
     });
+    // The window listing (start/end) that a read with a watermark makes first.
+    routes.set(`GET ${REST}/calendarevents*`, { status: 200, body: [] });
     const read = await side().read(
       JSON.stringify({ watermark: '2016-04-21T00:00:00Z', calendar: CAL }),
       new Set(),
@@ -709,6 +711,55 @@ describe('Oro calendar REST API: the adapter reads and writes as the published e
     );
     // Event 5 of the user's calendar is gone (404 on GET); the task with id 5 does not hide that.
     expect(read.changes).toEqual([{ type: 'delete', id: '5' }]);
+  });
+
+  it('makes one request while the start/end listing stays as the last full read saw it, and reads changes when it does not', async () => {
+    routes.set(`GET ${REST}/calendarevents?calendar=${CAL}&updatedAt>2016-04-21T00:00:00Z`, {
+      status: 200,
+      body: [],
+    });
+    // AbstractRecurrenceAwareCalendarProvider::getExpandedRecurrences: occurrences are copies
+    // of the series row at their start (its updatedAt included); the task provider's row.
+    const occurrence = (start: string, end: string) => ({ ...seriesRow, start, end, calendarAlias: 'user' });
+    const listing = [
+      occurrence('2016-04-25T01:00:00+00:00', '2016-04-25T02:00:00+00:00'),
+      occurrence('2016-05-09T01:00:00+00:00', '2016-05-09T02:00:00+00:00'),
+      {
+        calendar: 1,
+        id: 5,
+        title: 'Call back',
+        start: '2016-05-02T10:00:00+00:00',
+        end: '2016-05-02T10:30:00+00:00',
+        allDay: false,
+        updatedAt: '2016-04-30T10:00:00+00:00',
+        calendarAlias: 'tasks',
+      },
+    ];
+    routes.set(`GET ${REST}/calendarevents*`, { status: 200, body: listing });
+    const linked = new Set(['7']);
+    const full = await side().read(
+      JSON.stringify({ watermark: '2016-04-21T00:00:00Z', calendar: CAL }),
+      linked,
+    );
+    expect(full.changes).toEqual([]);
+    expect(requests.filter((r) => r.url !== '/oauth2-token')).toHaveLength(2);
+
+    requests.length = 0;
+    const idle = await side().read(full.cursor, linked);
+    expect(idle.changes).toEqual([]);
+    expect(requests.filter((r) => r.url !== '/oauth2-token').map((r) => r.url)).toEqual([
+      expect.stringMatching(/calendarevents\?calendar=12&start=.*&end=/),
+    ]);
+
+    // A cancelled exception row hides its occurrence: the listing changes, the run reads on.
+    routes.set(`GET ${REST}/calendarevents*`, { status: 200, body: [listing[0], listing[2]] });
+    requests.length = 0;
+    await side().read(idle.cursor, linked);
+    const urls = requests.filter((r) => r.url !== '/oauth2-token').map((r) => r.url);
+    expect(urls.slice(0, 2)).toEqual([
+      expect.stringMatching(/&start=/),
+      expect.stringMatching(/&updatedAt%3E/),
+    ]);
   });
 
   it('sends what Oro’s clients send: +00:00 whole seconds, endTime null for a count; reads a 201 and a form error', async () => {

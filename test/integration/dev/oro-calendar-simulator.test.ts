@@ -396,6 +396,29 @@ describe('Oro simulator: calendar events (REST), as stock Oro 6.1 answers them',
     expect((await call('DELETE', `${REST}/calendarevents/${series.id}`)).status).toBe(404);
   });
 
+  it('lists none of a calendar its owner hid over start/end, and every row of it page by page', async () => {
+    // UserCalendarProvider::getCalendarEvents: `c.id IN (:visibleIds)` over the visible
+    // connections of CalendarPropertyProvider::getItemsVisibility, else `1 = 0`.
+    const cal = oro.calendar.defaultCalendar('12');
+    const e = oro.calendar.createEvent('12', {
+      title: 'Hidden',
+      start: '2026-06-01T07:00:00Z',
+      end: '2026-06-01T08:00:00Z',
+    });
+    const range = `start=${encodeURIComponent('2026-06-01T00:00:00Z')}&end=${encodeURIComponent('2026-07-01T00:00:00Z')}`;
+    const ids = async (query: string) =>
+      (await call<Row[]>('GET', `${REST}/calendarevents?calendar=${cal}&${query}`)).body.map((r) => r.id);
+    expect(await ids(range)).toEqual([e.id]);
+    oro.calendar.setCalendarVisible('12', false);
+    try {
+      expect(await ids(range)).toEqual([]);
+      expect(await ids('page=1&limit=10')).toEqual([e.id]);
+    } finally {
+      oro.calendar.setCalendarVisible('12', true);
+    }
+    expect(await ids(range)).toEqual([e.id]);
+  });
+
   it('counts the notifications a write without notifyAttendees=none would send', async () => {
     const cal = oro.calendar.defaultCalendar('12');
     const before = oro.calendar.notifications();
