@@ -46,6 +46,8 @@ export interface OroSimulator {
   setTaskWorkflow(active: boolean): void;
   /** The next `count` API requests (not token requests) fail as `fault` says. */
   failNext(fault: OroFault, count?: number): void;
+  /** The faults asked for and not yet met, the next first. */
+  armed(): readonly OroFault[];
   /** Requests per "METHOD /path" (ids replaced by {id}). */
   requestCounts(): Record<string, number>;
   /** With the `capacity` option: the load the API saw (peak concurrency, served, refused). */
@@ -523,6 +525,7 @@ export async function startOroSimulator(
         faults.push(fault);
       }
     },
+    armed: () => [...faults],
     requestCounts: () => ({ ...counts }),
     load: () => ({ ...load }),
     resetCounts: () => {
