@@ -161,14 +161,18 @@ describe('calendar sync runs over both simulators and Azurite', () => {
     });
     const report = await h.run(BI);
     expect(report).toMatchObject({ status: 'ok', result: { updated: 1, errors: 0 } });
-    const [entry] = await new SyncLogRepository(h.tables).list(ORO_OWNER, { entity: 'calendar', limit: 1 });
-    expect(entry).toMatchObject({
-      direction: 'oro-to-microsoft',
-      outcome: 'ok',
-      detail: expect.stringContaining(
-        `Microsoft cannot bring back a cancelled occurrence (${at(6, 8).toISOString().replace('.000Z', 'Z')})`,
-      ) as unknown,
-    });
+    // Among the run's entries: a loaded machine can leave an earlier test's edit of the
+    // invitation inside Oro's settle window, so this run may log that skip again too.
+    const entries = await new SyncLogRepository(h.tables).list(ORO_OWNER, { entity: 'calendar', limit: 5 });
+    expect(entries).toContainEqual(
+      expect.objectContaining({
+        direction: 'oro-to-microsoft',
+        outcome: 'ok',
+        detail: expect.stringContaining(
+          `Microsoft cannot bring back a cancelled occurrence (${at(6, 8).toISOString().replace('.000Z', 'Z')})`,
+        ) as unknown,
+      }),
+    );
     const quiet = await h.run(BI);
     expect(quiet).toMatchObject({ status: 'ok', result: { created: 0, updated: 0, deleted: 0, errors: 0 } });
     expect(h.oro.calendar.event(cancelled.id)).toMatchObject({
