@@ -5,7 +5,7 @@ import { TableTokenCache, TokenCacheConflict } from '../auth/token-cache';
 import type { SecretBox } from '../crypto/secret-box';
 import { AppError, isAppErrorCode } from '../errors/app-error';
 import { goneFolderMessage } from '../microsoft/folders';
-import { batch, createGraphClient, graphErrorMessage } from '../microsoft/graph-client';
+import { batch, createGraphClient, graphAnswerClass, graphErrorMessage } from '../microsoft/graph-client';
 import type { MicrosoftApp, SettingsService } from '../settings/service';
 import type { ConnectionRepository, StoredAccount } from '../storage/connection-repository';
 import type { OAuthStateRepository } from '../storage/oauth-state-repository';
@@ -311,7 +311,7 @@ export class ConnectionService {
       [1, 'calendar', calendarId, calendar],
       [2, 'task list', listId, tasks],
     ] as const) {
-      if (chosen !== null && answer?.status === 404) {
+      if (chosen !== null && answer && graphAnswerClass(answer) === 'gone') {
         checks[i] = { ...checks[i]!, detail: goneFolderMessage(kind) };
       }
     }
