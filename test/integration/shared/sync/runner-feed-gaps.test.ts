@@ -1,7 +1,21 @@
 import type { SyncSettings } from '../../../../shared/sync/model';
-import { MS_USER, ORO_OWNER, startSyncHarness } from '../../../support/sync-harness';
+import { MS_USER, ORO_OWNER, startSyncHarness, type SyncHarness } from '../../../support/sync-harness';
 
 const BI: SyncSettings = { direction: 'bidirectional', conflictResolution: 'oro-wins' };
+
+async function threeRuns(h: SyncHarness): Promise<void> {
+  for (let i = 0; i < 3; i++) {
+    await h.run(BI);
+    h.advance(600_000);
+  }
+}
+
+/** Both sides empty, and no link left pointing at what was deleted. */
+async function expectNothingLeft(h: SyncHarness): Promise<void> {
+  expect(h.microsoft.todo(MS_USER).all()).toEqual([]);
+  expect(h.oro.tasks(ORO_OWNER)).toEqual([]);
+  expect(await h.links()).toEqual([]);
+}
 
 /**
  * Graph's delta reports net changes: a task created after the saved token and deleted
@@ -20,10 +34,7 @@ describe('sync runner: items a change feed never mentions', () => {
       // The user deletes it in To Do and renames Oro's copy, before the next run.
       h.microsoft.todo(MS_USER).remove(h.microsoft.todo(MS_USER).all()[0]!.id);
       h.oro.editTask(h.oro.tasks(ORO_OWNER)[0]!.id, { subject: 'Call v0' });
-      for (let i = 0; i < 3; i++) {
-        await h.run(BI);
-        h.advance(600_000);
-      }
+      await threeRuns(h);
       const ms = h.microsoft.todo(MS_USER).all();
       const oro = h.oro.tasks(ORO_OWNER);
       expect(oro.map((t) => t.subject)).toEqual(['Call v0']);
@@ -57,10 +68,7 @@ describe('sync runner: items a change feed never mentions', () => {
       for (const t of h.microsoft.todo(MS_USER).all()) {
         h.microsoft.todo(MS_USER).remove(t.id);
       }
-      for (let i = 0; i < 3; i++) {
-        await h.run(BI);
-        h.advance(600_000);
-      }
+      await threeRuns(h);
       const ms = new Set(
         h.microsoft
           .todo(MS_USER)
@@ -87,14 +95,9 @@ describe('sync runner: items a change feed never mentions', () => {
       h.advance(600_000);
       // The user deletes the copy; the saved cursor is still from before its create.
       h.microsoft.todo(MS_USER).remove(h.microsoft.todo(MS_USER).all()[0]!.id);
-      for (let i = 0; i < 3; i++) {
-        await h.run(BI);
-        h.advance(600_000);
-      }
+      await threeRuns(h);
       // The deletion reached Oro; no link points at the deleted copy.
-      expect(h.microsoft.todo(MS_USER).all()).toEqual([]);
-      expect(h.oro.tasks(ORO_OWNER)).toEqual([]);
-      expect(await h.links()).toEqual([]);
+      await expectNothingLeft(h);
     } finally {
       await h.close();
     }
@@ -123,13 +126,8 @@ describe('sync runner: items a change feed never mentions', () => {
       expect((await h.links()).map((l) => l.microsoftId)).toEqual([copy[0]!.id]);
       // The user deletes the new copy: a delta from the saved cursor never mentions it.
       h.microsoft.todo(MS_USER).remove(copy[0]!.id);
-      for (let i = 0; i < 3; i++) {
-        await h.run(BI);
-        h.advance(600_000);
-      }
-      expect(h.microsoft.todo(MS_USER).all()).toEqual([]);
-      expect(h.oro.tasks(ORO_OWNER)).toEqual([]);
-      expect(await h.links()).toEqual([]);
+      await threeRuns(h);
+      await expectNothingLeft(h);
     } finally {
       await h.close();
     }
