@@ -1,0 +1,132 @@
+/** What OroCalendarBundle's functional tests expect of the calendar REST API, shared by test/conformance/oro-calendar.*. */
+
+export const REST = '/api/rest/latest';
+export const ORO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00$/;
+/** BasicCrudTest::getResponseArray: what POST answers (PUT: the same without `id`). */
+export const WRITE_KEYS = [
+  'editableInvitationStatus',
+  'id',
+  'invitationStatus',
+  'organizerDisplayName',
+  'organizerEmail',
+  'organizerUserId',
+  'uid',
+];
+/** BasicCrudTest::testCreateRegularCalendarEventWithMinimalRequiredData, step 2: GET of a single event. */
+export const GET_KEYS = [
+  'allDay',
+  'attendees',
+  'backgroundColor',
+  'calendar',
+  'createdAt',
+  'description',
+  'editable',
+  'editableInvitationStatus',
+  'end',
+  'id',
+  'invitationStatus',
+  'isCancelled',
+  'isOrganizer',
+  'organizerDisplayName',
+  'organizerEmail',
+  'organizerUserId',
+  'originalStart',
+  'parentEventId',
+  'recurringEventId',
+  'removable',
+  'start',
+  'title',
+  'uid',
+  'updatedAt',
+];
+export const FORM_CHILDREN = [
+  'allDay',
+  'attendees',
+  'backgroundColor',
+  'calendar',
+  'calendarAlias',
+  'createdAt',
+  'contexts',
+  'description',
+  'end',
+  'id',
+  'uid',
+  'isCancelled',
+  'notifyAttendees',
+  'originalStart',
+  'recurrence',
+  'recurringEventId',
+  'reminders',
+  'start',
+  'title',
+  'updateExceptions',
+  'organizerDisplayName',
+  'organizerEmail',
+];
+export const RECURRENCE_CHILDREN = [
+  'dayOfMonth',
+  'dayOfWeek',
+  'endTime',
+  'instance',
+  'interval',
+  'monthOfYear',
+  'occurrences',
+  'recurrenceType',
+  'startTime',
+  'timeZone',
+];
+/** ValidationFailedTest::getValidationFailedResponse: every child listed, errors where refused. */
+export function validationFailed(
+  children: Record<string, string[]>,
+  recurrence: Record<string, string[]> = {},
+) {
+  const all: Record<string, unknown> = Object.fromEntries(
+    FORM_CHILDREN.map((k) => [k, children[k] ? { errors: children[k] } : []]),
+  );
+  all.recurrence = {
+    children: Object.fromEntries(
+      RECURRENCE_CHILDREN.map((k) => [k, recurrence[k] ? { errors: recurrence[k] } : []]),
+    ),
+  };
+  return { code: 400, message: 'Validation Failed', errors: { children: all } };
+}
+
+export type Json = Record<string, unknown>;
+
+/** A REST call with a bearer token: status, content type and the parsed body. */
+export const restCaller =
+  (url: () => string, token: () => string) =>
+  async (
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; type: string; body: unknown }> => {
+    const res = await fetch(`${url()}${path}`, {
+      method,
+      headers: {
+        Authorization: `Bearer ${token()}`,
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return {
+      status: res.status,
+      type: res.headers.get('content-type') ?? '',
+      body: (text ? JSON.parse(text) : undefined) as unknown,
+    };
+  };
+
+/** A client_credentials token from Oro's /oauth2-token. */
+export async function clientToken(baseUrl: string, clientId: string, clientSecret: string): Promise<string> {
+  const res = await fetch(`${baseUrl}/oauth2-token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: clientId,
+      client_secret: clientSecret,
+    }),
+  });
+  return ((await res.json()) as { access_token: string }).access_token;
+}
