@@ -3,8 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { OroCalendarSide } from '../../shared/oro/calendar-side';
 import { OroClient, OroTokenCache } from '../../shared/oro/client';
 import type { EventFields } from '../../shared/sync/calendar/event-mapping';
-import type { Json } from '../support/oro-rest-conformance';
-import { REST, validationFailed } from '../support/oro-rest-conformance';
+import { type Json, REST, validationFailed } from '../support/oro-rest-conformance';
 
 /**
  * Conformance of the Oro calendar REST API: published request/response examples, our own

@@ -1,14 +1,13 @@
 import { startOroSimulator, type OroSimulator } from '../../dev/oro/simulator';
-import type { Json } from '../support/oro-rest-conformance';
 import {
+  type Json,
   REST,
   ORO_DATE,
   WRITE_KEYS,
   GET_KEYS,
   validationFailed,
-  restCaller,
-  clientToken,
 } from '../support/oro-rest-conformance';
+import { clientToken, restCaller } from '../support/oro-rest';
 
 /**
  * Conformance of the Oro calendar REST API: published request/response examples, our own

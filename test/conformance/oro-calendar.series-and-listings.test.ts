@@ -1,6 +1,6 @@
 import { startOroSimulator, type OroSimulator } from '../../dev/oro/simulator';
-import type { Json } from '../support/oro-rest-conformance';
-import { REST, ORO_DATE, restCaller, clientToken } from '../support/oro-rest-conformance';
+import { type Json, REST, ORO_DATE } from '../support/oro-rest-conformance';
+import { clientToken, restCaller } from '../support/oro-rest';
 
 /**
  * Conformance of the Oro calendar REST API: published request/response examples, our own
