@@ -1,15 +1,19 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { exportJWK, generateKeyPair, jwtVerify, SignJWT, type JWK, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 import { DEMO_ACCOUNTS, DEV_TENANT_ID, type SimAccount, type SimApp } from './accounts';
 import { devCertificate, type Certificate } from './certificate';
+import { entraEndpoints } from './entra';
+import { createTokenIssuer, GRAPH_SCOPES, type TokenOptions } from './entra-tokens';
 import { handleGraph } from './graph';
-import { escapeHtml, readBody, sendJson } from './respond';
+import { Mailboxes } from './mailboxes';
+import { readBody, sendJson } from './respond';
 import { SubscriptionHub } from './subscriptions';
-import { CalendarStore, type CalendarChange, type SimCalendarInfo } from './calendar';
-import { TodoStore } from './todo';
+import type { CalendarChange, CalendarStore } from './calendar';
+import type { TodoStore } from './todo';
 import { closeNow, listen } from '../ports';
+
+export { GRAPH_AUDIENCE, type TokenOptions } from './entra-tokens';
 
 /**
  * A local stand-in for Entra ID and Microsoft Graph over HTTPS, speaking their wire
@@ -83,47 +87,6 @@ export interface MicrosoftSimulator {
   close(): Promise<void>;
 }
 
-export interface TokenOptions {
-  audience: string;
-  roles?: string[];
-  subject?: string;
-  name?: string;
-  /** Lifetime in seconds; negative gives an already expired token. */
-  expiresIn?: number;
-  issuer?: string;
-}
-
-export const GRAPH_AUDIENCE = 'https://graph.microsoft.com';
-const GRAPH_SCOPES = ['User.Read', 'Calendars.ReadWrite', 'Tasks.ReadWrite', 'MailboxSettings.Read'];
-const OIDC_SCOPES = ['openid', 'profile', 'offline_access', 'email'];
-
-interface PendingAuthorization {
-  tenant: string;
-  clientId: string;
-  redirectUri: string;
-  scopes: string[];
-  state: string | undefined;
-  codeChallenge: string;
-  nonce: string | undefined;
-}
-
-interface CodeGrant {
-  clientId: string;
-  redirectUri: string;
-  scopes: string[];
-  account: SimAccount;
-  codeChallenge: string;
-  nonce: string | undefined;
-  expiresAt: number;
-}
-
-interface RefreshGrant {
-  clientId: string;
-  account: SimAccount;
-  scopes: string[];
-  revoked: boolean;
-}
-
 export interface SimulatorContext {
   base: string;
   verifyAccessToken(token: string): Promise<JWTPayload | undefined>;
@@ -149,84 +112,22 @@ export async function startMicrosoftSimulator(
 ): Promise<MicrosoftSimulator> {
   const tenantId = options.tenantId ?? DEV_TENANT_ID;
   const certificate = options.certificate ?? (await devCertificate());
-  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
-  const kid = randomUUID();
-  const jwk: JWK = { ...(await exportJWK(publicKey)), kid, use: 'sig', alg: 'RS256' };
+  let base = '';
+  const issuerFor = (tenant: string) => `${base}/${tenant}/v2.0`;
+  const tokens = await createTokenIssuer(issuerFor);
 
   const apps = new Map((options.apps ?? []).map((a) => [a.clientId, a]));
   const accounts = [...DEMO_ACCOUNTS];
-  const pending = new Map<string, PendingAuthorization>();
-  const codes = new Map<string, CodeGrant>();
-  const refreshTokens = new Map<string, RefreshGrant>();
   const counts: Record<string, number> = {};
-  let accessTokenLifetime = 3600;
-  const todos = new Map<string, TodoStore[]>();
-  const mailboxZones = new Map<string, string>();
   const throttles: number[] = [];
   const faults: { status: number; code: string }[] = [];
   /** What the next Graph requests meet: answered, or never answered (hangNext). */
   const graphPlan: ('answer' | 'hang' | 'drop' | 'apply-then-drop')[] = [];
-  const subscriptions = new SubscriptionHub({
+  const subscriptions: SubscriptionHub = new SubscriptionHub({
     accountByOid: (oid) => accounts.find((a) => a.oid === oid),
-    todoListIds: (account) => todoListsOf(account).map((l) => l.listId),
+    todoListIds: (account) => mailboxes.todoLists(account).map((l) => l.listId),
   });
-  const newTodoList = (account: SimAccount, info?: TodoStore['info']) => {
-    const created: TodoStore = new TodoStore(
-      Date.now,
-      (type, id) => subscriptions.notify(account.oid, `/me/todo/lists/${created.listId}/tasks`, type, id),
-      info,
-    );
-    return created;
-  };
-  /** An account's To Do lists, the default one first. */
-  const todoListsOf = (account: SimAccount): TodoStore[] => {
-    let stores = todos.get(account.oid);
-    if (!stores) {
-      stores = [newTodoList(account)];
-      todos.set(account.oid, stores);
-    }
-    return stores;
-  };
-  const todoOf = (account: SimAccount) => todoListsOf(account)[0]!;
-  const addTodoList = (account: SimAccount, displayName: string) => {
-    const store = newTodoList(account, { displayName, wellknownListName: 'none' });
-    todoListsOf(account).push(store);
-    return store;
-  };
-  const calendars = new Map<string, CalendarStore[]>();
-  const calendarListeners: ((change: CalendarChange) => void)[] = [];
-  const newCalendar = (account: SimAccount, info?: Partial<SimCalendarInfo>) => {
-    const store = new CalendarStore(account, Date.now, info);
-    // A `/me/events` subscription is told of "changes to all events in a user's mailbox"
-    // (Graph v1.0 subscription resource type, supported resources), in any calendar.
-    store.onChange((change) => {
-      subscriptions.notify(change.accountOid, '/me/events', change.changeType, change.id);
-      for (const listener of [...calendarListeners]) {
-        listener(change);
-      }
-    });
-    return store;
-  };
-  /** An account's calendars, the default one first. */
-  const calendarsOf = (account: SimAccount): CalendarStore[] => {
-    let stores = calendars.get(account.oid);
-    if (!stores) {
-      stores = [newCalendar(account)];
-      calendars.set(account.oid, stores);
-    }
-    return stores;
-  };
-  const calendarOf = (account: SimAccount) => calendarsOf(account)[0]!;
-  const addCalendar = (account: SimAccount, name: string) => {
-    const store = newCalendar(account, {
-      id: `AAMkAGI2-calendar-${randomBytes(9).toString('base64url').replace(/[-_]/g, 'x')}`,
-      name,
-      isDefault: false,
-    });
-    calendarsOf(account).push(store);
-    return store;
-  };
-  let base = '';
+  const mailboxes: Mailboxes = new Mailboxes(subscriptions);
   const accountNamed = (username: string): SimAccount => {
     const account = accounts.find((a) => a.username === username);
     if (!account) {
@@ -235,90 +136,24 @@ export async function startMicrosoftSimulator(
     return account;
   };
 
-  const issuerFor = (tenant: string) => `${base}/${tenant}/v2.0`;
-  const sign = (claims: JWTPayload, audience: string, issuer: string, expiresIn: number) => {
-    const now = Math.floor(Date.now() / 1000);
-    return new SignJWT(claims)
-      .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
-      .setIssuer(issuer)
-      .setAudience(audience)
-      .setIssuedAt(now)
-      .setNotBefore(now - 5)
-      .setExpirationTime(now + expiresIn)
-      .sign(privateKey);
-  };
-
   const context: SimulatorContext = {
     get base() {
       return base;
     },
-    async verifyAccessToken(token) {
-      try {
-        const { payload } = await jwtVerify(token, publicKey, { audience: GRAPH_AUDIENCE });
-        return payload;
-      } catch {
-        return undefined;
-      }
-    },
+    verifyAccessToken: (token) => tokens.verifyAccessToken(token),
     accountByOid: (oid) => accounts.find((a) => a.oid === oid),
-    todo: todoOf,
-    todoLists: todoListsOf,
-    addTodoList,
-    calendar: calendarOf,
-    calendars: calendarsOf,
-    addCalendar,
-    mailboxTimeZone: (account) => mailboxZones.get(account.oid) ?? account.timeZone,
+    todo: (account) => mailboxes.todo(account),
+    todoLists: (account) => mailboxes.todoLists(account),
+    addTodoList: (account, displayName) => mailboxes.addTodoList(account, displayName),
+    calendar: (account) => mailboxes.calendar(account),
+    calendars: (account) => mailboxes.calendars(account),
+    addCalendar: (account, name) => mailboxes.addCalendar(account, name),
+    mailboxTimeZone: (account) => mailboxes.mailboxTimeZone(account),
     takeThrottle: () => throttles.shift(),
     takeFault: () => faults.shift(),
     subscriptions,
   };
-
-  async function issueTokens(clientId: string, account: SimAccount, scopes: string[], nonce?: string) {
-    const graphScopes = scopes.filter((s) => !OIDC_SCOPES.includes(s));
-    const refreshToken = `rt.${randomBytes(24).toString('base64url')}`;
-    refreshTokens.set(refreshToken, { clientId, account, scopes, revoked: false });
-    const accessToken = await sign(
-      {
-        scp: graphScopes.join(' '),
-        oid: account.oid,
-        tid: account.tenantId,
-        upn: account.username,
-        name: account.displayName,
-      },
-      GRAPH_AUDIENCE,
-      `https://sts.windows.net/${account.tenantId}/`,
-      accessTokenLifetime,
-    );
-    const idToken = await sign(
-      {
-        sub: account.oid,
-        oid: account.oid,
-        tid: account.tenantId,
-        preferred_username: account.username,
-        name: account.displayName,
-        ver: '2.0',
-        ...(nonce ? { nonce } : {}),
-      },
-      clientId,
-      issuerFor(account.tenantId),
-      3600,
-    );
-    return {
-      token_type: 'Bearer',
-      scope: [
-        ...graphScopes,
-        ...scopes.filter((s) => s === 'openid' || s === 'profile' || s === 'email'),
-      ].join(' '),
-      expires_in: accessTokenLifetime,
-      ext_expires_in: accessTokenLifetime,
-      access_token: accessToken,
-      refresh_token: refreshToken,
-      id_token: idToken,
-      client_info: Buffer.from(JSON.stringify({ uid: account.oid, utid: account.tenantId })).toString(
-        'base64url',
-      ),
-    };
-  }
+  const entra = entraEndpoints({ apps, accounts, tokens, base: () => base, issuerFor });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', base);
@@ -337,229 +172,7 @@ export async function startMicrosoftSimulator(
       }
       return handleGraph(context, req, res, url, await readBody(req), fate === 'apply-then-drop');
     }
-
-    const m =
-      /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|discovery\/v2\.0\/keys|oauth2\/v2\.0\/authorize|oauth2\/v2\.0\/token|discovery\/instance)$/.exec(
-        url.pathname,
-      );
-    const tenant = m?.[1] ?? '';
-    const endpoint = m?.[2];
-    if (method === 'GET' && endpoint === 'v2.0/.well-known/openid-configuration') {
-      return sendJson(res, 200, {
-        issuer: issuerFor(tenant),
-        authorization_endpoint: `${base}/${tenant}/oauth2/v2.0/authorize`,
-        token_endpoint: `${base}/${tenant}/oauth2/v2.0/token`,
-        jwks_uri: `${base}/${tenant}/discovery/v2.0/keys`,
-        end_session_endpoint: `${base}/${tenant}/oauth2/v2.0/logout`,
-        response_types_supported: ['code', 'id_token', 'code id_token'],
-        response_modes_supported: ['query', 'fragment', 'form_post'],
-        subject_types_supported: ['pairwise'],
-        id_token_signing_alg_values_supported: ['RS256'],
-        scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
-        token_endpoint_auth_methods_supported: [
-          'client_secret_post',
-          'private_key_jwt',
-          'client_secret_basic',
-        ],
-        code_challenge_methods_supported: ['S256'],
-      });
-    }
-    if (method === 'GET' && endpoint === 'discovery/instance') {
-      const host = new URL(base).host;
-      return sendJson(res, 200, {
-        tenant_discovery_endpoint: `${base}/${tenant}/v2.0/.well-known/openid-configuration`,
-        'api-version': '1.1',
-        metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
-      });
-    }
-    if (method === 'GET' && endpoint === 'discovery/v2.0/keys') {
-      return sendJson(res, 200, { keys: [jwk] });
-    }
-    if (method === 'GET' && endpoint === 'oauth2/v2.0/authorize') {
-      return authorizePage(tenant, url.searchParams, res);
-    }
-    if (method === 'POST' && endpoint === 'oauth2/v2.0/authorize') {
-      return authorizeDecision(new URLSearchParams((await readBody(req)).toString('utf8')), res);
-    }
-    if (method === 'POST' && endpoint === 'oauth2/v2.0/token') {
-      return token(new URLSearchParams((await readBody(req)).toString('utf8')), res);
-    }
-    return sendJson(res, 404, { error: 'not_found', error_description: `No route ${key}` });
-  }
-
-  function authorizePage(tenant: string, q: URLSearchParams, res: ServerResponse): void {
-    const clientId = q.get('client_id') ?? '';
-    const app = apps.get(clientId);
-    const redirectUri = q.get('redirect_uri') ?? '';
-    if (!app) {
-      return errorPage(res, `AADSTS700016: Application with identifier '${clientId}' was not found.`);
-    }
-    if (app.redirectUris.length > 0 && !app.redirectUris.includes(redirectUri)) {
-      return errorPage(
-        res,
-        `AADSTS50011: The redirect URI '${redirectUri}' does not match the application's.`,
-      );
-    }
-    if (q.get('response_type') !== 'code') {
-      return errorPage(res, 'AADSTS900144: response_type must be code.');
-    }
-    const codeChallenge = q.get('code_challenge');
-    if (!codeChallenge || q.get('code_challenge_method') !== 'S256') {
-      return errorPage(res, 'AADSTS9002325: Proof Key for Code Exchange (S256) is required.');
-    }
-    const rid = randomBytes(12).toString('base64url');
-    pending.set(rid, {
-      tenant,
-      clientId,
-      redirectUri,
-      scopes: (q.get('scope') ?? '').split(' ').filter(Boolean),
-      state: q.get('state') ?? undefined,
-      codeChallenge,
-      nonce: q.get('nonce') ?? undefined,
-    });
-    const requested = (q.get('scope') ?? '').split(' ').filter((s) => s && !OIDC_SCOPES.includes(s));
-    const hint = q.get('login_hint');
-    const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in to your account</title>
-<style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;color:#1b1b1b}
-h1{font-size:1.4rem}label{display:block;margin:.4rem 0}fieldset{border:1px solid #ccc;margin:1rem 0}
-button{padding:.5rem 1.2rem;margin-right:.5rem}.sim{color:#767676;font-size:.8rem}</style></head><body>
-<p class="sim">Local Microsoft sign-in simulator</p>
-<h1>Pick an account</h1>
-<form method="post" action="/${encodeURIComponent(tenant)}/oauth2/v2.0/authorize">
-<input type="hidden" name="rid" value="${rid}">
-<fieldset><legend>Account</legend>
-${accounts
-  .map(
-    (a, i) =>
-      `<label><input type="radio" name="account" value="${escapeHtml(a.username)}"${(hint ? a.username === hint : i === 0) ? ' checked' : ''}> ${escapeHtml(a.displayName)} &lt;${escapeHtml(a.username)}&gt;</label>`,
-  )
-  .join('\n')}
-</fieldset>
-<fieldset><legend>Permissions requested</legend>
-${requested.map((s) => `<label><input type="checkbox" name="granted" value="${escapeHtml(s)}" checked> ${escapeHtml(s)}</label>`).join('\n')}
-</fieldset>
-<button type="submit" name="action" value="accept" id="accept">Sign in</button>
-<button type="submit" name="action" value="cancel" id="cancel">Cancel</button>
-</form></body></html>`;
-    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
-    res.end(html);
-  }
-
-  function authorizeDecision(form: URLSearchParams, res: ServerResponse): void {
-    const request = pending.get(form.get('rid') ?? '');
-    if (!request) {
-      return errorPage(res, 'AADSTS90014: The sign-in request expired or was already used.');
-    }
-    pending.delete(form.get('rid') ?? '');
-    const target = new URL(request.redirectUri);
-    if (request.state !== undefined) {
-      target.searchParams.set('state', request.state);
-    }
-    if (form.get('action') === 'cancel') {
-      target.searchParams.set('error', 'access_denied');
-      target.searchParams.set(
-        'error_description',
-        'AADSTS65004: User declined to consent to access the app.',
-      );
-      return redirect(res, target);
-    }
-    const account = accounts.find((a) => a.username === form.get('account'));
-    if (!account) {
-      return errorPage(res, 'AADSTS50034: The user account does not exist in the directory.');
-    }
-    const granted = new Set(form.getAll('granted'));
-    const scopes = request.scopes.filter((s) => OIDC_SCOPES.includes(s) || granted.has(s));
-    const code = `code.${randomBytes(24).toString('base64url')}`;
-    codes.set(code, {
-      clientId: request.clientId,
-      redirectUri: request.redirectUri,
-      scopes,
-      account,
-      codeChallenge: request.codeChallenge,
-      nonce: request.nonce,
-      expiresAt: Date.now() + 10 * 60_000,
-    });
-    target.searchParams.set('code', code);
-    target.searchParams.set('session_state', randomUUID());
-    return redirect(res, target);
-  }
-
-  async function token(form: URLSearchParams, res: ServerResponse): Promise<void> {
-    const app = apps.get(form.get('client_id') ?? '');
-    if (!app || app.clientSecret !== form.get('client_secret')) {
-      return tokenError(res, 401, 'invalid_client', 'AADSTS7000215: Invalid client secret provided.');
-    }
-    const grantType = form.get('grant_type');
-    if (grantType === 'authorization_code') {
-      const code = form.get('code') ?? '';
-      const grant = codes.get(code);
-      codes.delete(code); // single use, even when the exchange fails
-      if (!grant || grant.expiresAt < Date.now() || grant.clientId !== app.clientId) {
-        return tokenError(
-          res,
-          400,
-          'invalid_grant',
-          'AADSTS70008: The provided authorization code is expired or was already redeemed.',
-        );
-      }
-      if (grant.redirectUri !== form.get('redirect_uri')) {
-        return tokenError(
-          res,
-          400,
-          'invalid_grant',
-          'AADSTS50148: The redirect_uri does not match the one used in the authorization request.',
-        );
-      }
-      const verifier = form.get('code_verifier') ?? '';
-      if (createHash('sha256').update(verifier).digest('base64url') !== grant.codeChallenge) {
-        return tokenError(
-          res,
-          400,
-          'invalid_grant',
-          'AADSTS501481: The Code_Verifier does not match the code_challenge supplied in the authorization request.',
-        );
-      }
-      return sendJson(res, 200, await issueTokens(app.clientId, grant.account, grant.scopes, grant.nonce));
-    }
-    if (grantType === 'refresh_token') {
-      const grant = refreshTokens.get(form.get('refresh_token') ?? '');
-      if (!grant || grant.clientId !== app.clientId) {
-        return tokenError(
-          res,
-          400,
-          'invalid_grant',
-          'AADSTS9002313: Invalid request. Malformed or invalid refresh token.',
-        );
-      }
-      if (grant.revoked) {
-        return tokenError(
-          res,
-          400,
-          'invalid_grant',
-          'AADSTS50173: The provided grant has expired due to it being revoked, a fresh auth token is needed.',
-          'bad_token',
-        );
-      }
-      const requested = (form.get('scope') ?? '').split(' ').filter((s) => s && !OIDC_SCOPES.includes(s));
-      const missing = requested.filter((s) => !grant.scopes.includes(s));
-      if (missing.length > 0) {
-        return tokenError(
-          res,
-          400,
-          'invalid_grant',
-          `AADSTS65001: The user or administrator has not consented to use the application for ${missing.join(', ')}.`,
-          'consent_required',
-        );
-      }
-      // Rotation: a new refresh token each time; like Entra ID, the old one stays usable.
-      return sendJson(res, 200, await issueTokens(app.clientId, grant.account, grant.scopes));
-    }
-    return tokenError(
-      res,
-      400,
-      'unsupported_grant_type',
-      `AADSTS70003: grant type ${grantType ?? '(none)'} is not supported.`,
-    );
+    return entra(req, res, url, key);
   }
 
   const server: Server = createServer({ key: certificate.key, cert: certificate.cert }, (req, res) => {
@@ -583,7 +196,7 @@ ${requested.map((s) => `<label><input type="checkbox" name="granted" value="${es
     graphUrl: base,
     accounts,
     issueToken: (o) =>
-      sign(
+      tokens.sign(
         {
           roles: o.roles ?? [],
           name: o.name ?? 'Dev Admin',
@@ -602,52 +215,24 @@ ${requested.map((s) => `<label><input type="checkbox" name="granted" value="${es
       if (!account) {
         throw new Error(`no account ${username}`);
       }
-      return (await issueTokens('test', account, scopes)).access_token;
+      return (await tokens.issueTokens('test', account, scopes)).access_token;
     },
-    revokeRefreshTokens: (username) => {
-      for (const grant of refreshTokens.values()) {
-        if (grant.account.username === username) {
-          grant.revoked = true;
-        }
-      }
-    },
-    setAccessTokenLifetime: (seconds) => {
-      accessTokenLifetime = seconds;
-    },
+    revokeRefreshTokens: (username) => tokens.revokeRefreshTokens(username),
+    setAccessTokenLifetime: (seconds) => tokens.setAccessTokenLifetime(seconds),
     requestCounts: () => ({ ...counts }),
     resetCounts: () => {
       for (const k of Object.keys(counts)) {
         delete counts[k];
       }
     },
-    todo: (username) => {
-      const account = accounts.find((a) => a.username === username);
-      if (!account) {
-        throw new Error(`no account ${username}`);
-      }
-      return todoOf(account);
-    },
-    setMailboxTimeZone: (username, zone) => {
-      const account = accounts.find((a) => a.username === username);
-      if (!account) {
-        throw new Error(`no account ${username}`);
-      }
-      mailboxZones.set(account.oid, zone);
-    },
-    calendar: (username) => calendarOf(accountNamed(username)),
-    calendars: (username) => [...calendarsOf(accountNamed(username))],
-    addCalendar: (username, name) => addCalendar(accountNamed(username), name),
-    todoLists: (username) => [...todoListsOf(accountNamed(username))],
-    addTodoList: (username, displayName) => addTodoList(accountNamed(username), displayName),
-    onCalendarChange: (listener) => {
-      calendarListeners.push(listener);
-      return () => {
-        const i = calendarListeners.indexOf(listener);
-        if (i >= 0) {
-          calendarListeners.splice(i, 1);
-        }
-      };
-    },
+    todo: (username) => mailboxes.todo(accountNamed(username)),
+    setMailboxTimeZone: (username, zone) => mailboxes.setMailboxTimeZone(accountNamed(username), zone),
+    calendar: (username) => mailboxes.calendar(accountNamed(username)),
+    calendars: (username) => [...mailboxes.calendars(accountNamed(username))],
+    addCalendar: (username, name) => mailboxes.addCalendar(accountNamed(username), name),
+    todoLists: (username) => [...mailboxes.todoLists(accountNamed(username))],
+    addTodoList: (username, displayName) => mailboxes.addTodoList(accountNamed(username), displayName),
+    onCalendarChange: (listener) => mailboxes.onCalendarChange(listener),
     throttleNext: (count, seconds = 0.01) => {
       for (let i = 0; i < count; i++) {
         throttles.push(seconds);
@@ -672,35 +257,4 @@ ${requested.map((s) => `<label><input type="checkbox" name="granted" value="${es
     subscriptions,
     close: () => closeNow(server),
   };
-}
-
-function redirect(res: ServerResponse, target: URL): void {
-  res.writeHead(302, { Location: target.toString(), 'Cache-Control': 'no-store' });
-  res.end();
-}
-
-function errorPage(res: ServerResponse, message: string): void {
-  res.writeHead(400, { 'Content-Type': 'text/html; charset=utf-8' });
-  res.end(
-    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in error</title></head><body><h1>Sorry, but we're having trouble signing you in.</h1><p id="error">${escapeHtml(message)}</p></body></html>`,
-  );
-}
-
-/** Entra ID's token error body. */
-function tokenError(
-  res: ServerResponse,
-  status: number,
-  error: string,
-  description: string,
-  suberror?: string,
-): void {
-  sendJson(res, status, {
-    error,
-    error_description: `${description}\r\nTrace ID: ${randomUUID()}\r\nCorrelation ID: ${randomUUID()}\r\nTimestamp: ${new Date().toISOString()}`,
-    error_codes: [Number(/AADSTS(\d+)/.exec(description)?.[1] ?? 0)],
-    timestamp: new Date().toISOString(),
-    trace_id: randomUUID(),
-    correlation_id: randomUUID(),
-    ...(suberror ? { suberror } : {}),
-  });
 }

@@ -2,6 +2,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { SimAccount } from './accounts';
 import { graphError } from './respond';
 import type { GraphAnswer } from './todo';
+import { NotificationDelivery, type Delivery } from './notification-delivery';
+
+export type { Delivery } from './notification-delivery';
 
 export type ChangeType = 'created' | 'updated' | 'deleted';
 export type LifecycleEvent = 'reauthorizationRequired' | 'subscriptionRemoved' | 'missed';
@@ -22,21 +25,9 @@ export interface SimSubscription {
   expirationDateTime: string;
 }
 
-/** One POST the simulator made to a subscriber, for tests to inspect. */
-export interface Delivery {
-  kind: 'validation' | 'change' | 'lifecycle';
-  url: string;
-  body?: unknown;
-  /** HTTP status, or 0 when the endpoint did not answer. */
-  status: number;
-  elapsedMs: number;
-}
-
 const CHANGE_TYPES: readonly ChangeType[] = ['created', 'updated', 'deleted'];
 /** Graph's maximum subscription lifetimes, in minutes, per resource kind. */
 export const MAX_MINUTES = { events: 10_080, todoTasks: 4_230 } as const;
-const HANDSHAKE_TIMEOUT_MS = 10_000;
-const DELIVERY_TIMEOUT_MS = 15_000;
 const TODO_TASKS = /^\/me\/todo\/lists\/([^/]+)\/tasks$/;
 
 /** A resource path without its outer slashes' variations, each segment decoded (ids are sent encoded). */
@@ -63,10 +54,7 @@ const normalize = (resource: string): string =>
  */
 export class SubscriptionHub {
   private readonly subscriptions = new Map<string, SimSubscription>();
-  private readonly log: Delivery[] = [];
-  private readonly inFlight = new Set<Promise<unknown>>();
-  private readonly outbox = new Map<string, { url: string; values: unknown[] }>();
-  private flushScheduled = false;
+  private readonly delivery: NotificationDelivery;
   /** Tests turn automatic change notifications off to drive them by hand. */
   autoNotify = true;
 
@@ -77,7 +65,9 @@ export class SubscriptionHub {
       todoListIds(account: SimAccount): string[];
       clock?: () => number;
     },
-  ) {}
+  ) {
+    this.delivery = new NotificationDelivery(() => this.now());
+  }
 
   private now(): number {
     return (this.deps.clock ?? Date.now)();
@@ -186,7 +176,7 @@ export class SubscriptionHub {
       ...(typeof lifecycleNotificationUrl === 'string' ? [lifecycleNotificationUrl] : []),
     ];
     for (const url of urls) {
-      if (!(await this.handshake(url))) {
+      if (!(await this.delivery.handshake(url))) {
         return graphError(
           400,
           'ValidationError',
@@ -229,29 +219,6 @@ export class SubscriptionHub {
     return new Date(at).toISOString();
   }
 
-  private async handshake(url: string): Promise<boolean> {
-    const token = `Validation: Testing client application reachability for subscription Request-Id: ${randomUUID()}`;
-    const target = new URL(url);
-    target.searchParams.set('validationToken', token);
-    const started = this.now();
-    let status = 0;
-    let ok: boolean;
-    try {
-      const res = await fetch(target, {
-        method: 'POST',
-        headers: { 'Content-Type': 'text/plain; charset=utf-8' },
-        signal: AbortSignal.timeout(HANDSHAKE_TIMEOUT_MS),
-      });
-      status = res.status;
-      const text = await res.text();
-      ok = status === 200 && /^text\/plain/i.test(res.headers.get('content-type') ?? '') && text === token;
-    } catch {
-      ok = false;
-    }
-    this.log.push({ kind: 'validation', url, status, elapsedMs: this.now() - started });
-    return ok;
-  }
-
   /**
    * An item of `resourcePath` (e.g. `/me/events`, `/me/todo/lists/{id}/tasks`) of an account
    * changed: every live subscription on it that asked for this change type is notified.
@@ -274,7 +241,7 @@ export class SubscriptionHub {
       }
       const itemPath = `Users/${accountOid}${resource.replace(/^\/me/, '')}/${id}`;
       const odataType = TODO_TASKS.test(resource) ? '#Microsoft.Graph.todoTask' : '#Microsoft.Graph.Event';
-      this.enqueue(sub.notificationUrl, {
+      this.delivery.enqueue(sub.notificationUrl, {
         subscriptionId: sub.id,
         subscriptionExpirationDateTime: sub.expirationDateTime,
         changeType,
@@ -303,7 +270,7 @@ export class SubscriptionHub {
     if (event === 'subscriptionRemoved') {
       this.subscriptions.delete(subscriptionId);
     }
-    return this.post(sub.lifecycleNotificationUrl, 'lifecycle', {
+    return this.delivery.post(sub.lifecycleNotificationUrl, 'lifecycle', {
       value: [
         {
           subscriptionId: sub.id,
@@ -328,58 +295,12 @@ export class SubscriptionHub {
 
   /** What was POSTed to subscribers so far (tests). */
   deliveries(): Delivery[] {
-    return [...this.log];
+    return this.delivery.deliveries();
   }
 
   /** Resolves when every notification queued so far has been delivered (tests). */
-  async idle(): Promise<void> {
-    while (this.flushScheduled || this.inFlight.size > 0) {
-      await new Promise((r) => setTimeout(r, 5));
-      await Promise.allSettled([...this.inFlight]);
-    }
-  }
-
-  private enqueue(url: string, value: unknown): void {
-    const batch = this.outbox.get(url) ?? { url, values: [] };
-    batch.values.push(value);
-    this.outbox.set(url, batch);
-    if (this.flushScheduled) {
-      return;
-    }
-    this.flushScheduled = true;
-    setTimeout(() => {
-      this.flushScheduled = false;
-      const batches = [...this.outbox.values()];
-      this.outbox.clear();
-      for (const b of batches) {
-        void this.post(b.url, 'change', { value: b.values });
-      }
-    }, 0);
-  }
-
-  private post(url: string, kind: Delivery['kind'], body: unknown): Promise<Delivery> {
-    const started = this.now();
-    const sent = (async (): Promise<Delivery> => {
-      let status = 0;
-      try {
-        const res = await fetch(url, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify(body),
-          signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
-        });
-        status = res.status;
-        await res.arrayBuffer();
-      } catch {
-        // no answer: status stays 0
-      }
-      const delivery: Delivery = { kind, url, body, status, elapsedMs: this.now() - started };
-      this.log.push(delivery);
-      return delivery;
-    })();
-    this.inFlight.add(sent);
-    void sent.finally(() => this.inFlight.delete(sent));
-    return sent;
+  idle(): Promise<void> {
+    return this.delivery.idle();
   }
 }
 
