@@ -12,7 +12,7 @@ import { writeSection } from './sections';
  * Each instance takes 8 sessions at a time (the queue trigger's maxConcurrentSessions) and
  * each run writes 4 requests at a time, as the Oro sides do. A run's Oro work here is the
  * part that loads Oro: one listing of the user's tasks and WRITES updates. The simulator's
- * capacity (dev/oro/simulator.ts `capacity`) is a test double of load, not a claim about Oro.
+ * capacity (dev/oro/capacity.ts, the `capacity` option) is a test double of load, not a claim about Oro.
  */
 const USERS = Number(process.env.BENCH_BACKPRESSURE_USERS ?? 1_000);
 const INSTANCES = Number(process.env.BENCH_BACKPRESSURE_INSTANCES ?? 4);

@@ -1,7 +1,7 @@
 /**
  * The scheduler as it was before sharding (one partition per minute, a pointer row per user,
  * settings, connection and sync state read per due user), kept runnable as the fan-out
- * benchmark's baseline (bench/fanout.ts). Not used by the application.
+ * benchmark's baseline (bench/fanout/baseline.ts). Not used by the application.
  */
 import { randomUUID } from 'node:crypto';
 import { isAppErrorCode } from '../../shared/errors/app-error';
