@@ -25,6 +25,9 @@ type LogEntity = { partitionKey: string; rowKey: string; entry: string };
 const rowKey = (time: string, seq: number) =>
   `${String(9_999_999_999_999 - Date.parse(time)).padStart(13, '0')}-${String(seq).padStart(6, '0')}-${randomBytes(3).toString('hex')}`;
 
+/** Log transactions in flight at once. */
+const LOG_CONCURRENCY = 4;
+
 /** How long log entries are kept: long enough to explain last month's surprises. */
 export const LOG_RETENTION_DAYS = 30;
 
@@ -51,8 +54,23 @@ export class SyncLogRepository {
         entry: JSON.stringify(entry),
       },
     ]);
-    for (let i = 0; i < actions.length; i += MAX_BATCH) {
-      await this.table.submitTransaction(actions.slice(i, i + MAX_BATCH));
+    // Rows are distinct: a few transactions go at once (a first sync logs one row an item).
+    let next = 0;
+    let stopped = false;
+    const worker = async () => {
+      for (let i = next; i < actions.length && !stopped; i = next) {
+        next += MAX_BATCH;
+        await this.table.submitTransaction(actions.slice(i, i + MAX_BATCH)).catch((error: unknown) => {
+          stopped = true; // the others start no new transaction; the append fails with this error
+          throw error;
+        });
+      }
+    };
+    const workers = Math.min(LOG_CONCURRENCY, Math.ceil(actions.length / MAX_BATCH));
+    const settled = await Promise.allSettled(Array.from({ length: workers }, worker));
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) {
+      throw failed.reason;
     }
     await this.trim(userId, entries[0]!.time);
   }

@@ -64,13 +64,13 @@ const tracer = () => trace.getTracer('oro-m365-sync');
  * body is read by the caller). A request that throws (no answer, timeout) is marked with
  * the error's type only: fetch's messages can quote the URL and its query.
  */
-export async function traceOutbound(
+export async function traceOutbound<R extends { status: number; headers: Pick<Headers, 'get'> } = Response>(
   service: OutboundService,
   method: string,
   url: string,
-  send: (span: Span) => Promise<Response>,
+  send: (span: Span) => Promise<R>,
   attributes: Attributes = {},
-): Promise<Response> {
+): Promise<R> {
   const template = pathTemplate(url);
   const upper = method.toUpperCase();
   let host: string | undefined;
