@@ -109,6 +109,20 @@ export function createOroCalendar(clock: () => number, options: OroCalendarOptio
   const owners = new Map<number, string>();
   const users = new Map<string, { email: string; name: string }>();
   const rows = new Map<number, OroCalendarEventRecord>();
+  /**
+   * Row ids by uid (a uid never changes): Oro looks a uid up by its index, so a create
+   * carrying one costs the same at any size (a scan of every row made a first sync O(n²)).
+   */
+  const byUid = new Map<string, Set<number>>();
+  const drop = (id: number): boolean => {
+    const row = rows.get(id);
+    if (!row) {
+      return false;
+    }
+    rows.delete(id);
+    byUid.get(row.uid)?.delete(id);
+    return true;
+  };
   let nextCalendar = 100;
   let nextId = 1;
   let notified = 0;
@@ -156,6 +170,7 @@ export function createOroCalendar(clock: () => number, options: OroCalendarOptio
       updatedAt: stamp,
     };
     rows.set(row.id, row);
+    byUid.set(row.uid, (byUid.get(row.uid) ?? new Set()).add(row.id));
     options.onChange?.('created', row, owners.get(calendar) ?? '');
     return row;
   }
@@ -192,18 +207,18 @@ export function createOroCalendar(clock: () => number, options: OroCalendarOptio
       Date.parse(next.end) !== Date.parse(row.end);
     if ((clear === 'pattern' && pattern) || (clear === 'shape' && shape)) {
       for (const e of exceptionsOf(id)) {
-        rows.delete(e.id);
+        drop(e.id);
       }
     }
     return next;
   }
 
   function remove(id: number): boolean {
-    if (!rows.delete(id)) {
+    if (!drop(id)) {
       return false;
     }
     for (const e of exceptionsOf(id)) {
-      rows.delete(e.id);
+      drop(e.id);
     }
     return true;
   }
@@ -310,7 +325,8 @@ export function createOroCalendar(clock: () => number, options: OroCalendarOptio
       const parsed = parseEventBody(body, calendar, existing, {
         row: (rowId) => rows.get(rowId),
         exceptionsOf,
-        uidTaken: (cal, uid) => [...rows.values()].some((r) => r.calendar === cal && r.uid === uid),
+        uidTaken: (cal, uid) =>
+          [...(byUid.get(uid) ?? [])].some((rowId) => rows.get(rowId)?.calendar === cal),
       });
       if ('errors' in parsed) {
         formError(reply, parsed.errors);
