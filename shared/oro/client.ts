@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { SideError, writeFailure, type WriteFailure } from '../sync/ports';
 import { traceOutbound } from '../telemetry/outbound';
 import { limited, type BudgetHolder } from '../budget/shared-budget';
-import { exchange, type Answer } from './exchange';
+import { exchange, ExchangeTimeout, type Answer } from './exchange';
 
 export interface OroConnection {
   baseUrl: string;
@@ -187,26 +187,23 @@ export class OroClient {
     what: string,
   ): Promise<{ res: Answer; text: string }> {
     const ms = this.options.timeoutMs ?? 30_000;
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new Error(`no answer within ${ms} ms`)), ms);
     try {
       // Redirects are never followed by the exchange itself: it would re-send the
       // Authorization header, or the client secret, to wherever a 307/308 points.
       let text = '';
       const res = await traceOutbound('oro', init.method, url, async () => {
-        const answer = await exchange(url, { ...init, signal: controller.signal });
+        const answer = await exchange(url, { ...init, timeoutMs: ms });
         text = answer.text;
         return answer.res;
       });
       return { res, text };
     } catch (error) {
-      const reason = controller.signal.aborted ? `timeout: no answer within ${ms} ms` : networkFailure(error);
+      const reason =
+        error instanceof ExchangeTimeout ? `timeout: no answer within ${ms} ms` : networkFailure(error);
       const at = safeBaseUrl(this.conn.baseUrl);
       throw new SideError('oro', `Oro at ${at} did not answer ${what}: ${reason}`, 'retryable', undefined, {
         cause: error,
       });
-    } finally {
-      clearTimeout(timer);
     }
   }
 

@@ -1,6 +1,5 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { urlToHttpOptions } from 'node:url';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 
 /**
@@ -22,8 +21,13 @@ export interface Exchange {
   method: string;
   headers: Record<string, string>;
   body?: string;
-  /** Aborts the exchange, body included: the promise rejects with the signal's reason. */
-  signal: AbortSignal;
+  /** The deadline of the whole exchange, body included: past it, it fails with ExchangeTimeout. */
+  timeoutMs: number;
+}
+
+/** No answer, or not all of it, within the exchange's deadline. */
+export class ExchangeTimeout extends Error {
+  override readonly name = 'ExchangeTimeout';
 }
 
 /** Keep-alive pools for the whole process, as fetch's global dispatcher had. */
@@ -38,33 +42,49 @@ export async function exchange(url: string, init: Exchange): Promise<{ res: Answ
   if (!secure && target.protocol !== 'http:') {
     throw new TypeError(`unsupported protocol ${target.protocol}`);
   }
+  const headers: Record<string, string> = { 'Accept-Encoding': 'gzip, deflate, br', ...init.headers };
+  if (init.body !== undefined) {
+    headers['Content-Length'] = String(Buffer.byteLength(init.body));
+  }
+  // User info of a URL is never sent (fetch refused such a URL outright).
+  const options = {
+    hostname: target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname,
+    ...(target.port ? { port: Number(target.port) } : {}),
+    path: `${target.pathname}${target.search}`,
+    method: init.method,
+    headers,
+  };
   return new Promise((resolve, reject) => {
-    // User info of a URL is never sent (fetch refused such a URL outright).
-    const { auth: _userInfo, ...where } = urlToHttpOptions(target);
-    const headers: Record<string, string> = { 'Accept-Encoding': 'gzip, deflate, br', ...init.headers };
-    if (init.body !== undefined) {
-      headers['Content-Length'] = String(Buffer.byteLength(init.body));
-    }
-    const options = { ...where, method: init.method, headers, signal: init.signal };
+    // A timer, not an AbortSignal: one less event target for every request.
+    let timedOut = false;
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      reject(timedOut ? new ExchangeTimeout(`no answer within ${init.timeoutMs} ms`) : error);
+    };
     const onAnswer = (res: IncomingMessage) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('error', reject);
+      res.on('error', fail);
       res.on('end', () => {
+        clearTimeout(timer);
         try {
           resolve({
             res: answerOf(res),
             text: decode(Buffer.concat(chunks), res.headers['content-encoding']),
           });
         } catch (error) {
-          reject(error instanceof Error ? error : new Error(String(error)));
+          fail(error as Error); // zlib's, thrown by a body that does not decompress
         }
       });
     };
     const req = secure
       ? httpsRequest({ ...options, agent: agents.https }, onAnswer)
       : httpRequest({ ...options, agent: agents.http }, onAnswer);
-    req.on('error', reject);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      req.destroy(new ExchangeTimeout(`no answer within ${init.timeoutMs} ms`));
+    }, init.timeoutMs);
+    req.on('error', fail);
     req.end(init.body);
   });
 }
