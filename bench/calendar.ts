@@ -137,7 +137,7 @@ async function naive(label: string, h: SyncHarness<EventFields>, rows: Row[]) {
  * What a first version would do: list every event on both sides (Oro's rows 100 a page,
  * Graph's /me/events 100 a page), match by title, and write one request per item.
  */
-async function naiveCalendarSync(h: SyncHarness<EventFields>, graphToken: string) {
+export async function naiveCalendarSync(h: SyncHarness<EventFields>, graphToken: string) {
   const oroToken = (await (
     await fetch(`${h.oro.url}/oauth2-token`, {
       method: 'POST',

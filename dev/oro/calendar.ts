@@ -116,6 +116,20 @@ export function createOroCalendar(clock: () => number, options: OroCalendarOptio
   const rows = new Map<number, OroCalendarEventRecord>();
   /** Calendars whose owner hid them (CalendarProperty `visible` false). */
   const hidden = new Set<number>();
+  /**
+   * Row ids by uid (a uid never changes): Oro looks a uid up by its index, so a create
+   * carrying one costs the same at any size (a scan of every row made a first sync O(n²)).
+   */
+  const byUid = new Map<string, Set<number>>();
+  const drop = (id: number): boolean => {
+    const row = rows.get(id);
+    if (!row) {
+      return false;
+    }
+    rows.delete(id);
+    byUid.get(row.uid)?.delete(id);
+    return true;
+  };
   let nextCalendar = 100;
   let nextId = 1;
   let notified = 0;
@@ -163,6 +177,7 @@ export function createOroCalendar(clock: () => number, options: OroCalendarOptio
       updatedAt: stamp,
     };
     rows.set(row.id, row);
+    byUid.set(row.uid, (byUid.get(row.uid) ?? new Set()).add(row.id));
     options.onChange?.('created', row, owners.get(calendar) ?? '');
     return row;
   }
@@ -199,18 +214,18 @@ export function createOroCalendar(clock: () => number, options: OroCalendarOptio
       Date.parse(next.end) !== Date.parse(row.end);
     if ((clear === 'pattern' && pattern) || (clear === 'shape' && shape)) {
       for (const e of exceptionsOf(id)) {
-        rows.delete(e.id);
+        drop(e.id);
       }
     }
     return next;
   }
 
   function remove(id: number): boolean {
-    if (!rows.delete(id)) {
+    if (!drop(id)) {
       return false;
     }
     for (const e of exceptionsOf(id)) {
-      rows.delete(e.id);
+      drop(e.id);
     }
     return true;
   }
@@ -318,7 +333,8 @@ export function createOroCalendar(clock: () => number, options: OroCalendarOptio
       const parsed = parseEventBody(body, calendar, existing, {
         row: (rowId) => rows.get(rowId),
         exceptionsOf,
-        uidTaken: (cal, uid) => [...rows.values()].some((r) => r.calendar === cal && r.uid === uid),
+        uidTaken: (cal, uid) =>
+          [...(byUid.get(uid) ?? [])].some((rowId) => rows.get(rowId)?.calendar === cal),
       });
       if ('errors' in parsed) {
         formError(reply, parsed.errors);

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { SideError, writeFailure, type WriteFailure } from '../sync/ports';
 import { traceOutbound } from '../telemetry/outbound';
 import { limited, type BudgetHolder } from '../budget/shared-budget';
+import { exchange, ExchangeTimeout, type Answer } from './exchange';
 
 export interface OroConnection {
   baseUrl: string;
@@ -42,9 +43,22 @@ export class OroTokenCache {
   /** Per process: the hashes in the keys mean nothing outside it. */
   private readonly hashKey = randomBytes(32);
 
+  /** The last key made for each connection: a run asks for its token once a request. */
+  private readonly keys = new WeakMap<OroConnection, OroConnection & { key: string }>();
+
   private key(conn: OroConnection): string {
+    const made = this.keys.get(conn);
+    if (
+      made?.baseUrl === conn.baseUrl &&
+      made.clientId === conn.clientId &&
+      made.clientSecret === conn.clientSecret
+    ) {
+      return made.key;
+    }
     const secret = createHmac('sha256', this.hashKey).update(conn.clientSecret).digest('base64url');
-    return JSON.stringify([conn.baseUrl.replace(/\/+$/, ''), conn.clientId, GRANT, secret]);
+    const key = JSON.stringify([conn.baseUrl.replace(/\/+$/, ''), conn.clientId, GRANT, secret]);
+    this.keys.set(conn, { ...conn, key });
+    return key;
   }
 
   async get(
@@ -67,7 +81,7 @@ export class OroTokenCache {
 }
 
 /**
- * Oro's APIs over fetch: OAuth2 client credentials at /oauth2-token, JSON:API elsewhere;
+ * Oro's APIs over HTTP (exchange.ts): OAuth2 client credentials at /oauth2-token, JSON:API elsewhere;
  * 429/503 honoured with Retry-After (bounded), everything else reported as a SideError.
  */
 export class OroClient {
@@ -166,30 +180,30 @@ export class OroClient {
     }
   }
 
-  /** fetch with a deadline over the whole exchange, body included; no answer is a retryable SideError. */
+  /** One exchange with a deadline over all of it, body included; no answer is a retryable SideError. */
   private async fetchText(
     url: string,
-    init: RequestInit,
+    init: { method: string; headers: Record<string, string>; body?: string },
     what: string,
-  ): Promise<{ res: Response; text: string }> {
+  ): Promise<{ res: Answer; text: string }> {
     const ms = this.options.timeoutMs ?? 30_000;
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new Error(`no answer within ${ms} ms`)), ms);
     try {
-      // Redirects are never followed by fetch itself: it would re-send the Authorization
-      // header, or the client secret, to wherever a 307/308 points.
-      const res = await traceOutbound('oro', init.method ?? 'GET', url, () =>
-        fetch(url, { ...init, redirect: 'manual', signal: controller.signal }),
-      );
-      return { res, text: await res.text() };
+      // Redirects are never followed by the exchange itself: it would re-send the
+      // Authorization header, or the client secret, to wherever a 307/308 points.
+      let text = '';
+      const res = await traceOutbound('oro', init.method, url, async () => {
+        const answer = await exchange(url, { ...init, timeoutMs: ms });
+        text = answer.text;
+        return answer.res;
+      });
+      return { res, text };
     } catch (error) {
-      const reason = controller.signal.aborted ? `timeout: no answer within ${ms} ms` : networkFailure(error);
+      const reason =
+        error instanceof ExchangeTimeout ? `timeout: no answer within ${ms} ms` : networkFailure(error);
       const at = safeBaseUrl(this.conn.baseUrl);
       throw new SideError('oro', `Oro at ${at} did not answer ${what}: ${reason}`, 'retryable', undefined, {
         cause: error,
       });
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -221,7 +235,7 @@ export class OroClient {
           grant_type: GRANT,
           client_id: this.conn.clientId,
           client_secret: this.conn.clientSecret,
-        }),
+        }).toString(),
       },
       'the token request',
     );
@@ -288,7 +302,7 @@ export function oroErrorDetail(body: unknown): string {
 }
 
 /** Where a 3xx answer points, resolved against the request URL; undefined for any other answer. */
-function redirectTarget(res: Response, requestUrl: string): URL | undefined {
+function redirectTarget(res: Answer, requestUrl: string): URL | undefined {
   const location = res.headers.get('location');
   if (res.status < 300 || res.status > 399 || res.status === 304 || !location) {
     return undefined;

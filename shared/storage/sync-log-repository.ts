@@ -19,11 +19,22 @@ export const syncLogEntry = z
   .meta({ id: 'SyncLogEntry' });
 export type SyncLogEntry = z.infer<typeof syncLogEntry>;
 
-type LogEntity = { partitionKey: string; rowKey: string; entry: string };
+/**
+ * `entries`: a JSON array of entries of one instant, in the order they were appended (a run
+ * logs an item each, most of them in the same millisecond: one row holds many). `entry`:
+ * one entry, as rows written before entries were packed hold it.
+ */
+type LogEntity = { partitionKey: string; rowKey: string; entries?: string; entry?: string };
+
+/** A string property holds 32,768 UTF-16 characters: a row's entries stay under this. */
+const ROW_CHARS = 30_000;
 
 /** Newest first: row keys count down from the far future. */
-const rowKey = (time: string, seq: number) =>
-  `${String(9_999_999_999_999 - Date.parse(time)).padStart(13, '0')}-${String(seq).padStart(6, '0')}-${randomBytes(3).toString('hex')}`;
+const rowKey = (time: number, seq: number) =>
+  `${String(9_999_999_999_999 - time).padStart(13, '0')}-${String(seq).padStart(6, '0')}-${randomBytes(3).toString('hex')}`;
+
+/** Log transactions in flight at once. */
+const LOG_CONCURRENCY = 4;
 
 /** How long log entries are kept: long enough to explain last month's surprises. */
 export const LOG_RETENTION_DAYS = 30;
@@ -43,16 +54,44 @@ export class SyncLogRepository {
       return;
     }
     await this.tables.ready();
-    const actions: TransactionAction[] = entries.map((entry) => [
+    // Consecutive entries of the same instant share a row: the rows keep the order of time.
+    const rows: { time: number; json: string[]; chars: number }[] = [];
+    for (const entry of entries) {
+      const json = JSON.stringify(entry);
+      const time = Date.parse(entry.time);
+      const last = rows.at(-1);
+      if (last?.time === time && last.chars + json.length + 1 <= ROW_CHARS) {
+        last.json.push(json);
+        last.chars += json.length + 1;
+      } else {
+        rows.push({ time, json: [json], chars: json.length + 2 });
+      }
+    }
+    const actions: TransactionAction[] = rows.map((row) => [
       'create',
       {
         partitionKey: userId,
-        rowKey: rowKey(entry.time, this.seq++ % 1_000_000),
-        entry: JSON.stringify(entry),
+        rowKey: rowKey(row.time, this.seq++ % 1_000_000),
+        entries: `[${row.json.join(',')}]`,
       },
     ]);
-    for (let i = 0; i < actions.length; i += MAX_BATCH) {
-      await this.table.submitTransaction(actions.slice(i, i + MAX_BATCH));
+    // Rows are distinct: a few transactions go at once.
+    let next = 0;
+    let stopped = false;
+    const worker = async () => {
+      for (let i = next; i < actions.length && !stopped; i = next) {
+        next += MAX_BATCH;
+        await this.table.submitTransaction(actions.slice(i, i + MAX_BATCH)).catch((error: unknown) => {
+          stopped = true; // the others start no new transaction; the append fails with this error
+          throw error;
+        });
+      }
+    };
+    const workers = Math.min(LOG_CONCURRENCY, Math.ceil(actions.length / MAX_BATCH));
+    const settled = await Promise.allSettled(Array.from({ length: workers }, worker));
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) {
+      throw failed.reason;
     }
     await this.trim(userId, entries[0]!.time);
   }
@@ -66,7 +105,7 @@ export class SyncLogRepository {
     const pages = this.table
       .listEntities<LogEntity>({
         queryOptions: {
-          filter: odata`PartitionKey eq ${userId} and RowKey gt ${rowKey(cutoff, 999_999)}`,
+          filter: odata`PartitionKey eq ${userId} and RowKey gt ${rowKey(Date.parse(cutoff), 999_999)}`,
           select: ['RowKey'],
         },
       })
@@ -89,12 +128,17 @@ export class SyncLogRepository {
       .byPage({ maxPageSize: Math.min(1000, options.limit * 2) });
     for await (const page of pages) {
       for (const e of page) {
-        const entry = syncLogEntry.parse(JSON.parse(e.entry));
-        if (!options.entity || entry.entity === options.entity) {
-          out.push(entry);
-        }
-        if (out.length >= options.limit) {
-          return out;
+        const stored: unknown[] = e.entries
+          ? (JSON.parse(e.entries) as unknown[])
+          : [JSON.parse(e.entry ?? '')];
+        for (const json of stored) {
+          const entry = syncLogEntry.parse(json);
+          if (!options.entity || entry.entity === options.entity) {
+            out.push(entry);
+          }
+          if (out.length >= options.limit) {
+            return out;
+          }
         }
       }
     }

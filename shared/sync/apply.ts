@@ -6,7 +6,12 @@ import { writeFailure, type WriteResult } from './ports';
 import { finalLink, pendingLink } from './run-links';
 import type { CrashPoint, RunDeps } from './runner';
 
-/** Oro writes per group: the pending links of the next group are saved during this one's writes. */
+/**
+ * Oro writes per group: the pending links of the next group are saved during this one's
+ * writes. Groups start at one table transaction's worth and double: the first group's
+ * pending links are the only ones saved before any write goes (nothing to overlap them with).
+ */
+const FIRST_ORO_GROUP = 100;
 const ORO_GROUP = 500;
 
 /** What applying some of a plan's items leaves to save. */
@@ -37,6 +42,11 @@ export interface ApplyContext<F extends Fields> {
 export async function applyItems<F extends Fields>(
   ctx: ApplyContext<F>,
   items: readonly ItemPlan<F>[],
+  /**
+   * Links of items done early, as they are to be saved (see below); absent: every link is
+   * left to the caller's save.
+   */
+  early?: (done: Link<F>[]) => Link<F>[],
 ): Promise<Applied<F>> {
   const { deps, result, logs } = ctx;
   const { userId, entity } = deps;
@@ -47,14 +57,21 @@ export async function applyItems<F extends Fields>(
     item.writes.filter((w) => w.side === 'oro').map((w) => ({ item, w })),
   );
   const groups: (typeof oroWrites)[] = [];
-  for (let i = 0; i < oroWrites.length; i += ORO_GROUP) {
-    groups.push(oroWrites.slice(i, i + ORO_GROUP));
+  for (
+    let i = 0, size = FIRST_ORO_GROUP;
+    i < oroWrites.length;
+    i += size, size = Math.min(ORO_GROUP, size * 2)
+  ) {
+    groups.push(oroWrites.slice(i, i + size));
   }
-  const savePending = (group: typeof oroWrites = []) =>
+  const savePending = (group: typeof oroWrites = [], done: Link<F>[] = []) =>
     deps.links.save(
       userId,
       entity,
-      group.filter(({ w }) => w.op === 'create').map(({ item, w }) => pendingLink(item, w, deps.now())),
+      [
+        ...group.filter(({ w }) => w.op === 'create').map(({ item, w }) => pendingLink(item, w, deps.now())),
+        ...done,
+      ],
       [],
     );
   await savePending(groups[0]);
@@ -63,12 +80,28 @@ export async function applyItems<F extends Fields>(
   const outcomes = new Map<Write<F>, WriteResult<F>>();
   const record = (writes: readonly Write<F>[], results: readonly WriteResult<F>[]) =>
     writes.forEach((w, k) => outcomes.set(w, results[k] ?? writeFailure('no answer', 'retryable')));
+  // The final links of a group's items that are done once its Oro writes are (every write
+  // of the item on Oro, all of them through): saved with the next group's pending links,
+  // while the group after writes, instead of all at the end. Each is the link a crash after
+  // the links would leave (run-links.ts keepUnconfirmed, applied by `early`).
+  const doneEarly = (group: typeof oroWrites): Link<F>[] => {
+    if (!early) {
+      return [];
+    }
+    const done = [...new Set(group.map(({ item }) => item))].filter(
+      (item) =>
+        item.outcome.type === 'link' &&
+        item.writes.every((w) => w.side === 'oro' && outcomes.get(w)?.ok === true),
+    );
+    return done.length > 0 ? early(done.map((item) => finalLink(item, outcomes, ctx.confirming))) : [];
+  };
+  let finals: Link<F>[] = [];
   for (const [k, group] of groups.entries()) {
     const writes = group.map(({ w }) => w);
     // Both settle before anything else happens: a failed save never leaves writes running.
     const [written, saved] = await Promise.allSettled([
       deps.sides.oro.write(writes),
-      savePending(groups[k + 1]),
+      savePending(groups[k + 1], finals),
     ]);
     if (written.status === 'rejected') {
       throw written.reason;
@@ -77,6 +110,8 @@ export async function applyItems<F extends Fields>(
       throw saved.reason;
     }
     record(writes, written.value);
+    // The last group's are left to the caller's save: no other write is left to overlap.
+    finals = k + 1 < groups.length ? doneEarly(group) : [];
   }
   await ctx.step('after-oro-writes');
   const msWrites = items.flatMap((i) => i.writes.filter((w) => w.side === 'microsoft'));

@@ -21,9 +21,12 @@ import { keepIrreversible, newLinkId, readOnlyOf, readOnlySettings, updateWrite 
  *   read-only item (someone else's invitation) stays the source of its pair.
  */
 
-/** Ids in a stable order: numeric ids (Oro) by value, others as text. */
-const byId = <F extends Fields>(a: Snapshot<F>, b: Snapshot<F>): number =>
-  a.id.localeCompare(b.id, 'en', { numeric: true });
+/**
+ * Ids in a stable order: numeric ids (Oro) by value, others as text. One collator for every
+ * comparison: `localeCompare` with options builds one per call (most of a 10,000-item plan).
+ */
+const idCollator = new Intl.Collator('en', { numeric: true });
+const byId = <F extends Fields>(a: Snapshot<F>, b: Snapshot<F>): number => idCollator.compare(a.id, b.id);
 
 export function pairExisting<F extends Fields>(
   oro: readonly Snapshot<F>[],

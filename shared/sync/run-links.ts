@@ -46,6 +46,7 @@ export function completeFromLinks<F extends Fields>(
 export function pendingLink<F extends Fields>(item: ItemPlan<F>, w: Write<F>, now: Date): Link<F> {
   const fields = w.fields!;
   const versions = item.outcome.type === 'link' ? item.outcome.versions : { oro: null, microsoft: null };
+  const hash = hashFields(fields);
   return {
     linkId: item.linkId,
     oroId: w.side === 'oro' ? null : item.oroId,
@@ -53,10 +54,10 @@ export function pendingLink<F extends Fields>(item: ItemPlan<F>, w: Write<F>, no
     oroVersion: w.side === 'oro' ? null : versions.oro,
     microsoftVersion: w.side === 'microsoft' ? null : versions.microsoft,
     base: fields,
-    baseHash: hashFields(fields),
+    baseHash: hash,
     pending: {
       side: w.side,
-      hash: hashFields(fields),
+      hash,
       since: now.toISOString(),
       ...(w.attempt ? { attempt: w.attempt } : {}),
     },

@@ -262,10 +262,23 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
       };
     }
 
-    const { upserts, deletes, retryable } = await applyItems(ctx, p.items);
     const fromScratch = new Set((['oro', 'microsoft'] as const).filter((s) => startCursors[s] === undefined));
+    // Links saved during the writes, as a run that saves its cursor saves them; the save
+    // after the writes repeats only those that came out otherwise (retryable failures).
+    const earlySaved = new Map<string, string>();
+    const early = (done: Link<F>[]) => {
+      const { saved } = keepUnconfirmed(links, done, false, confirming, fromScratch);
+      saved.forEach((l) => earlySaved.set(l.linkId, JSON.stringify(l)));
+      return saved;
+    };
+    const { upserts, deletes, retryable } = await applyItems(ctx, p.items, early);
     const { saved, provisional } = keepUnconfirmed(links, upserts, retryable > 0, confirming, fromScratch);
-    await deps.links.save(userId, entity, saved, deletes);
+    await deps.links.save(
+      userId,
+      entity,
+      saved.filter((l) => earlySaved.get(l.linkId) !== JSON.stringify(l)),
+      deletes,
+    );
     await step('after-links');
 
     // Cursors move only when every change they cover was applied or refused for good;

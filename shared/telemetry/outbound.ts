@@ -60,25 +60,44 @@ export const isThrottled = (status: number, retryAfter: string | null | undefine
 const tracer = () => trace.getTracer('oro-m365-sync');
 
 /**
+ * The template and host of the URLs seen last: a first sync sends thousands of requests to
+ * one URL (each create), and parsing it twice a request was a visible part of a run's CPU.
+ */
+const seen = new Map<string, { template: string; host: string | undefined }>();
+const SEEN_MAX = 256;
+
+function described(url: string): { template: string; host: string | undefined } {
+  let d = seen.get(url);
+  if (!d) {
+    let host: string | undefined;
+    try {
+      host = new URL(url).hostname;
+    } catch {
+      host = undefined;
+    }
+    d = { template: pathTemplate(url), host };
+    if (seen.size >= SEEN_MAX) {
+      seen.clear();
+    }
+    seen.set(url, d);
+  }
+  return d;
+}
+
+/**
  * Sends one request inside its span. The span ends when the answer's status is known (the
  * body is read by the caller). A request that throws (no answer, timeout) is marked with
  * the error's type only: fetch's messages can quote the URL and its query.
  */
-export async function traceOutbound(
+export async function traceOutbound<R extends { status: number; headers: Pick<Headers, 'get'> } = Response>(
   service: OutboundService,
   method: string,
   url: string,
-  send: (span: Span) => Promise<Response>,
+  send: (span: Span) => Promise<R>,
   attributes: Attributes = {},
-): Promise<Response> {
-  const template = pathTemplate(url);
+): Promise<R> {
+  const { template, host } = described(url);
   const upper = method.toUpperCase();
-  let host: string | undefined;
-  try {
-    host = new URL(url).hostname;
-  } catch {
-    host = undefined;
-  }
   return tracer().startActiveSpan(
     `${upper} ${template}`,
     {

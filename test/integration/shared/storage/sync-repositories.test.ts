@@ -163,4 +163,49 @@ describe('sync repositories (Azurite)', () => {
       '2026-01-20T00:00:00Z',
     ]);
   });
+
+  it('packs the entries of one instant into few rows, listed in the order appended', async () => {
+    const repo = new SyncLogRepository(tables);
+    const entries = Array.from({ length: 1000 }, (_, i): SyncLogEntry => ({
+      time: '2026-03-01T00:00:00.000Z',
+      entity: 'tasks',
+      action: 'create',
+      direction: 'microsoft-to-oro',
+      oroId: String(i),
+      microsoftId: `m${i}`,
+      outcome: 'ok',
+      detail: 'new in To Do',
+    }));
+    await repo.append('u8', entries);
+    let rows = 0;
+    for await (const _row of tables
+      .client('synclog')
+      .listEntities({ queryOptions: { filter: "PartitionKey eq 'u8'" } })) {
+      rows++;
+    }
+    // About 160 characters an entry, 30,000 a row: 6 rows, not 1,000.
+    expect(rows).toBeLessThanOrEqual(10);
+    expect((await repo.list('u8', { limit: 2000 })).map((e) => e.oroId)).toEqual(entries.map((e) => e.oroId));
+    expect((await repo.list('u8', { limit: 3 })).map((e) => e.oroId)).toEqual(['0', '1', '2']);
+  });
+
+  it('still reads rows of one entry each, as written before entries were packed', async () => {
+    const repo = new SyncLogRepository(tables);
+    const old: SyncLogEntry = {
+      time: '2026-03-01T00:00:00.000Z',
+      entity: 'calendar',
+      action: 'update',
+      direction: 'oro-to-microsoft',
+      oroId: '7',
+      microsoftId: 'm7',
+      outcome: 'ok',
+    };
+    await tables.client('synclog').createEntity({
+      partitionKey: 'u9',
+      rowKey: `${String(9_999_999_999_999 - Date.parse(old.time)).padStart(13, '0')}-000000-abcdef`,
+      entry: JSON.stringify(old),
+    });
+    await repo.append('u9', [{ ...old, time: '2026-03-02T00:00:00.000Z', oroId: '8' }]);
+    expect((await repo.list('u9', { limit: 10 })).map((e) => e.oroId)).toEqual(['8', '7']);
+  });
 });

@@ -1,4 +1,5 @@
 import type { SyncSettings } from '../../../../shared/sync/model';
+import type { CrashPoint } from '../../../../shared/sync/runner';
 import { MS_USER, ORO_OWNER, startSyncHarness } from '../../../support/sync-harness';
 
 const BI: SyncSettings = { direction: 'bidirectional', conflictResolution: 'oro-wins' };
@@ -54,4 +55,55 @@ describe('sync runner: a first sync from Microsoft to Oro', () => {
       await h.close();
     }
   });
+});
+
+/**
+ * Oro writes go in groups of 100, 200, 400, then 500 (shared/sync/apply.ts): a group's final
+ * links are saved while the group after next writes, with its pending links, not all after
+ * the writes. A crash anywhere leaves each link either pending or final, never a duplicate.
+ */
+describe('sync runner: final links saved while the Oro writes go on', () => {
+  const seed = (h: Awaited<ReturnType<typeof startSyncHarness>>) => {
+    for (let i = 0; i < 350; i++) {
+      h.microsoft.todo(MS_USER).create({ title: `Task ${i}` });
+    }
+  };
+
+  it('a crash after the Oro writes finds the first groups linked for good, the last one pending', async () => {
+    const h = await startSyncHarness();
+    try {
+      seed(h);
+      await expect(h.run(BI, 'after-oro-writes')).rejects.toThrow('after-oro-writes');
+      const links = await h.links();
+      expect(links).toHaveLength(350);
+      // Groups of 100, 200 and 50: the first two were linked during the writes of the next.
+      expect(links.filter((l) => l.pending === undefined && l.oroId !== null)).toHaveLength(300);
+      expect(links.filter((l) => l.pending?.side === 'oro' && l.oroId === null)).toHaveLength(50);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it.each<CrashPoint>(['after-pending-links', 'after-oro-writes', 'after-microsoft-writes', 'after-links'])(
+    'a crash at %s: the next run ends with one Oro task per To Do task, every link final',
+    async (point) => {
+      const h = await startSyncHarness();
+      try {
+        seed(h);
+        await expect(h.run(BI, point)).rejects.toThrow(point);
+        h.advance(600_000);
+        expect((await h.run(BI)).status).toBe('ok');
+        const subjects = h.oro.tasks(ORO_OWNER).map((t) => t.subject);
+        expect(subjects).toHaveLength(350);
+        expect(new Set(subjects).size).toBe(350);
+        const links = await h.links();
+        expect(links).toHaveLength(350);
+        expect(links.filter((l) => l.pending !== undefined || l.oroId === null)).toEqual([]);
+        const oroIds = new Set(h.oro.tasks(ORO_OWNER).map((t) => t.id));
+        expect(links.every((l) => oroIds.has(l.oroId!))).toBe(true);
+      } finally {
+        await h.close();
+      }
+    },
+  );
 });

@@ -55,4 +55,36 @@ describe('time zones', () => {
       { numRuns: 500 },
     );
   });
+
+  it('reads UTC and its aliases as Intl does, without a formatter', () => {
+    const intl = (ms: number, zone: string) => {
+      const parts = Object.fromEntries(
+        new Intl.DateTimeFormat('en-US', {
+          timeZone: zone,
+          hourCycle: 'h23',
+          year: 'numeric',
+          month: '2-digit',
+          day: '2-digit',
+          hour: '2-digit',
+          minute: '2-digit',
+          second: '2-digit',
+        })
+          .formatToParts(new Date(ms))
+          .map((p) => [p.type, p.value]),
+      );
+      return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}`;
+    };
+    fc.assert(
+      fc.property(
+        fc.date({ min: new Date('1970-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }),
+        fc.constantFrom('UTC', 'Etc/UTC', 'Etc/Universal', 'Etc/Zulu', 'Universal', 'Zulu'),
+        (date, zone) => {
+          expect(utcToZoned(date, zone)).toBe(intl(date.getTime(), zone));
+          const local = intl(date.getTime(), zone);
+          expect(zonedToUtc(local, zone).getTime()).toBe(Math.floor(date.getTime() / 1000) * 1000);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
 });

@@ -1,0 +1,123 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
+
+/**
+ * One HTTP exchange with Oro over node:http(s), the body read in full. Node's fetch costs
+ * two to three times the CPU of node:http per request (WHATWG streams, header lists, a
+ * Response per answer); a first sync sends one request per item, so that overhead was most
+ * of a run's time (BENCHMARKS.md). Behaviour kept from fetch: keep-alive connections shared
+ * by the process, compressed answers accepted and decoded, redirects never followed (the
+ * caller decides), the default CA store (with what `tls.setDefaultCACertificates` added).
+ */
+
+/** An answer's status and headers, as the client and telemetry read them. */
+export interface Answer {
+  status: number;
+  headers: { get(name: string): string | null };
+}
+
+export interface Exchange {
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+  /** The deadline of the whole exchange, body included: past it, it fails with ExchangeTimeout. */
+  timeoutMs: number;
+}
+
+/** No answer, or not all of it, within the exchange's deadline. */
+export class ExchangeTimeout extends Error {
+  override readonly name = 'ExchangeTimeout';
+}
+
+/** Keep-alive pools for the whole process, as fetch's global dispatcher had. */
+const agents = {
+  http: new HttpAgent({ keepAlive: true }),
+  https: new HttpsAgent({ keepAlive: true }),
+};
+
+export async function exchange(url: string, init: Exchange): Promise<{ res: Answer; text: string }> {
+  const target = new URL(url);
+  const secure = target.protocol === 'https:';
+  if (!secure && target.protocol !== 'http:') {
+    throw new TypeError(`unsupported protocol ${target.protocol}`);
+  }
+  const headers: Record<string, string> = { 'Accept-Encoding': 'gzip, deflate, br', ...init.headers };
+  if (init.body !== undefined) {
+    headers['Content-Length'] = String(Buffer.byteLength(init.body));
+  }
+  // User info of a URL is never sent (fetch refused such a URL outright).
+  const options = {
+    hostname: target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname,
+    ...(target.port ? { port: Number(target.port) } : {}),
+    path: `${target.pathname}${target.search}`,
+    method: init.method,
+    headers,
+  };
+  return new Promise((resolve, reject) => {
+    // A timer, not an AbortSignal: one less event target for every request.
+    let timedOut = false;
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      reject(timedOut ? new ExchangeTimeout(`no answer within ${init.timeoutMs} ms`) : error);
+    };
+    const onAnswer = (res: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', fail);
+      res.on('end', () => {
+        clearTimeout(timer);
+        try {
+          resolve({
+            res: answerOf(res),
+            text: decode(Buffer.concat(chunks), res.headers['content-encoding']),
+          });
+        } catch (error) {
+          fail(error as Error); // zlib's, thrown by a body that does not decompress
+        }
+      });
+    };
+    const req = secure
+      ? httpsRequest({ ...options, agent: agents.https }, onAnswer)
+      : httpRequest({ ...options, agent: agents.http }, onAnswer);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      req.destroy(new ExchangeTimeout(`no answer within ${init.timeoutMs} ms`));
+    }, init.timeoutMs);
+    req.on('error', fail);
+    req.end(init.body);
+  });
+}
+
+function answerOf(res: IncomingMessage): Answer {
+  const headers = res.headers;
+  return {
+    status: res.statusCode ?? 0,
+    headers: {
+      get: (name) => {
+        const value = headers[name.toLowerCase()];
+        return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+      },
+    },
+  };
+}
+
+/** The body as text, as fetch's `text()` read it: decompressed, UTF-8, without a byte order mark. */
+function decode(body: Buffer, encoding: string | undefined): string {
+  const text = decompress(body, encoding);
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+function decompress(body: Buffer, encoding: string | undefined): string {
+  switch (encoding?.trim().toLowerCase()) {
+    case 'gzip':
+    case 'x-gzip':
+      return gunzipSync(body).toString('utf8');
+    case 'deflate':
+      return inflateSync(body).toString('utf8');
+    case 'br':
+      return brotliDecompressSync(body).toString('utf8');
+    default:
+      return body.toString('utf8');
+  }
+}
