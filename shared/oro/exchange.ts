@@ -25,6 +25,13 @@ export interface Exchange {
   timeoutMs: number;
 }
 
+/**
+ * The most an answer may weigh, as sent and once decompressed: a page of Oro's listings is
+ * well under a megabyte, and an answer (or a compressed body) past this is refused rather
+ * than held in memory (the Oro URL is the admin's to set, its answers are still checked).
+ */
+export const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+
 /** No answer, or not all of it, within the exchange's deadline. */
 export class ExchangeTimeout extends Error {
   override readonly name = 'ExchangeTimeout';
@@ -63,7 +70,15 @@ export async function exchange(url: string, init: Exchange): Promise<{ res: Answ
     };
     const onAnswer = (res: IncomingMessage) => {
       const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_ANSWER_BYTES) {
+          req.destroy(new Error(`the answer is larger than ${MAX_ANSWER_BYTES} bytes`));
+          return;
+        }
+        chunks.push(chunk);
+      });
       res.on('error', fail);
       res.on('end', () => {
         clearTimeout(timer);
@@ -104,19 +119,31 @@ function answerOf(res: IncomingMessage): Answer {
 
 /** The body as text, as fetch's `text()` read it: decompressed, UTF-8, without a byte order mark. */
 function decode(body: Buffer, encoding: string | undefined): string {
-  const text = decompress(body, encoding);
+  let text: string;
+  try {
+    text = decompress(body, encoding);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new Error(`the answer is larger than ${MAX_ANSWER_BYTES} bytes once decompressed`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 function decompress(body: Buffer, encoding: string | undefined): string {
+  // A small body that inflates without end is refused at the same bound (zlib throws).
+  const bound = { maxOutputLength: MAX_ANSWER_BYTES };
   switch (encoding?.trim().toLowerCase()) {
     case 'gzip':
     case 'x-gzip':
-      return gunzipSync(body).toString('utf8');
+      return gunzipSync(body, bound).toString('utf8');
     case 'deflate':
-      return inflateSync(body).toString('utf8');
+      return inflateSync(body, bound).toString('utf8');
     case 'br':
-      return brotliDecompressSync(body).toString('utf8');
+      return brotliDecompressSync(body, bound).toString('utf8');
     default:
       return body.toString('utf8');
   }

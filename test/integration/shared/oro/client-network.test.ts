@@ -3,6 +3,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import { localhostCertificate } from '../../../../dev/microsoft/certificate';
 import { closeNow, freePort, listen } from '../../../../dev/ports';
 import { OroClient, OroTokenCache } from '../../../../shared/oro/client';
+import { MAX_ANSWER_BYTES } from '../../../../shared/oro/exchange';
+import { gzipSync } from 'node:zlib';
 
 /** A request that never gets an answer: the message names Oro's base URL and what failed. */
 const failure = async (baseUrl: string, timeoutMs = 2000): Promise<string> => {
@@ -66,5 +68,22 @@ describe('Oro unreachable: which base URL, and what failed', () => {
     const message = await failure(`http://admin:hunter2@127.0.0.1:${port}`);
     expect(message).not.toContain('hunter2');
     expect(message).toContain(`Oro at http://127.0.0.1:${port} did not answer`);
+  });
+
+  it('an answer that inflates past the bound is refused, not held in memory', async () => {
+    // 65 MiB of zeros gzip to about 64 KiB: a hostile or broken Oro's "compression bomb".
+    const bomb = gzipSync(Buffer.alloc(MAX_ANSWER_BYTES + 1024 * 1024));
+    const server = createHttpServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' });
+      res.end(bomb);
+    });
+    servers.push(server);
+    const port = await listen(server, 0, '127.0.0.1');
+    expect(await failure(`http://127.0.0.1:${port}`)).toMatch(
+      new RegExp(
+        `^Oro at http://127\\.0\\.0\\.1:${port} did not answer the token request: the answer is larger than ${MAX_ANSWER_BYTES} bytes once decompressed`,
+      ),
+    );
+    expect(bomb.length).toBeLessThan(1024 * 1024);
   });
 });
