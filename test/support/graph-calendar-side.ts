@@ -3,7 +3,8 @@ import type { EventFields } from '../../shared/sync/calendar/event-mapping';
 import type { Recurrence } from '../../shared/sync/calendar/recurrence';
 import type { Change, Snapshot } from '../../shared/sync/model';
 import type { Write } from '../../shared/sync/plan';
-import type { MicrosoftSimulator } from '../../dev/microsoft/simulator';
+import { trustInThisProcess } from '../../dev/microsoft/certificate';
+import { startMicrosoftSimulator, type MicrosoftSimulator } from '../../dev/microsoft/simulator';
 import { GraphCalendarSide } from '../../shared/microsoft/calendar-side';
 import { createGraphClient } from '../../shared/microsoft/graph-client';
 
@@ -132,3 +133,38 @@ export const patterns: [string, Recurrence, string][] = [
     '2027-05-28T16:00:00Z',
   ],
 ];
+
+/**
+ * The Graph simulator for the enclosing describe's tests: each test starts with Megan's
+ * calendar empty and no mail, no sleeps recorded and the clock at NOW (`t.now` moves it).
+ */
+export function useGraphCalendar() {
+  const t = { sleeps: [] as number[], now: NOW } as {
+    sim: MicrosoftSimulator;
+    sleeps: number[];
+    now: number;
+    store: () => ReturnType<MicrosoftSimulator['calendar']>;
+    side: () => GraphCalendarSide;
+  };
+  t.store = () => t.sim.calendar(USER);
+  t.side = () =>
+    graphCalendarSide(
+      t.sim,
+      () => new Date(t.now),
+      () => t.sleeps,
+    );
+  beforeAll(async () => {
+    t.sim = await startMicrosoftSimulator();
+    trustInThisProcess(t.sim.certificate);
+  });
+  beforeEach(() => {
+    t.sleeps = [];
+    t.now = NOW;
+    for (const e of t.store().all()) {
+      t.store().remove(e.id);
+    }
+    t.store().resetMessages();
+  });
+  afterAll(() => t.sim.close());
+  return t;
+}

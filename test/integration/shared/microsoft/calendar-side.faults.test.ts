@@ -1,53 +1,21 @@
-import { trustInThisProcess } from '../../../../dev/microsoft/certificate';
-import { startMicrosoftSimulator, type MicrosoftSimulator } from '../../../../dev/microsoft/simulator';
 import { GraphCalendarSide } from '../../../../shared/microsoft/calendar-side';
 import { createGraphClient } from '../../../../shared/microsoft/graph-client';
-import {
-  USER,
-  NOW,
-  ev,
-  create,
-  upserts,
-  deletes,
-  graphCalendarSide,
-} from '../../../support/graph-calendar-side';
+import { ev, create, upserts, deletes, useGraphCalendar } from '../../../support/graph-calendar-side';
 
 describe('Microsoft calendar side against the Graph simulator', () => {
-  let sim: MicrosoftSimulator;
-  let sleeps: number[];
-  let now: number;
-  const side = () =>
-    graphCalendarSide(
-      sim,
-      () => new Date(now),
-      () => sleeps,
-    );
-  const store = () => sim.calendar(USER);
-
-  beforeAll(async () => {
-    sim = await startMicrosoftSimulator();
-    trustInThisProcess(sim.certificate);
-  });
-  beforeEach(() => {
-    sleeps = [];
-    now = NOW;
-    for (const e of store().all()) {
-      store().remove(e.id);
-    }
-    store().resetMessages();
-  });
-  afterAll(() => sim.close());
+  const t = useGraphCalendar();
+  const { store, side } = t;
 
   it('waits out 429s inside a batch, Retry-After in fractional seconds, retrying only the throttled steps', async () => {
     const s = side();
-    sim.throttleNext(2, 0.25);
+    t.sim.throttleNext(2, 0.25);
     const results = await s.write([
       create(ev({ title: 'a' }), 'T-a'),
       create(ev({ title: 'b' }), 'T-b'),
       create(ev({ title: 'c' }), 'T-c'),
     ]);
     expect(results.map((r) => r.ok)).toEqual([true, true, true]);
-    expect(sleeps).toEqual([250]);
+    expect(t.sleeps).toEqual([250]);
     expect(
       store()
         .all()
@@ -87,13 +55,13 @@ describe('Microsoft calendar side against the Graph simulator', () => {
 
   it('classifies what Graph refuses: 501 is permanent, a 503 that outlasts the retries is retryable, 401 is auth', async () => {
     const s = side();
-    sim.failNext(501, 'notSupported');
+    t.sim.failNext(501, 'notSupported');
     const [notImplemented] = await s.write([create(ev({ title: 'never' }), 'E-501')]);
     expect(notImplemented).toMatchObject({ ok: false, kind: 'permanent', retryable: false, status: 501 });
-    sim.failNext(503, 'serviceNotAvailable', 5);
+    t.sim.failNext(503, 'serviceNotAvailable', 5);
     const [unavailable] = await s.write([create(ev({ title: 'later' }), 'E-503')]);
     expect(unavailable).toMatchObject({ ok: false, kind: 'retryable', retryable: true, status: 503 });
-    sim.failNext(501, 'notSupported');
+    t.sim.failNext(501, 'notSupported');
     await expect(s.read(undefined, new Set())).rejects.toMatchObject({
       name: 'SideError',
       kind: 'permanent',
@@ -101,8 +69,8 @@ describe('Microsoft calendar side against the Graph simulator', () => {
       status: 501,
     });
     const refusedToken = new GraphCalendarSide(
-      createGraphClient(sim.graphUrl, () => Promise.resolve('not-a-token')),
-      { now: () => new Date(now) },
+      createGraphClient(t.sim.graphUrl, () => Promise.resolve('not-a-token')),
+      { now: () => new Date(t.now) },
     );
     await expect(refusedToken.read(undefined, new Set())).rejects.toMatchObject({
       kind: 'auth',

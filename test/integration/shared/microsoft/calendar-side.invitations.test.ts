@@ -1,33 +1,9 @@
-import { trustInThisProcess } from '../../../../dev/microsoft/certificate';
-import { startMicrosoftSimulator, type MicrosoftSimulator } from '../../../../dev/microsoft/simulator';
-import { USER, NOW, ev, create, upserts, graphCalendarSide } from '../../../support/graph-calendar-side';
+import { USER, ev, create, upserts, useGraphCalendar } from '../../../support/graph-calendar-side';
 
 describe('Microsoft calendar side against the Graph simulator', () => {
-  let sim: MicrosoftSimulator;
-  let sleeps: number[];
-  let now: number;
-  const side = () =>
-    graphCalendarSide(
-      sim,
-      () => new Date(now),
-      () => sleeps,
-    );
-  const store = () => sim.calendar(USER);
+  const t = useGraphCalendar();
+  const { store, side } = t;
   const at = (dateTime: string, timeZone = 'UTC') => ({ dateTime, timeZone });
-
-  beforeAll(async () => {
-    sim = await startMicrosoftSimulator();
-    trustInThisProcess(sim.certificate);
-  });
-  beforeEach(() => {
-    sleeps = [];
-    now = NOW;
-    for (const e of store().all()) {
-      store().remove(e.id);
-    }
-    store().resetMessages();
-  });
-  afterAll(() => sim.close());
 
   it('marks invitations read-only, copies someone else’s meeting without attendees, and sends no mail', async () => {
     const s = side();

@@ -1,46 +1,21 @@
-import { trustInThisProcess } from '../../../../dev/microsoft/certificate';
-import { startMicrosoftSimulator, type MicrosoftSimulator } from '../../../../dev/microsoft/simulator';
 import { LINK_PROPERTY } from '../../../../shared/microsoft/calendar-side';
 import type { EventFields } from '../../../../shared/sync/calendar/event-mapping';
 import type { Write } from '../../../../shared/sync/plan';
 import {
-  USER,
   NOW,
   DAY,
   ev,
   create,
   upserts,
   deletes,
-  graphCalendarSide,
+  useGraphCalendar,
   patterns,
 } from '../../../support/graph-calendar-side';
 
 describe('Microsoft calendar side against the Graph simulator', () => {
-  let sim: MicrosoftSimulator;
-  let sleeps: number[];
-  let now: number;
-  const side = () =>
-    graphCalendarSide(
-      sim,
-      () => new Date(now),
-      () => sleeps,
-    );
-  const store = () => sim.calendar(USER);
+  const t = useGraphCalendar();
+  const { store, side } = t;
   const at = (dateTime: string, timeZone = 'UTC') => ({ dateTime, timeZone });
-
-  beforeAll(async () => {
-    sim = await startMicrosoftSimulator();
-    trustInThisProcess(sim.certificate);
-  });
-  beforeEach(() => {
-    sleeps = [];
-    now = NOW;
-    for (const e of store().all()) {
-      store().remove(e.id);
-    }
-    store().resetMessages();
-  });
-  afterAll(() => sim.close());
 
   it('round-trips single events, timed and all-day, and reads events made in other zones', async () => {
     const s = side();
@@ -196,7 +171,7 @@ describe('Microsoft calendar side against the Graph simulator', () => {
     expect(next.changes).toEqual([{ type: 'delete', id: deleted }]);
 
     // Three days on, the window has not moved (it moves in 30-day steps): still the same round.
-    now = NOW + 3 * DAY;
+    t.now = NOW + 3 * DAY;
     const before = s.requests;
     const idle = await s.read(next.cursor, linked);
     expect(idle).toMatchObject({ full: false, changes: [] });
@@ -204,7 +179,7 @@ describe('Microsoft calendar side against the Graph simulator', () => {
     expect(JSON.parse(idle.cursor)).toMatchObject({ window: { start: '2026-10-04T00:00:00Z' } });
 
     // Ten days on, the window has stepped past the early event: a new round, no deletion.
-    now = NOW + 10 * DAY;
+    t.now = NOW + 10 * DAY;
     store().remove(later!);
     const moved = await s.read(idle.cursor, new Set([early!, moving!, later!]));
     expect(moved.full).toBe(true);

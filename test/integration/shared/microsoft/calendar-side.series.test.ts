@@ -1,43 +1,11 @@
-import { trustInThisProcess } from '../../../../dev/microsoft/certificate';
 import { CUSTOM_ZONE } from '../../../../dev/microsoft/calendar';
-import { startMicrosoftSimulator, type MicrosoftSimulator } from '../../../../dev/microsoft/simulator';
 import type { EventFields } from '../../../../shared/sync/calendar/event-mapping';
-import {
-  USER,
-  NOW,
-  ev,
-  create,
-  upserts,
-  graphCalendarSide,
-  patterns,
-} from '../../../support/graph-calendar-side';
+import { ev, create, upserts, useGraphCalendar, patterns } from '../../../support/graph-calendar-side';
 
 describe('Microsoft calendar side against the Graph simulator', () => {
-  let sim: MicrosoftSimulator;
-  let sleeps: number[];
-  let now: number;
-  const side = () =>
-    graphCalendarSide(
-      sim,
-      () => new Date(now),
-      () => sleeps,
-    );
-  const store = () => sim.calendar(USER);
+  const t = useGraphCalendar();
+  const { store, side } = t;
   const at = (dateTime: string, timeZone = 'UTC') => ({ dateTime, timeZone });
-
-  beforeAll(async () => {
-    sim = await startMicrosoftSimulator();
-    trustInThisProcess(sim.certificate);
-  });
-  beforeEach(() => {
-    sleeps = [];
-    now = NOW;
-    for (const e of store().all()) {
-      store().remove(e.id);
-    }
-    store().resetMessages();
-  });
-  afterAll(() => sim.close());
 
   it('leaves a series it cannot map alone and says why', async () => {
     const custom = store().create({
