@@ -1,7 +1,7 @@
 /** Builders shared by the Oro calendar side's integration tests (test/integration/shared/oro/calendar-side.*). */
-import type { OroSimulator } from '../../dev/oro/simulator';
+import { startOroSimulator, type OroSimulator } from '../../dev/oro/simulator';
 import { OroCalendarSide } from '../../shared/oro/calendar-side';
-import { OroClient, type OroTokenCache } from '../../shared/oro/client';
+import { OroClient, OroTokenCache } from '../../shared/oro/client';
 import type { EventFields } from '../../shared/sync/calendar/event-mapping';
 import type { Recurrence } from '../../shared/sync/calendar/recurrence';
 import type { Change, Snapshot } from '../../shared/sync/model';
@@ -65,4 +65,33 @@ export function oroCalendarSide(
     userId,
     { now: options.now, window: { pastDays: 30, futureDays: 365 }, calendarId },
   );
+}
+
+/**
+ * The Oro simulator for the enclosing describe's tests, on a clock of their own
+ * (`t.clock`, moved by `settle()` past Oro's settle time), with the sides' sleeps recorded.
+ */
+export function useOroCalendar() {
+  const t = {
+    clock: Date.parse('2026-05-01T10:00:00Z'),
+    sleeps: [] as number[],
+    tokens: new OroTokenCache(),
+  } as {
+    oro: OroSimulator;
+    clock: number;
+    sleeps: number[];
+    tokens: OroTokenCache;
+    side: (userId: string, timeoutMs?: number) => OroCalendarSide;
+    /** Past the settle time: what was read is final. */
+    settle: () => number;
+  };
+  t.side = (userId, timeoutMs = 5_000) =>
+    oroCalendarSide(t.oro, t.tokens, userId, { now: () => new Date(t.clock), sleeps: t.sleeps, timeoutMs });
+  t.settle = () => (t.clock += 60_000);
+  beforeAll(async () => {
+    t.oro = await startOroSimulator({ clock: () => t.clock });
+    t.oro.registerClient('sync', 'pw');
+  });
+  afterAll(() => t.oro.close());
+  return t;
 }

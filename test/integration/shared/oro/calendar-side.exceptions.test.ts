@@ -1,27 +1,13 @@
-import { startOroSimulator, type OroSimulator } from '../../../../dev/oro/simulator';
-import { OroTokenCache } from '../../../../shared/oro/client';
 import type { EventFields } from '../../../../shared/sync/calendar/event-mapping';
-import { event, series, upserts, written, oroCalendarSide } from '../../../support/oro-calendar-side';
+import { event, series, upserts, written, useOroCalendar } from '../../../support/oro-calendar-side';
 
 describe('Oro calendar side against the Oro simulator', () => {
-  let oro: OroSimulator;
-  let clock = Date.parse('2026-05-01T10:00:00Z');
-  const tokens = new OroTokenCache();
-  const sleeps: number[] = [];
-  const side = (userId: string, timeoutMs = 5_000) =>
-    oroCalendarSide(oro, tokens, userId, { now: () => new Date(clock), sleeps, timeoutMs });
-  /** Past the settle time: what was read is final. */
-  const settle = () => (clock += 60_000);
-
-  beforeAll(async () => {
-    oro = await startOroSimulator({ clock: () => clock });
-    oro.registerClient('sync', 'pw');
-  });
-  afterAll(() => oro.close());
+  const t = useOroCalendar();
+  const { side, settle } = t;
 
   it('reads a series with moved and cancelled exceptions as one item; an exception change alone changes its version', async () => {
     const s = side('10');
-    const master = oro.calendar.createEvent('10', {
+    const master = t.oro.calendar.createEvent('10', {
       title: 'Standup',
       start: '2026-05-11T07:00:00Z',
       end: '2026-05-11T07:15:00Z',
@@ -34,14 +20,14 @@ describe('Oro calendar side against the Oro simulator', () => {
         timeZone: 'Europe/Berlin',
       },
     });
-    const moved = oro.calendar.createException(master.id, {
+    const moved = t.oro.calendar.createException(master.id, {
       originalStart: '2026-05-13T07:00:00Z',
       start: '2026-05-13T12:00:00Z',
       end: '2026-05-13T12:15:00Z',
     });
-    oro.calendar.createException(master.id, { originalStart: '2026-05-15T07:00:00Z', isCancelled: true });
+    t.oro.calendar.createException(master.id, { originalStart: '2026-05-15T07:00:00Z', isCancelled: true });
     // A row that repeats the pattern is no exception.
-    oro.calendar.createException(master.id, { originalStart: '2026-05-16T07:00:00Z' });
+    t.oro.calendar.createException(master.id, { originalStart: '2026-05-16T07:00:00Z' });
     const first = await s.read(undefined, new Set());
     const [item] = upserts(first);
     expect(upserts(first)).toHaveLength(1);
@@ -61,7 +47,7 @@ describe('Oro calendar side against the Oro simulator', () => {
     settle();
     const quiet = await s.read(first.cursor, new Set([item!.id]));
     settle();
-    oro.calendar.editEvent(moved.id, { title: 'Standup (late)' });
+    t.oro.calendar.editEvent(moved.id, { title: 'Standup (late)' });
     const before = s.requests;
     const next = await s.read(quiet.cursor, new Set([item!.id]));
     const [changed] = upserts(next);
@@ -75,7 +61,7 @@ describe('Oro calendar side against the Oro simulator', () => {
 
   it('writes exceptions: created with the series, then moved, cancelled and restored by diff', async () => {
     const s = side('11');
-    const notifications = oro.calendar.notifications();
+    const notifications = t.oro.calendar.notifications();
     const attendees = [{ email: 'ann@example.com', name: 'Ann', type: 'required' as const }];
     const base = series(
       { end: { type: 'count', count: 10 } },
@@ -97,7 +83,7 @@ describe('Oro calendar side against the Oro simulator', () => {
       ],
     };
     const id = written((await s.write([{ op: 'create', side: 'oro', linkId: 'X-1', fields: first }]))[0]!);
-    expect(oro.calendar.events('11').filter((e) => e.recurringEventId === Number(id))).toHaveLength(2);
+    expect(t.oro.calendar.events('11').filter((e) => e.recurringEventId === Number(id))).toHaveLength(2);
 
     const second: EventFields = {
       ...base,
@@ -116,7 +102,7 @@ describe('Oro calendar side against the Oro simulator', () => {
     expect(updated).toMatchObject({ ok: true, id });
     const [item] = upserts(await side('11').read(undefined, new Set()));
     expect(item!.fields).toEqual(second);
-    expect(oro.calendar.events('11').filter((e) => e.recurringEventId === Number(id))).toHaveLength(2);
+    expect(t.oro.calendar.events('11').filter((e) => e.recurringEventId === Number(id))).toHaveLength(2);
 
     // A change of other fields leaves the exception rows alone: one PUT, no listing.
     const before = s.requests;
@@ -140,7 +126,7 @@ describe('Oro calendar side against the Oro simulator', () => {
     };
     await s.write([{ op: 'update', side: 'oro', linkId: 'X-1', id, fields: third, changed: ['recurrence'] }]);
     expect(upserts(await side('11').read(undefined, new Set()))[0]!.fields).toEqual(third);
-    expect(oro.calendar.notifications()).toBe(notifications);
+    expect(t.oro.calendar.notifications()).toBe(notifications);
   });
 
   it('fails a write whose exception Oro refuses for good, and one whose answer was lost for a retry that adopts it', async () => {
@@ -156,13 +142,13 @@ describe('Oro calendar side against the Oro simulator', () => {
       error: expect.stringContaining('originalStart') as unknown,
     });
 
-    oro.failNext('apply-then-drop');
+    t.oro.failNext('apply-then-drop');
     const [lost] = await s.write([
       { op: 'create', side: 'oro', linkId: 'D-1', fields: event({ title: 'dropped' }) },
     ]);
     expect(lost).toMatchObject({ ok: false, retryable: true });
     const found = upserts(await s.read(undefined, new Set())).find((i) => i.linkId === 'D-1');
     expect(found?.fields.title).toBe('dropped');
-    expect(oro.calendar.events('22').filter((e) => e.uid === 'D-1')).toHaveLength(1);
+    expect(t.oro.calendar.events('22').filter((e) => e.uid === 'D-1')).toHaveLength(1);
   });
 });

@@ -1,32 +1,18 @@
-import { startOroSimulator, type OroSimulator } from '../../../../dev/oro/simulator';
-import { OroTokenCache } from '../../../../shared/oro/client';
 import { SideError } from '../../../../shared/sync/ports';
-import { event, series, upserts, deletes, oroCalendarSide } from '../../../support/oro-calendar-side';
+import { event, series, upserts, deletes, useOroCalendar } from '../../../support/oro-calendar-side';
 
 describe('Oro calendar side against the Oro simulator', () => {
-  let oro: OroSimulator;
-  let clock = Date.parse('2026-05-01T10:00:00Z');
-  const tokens = new OroTokenCache();
-  const sleeps: number[] = [];
-  const side = (userId: string, timeoutMs = 5_000) =>
-    oroCalendarSide(oro, tokens, userId, { now: () => new Date(clock), sleeps, timeoutMs });
-  /** Past the settle time: what was read is final. */
-  const settle = () => (clock += 60_000);
-
-  beforeAll(async () => {
-    oro = await startOroSimulator({ clock: () => clock });
-    oro.registerClient('sync', 'pw');
-  });
-  afterAll(() => oro.close());
+  const t = useOroCalendar();
+  const { side, settle } = t;
 
   it('skips rows it cannot parse, with a note, and never takes them for deleted', async () => {
     const s = side('21');
-    const single = oro.calendar.createEvent('21', {
+    const single = t.oro.calendar.createEvent('21', {
       title: 'fine',
       start: '2026-05-12T09:00:00Z',
       end: '2026-05-12T10:00:00Z',
     });
-    const master = oro.calendar.createEvent('21', {
+    const master = t.oro.calendar.createEvent('21', {
       title: 'series',
       start: '2026-05-11T07:00:00Z',
       end: '2026-05-11T07:15:00Z',
@@ -39,7 +25,7 @@ describe('Oro calendar side against the Oro simulator', () => {
         timeZone: 'UTC',
       },
     });
-    const exception = oro.calendar.createException(master.id, {
+    const exception = t.oro.calendar.createException(master.id, {
       originalStart: '2026-05-12T07:00:00Z',
       title: 'moved',
     });
@@ -47,8 +33,8 @@ describe('Oro calendar side against the Oro simulator', () => {
     const first = await s.read(undefined, linked);
     expect(upserts(first)).toHaveLength(2);
     settle();
-    oro.calendar.editEvent(single.id, { allDay: 'yes' as never });
-    oro.calendar.editEvent(exception.id, { title: 42 as never });
+    t.oro.calendar.editEvent(single.id, { allDay: 'yes' as never });
+    t.oro.calendar.editEvent(exception.id, { title: 42 as never });
     const full = await s.read(undefined, linked);
     expect(full.changes).toEqual([]);
     expect(full.unmapped).toEqual([
@@ -83,9 +69,9 @@ describe('Oro calendar side against the Oro simulator', () => {
       retryable: false,
       error: expect.stringContaining('one week day') as unknown,
     });
-    expect(oro.calendar.events('18')).toEqual([]);
+    expect(t.oro.calendar.events('18')).toEqual([]);
     // Written behind the API's back: a yearly interval Oro's own form would refuse.
-    const odd = oro.calendar.createEvent('18', {
+    const odd = t.oro.calendar.createEvent('18', {
       title: 'every 18 months',
       start: '2026-05-11T07:00:00Z',
       end: '2026-05-11T08:00:00Z',
@@ -110,26 +96,26 @@ describe('Oro calendar side against the Oro simulator', () => {
   it('turns faults into SideErrors or failed writes: 500, 429 with Retry-After, no answer', async () => {
     const s = side('19');
     await s.read(undefined, new Set()); // finds the calendar
-    oro.failNext('error-500');
+    t.oro.failNext('error-500');
     await expect(s.read(undefined, new Set())).rejects.toMatchObject({
       name: 'SideError',
       retryable: true,
       status: 500,
     });
-    sleeps.length = 0;
-    oro.failNext('throttle-429');
+    t.sleeps.length = 0;
+    t.oro.failNext('throttle-429');
     await expect(s.read(undefined, new Set())).resolves.toMatchObject({ full: true });
-    expect(sleeps).toEqual([1000]);
+    expect(t.sleeps).toEqual([1000]);
     const slow = side('19', 300);
     await slow.read(undefined, new Set());
-    oro.failNext('hang');
+    t.oro.failNext('hang');
     const hung = slow.read(undefined, new Set());
     await expect(hung).rejects.toBeInstanceOf(SideError);
     await expect(hung).rejects.toThrow(/no answer within 300 ms/);
-    oro.failNext('error-500');
+    t.oro.failNext('error-500');
     const [failed] = await s.write([{ op: 'create', side: 'oro', linkId: 'F-1', fields: event() }]);
     expect(failed).toMatchObject({ ok: false, retryable: true });
-    expect(oro.calendar.events('19')).toEqual([]);
+    expect(t.oro.calendar.events('19')).toEqual([]);
     const [gone] = await s.write([{ op: 'delete', side: 'oro', linkId: 'F-1', id: '987654' }]);
     expect(gone).toEqual({ ok: true, id: '987654', version: '' });
   });

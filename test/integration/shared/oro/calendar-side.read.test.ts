@@ -1,28 +1,14 @@
-import { startOroSimulator, type OroSimulator } from '../../../../dev/oro/simulator';
-import { OroTokenCache } from '../../../../shared/oro/client';
 import type { EventFields } from '../../../../shared/sync/calendar/event-mapping';
-import { event, series, upserts, written, oroCalendarSide } from '../../../support/oro-calendar-side';
+import { event, series, upserts, written, useOroCalendar } from '../../../support/oro-calendar-side';
 
 describe('Oro calendar side against the Oro simulator', () => {
-  let oro: OroSimulator;
-  let clock = Date.parse('2026-05-01T10:00:00Z');
-  const tokens = new OroTokenCache();
-  const sleeps: number[] = [];
-  const side = (userId: string, timeoutMs = 5_000) =>
-    oroCalendarSide(oro, tokens, userId, { now: () => new Date(clock), sleeps, timeoutMs });
-  /** Past the settle time: what was read is final. */
-  const settle = () => (clock += 60_000);
-
-  beforeAll(async () => {
-    oro = await startOroSimulator({ clock: () => clock });
-    oro.registerClient('sync', 'pw');
-  });
-  afterAll(() => oro.close());
+  const t = useOroCalendar();
+  const { side, settle } = t;
 
   it("reads single timed and all-day events of the user's calendar, with the uid as link id", async () => {
-    oro.calendar.setUser('7', { email: 'john@oro.example', name: 'John Doe' });
-    oro.calendar.defaultCalendar('8');
-    const timed = oro.calendar.createEvent('7', {
+    t.oro.calendar.setUser('7', { email: 'john@t.oro.example', name: 'John Doe' });
+    t.oro.calendar.defaultCalendar('8');
+    const timed = t.oro.calendar.createEvent('7', {
       title: 'Review',
       description: 'numbers',
       start: '2026-05-04T09:00:00Z',
@@ -30,14 +16,14 @@ describe('Oro calendar side against the Oro simulator', () => {
       reminders: [{ method: 'email', interval: { number: 1, unit: 'H' } }],
       attendees: [{ displayName: 'Ann', email: 'Ann@Example.com', status: 'none', type: 'required' }],
     });
-    const allDay = oro.calendar.createEvent('7', {
+    const allDay = t.oro.calendar.createEvent('7', {
       title: 'Offsite',
       allDay: true,
       start: '2026-05-06T00:00:00+00:00',
       end: '2026-05-08T00:00:00+00:00',
       uid: 'm-link-1',
     });
-    oro.calendar.createEvent('8', {
+    t.oro.calendar.createEvent('8', {
       title: 'not mine',
       start: '2026-05-04T09:00:00Z',
       end: '2026-05-04T10:00:00Z',
@@ -73,7 +59,7 @@ describe('Oro calendar side against the Oro simulator', () => {
 
   it('round-trips every recurrence type, singles and all-day through writes, with zero notifications', async () => {
     const s = side('9');
-    const notifications = oro.calendar.notifications();
+    const notifications = t.oro.calendar.notifications();
     const wanted: EventFields[] = [
       event({ title: 'single', attendees: [{ email: 'ann@example.com', name: 'Ann', type: 'optional' }] }),
       event({
@@ -125,13 +111,13 @@ describe('Oro calendar side against the Oro simulator', () => {
       expect(item?.linkId).toBe(`L-${i}`);
       expect(item?.fields).toEqual(fields);
     }
-    expect(oro.calendar.notifications()).toBe(notifications);
+    expect(t.oro.calendar.notifications()).toBe(notifications);
   });
 
   it('completes many changed series with one listing of the calendar, not one request each', async () => {
     const s = side('30');
     const masters = Array.from({ length: 25 }, (_, i) =>
-      oro.calendar.createEvent('30', {
+      t.oro.calendar.createEvent('30', {
         title: `Series ${i}`,
         start: '2026-05-11T07:00:00Z',
         end: '2026-05-11T07:15:00Z',
@@ -151,7 +137,7 @@ describe('Oro calendar side against the Oro simulator', () => {
     const quiet = await s.read(first.cursor, ids);
     settle();
     for (const m of masters) {
-      oro.calendar.createException(m.id, { originalStart: '2026-05-12T07:00:00Z', isCancelled: true });
+      t.oro.calendar.createException(m.id, { originalStart: '2026-05-12T07:00:00Z', isCancelled: true });
     }
     const before = s.requests;
     const next = await s.read(quiet.cursor, ids);
@@ -164,14 +150,16 @@ describe('Oro calendar side against the Oro simulator', () => {
   });
 
   it('reports an event the user only attends as read-only, and writes an invitation copied from Microsoft as one', async () => {
-    oro.calendar.setUser('12', { email: 'megan@oro.example', name: 'Megan' });
-    const invited = oro.calendar.createEvent('12', {
+    t.oro.calendar.setUser('12', { email: 'megan@t.oro.example', name: 'Megan' });
+    const invited = t.oro.calendar.createEvent('12', {
       title: 'Their meeting',
       start: '2026-05-12T09:00:00Z',
       end: '2026-05-12T10:00:00Z',
       organizerEmail: 'boss@example.com',
       organizerDisplayName: 'The Boss',
-      attendees: [{ displayName: 'Megan', email: 'megan@oro.example', status: 'accepted', type: 'required' }],
+      attendees: [
+        { displayName: 'Megan', email: 'megan@t.oro.example', status: 'accepted', type: 'required' },
+      ],
     });
     const s = side('12');
     const copy = event({ title: 'From Outlook', organizer: { email: 'lead@example.com', name: 'Lead' } });
@@ -201,7 +189,7 @@ describe('Oro calendar side against the Oro simulator', () => {
       retryable: false,
       error: expect.stringContaining('uid') as unknown,
     });
-    expect(oro.calendar.events('13')).toHaveLength(1);
+    expect(t.oro.calendar.events('13')).toHaveLength(1);
   });
 
   it('reports series outside the window only while an occurrence is inside', async () => {
@@ -215,13 +203,13 @@ describe('Oro calendar side against the Oro simulator', () => {
       occurrences: null,
       timeZone: 'UTC',
     };
-    const ended = oro.calendar.createEvent('17', {
+    const ended = t.oro.calendar.createEvent('17', {
       title: 'ended',
       start: '2026-01-05T09:00:00Z',
       end: '2026-01-05T10:00:00Z',
       recurrence: { ...recurrence, occurrences: 3 },
     });
-    const running = oro.calendar.createEvent('17', {
+    const running = t.oro.calendar.createEvent('17', {
       title: 'running',
       start: '2026-01-05T09:00:00Z',
       end: '2026-01-05T10:00:00Z',

@@ -1,27 +1,13 @@
-import { startOroSimulator, type OroSimulator } from '../../../../dev/oro/simulator';
 import { QUIET_RECHECK_MS } from '../../../../shared/oro/calendar-side';
-import { OroTokenCache } from '../../../../shared/oro/client';
-import { upserts, deletes, oroCalendarSide } from '../../../support/oro-calendar-side';
+import { upserts, deletes, useOroCalendar } from '../../../support/oro-calendar-side';
 
 describe('Oro calendar side against the Oro simulator', () => {
-  let oro: OroSimulator;
-  let clock = Date.parse('2026-05-01T10:00:00Z');
-  const tokens = new OroTokenCache();
-  const sleeps: number[] = [];
-  const side = (userId: string, timeoutMs = 5_000) =>
-    oroCalendarSide(oro, tokens, userId, { now: () => new Date(clock), sleeps, timeoutMs });
-  /** Past the settle time: what was read is final. */
-  const settle = () => (clock += 60_000);
-
-  beforeAll(async () => {
-    oro = await startOroSimulator({ clock: () => clock });
-    oro.registerClient('sync', 'pw');
-  });
-  afterAll(() => oro.close());
+  const t = useOroCalendar();
+  const { side, settle } = t;
 
   it('costs one request per idle read, linked events or not, and re-reads only unsettled seconds', async () => {
     for (let i = 0; i < 3; i++) {
-      oro.calendar.createEvent('14', {
+      t.oro.calendar.createEvent('14', {
         title: `e${i}`,
         start: '2026-05-12T09:00:00Z',
         end: '2026-05-12T10:00:00Z',
@@ -57,7 +43,7 @@ describe('Oro calendar side against the Oro simulator', () => {
     const linked = new Set(
       [1, 2, 3].map((i) =>
         String(
-          oro.calendar.createEvent('45', {
+          t.oro.calendar.createEvent('45', {
             title: `w${i}`,
             start: '2026-05-12T09:00:00Z',
             end: '2026-05-12T10:00:00Z',
@@ -79,17 +65,17 @@ describe('Oro calendar side against the Oro simulator', () => {
 
   it('sees an edit, a cancelled occurrence, a deletion and a new event in the window after idle runs of one request', async () => {
     const s = side('41');
-    const single = oro.calendar.createEvent('41', {
+    const single = t.oro.calendar.createEvent('41', {
       title: 'single',
       start: '2026-05-12T09:00:00Z',
       end: '2026-05-12T10:00:00Z',
     });
-    const other = oro.calendar.createEvent('41', {
+    const other = t.oro.calendar.createEvent('41', {
       title: 'other',
       start: '2026-05-13T09:00:00Z',
       end: '2026-05-13T10:00:00Z',
     });
-    const master = oro.calendar.createEvent('41', {
+    const master = t.oro.calendar.createEvent('41', {
       title: 'Standup',
       start: '2026-05-11T07:00:00Z',
       end: '2026-05-11T07:15:00Z',
@@ -128,23 +114,23 @@ describe('Oro calendar side against the Oro simulator', () => {
     };
     await idle();
 
-    oro.calendar.editEvent(single.id, { title: 'single (edited)' });
+    t.oro.calendar.editEvent(single.id, { title: 'single (edited)' });
     expect((await run()).upserts.map((i) => i.fields.title)).toEqual(['single (edited)']);
     await idle();
 
     // Oro hides a cancelled occurrence from the window listing, and so the listing changes.
-    oro.calendar.createException(master.id, { originalStart: '2026-05-14T07:00:00Z', isCancelled: true });
+    t.oro.calendar.createException(master.id, { originalStart: '2026-05-14T07:00:00Z', isCancelled: true });
     const cancelled = await run();
     expect(cancelled.upserts.map((i) => i.fields.exceptions)).toEqual([
       [{ originalStart: '2026-05-14T07:00:00Z', cancelled: true }],
     ]);
     await idle();
 
-    oro.calendar.deleteEvent(other.id);
+    t.oro.calendar.deleteEvent(other.id);
     expect((await run()).deletes).toEqual([String(other.id)]);
     await idle();
 
-    oro.calendar.createEvent('41', {
+    t.oro.calendar.createEvent('41', {
       title: 'new',
       start: '2026-06-01T09:00:00Z',
       end: '2026-06-01T10:00:00Z',
@@ -155,7 +141,7 @@ describe('Oro calendar side against the Oro simulator', () => {
 
   it('reads again a second that may still gain updates: a second edit in the same second is not lost', async () => {
     const s = side('42');
-    const e = oro.calendar.createEvent('42', {
+    const e = t.oro.calendar.createEvent('42', {
       title: 'v0',
       start: '2026-05-12T09:00:00Z',
       end: '2026-05-12T10:00:00Z',
@@ -165,19 +151,19 @@ describe('Oro calendar side against the Oro simulator', () => {
     settle();
     cursor = (await s.read(cursor, linked)).cursor;
     settle();
-    oro.calendar.editEvent(e.id, { title: 'v1' });
+    t.oro.calendar.editEvent(e.id, { title: 'v1' });
     const first = await s.read(cursor, linked);
     expect(upserts(first).map((i) => i.fields.title)).toEqual(['v1']);
     // The same second again: the window listing looks as it did, but its row is newer
     // than the watermark, so the run reads the changes.
-    oro.calendar.editEvent(e.id, { title: 'v2' });
+    t.oro.calendar.editEvent(e.id, { title: 'v2' });
     const second = await s.read(first.cursor, linked);
     expect(upserts(second).map((i) => i.fields.title)).toEqual(['v2']);
   });
 
   it('reads everything again at least every QUIET_RECHECK_MS: an exception edited outside the window arrives then', async () => {
     const s = side('43');
-    const master = oro.calendar.createEvent('43', {
+    const master = t.oro.calendar.createEvent('43', {
       title: 'Daily',
       start: '2026-01-12T07:00:00Z',
       end: '2026-01-12T07:15:00Z',
@@ -189,7 +175,7 @@ describe('Oro calendar side against the Oro simulator', () => {
         timeZone: 'UTC',
       },
     });
-    const exception = oro.calendar.createException(master.id, {
+    const exception = t.oro.calendar.createException(master.id, {
       originalStart: '2026-01-15T07:00:00Z',
       start: '2026-01-15T12:00:00Z',
       end: '2026-01-15T12:15:00Z',
@@ -199,27 +185,27 @@ describe('Oro calendar side against the Oro simulator', () => {
     settle();
     cursor = (await s.read(cursor, linked)).cursor;
     settle();
-    oro.calendar.editEvent(exception.id, { title: 'Daily (moved, renamed)' });
+    t.oro.calendar.editEvent(exception.id, { title: 'Daily (moved, renamed)' });
     settle();
     // Outside the window listing (January, the window starts in March): not seen yet.
     const before = s.requests;
     const quiet = await s.read(cursor, linked);
     expect(quiet.changes).toEqual([]);
     expect(s.requests - before).toBe(1);
-    clock += QUIET_RECHECK_MS;
+    t.clock += QUIET_RECHECK_MS;
     try {
       const full = await s.read(quiet.cursor, linked);
       expect(
         upserts(full).map((i) => i.fields.exceptions.map((x) => (x.cancelled ? null : x.title))),
       ).toEqual([['Daily (moved, renamed)']]);
     } finally {
-      clock -= QUIET_RECHECK_MS;
+      t.clock -= QUIET_RECHECK_MS;
     }
   });
 
   it('reads on while the user hid their calendar in Oro (the window listing shows none of it): edits still arrive', async () => {
     const s = side('44');
-    const e = oro.calendar.createEvent('44', {
+    const e = t.oro.calendar.createEvent('44', {
       title: 'v0',
       start: '2026-05-12T09:00:00Z',
       end: '2026-05-12T10:00:00Z',
@@ -235,16 +221,16 @@ describe('Oro calendar side against the Oro simulator', () => {
     };
     await cost();
     expect(await cost()).toEqual({ requests: 1, titles: [] });
-    oro.calendar.setCalendarVisible('44', false);
+    t.oro.calendar.setCalendarVisible('44', false);
     try {
       // The window listing, the updatedAt> listing, and the linked event not in the window
       // checked directly (then twice a day).
       expect(await cost()).toEqual({ requests: 3, titles: [] });
       expect(await cost()).toEqual({ requests: 2, titles: [] });
-      oro.calendar.editEvent(e.id, { title: 'v1' });
+      t.oro.calendar.editEvent(e.id, { title: 'v1' });
       expect(await cost()).toEqual({ requests: 2, titles: ['v1'] });
     } finally {
-      oro.calendar.setCalendarVisible('44', true);
+      t.oro.calendar.setCalendarVisible('44', true);
     }
     await cost(); // the listing differs from the last full read's: read on, and recorded
     expect(await cost()).toEqual({ requests: 1, titles: [] });
@@ -254,41 +240,41 @@ describe('Oro calendar side against the Oro simulator', () => {
     // The start/end listing runs every calendar provider; the task provider adds the API
     // user's tasks, with task ids (OroCRMTaskBundle Provider/TaskCalendarProvider.php).
     const s = side('16');
-    const gone = oro.calendar.createEvent('16', {
+    const gone = t.oro.calendar.createEvent('16', {
       title: 'gone',
       start: '2026-05-14T09:00:00Z',
       end: '2026-05-14T10:00:00Z',
     });
-    let task = oro.createTask('1', { subject: 'API user task', dueDate: '2026-05-14T09:00:00Z' });
+    let task = t.oro.createTask('1', { subject: 'API user task', dueDate: '2026-05-14T09:00:00Z' });
     while (Number(task.id) < gone.id) {
-      task = oro.createTask('1', { subject: 'API user task', dueDate: '2026-05-14T09:00:00Z' });
+      task = t.oro.createTask('1', { subject: 'API user task', dueDate: '2026-05-14T09:00:00Z' });
     }
     expect(task.id).toBe(String(gone.id));
     const first = await s.read(undefined, new Set());
     settle();
-    oro.calendar.deleteEvent(gone.id);
+    t.oro.calendar.deleteEvent(gone.id);
     const later = await s.read(first.cursor, new Set([String(gone.id)]));
     expect(deletes(later)).toEqual([String(gone.id)]);
   });
 
   it('does not report what left the window as deleted; reports what is really gone', async () => {
     const s = side('15');
-    const stays = oro.calendar.createEvent('15', {
+    const stays = t.oro.calendar.createEvent('15', {
       title: 'stays',
       start: '2026-05-12T09:00:00Z',
       end: '2026-05-12T10:00:00Z',
     });
-    const leaves = oro.calendar.createEvent('15', {
+    const leaves = t.oro.calendar.createEvent('15', {
       title: 'leaves',
       start: '2026-05-13T09:00:00Z',
       end: '2026-05-13T10:00:00Z',
     });
-    const gone = oro.calendar.createEvent('15', {
+    const gone = t.oro.calendar.createEvent('15', {
       title: 'gone',
       start: '2026-05-14T09:00:00Z',
       end: '2026-05-14T10:00:00Z',
     });
-    oro.calendar.createEvent('15', {
+    t.oro.calendar.createEvent('15', {
       title: 'far away',
       start: '2028-01-01T09:00:00Z',
       end: '2028-01-01T10:00:00Z',
@@ -301,26 +287,26 @@ describe('Oro calendar side against the Oro simulator', () => {
     ).toEqual(['gone', 'leaves', 'stays']);
     const linked = new Set([stays, leaves, gone].map((e) => String(e.id)));
     settle();
-    oro.calendar.editEvent(leaves.id, { start: '2028-02-01T09:00:00Z', end: '2028-02-01T10:00:00Z' });
+    t.oro.calendar.editEvent(leaves.id, { start: '2028-02-01T09:00:00Z', end: '2028-02-01T10:00:00Z' });
     const moved = await s.read(first.cursor, linked);
     expect(upserts(moved).map((i) => i.fields.title)).not.toContain('leaves');
     expect(deletes(moved)).toEqual([]);
     settle();
-    oro.calendar.deleteEvent(gone.id);
+    t.oro.calendar.deleteEvent(gone.id);
     const later = await s.read(moved.cursor, linked);
     expect(deletes(later)).toEqual([String(gone.id)]);
     // Much later the window has moved past everything: nothing is deleted that still exists.
-    clock += 400 * 86_400_000;
+    t.clock += 400 * 86_400_000;
     const far = await s.read(later.cursor, new Set([String(stays.id), String(leaves.id)]));
     expect(deletes(far)).toEqual([]);
-    clock -= 400 * 86_400_000;
+    t.clock -= 400 * 86_400_000;
   });
 
   it('checks many linked events outside the window with one full listing instead of one read each', async () => {
     const s = side('16');
     const ids = Array.from({ length: 25 }, (_, i) =>
       String(
-        oro.calendar.createEvent('16', {
+        t.oro.calendar.createEvent('16', {
           title: `old ${i}`,
           start: '2025-01-01T09:00:00Z',
           end: '2025-01-01T10:00:00Z',
@@ -330,7 +316,7 @@ describe('Oro calendar side against the Oro simulator', () => {
     const first = await s.read(undefined, new Set(ids));
     expect(first.changes).toEqual([]);
     settle();
-    oro.calendar.deleteEvent(Number(ids[0]));
+    t.oro.calendar.deleteEvent(Number(ids[0]));
     const before = s.requests;
     const next = await s.read(first.cursor, new Set(ids));
     expect(deletes(next)).toEqual([ids[0]]);
@@ -339,7 +325,7 @@ describe('Oro calendar side against the Oro simulator', () => {
 
   it('checks linked events outside the window twice a day while that set stays the same, not every run', async () => {
     const s = side('20');
-    const old = oro.calendar.createEvent('20', {
+    const old = t.oro.calendar.createEvent('20', {
       title: 'last year',
       start: '2025-05-01T09:00:00Z',
       end: '2025-05-01T10:00:00Z',
@@ -359,10 +345,10 @@ describe('Oro calendar side against the Oro simulator', () => {
     expect(await cost()).toEqual({ requests: 3, deletes: [] });
     settle();
     expect(await cost()).toEqual({ requests: 2, deletes: [] });
-    oro.calendar.deleteEvent(old.id);
+    t.oro.calendar.deleteEvent(old.id);
     settle();
     expect(await cost()).toEqual({ requests: 2, deletes: [] });
-    clock += 12 * 3_600_000;
+    t.clock += 12 * 3_600_000;
     expect(await cost()).toEqual({ requests: 3, deletes: [String(old.id)] });
   });
 });
