@@ -1,3 +1,5 @@
+import { startOroSimulator, type OroSimulator } from '../../dev/oro/simulator';
+
 /** Oro's REST API over HTTP as a client sees it: a bearer-token call and a client_credentials token. */
 
 /** A REST call with a bearer token: status, content type ('' when none) and the parsed body. */
@@ -37,4 +39,30 @@ export async function clientToken(baseUrl: string, clientId: string, clientSecre
     }),
   });
   return ((await res.json()) as { access_token: string }).access_token;
+}
+
+/**
+ * The Oro simulator on a clock of the tests' own (`t.clock`), registered client `sync`, and a
+ * REST `call` as that client: a fresh token before each test, since tests move the clock.
+ */
+export function useOroRestSimulator(start: number) {
+  const t = { clock: start, token: '' } as {
+    oro: OroSimulator;
+    clock: number;
+    token: string;
+    call: ReturnType<typeof restCaller>;
+  };
+  t.call = restCaller(
+    () => t.oro.url,
+    () => t.token,
+  );
+  beforeAll(async () => {
+    t.oro = await startOroSimulator({ clock: () => t.clock });
+    t.oro.registerClient('sync', 'pw');
+  });
+  beforeEach(async () => {
+    t.token = await clientToken(t.oro.url, 'sync', 'pw');
+  });
+  afterAll(() => t.oro.close());
+  return t;
 }

@@ -1,45 +1,28 @@
-import { startOroSimulator, type OroSimulator } from '../../../dev/oro/simulator';
 import type { Row, Invalid } from '../../support/oro-simulator-rows';
-import { clientToken, restCaller } from '../../support/oro-rest';
+import { useOroRestSimulator } from '../../support/oro-rest';
 
 /** The Oro simulator's calendar endpoints over real HTTP, as the adapter sees them. */
 describe('Oro simulator: calendar events (REST), as stock Oro 6.1 answers them', () => {
-  let oro: OroSimulator;
-  let clock = Date.parse('2026-05-01T10:00:00Z');
-  let token = '';
+  const t = useOroRestSimulator(Date.parse('2026-05-01T10:00:00Z'));
+  const { call } = t;
   const REST = '/api/rest/latest';
 
-  const call = restCaller(
-    () => oro.url,
-    () => token,
-  );
-
-  beforeAll(async () => {
-    oro = await startOroSimulator({ clock: () => clock });
-    oro.registerClient('sync', 'pw');
-  });
-  // Tests move the simulator's clock; a fresh token each time keeps requests authorized.
-  beforeEach(async () => {
-    token = await clientToken(oro.url, 'sync', 'pw');
-  });
-  afterAll(() => oro.close());
-
   it('lists rows by updatedAt> (operator in place of =), page + limit and recurringEventId', async () => {
-    const cal = oro.calendar.defaultCalendar('10');
-    const old = oro.calendar.createEvent('10', {
+    const cal = t.oro.calendar.defaultCalendar('10');
+    const old = t.oro.calendar.createEvent('10', {
       title: 'old',
       start: '2026-05-04T09:00:00Z',
       end: '2026-05-04T10:00:00Z',
     });
-    clock += 10_000;
+    t.clock += 10_000;
     const fresh = Array.from({ length: 3 }, (_, i) =>
-      oro.calendar.createEvent('10', {
+      t.oro.calendar.createEvent('10', {
         title: `new ${i}`,
         start: '2026-05-04T09:00:00Z',
         end: '2026-05-04T10:00:00Z',
       }),
     );
-    const since = encodeURIComponent(new Date(clock - 5_000).toISOString().replace('.000Z', '+00:00'));
+    const since = encodeURIComponent(new Date(t.clock - 5_000).toISOString().replace('.000Z', '+00:00'));
     const all = await call<Row[]>(
       'GET',
       `${REST}/calendarevents?calendar=${cal}&page=1&limit=100&updatedAt%3E${since}`,
@@ -67,8 +50,8 @@ describe('Oro simulator: calendar events (REST), as stock Oro 6.1 answers them',
   });
 
   it('expands series over start/end: occurrences repeat the series id, moved ones show, cancelled ones hide', async () => {
-    const cal = oro.calendar.defaultCalendar('11');
-    const series = oro.calendar.createEvent('11', {
+    const cal = t.oro.calendar.defaultCalendar('11');
+    const series = t.oro.calendar.createEvent('11', {
       title: 'Standup',
       start: '2026-06-01T07:00:00Z',
       end: '2026-06-01T07:15:00Z',
@@ -82,13 +65,13 @@ describe('Oro simulator: calendar events (REST), as stock Oro 6.1 answers them',
         timeZone: 'Europe/Berlin',
       },
     });
-    const moved = oro.calendar.createException(series.id, {
+    const moved = t.oro.calendar.createException(series.id, {
       originalStart: '2026-06-03T07:00:00Z',
       start: '2026-06-03T09:00:00Z',
       end: '2026-06-03T09:15:00Z',
       title: 'Standup (late)',
     });
-    const cancelled = oro.calendar.createException(series.id, {
+    const cancelled = t.oro.calendar.createException(series.id, {
       originalStart: '2026-06-08T07:00:00Z',
       isCancelled: true,
     });
@@ -131,14 +114,14 @@ describe('Oro simulator: calendar events (REST), as stock Oro 6.1 answers them',
       notifyAttendees: 'none',
     });
     expect(kept.status).toBe(200);
-    expect(oro.calendar.events('11')).toHaveLength(3);
+    expect(t.oro.calendar.events('11')).toHaveLength(3);
     const put = await call('PUT', `${REST}/calendarevents/${series.id}`, {
       recurrence: { ...series.recurrence, occurrences: 4 },
       updateExceptions: true,
       notifyAttendees: 'none',
     });
     expect(put.status).toBe(200);
-    expect(oro.calendar.events('11')).toHaveLength(1);
+    expect(t.oro.calendar.events('11')).toHaveLength(1);
     expect((await call('DELETE', `${REST}/calendarevents/${series.id}?notifyAttendees=none`)).status).toBe(
       204,
     );
@@ -149,8 +132,8 @@ describe('Oro simulator: calendar events (REST), as stock Oro 6.1 answers them',
   it('lists none of a calendar its owner hid over start/end, and every row of it page by page', async () => {
     // UserCalendarProvider::getCalendarEvents: `c.id IN (:visibleIds)` over the visible
     // connections of CalendarPropertyProvider::getItemsVisibility, else `1 = 0`.
-    const cal = oro.calendar.defaultCalendar('12');
-    const e = oro.calendar.createEvent('12', {
+    const cal = t.oro.calendar.defaultCalendar('12');
+    const e = t.oro.calendar.createEvent('12', {
       title: 'Hidden',
       start: '2026-06-01T07:00:00Z',
       end: '2026-06-01T08:00:00Z',
@@ -159,12 +142,12 @@ describe('Oro simulator: calendar events (REST), as stock Oro 6.1 answers them',
     const ids = async (query: string) =>
       (await call<Row[]>('GET', `${REST}/calendarevents?calendar=${cal}&${query}`)).body.map((r) => r.id);
     expect(await ids(range)).toEqual([e.id]);
-    oro.calendar.setCalendarVisible('12', false);
+    t.oro.calendar.setCalendarVisible('12', false);
     try {
       expect(await ids(range)).toEqual([]);
       expect(await ids('page=1&limit=10')).toEqual([e.id]);
     } finally {
-      oro.calendar.setCalendarVisible('12', true);
+      t.oro.calendar.setCalendarVisible('12', true);
     }
     expect(await ids(range)).toEqual([e.id]);
   });

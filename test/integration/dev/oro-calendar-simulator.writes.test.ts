@@ -1,31 +1,15 @@
-import { startOroSimulator, type OroSimulator } from '../../../dev/oro/simulator';
+import { startOroSimulator } from '../../../dev/oro/simulator';
 import type { Row, Invalid } from '../../support/oro-simulator-rows';
-import { clientToken, restCaller } from '../../support/oro-rest';
+import { useOroRestSimulator } from '../../support/oro-rest';
 
 /** The Oro simulator's calendar endpoints over real HTTP, as the adapter sees them. */
 describe('Oro simulator: calendar events (REST), as stock Oro 6.1 answers them', () => {
-  let oro: OroSimulator;
-  let clock = Date.parse('2026-05-01T10:00:00Z');
-  let token = '';
+  const t = useOroRestSimulator(Date.parse('2026-05-01T10:00:00Z'));
+  const { call } = t;
   const REST = '/api/rest/latest';
 
-  const call = restCaller(
-    () => oro.url,
-    () => token,
-  );
-
-  beforeAll(async () => {
-    oro = await startOroSimulator({ clock: () => clock });
-    oro.registerClient('sync', 'pw');
-  });
-  // Tests move the simulator's clock; a fresh token each time keeps requests authorized.
-  beforeEach(async () => {
-    token = await clientToken(oro.url, 'sync', 'pw');
-  });
-  afterAll(() => oro.close());
-
   it("has no calendars in its JSON:API (stock Oro); REST calendars/default answers the caller's own", async () => {
-    oro.calendar.defaultCalendar('7');
+    t.oro.calendar.defaultCalendar('7');
     // OroCalendarBundle Resources/config/oro/api.yml has Calendar commented out: Oro's
     // answer for a resource that is not accessible (oroinc/platform ApiBundle tests).
     const found = await call('GET', '/api/calendars?filter%5Bowner%5D=7');
@@ -43,14 +27,14 @@ describe('Oro simulator: calendar events (REST), as stock Oro 6.1 answers them',
     // CalendarController::getDefaultAction: the calling user's calendar only.
     const own = await call('GET', `${REST}/calendars/default`);
     expect(own.body).toEqual({
-      calendar: oro.calendar.defaultCalendar('1'),
+      calendar: t.oro.calendar.defaultCalendar('1'),
       owner: 1,
       calendarName: 'User 1',
     });
   });
 
   it('plays an instance that exposes calendars over JSON:API when asked to', async () => {
-    const open = await startOroSimulator({ clock: () => clock, calendarsJsonApi: true });
+    const open = await startOroSimulator({ clock: () => t.clock, calendarsJsonApi: true });
     try {
       open.registerClient('sync', 'pw');
       const res = await fetch(`${open.url}/oauth2-token`, {
@@ -82,8 +66,8 @@ describe('Oro simulator: calendar events (REST), as stock Oro 6.1 answers them',
   });
 
   it('creates with or without a uid, answers id, uid, invitation and organizer fields, and refuses a used uid', async () => {
-    const calendar = oro.calendar.defaultCalendar('7');
-    oro.calendar.setUser('7', { email: 'john@oro.example', name: 'John Doe' });
+    const calendar = t.oro.calendar.defaultCalendar('7');
+    t.oro.calendar.setUser('7', { email: 'john@t.oro.example', name: 'John Doe' });
     const body = {
       calendar,
       title: 'Review',
@@ -101,7 +85,7 @@ describe('Oro simulator: calendar events (REST), as stock Oro 6.1 answers them',
       uid: 'link-1',
       invitationStatus: 'none',
       editableInvitationStatus: false,
-      organizerEmail: 'john@oro.example',
+      organizerEmail: 'john@t.oro.example',
       organizerDisplayName: 'John Doe',
       organizerUserId: 7,
     });
@@ -130,27 +114,27 @@ describe('Oro simulator: calendar events (REST), as stock Oro 6.1 answers them',
   });
 
   it('PUT merges the fields it is given, answers 200 without the id, and keeps the uid', async () => {
-    const e = oro.calendar.createEvent('7', {
+    const e = t.oro.calendar.createEvent('7', {
       title: 'A',
       description: 'kept',
       start: '2026-05-05T09:00:00Z',
       end: '2026-05-05T09:30:00Z',
     });
-    clock += 60_000;
+    t.clock += 60_000;
     const put = await call<Partial<Row>>('PUT', `${REST}/calendarevents/${e.id}`, {
       title: 'B',
       notifyAttendees: 'none',
     });
     expect(put.status).toBe(200);
     expect(put.body.id).toBeUndefined();
-    expect(oro.calendar.event(e.id)).toMatchObject({
+    expect(t.oro.calendar.event(e.id)).toMatchObject({
       title: 'B',
       description: 'kept',
       updatedAt: '2026-05-01T10:01:00+00:00',
     });
     const uid = await call('PUT', `${REST}/calendarevents/${e.id}`, { uid: 'other' });
     expect(uid.status).toBe(400);
-    expect(oro.calendar.event(e.id)?.uid).toBe(e.uid);
+    expect(t.oro.calendar.event(e.id)?.uid).toBe(e.uid);
     expect((await call('PUT', `${REST}/calendarevents/999999`, { title: 'x' })).status).toBe(404);
     expect(
       (await call('PUT', `${REST}/calendarevents/${e.id}`, { title: 'x' }, 'application/vnd.api+json'))
@@ -159,8 +143,8 @@ describe('Oro simulator: calendar events (REST), as stock Oro 6.1 answers them',
   });
 
   it('refuses bad fields and recurrences with Oro form errors, changing nothing', async () => {
-    const calendar = oro.calendar.defaultCalendar('9');
-    const before = oro.calendar.events('9').length;
+    const calendar = t.oro.calendar.defaultCalendar('9');
+    const before = t.oro.calendar.events('9').length;
     const base = {
       calendar,
       title: 'R',
@@ -236,12 +220,12 @@ describe('Oro simulator: calendar events (REST), as stock Oro 6.1 answers them',
     expect(extra.body.errors.children.colour).toBeDefined();
     const backwards = await call('POST', `${REST}/calendarevents`, { ...base, end: '2026-05-04T08:00:00Z' });
     expect(backwards.status).toBe(400);
-    expect(oro.calendar.events('9')).toHaveLength(before);
+    expect(t.oro.calendar.events('9')).toHaveLength(before);
   });
 
   it('counts the notifications a write without notifyAttendees=none would send', async () => {
-    const cal = oro.calendar.defaultCalendar('12');
-    const before = oro.calendar.notifications();
+    const cal = t.oro.calendar.defaultCalendar('12');
+    const before = t.oro.calendar.notifications();
     const attendees = [{ displayName: 'Ann', email: 'ann@example.com', type: 'required' }];
     const base = {
       calendar: cal,
@@ -257,10 +241,10 @@ describe('Oro simulator: calendar events (REST), as stock Oro 6.1 answers them',
       notifyAttendees: 'none',
     });
     await call('DELETE', `${REST}/calendarevents/${quiet.body.id}?notifyAttendees=none`);
-    expect(oro.calendar.notifications()).toBe(before);
+    expect(t.oro.calendar.notifications()).toBe(before);
     const loud = await call<Row>('POST', `${REST}/calendarevents`, base);
     await call('PUT', `${REST}/calendarevents/${loud.body.id}`, { title: 'Meet 3' });
     await call('DELETE', `${REST}/calendarevents/${loud.body.id}`);
-    expect(oro.calendar.notifications()).toBe(before + 3);
+    expect(t.oro.calendar.notifications()).toBe(before + 3);
   });
 });
