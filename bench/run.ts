@@ -202,7 +202,8 @@ a warm run's Oro request is the one listing of ids and update times.
 
 Targets of the issue: idle sync ≤ 1 Graph + ≤ 2 Oro requests; writes batched 20 per Graph
 request; table writes batched per partition (100 per transaction, 4 transactions in
-flight). A first sync writes each link twice (pending before its Oro create, final after):
+flight). A first sync saves each link pending before its Oro create (the pending links of
+one save packed in one row) and final after:
 Oro writes go in groups of 100, 200, 400, then 500, and while a group writes, the next
 group's pending links and the final links of the group before are saved in the same
 transactions; links to what a read with no cursor found need no confirming pass after the

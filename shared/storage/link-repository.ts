@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { TransactionAction } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
 import type { Change, Fields, Link, Side } from '../sync/model';
+import { PendingGroups, isGroupRow } from './pending-groups';
 import type { TableStore } from './tables';
 
 /** A batch transaction takes at most 100 operations, all in one partition. */
@@ -9,6 +10,12 @@ export const MAX_BATCH = 100;
 
 /** Transactions of one save in flight at once (a partition serves about 2,000 entities a second). */
 const SAVE_CONCURRENCY = 4;
+
+/**
+ * A batch transaction's payload is at most 4 MiB: rows are counted at 3 bytes a character
+ * (UTF-8's most for a UTF-16 unit), and a transaction closes before 3.5 MB.
+ */
+const MAX_BATCH_BYTES = 3_500_000;
 
 type LinkEntity = {
   partitionKey: string;
@@ -65,6 +72,8 @@ export class LinkRepository<F extends Fields> {
   /** Table operations made (reads count per page), for the benchmark and tests. */
   operations = 0;
   private readonly etags = new Map<string, string>();
+  /** Pending links new to the partition, packed many to a row (pending-groups.ts). */
+  private readonly groups = new PendingGroups<F>();
 
   constructor(private readonly tables: TableStore) {}
 
@@ -81,6 +90,7 @@ export class LinkRepository<F extends Fields> {
     await this.tables.ready();
     const links: Link<F>[] = [];
     const backlog: BacklogEntry<F>[] = [];
+    const groupRows: { rowKey: string; json: string }[] = [];
     const pages = this.table
       .listEntities<LinkEntity>({
         queryOptions: { filter: odata`PartitionKey eq ${linkPartition(userId, entity)}` },
@@ -90,7 +100,9 @@ export class LinkRepository<F extends Fields> {
       this.operations++;
       for (const e of page) {
         this.etags.set(e.rowKey, e.etag);
-        if (e.backlog === 'oro' || e.backlog === 'microsoft') {
+        if (isGroupRow(e.rowKey)) {
+          groupRows.push({ rowKey: e.rowKey, json: baseJson(e) });
+        } else if (e.backlog === 'oro' || e.backlog === 'microsoft') {
           backlog.push({
             side: e.backlog,
             change: JSON.parse(baseJson(e)) as Change<F>,
@@ -101,6 +113,7 @@ export class LinkRepository<F extends Fields> {
         }
       }
     }
+    links.push(...this.groups.load(groupRows, new Set(links.map((l) => l.linkId))));
     return { links, backlog };
   }
 
@@ -130,6 +143,7 @@ export class LinkRepository<F extends Fields> {
       );
       chunk.forEach((id) => this.etags.delete(id));
     }
+    this.groups.clear();
     return ids.length;
   }
 
@@ -152,24 +166,47 @@ export class LinkRepository<F extends Fields> {
     }
     await this.tables.ready();
     const pk = linkPartition(userId, entity);
+    const groups = this.groups.plan(upserts, deletes, (id) => this.etags.has(id));
     const rows: LinkEntity[] = [
-      ...upserts.map((l) => toEntity(pk, l)),
+      ...groups.rows.map((l) => toEntity(pk, l)),
       ...put.map((b) => backlogEntity(pk, b)),
     ];
     const written = new Set(rows.map((r) => r.rowKey));
-    const actions: TransactionAction[] = [
-      ...rows.map((row): TransactionAction => {
-        const etag = this.etags.get(row.rowKey);
-        return etag ? ['update', row, 'Replace', { etag }] : ['create', row];
-      }),
-      ...[...new Set([...deletes, ...dropped])]
-        .filter((id) => !written.has(id) && this.etags.has(id))
-        .map((id): TransactionAction => ['delete', { partitionKey: pk, rowKey: id }]),
-    ];
-    // Transactions touch distinct rows: a few go at once (each is atomic; a save never was).
+    const upsert = (row: LinkEntity | GroupEntity): TransactionAction => {
+      const etag = this.etags.get(row.rowKey);
+      return etag ? ['update', row, 'Replace', { etag }] : ['create', row];
+    };
+    const remove = (rowKey: string): TransactionAction => ['delete', { partitionKey: pk, rowKey }];
+    const known = (key: string) => this.etags.has(key);
+    // Step 1: a group that holds a link deleted here loses it before the link's row goes,
+    // else a crash in between would bring the link back from the group.
+    await this.submit([
+      ...groups.rewritten.map((g) => upsert(groupEntity(pk, g.rowKey, g.links))),
+      ...groups.removedFirst.filter(known).map(remove),
+    ]);
+    await this.submit([
+      ...groups.created.map((g) => upsert(groupEntity(pk, g.rowKey, g.links))),
+      ...rows.map(upsert),
+      ...[...new Set([...deletes, ...dropped])].filter((id) => !written.has(id) && known(id)).map(remove),
+    ]);
+    // Step 3: a group whose entries the rows above supersede goes once they are written.
+    await this.submit(groups.removedAfter.filter(known).map(remove));
+  }
+
+  /** Actions in transactions (by count and size); a few go at once (each is atomic; a save never was). */
+  private async submit(actions: readonly TransactionAction[]): Promise<void> {
     const chunks: TransactionAction[][] = [];
-    for (let i = 0; i < actions.length; i += MAX_BATCH) {
-      chunks.push(actions.slice(i, i + MAX_BATCH));
+    let bytes = 0;
+    for (const action of actions) {
+      const size = actionBytes(action);
+      const last = chunks.at(-1);
+      if (!last || last.length === MAX_BATCH || bytes + size > MAX_BATCH_BYTES) {
+        chunks.push([action]);
+        bytes = size;
+      } else {
+        last.push(action);
+        bytes += size;
+      }
     }
     let next = 0;
     let failed = false;
@@ -194,6 +231,26 @@ export class LinkRepository<F extends Fields> {
     };
     await Promise.all(Array.from({ length: Math.min(SAVE_CONCURRENCY, chunks.length) }, worker));
   }
+}
+
+/** A transaction action's share of the payload, at most (see MAX_BATCH_BYTES). */
+function actionBytes(action: TransactionAction): number {
+  let chars = 200; // the sub-request's line and headers
+  for (const value of Object.values(action[1])) {
+    chars += typeof value === 'string' ? value.length : 20;
+  }
+  return chars * 3;
+}
+
+/** Pending links packed in one row (pending-groups.ts): their JSON as `base` and its continuations. */
+type GroupEntity = { partitionKey: string; rowKey: string; base: string } & Record<string, string>;
+
+function groupEntity<F extends Fields>(
+  partitionKey: string,
+  rowKey: string,
+  links: readonly Link<F>[],
+): GroupEntity {
+  return { partitionKey, rowKey, ...chunked(JSON.stringify(links)) };
 }
 
 /** `json` as the `base` property and its continuations. */

@@ -1,0 +1,168 @@
+import { randomBytes } from 'node:crypto';
+import type { Fields, Link } from '../sync/model';
+
+/*
+ * Pending links saved together. A first sync records a pending link before each Oro create
+ * and the final link after it: one row each, twice the table work of the links themselves.
+ * Pending links new to the partition are packed instead, hundreds to a row (a "group"),
+ * and the final links are rows of their own. A group row lives only while some of its
+ * entries are still the link's latest state.
+ *
+ * Which state of a link counts, on every listing:
+ * - its own row, if it has one (a final link, or a pending link saved over one);
+ * - else its entry in the newest group that holds it (groups sort by their sequence).
+ * An entry superseded that way stays in its group's row until the group is rewritten or
+ * removed. A link deleted while a group still holds it would come back from that group, so
+ * a save that deletes such a link rewrites (or removes) the group first, and only then
+ * deletes the link's row (`first`).
+ */
+
+/** Group rows' keys: "~p-", then the sequence (12 digits: sorts as a number), then a tag. */
+export const GROUP_PREFIX = '~p-';
+const SEQ_DIGITS = 12;
+/** A group row's JSON stays well under an entity's 1 MiB (stored as UTF-16). */
+const MAX_GROUP_CHARS = 200_000;
+
+export const isGroupRow = (rowKey: string): boolean => rowKey.startsWith(GROUP_PREFIX);
+
+const groupKey = (seq: number): string =>
+  `${GROUP_PREFIX}${String(seq).padStart(SEQ_DIGITS, '0')}-${randomBytes(4).toString('hex')}`;
+
+const seqOf = (rowKey: string): number =>
+  Number(rowKey.slice(GROUP_PREFIX.length, GROUP_PREFIX.length + SEQ_DIGITS));
+
+interface Group<F extends Fields> {
+  /** Every entry the row holds, as stored. */
+  stored: Map<string, Link<F>>;
+  /** The link ids whose latest state the row holds. */
+  live: Set<string>;
+}
+
+/** What a save writes for the groups, in three steps. */
+export interface GroupWrites<F extends Fields> {
+  /** Links written as rows of their own (step 2). */
+  rows: Link<F>[];
+  /** New group rows, created in step 2. */
+  created: { rowKey: string; links: Link<F>[] }[];
+  /**
+   * Step 1, before any other write: the groups holding a link this save deletes, replaced
+   * without it (conditional on their ETag), or removed when nothing else is in them.
+   */
+  rewritten: { rowKey: string; links: Link<F>[] }[];
+  removedFirst: string[];
+  /** Step 3, after the others: groups whose every entry the rows or newer groups supersede. */
+  removedAfter: string[];
+}
+
+/** The groups of one partition, as this instance read and wrote them. */
+export class PendingGroups<F extends Fields> {
+  private readonly groups = new Map<string, Group<F>>();
+  /** Link id → the group holding its latest state. */
+  private readonly liveIn = new Map<string, string>();
+  private seq = 0;
+
+  /**
+   * The group rows of a listing (any order) and the ids of links with a row of their own;
+   * returns the pending links only groups hold.
+   */
+  load(rows: readonly { rowKey: string; json: string }[], ownRows: ReadonlySet<string>): Link<F>[] {
+    for (const row of [...rows].sort((a, b) => (a.rowKey < b.rowKey ? -1 : 1))) {
+      const group: Group<F> = { stored: new Map(), live: new Set() };
+      this.groups.set(row.rowKey, group);
+      this.seq = Math.max(this.seq, seqOf(row.rowKey));
+      for (const link of JSON.parse(row.json) as Link<F>[]) {
+        group.stored.set(link.linkId, link);
+        if (!ownRows.has(link.linkId)) {
+          this.supersede(link.linkId);
+          group.live.add(link.linkId);
+          this.liveIn.set(link.linkId, row.rowKey);
+        }
+      }
+    }
+    return [...this.liveIn].map(([id, key]) => this.groups.get(key)!.stored.get(id)!);
+  }
+
+  /**
+   * Splits a save's upserts into rows and new groups, and says which groups change.
+   * `hasRow`: whether a link has a row of its own. The state is updated at once: an
+   * instance whose save failed serves no more saves (its run ends).
+   */
+  plan(
+    upserts: readonly Link<F>[],
+    deletes: readonly string[],
+    hasRow: (id: string) => boolean,
+  ): GroupWrites<F> {
+    const rows: Link<F>[] = [];
+    const packed: Link<F>[] = [];
+    for (const link of upserts) {
+      this.supersede(link.linkId);
+      (link.pending && !hasRow(link.linkId) ? packed : rows).push(link);
+    }
+    const deleted = new Set(deletes);
+    deleted.forEach((id) => this.supersede(id));
+
+    // Step 1: a deleted link leaves every group that holds it. Entries superseded by this
+    // save's rows stay until step 3: those rows are not written yet.
+    const rewritten: GroupWrites<F>['rewritten'] = [];
+    const removedFirst: string[] = [];
+    for (const [rowKey, group] of this.groups) {
+      if (![...group.stored.keys()].some((id) => deleted.has(id))) {
+        continue;
+      }
+      group.stored = new Map([...group.stored].filter(([id]) => !deleted.has(id)));
+      if (group.stored.size === 0) {
+        removedFirst.push(rowKey);
+        this.groups.delete(rowKey);
+      } else {
+        rewritten.push({ rowKey, links: [...group.stored.values()] });
+      }
+    }
+
+    // Step 3: groups nothing is live in any more (after step 2 has written what supersedes them).
+    const removedAfter: string[] = [];
+    for (const [rowKey, group] of this.groups) {
+      if (group.live.size === 0) {
+        removedAfter.push(rowKey);
+        this.groups.delete(rowKey);
+      }
+    }
+
+    // Step 2: pending links new to the partition, packed in new groups.
+    const created: GroupWrites<F>['created'] = [];
+    let size = 0;
+    for (const link of packed) {
+      const chars = JSON.stringify(link).length;
+      if (created.length === 0 || size + chars > MAX_GROUP_CHARS) {
+        created.push({ rowKey: groupKey(++this.seq), links: [] });
+        size = 0;
+      }
+      size += chars;
+      created.at(-1)!.links.push(link);
+    }
+    for (const { rowKey, links } of created) {
+      const group: Group<F> = { stored: new Map(), live: new Set() };
+      this.groups.set(rowKey, group);
+      for (const l of links) {
+        group.stored.set(l.linkId, l);
+        group.live.add(l.linkId);
+        this.liveIn.set(l.linkId, rowKey);
+      }
+    }
+    return { rows, created, rewritten, removedFirst, removedAfter };
+  }
+
+  /** Forgets every group (their rows were removed with the partition's). */
+  clear(): void {
+    this.groups.clear();
+    this.liveIn.clear();
+  }
+
+  /** The link's state in its group, if one held it, is no longer its latest. */
+  private supersede(linkId: string): void {
+    const key = this.liveIn.get(linkId);
+    if (key !== undefined) {
+      this.groups.get(key)?.live.delete(linkId);
+      this.liveIn.delete(linkId);
+    }
+  }
+}

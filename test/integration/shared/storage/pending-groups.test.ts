@@ -1,0 +1,146 @@
+import { hashFields, type Link } from '../../../../shared/sync/model';
+import { LinkRepository, linkPartition } from '../../../../shared/storage/link-repository';
+import { createTableStore } from '../../../../shared/storage/tables';
+import { odata } from '@azure/data-tables';
+import { testConnectionString, uniquePrefix } from '../../../support/storage';
+
+/*
+ * Pending links new to a partition are packed many to a row (shared/storage/pending-groups.ts):
+ * what a listing returns must be what was saved last for each link, whatever rows hold it.
+ */
+
+type F = { title: string };
+
+/** A link pending before its Oro create (as shared/sync/run-links.ts pendingLink makes it). */
+const pending = (id: string, attempt?: string): Link<F> => ({
+  linkId: id,
+  oroId: null,
+  microsoftId: `m-${id}`,
+  oroVersion: null,
+  microsoftVersion: 'mv',
+  base: { title: id },
+  baseHash: hashFields({ title: id }),
+  pending: {
+    side: 'oro',
+    hash: hashFields({ title: id }),
+    since: '2026-12-01T00:00:00.000Z',
+    ...(attempt ? { attempt } : {}),
+  },
+});
+
+/** The same link once its Oro create answered. */
+const final = (id: string): Link<F> => {
+  const { pending: _done, ...rest } = pending(id);
+  return { ...rest, oroId: `o-${id}`, oroVersion: 'ov' };
+};
+
+describe('pending links packed in group rows (Azurite)', () => {
+  const tables = createTableStore(testConnectionString(), uniquePrefix());
+  let user = 0;
+  let userId = '';
+  beforeEach(() => {
+    userId = `u${++user}`;
+  });
+
+  /** The partition's row keys as stored. */
+  const rowKeys = async (): Promise<string[]> => {
+    await tables.ready();
+    const keys: string[] = [];
+    const pk = linkPartition(userId, 'tasks');
+    for await (const e of tables
+      .client('links')
+      .listEntities({ queryOptions: { filter: odata`PartitionKey eq ${pk}` } })) {
+      keys.push(e.rowKey!);
+    }
+    return keys.sort();
+  };
+  /** What a new run reads. */
+  const read = async (): Promise<Link<F>[]> =>
+    (await new LinkRepository<F>(tables).list(userId, 'tasks')).sort((a, b) =>
+      a.linkId.localeCompare(b.linkId),
+    );
+  const repo = async (): Promise<LinkRepository<F>> => {
+    const r = new LinkRepository<F>(tables);
+    await r.list(userId, 'tasks');
+    return r;
+  };
+
+  it('packs 500 new pending links in one row, read back as they were saved', async () => {
+    const r = await repo();
+    const links = Array.from({ length: 500 }, (_, i) => pending(`L${String(i).padStart(3, '0')}`));
+    await r.save(userId, 'tasks', links, []);
+    expect(r.operations).toBe(2); // the listing, one transaction
+    expect(await rowKeys()).toEqual([expect.stringMatching(/^~p-\d{12}-[0-9a-f]{8}$/)]);
+    expect(await read()).toEqual(links);
+  });
+
+  it('final links supersede their pending entries; the row goes once none is left', async () => {
+    const r = await repo();
+    await r.save(userId, 'tasks', [pending('A'), pending('B'), pending('C')], []);
+    await r.save(userId, 'tasks', [final('A'), final('B')], []);
+    expect(await read()).toEqual([final('A'), final('B'), pending('C')]);
+    expect((await rowKeys()).length).toBe(3); // A, B and the row still holding C
+
+    await r.save(userId, 'tasks', [final('C')], []);
+    expect(await rowKeys()).toEqual(['A', 'B', 'C']);
+    expect(await read()).toEqual([final('A'), final('B'), final('C')]);
+  });
+
+  it('a deleted pending link does not come back; the others stay pending', async () => {
+    const r = await repo();
+    await r.save(userId, 'tasks', [pending('A'), pending('B')], []);
+    await r.save(userId, 'tasks', [], ['A']);
+    expect(await read()).toEqual([pending('B')]);
+    await r.save(userId, 'tasks', [], ['B']);
+    expect(await rowKeys()).toEqual([]);
+  });
+
+  it('a deleted final link does not come back from the row that held it pending', async () => {
+    const r = await repo();
+    await r.save(userId, 'tasks', [pending('A'), pending('B')], []);
+    await r.save(userId, 'tasks', [final('A')], []);
+    // A later run deletes A (say its item was deleted on both sides).
+    const later = await repo();
+    await later.save(userId, 'tasks', [], ['A']);
+    expect(await read()).toEqual([pending('B')]);
+  });
+
+  it("a later run's pending state of the same link wins over the earlier run's row", async () => {
+    const first = await repo();
+    await first.save(userId, 'tasks', [pending('A'), pending('B')], []);
+    // The create of A failed; the next run retries it as a new attempt.
+    const second = await repo();
+    await second.save(userId, 'tasks', [pending('A', 'attempt-2')], []);
+    expect(await read()).toEqual([pending('A', 'attempt-2'), pending('B')]);
+    await second.save(userId, 'tasks', [final('B')], []);
+    // Nothing of the first row is the latest any more: it is gone.
+    expect((await rowKeys()).length).toBe(2);
+    expect(await read()).toEqual([pending('A', 'attempt-2'), final('B')]);
+  });
+
+  it('a row whose every entry another run superseded is removed by the next save', async () => {
+    const first = await repo();
+    await first.save(userId, 'tasks', [pending('A'), pending('B')], []);
+    // A run that died before removing it: its final links written, the row left.
+    const died = new LinkRepository<F>(tables);
+    await died.save(userId, 'tasks', [final('A'), final('B')], []);
+    expect((await rowKeys()).length).toBe(3);
+    expect(await read()).toEqual([final('A'), final('B')]);
+
+    const next = await repo();
+    await next.save(userId, 'tasks', [final('C')], []);
+    expect(await rowKeys()).toEqual(['A', 'B', 'C']);
+  });
+
+  it('keeps each transaction under 4 MiB (Azure Tables: "Performing entity group transactions")', async () => {
+    const r = await repo();
+    // 100 links of 25,000 characters each: 2.5 million characters, up to 7.5 MB as UTF-8.
+    const big = Array.from({ length: 100 }, (_, i) => ({
+      ...final(`B${i}`),
+      base: { title: 'x'.repeat(25_000) },
+    }));
+    await r.save(userId, 'tasks', big, []);
+    expect(r.operations).toBe(1 + 3);
+    expect((await read()).length).toBe(100);
+  });
+});
