@@ -1,6 +1,7 @@
 import type { MicrosoftSimulator } from '../dev/microsoft/simulator';
 import type { OroSimulator } from '../dev/oro/simulator';
 import type { NotificationWatch } from '../shared/sync/quiet';
+import type { OroProcess } from './oro-process';
 
 /** One measured scenario of a sync benchmark. */
 export interface Row {
@@ -17,11 +18,14 @@ const total = (counts: Record<string, number>) => Object.values(counts).reduce((
 
 /** Runs `fn`, sampling memory, and reports time, Graph and Oro requests as the simulators counted them. */
 export async function measure<T extends object>(
-  sims: { microsoft: MicrosoftSimulator; oro: OroSimulator },
+  sims: {
+    microsoft: MicrosoftSimulator;
+    oro: Pick<OroSimulator | OroProcess, 'resetCounts' | 'requestCounts'>;
+  },
   fn: () => Promise<T>,
 ): Promise<T & { seconds: number; graph: number; oro: number; peakRssMb: number }> {
   sims.microsoft.resetCounts();
-  sims.oro.resetCounts();
+  await sims.oro.resetCounts();
   let peak = process.memoryUsage().rss;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 25);
   const started = performance.now();
@@ -33,7 +37,7 @@ export async function measure<T extends object>(
     ...out,
     seconds: Math.round(seconds * 100) / 100,
     graph: total(sims.microsoft.requestCounts()),
-    oro: total(sims.oro.requestCounts()),
+    oro: total(await sims.oro.requestCounts()),
     peakRssMb: Math.round(peak / 1024 / 1024),
   };
 }
