@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { TransactionAction } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
 import type { Change, Fields, Link, Side } from '../sync/model';
-import { PendingGroups, isGroupRow } from './pending-groups';
+import { GROUP_MARKER, PendingGroups, isGroupRow } from './pending-groups';
 import type { TableStore } from './tables';
 
 /** A batch transaction takes at most 100 operations, all in one partition. */
@@ -87,7 +87,17 @@ export class LinkRepository<F extends Fields> {
 
   /** The links and the backlog of the user and entity, in one query of their partition. */
   async listAll(userId: string, entity: string): Promise<{ links: Link<F>[]; backlog: BacklogEntry<F>[] }> {
+    const { links, backlog } = await this.listPartition(userId, entity);
+    return { links, backlog };
+  }
+
+  /** Every row of the partition: the links (with those only groups hold), the backlog, and every row's key. */
+  private async listPartition(
+    userId: string,
+    entity: string,
+  ): Promise<{ links: Link<F>[]; backlog: BacklogEntry<F>[]; rowKeys: string[] }> {
     await this.tables.ready();
+    const rowKeys: string[] = [];
     const links: Link<F>[] = [];
     const backlog: BacklogEntry<F>[] = [];
     const groupRows: { rowKey: string; json: string }[] = [];
@@ -100,7 +110,10 @@ export class LinkRepository<F extends Fields> {
       this.operations++;
       for (const e of page) {
         this.etags.set(e.rowKey, e.etag);
-        if (isGroupRow(e.rowKey)) {
+        rowKeys.push(e.rowKey);
+        if (e.rowKey === GROUP_MARKER) {
+          this.groups.noteMarker(Number((e as { seq?: unknown }).seq));
+        } else if (isGroupRow(e.rowKey)) {
           groupRows.push({ rowKey: e.rowKey, json: baseJson(e) });
         } else if (e.backlog === 'oro' || e.backlog === 'microsoft') {
           backlog.push({
@@ -114,7 +127,7 @@ export class LinkRepository<F extends Fields> {
       }
     }
     links.push(...this.groups.load(groupRows, new Set(links.map((l) => l.linkId))));
-    return { links, backlog };
+    return { links, backlog, rowKeys };
   }
 
   /**
@@ -123,28 +136,18 @@ export class LinkRepository<F extends Fields> {
    * items the old links do not name. Returns how many were retired.
    */
   async retire(userId: string, entity: string): Promise<number> {
-    await this.tables.ready();
+    const { links, rowKeys } = await this.listPartition(userId, entity);
     const pk = linkPartition(userId, entity);
-    const ids: string[] = [];
-    const pages = this.table
-      .listEntities<{ rowKey: string }>({
-        queryOptions: { filter: odata`PartitionKey eq ${pk}`, select: ['RowKey'] },
-      })
-      .byPage({ maxPageSize: 1000 });
-    for await (const page of pages) {
+    for (let i = 0; i < rowKeys.length; i += MAX_BATCH) {
       this.operations++;
-      ids.push(...page.map((e) => e.rowKey));
-    }
-    for (let i = 0; i < ids.length; i += MAX_BATCH) {
-      this.operations++;
-      const chunk = ids.slice(i, i + MAX_BATCH);
+      const chunk = rowKeys.slice(i, i + MAX_BATCH);
       await this.table.submitTransaction(
         chunk.map((id): TransactionAction => ['delete', { partitionKey: pk, rowKey: id }]),
       );
       chunk.forEach((id) => this.etags.delete(id));
     }
     this.groups.clear();
-    return ids.length;
+    return links.length;
   }
 
   /**
@@ -172,7 +175,7 @@ export class LinkRepository<F extends Fields> {
       ...put.map((b) => backlogEntity(pk, b)),
     ];
     const written = new Set(rows.map((r) => r.rowKey));
-    const upsert = (row: LinkEntity | GroupEntity): TransactionAction => {
+    const upsert = (row: LinkEntity | GroupEntity | MarkerEntity): TransactionAction => {
       const etag = this.etags.get(row.rowKey);
       return etag ? ['update', row, 'Replace', { etag }] : ['create', row];
     };
@@ -184,8 +187,15 @@ export class LinkRepository<F extends Fields> {
       ...groups.rewritten.map((g) => upsert(groupEntity(pk, g.rowKey, g.links))),
       ...groups.removedFirst.filter(known).map(remove),
     ]);
+    const [firstGroup, ...otherGroups] = groups.created.map((g) =>
+      upsert(groupEntity(pk, g.rowKey, g.links)),
+    );
+    if (firstGroup) {
+      // The marker first, alone with one group: a run that lost its lease stops here (pending-groups.ts).
+      await this.submit([upsert({ partitionKey: pk, rowKey: GROUP_MARKER, seq: groups.seq }), firstGroup]);
+    }
     await this.submit([
-      ...groups.created.map((g) => upsert(groupEntity(pk, g.rowKey, g.links))),
+      ...otherGroups,
       ...rows.map(upsert),
       ...[...new Set([...deletes, ...dropped])].filter((id) => !written.has(id) && known(id)).map(remove),
     ]);
@@ -241,6 +251,9 @@ function actionBytes(action: TransactionAction): number {
   }
   return chars * 3;
 }
+
+/** The last sequence given to a group (pending-groups.ts GROUP_MARKER). */
+type MarkerEntity = { partitionKey: string; rowKey: string; seq: number };
 
 /** Pending links packed in one row (pending-groups.ts): their JSON as `base` and its continuations. */
 type GroupEntity = { partitionKey: string; rowKey: string; base: string } & Record<string, string>;

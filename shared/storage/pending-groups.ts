@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Fields, Link } from '../sync/model';
 
 /*
@@ -17,16 +16,22 @@ import type { Fields, Link } from '../sync/model';
  * deletes the link's row (`first`).
  */
 
-/** Group rows' keys: "~p-", then the sequence (12 digits: sorts as a number), then a tag. */
+/** Group rows' keys: "~p-", then the sequence (12 digits: sorts as a number). */
 export const GROUP_PREFIX = '~p-';
+/**
+ * The row holding the last sequence given to a group. Every save that creates groups
+ * updates it first, conditional on the ETag its run's listing read: of two runs that read
+ * the partition before either saved a group (one of them having lost its lease), only the
+ * first to save one goes on; the other's save fails before it writes anything.
+ */
+export const GROUP_MARKER = '~p';
 const SEQ_DIGITS = 12;
 /** A group row's JSON stays well under an entity's 1 MiB (stored as UTF-16). */
 const MAX_GROUP_CHARS = 200_000;
 
 export const isGroupRow = (rowKey: string): boolean => rowKey.startsWith(GROUP_PREFIX);
 
-const groupKey = (seq: number): string =>
-  `${GROUP_PREFIX}${String(seq).padStart(SEQ_DIGITS, '0')}-${randomBytes(4).toString('hex')}`;
+const groupKey = (seq: number): string => `${GROUP_PREFIX}${String(seq).padStart(SEQ_DIGITS, '0')}`;
 
 const seqOf = (rowKey: string): number =>
   Number(rowKey.slice(GROUP_PREFIX.length, GROUP_PREFIX.length + SEQ_DIGITS));
@@ -52,6 +57,8 @@ export interface GroupWrites<F extends Fields> {
   removedFirst: string[];
   /** Step 3, after the others: groups whose every entry the rows or newer groups supersede. */
   removedAfter: string[];
+  /** The marker's sequence once the groups are created. */
+  seq: number;
 }
 
 /** The groups of one partition, as this instance read and wrote them. */
@@ -60,6 +67,11 @@ export class PendingGroups<F extends Fields> {
   /** Link id → the group holding its latest state. */
   private readonly liveIn = new Map<string, string>();
   private seq = 0;
+
+  /** The marker row's sequence, as listed. */
+  noteMarker(seq: number): void {
+    this.seq = Math.max(this.seq, Number.isSafeInteger(seq) ? seq : 0);
+  }
 
   /**
    * The group rows of a listing (any order) and the ids of links with a row of their own;
@@ -148,7 +160,7 @@ export class PendingGroups<F extends Fields> {
         this.liveIn.set(l.linkId, rowKey);
       }
     }
-    return { rows, created, rewritten, removedFirst, removedAfter };
+    return { rows, created, rewritten, removedFirst, removedAfter, seq: this.seq };
   }
 
   /** Forgets every group (their rows were removed with the partition's). */

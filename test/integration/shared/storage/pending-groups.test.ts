@@ -1,5 +1,6 @@
 import { hashFields, type Link } from '../../../../shared/sync/model';
 import { LinkRepository, linkPartition } from '../../../../shared/storage/link-repository';
+import { GROUP_MARKER } from '../../../../shared/storage/pending-groups';
 import { createTableStore } from '../../../../shared/storage/tables';
 import { odata } from '@azure/data-tables';
 import { testConnectionString, uniquePrefix } from '../../../support/storage';
@@ -42,7 +43,7 @@ describe('pending links packed in group rows (Azurite)', () => {
     userId = `u${++user}`;
   });
 
-  /** The partition's row keys as stored. */
+  /** The partition's row keys as stored, but the marker's (GROUP_MARKER). */
   const rowKeys = async (): Promise<string[]> => {
     await tables.ready();
     const keys: string[] = [];
@@ -50,7 +51,9 @@ describe('pending links packed in group rows (Azurite)', () => {
     for await (const e of tables
       .client('links')
       .listEntities({ queryOptions: { filter: odata`PartitionKey eq ${pk}` } })) {
-      keys.push(e.rowKey!);
+      if (e.rowKey !== GROUP_MARKER) {
+        keys.push(e.rowKey!);
+      }
     }
     return keys.sort();
   };
@@ -70,7 +73,7 @@ describe('pending links packed in group rows (Azurite)', () => {
     const links = Array.from({ length: 500 }, (_, i) => pending(`L${String(i).padStart(3, '0')}`));
     await r.save(userId, 'tasks', links, []);
     expect(r.operations).toBe(2); // the listing, one transaction
-    expect(await rowKeys()).toEqual([expect.stringMatching(/^~p-\d{12}-[0-9a-f]{8}$/)]);
+    expect(await rowKeys()).toEqual(['~p-000000000001']);
     expect(await read()).toEqual(links);
   });
 
@@ -130,6 +133,26 @@ describe('pending links packed in group rows (Azurite)', () => {
     const next = await repo();
     await next.save(userId, 'tasks', [final('C')], []);
     expect(await rowKeys()).toEqual(['A', 'B', 'C']);
+  });
+
+  it('of two runs that read the partition before either saved, only the first to save pending links goes on', async () => {
+    // The marker row's create (no group yet: 409), then its conditional update (412).
+    for (const [k, statusCode] of [
+      [1, 409],
+      [2, 412],
+    ] as const) {
+      const stale = await repo(); // a run that lost its lease while it waited
+      const live = await repo();
+      await live.save(userId, 'tasks', [pending(`A${k}`)], []);
+      await expect(stale.save(userId, 'tasks', [pending(`B${k}`), final(`C${k}`)], [])).rejects.toMatchObject(
+        {
+          statusCode,
+        },
+      );
+    }
+    expect(await read()).toEqual([pending('A1'), pending('A2')]);
+    // Each group takes the next number, across runs.
+    expect(await rowKeys()).toEqual(['~p-000000000001', '~p-000000000002']);
   });
 
   it('keeps each transaction under 4 MiB (Azure Tables: "Performing entity group transactions")', async () => {
