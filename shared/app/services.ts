@@ -28,6 +28,7 @@ import { checkHealth, type HealthReport } from './health';
 import { oroCalendarCheck } from './oro-calendar-check';
 import { serviceBusConnection, tableConnection } from './azure-credential';
 import { createSideFactory } from './sides';
+import { graphClients } from './graph-clients';
 import { SharedBudgets } from '../budget/shared-budget';
 import { BudgetRepository } from '../storage/budget-repository';
 
@@ -71,6 +72,10 @@ export function createServices(config: AppConfig, parts: { clock?: () => Date } 
   const states = new SyncStateRepository(tables);
   const connectionRepository = new ConnectionRepository(tables);
   const secrets = new SecretBox(config.secretKeys);
+  // One per process: every Graph client of a user (runs, Check Connection, subscriptions,
+  // the folder choices) shares that user's mailbox holder, every run an Oro instance's.
+  const budgets = new SharedBudgets(new BudgetRepository(tables));
+  const graph = graphClients(config.microsoft.graphBaseUrl, budgets);
   const settings = new SettingsService(new SettingsRepository(tables), secrets);
   const scheduler = new Scheduler({
     schedule,
@@ -86,7 +91,7 @@ export function createServices(config: AppConfig, parts: { clock?: () => Date } 
     connectionRepository,
     new OAuthStateRepository(tables),
     secrets,
-    config.microsoft,
+    { authorityHost: config.microsoft.authorityHost, graph },
     scheduler,
   );
   const subscriptionRepository = new SubscriptionRepository(tables);
@@ -94,7 +99,7 @@ export function createServices(config: AppConfig, parts: { clock?: () => Date } 
     repository: subscriptionRepository,
     settings,
     connections,
-    graphBaseUrl: config.microsoft.graphBaseUrl,
+    graph,
     publicBaseUrl: config.publicBaseUrl,
   });
   connections.listeners.push(subscriptions);
@@ -111,7 +116,7 @@ export function createServices(config: AppConfig, parts: { clock?: () => Date } 
     tables,
     settings,
     connections,
-    folders: new MicrosoftFolders({ settings, connections, graphBaseUrl: config.microsoft.graphBaseUrl }),
+    folders: new MicrosoftFolders({ settings, connections, graph }),
     subscriptions,
     notifications,
     oroWebhooks: new OroWebhookService({
@@ -129,9 +134,9 @@ export function createServices(config: AppConfig, parts: { clock?: () => Date } 
       log: new SyncLogRepository(tables),
       sides: createSideFactory({
         oroTokens,
-        graphBaseUrl: config.microsoft.graphBaseUrl,
+        graph,
         calendarWindow: config.calendarWindow,
-        budgets: new SharedBudgets(new BudgetRepository(tables)),
+        budgets,
       }),
       schedule,
       // Without a public URL nothing is subscribed: no subscription row to read per run.

@@ -1,6 +1,6 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { GraphCalendarSide } from '../microsoft/calendar-side';
-import { createGraphClient } from '../microsoft/graph-client';
+import type { GraphClients } from '../microsoft/graph-client';
 import { TodoTasksSide } from '../microsoft/todo-side';
 import { OroCalendarSide } from '../oro/calendar-side';
 import { OroClient, type OroTokenCache } from '../oro/client';
@@ -60,9 +60,10 @@ const SIDES: Record<SyncEntity, (context: SideContext) => SidePair> = {
  */
 export function createSideFactory(deps: {
   oroTokens: OroTokenCache;
-  graphBaseUrl: string;
+  /** Each user's Graph client, under their mailbox budget (shared/app/graph-clients.ts). */
+  graph: GraphClients;
   calendarWindow: CalendarWindow;
-  /** Shared concurrency budgets (docs/budgets.md): Oro per base URL, Graph per mailbox. */
+  /** Shared concurrency budgets (docs/budgets.md): Oro per base URL. */
   budgets?: SharedBudgets | undefined;
 }): SideFactory {
   return (request) =>
@@ -79,7 +80,7 @@ export function createSideFactory(deps: {
       privateEvents: request.privateEvents,
       microsoftCalendarId: request.microsoftCalendarId,
       microsoftListId: request.microsoftListId,
-      graph: createGraphClient(deps.graphBaseUrl, request.graphToken, deps.budgets?.mailbox(request.userId)),
+      graph: deps.graph(request.userId, request.graphToken),
       now: request.now,
       calendarWindow: deps.calendarWindow,
     });

@@ -5,7 +5,7 @@ import { TableTokenCache, TokenCacheConflict } from '../auth/token-cache';
 import type { SecretBox } from '../crypto/secret-box';
 import { AppError, isAppErrorCode } from '../errors/app-error';
 import { goneFolderMessage } from '../microsoft/folders';
-import { batch, createGraphClient, graphAnswerClass, graphErrorMessage } from '../microsoft/graph-client';
+import { batch, graphAnswerClass, graphErrorMessage, type GraphClients } from '../microsoft/graph-client';
 import type { MicrosoftApp, SettingsService } from '../settings/service';
 import type { ConnectionRepository, StoredAccount } from '../storage/connection-repository';
 import type { OAuthStateRepository } from '../storage/oauth-state-repository';
@@ -72,7 +72,8 @@ export class ConnectionService {
     private readonly connections: ConnectionRepository,
     private readonly states: OAuthStateRepository,
     private readonly secrets: SecretBox,
-    private readonly microsoft: { authorityHost: string; graphBaseUrl: string },
+    /** `graph`: the user's Graph client, under their mailbox budget (shared/app/graph-clients.ts). */
+    private readonly microsoft: { authorityHost: string; graph: GraphClients },
     /** The schedule: a user is on it while connected. */
     private readonly schedule?: {
       connected(userId: string, now: Date): Promise<void>;
@@ -265,7 +266,7 @@ export class ConnectionService {
         })),
       };
     }
-    const client = createGraphClient(this.microsoft.graphBaseUrl, () => Promise.resolve(token));
+    const client = this.microsoft.graph(userId, () => Promise.resolve(token));
     // The calendar and list the user chose for sync, else the defaults (docs/folders.md).
     const { resolved } = await this.settings.resolveUser(userId);
     const calendarId = resolved['calendar.microsoftCalendarId'].value as string | null;

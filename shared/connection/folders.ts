@@ -7,7 +7,7 @@ import {
   type CalendarChoice,
   type TaskListChoice,
 } from '../microsoft/folders';
-import { createGraphClient } from '../microsoft/graph-client';
+import type { GraphClients } from '../microsoft/graph-client';
 import type { SettingsService } from '../settings/service';
 import { SideError } from '../sync/ports';
 import type { ConnectionService } from './connection-service';
@@ -22,7 +22,8 @@ export class MicrosoftFolders {
     private readonly deps: {
       settings: SettingsService;
       connections: ConnectionService;
-      graphBaseUrl: string;
+      /** The user's Graph client, under their mailbox budget (shared/app/graph-clients.ts). */
+      graph: GraphClients;
     },
   ) {}
 
@@ -37,11 +38,11 @@ export class MicrosoftFolders {
   private async list<T>(
     userId: string,
     kind: 'calendar' | 'task list',
-    read: (client: ReturnType<typeof createGraphClient>) => Promise<T>,
+    read: (client: ReturnType<GraphClients>) => Promise<T>,
   ): Promise<T> {
     await this.deps.settings.requireUser(userId);
     const token = await this.deps.connections.graphAccessToken(userId);
-    const client = createGraphClient(this.deps.graphBaseUrl, () => Promise.resolve(token));
+    const client = this.deps.graph(userId, () => Promise.resolve(token));
     try {
       return await read(client);
     } catch (error) {

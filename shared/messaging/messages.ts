@@ -12,6 +12,11 @@ export const syncMessage = z
     /** Retries only: how many times this run was retried so far, this one included. */
     attempt: z.number().int().min(1).max(100).optional(),
     /**
+     * Retries only: an earlier retry of this run was timed to a held lease's expiry. A lease
+     * still held after that is a live run's (it renews): later retries keep the backoff.
+     */
+    leaseWaited: z.literal(true).optional(),
+    /**
      * Continuations only: the user-entity's run count after the run that queued it; a later
      * run meanwhile supersedes it (that run queued its own when it left work).
      */

@@ -51,6 +51,13 @@ export function createGraphClient(
   });
 }
 
+/**
+ * Makes the Graph client of one user. Composed once in shared/app/graph-clients.ts, so every
+ * client of a user (a run's, Check Connection's, a subscription's) takes that user's mailbox
+ * permits (docs/budgets.md).
+ */
+export type GraphClients = (userId: string, getAccessToken: () => Promise<string>) => Client;
+
 export const MAX_BATCH_STEPS = 20;
 
 /** Sends up to 20 requests in one round trip; each answer is reported on its own. */

@@ -12,7 +12,7 @@ import {
 } from '../storage/subscription-repository';
 import { SYNC_ENTITIES, type SyncEntity } from '../storage/sync-state-repository';
 import { SideError } from '../sync/ports';
-import { createGraphClient, graphErrorClass } from './graph-client';
+import { graphErrorClass, type GraphClients } from './graph-client';
 import {
   CHANGE_TYPES,
   createdSubscription,
@@ -50,7 +50,8 @@ export class SubscriptionService implements ConnectionListener {
       repository: SubscriptionRepository;
       settings: SettingsService;
       connections: ConnectionService;
-      graphBaseUrl: string;
+      /** The user's Graph client, under their mailbox budget (shared/app/graph-clients.ts). */
+      graph: GraphClients;
       /** Where Graph reaches the webhooks; undefined turns subscriptions off (polling only). */
       publicBaseUrl: string | undefined;
       now?: () => Date;
@@ -331,7 +332,7 @@ export class SubscriptionService implements ConnectionListener {
     let client: Promise<Client> | undefined;
     return () => {
       client ??= this.deps.connections.graphAccess(userId).then(({ token, homeAccountId }) => {
-        const made = createGraphClient(this.deps.graphBaseUrl, () => Promise.resolve(token));
+        const made = this.deps.graph(userId, () => Promise.resolve(token));
         this.accounts.set(made, homeAccountId);
         return made;
       });

@@ -22,6 +22,26 @@ export function retryAt(attempt: number, now: Date, retryAfterMs?: number): Date
   return new Date(now.getTime() + Math.max(backoff, asked));
 }
 
+/**
+ * A run that found the lease held by another run (a crashed one's lapses within a minute) is
+ * retried this long after that lease runs out: enough for clock skew between instances.
+ */
+export const LEASE_RETRY_MARGIN_MS = 2_000;
+/** …and never sooner than this: a lease about to run out is not polled for. */
+export const LEASE_RETRY_FLOOR_MS = 5_000;
+
+/**
+ * When a run that found the lease held until `leaseUntil` may be retried: as that lease runs
+ * out, plus the margin, and at least the floor from now. Undefined for an unreadable time.
+ */
+export function leaseRetryAt(leaseUntil: string, now: Date): Date | undefined {
+  const expiry = Date.parse(leaseUntil);
+  if (Number.isNaN(expiry)) {
+    return undefined;
+  }
+  return new Date(Math.max(expiry + LEASE_RETRY_MARGIN_MS, now.getTime() + LEASE_RETRY_FLOOR_MS));
+}
+
 /** One id per failed message: a redelivery of the same message schedules the same retry, which is dropped as a duplicate. */
 export const retryMessageId = (m: SyncMessage): string => `retry:${m.userId}:${m.entity}:${m.requestedAt}`;
 
@@ -47,7 +67,8 @@ export interface Delivery {
  * What happens around one queued run: the queued mark is cleared once the run ended, a transient failure
  * (throttled, side unavailable, no answer, or the user's lease still held) completes the
  * message and schedules a "retry" with backoff instead of throwing, so Service Bus does
- * not redeliver at once; after RETRY_POLICY.maxRetries it gives up and the status says so.
+ * not redeliver at once (a held lease: as it runs out, see below); after
+ * RETRY_POLICY.maxRetries it gives up and the status says so.
  * An unexpected error is thrown for the runtime to redeliver; on the last delivery it is
  * first recorded in the user's sync state, so the dead-lettered message shows in the status.
  */
@@ -113,9 +134,25 @@ export class SyncWorker {
       return { outcome: 'gave-up', run: result, attempts: RETRY_POLICY.maxRetries };
     }
     const now = this.now();
-    const at = retryAt(attempt, now, transient?.retryAfterMs);
+    const policyAt = retryAt(attempt, now, transient?.retryAfterMs);
+    // A held lease: retried as it runs out when that comes before the backoff would (a crashed
+    // run's lapses within a minute), once per retried run. Found held again after that, the
+    // holder is alive and renewing: the rest keep the backoff, so a run behind a live one
+    // still gives up after the same retries, no more than one of them sooner than today.
+    const leaseAt =
+      result.status === 'busy' && 'leaseUntil' in result && result.leaseUntil && !message.leaseWaited
+        ? leaseRetryAt(result.leaseUntil, now)
+        : undefined;
+    const waitsForLease = leaseAt !== undefined && leaseAt < policyAt;
+    const at = waitsForLease ? leaseAt : policyAt;
     const messageId = retryMessageId(message);
-    const body: SyncMessage = { ...message, reason: 'retry', attempt, requestedAt: now.toISOString() };
+    const body: SyncMessage = {
+      ...message,
+      reason: 'retry',
+      attempt,
+      requestedAt: now.toISOString(),
+      ...(waitsForLease ? { leaseWaited: true as const } : {}),
+    };
     await this.deps.states.markRetry(userId, entity, { at: at.toISOString(), attempt, reason: error }, now);
     await this.deps.queue.send([{ body, messageId, scheduledAt: at }]);
     return { outcome: 'retry', run: result, attempt, at, messageId };

@@ -115,13 +115,26 @@ export class SyncStateRepository {
     ttlMs: number,
     now: Date,
   ): Promise<Leased | undefined> {
+    const taken = await this.takeLease(userId, entity, owner, ttlMs, now);
+    return 'leased' in taken ? taken.leased : undefined;
+  }
+
+  /**
+   * Takes the lease, or says when the other owner's lease runs out unless renewed
+   * (`heldUntil`; undefined when another writer changed the row between the read and the
+   * write, so the holder's expiry is not known).
+   */
+  async takeLease(
+    userId: string,
+    entity: SyncEntity,
+    owner: string,
+    ttlMs: number,
+    now: Date,
+  ): Promise<{ leased: Leased } | { heldUntil: string | undefined }> {
     const current = await this.get(userId, entity);
-    const held =
-      current?.state.lease &&
-      Date.parse(current.state.lease.until) > now.getTime() &&
-      current.state.lease.owner !== owner;
-    if (held) {
-      return undefined;
+    const lease = current?.state.lease;
+    if (lease && Date.parse(lease.until) > now.getTime() && lease.owner !== owner) {
+      return { heldUntil: lease.until };
     }
     // Taking the lease ends "queued" in the same write: the status goes queued → running
     // with no moment in between that reads idle. A retry still waiting for its time stays.
@@ -131,10 +144,10 @@ export class SyncStateRepository {
       lease: { owner, until: new Date(now.getTime() + ttlMs).toISOString() },
     };
     try {
-      return { state, etag: await this.write(userId, entity, state, current?.etag) };
+      return { leased: { state, etag: await this.write(userId, entity, state, current?.etag) } };
     } catch (error) {
       if (isAppErrorCode(error, 'precondition-failed') || isAppErrorCode(error, 'conflict')) {
-        return undefined;
+        return { heldUntil: undefined };
       }
       throw error;
     }

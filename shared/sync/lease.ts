@@ -47,18 +47,21 @@ export class LeaseKeeper {
     this.current = leased;
   }
 
-  /** Takes the lease and starts renewing it; undefined when another live run holds it. */
+  /**
+   * Takes the lease and starts renewing it; when another live run holds it, when that run's
+   * lease runs out unless renewed (`heldUntil`, undefined when not known).
+   */
   static async acquire(
     states: SyncStateRepository,
     key: { userId: string; entity: SyncEntity; owner: string },
     options: { ttlMs?: number; now: () => Date; heartbeat?: Heartbeat },
-  ): Promise<LeaseKeeper | undefined> {
+  ): Promise<LeaseKeeper | { heldUntil: string | undefined }> {
     const ttlMs = options.ttlMs ?? LEASE_MS;
-    const leased = await states.acquire(key.userId, key.entity, key.owner, ttlMs, options.now());
-    if (!leased) {
-      return undefined;
+    const taken = await states.takeLease(key.userId, key.entity, key.owner, ttlMs, options.now());
+    if (!('leased' in taken)) {
+      return taken;
     }
-    const keeper = new LeaseKeeper(states, key, ttlMs, options.now, leased);
+    const keeper = new LeaseKeeper(states, key, ttlMs, options.now, taken.leased);
     keeper.stopHeartbeat = (options.heartbeat ?? intervalHeartbeat)(
       () => keeper.renew(),
       Math.max(1, Math.floor(ttlMs / 3)),

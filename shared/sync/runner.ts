@@ -71,6 +71,11 @@ export interface RunReport {
   result: RunResult;
   error?: string;
   requests: { oro: number; microsoft: number };
+  /**
+   * Busy only: when the lease of the run that holds it runs out unless that run renews it
+   * (a crashed run's lapses then); absent when not known.
+   */
+  leaseUntil?: string;
   /** The Microsoft read was left out: its subscription had notified nothing since the last one. */
   microsoftSkipped?: boolean;
   /**
@@ -101,8 +106,13 @@ export async function runSync<F extends Fields>(deps: RunDeps<F>): Promise<RunRe
       ...(deps.heartbeat ? { heartbeat: deps.heartbeat } : {}),
     },
   );
-  if (!keeper) {
-    return { status: 'busy', result: emptyResult(), requests: requests() };
+  if (!(keeper instanceof LeaseKeeper)) {
+    return {
+      status: 'busy',
+      result: emptyResult(),
+      requests: requests(),
+      ...(keeper.heldUntil === undefined ? {} : { leaseUntil: keeper.heldUntil }),
+    };
   }
   let lease = keeper.leased;
   // Between the writes: a lease lost or run out stops the run before its next write.

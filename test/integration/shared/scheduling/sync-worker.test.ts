@@ -1,8 +1,17 @@
-import type { SyncMessage } from '../../../../shared/messaging/messages';
-import { RETRY_POLICY, retryAt, SyncWorker } from '../../../../shared/scheduling/sync-worker';
+import { syncMessage, type SyncMessage } from '../../../../shared/messaging/messages';
+import {
+  leaseRetryAt,
+  RETRY_POLICY,
+  retryAt,
+  SyncWorker,
+  type Handled,
+} from '../../../../shared/scheduling/sync-worker';
 import { SyncStateRepository } from '../../../../shared/storage/sync-state-repository';
 import { createTableStore } from '../../../../shared/storage/tables';
+import { LEASE_MS } from '../../../../shared/sync/lease';
+import type { SyncSettings } from '../../../../shared/sync/model';
 import type { EntityRun } from '../../../../shared/sync/sync-service';
+import { ORO_OWNER, startSyncHarness, type SyncHarness } from '../../../support/sync-harness';
 import { startTestServiceBus, type TestServiceBus } from '../../../support/service-bus';
 import { QUEUES } from '../../../../shared/messaging/messages';
 import { testConnectionString, uniquePrefix } from '../../../support/storage';
@@ -57,6 +66,15 @@ describe('retry backoff', () => {
     expect(s(1, 120_000)).toBe(120);
     expect(s(3, 10_000)).toBe(120); // the backoff is the floor
     expect(s(1, 30 * 24 * 3600_000)).toBe(6 * 3600); // an absurd Retry-After is bounded
+  });
+
+  it("times a held lease's retry to its end plus 2 s, never sooner than 5 s from now", () => {
+    const s = (until: Date) =>
+      ((leaseRetryAt(until.toISOString(), NOW)?.getTime() ?? NaN) - NOW.getTime()) / 1000;
+    expect(s(at(40))).toBe(42);
+    expect(s(at(1))).toBe(5);
+    expect(s(at(-30))).toBe(5); // already ran out by this clock
+    expect(leaseRetryAt('not a time', NOW)).toBeUndefined();
   });
 });
 
@@ -228,5 +246,95 @@ describe('SyncWorker (Azurite)', () => {
     // A run that left nothing queues nothing.
     await w.worker.handle(message(), { count: 1 }, () => Promise.resolve(ok));
     expect(await onQueue()).toHaveLength(1);
+  });
+});
+
+/**
+ * A run that found the user's lease held, as the runner reports it: the lease's end comes
+ * with "busy". A crashed run's lease lapses within a minute (it is no longer renewed), so
+ * the retry is timed to it; a live run renews it, so only one retry may be.
+ */
+describe('a run that found the lease held (the runner over Azurite and the simulators)', () => {
+  const BI: SyncSettings = { direction: 'bidirectional', conflictResolution: 'oro-wins' };
+  let h: SyncHarness;
+  beforeAll(async () => {
+    h = await startSyncHarness();
+  });
+  afterAll(() => h.close());
+
+  const parts = () => {
+    const states = new SyncStateRepository(h.tables);
+    return {
+      states,
+      worker: new SyncWorker({ states, queue: bus.queue, now: () => h.now() }),
+      run: () => h.run(BI).then((r): EntityRun => ({ entity: 'tasks', ...r })),
+    };
+  };
+  /** The retry message the worker scheduled, as the queue function will read it. */
+  const scheduled = async (handled: Handled): Promise<SyncMessage> => {
+    expect(handled.outcome).toBe('retry');
+    const id = handled.outcome === 'retry' ? handled.messageId : '';
+    const found = (await bus.peek(QUEUES.tasks)).find((m) => m.messageId === id);
+    return syncMessage.parse(found?.body);
+  };
+  /** Moves the run clock on to `at`; `beat` runs after each 20 s (a live run's lease renewals). */
+  const until = async (at: Date, beat?: () => Promise<void>) => {
+    while (h.now() < at) {
+      const step = Math.min(LEASE_MS / 3, at.getTime() - h.now().getTime());
+      h.advance(step);
+      if (step === LEASE_MS / 3) {
+        await beat?.();
+      }
+    }
+  };
+  const seconds = (from: Date, to: Date) => Math.round((to.getTime() - from.getTime()) / 1000);
+
+  it('of a crashed run: retried as that lease runs out (2 s after), not a backoff later', async () => {
+    const { states, worker, run } = parts();
+    const crashed = await states.acquire(ORO_OWNER, 'tasks', 'crashed-run', LEASE_MS, h.now());
+    const leaseEnd = new Date(crashed!.state.lease!.until);
+    h.advance(15_000); // its host died 15 s ago: 45 s left on its lease
+
+    const start = h.now();
+    const first = await worker.handle(message({ requestedAt: start.toISOString() }), { count: 1 }, run);
+    // The backoff's 30 s comes before the lease's end: as today.
+    expect(first).toMatchObject({ outcome: 'retry', attempt: 1, run: { status: 'busy' } });
+    expect(first.outcome === 'retry' && seconds(start, first.at)).toBe(30);
+    await until((first as { at: Date }).at);
+
+    const second = await worker.handle(await scheduled(first), { count: 1 }, run);
+    // 15 s left: retried at the lease's end (plus 2 s for clocks), where today waits 60 s.
+    expect(second).toMatchObject({ outcome: 'retry', attempt: 2, at: new Date(leaseEnd.getTime() + 2_000) });
+    await until((second as { at: Date }).at);
+
+    const third = await worker.handle(await scheduled(second), { count: 1 }, run);
+    expect(third).toMatchObject({ outcome: 'done', run: { status: 'ok' } });
+    expect(seconds(start, h.now())).toBe(47); // today: 90
+  });
+
+  it('behind a live run that renews its lease: one retry at most at its end, the rest at the backoff, giving up after the same retries', async () => {
+    const { states, worker, run } = parts();
+    let live = await states.acquire(ORO_OWNER, 'tasks', 'live-run', LEASE_MS, h.now());
+    const renew = async () => {
+      live = await states.renew(ORO_OWNER, 'tasks', live!, 'live-run', LEASE_MS, h.now());
+    };
+    let next = message({ requestedAt: h.now().toISOString() });
+    const waits: number[] = [];
+    for (;;) {
+      const start = h.now();
+      const handled = await worker.handle(next, { count: 1 }, run);
+      if (handled.outcome !== 'retry') {
+        expect(handled).toMatchObject({ outcome: 'gave-up', attempts: RETRY_POLICY.maxRetries });
+        break;
+      }
+      waits.push(seconds(start, handled.at));
+      await until(handled.at, renew);
+      next = await scheduled(handled);
+    }
+    // Today: 30, 60, 120, 240, 480 s. The second is timed to the lease's end (renewed at 20 s,
+    // so 80 s + 2 s); found renewed there, the rest keep the backoff.
+    expect(waits).toEqual([30, 52, 120, 240, 480]);
+    // The live run kept its lease throughout: no retry wrote its row (each renewal is at its ETag).
+    expect((await states.get(ORO_OWNER, 'tasks'))?.etag).toBe(live?.etag);
   });
 });

@@ -90,6 +90,10 @@ describe('sync repositories (Azurite)', () => {
     expect(
       await repo.acquire('u4', 'tasks', 'run-c', 60_000, new Date(now.getTime() + 1000)),
     ).toBeUndefined();
+    // Refused with the holder's lease end: a crashed holder's lease lapses then.
+    expect(await repo.takeLease('u4', 'tasks', 'run-c', 60_000, new Date(now.getTime() + 1000))).toEqual({
+      heldUntil: '2026-01-01T00:01:00.000Z',
+    });
     const later = await repo.acquire('u4', 'tasks', 'run-c', 60_000, new Date(now.getTime() + 61_000));
     expect(later?.state.lease?.owner).toBe('run-c');
   });
