@@ -312,7 +312,7 @@ export class SharedBudgets {
       (waited) =>
         new SideError(
           'oro',
-          `Oro at ${new URL(baseUrl).origin} is at its concurrency budget (${max} requests at a time, fewer after it answered 429/503 or timed out): waited ${Math.round(waited / 1000)} s for a turn; the run is retried later.`,
+          `Oro at ${new URL(baseUrl).origin} is at its concurrency budget (${max} requests at a time, fewer after it answered 429/503 or timed out): waited ${Math.round(waited / 1000)} s for a turn.`,
           'retryable',
         ),
     );
@@ -326,7 +326,7 @@ export class SharedBudgets {
       (waited) =>
         new SideError(
           'microsoft',
-          `The mailbox's 4 concurrent Graph requests were in use: waited ${Math.round(waited / 1000)} s for a turn; the run is retried later.`,
+          `The mailbox's 4 concurrent Graph requests were in use: waited ${Math.round(waited / 1000)} s for a turn.`,
           'retryable',
         ),
     );

@@ -4,12 +4,12 @@ import { createMsalClient, GRAPH_SCOPES } from '../auth/msal';
 import { TableTokenCache, TokenCacheConflict } from '../auth/token-cache';
 import type { SecretBox } from '../crypto/secret-box';
 import { AppError, isAppErrorCode } from '../errors/app-error';
-import { goneFolderMessage } from '../microsoft/folders';
-import { batch, graphAnswerClass, graphErrorMessage, type GraphClients } from '../microsoft/graph-client';
+import type { GraphClients } from '../microsoft/graph-client';
 import type { MicrosoftApp, SettingsService } from '../settings/service';
 import type { ConnectionRepository, StoredAccount } from '../storage/connection-repository';
 import type { OAuthStateRepository } from '../storage/oauth-state-repository';
 import { AccountClaims } from './account-claims';
+import { checkGraph } from './check-graph';
 import { describeAuthError, SignInCompletion, verifierContext } from './sign-in';
 
 export const STATE_TTL_MS = 10 * 60_000;
@@ -266,60 +266,15 @@ export class ConnectionService {
         })),
       };
     }
-    const client = this.microsoft.graph(userId, () => Promise.resolve(token));
     // The calendar and list the user chose for sync, else the defaults (docs/folders.md).
     const { resolved } = await this.settings.resolveUser(userId);
-    const calendarId = resolved['calendar.microsoftCalendarId'].value as string | null;
-    const listId = resolved['tasks.microsoftListId'].value as string | null;
-    const [profile, calendar, tasks] = await batch(client, [
-      { id: 'profile', method: 'GET', url: '/me?$select=displayName,userPrincipalName' },
+    return checkGraph(
+      this.microsoft.graph(userId, () => Promise.resolve(token)),
       {
-        id: 'calendar',
-        method: 'GET',
-        url: `${calendarId === null ? '/me/calendar' : `/me/calendars/${encodeURIComponent(calendarId)}`}?$select=name,canEdit`,
+        calendarId: resolved['calendar.microsoftCalendarId'].value as string | null,
+        listId: resolved['tasks.microsoftListId'].value as string | null,
       },
-      {
-        id: 'tasks',
-        method: 'GET',
-        url: `${listId === null ? '/me/todo/lists' : `/me/todo/lists/${encodeURIComponent(listId)}`}?$select=displayName,wellknownListName`,
-      },
-    ]);
-    const checks: CheckResult['checks'] = [
-      report(
-        'profile',
-        profile,
-        (b: { displayName?: string; userPrincipalName?: string }) =>
-          `Signed in as ${b.displayName ?? '?'} <${b.userPrincipalName ?? '?'}>`,
-      ),
-      report('calendar', calendar, (b: { name?: string; canEdit?: boolean }) =>
-        b.canEdit === false
-          ? `Calendar "${b.name ?? '?'}" is read-only`
-          : `Calendar "${b.name ?? '?'}" can be written`,
-      ),
-      report(
-        'tasks',
-        tasks,
-        (b: { displayName?: string; value?: { displayName?: string; wellknownListName?: string }[] }) => {
-          const list = b.value
-            ? (b.value.find((l) => l.wellknownListName === 'defaultList') ?? b.value[0])
-            : b;
-          return list ? `To Do list "${list.displayName ?? '?'}" found` : 'No To Do list found';
-        },
-      ),
-    ];
-    // A chosen calendar or list Graph no longer has: say which setting to change.
-    for (const [i, kind, chosen, answer] of [
-      [1, 'calendar', calendarId, calendar],
-      [2, 'task list', listId, tasks],
-    ] as const) {
-      if (chosen !== null && answer && graphAnswerClass(answer) === 'gone') {
-        checks[i] = { ...checks[i]!, detail: goneFolderMessage(kind) };
-      }
-    }
-    if (calendar?.status === 200 && (calendar.body as { canEdit?: boolean }).canEdit === false) {
-      checks[1] = { ...checks[1]!, ok: false };
-    }
-    return { ok: checks.every((c) => c.ok), checks };
+    );
   }
 
   /** Removes the tokens and marks the account disconnected; the account id stays, so a reconnect re-links. */
@@ -378,19 +333,4 @@ export class ConnectionService {
       }
     }
   }
-}
-
-function report<B>(
-  name: 'profile' | 'calendar' | 'tasks',
-  result: { status: number; body: unknown } | undefined,
-  describe: (body: B) => string,
-): CheckResult['checks'][number] {
-  if (result?.status === 200) {
-    return { name, ok: true, detail: describe(result.body as B) };
-  }
-  return {
-    name,
-    ok: false,
-    detail: `Graph answered ${result?.status ?? 'nothing'}: ${graphErrorMessage(result?.body)}`,
-  };
 }

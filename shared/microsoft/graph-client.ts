@@ -201,6 +201,28 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const graphErrorClass = (error: GraphError): ErrorClass =>
   classifyAnswer(error.statusCode, error.code ?? undefined);
 
+/**
+ * Why a request got no answer. The SDK leaves the message of a failed fetch empty and keeps
+ * the error in `body` ("fetch failed", its cause "other side closed"): say that, not nothing.
+ */
+function noAnswer(error: GraphError): string {
+  if (error.message) {
+    return error.message;
+  }
+  // Duck-typed: the fetch error may come from another realm (instanceof Error is false there).
+  const messageOf = (e: unknown): string | undefined =>
+    typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string'
+      ? (e as { message: string }).message
+      : undefined;
+  const failed = (error as { body?: unknown }).body;
+  const message = messageOf(failed);
+  if (!message) {
+    return 'no answer';
+  }
+  const cause = messageOf((failed as { cause?: unknown }).cause);
+  return `no answer (${message}${cause ? `: ${cause}` : ''})`;
+}
+
 /** A Graph failure as the engine sees it, classified by shared/errors/classify.ts. */
 export function asSideError(error: unknown): unknown {
   if (!(error instanceof GraphError)) {
@@ -209,7 +231,9 @@ export function asSideError(error: unknown): unknown {
   return new SideError(
     'microsoft',
     // No status: Graph did not answer (a timeout, a connection lost), the message says which.
-    error.statusCode > 0 ? `Graph answered ${error.statusCode}: ${error.message}` : `Graph: ${error.message}`,
+    error.statusCode > 0
+      ? `Graph answered ${error.statusCode}: ${error.message}`
+      : `Graph: ${noAnswer(error)}`,
     graphErrorClass(error),
     error.statusCode,
     { cause: error, retryAfterMs: retryAfterMs(Object.fromEntries(error.headers?.entries() ?? [])) },

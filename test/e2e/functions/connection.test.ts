@@ -40,6 +40,25 @@ describe('Microsoft account connection', () => {
     });
   });
 
+  it('reports a failed check, not a failed request, when Graph does not answer', async () => {
+    expect((await connect(t.api, USER)).message.ok).toBe(true);
+    t.stack.microsoft.dropNext(0, false); // the $batch's connection lost
+    const check = await t.api('POST', `/api/users/${USER}/connection/check`);
+    expect(check.status).toBe(200);
+    const body = check.body as { ok: boolean; checks: { name: string; ok: boolean; detail: string }[] };
+    expect(body.ok).toBe(false);
+    expect(body.checks.slice(0, 3)).toEqual(
+      ['profile', 'calendar', 'tasks'].map((name) => ({
+        name,
+        ok: false,
+        detail:
+          'Microsoft 365 could not be checked now: Graph: no answer (fetch failed: other side closed). Try again in a minute.',
+      })),
+    );
+    // The next check, Graph answering again, is green.
+    expect((await t.api('POST', `/api/users/${USER}/connection/check`)).body).toMatchObject({ ok: true });
+  });
+
   it('refuses a replayed state', async () => {
     const started = await t.api('POST', `/api/users/${USER}/connection/authorize`);
     const callback = await signInAtSimulator((started.body as { authorizeUrl: string }).authorizeUrl);
