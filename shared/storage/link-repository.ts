@@ -199,8 +199,11 @@ export class LinkRepository<F extends Fields> {
       ...rows.map(upsert),
       ...[...new Set([...deletes, ...dropped])].filter((id) => !written.has(id) && known(id)).map(remove),
     ]);
-    // Step 3: a group whose entries the rows above supersede goes once they are written.
-    await this.submit(groups.removedAfter.filter(known).map(remove));
+    // Step 3: a group whose entries the rows above supersede goes (or shrinks) once they are written.
+    await this.submit([
+      ...groups.removedAfter.filter(known).map(remove),
+      ...groups.compacted.map((g) => upsert(groupEntity(pk, g.rowKey, g.links))),
+    ]);
   }
 
   /** Actions in transactions (by count and size); a few go at once (each is atomic; a save never was). */

@@ -26,6 +26,8 @@ export const GROUP_PREFIX = '~p-';
  */
 export const GROUP_MARKER = '~p';
 const SEQ_DIGITS = 12;
+/** A group of at least this many entries, a quarter or less of them live, is compacted. */
+const COMPACT_MIN = 20;
 /** A group row's JSON stays well under an entity's 1 MiB (stored as UTF-16). */
 const MAX_GROUP_CHARS = 200_000;
 
@@ -57,6 +59,8 @@ export interface GroupWrites<F extends Fields> {
   removedFirst: string[];
   /** Step 3, after the others: groups whose every entry the rows or newer groups supersede. */
   removedAfter: string[];
+  /** Step 3 too: groups at most a quarter live, replaced by their live entries. */
+  compacted: { rowKey: string; links: Link<F>[] }[];
   /** The marker's sequence once the groups are created. */
   seq: number;
 }
@@ -130,12 +134,19 @@ export class PendingGroups<F extends Fields> {
       }
     }
 
-    // Step 3: groups nothing is live in any more (after step 2 has written what supersedes them).
+    // Step 3, after step 2 has written what supersedes them: groups nothing is live in any
+    // more go; a group mostly superseded is rewritten with only what is live in it (a create
+    // that keeps failing would else keep hundreds of dead entries in every listing).
     const removedAfter: string[] = [];
+    const compacted: GroupWrites<F>['compacted'] = [];
     for (const [rowKey, group] of this.groups) {
       if (group.live.size === 0) {
         removedAfter.push(rowKey);
         this.groups.delete(rowKey);
+      } else if (group.stored.size >= COMPACT_MIN && group.live.size * 4 <= group.stored.size) {
+        const links = [...group.live].map((id) => group.stored.get(id)!);
+        group.stored = new Map(links.map((l) => [l.linkId, l]));
+        compacted.push({ rowKey, links });
       }
     }
 
@@ -160,7 +171,7 @@ export class PendingGroups<F extends Fields> {
         this.liveIn.set(l.linkId, rowKey);
       }
     }
-    return { rows, created, rewritten, removedFirst, removedAfter, seq: this.seq };
+    return { rows, created, rewritten, removedFirst, removedAfter, compacted, seq: this.seq };
   }
 
   /** Forgets every group (their rows were removed with the partition's). */

@@ -121,6 +121,24 @@ describe('pending links packed in group rows (Azurite)', () => {
     expect(await read()).toEqual([pending('A', 'attempt-2'), final('B')]);
   });
 
+  it('a row mostly superseded keeps only its live entries', async () => {
+    const r = await repo();
+    const ids = Array.from({ length: 40 }, (_, i) => `C${String(i).padStart(2, '0')}`);
+    await r.save(
+      userId,
+      'tasks',
+      ids.map((id) => pending(id)),
+      [],
+    );
+    // All but 10 created (the others' creates keep failing): the row holds those 10 only.
+    await r.save(userId, 'tasks', ids.slice(10).map(final), []);
+    const group = await tables
+      .client('links')
+      .getEntity<{ base: string }>(linkPartition(userId, 'tasks'), '~p-000000000001');
+    expect((JSON.parse(group.base) as Link<F>[]).map((l) => l.linkId)).toEqual(ids.slice(0, 10));
+    expect(await read()).toEqual([...ids.slice(0, 10).map((id) => pending(id)), ...ids.slice(10).map(final)]);
+  });
+
   it('a row whose every entry another run superseded is removed by the next save', async () => {
     const first = await repo();
     await first.save(userId, 'tasks', [pending('A'), pending('B')], []);
