@@ -49,6 +49,8 @@ export function createTaskBatch(deps: {
   resource: (t: OroTaskRecord) => Record<string, unknown>;
 }) {
   let nextOperation = 1;
+  /** Asynchronous operations by id: their records are written at once, so each is a success. */
+  const operations = new Map<string, Record<string, unknown>>();
 
   function handle(request: TaskBatchRequest): void {
     const { method, res } = request;
@@ -151,19 +153,31 @@ export function createTaskBatch(deps: {
       // The records are written "in the background" at once; the answer is the operation
       // (202 with the asyncoperations resource, as the Batch API documentation shows).
       const id = String(nextOperation++);
+      const attributes = { entityType: 'tasks', progress: null, summary: null, elapsedTime: 0 };
+      operations.set(id, {
+        type: 'asyncoperations',
+        id,
+        attributes: { ...attributes, status: 'success', progress: 1 },
+      });
       res.setHeader('Content-Location', `/api/asyncoperations/${id}`);
       return answer(202, {
-        data: {
-          type: 'asyncoperations',
-          id,
-          attributes: { status: 'new', progress: null, summary: null, elapsedTime: 0, entityType: 'tasks' },
-        },
+        data: { type: 'asyncoperations', id, attributes: { ...attributes, status: 'new' } },
       });
     }
     answer(200, { data: written });
   }
 
-  return { handle };
+  /** GET /api/asyncoperations/{id} (ApiBundle Resources/doc/api/async_operation.md). */
+  function operation(id: string, res: ServerResponse): void {
+    const op = operations.get(id);
+    if (op) {
+      send(res, 200, { data: op });
+    } else {
+      error(res, 404, 'not found exception', 'The entity does not exist.');
+    }
+  }
+
+  return { handle, operation };
 }
 
 function recordError(status: number, title: string, detail: string, pointer: string) {

@@ -166,6 +166,11 @@ export function createOroTasks(
   /** Answers a request to /api/tasks or /api/tasks/{id}; false for any other path. */
   function handle(request: TaskRequest): boolean {
     const { method, url, res, answer } = request;
+    const operation = /^\/api\/asyncoperations\/(\d+)$/.exec(url.pathname);
+    if (operation?.[1] && method === 'GET') {
+      batch.operation(operation[1], res);
+      return true;
+    }
     const idMatch = /^\/api\/tasks\/(\d+)$/.exec(url.pathname);
     if (url.pathname !== '/api/tasks' && !idMatch) {
       return false;
