@@ -134,7 +134,8 @@ export class OroTasksSide implements SidePort<TaskFields> {
     const creates = entries.filter((e) => e.w.op === 'create');
     // One create gains nothing from a batch, and an idle run has none: neither asks.
     const batched = creates.length >= 2 && this.batch.state() !== 'unavailable' ? creates : [];
-    const oneByOne = entries.filter((e) => !batched.includes(e));
+    const inBatch = new Set(batched);
+    const oneByOne = entries.filter((e) => !inBatch.has(e));
     const chunks: BatchEntry[][] = [];
     for (let i = 0; i < batched.length; i += this.batch.limit()) {
       chunks.push(batched.slice(i, i + this.batch.limit()));
