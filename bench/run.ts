@@ -245,7 +245,7 @@ whose \`update_list\` action is enabled, and it is disabled for every resource b
 for tasks, so stock Oro 6.1 answers tasks one request each, in both implementations. Where
 an administrator enabled it, the engine sends creates through it, 100 a request, in Oro
 6.1's synchronous mode (\`X-Mode: sync\`); it finds out with the first group of creates
-(stock Oro answers 405 once per process) and writes one by one where it is missing
+(stock Oro answers 405, asked once an hour per process) and writes one by one where it is missing
 (docs/oro-batch-api.md). The rows "Oro batch API enabled" measure that, the engine only:
 the naive baseline writes one request per task on any Oro. The delay proxy answers a
 batch as late as a single write; a real Oro takes longer over 100 records than over one.
