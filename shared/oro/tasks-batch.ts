@@ -235,9 +235,13 @@ export class TaskBatchWriter {
           `/api/asyncoperations/${encodeURIComponent(op.data.data.id)}`,
         );
         const parsed = operation.safeParse(next.body);
-        state = next.status === 200 && parsed.success ? parsed.data.data.attributes?.status : 'unreadable';
-      } catch {
-        state = 'unreadable';
+        state =
+          next.status === 200 && parsed.success
+            ? parsed.data.data.attributes?.status
+            : `unreadable: Oro answered ${next.status}`;
+      } catch (error) {
+        // Kept for the log line: the writes are retryable whatever became of the operation.
+        state = `unreadable: ${oroWriteFailure(error).error}`;
       }
     }
     const failed = writeFailure(
@@ -266,7 +270,7 @@ export class TaskBatchWriter {
 
 /** Oro's operation states (ApiBundle Entity/AsyncOperation.php): the last three are final. */
 const finished = (state: string | undefined) =>
-  state === 'success' || state === 'failed' || state === 'cancelled' || state === 'unreadable';
+  state === 'success' || state === 'failed' || state === 'cancelled' || !!state?.startsWith('unreadable');
 
 /**
  * The errors of a refused batch by record (their pointers "/data/{k}…"); undefined when one
