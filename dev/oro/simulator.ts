@@ -7,11 +7,13 @@ import { createOroFaults, type OroFault } from './faults';
 import { error } from './jsonapi';
 import { createOroOAuth } from './oauth';
 import { createOroTasks, type OroTaskFields, type OroTaskRecord } from './tasks';
+import type { OroTaskBatchApi } from './tasks-batch';
 import { createOroWebhooks, type OroWebhooks } from './webhooks';
 
 export type { OroCapacity, OroLoad } from './capacity';
 export type { OroFault } from './faults';
 export type { OroTaskRecord } from './tasks';
+export type { OroTaskBatchApi } from './tasks-batch';
 
 /**
  * A local stand-in for Oro's APIs as the sync uses them: OAuth2 client credentials at
@@ -37,6 +39,11 @@ export interface OroSimulator {
    * that changes a task's status, or creates one in a status other than open, is refused.
    */
   setTaskWorkflow(active: boolean): void;
+  /**
+   * Turns the Batch API for tasks (`PATCH /api/tasks` with a list) on, as an Oro whose admin
+   * enabled `update_list` for tasks in an api.yml, or off (stock Oro). See dev/oro/tasks-batch.ts.
+   */
+  setTaskBatchApi(api: OroTaskBatchApi): void;
   /** The next `count` API requests (not token requests) fail as `fault` says. */
   failNext(fault: OroFault, count?: number): void;
   /** The faults asked for and not yet met, the next first. */
@@ -67,6 +74,8 @@ export async function startOroSimulator(
      * (System → Workflows) so that statuses set in To Do can land. See setTaskWorkflow.
      */
     taskWorkflow?: boolean;
+    /** The Batch API for tasks (dev/oro/tasks-batch.ts); stock Oro 6.1 has none (false). */
+    taskBatchApi?: OroTaskBatchApi;
   } = {},
 ): Promise<OroSimulator> {
   const clock = options.clock ?? Date.now;
@@ -78,6 +87,7 @@ export async function startOroSimulator(
     webhooks,
     taskWorkflow: options.taskWorkflow ?? true,
     baseUrl: () => base,
+    batchApi: options.taskBatchApi ?? false,
   });
   // The calendar listing mixes in the calling user's tasks, as Oro's task provider does.
   const calendar = createOroCalendar(clock, {
@@ -95,6 +105,7 @@ export async function startOroSimulator(
     faults.count(method, url.pathname);
     const body = (await readBody(req)).toString('utf8');
     const contentType = req.headers['content-type'];
+    const mode = req.headers['x-mode'];
 
     if (method === 'POST' && url.pathname === '/oauth2-token') {
       return oauth.token(body, contentType, res);
@@ -114,7 +125,17 @@ export async function startOroSimulator(
       return;
     }
     const answer = (status: number, payload?: unknown) => reply(status, payload);
-    if (tasks.handle({ method, url, body, contentType, res, answer })) {
+    if (
+      tasks.handle({
+        method,
+        url,
+        body,
+        contentType,
+        mode: typeof mode === 'string' ? mode : undefined,
+        res,
+        answer,
+      })
+    ) {
       return;
     }
     return error(res, 405, 'method not allowed', `${method} is not allowed on ${url.pathname}.`);
@@ -137,6 +158,7 @@ export async function startOroSimulator(
     editTask: tasks.edit,
     deleteTask: tasks.delete,
     setTaskWorkflow: tasks.setTaskWorkflow,
+    setTaskBatchApi: tasks.setTaskBatchApi,
     failNext: faults.failNext,
     armed: faults.armed,
     requestCounts: faults.requestCounts,

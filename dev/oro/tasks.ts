@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { textOf } from '../text-of';
 import { JSON_API, error, send } from './jsonapi';
+import { createTaskBatch, taskListAllow, type OroTaskBatchApi } from './tasks-batch';
 import type { OroWebhooks } from './webhooks';
 
 /** A task as the simulator keeps it (status and priority by their enum ids). */
@@ -24,13 +25,32 @@ export interface TaskRequest {
   url: URL;
   body: string;
   contentType: string | undefined;
+  /** The X-Mode request header (the Batch API's processing mode). */
+  mode?: string | undefined;
   res: ServerResponse;
   /** Sends a success (or, under an apply-then-drop fault, drops it once the change is made). */
   answer: (status: number, payload?: unknown) => void;
 }
 
+/** A task resource of a request document. */
+export interface TaskDocument {
+  type?: string;
+  id?: string;
+  meta?: Record<string, unknown>;
+  attributes?: Record<string, unknown>;
+  relationships?: Record<string, { data?: { id?: string } }>;
+}
+
+/** A task document checked: the fields to write, or Oro's refusal (pointer below the resource). */
+export type Checked =
+  | { ok: true; fields: Partial<OroTaskRecord>; owner?: string }
+  | { ok: false; status: number; title: string; detail: string; pointer?: string };
+
 const STATUSES = ['open', 'in_progress', 'closed'];
 const PRIORITIES = ['low', 'normal', 'high'];
+
+export const unsupportedMediaType = (res: ServerResponse) =>
+  error(res, 415, 'unsupported media type', `The "Content-Type" request header must be "${JSON_API}".`);
 
 /** Oro's API answers with whole seconds. */
 const nowSeconds = (clock: () => number) =>
@@ -43,12 +63,19 @@ const nowSeconds = (clock: () => number) =>
  */
 export function createOroTasks(
   clock: () => number,
-  options: { webhooks: OroWebhooks; taskWorkflow: boolean; baseUrl: () => string },
+  options: {
+    webhooks: OroWebhooks;
+    taskWorkflow: boolean;
+    baseUrl: () => string;
+    /** The Batch API for tasks (dev/oro/tasks-batch.ts); stock Oro: false. */
+    batchApi?: OroTaskBatchApi;
+  },
 ) {
   const { webhooks, baseUrl } = options;
   const tasks = new Map<string, OroTaskRecord>();
   let nextId = 1;
   let taskWorkflow = options.taskWorkflow;
+  let batchApi: OroTaskBatchApi = options.batchApi ?? false;
 
   const touch = () => nowSeconds(clock);
 
@@ -139,12 +166,21 @@ export function createOroTasks(
   /** Answers a request to /api/tasks or /api/tasks/{id}; false for any other path. */
   function handle(request: TaskRequest): boolean {
     const { method, url, res, answer } = request;
+    const operation = /^\/api\/asyncoperations\/(\d+)$/.exec(url.pathname);
+    if (operation?.[1] && method === 'GET') {
+      batch.operation(operation[1], res);
+      return true;
+    }
     const idMatch = /^\/api\/tasks\/(\d+)$/.exec(url.pathname);
     if (url.pathname !== '/api/tasks' && !idMatch) {
       return false;
     }
     if (url.pathname === '/api/tasks' && method === 'GET') {
       list(url, res);
+      return true;
+    }
+    if (url.pathname === '/api/tasks' && (method === 'PATCH' || method === 'OPTIONS')) {
+      batch.handle(request);
       return true;
     }
     if (idMatch?.[1] && method === 'GET') {
@@ -171,6 +207,9 @@ export function createOroTasks(
       write(request, idMatch?.[1]);
       return true;
     }
+    if (url.pathname === '/api/tasks') {
+      res.setHeader('Allow', taskListAllow(batchApi));
+    }
     error(res, 405, 'method not allowed', `${method} is not allowed on ${url.pathname}.`);
     return true;
   }
@@ -178,21 +217,9 @@ export function createOroTasks(
   /** A create (POST, no id) or an update (PATCH of `id`). */
   function write({ method, body, contentType, res, answer }: TaskRequest, idInUrl: string | undefined): void {
     if (!contentType?.includes(JSON_API)) {
-      return error(
-        res,
-        415,
-        'unsupported media type',
-        `The "Content-Type" request header must be "${JSON_API}".`,
-      );
+      return unsupportedMediaType(res);
     }
-    let doc: {
-      data?: {
-        type?: string;
-        id?: string;
-        attributes?: Record<string, unknown>;
-        relationships?: Record<string, { data?: { id?: string } }>;
-      };
-    };
+    let doc: { data?: TaskDocument };
     try {
       doc = JSON.parse(body) as typeof doc;
     } catch {
@@ -202,6 +229,38 @@ export function createOroTasks(
     if (!data || data.type !== 'tasks') {
       return error(res, 400, 'entity type constraint', 'This value should be "tasks".', '/data/type');
     }
+    const checked = check(data, method === 'POST' ? undefined : idInUrl);
+    const refuse = (c: Extract<Checked, { ok: false }>) =>
+      error(res, c.status, c.title, c.detail, c.pointer === undefined ? undefined : `/data${c.pointer}`);
+    // A task that does not exist is told after the identifier check, as before.
+    if (!checked.ok && checked.status !== 404) {
+      return refuse(checked);
+    }
+    if (method === 'POST' && checked.ok) {
+      return answer(201, { data: resource(create(checked.owner!, checked.fields)) });
+    }
+    const id = idInUrl!;
+    if (data.id !== id) {
+      return error(
+        res,
+        409,
+        'conflict constraint',
+        'The entity identifier does not match the URL.',
+        '/data/id',
+      );
+    }
+    if (!checked.ok) {
+      return refuse(checked);
+    }
+    return answer(200, { data: resource(edit(id, checked.fields)) });
+  }
+
+  /**
+   * Validates one task document, as a create (`id` undefined) or an update of `id`: the
+   * fields to write, or Oro's error with its pointer below the resource (`/attributes/…`).
+   * Shared by the single-resource routes and the Batch API (dev/oro/tasks-batch.ts).
+   */
+  function check(data: TaskDocument, id: string | undefined): Checked {
     const a = data.attributes ?? {};
     const r = data.relationships ?? {};
     const fields: Partial<OroTaskRecord> = {};
@@ -214,72 +273,61 @@ export function createOroTasks(
     if ('dueDate' in a) {
       fields.dueDate = a.dueDate === null ? null : textOf(a.dueDate);
     }
+    const refused = (status: number, title: string, detail: string, pointer?: string): Checked => ({
+      ok: false,
+      status,
+      title,
+      detail,
+      ...(pointer === undefined ? {} : { pointer }),
+    });
     for (const [relation, allowed, field] of [
       ['status', STATUSES, 'status'],
       ['taskPriority', PRIORITIES, 'priority'],
     ] as const) {
-      const id = r[relation]?.data?.id;
-      if (id === undefined) {
+      const value = r[relation]?.data?.id;
+      if (value === undefined) {
         continue;
       }
-      if (!allowed.includes(id)) {
-        return error(
-          res,
-          400,
-          'form constraint',
-          'This value is not valid.',
-          `/data/relationships/${relation}/data`,
-        );
+      if (!allowed.includes(value)) {
+        return refused(400, 'form constraint', 'This value is not valid.', `/relationships/${relation}/data`);
       }
-      fields[field] = id;
+      fields[field] = value;
     }
     // task_flow's entity restrictions (Resources/config/oro/workflows/task_flow/
     // entity_restrictions.yml): a create may only be open; in any step the status is
     // read-only. The refusal as in TaskTest::testTryToUpdateRelationshipForStatus.
-    const current = idInUrl ? tasks.get(idInUrl) : undefined;
+    const current = id === undefined ? undefined : tasks.get(id);
     if (
       taskWorkflow &&
       fields.status !== undefined &&
-      (method === 'POST'
+      (id === undefined
         ? fields.status !== 'open'
         : current !== undefined && fields.status !== current.status)
     ) {
-      return error(
-        res,
+      return refused(
         400,
         'workflow entity constraint',
         'Field could not be edited because of workflow restrictions.',
-        '/data/relationships/status/data',
+        '/relationships/status/data',
       );
     }
     const blank = (pointer: string) =>
-      error(res, 400, 'not blank constraint', 'This value should not be blank.', pointer);
+      refused(400, 'not blank constraint', 'This value should not be blank.', pointer);
     const owner = r.owner?.data?.id;
     // A create needs a subject and an owner; an update may not blank the subject.
-    if (method === 'POST' ? !fields.subject?.trim() : fields.subject?.trim() === '') {
-      return blank('/data/attributes/subject');
+    if (id === undefined ? !fields.subject?.trim() : fields.subject?.trim() === '') {
+      return blank('/attributes/subject');
     }
-    if (method === 'POST') {
-      if (!owner) {
-        return blank('/data/relationships/owner/data');
-      }
-      return answer(201, { data: resource(create(owner, fields)) });
+    if (id === undefined) {
+      return owner ? { ok: true, fields, owner } : blank('/relationships/owner/data');
     }
-    const id = idInUrl!;
-    if (data.id !== id) {
-      return error(
-        res,
-        409,
-        'conflict constraint',
-        'The entity identifier does not match the URL.',
-        '/data/id',
-      );
+    if (!current) {
+      return refused(404, 'not found exception', 'The entity does not exist.');
     }
-    if (!tasks.has(id)) {
-      return error(res, 404, 'not found exception', 'The entity does not exist.');
-    }
-    return answer(200, { data: resource(edit(id, fields)) });
+    return { ok: true, fields };
   }
+
+  const batch = createTaskBatch({ batch: () => batchApi, check, create, edit, resource: (t) => resource(t) });
 
   function list(url: URL, res: ServerResponse): void {
     const q = url.searchParams;
@@ -325,6 +373,9 @@ export function createOroTasks(
     },
     setTaskWorkflow: (active: boolean) => {
       taskWorkflow = active;
+    },
+    setTaskBatchApi: (api: OroTaskBatchApi) => {
+      batchApi = api;
     },
   };
 }

@@ -98,17 +98,29 @@ export class OroClient {
     } = {},
   ) {}
 
-  /** `format`: JSON:API (tasks, calendars) or the older REST API's plain JSON (calendar events). */
+  /**
+   * Which Oro instance and API client this is, for what a process learns about it (the
+   * Batch API's availability, shared/oro/tasks-batch.ts): base URL and client id, no secret.
+   */
+  get instance(): string {
+    return JSON.stringify([this.conn.baseUrl.replace(/\/+$/, ''), this.conn.clientId]);
+  }
+
+  /**
+   * `format`: JSON:API (tasks, calendars) or the older REST API's plain JSON (calendar
+   * events); `headers`: extra request headers (the Batch API's X-Mode).
+   */
   async request(
     method: string,
     path: string,
     body?: unknown,
     format: 'json-api' | 'json' = 'json-api',
+    headers: Record<string, string> = {},
   ): Promise<OroResponse> {
     for (let attempt = 0; ; attempt++) {
       const token = await this.tokens.get(this.conn, () => this.fetchToken());
       const res = await limited(this.options.budget, () =>
-        this.send(method, path, token, body, format === 'json' ? JSON_PLAIN : JSON_API),
+        this.send(method, path, token, body, format === 'json' ? JSON_PLAIN : JSON_API, headers),
       );
       if (res.status === 401 && attempt === 0) {
         this.tokens.forget(this.conn);
@@ -129,7 +141,14 @@ export class OroClient {
     }
   }
 
-  private async send(method: string, path: string, token: string, body: unknown, type: string) {
+  private async send(
+    method: string,
+    path: string,
+    token: string,
+    body: unknown,
+    type: string,
+    extra: Record<string, string>,
+  ) {
     let url = this.url(path);
     let current = { method, body };
     for (let hops = 0; ; hops++) {
@@ -139,6 +158,7 @@ export class OroClient {
         {
           method: current.method,
           headers: {
+            ...extra,
             Authorization: `Bearer ${token}`,
             Accept: type,
             ...(current.body === undefined ? {} : { 'Content-Type': type }),

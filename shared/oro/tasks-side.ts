@@ -1,17 +1,11 @@
 import { z } from 'zod';
-import { hashFields, type Change, type Snapshot } from '../sync/model';
+import type { Change } from '../sync/model';
 import type { Write } from '../sync/plan';
-import {
-  SideError,
-  writeFailure,
-  type ReadResult,
-  type SidePort,
-  type WriteFailure,
-  type WriteResult,
-} from '../sync/ports';
+import { SideError, type ReadResult, type SidePort, type WriteResult } from '../sync/ports';
 import type { TaskFields } from '../sync/tasks/fields';
-import { dueDateToOro, oroToFields, type OroTask } from '../sync/tasks/oro-mapping';
 import { oroAnswerClass, oroErrorDetail, oroWriteFailure, type OroClient, type OroResponse } from './client';
+import { TaskBatchWriter, type BatchEntry } from './tasks-batch';
+import { failure, single, snapshot, statusRefused, taskList, taskPayload } from './tasks-resource';
 
 /**
  * How late an update may become visible to a listing (clock skew between Oro's servers,
@@ -24,30 +18,6 @@ const PAGE_SIZE = 500;
 /** Parallel writes to Oro: enough to hide latency, few enough not to load one user's Oro. */
 const WRITE_CONCURRENCY = 4;
 
-const taskResource = z.object({
-  type: z.literal('tasks'),
-  id: z.string(),
-  attributes: z
-    .object({
-      subject: z.string().nullable().optional(),
-      description: z.string().nullable().optional(),
-      dueDate: z.string().nullable().optional(),
-      updatedAt: z.string(),
-    })
-    .loose(),
-  relationships: z
-    .object({
-      status: z.object({ data: z.object({ id: z.string() }).nullable() }).optional(),
-      taskPriority: z.object({ data: z.object({ id: z.string() }).nullable() }).optional(),
-    })
-    .loose()
-    .optional(),
-});
-const taskList = z.object({
-  data: z.array(taskResource),
-  links: z.object({ next: z.string().optional() }).loose().optional(),
-});
-/** Every task's id and update time (`fields[tasks]=updatedAt`); a resource without it is read in full. */
 const stampList = z.object({
   data: z.array(
     z.object({
@@ -57,36 +27,7 @@ const stampList = z.object({
   ),
   links: z.object({ next: z.string().optional() }).loose().optional(),
 });
-const single = z.object({ data: taskResource });
-
 const cursorSchema = z.object({ watermark: z.string().optional() });
-
-type TaskResource = z.infer<typeof taskResource>;
-
-function toOroTask(r: TaskResource): OroTask {
-  return {
-    id: r.id,
-    subject: r.attributes.subject ?? '',
-    description: r.attributes.description ?? null,
-    dueDate: r.attributes.dueDate ?? null,
-    // Oro 6 enum option ids may carry their enum's code ("task_status.open"): tolerate both.
-    status: (r.relationships?.status?.data?.id ?? 'open').replace(/^task_status\./, ''),
-    priority: r.relationships?.taskPriority?.data?.id ?? 'normal',
-    updatedAt: r.attributes.updatedAt,
-  };
-}
-
-/** Oro's updatedAt has whole seconds, so the version also carries the content hash. */
-function snapshot(r: TaskResource): Snapshot<TaskFields> {
-  const task = toOroTask(r);
-  const fields = oroToFields(task);
-  return {
-    id: task.id,
-    version: `${task.updatedAt}#${hashFields(fields)}`,
-    fields,
-    modifiedAt: task.updatedAt,
-  };
-}
 
 /**
  * Oro tasks of one user (the owner) as a sync side: changes by updatedAt watermark,
@@ -95,10 +36,16 @@ function snapshot(r: TaskResource): Snapshot<TaskFields> {
 export class OroTasksSide implements SidePort<TaskFields> {
   readonly side = 'oro' as const;
 
+  private readonly batch: TaskBatchWriter;
+
+  /** `options.sleep`: between polls of a queued batch (shared/oro/tasks-batch.ts). */
   constructor(
     private readonly client: OroClient,
     private readonly ownerId: string,
-  ) {}
+    options: { sleep?: (ms: number) => Promise<void> } = {},
+  ) {
+    this.batch = new TaskBatchWriter(client, ownerId, options);
+  }
 
   get requests(): number {
     return this.client.requests;
@@ -176,16 +123,40 @@ export class OroTasksSide implements SidePort<TaskFields> {
     return serverTime === undefined ? { updated } : { updated, serverTime };
   }
 
-  /** One request per write (JSON:API has no batch), a few at a time; results keep the order of `writes`. */
+  /**
+   * Creates of a group go through Oro's Batch API where it is enabled (shared/oro/tasks-batch.ts),
+   * up to its limit a request; everything else, and everything on an Oro without it, one
+   * request per write. A few requests at a time; results keep the order of `writes`.
+   */
   async write(writes: readonly Write<TaskFields>[]): Promise<WriteResult<TaskFields>[]> {
     const results = new Array<WriteResult<TaskFields>>(writes.length);
-    let next = 0;
-    const worker = async () => {
-      for (let i = next++; i < writes.length; i = next++) {
-        results[i] = await this.writeOne(writes[i]!);
-      }
+    const entries = writes.map((w, index) => ({ index, w }));
+    const creates = entries.filter((e) => e.w.op === 'create');
+    // One create gains nothing from a batch, and an idle run has none: neither asks.
+    const batched = creates.length >= 2 && this.batch.state() !== 'unavailable' ? creates : [];
+    const inBatch = new Set(batched);
+    const oneByOne = entries.filter((e) => !inBatch.has(e));
+    const chunks: BatchEntry[][] = [];
+    for (let i = 0; i < batched.length; i += this.batch.limit()) {
+      chunks.push(batched.slice(i, i + this.batch.limit()));
+    }
+    const left: BatchEntry[] = [];
+    const batchJob = (chunk: BatchEntry[]) => async () => {
+      left.push(...(await this.batch.write(chunk, results)));
     };
-    await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, writes.length) }, worker));
+    const oneJob = (e: BatchEntry) => async () => {
+      results[e.index] = await this.writeOne(e.w);
+    };
+    // Not known yet for this Oro: the first batch alone finds out, before the others go.
+    if (chunks.length > 0 && this.batch.state() === 'unknown') {
+      await batchJob(chunks.shift()!)();
+      if (this.batch.state() === 'unavailable') {
+        left.push(...chunks.flat());
+        chunks.length = 0;
+      }
+    }
+    await pool([...chunks.map(batchJob), ...oneByOne.map(oneJob)]);
+    await pool(left.map(oneJob));
     return results;
   }
 
@@ -199,28 +170,7 @@ export class OroTasksSide implements SidePort<TaskFields> {
           : failure(res);
       }
       const fields = w.fields!;
-      const changed = w.op === 'create' ? undefined : w.changed;
-      const want = (k: keyof TaskFields) => !changed || changed.includes(k);
-      const attributes: Record<string, unknown> = {};
-      const relationships: Record<string, unknown> = {};
-      if (want('title')) {
-        attributes.subject = fields.title;
-      }
-      if (want('description')) {
-        attributes.description = fields.description;
-      }
-      if (want('dueDate')) {
-        attributes.dueDate = dueDateToOro(fields.dueDate, null);
-      }
-      if (want('status')) {
-        relationships.status = { data: { type: 'taskstatuses', id: fields.status } };
-      }
-      if (want('priority')) {
-        relationships.taskPriority = { data: { type: 'taskpriorities', id: fields.priority } };
-      }
-      if (w.op === 'create') {
-        relationships.owner = { data: { type: 'users', id: this.ownerId } };
-      }
+      const { attributes, relationships } = taskPayload(w, this.ownerId);
       let res = await this.send(w, attributes, relationships);
       let note: string | undefined;
       if (relationships.status !== undefined && statusRefused(res)) {
@@ -268,43 +218,13 @@ export class OroTasksSide implements SidePort<TaskFields> {
   }
 }
 
-const errorDocument = z.object({
-  errors: z.array(
-    z
-      .object({
-        title: z.string().optional(),
-        source: z.object({ pointer: z.string().optional() }).optional(),
-      })
-      .loose(),
-  ),
-});
-
-/**
- * A 400 that refuses the status relationship: Oro's JSON:API validation error with its
- * pointer on the status, or the workflow's own constraint ("workflow entity constraint",
- * "Field could not be edited because of workflow restrictions.", OroCRMTaskBundle
- * Tests/Functional/Api/RestJsonApi/TaskTest.php testTryToUpdateRelationshipForStatus).
- */
-function statusRefused(res: OroResponse): boolean {
-  if (res.status !== 400) {
-    return false;
-  }
-  const doc = errorDocument.safeParse(res.body);
-  return (
-    doc.success &&
-    doc.data.errors.length > 0 &&
-    doc.data.errors.every(
-      (e) =>
-        /^\/data\/relationships\/status(\/|$)/.test(e.source?.pointer ?? '') ||
-        (e.title === 'workflow entity constraint' && !e.source?.pointer),
-    )
-  );
-}
-
-function failure(res: { status: number; body: unknown }): WriteFailure {
-  return writeFailure(
-    `Oro answered ${res.status}: ${oroErrorDetail(res.body)}`,
-    oroAnswerClass(res),
-    res.status,
-  );
+/** Runs jobs WRITE_CONCURRENCY at a time. */
+async function pool(jobs: readonly (() => Promise<void>)[]): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < jobs.length; i = next++) {
+      await jobs[i]!();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, jobs.length) }, worker));
 }

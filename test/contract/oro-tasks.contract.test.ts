@@ -2,9 +2,11 @@ import { startOroSimulator, type OroSimulator } from '../../dev/oro/simulator';
 import { OroClient, OroTokenCache } from '../../shared/oro/client';
 import { OroTasksSide } from '../../shared/oro/tasks-side';
 import type { TaskFields } from '../../shared/sync/tasks/fields';
-import { sidePortContract } from './side-port.contract';
+import { sidePortContract, type SideFixture } from './side-port.contract';
 
 let oro: OroSimulator;
+/** An Oro whose administrator enabled the Batch API for tasks (`update_list`; stock has none). */
+let batching: OroSimulator;
 let clock = Date.parse('2026-05-01T10:00:00Z');
 let owners = 500;
 const tokens = new OroTokenCache();
@@ -13,10 +15,18 @@ const fast = () => Promise.resolve();
 beforeAll(async () => {
   oro = await startOroSimulator({ clock: () => clock });
   oro.registerClient('sync', 'pw');
+  batching = await startOroSimulator({ clock: () => clock, taskBatchApi: { mode: 'sync' } });
+  batching.registerClient('sync', 'pw');
 });
-afterAll(() => oro.close());
+afterAll(async () => {
+  await oro.close();
+  await batching.close();
+});
 
-sidePortContract<TaskFields>('Oro tasks (JSON:API)', () => {
+sidePortContract<TaskFields>('Oro tasks (JSON:API)', () => fixture(oro));
+sidePortContract<TaskFields>('Oro tasks (JSON:API, Batch API enabled)', () => fixture(batching));
+
+function fixture(oro: OroSimulator): SideFixture<TaskFields> {
   const owner = String(++owners);
   const client = (secret = 'pw') =>
     new OroClient(
@@ -49,4 +59,4 @@ sidePortContract<TaskFields>('Oro tasks (JSON:API)', () => {
       clock += 60_000;
     },
   };
-});
+}

@@ -89,6 +89,19 @@ export function sidePortContract<F extends Fields>(name: string, fixture: () => 
       expect(deletions(read)).toEqual([]);
     });
 
+    it('several creates in one write: each result in order, for the item it made', async () => {
+      const f = fixture();
+      const samples = [f.sample(3), f.sample(4), f.sample(5)];
+      const results = await f.side().write(samples.map((fields) => create(f, fields)));
+      const ids = results.map((r) => created(r));
+      expect(new Set(ids).size).toBe(3);
+      const read = upserts(await f.side().read(undefined, new Set(ids)));
+      ids.forEach((id, i) => {
+        const item = read.find((s) => s.id === id);
+        expect(item && f.comparable(item.fields)).toEqual(f.comparable(samples[i]!));
+      });
+    });
+
     it('an update reads back, and its version moves', async () => {
       const f = fixture();
       const id = created((await f.side().write([create(f, f.sample(2))]))[0]);

@@ -187,9 +187,12 @@ describe('task sync (model-based, with faults)', () => {
         // Oro's task_flow workflow (active in stock Oro): status changes through the API are refused.
         fc.boolean(),
         existingArb,
-        async (settings, oroStart, msStart, ops, zone, workflow, existing) => {
+        // An Oro whose administrator enabled the Batch API for tasks (shared/oro/tasks-batch.ts).
+        fc.boolean(),
+        async (settings, oroStart, msStart, ops, zone, workflow, existing, batchApi) => {
           const h = await startSyncHarness(ORO_OWNER, { msTimeZone: zone });
           h.oro.setTaskWorkflow(workflow);
+          h.oro.setTaskBatchApi(batchApi ? { mode: 'sync' } : false);
           try {
             // A synced starting point, so edits and deletions meet linked tasks.
             for (let i = 0; i < oroStart; i++) {
