@@ -1,8 +1,8 @@
 import type { ExtraCheck } from '../connection/connection-service';
 import { isAppError } from '../errors/app-error';
 import { checkCalendar } from '../oro/calendar-lookup';
-import { OroClient, type OroTokenCache } from '../oro/client';
 import type { SettingsService } from '../settings/service';
+import type { OroClients } from './oro-clients';
 
 /** Check Connection keeps to a short wait: an admin is looking at the screen. */
 const CHECK_TIMEOUT_MS = 10_000;
@@ -10,9 +10,10 @@ const CHECK_TIMEOUT_MS = 10_000;
 /**
  * Check Connection's Oro calendar line, for a user whose calendar sync is enabled: the
  * Oro connection of the user's settings, then one listing of the user's calendar
- * (shared/oro/calendar-lookup.ts). A missing Oro setting is reported, not thrown.
+ * (shared/oro/calendar-lookup.ts), under the Oro instance's budget as a run's requests.
+ * A missing Oro setting is reported, not thrown.
  */
-export function oroCalendarCheck(settings: SettingsService, tokens: OroTokenCache): ExtraCheck {
+export function oroCalendarCheck(settings: SettingsService, oro: OroClients): ExtraCheck {
   return async (userId) => {
     const user = await settings.resolveUser(userId);
     if (user.resolved['calendar.enabled'].value !== true) {
@@ -29,7 +30,7 @@ export function oroCalendarCheck(settings: SettingsService, tokens: OroTokenCach
     }
     const configured = user.resolved['calendar.oroCalendarId'].value as number | null;
     const result = await checkCalendar(
-      new OroClient(connection, tokens, { timeoutMs: CHECK_TIMEOUT_MS }),
+      oro(connection, { timeoutMs: CHECK_TIMEOUT_MS }),
       userId,
       configured ?? undefined,
     );

@@ -28,6 +28,7 @@ import { checkHealth, type HealthReport } from './health';
 import { oroCalendarCheck } from './oro-calendar-check';
 import { serviceBusConnection, tableConnection } from './azure-credential';
 import { createSideFactory } from './sides';
+import { oroClients } from './oro-clients';
 import { graphClients } from './graph-clients';
 import { SharedBudgets } from '../budget/shared-budget';
 import { BudgetRepository } from '../storage/budget-repository';
@@ -103,8 +104,8 @@ export function createServices(config: AppConfig, parts: { clock?: () => Date } 
     publicBaseUrl: config.publicBaseUrl,
   });
   connections.listeners.push(subscriptions);
-  const oroTokens = new OroTokenCache();
-  connections.extraChecks.push(oroCalendarCheck(settings, oroTokens));
+  const oro = oroClients(new OroTokenCache(), budgets);
+  connections.extraChecks.push(oroCalendarCheck(settings, oro));
   const notifications = new NotificationService({
     repository: subscriptionRepository,
     subscriptions,
@@ -132,12 +133,7 @@ export function createServices(config: AppConfig, parts: { clock?: () => Date } 
       tables,
       states,
       log: new SyncLogRepository(tables),
-      sides: createSideFactory({
-        oroTokens,
-        graph,
-        calendarWindow: config.calendarWindow,
-        budgets,
-      }),
+      sides: createSideFactory({ oro, graph, calendarWindow: config.calendarWindow }),
       schedule,
       // Without a public URL nothing is subscribed: no subscription row to read per run.
       ...(subscriptions.enabled

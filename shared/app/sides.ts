@@ -3,12 +3,11 @@ import { GraphCalendarSide } from '../microsoft/calendar-side';
 import type { GraphClients } from '../microsoft/graph-client';
 import { TodoTasksSide } from '../microsoft/todo-side';
 import { OroCalendarSide } from '../oro/calendar-side';
-import { OroClient, type OroTokenCache } from '../oro/client';
+import type { OroClient } from '../oro/client';
 import { OroTasksSide } from '../oro/tasks-side';
-import { LEAF_DEFAULTS } from '../settings/model';
 import type { PrivateEvents } from '../settings/schema';
-import type { SharedBudgets } from '../budget/shared-budget';
 import type { SyncEntity } from '../storage/sync-state-repository';
+import type { OroClients } from './oro-clients';
 import type { CalendarWindow } from '../sync/calendar/window';
 import type { SideFactory, SidePair } from '../sync/sync-service';
 
@@ -25,9 +24,6 @@ interface SideContext {
   now: () => Date;
   calendarWindow: CalendarWindow;
 }
-
-/** The built-in oro.maxConcurrentRequests (shared/settings/model.ts), for callers without settings. */
-const DEFAULT_ORO_BUDGET = LEAF_DEFAULTS['oro.maxConcurrentRequests'];
 
 /** Each entity's pair of sides; the engine is the same for all of them. */
 const SIDES: Record<SyncEntity, (context: SideContext) => SidePair> = {
@@ -59,22 +55,16 @@ const SIDES: Record<SyncEntity, (context: SideContext) => SidePair> = {
  * runs: the engine itself (shared/sync/) imports no adapter.
  */
 export function createSideFactory(deps: {
-  oroTokens: OroTokenCache;
+  /** Oro clients under their instance's budget (shared/app/oro-clients.ts). */
+  oro: OroClients;
   /** Each user's Graph client, under their mailbox budget (shared/app/graph-clients.ts). */
   graph: GraphClients;
   calendarWindow: CalendarWindow;
-  /** Shared concurrency budgets (docs/budgets.md): Oro per base URL. */
-  budgets?: SharedBudgets | undefined;
 }): SideFactory {
   return (request) =>
     SIDES[request.entity]({
       userId: request.userId,
-      oro: new OroClient(request.oro, deps.oroTokens, {
-        budget: deps.budgets?.oro(
-          request.oro.baseUrl,
-          request.oro.maxConcurrentRequests ?? DEFAULT_ORO_BUDGET,
-        ),
-      }),
+      oro: deps.oro(request.oro),
       oroBaseUrl: request.oro.baseUrl,
       oroCalendarId: request.oroCalendarId,
       privateEvents: request.privateEvents,
