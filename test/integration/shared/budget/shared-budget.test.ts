@@ -1,6 +1,7 @@
 import { startOroSimulator, type OroSimulator } from '../../../../dev/oro/simulator';
 import {
   DEFAULT_TIMINGS,
+  MAILBOX_CONCURRENCY,
   oroScope,
   SharedBudgets,
   type BudgetTimings,
@@ -67,6 +68,26 @@ describe('shared budget: two instances on one table (Azurite)', () => {
     expect(oro.peak).toBeLessThanOrEqual(4);
     expect(oro.peak).toBeGreaterThanOrEqual(2);
     expect(oro.served).toBe(120);
+  });
+
+  it('lets a holder go once it left the row idle; a client that kept it shares the current one', async () => {
+    const a = instance();
+    const kept = a.mailbox('u-idle'); // as a Graph client keeps it for its life
+    await kept.run(() => sleep(5));
+    // Idle past its linger, it leaves the row, and the process keeps no holder for it.
+    for (const end = Date.now() + 5_000; a.size > 0 && Date.now() < end;) {
+      await sleep(20);
+    }
+    expect(a.size).toBe(0);
+    // Later calls through the kept one and through a new one share one holder, one allowance.
+    const s = service(100);
+    await Promise.all([
+      ...Array.from({ length: 3 }, () => kept.run(() => s.call())),
+      ...Array.from({ length: 3 }, () => a.mailbox('u-idle').run(() => s.call())),
+    ]);
+    expect(s.served).toBe(6);
+    expect(s.peak).toBeLessThanOrEqual(MAILBOX_CONCURRENCY);
+    expect(a.size).toBe(1);
   });
 
   it('spells one Oro instance one way: two organizations on one base URL share its budget, the lowest setting applies', async () => {
