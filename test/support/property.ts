@@ -81,7 +81,12 @@ export type Fault =
    */
   | { type: 'ms-drop'; after: number; applied: boolean }
   /** Graph loses the delta tokens; their next use answers as Graph documents an expired token. */
-  | { type: 'ms-expired'; answer: ExpiredTokenAnswer };
+  | { type: 'ms-expired'; answer: ExpiredTokenAnswer }
+  /**
+   * The next run's process dies during its table writes: after `after` batch transactions
+   * (links, log), between any two of them, the next lost before or once applied.
+   */
+  | { type: 'table-crash'; after: number; applied: boolean };
 
 export const faultArb: fc.Arbitrary<Fault> = fc.oneof(
   fc.record({
@@ -105,6 +110,7 @@ export const faultArb: fc.Arbitrary<Fault> = fc.oneof(
   }),
   fc.constant({ type: 'ms-throttle' as const }),
   fc.record({ type: fc.constant('ms-drop' as const), after: fc.nat({ max: 4 }), applied: fc.boolean() }),
+  fc.record({ type: fc.constant('table-crash' as const), after: fc.nat({ max: 6 }), applied: fc.boolean() }),
   fc.record({
     type: fc.constant('ms-expired' as const),
     // The delta overview's 410 Gone, and the "40X-series error" with a code seen for expired tokens.
@@ -150,6 +156,9 @@ export function armFault<F extends Fields>(
   }
   if (fault.type === 'ms-expired') {
     expireDelta(fault.answer);
+  }
+  if (fault.type === 'table-crash') {
+    h.crashTablesAfter(fault.after, fault.applied);
   }
   return fault.type === 'crash' ? fault.at : undefined;
 }

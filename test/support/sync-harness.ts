@@ -13,7 +13,8 @@ import type { PrivateEvents } from '../../shared/settings/schema';
 import { LinkRepository } from '../../shared/storage/link-repository';
 import { SyncLogRepository } from '../../shared/storage/sync-log-repository';
 import { SyncStateRepository, type SyncEntity } from '../../shared/storage/sync-state-repository';
-import { createTableStore, type TableStore } from '../../shared/storage/tables';
+import type { TableStore } from '../../shared/storage/tables';
+import { crashingTableStore, TableCrash } from './crashing-tables';
 import type { EventFields } from '../../shared/sync/calendar/event-mapping';
 import type { CalendarWindow } from '../../shared/sync/calendar/window';
 import type { Fields, Link, Snapshot, SyncSettings } from '../../shared/sync/model';
@@ -53,6 +54,11 @@ export interface SyncHarness<F extends Fields = TaskFields> {
       bounds?: RunBounds;
     },
   ): Promise<RunReport>;
+  /**
+   * The next run dies during its table writes: after `after` more batch transactions, the
+   * next is lost (before or once applied) and nothing more of that run reaches storage.
+   */
+  crashTablesAfter(after: number, applied: boolean): void;
   links(): Promise<Link<F>[]>;
   /** Every item of each side as a full read reports it now (fresh sides, no cursor). */
   readAll(): Promise<{ oro: Map<string, Snapshot<F>>; microsoft: Map<string, Snapshot<F>> }>;
@@ -179,7 +185,8 @@ async function startHarness<F extends Fields>(
   oro.registerClient('sync', 'pw');
   const microsoft = await startMicrosoftSimulator();
   trustInThisProcess(microsoft.certificate);
-  const tables = createTableStore(testConnectionString(), uniquePrefix());
+  const tableCrash = new TableCrash();
+  const tables = crashingTableStore(testConnectionString(), uniquePrefix(), tableCrash);
   const tokens = new OroTokenCache();
   let offset = 0;
   let lastLinks: LinkRepository<F> | undefined;
@@ -220,30 +227,36 @@ async function startHarness<F extends Fields>(
     oro,
     microsoft,
     tables,
-    run: (settings, crash, { during, ...runOptions } = {}) => {
+    crashTablesAfter: (after, applied) => tableCrash.crashAfter(after, applied),
+    run: async (settings, crash, { during, ...runOptions } = {}) => {
       lastLinks = new LinkRepository<F>(tables);
-      return runSync<F>({
-        userId,
-        entity: factory.entity,
-        settings,
-        sides: sides(),
-        links: lastLinks,
-        states: new SyncStateRepository(tables),
-        log: new SyncLogRepository(tables),
-        runId: randomUUID(),
-        now,
-        ...runOptions,
-        ...(crash || during
-          ? {
-              crash: async (point: CrashPoint) => {
-                await during?.(point);
-                if (point === crash) {
-                  throw new SimulatedCrash(point);
-                }
-              },
-            }
-          : {}),
-      });
+      try {
+        return await runSync<F>({
+          userId,
+          entity: factory.entity,
+          settings,
+          sides: sides(),
+          links: lastLinks,
+          states: new SyncStateRepository(tables),
+          log: new SyncLogRepository(tables),
+          runId: randomUUID(),
+          now,
+          ...runOptions,
+          ...(crash || during
+            ? {
+                crash: async (point: CrashPoint) => {
+                  await during?.(point);
+                  if (point === crash) {
+                    throw new SimulatedCrash(point);
+                  }
+                },
+              }
+            : {}),
+        });
+      } finally {
+        // The next run is another process: what died with this one does not carry over.
+        tableCrash.heal();
+      }
     },
     lastLinkOperations: () => lastLinks?.operations ?? 0,
     links,

@@ -109,4 +109,32 @@ describe('sync runner: final links saved while the Oro writes go on', () => {
       }
     },
   );
+
+  // The process dies between two of the run's table transactions (pending rows, final links,
+  // the rows' removal, the log), the next one lost before or once carried out.
+  it.each(Array.from({ length: 10 }, (_, after) => [after, after % 2 === 1] as const))(
+    'a run that dies after %i table transactions (the next applied: %s): the next run ends with one Oro task per To Do task',
+    async (after, applied) => {
+      const h = await startSyncHarness();
+      try {
+        seed(h);
+        h.crashTablesAfter(after, applied);
+        await expect(h.run(BI)).rejects.toThrow('simulated crash');
+        h.advance(600_000);
+        let report = await h.run(BI);
+        h.advance(600_000);
+        // A run that found Oro tasks of the crashed one pending adopts them; one more is quiet.
+        report = report.result.created > 0 ? await h.run(BI) : report;
+        expect(report.status).toBe('ok');
+        const subjects = h.oro.tasks(ORO_OWNER).map((t) => t.subject);
+        expect(new Set(subjects).size).toBe(350);
+        expect(subjects).toHaveLength(350);
+        const links = await h.links();
+        expect(links).toHaveLength(350);
+        expect(links.filter((l) => l.pending !== undefined || l.oroId === null)).toEqual([]);
+      } finally {
+        await h.close();
+      }
+    },
+  );
 });
