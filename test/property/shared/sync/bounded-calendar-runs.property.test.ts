@@ -19,14 +19,17 @@ const side = fc.constantFrom('oro' as const, 'ms' as const);
  * Bounded runs (shared/sync/bounded.ts) for calendar events, as bounded-runs.property.test.ts
  * for tasks: singles and daily series on both sides, whose sides read differently (Graph's
  * calendarView delta over a window, Oro's watermark and window listing), tiny bounds and
- * crashes at any step point of any run. Each run that stops at its bound is continued.
+ * crashes at any step point of any run or between any two of its table transactions. Each
+ * run that stops at its bound is continued.
  */
 type CalendarOp =
   | { kind: 'create'; side: 'oro' | 'ms'; series: boolean; day: number; title: string }
   | { kind: 'edit'; side: 'oro' | 'ms'; pick: number; value: number }
   | { kind: 'delete'; side: 'oro' | 'ms'; pick: number }
   | { kind: 'run'; steps: number }
-  | { kind: 'crash'; at: number };
+  | { kind: 'crash'; at: number }
+  /** The next run's process dies after `after` table transactions (the next lost, or applied). */
+  | { kind: 'table-crash'; after: number; applied: boolean };
 
 const calendarOp: fc.Arbitrary<CalendarOp> = fc.oneof(
   {
@@ -56,6 +59,14 @@ const calendarOp: fc.Arbitrary<CalendarOp> = fc.oneof(
   {
     arbitrary: fc.record({ kind: fc.constant('crash' as const), at: fc.integer({ min: 1, max: 12 }) }),
     weight: 2,
+  },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('table-crash' as const),
+      after: fc.nat({ max: 8 }),
+      applied: fc.boolean(),
+    }),
+    weight: 1,
   },
 );
 
@@ -159,6 +170,8 @@ describe('bounded calendar runs (model-based, with crashes between any two write
                 await runs.chain(o.steps);
               } else if (o.kind === 'crash') {
                 runs.crashNext(o.at);
+              } else if (o.kind === 'table-crash') {
+                h.crashTablesAfter(o.after, o.applied);
               } else if (o.kind === 'create') {
                 createEvent(h, o);
                 advance(15_000);

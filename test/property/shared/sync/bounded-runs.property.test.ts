@@ -17,8 +17,9 @@ import { MS_USER, ORO_OWNER, startSyncHarness, type SyncHarness } from '../../..
 
 /**
  * Bounded runs (shared/sync/bounded.ts), model-based: tiny bounds (1 to 5 writes a run),
- * an initial sync larger than a run may do, user edits between runs, Oro faults and crashes
- * between any two steps of any run (the n-th step point of the run dies). Each run that
+ * an initial sync larger than a run may do, user edits between runs, Oro faults, crashes
+ * between any two steps of any run (the n-th step point of the run dies) and between any two
+ * of its table transactions (the process dies there). Each run that
  * stops at its bound is continued, as its queued continuation would. Then faults stop and
  * runs go on until one changes nothing. Whatever happened: no run wrote past its bound, no
  * duplicate, nothing lost, the backlog is empty, and the sides agree as the direction says.
@@ -32,6 +33,8 @@ type Op =
   | { kind: 'run'; steps: number }
   /** The next run dies at its n-th step point. */
   | { kind: 'crash'; at: number }
+  /** The next run's process dies after `after` table transactions (the next lost, or applied). */
+  | { kind: 'table-crash'; after: number; applied: boolean }
   | { kind: 'oro-fault'; what: 'error-500' | 'throttle-429' | 'apply-then-drop' };
 
 const side = fc.constantFrom('oro' as const, 'ms' as const);
@@ -61,6 +64,14 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   {
     arbitrary: fc.record({ kind: fc.constant('crash' as const), at: fc.integer({ min: 1, max: 12 }) }),
     weight: 2,
+  },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('table-crash' as const),
+      after: fc.nat({ max: 8 }),
+      applied: fc.boolean(),
+    }),
+    weight: 1,
   },
   {
     arbitrary: fc.record({
@@ -128,6 +139,8 @@ describe('bounded runs (model-based, with crashes between any two writes)', () =
                 await runs.chain(o.steps);
               } else if (o.kind === 'crash') {
                 runs.crashNext(o.at);
+              } else if (o.kind === 'table-crash') {
+                h.crashTablesAfter(o.after, o.applied);
               } else if (o.kind === 'oro-fault') {
                 h.oro.failNext(o.what);
               } else {
