@@ -101,6 +101,14 @@ export function countingTableStore(
       return response;
     },
   };
+  return tableStoreWith(connectionString, prefix, policy);
+}
+
+/**
+ * Real tables on Azurite whose every request goes through `policy` first (per call: outside
+ * the SDK's retries), for what tests observe or break on the wire.
+ */
+export function tableStoreWith(connectionString: string, prefix: string, policy: PipelinePolicy): TableStore {
   const clients = new Map<TableName, TableClient>();
   const client = (name: TableName) => {
     let c = clients.get(name);

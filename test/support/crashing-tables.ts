@@ -1,6 +1,6 @@
-import { TableClient } from '@azure/data-tables';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
-import { TABLE_NAMES, type TableName, type TableStore } from '../../shared/storage/tables';
+import type { TableStore } from '../../shared/storage/tables';
+import { tableStoreWith } from './counting-tables';
 
 /**
  * The process running a sync dies in the middle of its table writes: after `after` more
@@ -47,26 +47,7 @@ export class TableCrash {
   };
 }
 
-/** Real tables on Azurite, through a TableCrash (inert until armed). */
+/** Real tables on Azurite, through a TableCrash (inert until armed; outside the SDK's retries, as a dead process retries nothing). */
 export function crashingTableStore(connectionString: string, prefix: string, crash: TableCrash): TableStore {
-  const clients = new Map<TableName, TableClient>();
-  const client = (name: TableName) => {
-    let c = clients.get(name);
-    if (!c) {
-      c = TableClient.fromConnectionString(connectionString, `${prefix}${name}`, {
-        allowInsecureConnection: true,
-        // Per call: outside the SDK's retries, as a dead process retries nothing.
-        additionalPolicies: [{ policy: crash.policy, position: 'perCall' }],
-      });
-      clients.set(name, c);
-    }
-    return c;
-  };
-  let ready: Promise<void> | undefined;
-  return {
-    client,
-    ready: () =>
-      (ready ??= Promise.all(TABLE_NAMES.map((n) => client(n).createTable())).then(() => undefined)),
-    ping: () => Promise.resolve(),
-  };
+  return tableStoreWith(connectionString, prefix, crash.policy);
 }
