@@ -1,6 +1,7 @@
 import type { Connection, Container, EventContext, Receiver, Sender } from 'rhea';
 import { LOCKED_UNTIL_PROPERTY, SESSION_FILTER, asRecord, dotnetTicks } from './amqp';
 import type { Dispatcher } from './dispatch';
+import { answerEveryDrain } from './drain';
 import type { Namespace } from './namespace';
 
 const MAX_MESSAGE_SIZE = 256 * 1024;
@@ -41,6 +42,7 @@ export function handleLinks(
   // A client receiver: a queue (or its dead-letter queue) to receive from, or a request node's reply link.
   container.on('sender_open', (context: EventContext) => {
     const sender = context.sender as Sender;
+    answerEveryDrain(sender);
     const source = asRecord(sender.source);
     const address = source.address as string | undefined;
     if (address === '$cbs' || address?.endsWith('/$management')) {
