@@ -45,8 +45,9 @@ export async function runShardWorkers(
             await receiver.completeMessage(message);
           }
         } catch (error) {
-          // The local emulator sometimes drops a short session's lock before the completion;
-          // the work is done, and a redelivery would find nothing due (the host logs the same).
+          // A session's lock can still be lost on a stalled machine (the SDK closes a receiver
+          // whose credit drain goes unanswered for 200 ms); the work is done, and a redelivery
+          // would find nothing due (the host logs the same).
           if (!(isServiceBusError(error) && ['SessionLockLost', 'MessageLockLost'].includes(error.code))) {
             throw error;
           }

@@ -25,7 +25,8 @@ export function createDispatcher(ns: Namespace, now: () => number) {
     }
     for (const [sender, consumer] of ns.consumers) {
       const { queue } = consumer;
-      if (consumer.sessionId !== undefined && !queue.sessionLocks.has(consumer.sessionId)) {
+      // Held by this receiver, not merely by someone: a lapsed lock may already be another's.
+      if (consumer.sessionId !== undefined && !queue.holdsSession(consumer.sessionId, sender)) {
         release(sender);
         sender.close({ condition: SESSION_LOCK_LOST, description: 'The session lock has expired.' });
         continue;

@@ -1,6 +1,7 @@
 import type { Connection, Container, EventContext, Receiver, Sender } from 'rhea';
 import { LOCKED_UNTIL_PROPERTY, SESSION_FILTER, asRecord, dotnetTicks } from './amqp';
 import type { Dispatcher } from './dispatch';
+import { answerEveryDrain } from './drain';
 import type { Namespace } from './namespace';
 
 const MAX_MESSAGE_SIZE = 256 * 1024;
@@ -41,6 +42,7 @@ export function handleLinks(
   // A client receiver: a queue (or its dead-letter queue) to receive from, or a request node's reply link.
   container.on('sender_open', (context: EventContext) => {
     const sender = context.sender as Sender;
+    answerEveryDrain(sender);
     const source = asRecord(sender.source);
     const address = source.address as string | undefined;
     if (address === '$cbs' || address?.endsWith('/$management')) {
@@ -74,13 +76,12 @@ export function handleLinks(
     queue.tick(t);
     const asked = filter[SESSION_FILTER];
     const sessionId = typeof asked === 'string' ? asked : queue.freeSessionWithMessages();
-    if (sessionId === undefined || queue.sessionLocks.has(sessionId)) {
+    const lockedUntil = sessionId === undefined ? undefined : queue.lockSession(sessionId, sender, t);
+    if (sessionId === undefined || lockedUntil === undefined) {
       // Answered at once, without the filter: the SDK reports that no session could be locked.
       sender.set_source({ address: address ?? '' });
       return;
     }
-    const lockedUntil = t + queue.lockDurationMs;
-    queue.sessionLocks.set(sessionId, { owner: sender, lockedUntil });
     sender.set_source({ address: address ?? '', filter: { [SESSION_FILTER]: sessionId } });
     setAttach(sender, { properties: { [LOCKED_UNTIL_PROPERTY]: dotnetTicks(lockedUntil) } });
     ns.consumers.set(sender, { queue, sessionId });
@@ -100,6 +101,15 @@ export function handleLinks(
       }
     }
   };
+  // An AMQP session that ends takes its links with it even when the client sent no detach for
+  // them (rhea then reports no sender_close): their receivers' locks come back too.
+  container.on('session_close', (context: EventContext) => {
+    for (const sender of [...ns.consumers.keys()]) {
+      if (sender.session === context.session) {
+        dispatcher.release(sender);
+      }
+    }
+  });
   container.on('connection_close', connectionGone);
   container.on('disconnected', (context: EventContext) => {
     connectionGone(context);

@@ -1,13 +1,6 @@
 import { types, type Message } from 'rhea';
 import { asRecord, decode, encodeMessage, longNumber, uuidText, wrapLong } from './amqp';
-import {
-  LOCK_LOST,
-  NOT_FOUND,
-  SESSION_LOCK_LOST,
-  SettleError,
-  type Queue,
-  type StoredMessage,
-} from './queue-store';
+import { NOT_FOUND, SettleError, type Queue, type StoredMessage } from './queue-store';
 
 /** A failed request: the SDK turns `errorCondition` into its ServiceBusError code. */
 export class ManagementError extends Error {
@@ -25,6 +18,11 @@ export interface ManagementContext {
   now: number;
   /** Owner of locks taken over the management link (receive-by-sequence-number). */
   owner: object;
+  /**
+   * The receiver link the request names (`associated-link-name`) on the same connection; null
+   * when no link there has that name, undefined when the request names none.
+   */
+  associatedLink?: object | null | undefined;
   /** Something changed that receivers may want (messages became available). */
   changed(): void;
 }
@@ -127,12 +125,10 @@ export function handleManagement(operation: string, body: unknown, ctx: Manageme
       return ok();
     }
     case 'com.microsoft:renew-session-lock': {
-      const lock = queue.sessionLocks.get(requiredSession(request));
-      if (!lock) {
-        throw new ManagementError(410, SESSION_LOCK_LOST, 'The session lock was lost or expired.');
-      }
-      lock.lockedUntil = now + queue.lockDurationMs;
-      return ok({ expiration: new Date(lock.lockedUntil) });
+      const sessionId = requiredSession(request);
+      return settleErrors(() =>
+        ok({ expiration: new Date(queue.renewSessionLock(sessionId, ctx.associatedLink, now)) }),
+      );
     }
     case 'com.microsoft:get-session-state': {
       const state = queue.sessionStates.get(requiredSession(request));
@@ -186,7 +182,7 @@ function settleErrors<T>(run: () => T): T {
     return run();
   } catch (error) {
     if (error instanceof SettleError) {
-      throw new ManagementError(error.condition === LOCK_LOST ? 410 : 404, error.condition, error.message);
+      throw new ManagementError(error.condition === NOT_FOUND ? 404 : 410, error.condition, error.message);
     }
     throw error;
   }

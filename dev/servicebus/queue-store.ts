@@ -172,7 +172,10 @@ export class Queue {
     m.deferredBeforeLock = m.state === 'deferred';
     m.state = 'locked';
     m.lockToken = randomUUID();
-    m.lockedUntil = now + this.lockDurationMs;
+    // The session lock is an umbrella for the message locks its holder takes (the SDK refuses
+    // to renew a session message's lock: renewing the session lock keeps them).
+    const session = m.sessionId === undefined ? undefined : this.sessionLocks.get(m.sessionId);
+    m.lockedUntil = session?.owner === owner ? session.lockedUntil : now + this.lockDurationMs;
     m.lockOwner = owner;
     m.deliveryCount++;
     return m.lockToken;
@@ -219,6 +222,41 @@ export class Queue {
     const m = this.locked(token, now);
     m.lockedUntil = now + this.lockDurationMs;
     return m.lockedUntil;
+  }
+
+  /** Locks a session to a receiver; undefined when another receiver holds it. */
+  lockSession(sessionId: string, owner: object, now: number): number | undefined {
+    this.tick(now);
+    if (this.sessionLocks.has(sessionId)) {
+      return undefined;
+    }
+    const lockedUntil = now + this.lockDurationMs;
+    this.sessionLocks.set(sessionId, { owner, lockedUntil });
+    return lockedUntil;
+  }
+
+  /** Whether this receiver holds the session now (a lapsed lock may have gone to another). */
+  holdsSession(sessionId: string, owner: object): boolean {
+    return this.sessionLocks.get(sessionId)?.owner === owner;
+  }
+
+  /**
+   * Renews a session's lock, and the locks its holder has on the session's messages. `holder`:
+   * the receiver the request names (null: a name no receiver has); undefined when it names none.
+   */
+  renewSessionLock(sessionId: string, holder: object | null | undefined, now: number): number {
+    this.tick(now);
+    const lock = this.sessionLocks.get(sessionId);
+    if (!lock || (holder !== undefined && lock.owner !== holder)) {
+      throw new SettleError(SESSION_LOCK_LOST, `The lock on session "${sessionId}" was lost or expired.`);
+    }
+    lock.lockedUntil = now + this.lockDurationMs;
+    for (const m of this.messages.values()) {
+      if (m.state === 'locked' && m.sessionId === sessionId && m.lockOwner === lock.owner) {
+        m.lockedUntil = lock.lockedUntil;
+      }
+    }
+    return lock.lockedUntil;
   }
 
   /** Releases every lock a receiver held (its link closed): as if each were abandoned. */

@@ -65,12 +65,20 @@ export function managementRequest(
   now: number,
   changed: () => void,
 ): void {
-  const operation = textOf(asRecord(request.application_properties).operation ?? '');
+  const properties = asRecord(request.application_properties);
+  const operation = textOf(properties.operation ?? '');
+  // The SDK names the receiver a session request is for; only that link's lock may be renewed.
+  const linkName = properties['associated-link-name'];
+  const associatedLink =
+    typeof linkName === 'string'
+      ? (context.connection.find_sender((s: Sender) => s.name === linkName) ?? null)
+      : undefined;
   try {
     const result = handleManagement(operation, request.body, {
       queue,
       now,
       owner: context.receiver as Receiver,
+      associatedLink,
       changed,
     });
     reply(context, request, result.status, result.body);
