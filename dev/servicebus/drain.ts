@@ -22,6 +22,10 @@ interface SenderFlowState {
  */
 export function answerEveryDrain(sender: Sender): void {
   const link = sender as unknown as SenderFlowState;
+  // A private method of rhea's: a version without it must say so, not drop drains silently.
+  if (typeof link._get_drain !== 'function') {
+    throw new Error('rhea changed: Sender._get_drain is gone (dev/servicebus/drain.ts needs a look)');
+  }
   link._get_drain = () => {
     if (!link._draining || !link._drained) {
       return false;
