@@ -108,6 +108,7 @@ const deltaItem = z
     '@removed': z.object({}).loose().optional(),
     type: z.string().optional(),
     seriesMasterId: z.string().nullable().optional(),
+    transactionId: z.string().nullable().optional(),
   })
   .loose();
 export const deltaPage = z.object({

@@ -17,6 +17,31 @@ describe('Microsoft calendar side against the Graph simulator', () => {
   const { store, side } = t;
   const at = (dateTime: string, timeZone = 'UTC') => ({ dateTime, timeZone });
 
+  it("reads by id only the singles that carry a transactionId: the user's own come whole in the delta", async () => {
+    const s = side();
+    for (let i = 0; i < 60; i++) {
+      store().create({
+        subject: `user ${i}`,
+        body: { contentType: 'text', content: `notes ${i}` },
+        start: at(`2026-12-0${1 + (i % 9)}T09:00:00`),
+        end: at(`2026-12-0${1 + (i % 9)}T10:00:00`),
+      });
+    }
+    expect((await s.write([create(ev({ title: 'ours' }), 'L-ours')]))[0]!.ok).toBe(true);
+    t.sim.resetCounts();
+    const read = await s.read(undefined, new Set());
+    // One $batch for our own event (its link id rides on an extended property), not 4 for all 61.
+    expect(t.sim.requestCounts()['POST /v1.0/$batch']).toBe(1);
+    const byTitle = new Map(upserts(read.changes).map((u) => [u.fields.title, u]));
+    expect(byTitle.size).toBe(61);
+    expect(byTitle.get('ours')).toMatchObject({ linkId: 'L-ours' });
+    expect(byTitle.get('user 7')?.fields).toMatchObject({
+      description: 'notes 7',
+      start: '2026-12-08T09:00:00Z',
+    });
+    expect(byTitle.get('user 7')?.linkId).toBeUndefined();
+  });
+
   it('round-trips single events, timed and all-day, and reads events made in other zones', async () => {
     const s = side();
     const written = [
