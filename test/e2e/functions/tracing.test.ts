@@ -146,9 +146,16 @@ describe('traces of HTTP calls, queued runs and their requests to Graph and Oro'
       chain.push(s.name);
     }
     expect(chain).toEqual(['sync tasks', 'process task-sync', 'process schedule-shards', 'scheduleTimer']);
-    const due = await telemetry.points('sync.fanout.due');
-    const enqueued = await telemetry.points('sync.fanout.enqueued');
-    const sum = (points: typeof due) => points.reduce((n, p) => n + Number(p.value), 0);
+    // The user's two entities may sit in two shards, whose work items end in any order:
+    // the counts are read once both have been counted (the wait above is for one of them).
+    type Points = Awaited<ReturnType<typeof telemetry.points>>;
+    const sum = (points: Points) => points.reduce((n, p) => n + Number(p.value), 0);
+    const counted = async (name: string) => {
+      const points = await telemetry.points(name);
+      return sum(points) >= 2 ? points : undefined;
+    };
+    const due = await until('both entities counted due', () => counted('sync.fanout.due'));
+    const enqueued = await until('both entities counted enqueued', () => counted('sync.fanout.enqueued'));
     expect(sum(due)).toBeGreaterThanOrEqual(2);
     expect(sum(enqueued)).toBeGreaterThanOrEqual(2);
     expect(due.every((p) => typeof p.attributes['sync.shard'] === 'number')).toBe(true);
