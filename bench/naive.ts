@@ -1,13 +1,10 @@
-import type { MicrosoftSimulator } from '../dev/microsoft/simulator';
-import type { OroSimulator } from '../dev/oro/simulator';
-
 /**
  * The baseline a first version would write: list everything on both sides, match by
  * title, and write one request per item (no delta, no batch, no links).
  */
 export async function naiveSync(
-  oro: OroSimulator,
-  ms: MicrosoftSimulator,
+  oro: { url: string },
+  ms: { graphUrl: string },
   owner: string,
   token: string,
 ): Promise<{ oro: number; microsoft: number }> {

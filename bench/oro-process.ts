@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process';
 import { startOroSimulator } from '../dev/oro/simulator';
+import { ORO_OWNER } from '../test/support/sync-harness';
 
 /**
  * The Oro simulator in a process of its own. A real Oro is another machine: with the
@@ -9,24 +10,31 @@ import { startOroSimulator } from '../dev/oro/simulator';
  */
 export interface OroProcess {
   url: string;
+  /** The harness user's Oro calendar there: the first calendar, as in the harness's own simulator. */
+  calendarId: number;
   requestCounts(): Promise<Record<string, number>>;
   resetCounts(): Promise<void>;
   close(): Promise<void>;
 }
 
 type Ask = { ask: 'counts' | 'reset' | 'close'; n: number };
-type Answer = { n: number; counts?: Record<string, number> } | { url: string };
+type Answer = { n: number; counts?: Record<string, number> } | { url: string; calendarId: number };
 
-/** Forks this file; the child serves an Oro whose task workflow is off (as the sync harness's). */
+/**
+ * Forks this file; the child serves an Oro whose task workflow is off (as the sync harness's),
+ * where the harness user's calendar exists.
+ */
 export async function startOroProcess(): Promise<OroProcess> {
   const child = fork(__filename, ['child'], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
   const waiting = new Map<number, (a: Answer) => void>();
   let url = '';
+  let calendarId = 0;
   const started = new Promise<void>((resolve, reject) => {
     child.once('error', reject);
     child.on('message', (a: Answer) => {
       if ('url' in a) {
         url = a.url;
+        calendarId = a.calendarId;
         resolve();
       } else {
         waiting.get(a.n)?.(a);
@@ -44,6 +52,7 @@ export async function startOroProcess(): Promise<OroProcess> {
     });
   return {
     url,
+    calendarId,
     requestCounts: async () => {
       const a = await ask('counts');
       return 'counts' in a && a.counts ? a.counts : {};
@@ -62,6 +71,8 @@ export async function startOroProcess(): Promise<OroProcess> {
 async function serve() {
   const oro = await startOroSimulator({ taskWorkflow: false });
   oro.registerClient('sync', 'pw');
+  // Every Oro user has a calendar; the harness asks for its user's first, and so does this.
+  const calendarId = oro.calendar.defaultCalendar(ORO_OWNER);
   process.on('message', (m: Ask) => {
     if (m.ask === 'counts') {
       process.send?.({ n: m.n, counts: oro.requestCounts() } satisfies Answer);
@@ -74,7 +85,7 @@ async function serve() {
       });
     }
   });
-  process.send?.({ url: oro.url } satisfies Answer);
+  process.send?.({ url: oro.url, calendarId } satisfies Answer);
 }
 
 if (process.argv[2] === 'child' && process.send) {

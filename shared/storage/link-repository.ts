@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { TransactionAction } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
 import type { Change, Fields, Link, Side } from '../sync/model';
-import { GROUP_MARKER, PendingGroups, isGroupRow } from './pending-groups';
+import { GROUP_MARKER, LinkGroups, isGroupRow } from './link-groups';
 import type { TableStore } from './tables';
 
 /** A batch transaction takes at most 100 operations, all in one partition. */
@@ -62,18 +62,20 @@ const BASE_CHUNK = 30_000;
 export const linkPartition = (userId: string, entity: string): string => `${userId}:${entity}`;
 
 /**
- * Links of one user and entity in one partition (RowKey = link id): read with one query,
- * written in batch transactions of up to 100, so table operations grow with changes, not
- * items. Updates are conditional on the ETag read and new rows are creates, so a run that
- * lost its lease cannot overwrite another run's links (a transaction's deletes cannot carry
- * an ETag; they only remove rows this run read). One instance serves one run.
+ * Links of one user and entity in one partition: read with one query, written in batch
+ * transactions of up to 100, so table operations grow with changes, not items. The links a
+ * save writes are packed hundreds to a row (link-groups.ts); a link saved before that keeps
+ * its own row (RowKey = link id). Updates are conditional on the ETag read and new rows are
+ * creates, so a run that lost its lease cannot overwrite another run's links (a
+ * transaction's deletes cannot carry an ETag; they only remove rows this run read). One
+ * instance serves one run.
  */
 export class LinkRepository<F extends Fields> {
   /** Table operations made (reads count per page), for the benchmark and tests. */
   operations = 0;
   private readonly etags = new Map<string, string>();
-  /** Pending links new to the partition, packed many to a row (pending-groups.ts). */
-  private readonly groups = new PendingGroups<F>();
+  /** Links without a row of their own, packed many to a row (link-groups.ts). */
+  private readonly groups = new LinkGroups<F>();
 
   constructor(private readonly tables: TableStore) {}
 
@@ -182,16 +184,20 @@ export class LinkRepository<F extends Fields> {
     const remove = (rowKey: string): TransactionAction => ['delete', { partitionKey: pk, rowKey }];
     const known = (key: string) => this.etags.has(key);
     // Step 1: a group that holds a link deleted here loses it before the link's row goes,
-    // else a crash in between would bring the link back from the group.
-    await this.submit([
-      ...groups.rewritten.map((g) => upsert(groupEntity(pk, g.rowKey, g.links))),
-      ...groups.removedFirst.filter(known).map(remove),
-    ]);
+    // else a crash in between would bring the link back from the group. Oldest group first,
+    // one transaction at a time: a crash in between leaves the newest state (link-groups.ts).
+    await this.submit(
+      [
+        ...groups.rewritten.map((g) => upsert(groupEntity(pk, g.rowKey, g.links))),
+        ...groups.removedFirst.filter(known).map(remove),
+      ].sort((a, b) => (a[1].rowKey < b[1].rowKey ? -1 : 1)),
+      1,
+    );
     const [firstGroup, ...otherGroups] = groups.created.map((g) =>
       upsert(groupEntity(pk, g.rowKey, g.links)),
     );
     if (firstGroup) {
-      // The marker first, alone with one group: a run that lost its lease stops here (pending-groups.ts).
+      // The marker first, alone with one group: a run that lost its lease stops here (link-groups.ts).
       await this.submit([upsert({ partitionKey: pk, rowKey: GROUP_MARKER, seq: groups.seq }), firstGroup]);
     }
     await this.submit([
@@ -206,8 +212,11 @@ export class LinkRepository<F extends Fields> {
     ]);
   }
 
-  /** Actions in transactions (by count and size); a few go at once (each is atomic; a save never was). */
-  private async submit(actions: readonly TransactionAction[]): Promise<void> {
+  /**
+   * Actions in transactions (by count and size), in their order; `concurrency` go at once
+   * (each is atomic; a save never was).
+   */
+  private async submit(actions: readonly TransactionAction[], concurrency = SAVE_CONCURRENCY): Promise<void> {
     const chunks: TransactionAction[][] = [];
     let bytes = 0;
     for (const action of actions) {
@@ -242,7 +251,7 @@ export class LinkRepository<F extends Fields> {
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(SAVE_CONCURRENCY, chunks.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(concurrency, chunks.length) }, worker));
   }
 }
 
@@ -255,10 +264,10 @@ function actionBytes(action: TransactionAction): number {
   return chars * 3;
 }
 
-/** The last sequence given to a group (pending-groups.ts GROUP_MARKER). */
+/** The last sequence given to a group (link-groups.ts GROUP_MARKER). */
 type MarkerEntity = { partitionKey: string; rowKey: string; seq: number };
 
-/** Pending links packed in one row (pending-groups.ts): their JSON as `base` and its continuations. */
+/** Links packed in one row (link-groups.ts): their JSON as `base` and its continuations. */
 type GroupEntity = { partitionKey: string; rowKey: string; base: string } & Record<string, string>;
 
 function groupEntity<F extends Fields>(

@@ -83,12 +83,25 @@ export function writable(direction: Direction, side: Side): boolean {
 export const sourceOf = (direction: Exclude<Direction, 'bidirectional'>): Side =>
   direction === 'oro-to-microsoft' ? 'oro' : 'microsoft';
 
+/**
+ * Hashes already taken, by fields object. A run hashes each item's fields up to five times
+ * (planning, pending link, the write's version, final link); an event's fields carry its
+ * series and exceptions. Fields are never changed once made (a change makes a new object),
+ * so an object's hash stays its hash.
+ */
+const hashes = new WeakMap<Fields, string>();
+
 /** Stable hash of neutral fields: key order does not matter. */
 export function hashFields(fields: Fields): string {
-  const sorted = Object.keys(fields)
-    .sort()
-    .map((k) => [k, fields[k] ?? null]);
-  return createHash('sha256').update(JSON.stringify(sorted)).digest('base64url').slice(0, 22);
+  let hash = hashes.get(fields);
+  if (hash === undefined) {
+    const sorted = Object.keys(fields)
+      .sort()
+      .map((k) => [k, fields[k] ?? null]);
+    hash = createHash('sha256').update(JSON.stringify(sorted)).digest('base64url').slice(0, 22);
+    hashes.set(fields, hash);
+  }
+  return hash;
 }
 
 /** Link ids are derived from the item that started the link, so a retried create finds its first copy. */

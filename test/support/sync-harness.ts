@@ -156,6 +156,8 @@ export function startCalendarHarness(
     privateEvents?: () => PrivateEvents;
     /** The Outlook calendar chosen, asked at each run (tests change it between runs). */
     folder?: () => string | undefined;
+    /** Where runs reach Oro (asked at each run): a proxy, or an Oro in its own process (bench/). */
+    oroBaseUrl?: () => string | undefined;
   } = {},
 ): Promise<SyncHarness<EventFields>> {
   return startHarness(calendar(options.window, options.privateEvents), userId, options).then((h) => {

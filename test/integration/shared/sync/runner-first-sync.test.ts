@@ -3,6 +3,12 @@ import type { CrashPoint } from '../../../../shared/sync/runner';
 import { MS_USER, ORO_OWNER, startSyncHarness } from '../../../support/sync-harness';
 
 const BI: SyncSettings = { direction: 'bidirectional', conflictResolution: 'oro-wins' };
+/**
+ * Table transactions of the first sync below (links packed in rows, link-groups.ts; the log):
+ * the pending links of each Oro group, the final links with them, the rows they supersede
+ * removed, the log. Checked by the last test.
+ */
+const RUN_TRANSACTIONS = 8;
 
 /**
  * A first sync reads a side with no cursor: until the run saves one, a run after a crash
@@ -110,9 +116,9 @@ describe('sync runner: final links saved while the Oro writes go on', () => {
     },
   );
 
-  // The process dies between two of the run's table transactions (pending rows, final links,
-  // the rows' removal, the log), the next one lost before or once carried out.
-  it.each(Array.from({ length: 10 }, (_, after) => [after, after % 2 === 1] as const))(
+  // The process dies between two of the run's table transactions (pending links, final links,
+  // the superseded rows' removal, the log), the next one lost before or once carried out.
+  it.each(Array.from({ length: 2 * RUN_TRANSACTIONS }, (_, i) => [i >> 1, i % 2 === 1] as const))(
     'a run that dies after %i table transactions (the next applied: %s): the next run ends with one Oro task per To Do task',
     async (after, applied) => {
       const h = await startSyncHarness();
@@ -137,4 +143,24 @@ describe('sync runner: final links saved while the Oro writes go on', () => {
       }
     },
   );
+
+  it(`a first sync of 350 tasks makes ${RUN_TRANSACTIONS} table transactions: the cases above die after each`, async () => {
+    const h = await startSyncHarness();
+    try {
+      seed(h);
+      h.crashTablesAfter(RUN_TRANSACTIONS, true);
+      await expect(h.run(BI)).resolves.toMatchObject({ status: 'ok' });
+      // The last one was the run's: a crash armed for the one after it never fires.
+      const again = await startSyncHarness();
+      try {
+        seed(again);
+        again.crashTablesAfter(RUN_TRANSACTIONS - 1, true);
+        await expect(again.run(BI)).rejects.toThrow('simulated crash');
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await h.close();
+    }
+  });
 });

@@ -1,19 +1,25 @@
 import type { Fields, Link } from '../sync/model';
 
 /*
- * Pending links saved together. A first sync records a pending link before each Oro create
- * and the final link after it: one row each, twice the table work of the links themselves.
- * Pending links new to the partition are packed instead, hundreds to a row (a "group"),
- * and the final links are rows of their own. A group row lives only while some of its
- * entries are still the link's latest state.
+ * Links saved together, packed in one row (a "group"). A row per link made a first sync
+ * of 10,000 items write 10,000 rows (twice: the pending link before each Oro create, the
+ * final link after it), each a sub-request the Tables SDK builds one by one, and made
+ * every later run list 10 pages of 1,000 rows. So every link a save writes that has no
+ * row of its own goes into a new group of that save, hundreds to a row; a first sync
+ * writes a few dozen rows, and a listing of 100,000 links is a few hundred rows.
+ * A link with a row of its own (saved before groups held final links) keeps it.
  *
  * Which state of a link counts, on every listing:
- * - its own row, if it has one (a final link, or a pending link saved over one);
+ * - its own row, if it has one;
  * - else its entry in the newest group that holds it (groups sort by their sequence).
  * An entry superseded that way stays in its group's row until the group is rewritten or
- * removed. A link deleted while a group still holds it would come back from that group, so
- * a save that deletes such a link rewrites (or removes) the group first, and only then
- * deletes the link's row (`first`).
+ * removed: a group goes once none of its entries is live, and is rewritten with its live
+ * entries once at most a quarter of them are.
+ *
+ * A deleted link would come back from a group that still holds it, so a save that deletes
+ * a link first rewrites (or removes) every group holding it, oldest first, and only then
+ * deletes the link's row (`rewritten`, `removedFirst`): a crash in between leaves the
+ * link's latest state in the newest group, never an older one.
  */
 
 /** Group rows' keys: "~p-", then the sequence (12 digits: sorts as a number). */
@@ -28,7 +34,7 @@ export const GROUP_MARKER = '~p';
 const SEQ_DIGITS = 12;
 /** A group of at least this many entries, a quarter or less of them live, is compacted. */
 const COMPACT_MIN = 20;
-/** A group row's JSON stays well under an entity's 1 MiB (stored as UTF-16). */
+/** A group row's JSON stays well under an entity's 1 MiB (stored as UTF-16): 400 KB. */
 const MAX_GROUP_CHARS = 200_000;
 
 export const isGroupRow = (rowKey: string): boolean => rowKey.startsWith(GROUP_PREFIX);
@@ -53,7 +59,8 @@ export interface GroupWrites<F extends Fields> {
   created: { rowKey: string; links: Link<F>[] }[];
   /**
    * Step 1, before any other write: the groups holding a link this save deletes, replaced
-   * without it (conditional on their ETag), or removed when nothing else is in them.
+   * without it (conditional on their ETag), or removed when nothing else is in them; each
+   * list oldest group first, and they are to be written in that order (see the top).
    */
   rewritten: { rowKey: string; links: Link<F>[] }[];
   removedFirst: string[];
@@ -66,7 +73,7 @@ export interface GroupWrites<F extends Fields> {
 }
 
 /** The groups of one partition, as this instance read and wrote them. */
-export class PendingGroups<F extends Fields> {
+export class LinkGroups<F extends Fields> {
   private readonly groups = new Map<string, Group<F>>();
   /** Link id → the group holding its latest state. */
   private readonly liveIn = new Map<string, string>();
@@ -79,7 +86,7 @@ export class PendingGroups<F extends Fields> {
 
   /**
    * The group rows of a listing (any order) and the ids of links with a row of their own;
-   * returns the pending links only groups hold.
+   * returns the links only groups hold.
    */
   load(rows: readonly { rowKey: string; json: string }[], ownRows: ReadonlySet<string>): Link<F>[] {
     for (const row of [...rows].sort((a, b) => (a.rowKey < b.rowKey ? -1 : 1))) {
@@ -112,16 +119,16 @@ export class PendingGroups<F extends Fields> {
     const packed: Link<F>[] = [];
     for (const link of upserts) {
       this.supersede(link.linkId);
-      (link.pending && !hasRow(link.linkId) ? packed : rows).push(link);
+      (hasRow(link.linkId) ? rows : packed).push(link);
     }
     const deleted = new Set(deletes);
     deleted.forEach((id) => this.supersede(id));
 
-    // Step 1: a deleted link leaves every group that holds it. Entries superseded by this
-    // save's rows stay until step 3: those rows are not written yet.
+    // Step 1: a deleted link leaves every group that holds it, oldest first. Entries
+    // superseded by this save's rows stay until step 3: those rows are not written yet.
     const rewritten: GroupWrites<F>['rewritten'] = [];
     const removedFirst: string[] = [];
-    for (const [rowKey, group] of this.groups) {
+    for (const [rowKey, group] of [...this.groups].sort(([a], [b]) => (a < b ? -1 : 1))) {
       if (![...group.stored.keys()].some((id) => deleted.has(id))) {
         continue;
       }
@@ -150,7 +157,7 @@ export class PendingGroups<F extends Fields> {
       }
     }
 
-    // Step 2: pending links new to the partition, packed in new groups.
+    // Step 2: links without a row of their own, packed in new groups.
     const created: GroupWrites<F>['created'] = [];
     let size = 0;
     for (const link of packed) {

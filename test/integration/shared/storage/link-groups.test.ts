@@ -1,13 +1,14 @@
 import { hashFields, type Link } from '../../../../shared/sync/model';
 import { LinkRepository, linkPartition } from '../../../../shared/storage/link-repository';
-import { GROUP_MARKER } from '../../../../shared/storage/pending-groups';
+import { GROUP_MARKER } from '../../../../shared/storage/link-groups';
 import { createTableStore } from '../../../../shared/storage/tables';
 import { odata } from '@azure/data-tables';
+import { TableCrash, crashingTableStore } from '../../../support/crashing-tables';
 import { testConnectionString, uniquePrefix } from '../../../support/storage';
 
 /*
- * Pending links new to a partition are packed many to a row (shared/storage/pending-groups.ts):
- * what a listing returns must be what was saved last for each link, whatever rows hold it.
+ * The links a save writes are packed many to a row (shared/storage/link-groups.ts): what a
+ * listing returns must be what was saved last for each link, whatever rows hold it.
  */
 
 type F = { title: string };
@@ -35,8 +36,13 @@ const final = (id: string): Link<F> => {
   return { ...rest, oroId: `o-${id}`, oroVersion: 'ov' };
 };
 
-describe('pending links packed in group rows (Azurite)', () => {
-  const tables = createTableStore(testConnectionString(), uniquePrefix());
+describe('links packed in group rows (Azurite)', () => {
+  const prefix = uniquePrefix();
+  const tables = createTableStore(testConnectionString(), prefix);
+  // The same tables, through a process that can die between two transactions.
+  const crash = new TableCrash();
+  const crashing = crashingTableStore(testConnectionString(), prefix, crash);
+  afterEach(() => crash.heal());
   let user = 0;
   let userId = '';
   beforeEach(() => {
@@ -62,8 +68,8 @@ describe('pending links packed in group rows (Azurite)', () => {
     (await new LinkRepository<F>(tables).list(userId, 'tasks')).sort((a, b) =>
       a.linkId.localeCompare(b.linkId),
     );
-  const repo = async (): Promise<LinkRepository<F>> => {
-    const r = new LinkRepository<F>(tables);
+  const repo = async (store = tables): Promise<LinkRepository<F>> => {
+    const r = new LinkRepository<F>(store);
     await r.list(userId, 'tasks');
     return r;
   };
@@ -77,16 +83,58 @@ describe('pending links packed in group rows (Azurite)', () => {
     expect(await read()).toEqual(links);
   });
 
-  it('final links supersede their pending entries; the row goes once none is left', async () => {
+  it('final links supersede their pending entries in a newer row; a row goes once none is left', async () => {
     const r = await repo();
     await r.save(userId, 'tasks', [pending('A'), pending('B'), pending('C')], []);
     await r.save(userId, 'tasks', [final('A'), final('B')], []);
     expect(await read()).toEqual([final('A'), final('B'), pending('C')]);
-    expect((await rowKeys()).length).toBe(3); // A, B and the row still holding C
+    // The row still holding C pending, and the one holding A and B final.
+    expect(await rowKeys()).toEqual(['~p-000000000001', '~p-000000000002']);
 
     await r.save(userId, 'tasks', [final('C')], []);
-    expect(await rowKeys()).toEqual(['A', 'B', 'C']);
+    expect(await rowKeys()).toEqual(['~p-000000000002', '~p-000000000003']);
     expect(await read()).toEqual([final('A'), final('B'), final('C')]);
+  });
+
+  it('a first sync of 2,000 links writes a handful of rows, listed in one page', async () => {
+    const r = await repo();
+    const ids = Array.from({ length: 2_000 }, (_, i) => `F${String(i).padStart(4, '0')}`);
+    await r.save(
+      userId,
+      'tasks',
+      ids.map((id) => pending(id)),
+      [],
+    );
+    await r.save(userId, 'tasks', ids.map(final), []);
+    // A row per link would be 2,000 rows, 2 pages of 1,000, and 20 transactions a save.
+    expect(r.operations).toBeLessThanOrEqual(1 + 2 + 3);
+    expect((await rowKeys()).length).toBeLessThanOrEqual(2);
+    const reader = new LinkRepository<F>(tables);
+    expect(await reader.list(userId, 'tasks')).toEqual(ids.map(final));
+    expect(reader.operations).toBe(1);
+  });
+
+  it('a link with a row of its own (saved before groups held final links) keeps it', async () => {
+    // Such a row, as an earlier version wrote it.
+    await tables.ready();
+    const pk = linkPartition(userId, 'tasks');
+    const old = final('R');
+    await tables.client('links').createEntity({
+      partitionKey: pk,
+      rowKey: 'R',
+      oroId: old.oroId!,
+      microsoftId: old.microsoftId!,
+      oroVersion: old.oroVersion!,
+      microsoftVersion: old.microsoftVersion!,
+      base: JSON.stringify(old.base),
+      baseHash: old.baseHash,
+      pending: '',
+    });
+    const r = await repo();
+    const changed = { ...old, oroVersion: 'ov2' };
+    await r.save(userId, 'tasks', [changed, final('S')], []);
+    expect(await rowKeys()).toEqual(['R', '~p-000000000001']);
+    expect(await read()).toEqual([changed, final('S')]);
   });
 
   it('a deleted pending link does not come back; the others stay pending', async () => {
@@ -143,14 +191,46 @@ describe('pending links packed in group rows (Azurite)', () => {
     const first = await repo();
     await first.save(userId, 'tasks', [pending('A'), pending('B')], []);
     // A run that died before removing it: its final links written, the row left.
-    const died = new LinkRepository<F>(tables);
-    await died.save(userId, 'tasks', [final('A'), final('B')], []);
-    expect((await rowKeys()).length).toBe(3);
+    const died = await repo(crashing);
+    crash.crashAfter(1, false);
+    await expect(died.save(userId, 'tasks', [final('A'), final('B')], [])).rejects.toThrow('simulated crash');
+    crash.heal();
+    expect((await rowKeys()).length).toBe(2);
     expect(await read()).toEqual([final('A'), final('B')]);
 
     const next = await repo();
     await next.save(userId, 'tasks', [final('C')], []);
-    expect(await rowKeys()).toEqual(['A', 'B', 'C']);
+    expect(await rowKeys()).toEqual(['~p-000000000002', '~p-000000000003']);
+    expect(await read()).toEqual([final('A'), final('B'), final('C')]);
+  });
+
+  it('a deletion that dies between its rewrites never brings back an older state of the link', async () => {
+    // A's state in 7 rows, each filled near its size limit (link-groups.ts MAX_GROUP_CHARS),
+    // so that taking A out of all of them takes two transactions (3.5 MB each).
+    const filler = (k: number, i: number) => ({
+      ...final(`X${k}-${i}`),
+      base: { title: 'x'.repeat(25_000) },
+    });
+    const states = Array.from({ length: 7 }, (_, k) => ({ ...final('A'), oroVersion: `v${k + 1}` }));
+    for (const [k, state] of states.entries()) {
+      const r = await repo();
+      await r.save(userId, 'tasks', [state, ...Array.from({ length: 7 }, (_, i) => filler(k, i))], []);
+    }
+    const latest = states.at(-1)!;
+    const stateOfA = async () => (await read()).find((l) => l.linkId === 'A');
+    expect(await stateOfA()).toEqual(latest);
+    for (const applied of [false, true]) {
+      const deleting = await repo(crashing);
+      crash.crashAfter(0, applied);
+      await expect(deleting.save(userId, 'tasks', [], ['A'])).rejects.toThrow('simulated crash');
+      crash.heal();
+      // Gone, or as it was: never one of the states the older rows still hold.
+      const after = await stateOfA();
+      expect(after === undefined || after.oroVersion === latest.oroVersion).toBe(true);
+    }
+    const done = await repo();
+    await done.save(userId, 'tasks', [], ['A']);
+    expect(await stateOfA()).toBeUndefined();
   });
 
   it('of two runs that read the partition before either saved, only the first to save pending links goes on', async () => {
@@ -181,7 +261,8 @@ describe('pending links packed in group rows (Azurite)', () => {
       base: { title: 'x'.repeat(25_000) },
     }));
     await r.save(userId, 'tasks', big, []);
-    expect(r.operations).toBe(1 + 3);
+    // 13 rows of at most 8 such links (200,000 characters), 5 to a transaction, the first alone with the marker.
+    expect(r.operations).toBe(1 + 1 + 3);
     expect((await read()).length).toBe(100);
   });
 });
