@@ -1,4 +1,4 @@
-import { measure, quietSubscription, table, type Row } from './measure';
+import { measure, quietSubscription, table, warmUp, type Row } from './measure';
 import { writeSection } from './sections';
 import { startDelayProxy } from './latency';
 import { startOroProcess } from './oro-process';
@@ -257,7 +257,11 @@ export async function runCalendarBench(): Promise<void> {
 
 async function calendarRows(): Promise<Row[]> {
   const rows: Row[] = [];
-  await warmUp();
+  await warmUp(
+    () => startCalendarHarness(ORO_OWNER, { oroTimeoutMs: 30_000 }),
+    (h, where) => seedCalendar(h, where, WARM_UP_N),
+    naiveCalendarSync,
+  );
   for (const [direction, where] of [
     ['Oro → Microsoft', 'oro'],
     ['Microsoft → Oro', 'ms'],
@@ -298,28 +302,6 @@ async function calendarRows(): Promise<Row[]> {
   await ownProcessRows(rows);
   await latencyRows(rows);
   return rows;
-}
-
-/**
- * One small first sync each way through each implementation, not measured. Without it the
- * engine's first measured run paid for compiling its code and the simulators' while the
- * naive baseline, measured after it, ran warm: 5,000 events Microsoft → Oro measured 3.2 s
- * against 2.1 s in that order, 2.1–2.4 s against 2.1 s with both warm.
- */
-async function warmUp() {
-  for (const where of ['oro', 'ms'] as const) {
-    const h = await startCalendarHarness(ORO_OWNER, { oroTimeoutMs: 30_000 });
-    seedCalendar(h, where, WARM_UP_N);
-    const report = await h.run(BI, undefined, quietSubscription(false));
-    if (report.status !== 'ok') {
-      throw new Error(`warm-up: ${report.status} ${report.error ?? ''}`);
-    }
-    await h.close();
-    const n = await startCalendarHarness(ORO_OWNER, { oroTimeoutMs: 30_000 });
-    seedCalendar(n, where, WARM_UP_N);
-    await naiveCalendarSync(n, await n.microsoft.graphToken(MS_USER));
-    await n.close();
-  }
 }
 
 /**

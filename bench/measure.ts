@@ -1,6 +1,8 @@
 import type { MicrosoftSimulator } from '../dev/microsoft/simulator';
 import type { OroSimulator } from '../dev/oro/simulator';
+import type { Fields, SyncSettings } from '../shared/sync/model';
 import type { NotificationWatch } from '../shared/sync/quiet';
+import { MS_USER, type SyncHarness } from '../test/support/sync-harness';
 import type { OroProcess } from './oro-process';
 
 /** One measured scenario of a sync benchmark. */
@@ -65,3 +67,31 @@ export const quietSubscription = (scheduled: boolean): { notifications: Notifica
     pollSafetyMs: 6 * 3600_000,
   },
 });
+
+const BI: SyncSettings = { direction: 'bidirectional', conflictResolution: 'oro-wins' };
+
+/**
+ * One small first sync each way through each implementation, not measured. Without it the
+ * engine's first measured run paid for compiling its code and the simulators' while the
+ * naive baseline, measured after it, ran warm: 5,000 events Microsoft → Oro measured 3.2 s
+ * against 2.1 s in that order, 2.1–2.4 s against 2.1 s with both warm.
+ */
+export async function warmUp<F extends Fields>(
+  start: () => Promise<SyncHarness<F>>,
+  seed: (h: SyncHarness<F>, where: 'oro' | 'ms') => void,
+  naive: (h: SyncHarness<F>, graphToken: string) => Promise<unknown>,
+): Promise<void> {
+  for (const where of ['oro', 'ms'] as const) {
+    const h = await start();
+    seed(h, where);
+    const report = await h.run(BI, undefined, quietSubscription(false));
+    if (report.status !== 'ok') {
+      throw new Error(`warm-up: ${report.status} ${report.error ?? ''}`);
+    }
+    await h.close();
+    const n = await start();
+    seed(n, where);
+    await naive(n, await n.microsoft.graphToken(MS_USER));
+    await n.close();
+  }
+}

@@ -9,7 +9,7 @@ import { runFanOutBench } from './fanout';
 import { runColdStartBench } from './cold-start';
 import { runBackpressureBench } from './backpressure';
 import { runBoundedBench } from './bounded';
-import { measure, quietSubscription, table, type Row } from './measure';
+import { measure, quietSubscription, table, warmUp, type Row } from './measure';
 import { writeSection } from './sections';
 import { startDelayProxy } from './latency';
 import { startOroProcess } from './oro-process';
@@ -111,7 +111,11 @@ async function runTaskBench() {
   process.env.TEST_STORAGE_CONNECTION_STRING = azurite.connectionString;
   const rows: Row[] = [];
   try {
-    await warmUp();
+    await warmUp(
+      () => startSyncHarness(ORO_OWNER, { oroTimeoutMs: 30_000 }),
+      (h, where) => seed(h, where, WARM_UP_N),
+      (h, token) => naiveSync(h.oro, h.microsoft, ORO_OWNER, token),
+    );
     for (const [direction, where] of [
       ['Oro → Microsoft', 'oro'],
       ['Microsoft → Oro', 'ms'],
@@ -158,27 +162,6 @@ async function runTaskBench() {
     await azurite.stop();
   }
   writeSection('tasks', render(rows));
-}
-
-/**
- * One small first sync each way through each implementation, not measured, so that neither
- * is measured cold: the engine's first measured run used to pay for compiling its code and
- * the simulators' while the naive baseline, measured after it, ran warm.
- */
-async function warmUp() {
-  for (const where of ['oro', 'ms'] as const) {
-    const h = await startSyncHarness(ORO_OWNER, { oroTimeoutMs: 30_000 });
-    seed(h, where, WARM_UP_N);
-    const report = await h.run(BI, undefined, quietSubscription(false));
-    if (report.status !== 'ok') {
-      throw new Error(`warm-up: ${report.status} ${report.error ?? ''}`);
-    }
-    await h.close();
-    const n = await startSyncHarness(ORO_OWNER, { oroTimeoutMs: 30_000 });
-    seed(n, where, WARM_UP_N);
-    await naiveSync(n.oro, n.microsoft, ORO_OWNER, await n.microsoft.graphToken(MS_USER));
-    await n.close();
-  }
 }
 
 /**
@@ -263,7 +246,9 @@ included. Seeded Oro tasks carry update times spread over the past hour (as real
 does); the engine re-reads a 5-second window before its watermark. The naive baseline lists everything on both sides (100 per page), matches by
 title and writes one request per item; it keeps no links. The simulators answer in well
 under a millisecond, so those rows measure this process's CPU (the engine parses each
-answer, the naive baseline does not even read it). The rows "Oro in its own process" run the
+answer, the naive baseline does not even read it). Each implementation first runs a
+first sync of ${WARM_UP_N} tasks each way, not measured, so that neither is measured cold.
+The rows "Oro in its own process" run the
 Oro simulator in a child process, as a real Oro runs on its own machine: its work is no
 longer charged to the run, and runs beside it. The last rows put Oro behind a proxy
 that answers ${ORO_LATENCY_MS} ms later (\`BENCH_ORO_LATENCY_MS\`), nearer a real Oro's
@@ -278,8 +263,9 @@ a warm run's Oro request is the one listing of ids and update times.
 
 Targets of the issue: idle sync ≤ 1 Graph + ≤ 2 Oro requests; writes batched 20 per Graph
 request; table writes batched per partition (100 per transaction, 4 transactions in
-flight). A first sync saves each link pending before its Oro create (the pending links of
-one save packed in one row) and final after:
+flight). The links one save writes are packed hundreds to a row (shared/storage/link-groups.ts),
+so a partition of ${N} links is a few dozen rows, listed in one page. A first sync saves
+each link pending before its Oro create and final after:
 Oro writes go in groups of 100, 200, 400, then 500, and while a group writes, the next
 group's pending links and the final links of the group before are saved in the same
 transactions; links to what a read with no cursor found need no confirming pass after the

@@ -1,4 +1,9 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingMessage,
+  type RequestOptions,
+} from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 
@@ -43,6 +48,20 @@ const agents = {
   https: new HttpsAgent({ keepAlive: true }),
 };
 
+/**
+ * A kept-alive connection the server closed as this request went out on it: the server
+ * closes an idle connection after its keep-alive timeout (Apache's default 5 s, nginx's
+ * 75 s), and a request sent in that instant is reset unanswered. Node's documentation of
+ * `request.reusedSocket` names this race and retrying it. A request that changes nothing
+ * is sent again once, on a new connection; a write is not (it may have been carried out),
+ * and fails as before: retryable.
+ */
+class StaleConnection extends Error {
+  override readonly name = 'StaleConnection';
+}
+const SAFE_METHODS = new Set(['GET', 'HEAD']);
+const STALE_CODES = new Set(['ECONNRESET', 'EPIPE']);
+
 export async function exchange(url: string, init: Exchange): Promise<{ res: Answer; text: string }> {
   const target = new URL(url);
   const secure = target.protocol === 'https:';
@@ -54,21 +73,61 @@ export async function exchange(url: string, init: Exchange): Promise<{ res: Answ
     headers['Content-Length'] = String(Buffer.byteLength(init.body));
   }
   // User info of a URL is never sent (fetch refused such a URL outright).
-  const options = {
+  const options: RequestOptions = {
     hostname: target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname,
     ...(target.port ? { port: Number(target.port) } : {}),
     path: `${target.pathname}${target.search}`,
     method: init.method,
     headers,
   };
+  const started = Date.now();
+  try {
+    return await send(
+      secure,
+      { ...options, agent: secure ? agents.https : agents.http },
+      init,
+      init.timeoutMs,
+    );
+  } catch (error) {
+    if (!(error instanceof StaleConnection)) {
+      throw error;
+    }
+    // Once more, on a connection of its own (the pool may hold more such connections).
+    const left = Math.max(1, init.timeoutMs - (Date.now() - started));
+    return send(secure, { ...options, agent: false }, init, left);
+  }
+}
+
+/** One request on `options.agent`'s connection; a stale kept-alive connection rejects with StaleConnection. */
+function send(
+  secure: boolean,
+  options: RequestOptions,
+  init: Exchange,
+  timeoutMs: number,
+): Promise<{ res: Answer; text: string }> {
   return new Promise((resolve, reject) => {
     // A timer, not an AbortSignal: one less event target for every request.
     let timedOut = false;
+    let answered = false;
     const fail = (error: Error) => {
       clearTimeout(timer);
-      reject(timedOut ? new ExchangeTimeout(`no answer within ${init.timeoutMs} ms`) : error);
+      const code = (error as { code?: unknown }).code;
+      if (timedOut) {
+        reject(new ExchangeTimeout(`no answer within ${init.timeoutMs} ms`));
+      } else if (
+        req.reusedSocket &&
+        !answered &&
+        SAFE_METHODS.has(init.method) &&
+        typeof code === 'string' &&
+        STALE_CODES.has(code)
+      ) {
+        reject(new StaleConnection('the kept-alive connection was closed', { cause: error }));
+      } else {
+        reject(error);
+      }
     };
     const onAnswer = (res: IncomingMessage) => {
+      answered = true;
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {
@@ -92,13 +151,11 @@ export async function exchange(url: string, init: Exchange): Promise<{ res: Answ
         }
       });
     };
-    const req = secure
-      ? httpsRequest({ ...options, agent: agents.https }, onAnswer)
-      : httpRequest({ ...options, agent: agents.http }, onAnswer);
+    const req = secure ? httpsRequest(options, onAnswer) : httpRequest(options, onAnswer);
     const timer = setTimeout(() => {
       timedOut = true;
       req.destroy(new ExchangeTimeout(`no answer within ${init.timeoutMs} ms`));
-    }, init.timeoutMs);
+    }, timeoutMs);
     req.on('error', fail);
     req.end(init.body);
   });

@@ -128,7 +128,8 @@ export class LinkGroups<F extends Fields> {
     // superseded by this save's rows stay until step 3: those rows are not written yet.
     const rewritten: GroupWrites<F>['rewritten'] = [];
     const removedFirst: string[] = [];
-    for (const [rowKey, group] of [...this.groups].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const holding = deleted.size === 0 ? [] : [...this.groups].sort(([a], [b]) => (a < b ? -1 : 1));
+    for (const [rowKey, group] of holding) {
       if (![...group.stored.keys()].some((id) => deleted.has(id))) {
         continue;
       }
