@@ -2,6 +2,7 @@ import { startAzurite } from '../dev/azurite';
 import { LinkRepository } from '../shared/storage/link-repository';
 import type { RunBounds } from '../shared/sync/bounded';
 import type { SyncSettings } from '../shared/sync/model';
+import { SyncLogRepository } from '../shared/storage/sync-log-repository';
 import { MS_USER, ORO_OWNER, startSyncHarness, type SyncHarness } from '../test/support/sync-harness';
 import { writeSection } from './sections';
 
@@ -59,7 +60,12 @@ async function chain(scenario: string, h: SyncHarness, n: number, bounds?: RunBo
     const r = report.result;
     maxWrites = Math.max(maxWrites, r.created + r.updated + r.deleted + r.errors);
     if (report.status !== 'ok') {
-      throw new Error(`${scenario}: ${report.status} ${report.error ?? ''}`);
+      // What failed, as the admin's log says it.
+      const log = await new SyncLogRepository(h.tables).list(ORO_OWNER, { entity: 'tasks', limit: 200 });
+      const failed = log.filter((e) => e.outcome === 'failed').slice(0, 3);
+      throw new Error(
+        `${scenario}: run ${runs} ${report.status} ${report.error ?? ''}: ${failed.map((e) => `${e.action} ${e.detail ?? ''}`).join('; ')}`,
+      );
     }
     if (!report.continuation) {
       break;

@@ -361,7 +361,15 @@ against both simulators and an in-memory Azurite. The engine reads Graph through
 \`$batch\`; Oro by one listing of the window per run, then an \`updatedAt>\` watermark only when
 that listing differs from the last full read's (docs/oro-calendar-read.md). The
 naive baseline lists every event on both sides (100 a page), matches by title and writes one
-request per missing item (series as plain events, no exceptions, no links).
+request per missing item (series as plain events, no exceptions, no links). Each
+implementation first runs a first sync of ${WARM_UP_N} events each way, not measured, so
+that neither is measured cold. The rows "Oro in its own process" run the Oro simulator in a
+child process, as a real Oro runs on its own machine; the rows "Oro answering in
+${ORO_LATENCY_MS} ms" put it behind a proxy that answers that much later
+(\`BENCH_ORO_LATENCY_MS\`). In-process, the engine's run also carries the Graph simulator's
+work for its \`calendarView/delta\` read, where each series comes as its 20 occurrences
+(${N - SERIES + 20 * SERIES} items, against ${N} from \`/me/events\` for the baseline):
+docs/first-sync-performance.md.
 
 ${table(rows)}
 
