@@ -1,10 +1,10 @@
 import { startAzurite } from '../dev/azurite';
 import { LinkRepository } from '../shared/storage/link-repository';
 import type { RunBounds } from '../shared/sync/bounded';
-import type { SyncSettings } from '../shared/sync/model';
 import { SyncLogRepository } from '../shared/storage/sync-log-repository';
 import { MS_USER, ORO_OWNER, startSyncHarness, type SyncHarness } from '../test/support/sync-harness';
 import { writeSection } from './sections';
+import { BI } from './measure';
 
 /**
  * `BENCH=bounded npm run bench`: an initial sync of BENCH_BOUNDED_ITEMS tasks (10,000) across
@@ -16,7 +16,6 @@ import { writeSection } from './sections';
 const SIZES = (process.env.BENCH_BOUNDED_ITEMS ?? '10000').split(',').map(Number);
 const MAX_WRITES = Number(process.env.BENCH_BOUNDED_WRITES ?? 1000);
 const BOUNDS: RunBounds = { maxWrites: MAX_WRITES, maxRunMs: 180_000 };
-const BI: SyncSettings = { direction: 'bidirectional', conflictResolution: 'oro-wins' };
 
 interface Measured {
   scenario: string;

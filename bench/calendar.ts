@@ -1,11 +1,10 @@
-import { measure, quietSubscription, table, warmUp, type Row } from './measure';
+import { BI, measure, quietSubscription, table, warmUp, type Row } from './measure';
 import { writeSection } from './sections';
 import { startDelayProxy } from './latency';
 import { startOroProcess } from './oro-process';
 import { startAzurite } from '../dev/azurite';
 import { SETTLE_MS } from '../shared/oro/tasks-side';
 import type { EventFields } from '../shared/sync/calendar/event-mapping';
-import type { SyncSettings } from '../shared/sync/model';
 import { MS_USER, ORO_OWNER, startCalendarHarness, type SyncHarness } from '../test/support/sync-harness';
 
 /**
@@ -21,7 +20,6 @@ const ORO_LATENCY_MS = Number(process.env.BENCH_ORO_LATENCY_MS ?? 20);
 const LATENCY_N = Number(process.env.BENCH_LATENCY_EVENTS ?? 1000);
 /** Items of the unmeasured first syncs that warm both implementations up (see warmUp). */
 const WARM_UP_N = 300;
-const BI: SyncSettings = { direction: 'bidirectional', conflictResolution: 'oro-wins' };
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 

@@ -68,7 +68,8 @@ export const quietSubscription = (scheduled: boolean): { notifications: Notifica
   },
 });
 
-const BI: SyncSettings = { direction: 'bidirectional', conflictResolution: 'oro-wins' };
+/** The settings every sync benchmark runs with. */
+export const BI: SyncSettings = { direction: 'bidirectional', conflictResolution: 'oro-wins' };
 
 /**
  * One small first sync each way through each implementation, not measured. Without it the

@@ -1,5 +1,4 @@
 import { startAzurite } from '../dev/azurite';
-import type { SyncSettings } from '../shared/sync/model';
 import { MS_USER, ORO_OWNER, startSyncHarness, type SyncHarness } from '../test/support/sync-harness';
 import { SETTLE_MS } from '../shared/oro/tasks-side';
 import { naiveSync } from './naive';
@@ -9,7 +8,7 @@ import { runFanOutBench } from './fanout';
 import { runColdStartBench } from './cold-start';
 import { runBackpressureBench } from './backpressure';
 import { runBoundedBench } from './bounded';
-import { measure, quietSubscription, table, warmUp, type Row } from './measure';
+import { BI, measure, quietSubscription, table, warmUp, type Row } from './measure';
 import { writeSection } from './sections';
 import { startDelayProxy } from './latency';
 import { startOroProcess } from './oro-process';
@@ -24,7 +23,6 @@ const CHANGES = 100;
 /** The first sync Microsoft → Oro again, with Oro answering each request this much later (a real Oro's pace). */
 const ORO_LATENCY_MS = Number(process.env.BENCH_ORO_LATENCY_MS ?? 20);
 const LATENCY_N = Number(process.env.BENCH_LATENCY_TASKS ?? 1000);
-const BI: SyncSettings = { direction: 'bidirectional', conflictResolution: 'oro-wins' };
 /** Tasks of the unmeasured first syncs that warm both implementations up (see warmUp). */
 const WARM_UP_N = 500;
 /** Where the requests are counted: the harness's simulators, or an Oro in its own process. */
